@@ -1,0 +1,114 @@
+/** Small typed readers for JSON config that fail with the file, the field path and what would fix it. */
+import { ConfigError } from '../lib/errors';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export class Fields {
+  constructor(
+    readonly file: string,
+    readonly prefix: string,
+    readonly value: JsonObject,
+  ) {}
+
+  static root(file: string, value: unknown, what = 'the file'): Fields {
+    if (!isObject(value)) throw new ConfigError(file, '(root)', `${what} must be a JSON object`);
+    return new Fields(file, '', value);
+  }
+
+  path(key: string): string {
+    return this.prefix ? `${this.prefix}.${key}` : key;
+  }
+
+  fail(key: string, problem: string, hint?: string): never {
+    throw new ConfigError(this.file, this.path(key), problem, hint);
+  }
+
+  /** Rejects fields nobody reads: a typo (`extraTag`) must not be silently ignored. */
+  allowOnly(keys: string[]): this {
+    for (const key of Object.keys(this.value)) {
+      if (key === '$schema') continue;
+      if (!keys.includes(key)) {
+        const near = keys.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k));
+        this.fail(key, 'unknown field', near ? `did you mean "${near}"?` : `known fields: ${keys.join(', ')}`);
+      }
+    }
+    return this;
+  }
+
+  has(key: string): boolean {
+    return this.value[key] !== undefined;
+  }
+
+  string(key: string, opts: { required?: boolean; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
+    const v = this.value[key];
+    if (v === undefined || v === null) {
+      if (opts.required) this.fail(key, 'is required');
+      return undefined;
+    }
+    if (typeof v !== 'string') this.fail(key, `must be a string, got ${JSON.stringify(v)}`);
+    if (opts.required && v.trim() === '') this.fail(key, 'must not be empty');
+    if (opts.pattern && !opts.pattern.test(v)) this.fail(key, `"${v}" is not valid`, opts.patternHint);
+    return v;
+  }
+
+  requiredString(key: string, opts: { pattern?: RegExp; patternHint?: string } = {}): string {
+    return this.string(key, { ...opts, required: true })!;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const v = this.value[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  number(key: string, opts: { min?: number; max?: number } = {}): number | undefined {
+    const v = this.value[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, `must be a number, got ${JSON.stringify(v)}`);
+    if (opts.min !== undefined && v < opts.min) this.fail(key, `must be at least ${opts.min}`);
+    if (opts.max !== undefined && v > opts.max) this.fail(key, `must be at most ${opts.max}`);
+    return v;
+  }
+
+  oneOf<T extends string>(key: string, choices: readonly T[]): T | undefined {
+    const v = this.string(key);
+    if (v !== undefined && !choices.includes(v as T)) this.fail(key, `"${v}" is not one of ${choices.join(', ')}`);
+    return v as T | undefined;
+  }
+
+  stringArray(key: string): string[] | undefined {
+    const v = this.value[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) this.fail(key, 'must be an array of strings');
+    return v.map((item, i) => {
+      if (typeof item === 'string') return item;
+      // YAML-minded users write `- 6.0` and get a number; say so precisely.
+      return this.fail(`${key}[${i}]`, `must be a string, got ${JSON.stringify(item)}`, typeof item === 'number' ? `write "${item}" in quotes` : undefined);
+    });
+  }
+
+  stringMap(key: string): Record<string, string> | undefined {
+    const v = this.value[key];
+    if (v === undefined || v === null) return undefined;
+    if (!isObject(v)) this.fail(key, 'must be an object of strings');
+    const out: Record<string, string> = {};
+    for (const [k, item] of Object.entries(v)) {
+      if (typeof item !== 'string') this.fail(`${key}.${k}`, `must be a string, got ${JSON.stringify(item)}`);
+      out[k] = item;
+    }
+    return out;
+  }
+
+  object(key: string): Fields | undefined {
+    const v = this.value[key];
+    if (v === undefined || v === null) return undefined;
+    if (!isObject(v)) this.fail(key, 'must be an object');
+    return new Fields(this.file, this.path(key), v);
+  }
+}
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,20 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { DockerCli } from '../../lib/docker';
+import { testImage } from '../../steps/integration-test';
+import { assertSameRun } from '../../steps/records';
+import { runStep } from '../run-step';
+
+export interface IntegrationTestOptions {
+  timeoutSeconds?: number;
+}
+
+export default async function integrationTest(options: IntegrationTestOptions, context: ExecutorContext) {
+  return runStep('integration-test', context, async ({ settings, log, records, check }) => {
+    const build = records.read('docker-build');
+    assertSameRun(check, 'docker-build', build);
+    return testImage(settings, check, build, { docker: new DockerCli(settings.docker.command), log });
+  }, {
+    applyOptions: (settings) => { if (options.timeoutSeconds) settings.integrationTest.app.timeoutSeconds = options.timeoutSeconds; },
+    whenCurrent: () => ({ passed: false }),
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * What every executor shares: settings normalised once, its record cleared before and written after,
+ * errors reported as one clear message (user mistakes without a stack), and the no-change short cut.
+ */
+import type { ExecutorContext } from '@nx/devkit';
+import { loadImageSettings, PLUGIN_NAME, type ImageSettings } from '../config/settings';
+import { describeError } from '../lib/errors';
+import { createLogger, type Logger } from '../lib/log';
+import { Records, type CheckRecord, type RecordTypes, type StepName } from '../steps/records';
+
+export interface StepEnv {
+  settings: ImageSettings;
+  records: Records;
+  log: Logger;
+  env: Record<string, string | undefined>;
+  check: CheckRecord;
+}
+
+export function pluginOptions(context: ExecutorContext): unknown {
+  const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_NAME);
+  return typeof entry === 'object' ? entry.options : undefined;
+}
+
+export async function runStep<S extends StepName>(
+  step: S,
+  context: ExecutorContext,
+  body: (env: StepEnv) => Promise<RecordTypes[S]>,
+  opts: { applyOptions?: (settings: ImageSettings) => void; whenCurrent?: (check: CheckRecord) => RecordTypes[S] } = {},
+): Promise<{ success: boolean }> {
+  const env = process.env;
+  const log = createLogger(env);
+  const project = context.projectName!;
+  let records: Records | undefined;
+  try {
+    const settings = loadImageSettings({
+      workspaceRoot: context.root,
+      project,
+      projectRoot: context.projectsConfigurations!.projects[project].root,
+      workspaceOptions: { file: 'nx.json', options: pluginOptions(context) },
+      env,
+    });
+    opts.applyOptions?.(settings);
+    records = new Records(settings.outputDir);
+    records.clear(step);
+    const check = step === 'mcr-check' ? (undefined as unknown as CheckRecord) : records.read('mcr-check');
+    if (check && !check.stale && opts.whenCurrent) {
+      log.info(`${project}: ${step} skipped: ${check.message}`);
+      records.write(step, opts.whenCurrent(check));
+      return { success: true };
+    }
+    const record = await log.group(`${step} ${project}`, () => body({ settings, records: records!, log, env, check }));
+    records.write(step, record);
+    return { success: true };
+  } catch (err) {
+    log.error(`${project}: ${step} failed: ${describeError(err)}`);
+    return { success: false };
+  }
+}

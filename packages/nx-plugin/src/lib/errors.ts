@@ -1,0 +1,33 @@
+/**
+ * A mistake the user can fix (bad config, missing file, unreachable endpoint). Executors print its message
+ * without a stack trace; anything else is a bug and keeps its stack.
+ */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    /** What would fix it, printed on its own line. */
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A configuration mistake, always naming the file and the field. */
+export class ConfigError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    problem: string,
+    hint?: string,
+  ) {
+    super(`${file}: ${field}: ${problem}`, hint);
+    this.name = 'ConfigError';
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof UserError) return err.hint ? `${err.message}\n  fix: ${err.hint}` : err.message;
+  if (err instanceof Error) return err.stack ?? err.message;
+  return String(err);
+}

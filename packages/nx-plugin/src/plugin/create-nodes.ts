@@ -1,0 +1,93 @@
+/**
+ * Infers the projects from files, as @nx/docker does: every `platform-images/<dotnet>/<variant>/platform-image.json`
+ * is a platform image project `<dotnet>-<variant>` with the five-step chain and `publish`; every
+ * `integration-tests/<app>/test-app.json` is a test app project the images using it depend on, so
+ * `nx affected` selects an image when its test app changes.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
+import { IMAGE_CONFIG_FILE, PLUGIN_NAME, PROFILE_ENV, TEST_APP_FILE } from '../config/settings';
+
+export const STEPS = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;
+
+const DESCRIPTIONS: Record<(typeof STEPS)[number], string> = {
+  'mcr-check': 'Is the published image current? Compares the upstream base digest and the build context with its labels.',
+  'docker-build': 'Builds the image FROM the checked base digest (only when stale).',
+  'integration-test': 'Builds and runs the test app FROM the new image, expecting its HTTP answer (only when stale).',
+  'ecr-publish': 'Pushes the tested image to ECR as the next version, latest and the extra tags (only when stale).',
+  'teams-notify': 'Posts a card about what was published to Teams (only when something was).',
+};
+
+export function projectNameFor(projectRoot: string): string {
+  const parts = projectRoot.split('/');
+  return parts[0] === 'integration-tests' ? `test-app-${parts.slice(1).join('-')}` : parts.slice(1).join('-');
+}
+
+function testAppOf(workspaceRoot: string, configFile: string): string | undefined {
+  try {
+    const config = JSON.parse(readFileSync(path.join(workspaceRoot, configFile), 'utf8'));
+    const app = config?.integrationTest?.app;
+    return typeof app === 'string' ? app.replace(/\/+$/, '') : undefined;
+  } catch {
+    // The executors report a broken config with its file and field; the graph still shows the project.
+    return undefined;
+  }
+}
+
+export function imageTargets(testAppRoot: string | undefined): Record<string, TargetConfiguration> {
+  const targets: Record<string, TargetConfiguration> = {};
+  STEPS.forEach((step, index) => {
+    const inputs: TargetConfiguration['inputs'] = ['{projectRoot}/**/*', { env: PROFILE_ENV }];
+    if (index > 0) inputs.push({ dependentTasksOutputFiles: '**/*.json', transitive: true });
+    if (testAppRoot && step === 'integration-test') inputs.push(`{workspaceRoot}/${testAppRoot}/**/*`);
+    targets[step] = {
+      executor: `${PLUGIN_NAME}:${step}`,
+      dependsOn: index > 0 ? [STEPS[index - 1]] : [],
+      // The check always asks the registries; later steps replay from the Nx cache only when the check
+      // found nothing to do (a rebuild's records carry a fresh run id, so they never hit the cache).
+      cache: index > 0,
+      inputs: index > 0 ? inputs : undefined,
+      outputs: [`{workspaceRoot}/dist/{projectRoot}/${step}.json`],
+      metadata: { description: DESCRIPTIONS[step], technologies: ['docker'] },
+    };
+  });
+  targets.publish = {
+    executor: 'nx:noop',
+    dependsOn: ['teams-notify'],
+    metadata: { description: 'The whole chain: mcr-check → docker-build → integration-test → ecr-publish → teams-notify.', technologies: ['docker'] },
+  };
+  return targets;
+}
+
+export const createNodesV2: CreateNodesV2 = [
+  `{platform-images/*/*/${IMAGE_CONFIG_FILE},integration-tests/*/${TEST_APP_FILE}}`,
+  (files, options, context) =>
+    createNodesFromFiles(
+      (file) => {
+        const projectRoot = path.dirname(file);
+        const name = projectNameFor(projectRoot);
+        if (projectRoot.startsWith('integration-tests/')) {
+          return { projects: { [projectRoot]: { name, root: projectRoot, projectType: 'application', tags: ['type:test-app'], targets: {} } } };
+        }
+        const testApp = testAppOf(context.workspaceRoot, file);
+        return {
+          projects: {
+            [projectRoot]: {
+              name,
+              root: projectRoot,
+              projectType: 'application',
+              tags: ['type:platform-image', `dotnet:${projectRoot.split('/')[1]}`],
+              implicitDependencies: testApp ? [projectNameFor(testApp)] : [],
+              targets: imageTargets(testApp),
+            },
+          },
+        };
+      },
+      files,
+      options,
+      context,
+    ),
+];
+
+export const createNodes = createNodesV2;

@@ -1,0 +1,82 @@
+/** docker-build: builds the platform image FROM exactly the base digest the check resolved. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { ImageSettings } from '../config/settings';
+import { findBuildWarnings } from '../lib/build-warnings';
+import type { DockerCli } from '../lib/docker';
+import { parseDockerfile, pinBaseImage } from '../lib/dockerfile';
+import { UserError } from '../lib/errors';
+import { LABELS } from '../lib/labels';
+import type { Logger } from '../lib/log';
+import type { BuildRecord, CheckRecord } from './records';
+
+export interface SourceInfo {
+  revision?: string;
+  source?: string;
+}
+
+export function imageLabels(check: CheckRecord, source: SourceInfo, now: Date): Record<string, string> {
+  const labels: Record<string, string> = {
+    [LABELS.baseName]: check.base.name,
+    [LABELS.baseDigest]: check.base.digest,
+    [LABELS.contextDigest]: check.contextDigest,
+    [LABELS.created]: now.toISOString(),
+    [LABELS.version]: check.nextVersion?.tag ?? '',
+  };
+  if (source.revision) labels[LABELS.revision] = source.revision;
+  if (source.source) labels[LABELS.source] = source.source;
+  return labels;
+}
+
+export function localImageTag(project: string, runId: string): string {
+  return `platform-images/${project}:candidate-${runId}`;
+}
+
+/** Streams build output to the log and fails on errors and on warnings. */
+export async function buildChecked(
+  docker: DockerCli,
+  builder: Parameters<DockerCli['build']>[0],
+  req: Parameters<DockerCli['build']>[1],
+  what: string,
+  write: (chunk: string) => void,
+): Promise<string> {
+  const result = await docker.build(builder, req, write);
+  if (result.exitCode !== 0) throw new UserError(`${what}: docker build failed (exit ${result.exitCode}); see the build output above`);
+  const warnings = findBuildWarnings(result.output);
+  if (warnings.length) {
+    await docker.removeImage(req.tag);
+    throw new UserError(`${what}: the build printed ${warnings.length} warning(s), which fail the build:\n  ${warnings.join('\n  ')}`, 'fix the warnings in the Dockerfile or the app');
+  }
+  return result.imageId;
+}
+
+export async function buildImage(
+  settings: ImageSettings,
+  check: CheckRecord,
+  deps: { docker: DockerCli; log: Logger; source: SourceInfo; write?: (chunk: string) => void; now?: Date },
+): Promise<BuildRecord> {
+  await deps.docker.ensureEngine();
+  const builder = await deps.docker.resolveBuilder(settings.docker.builder);
+  const tag = localImageTag(settings.project, check.runId!);
+  const dir = mkdtempSync(path.join(tmpdir(), 'platform-images-build-'));
+  try {
+    const dockerfile = path.join(dir, 'Dockerfile');
+    const source = readFileSync(settings.dockerfile, 'utf8');
+    writeFileSync(dockerfile, pinBaseImage(source, check.base.pullRef));
+    const declared = new Set(parseDockerfile(source).argNames);
+    const buildArgs = Object.fromEntries(Object.entries(settings.buildArgs).filter(([name]) => declared.has(name)));
+    deps.log.info(`${settings.project}: building ${check.nextVersion?.tag} FROM ${check.base.pullRef} with the ${builder} builder`);
+    const imageId = await buildChecked(
+      deps.docker,
+      builder,
+      { dockerfile, context: settings.context, tag, buildArgs, labels: imageLabels(check, deps.source, deps.now ?? new Date()), iidFile: path.join(dir, 'iid') },
+      `${settings.project} (${path.relative(settings.workspaceRoot, settings.dockerfile)})`,
+      deps.write ?? ((chunk) => process.stdout.write(chunk)),
+    );
+    deps.log.info(`${settings.project}: built ${imageId} as ${tag}`);
+    return { runId: check.runId, built: true, imageId, localTag: tag, versionTag: check.nextVersion?.tag, builder };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

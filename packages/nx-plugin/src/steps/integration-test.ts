@@ -1,0 +1,92 @@
+/**
+ * integration-test: builds the test app FROM the freshly built platform image (in a temporary copy of
+ * its Dockerfile; the source is never touched), runs it on a free port, and waits for the expected answer.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { ImageSettings } from '../config/settings';
+import type { DockerCli } from '../lib/docker';
+import { overrideFrom } from '../lib/dockerfile';
+import { ConfigError, UserError } from '../lib/errors';
+import type { Logger } from '../lib/log';
+import { buildChecked } from './build';
+import type { BuildRecord, CheckRecord, TestRecord } from './records';
+
+export interface ProbeResult {
+  status?: number;
+  error?: string;
+}
+
+export type Probe = (url: string, init: RequestInit) => Promise<ProbeResult>;
+
+export const httpProbe: Probe = async (url, init) => {
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+    await response.body?.cancel();
+    return { status: response.status };
+  } catch (err) {
+    return { error: (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message };
+  }
+};
+
+export async function testImage(
+  settings: ImageSettings,
+  check: CheckRecord,
+  build: BuildRecord,
+  deps: { docker: DockerCli; log: Logger; probe?: Probe; write?: (chunk: string) => void; pollMs?: number },
+): Promise<TestRecord> {
+  const { docker, log } = deps;
+  const app = settings.integrationTest.app;
+  await docker.ensureEngine();
+  const present = await docker.imageId(build.localTag!);
+  if (present !== build.imageId) {
+    throw new UserError(`${settings.project}: the image docker-build made (${build.imageId}) is not in this Docker engine`, `rerun the chain on one agent: nx run ${settings.project}:publish`);
+  }
+  const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
+  const { text, replaced } = overrideFrom(readFileSync(app.dockerfile, 'utf8'), settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
+  if (replaced === 0) {
+    throw new ConfigError(settings.configFile, 'integrationTest.replaceFrom', `no FROM in ${dockerfileName} names "${settings.integrationTest.replaceFrom}"`, `set it to the image ${dockerfileName} starts FROM`);
+  }
+  const builder = await docker.resolveBuilder(settings.docker.builder);
+  const dir = mkdtempSync(path.join(tmpdir(), 'platform-images-test-'));
+  const testTag = `platform-images-test/${settings.project}:${check.runId}`;
+  let containerId: string | undefined;
+  try {
+    const dockerfile = path.join(dir, 'Dockerfile');
+    writeFileSync(dockerfile, text);
+    log.info(`${settings.project}: building test app ${path.relative(settings.workspaceRoot, app.dir)} FROM ${build.localTag}`);
+    await buildChecked(docker, builder, { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') }, `test app ${dockerfileName}`, deps.write ?? ((c) => process.stdout.write(c)));
+
+    const container = await docker.runDetached(testTag, `platform-images-test-${settings.project}-${check.runId}`, app.port);
+    containerId = container.id;
+    const url = `http://127.0.0.1:${container.hostPort}${app.request.path}`;
+    log.info(`${settings.project}: waiting up to ${app.timeoutSeconds}s for ${app.request.method} ${app.request.path} to answer ${app.expectStatus}`);
+    const deadline = Date.now() + app.timeoutSeconds * 1000;
+    let last: ProbeResult = {};
+    for (;;) {
+      last = await (deps.probe ?? httpProbe)(url, { method: app.request.method, headers: app.request.headers, body: app.request.body });
+      if (last.status === app.expectStatus) break;
+      const state = await docker.containerState(container.id);
+      if (!state.running) {
+        throw new UserError(`${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`);
+      }
+      if (Date.now() >= deadline) {
+        const seen = last.status !== undefined ? `HTTP ${last.status}` : last.error ?? 'no answer';
+        throw new UserError(`${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ${seen})\n${indent(await docker.logs(container.id))}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, deps.pollMs ?? 500));
+    }
+    log.info(`${settings.project}: integration test passed (${app.request.method} ${app.request.path} -> ${last.status})`);
+    return { runId: check.runId, passed: true, imageId: build.imageId, status: last.status };
+  } finally {
+    if (containerId) await docker.removeContainer(containerId);
+    await docker.removeImage(testTag);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function indent(text: string): string {
+  const body = text.trim() || '(no output)';
+  return `container logs:\n${body.split('\n').map((l) => `  | ${l}`).join('\n')}`;
+}

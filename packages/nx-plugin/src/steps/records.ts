@@ -1,0 +1,99 @@
+/**
+ * What each step hands to the next, written as that target's Nx output
+ * (`dist/<projectRoot>/<step>.json`). A rebuild carries a fresh `runId`, so the Nx cache can only ever
+ * replay the no-change path: a stale image is never "built" by a cache hit on an engine that lacks it.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../lib/errors';
+import type { PublishedRecord, Reason } from '../lib/staleness';
+import type { VersionedTag } from '../lib/versioning';
+
+export interface CheckRecord {
+  project: string;
+  stale: boolean;
+  reason: Reason;
+  message: string;
+  runId?: string;
+  base: { name: string; digest: string; pullRef: string };
+  contextDigest: string;
+  published?: PublishedRecord;
+  nextVersion?: VersionedTag;
+}
+
+export interface BuildRecord {
+  runId?: string;
+  built: boolean;
+  imageId?: string;
+  localTag?: string;
+  versionTag?: string;
+  builder?: string;
+}
+
+export interface TestRecord {
+  runId?: string;
+  passed: boolean;
+  imageId?: string;
+  status?: number;
+}
+
+export interface PublishRecord {
+  runId?: string;
+  published: boolean;
+  repositoryUri?: string;
+  digest?: string;
+  versionTag?: string;
+  version?: string;
+  tags?: string[];
+  skippedTags?: string[];
+}
+
+export interface NotifyRecord {
+  runId?: string;
+  sent: boolean;
+  status?: number;
+  error?: string;
+}
+
+export type StepName = 'mcr-check' | 'docker-build' | 'integration-test' | 'ecr-publish' | 'teams-notify';
+
+export interface RecordTypes {
+  'mcr-check': CheckRecord;
+  'docker-build': BuildRecord;
+  'integration-test': TestRecord;
+  'ecr-publish': PublishRecord;
+  'teams-notify': NotifyRecord;
+}
+
+export class Records {
+  constructor(readonly dir: string) {}
+
+  file(step: StepName): string {
+    return path.join(this.dir, `${step}.json`);
+  }
+
+  write<S extends StepName>(step: S, record: RecordTypes[S]): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(this.file(step), JSON.stringify(record, null, 2) + '\n');
+  }
+
+  /** A step starts by removing its own record, so a failed run never leaves a previous run's answer behind. */
+  clear(step: StepName): void {
+    rmSync(this.file(step), { force: true });
+  }
+
+  read<S extends StepName>(step: S): RecordTypes[S] {
+    try {
+      return JSON.parse(readFileSync(this.file(step), 'utf8')) as RecordTypes[S];
+    } catch {
+      throw new UserError(`no ${step} result for this image (${path.relative(process.cwd(), this.file(step))})`, `run the whole chain: nx run <project>:publish`);
+    }
+  }
+}
+
+/** Later steps act only on the rebuild the check decided in this same run. */
+export function assertSameRun(check: CheckRecord, step: StepName, record: { runId?: string }): void {
+  if (record.runId !== check.runId) {
+    throw new UserError(`the ${step} result belongs to another run (${record.runId ?? 'none'}, this run is ${check.runId})`, 'run the whole chain: nx run <project>:publish');
+  }
+}
