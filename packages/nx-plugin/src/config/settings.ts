@@ -171,6 +171,11 @@ export function readJsonFile(file: string, displayName: string): JsonObject {
   return value;
 }
 
+/** `./integration-tests/net6/` and `integration-tests/net6` name the same test app. */
+export function normalizeAppPath(app: string): string {
+  return path.posix.normalize(app.replace(/\\/g, '/')).replace(/^\.\//, '').replace(/\/+$/, '');
+}
+
 export function parseForce(env: Record<string, string | undefined>): boolean {
   const raw = env[FORCE_ENV]?.trim().toLowerCase();
   if (raw === undefined || raw === '' || raw === 'false' || raw === '0' || raw === 'no') return false;
@@ -247,16 +252,16 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
 
   const itFields = fields.object('integrationTest') ?? fields.fail('integrationTest', 'is required', 'add "integrationTest": { "app": "integration-tests/...", "replaceFrom": "..." }');
   itFields.allowOnly(['app', 'replaceFrom']);
-  const appDir = itFields.requiredString('app');
+  const appDir = normalizeAppPath(itFields.requiredString('app'));
   const replaceFrom = itFields.requiredString('replaceFrom');
   try {
     parseImageRef(replaceFrom);
   } catch (err) {
     itFields.fail('replaceFrom', (err as Error).message, 'name the image the test app\'s Dockerfile starts FROM, e.g. "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim"');
   }
-  const substitute = shared.testAppSubstitutes[appDir];
-  const app = readTestApp(workspaceRoot, substitute ?? appDir, {
-    file: substitute ? `nx.json` : configFile,
+  const substitute = Object.entries(shared.testAppSubstitutes).find(([from]) => normalizeAppPath(from) === appDir)?.[1];
+  const app = readTestApp(workspaceRoot, substitute ? normalizeAppPath(substitute) : appDir, {
+    file: substitute ? (profile ? `nx.json (profile ${profile}) or ${configFile}` : `nx.json or ${configFile}`) : configFile,
     field: substitute ? `testAppSubstitutes.${appDir}` : 'integrationTest.app',
   });
 

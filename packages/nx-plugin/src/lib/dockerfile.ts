@@ -37,12 +37,13 @@ function logicalLines(lines: string[]): LogicalLine[] {
   let current: LogicalLine | undefined;
   lines.forEach((raw, index) => {
     const trimmed = raw.trim();
-    if (!current && (trimmed === '' || trimmed.startsWith('#'))) return;
-    if (current && trimmed.startsWith('#')) return; // comments inside a continued instruction are dropped by Docker
+    // Docker drops comments and empty lines, also inside a continued instruction.
+    if (trimmed === '' || trimmed.startsWith('#')) return;
     const continues = /\\\s*$/.test(raw);
     const piece = continues ? raw.replace(/\\\s*$/, '') : raw;
     if (current) {
-      current.text += ' ' + piece.trim();
+      // Joined as written, as Docker does: `FROM repo/\` + `name:tag` is one word.
+      current.text += piece;
       current.end = index;
     } else {
       current = { start: index, end: index, text: piece.trim() };

@@ -61,9 +61,10 @@ export function formatImageRef(ref: ImageRef): string {
  */
 export function registryEndpoint(registry: string, mirrors: Record<string, string> = {}): { host: string; baseUrl: string } {
   const target = mirrors[registry] ?? registry;
-  const match = /^(https?):\/\/(.+?)\/?$/.exec(target);
+  // A trailing slash is allowed with or without a scheme (settings accept `host:port/`).
+  const match = /^(?:(https?):\/\/)?(.+?)\/?$/.exec(target);
   const host = match ? match[2] : target;
-  const scheme = match ? match[1] : isLoopback(host) ? 'http' : 'https';
+  const scheme = match?.[1] ?? (isLoopback(host) ? 'http' : 'https');
   // Docker Hub's API lives on a different host than its name.
   const apiHost = host === DOCKER_HUB ? 'registry-1.docker.io' : host;
   return { host, baseUrl: `${scheme}://${apiHost}` };

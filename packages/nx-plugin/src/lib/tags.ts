@@ -19,8 +19,13 @@ const PLACEHOLDERS: Record<string, (ctx: TagContext) => string | undefined> = {
 
 export const KNOWN_PLACEHOLDERS = Object.keys(PLACEHOLDERS);
 
+// Own keys only: `{constructor}` or `{toString}` would otherwise resolve through Object.prototype.
+function isPlaceholder(name: string): boolean {
+  return Object.hasOwn(PLACEHOLDERS, name);
+}
+
 export function unknownPlaceholders(template: string): string[] {
-  return [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((name) => !(name in PLACEHOLDERS));
+  return [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((name) => !isPlaceholder(name));
 }
 
 /**
@@ -33,7 +38,7 @@ export function expandExtraTags(templates: string[], ctx: TagContext): { tags: s
   for (const template of templates) {
     let missing = false;
     const tag = template.replace(/\{([^}]*)\}/g, (_all, name: string) => {
-      const value = PLACEHOLDERS[name]?.(ctx);
+      const value = isPlaceholder(name) ? PLACEHOLDERS[name](ctx) : undefined;
       if (!value) missing = true;
       return value ?? '';
     });

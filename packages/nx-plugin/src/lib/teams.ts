@@ -76,7 +76,7 @@ export async function postToTeams(webhook: URL, message: TeamsMessage, timeoutMs
     throw new UserError(`Teams webhook at ${webhook.host} could not be reached (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`);
   }
   await response.body?.cancel();
-  if (response.status !== 200 && response.status !== 202) {
+  if (response.status < 200 || response.status > 299) {
     throw new UserError(`Teams webhook at ${webhook.host} answered HTTP ${response.status}`);
   }
   return response.status;

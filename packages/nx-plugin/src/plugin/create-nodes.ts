@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
-import { IMAGE_CONFIG_FILE, PLUGIN_NAME, PROFILE_ENV, TEST_APP_FILE } from '../config/settings';
+import { IMAGE_CONFIG_FILE, normalizeAppPath, PLUGIN_NAME, PROFILE_ENV, TEST_APP_FILE } from '../config/settings';
 
 export const STEPS = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;
 
@@ -28,7 +28,7 @@ function testAppOf(workspaceRoot: string, configFile: string): string | undefine
   try {
     const config = JSON.parse(readFileSync(path.join(workspaceRoot, configFile), 'utf8'));
     const app = config?.integrationTest?.app;
-    return typeof app === 'string' ? app.replace(/\/+$/, '') : undefined;
+    return typeof app === 'string' ? normalizeAppPath(app) : undefined;
   } catch {
     // The executors report a broken config with its file and field; the graph still shows the project.
     return undefined;

@@ -22,7 +22,12 @@ export async function notifyTeams(
   };
   const value = env[envName];
   if (!value) return fail(`${settings.project}: ${envName} is not set; no Teams card sent`);
-  const webhook = validateWebhookUrl(value, envName);
+  let webhook: URL;
+  try {
+    webhook = validateWebhookUrl(value, envName);
+  } catch (err) {
+    return fail(`${settings.project}: ${(err as Error).message}; no Teams card sent`);
+  }
   const message = publishedCard({
     image: settings.project,
     repositoryUri: publish.repositoryUri!,

@@ -1,0 +1,344 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, UserError } from '../lib/errors';
+import { DEFAULT_SHARED, FORCE_ENV, loadImageSettings, parseForce, PROFILE_ENV, requireRegion, resolveShared, type LoadImageInput } from './settings';
+
+const PROJECT_ROOT = 'platform-images/net6/runtime';
+const IMAGE_FILE = `${PROJECT_ROOT}/platform-image.json`;
+const TEST_APP_FILE = 'integration-tests/net6/test-app.json';
+const OPTIONS_PATH = 'plugins[@platform-images/nx-plugin].options';
+
+let root: string;
+
+function write(rel: string, content: unknown): void {
+  const file = path.join(root, rel);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+}
+
+const imageConfig = () => ({
+  ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'] },
+  integrationTest: { app: 'integration-tests/net6', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim' },
+});
+
+const workspaceOptions = () => ({
+  aws: { region: 'eu-west-1' },
+  registryMirrors: {},
+  teams: { webhookEnv: 'TEAMS_WEBHOOK_URI', failOnError: false },
+  docker: { builder: 'auto' },
+  profiles: {
+    local: {
+      aws: { ecrEndpoint: 'http://localhost:5003' },
+      registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001' },
+      testAppSubstitutes: { 'integration-tests/net6': 'integration-tests/net6-stand-in' },
+      buildArgs: { CREDPROVIDER_URL: '' },
+    },
+  },
+});
+
+function input(over: { options?: unknown; env?: Record<string, string | undefined> } = {}): LoadImageInput {
+  return {
+    workspaceRoot: root,
+    project: 'net6-runtime',
+    projectRoot: PROJECT_ROOT,
+    workspaceOptions: { file: 'nx.json', options: 'options' in over ? over.options : workspaceOptions() },
+    env: over.env ?? {},
+  };
+}
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'settings-spec-'));
+  write(IMAGE_FILE, imageConfig());
+  write(`${PROJECT_ROOT}/Dockerfile`, 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\n');
+  write(TEST_APP_FILE, { port: 8080, request: { method: 'POST', path: '/MyService', headers: { 'Content-Type': 'application/json' }, body: { data: 'string' } }, expectStatus: 200, timeoutSeconds: 60 });
+  write('integration-tests/net6/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\n');
+  write('integration-tests/net6-stand-in/test-app.json', { port: 8081 });
+  write('integration-tests/net6-stand-in/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\n');
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('loadImageSettings', () => {
+  it('loads a valid config with defaults', () => {
+    const settings = loadImageSettings(input({ options: undefined }));
+    expect(settings).toEqual({
+      aws: {},
+      registryMirrors: {},
+      teams: { webhookEnv: 'TEAMS_WEBHOOK_URI', failOnError: false },
+      docker: { builder: 'auto', command: 'docker' },
+      testAppSubstitutes: {},
+      buildArgs: {},
+      project: 'net6-runtime',
+      workspaceRoot: root,
+      projectRoot: PROJECT_ROOT,
+      configFile: IMAGE_FILE,
+      dockerfile: path.join(root, PROJECT_ROOT, 'Dockerfile'),
+      context: path.join(root, PROJECT_ROOT),
+      ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true },
+      integrationTest: {
+        replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+        app: {
+          dir: path.join(root, 'integration-tests/net6'),
+          configFile: TEST_APP_FILE,
+          dockerfile: path.join(root, 'integration-tests/net6/Dockerfile'),
+          context: path.join(root, 'integration-tests/net6'),
+          port: 8080,
+          request: { method: 'POST', path: '/MyService', headers: { 'Content-Type': 'application/json' }, body: '{"data":"string"}' },
+          expectStatus: 200,
+          timeoutSeconds: 60,
+        },
+      },
+      force: false,
+      profile: undefined,
+      outputDir: path.join(root, 'dist', PROJECT_ROOT),
+    });
+  });
+
+  it('fills test app defaults', () => {
+    write(TEST_APP_FILE, {});
+    expect(loadImageSettings(input()).integrationTest.app).toMatchObject({
+      port: 8080,
+      request: { method: 'GET', path: '/', headers: {}, body: undefined },
+      expectStatus: 200,
+      timeoutSeconds: 60,
+    });
+  });
+
+  it('keeps a string request body as written', () => {
+    write(TEST_APP_FILE, { request: { body: 'plain' } });
+    expect(loadImageSettings(input()).integrationTest.app.request.body).toBe('plain');
+  });
+
+  it('does not share the defaults object between loads', () => {
+    const first = loadImageSettings(input({ options: undefined }));
+    first.buildArgs.X = 'mutated';
+    first.teams.webhookEnv = 'OTHER';
+    expect(DEFAULT_SHARED.buildArgs).toEqual({});
+    expect(loadImageSettings(input({ options: undefined })).teams.webhookEnv).toBe('TEAMS_WEBHOOK_URI');
+  });
+
+  it('resolves dockerfile and context relative to the image folder', () => {
+    write(IMAGE_FILE, { ...imageConfig(), dockerfile: 'docker/Dockerfile.custom', context: '../shared' });
+    write(`${PROJECT_ROOT}/docker/Dockerfile.custom`, 'FROM x\n');
+    mkdirSync(path.join(root, 'platform-images/net6/shared'), { recursive: true });
+    const settings = loadImageSettings(input());
+    expect(settings.dockerfile).toBe(path.join(root, PROJECT_ROOT, 'docker/Dockerfile.custom'));
+    expect(settings.context).toBe(path.join(root, 'platform-images/net6/shared'));
+  });
+
+  it('lets image settings override the workspace', () => {
+    write(IMAGE_FILE, { ...imageConfig(), aws: { region: 'us-east-1' }, docker: { builder: 'classic' }, buildArgs: { A: 'image' }, ecr: { ...imageConfig().ecr, scanOnPush: false } });
+    const settings = loadImageSettings(input());
+    expect(settings.aws.region).toBe('us-east-1');
+    expect(settings.docker).toEqual({ builder: 'classic', command: 'docker' });
+    expect(settings.buildArgs).toEqual({ A: 'image' });
+    expect(settings.ecr.scanOnPush).toBe(false);
+  });
+
+  it('lets the profile from PLATFORM_IMAGES_PROFILE override workspace and image settings', () => {
+    write(IMAGE_FILE, {
+      ...imageConfig(),
+      aws: { ecrEndpoint: 'https://ecr.image.example' },
+      registryMirrors: { 'mcr.microsoft.com': 'mirror.image.example', 'docker.io': 'hub.image.example' },
+      buildArgs: { CREDPROVIDER_URL: 'https://image.example/cred.sh', OTHER: 'image' },
+    });
+    const settings = loadImageSettings(input({ env: { [PROFILE_ENV]: 'local' } }));
+    expect(settings.profile).toBe('local');
+    expect(settings.aws).toEqual({ region: 'eu-west-1', ecrEndpoint: 'http://localhost:5003' });
+    expect(settings.registryMirrors).toEqual({ 'mcr.microsoft.com': 'http://localhost:5001', 'docker.io': 'hub.image.example' });
+    expect(settings.buildArgs).toEqual({ CREDPROVIDER_URL: '', OTHER: 'image' });
+    expect(settings.testAppSubstitutes).toEqual({ 'integration-tests/net6': 'integration-tests/net6-stand-in' });
+    expect(settings.integrationTest.app.dir).toBe(path.join(root, 'integration-tests/net6-stand-in'));
+    expect(settings.integrationTest.app.configFile).toBe('integration-tests/net6-stand-in/test-app.json');
+    expect(settings.integrationTest.app.port).toBe(8081);
+  });
+
+  it('ignores an unset or blank profile', () => {
+    expect(loadImageSettings(input({ env: { [PROFILE_ENV]: '  ' } })).profile).toBeUndefined();
+    expect(loadImageSettings(input({ env: { [PROFILE_ENV]: '  ' } })).aws.ecrEndpoint).toBeUndefined();
+  });
+
+  it.each<[string, string | undefined, boolean]>([
+    ['unset', undefined, false],
+    ['true', 'true', true],
+    ['0', '0', false],
+  ])('reads force from the environment (%s)', (_name, value, force) => {
+    expect(loadImageSettings(input({ env: { [FORCE_ENV]: value } })).force).toBe(force);
+  });
+
+  it('accepts a $schema key', () => {
+    write(IMAGE_FILE, { $schema: '../../schema.json', ...imageConfig() });
+    expect(loadImageSettings(input()).ecr.repository).toBe('runtime');
+  });
+
+  type Case = [string, () => LoadImageInput, string, string, RegExp, RegExp?];
+  const withImage = (patch: (c: ReturnType<typeof imageConfig> & Record<string, unknown>) => unknown) => () => {
+    write(IMAGE_FILE, patch(imageConfig()));
+    return input();
+  };
+  const withOptions = (patch: (o: ReturnType<typeof workspaceOptions> & Record<string, unknown>) => unknown, env: Record<string, string> = {}) => () => input({ options: patch(workspaceOptions()), env });
+
+  it.each<Case>([
+    ['missing ecr', withImage(({ ecr: _e, ...c }) => c), IMAGE_FILE, 'ecr', /is required/, /"ecr"/],
+    ['unknown field extraTag', withImage((c) => ({ ...c, ecr: { repository: 'runtime', tag: '6.0', extraTag: ['x'] } })), IMAGE_FILE, 'ecr.extraTag', /unknown field/, /did you mean "extraTags"\?/],
+    ['unknown top-level field', withImage((c) => ({ ...c, ecrRepository: 'x' })), IMAGE_FILE, 'ecrRepository', /unknown field/, /did you mean "ecr"\?/],
+    ['extraTags item a number', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['latest', 6] } })), IMAGE_FILE, 'ecr.extraTags[1]', /must be a string, got 6/, /write "6" in quotes/],
+    ['extraTags not an array', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: '6.0' } })), IMAGE_FILE, 'ecr.extraTags', /must be an array of strings/],
+    ['unknown placeholder {build}', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['6.0', '{build}'] } })), IMAGE_FILE, 'ecr.extraTags[1]', /unknown placeholder \{build\}/, /\{buildNumber\}/],
+    ['prototype name as placeholder', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['{constructor}'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /unknown placeholder \{constructor\}/],
+    ['extra tag not a valid tag', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['has space'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /"has space" is not a valid Docker tag/],
+    ['extra tag looks like a version', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['1.2.3'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /looks like a version tag/],
+    ['extra tag collides with the version prefix', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['6.0-bullseye-slim-{buildId}'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /looks like a version tag/],
+    ['bad region in the image', withImage((c) => ({ ...c, aws: { region: 'Ireland' } })), IMAGE_FILE, 'aws.region', /"Ireland" is not valid/, /eu-west-1/],
+    ['bad region in nx.json', withOptions((o) => ({ ...o, aws: { region: 'eu_west_1' } })), 'nx.json', `${OPTIONS_PATH}.aws.region`, /"eu_west_1" is not valid/],
+    ['11-digit account', withImage((c) => ({ ...c, aws: { account: '12345678901' } })), IMAGE_FILE, 'aws.account', /"12345678901" is not valid/, /12 digits/],
+    ['account as a number', withOptions((o) => ({ ...o, aws: { account: 123456789012 } })), 'nx.json', `${OPTIONS_PATH}.aws.account`, /must be a string, got 123456789012/],
+    ['bad ecrEndpoint', withOptions((o) => ({ ...o, aws: { ecrEndpoint: 'localhost:5003' } })), 'nx.json', `${OPTIONS_PATH}.aws.ecrEndpoint`, /"localhost:5003" is not valid/],
+    ['repository name with capitals', withImage((c) => ({ ...c, ecr: { ...c.ecr, repository: 'Dotnet/Runtime' } })), IMAGE_FILE, 'ecr.repository', /"Dotnet\/Runtime" is not valid/, /lowercase/],
+    ['empty repository', withImage((c) => ({ ...c, ecr: { ...c.ecr, repository: '' } })), IMAGE_FILE, 'ecr.repository', /must not be empty/],
+    ['missing tag', withImage((c) => ({ ...c, ecr: { repository: 'runtime' } })), IMAGE_FILE, 'ecr.tag', /is required/],
+    ['bad tag', withImage((c) => ({ ...c, ecr: { ...c.ecr, tag: '-6.0' } })), IMAGE_FILE, 'ecr.tag', /"-6.0" is not valid/],
+    ['scanOnPush a string', withImage((c) => ({ ...c, ecr: { ...c.ecr, scanOnPush: 'yes' } })), IMAGE_FILE, 'ecr.scanOnPush', /must be true or false, got "yes"/],
+    ['missing Dockerfile', () => {
+      rmSync(path.join(root, PROJECT_ROOT, 'Dockerfile'));
+      return input();
+    }, IMAGE_FILE, 'dockerfile', /platform-images\/net6\/runtime\/Dockerfile does not exist/],
+    ['missing context', withImage((c) => ({ ...c, context: 'nope' })), IMAGE_FILE, 'context', /platform-images\/net6\/runtime\/nope does not exist/],
+    ['invalid JSON', () => {
+      write(IMAGE_FILE, '{ "ecr": { "repository": "runtime", } ');
+      return input();
+    }, IMAGE_FILE, '(file)', /is not valid JSON/],
+    ['JSON array at the root', () => {
+      write(IMAGE_FILE, '[]');
+      return input();
+    }, IMAGE_FILE, '(root)', /must be a JSON object/],
+    ['missing platform-image.json', () => {
+      rmSync(path.join(root, IMAGE_FILE));
+      return input();
+    }, IMAGE_FILE, '(file)', /cannot be read/],
+    ['missing integrationTest', withImage(({ integrationTest: _i, ...c }) => c), IMAGE_FILE, 'integrationTest', /is required/],
+    ['bad replaceFrom', withImage((c) => ({ ...c, integrationTest: { ...c.integrationTest, replaceFrom: 'Not An Image' } })), IMAGE_FILE, 'integrationTest.replaceFrom', /not an image reference/],
+    ['unknown profile', withOptions((o) => o, { [PROFILE_ENV]: 'ci' }), 'nx.json', `${OPTIONS_PATH}.profiles.ci`, /profile "ci" \(from PLATFORM_IMAGES_PROFILE\) is not defined/, /use one of: local/],
+    ['profile with no profiles defined', withOptions(({ profiles: _p, ...o }) => o, { [PROFILE_ENV]: 'local' }), 'nx.json', `${OPTIONS_PATH}.profiles.local`, /is not defined/, /unset PLATFORM_IMAGES_PROFILE/],
+    ['unknown field in a profile', withOptions((o) => ({ ...o, profiles: { local: { mirrors: {} } } }), { [PROFILE_ENV]: 'local' }), 'nx.json', `${OPTIONS_PATH}.profiles.local.mirrors`, /unknown field/],
+    ['unknown plugin option', withOptions((o) => ({ ...o, region: 'eu-west-1' })), 'nx.json', `${OPTIONS_PATH}.region`, /unknown field/],
+    ['test app dir without test-app.json', withImage((c) => ({ ...c, integrationTest: { ...c.integrationTest, app: 'platform-images/net6' } })), IMAGE_FILE, 'integrationTest.app', /test app "platform-images\/net6" has no test-app.json/],
+    ['substituted test app without test-app.json', () => {
+      rmSync(path.join(root, 'integration-tests/net6-stand-in/test-app.json'));
+      return input({ env: { [PROFILE_ENV]: 'local' } });
+    }, 'nx.json (profile local) or platform-images/net6/runtime/platform-image.json', 'testAppSubstitutes.integration-tests/net6', /test app "integration-tests\/net6-stand-in" has no test-app.json/],
+    ['test app Dockerfile missing', () => {
+      rmSync(path.join(root, 'integration-tests/net6/Dockerfile'));
+      return input();
+    }, TEST_APP_FILE, 'dockerfile', /integration-tests\/net6\/Dockerfile does not exist/],
+    ['test app port out of range', () => {
+      write(TEST_APP_FILE, { port: 70000 });
+      return input();
+    }, TEST_APP_FILE, 'port', /must be at most 65535/],
+    ['test app method unknown', () => {
+      write(TEST_APP_FILE, { request: { method: 'FETCH' } });
+      return input();
+    }, TEST_APP_FILE, 'request.method', /"FETCH" is not one of GET, POST, PUT, HEAD/],
+    ['test app path without slash', () => {
+      write(TEST_APP_FILE, { request: { path: 'MyService' } });
+      return input();
+    }, TEST_APP_FILE, 'request.path', /"MyService" is not valid/, /start the path with \//],
+    ['test app unknown field', () => {
+      write(TEST_APP_FILE, { expectedStatus: 200 });
+      return input();
+    }, TEST_APP_FILE, 'expectedStatus', /unknown field/, /known fields: dockerfile, context, port, request, expectStatus, timeoutSeconds/],
+    ['test app field with the wrong case', () => {
+      write(TEST_APP_FILE, { Port: 8080 });
+      return input();
+    }, TEST_APP_FILE, 'Port', /unknown field/, /did you mean "port"\?/],
+    ['bad PLATFORM_IMAGES_FORCE_UPDATE', () => input({ env: { [FORCE_ENV]: 'maybe' } }), 'environment', FORCE_ENV, /"maybe" is not a boolean/],
+    ['webhookEnv holding a URL', withOptions((o) => ({ ...o, teams: { webhookEnv: 'https://prod.logic.azure.com/workflows/x' } })), 'nx.json', `${OPTIONS_PATH}.teams.webhookEnv`, /is not valid/, /never put the URL itself here/],
+    ['failOnError a string', withImage((c) => ({ ...c, teams: { failOnError: 'true' } })), IMAGE_FILE, 'teams.failOnError', /must be true or false/],
+    ['mirror not a host', withOptions((o) => ({ ...o, registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001/v2/path' } })), 'nx.json', `${OPTIONS_PATH}.registryMirrors.mcr.microsoft.com`, /"http:\/\/localhost:5001\/v2\/path" is not a registry host/],
+    ['mirror value not a string', withImage((c) => ({ ...c, registryMirrors: { 'mcr.microsoft.com': 5001 } })), IMAGE_FILE, 'registryMirrors.mcr.microsoft.com', /must be a string, got 5001/],
+    ['unknown builder', withOptions((o) => ({ ...o, docker: { builder: 'kaniko' } })), 'nx.json', `${OPTIONS_PATH}.docker.builder`, /"kaniko" is not one of auto, buildx, buildkit, classic/],
+    ['buildArgs value a number', withImage((c) => ({ ...c, buildArgs: { PORT: 8080 } })), IMAGE_FILE, 'buildArgs.PORT', /must be a string, got 8080/],
+    ['plugin options not an object', () => input({ options: 'yes' }), 'nx.json', '(root)', /the plugin options must be a JSON object/],
+  ])('%s → ConfigError', (_name, make, file, field, problem, ...optional) => {
+    // A rest parameter keeps the arity at five, so rows without a hint get no `done` callback.
+    const [hint] = optional;
+    const given = make();
+    let error: unknown;
+    try {
+      loadImageSettings(given);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const e = error as ConfigError;
+    expect({ file: e.file, field: e.field }).toEqual({ file, field });
+    expect(e.message.startsWith(`${file}: ${field}: `)).toBe(true);
+    expect(e.message).toMatch(problem);
+    if (hint) expect(e.hint).toMatch(hint);
+  });
+});
+
+describe('resolveShared', () => {
+  it('applies the profile over the workspace', () => {
+    expect(resolveShared({ file: 'nx.json', options: workspaceOptions() }, 'local')).toEqual({
+      aws: { region: 'eu-west-1', ecrEndpoint: 'http://localhost:5003' },
+      registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001' },
+      teams: { webhookEnv: 'TEAMS_WEBHOOK_URI', failOnError: false },
+      docker: { builder: 'auto', command: 'docker' },
+      testAppSubstitutes: { 'integration-tests/net6': 'integration-tests/net6-stand-in' },
+      buildArgs: { CREDPROVIDER_URL: '' },
+    });
+  });
+
+  it('is the defaults without options', () => {
+    expect(resolveShared({ file: 'nx.json', options: undefined }, undefined)).toEqual(DEFAULT_SHARED);
+  });
+});
+
+describe('parseForce', () => {
+  it.each<[string | undefined, boolean]>([
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+    ['true', true],
+    ['TRUE', true],
+    [' true ', true],
+    ['1', true],
+    ['yes', true],
+  ])('%j → %s', (value, expected) => {
+    expect(parseForce({ [FORCE_ENV]: value })).toBe(expected);
+  });
+
+  it.each(['maybe', '2', 'on', 'y'])('rejects %j', (value) => {
+    expect(() => parseForce({ [FORCE_ENV]: value })).toThrow(new ConfigError('environment', FORCE_ENV, `"${value}" is not a boolean`));
+  });
+});
+
+describe('requireRegion', () => {
+  const settings = (region?: string) => ({ aws: { region } }) as Parameters<typeof requireRegion>[0];
+
+  it.each<[string | undefined, Record<string, string>, string]>([
+    ['eu-west-1', { AWS_REGION: 'us-east-1' }, 'eu-west-1'],
+    [undefined, { AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'eu-central-1' }, 'us-east-1'],
+    [undefined, { AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+    ['us-gov-west-1', {}, 'us-gov-west-1'],
+  ])('settings %s, env %j → %s', (region, env, expected) => {
+    expect(requireRegion(settings(region), env)).toBe(expected);
+  });
+
+  it('fails naming the setting when no region is configured', () => {
+    expect(() => requireRegion(settings(), {})).toThrow(ConfigError);
+    expect(() => requireRegion(settings(), {})).toThrow(`nx.json: ${OPTIONS_PATH}.aws.region: no AWS region configured`);
+  });
+
+  it('fails on a malformed region from the environment', () => {
+    expect(() => requireRegion(settings(), { AWS_REGION: 'ireland' })).toThrow(UserError);
+    expect(() => requireRegion(settings(), { AWS_REGION: 'ireland' })).toThrow('AWS region "ireland" is not a region code');
+  });
+});

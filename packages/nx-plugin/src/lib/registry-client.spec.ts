@@ -1,0 +1,300 @@
+import { UserError } from './errors';
+import { parseImageRef } from './image-ref';
+import { MANIFEST_ACCEPT, parseChallenge, RegistryClient } from './registry-client';
+
+interface Sent {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+}
+
+type Handler = (req: Sent) => Response;
+
+/** A fetch that records each request and answers from the handlers in order (the last one repeats). */
+function fakeFetch(...handlers: Handler[]) {
+  const sent: Sent[] = [];
+  const fetch = (async (input: string | URL, init: RequestInit = {}) => {
+    const req: Sent = { url: String(input), method: init.method ?? 'GET', headers: { ...(init.headers as Record<string, string>) } };
+    sent.push(req);
+    const handler = handlers[Math.min(sent.length - 1, handlers.length - 1)];
+    return handler(req);
+  }) as unknown as typeof globalThis.fetch;
+  return { sent, fetch };
+}
+
+const DIGEST = `sha256:${'d'.repeat(64)}`;
+const RUNTIME = parseImageRef('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim');
+
+const ok = (headers: Record<string, string> = {}, body?: unknown) => () =>
+  new Response(body === undefined ? null : JSON.stringify(body), { status: 200, headers });
+const status = (code: number, headers: Record<string, string> = {}) => () => new Response(null, { status: code, headers });
+
+const CHALLENGE = 'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:dotnet/runtime:pull"';
+
+describe('parseChallenge', () => {
+  it.each([
+    [CHALLENGE, { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:dotnet/runtime:pull' } }],
+    ['Basic realm="https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",service="ecr.amazonaws.com"', { scheme: 'basic', params: { realm: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/', service: 'ecr.amazonaws.com' } }],
+    ['Bearer realm=https://auth.example/token,service=reg', { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'reg' } }],
+    ['Basic', { scheme: 'basic', params: {} }],
+  ])('%s', (header, expected) => {
+    expect(parseChallenge(header)).toEqual(expected);
+  });
+
+  it('returns undefined for an empty header', () => {
+    expect(parseChallenge('')).toBeUndefined();
+  });
+});
+
+describe('RegistryClient.resolveDigest', () => {
+  it('sends one HEAD with the manifest Accept header and returns Docker-Content-Digest', async () => {
+    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }));
+    const client = new RegistryClient({ fetch });
+    await expect(client.resolveDigest(RUNTIME)).resolves.toBe(DIGEST);
+    expect(sent).toEqual([{ url: 'https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim', method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT } }]);
+    expect(MANIFEST_ACCEPT).toBe('application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json');
+    expect(client.requestCount).toBe(1);
+  });
+
+  it('asks for a digest reference by digest', async () => {
+    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }));
+    await new RegistryClient({ fetch }).resolveDigest(parseImageRef(`nginx@${DIGEST}`));
+    expect(sent[0].url).toBe(`https://registry-1.docker.io/v2/library/nginx/manifests/${DIGEST}`);
+  });
+
+  it('fails when the registry sends no digest header', async () => {
+    const { fetch } = fakeFetch(ok());
+    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: the registry answered without a Docker-Content-Digest header');
+  });
+
+  it('answers a Bearer challenge with an anonymous token and reuses the token', async () => {
+    const { sent, fetch } = fakeFetch(
+      status(401, { 'WWW-Authenticate': CHALLENGE }),
+      ok({}, { token: 'tok-1' }),
+      ok({ 'Docker-Content-Digest': DIGEST }),
+      ok({ 'Docker-Content-Digest': DIGEST }),
+    );
+    const client = new RegistryClient({ fetch });
+    await expect(client.resolveDigest(RUNTIME)).resolves.toBe(DIGEST);
+    await expect(client.resolveDigest(parseImageRef('mcr.microsoft.com/dotnet/runtime:8.0'))).resolves.toBe(DIGEST);
+
+    expect(sent.map((s) => `${s.method} ${s.url.split('?')[0]}`)).toEqual([
+      'HEAD https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim',
+      'GET https://auth.example/token',
+      'HEAD https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim',
+      'HEAD https://mcr.microsoft.com/v2/dotnet/runtime/manifests/8.0',
+    ]);
+    const token = new URL(sent[1].url);
+    expect([...token.searchParams.entries()]).toEqual([['service', 'registry.example'], ['scope', 'repository:dotnet/runtime:pull']]);
+    expect(sent[1].headers).toEqual({});
+    expect(sent[0].headers.Authorization).toBeUndefined();
+    expect(sent[2].headers).toEqual({ Accept: MANIFEST_ACCEPT, Authorization: 'Bearer tok-1' });
+    expect(sent[3].headers).toEqual({ Accept: MANIFEST_ACCEPT, Authorization: 'Bearer tok-1' });
+    expect(client.requestCount).toBe(4);
+  });
+
+  it('accepts access_token and derives the scope when the challenge has none', async () => {
+    const { sent, fetch } = fakeFetch(
+      status(401, { 'WWW-Authenticate': 'Bearer realm="https://auth.example/token"' }),
+      ok({}, { access_token: 'tok-2' }),
+      ok({ 'Docker-Content-Digest': DIGEST }),
+    );
+    await new RegistryClient({ fetch }).resolveDigest(RUNTIME);
+    expect([...new URL(sent[1].url).searchParams.entries()]).toEqual([['scope', 'repository:dotnet/runtime:pull']]);
+    expect(sent[2].headers.Authorization).toBe('Bearer tok-2');
+  });
+
+  it('sends credentials to the token service when it has them', async () => {
+    const { sent, fetch } = fakeFetch(status(401, { 'WWW-Authenticate': CHALLENGE }), ok({}, { token: 't' }), ok({ 'Docker-Content-Digest': DIGEST }));
+    await new RegistryClient({ fetch, credentials: () => ({ username: 'u', password: 'p' }) }).resolveDigest(RUNTIME);
+    expect(sent[1].headers).toEqual({ Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` });
+  });
+
+  it('answers a Basic challenge with the credentials of the reference registry', async () => {
+    const ecr = parseImageRef('123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime:6.0-bullseye-slim-1.0.0');
+    const credentials = jest.fn(() => ({ username: 'AWS', password: 'secret' }));
+    const { sent, fetch } = fakeFetch(status(401, { 'WWW-Authenticate': 'Basic realm="https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",service="ecr.amazonaws.com"' }), ok({ 'Docker-Content-Digest': DIGEST }));
+    await expect(new RegistryClient({ fetch, credentials }).resolveDigest(ecr)).resolves.toBe(DIGEST);
+    expect(credentials).toHaveBeenCalledWith('123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+    expect(sent).toHaveLength(2);
+    expect(sent[1].headers.Authorization).toBe(`Basic ${Buffer.from('AWS:secret').toString('base64')}`);
+  });
+
+  it('fails on a Basic challenge without credentials', async () => {
+    const { fetch } = fakeFetch(status(401, { 'WWW-Authenticate': 'Basic realm="r"' }));
+    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('the registry wants credentials and none are configured');
+  });
+
+  it('fails on a challenge it cannot answer', async () => {
+    const { fetch } = fakeFetch(status(401));
+    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('requires authentication without a usable challenge');
+  });
+
+  it('refuses access when the token is rejected, without asking again', async () => {
+    const { sent, fetch } = fakeFetch(status(401, { 'WWW-Authenticate': CHALLENGE }), ok({}, { token: 't' }), status(401, { 'WWW-Authenticate': CHALLENGE }));
+    const error = await new RegistryClient({ fetch }).resolveDigest(RUNTIME).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: the registry refused access (HTTP 401)');
+    expect(sent).toHaveLength(3);
+  });
+
+  it.each([
+    [403, { errors: [] }, 'the token service at auth.example answered HTTP 403'],
+    [200, { expires_in: 300 }, 'the token service at auth.example returned no token'],
+  ])('fails when the token service answers %i with %j', async (code, body, message) => {
+    const { fetch } = fakeFetch(status(401, { 'WWW-Authenticate': CHALLENGE }), () => new Response(JSON.stringify(body), { status: code }));
+    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow(message);
+  });
+
+  it('reports 404 as not found with a hint', async () => {
+    const { fetch } = fakeFetch(status(404));
+    const error = await new RegistryClient({ fetch }).resolveDigest(RUNTIME).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)');
+    expect((error as UserError).hint).toMatch(/exist upstream/);
+  });
+
+  describe('retries', () => {
+    // The backoff runs on fake timers: the tests step the clock instead of waiting.
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('retries a 503 and succeeds', async () => {
+      const { sent, fetch } = fakeFetch(status(503), ok({ 'Docker-Content-Digest': DIGEST }));
+      const client = new RegistryClient({ fetch });
+      const result = client.resolveDigest(RUNTIME);
+      await jest.advanceTimersByTimeAsync(500);
+      await expect(result).resolves.toBe(DIGEST);
+      expect(sent.map((s) => s.method)).toEqual(['HEAD', 'HEAD']);
+      expect(client.requestCount).toBe(2);
+    });
+
+    it('backs off longer on each attempt', async () => {
+      const { sent, fetch } = fakeFetch(status(500), status(500), ok({ 'Docker-Content-Digest': DIGEST }));
+      const result = new RegistryClient({ fetch }).resolveDigest(RUNTIME);
+      await jest.advanceTimersByTimeAsync(499);
+      expect(sent).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(sent).toHaveLength(2);
+      await jest.advanceTimersByTimeAsync(999);
+      expect(sent).toHaveLength(2);
+      await jest.advanceTimersByTimeAsync(1);
+      await expect(result).resolves.toBe(DIGEST);
+      expect(sent).toHaveLength(3);
+    });
+
+    it('waits as long as Retry-After says on 429', async () => {
+      const { sent, fetch } = fakeFetch(status(429, { 'Retry-After': '2' }), ok({ 'Docker-Content-Digest': DIGEST }));
+      const result = new RegistryClient({ fetch }).resolveDigest(RUNTIME);
+      await jest.advanceTimersByTimeAsync(1999);
+      expect(sent).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(1);
+      await expect(result).resolves.toBe(DIGEST);
+      expect(sent).toHaveLength(2);
+    });
+
+    it('gives up after three 5xx answers', async () => {
+      const { sent, fetch } = fakeFetch(status(502));
+      const result = expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('the registry answered HTTP 502 to HEAD manifests');
+      await jest.advanceTimersByTimeAsync(1500);
+      await result;
+      expect(sent).toHaveLength(3);
+    });
+  });
+
+  it('does not retry other client errors', async () => {
+    const { sent, fetch } = fakeFetch(status(400));
+    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('HTTP 400');
+    expect(sent).toHaveLength(1);
+  });
+
+  it('turns a network failure into a UserError naming the host', async () => {
+    const fetch = (async () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    }) as unknown as typeof globalThis.fetch;
+    const error = await new RegistryClient({ fetch, mirrors: { 'mcr.microsoft.com': 'http://localhost:5001' } }).resolveDigest(RUNTIME).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: cannot reach localhost:5001 (ECONNREFUSED)');
+  });
+
+  it.each<[Record<string, string>, string]>([
+    [{ 'mcr.microsoft.com': 'http://localhost:5001' }, 'http://localhost:5001/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
+    [{ 'mcr.microsoft.com': 'localhost:5001' }, 'http://localhost:5001/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
+    [{ 'mcr.microsoft.com': 'localhost:5001/' }, 'http://localhost:5001/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
+    [{ 'mcr.microsoft.com': 'mirror.corp.example' }, 'https://mirror.corp.example/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
+    [{ 'mcr.microsoft.com': 'http://cache.corp.example:8080' }, 'http://cache.corp.example:8080/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
+    [{ 'docker.io': 'http://localhost:5002' }, 'https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
+  ])('with mirrors %j asks %s', async (mirrors, url) => {
+    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }));
+    await new RegistryClient({ fetch, mirrors }).resolveDigest(RUNTIME);
+    expect(sent.map((s) => s.url)).toEqual([url]);
+  });
+});
+
+describe('RegistryClient.imageLabels', () => {
+  const ref = parseImageRef('123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime:6.0-bullseye-slim-1.0.0');
+  const base = 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/runtime';
+  const amd64 = `sha256:${'a'.repeat(64)}`;
+  const arm64 = `sha256:${'b'.repeat(64)}`;
+  const config = `sha256:${'c'.repeat(64)}`;
+  const labels = { 'org.opencontainers.image.base.digest': DIGEST };
+
+  const index = {
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { digest: arm64, platform: { os: 'linux', architecture: 'arm64' } },
+      { digest: amd64, platform: { os: 'linux', architecture: 'amd64' } },
+    ],
+  };
+  const manifest = { mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: config } };
+
+  it('follows an index to linux/amd64 and reads the config labels', async () => {
+    const { sent, fetch } = fakeFetch(
+      ok({ 'Docker-Content-Digest': DIGEST }, index),
+      ok({}, manifest),
+      ok({}, { architecture: 'amd64', config: { Labels: labels } }),
+    );
+    const client = new RegistryClient({ fetch });
+    await expect(client.imageLabels(ref)).resolves.toEqual({ digest: DIGEST, labels });
+    expect(sent.map((s) => `${s.method} ${s.url}`)).toEqual([
+      `GET ${base}/manifests/6.0-bullseye-slim-1.0.0`,
+      `GET ${base}/manifests/${amd64}`,
+      `GET ${base}/blobs/${config}`,
+    ]);
+    expect(sent[0].headers.Accept).toBe(MANIFEST_ACCEPT);
+    expect(sent[1].headers.Accept).toBe(MANIFEST_ACCEPT);
+    expect(client.requestCount).toBe(3);
+  });
+
+  it('picks the configured platform', async () => {
+    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }, index), ok({}, manifest), ok({}, { config: { Labels: labels } }));
+    await new RegistryClient({ fetch, platform: { os: 'linux', architecture: 'arm64' } }).imageLabels(ref);
+    expect(sent[1].url).toBe(`${base}/manifests/${arm64}`);
+  });
+
+  it('reads a single-platform manifest directly', async () => {
+    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }, manifest), ok({}, { config: { Labels: null } }));
+    await expect(new RegistryClient({ fetch }).imageLabels(ref)).resolves.toEqual({ digest: DIGEST, labels: {} });
+    expect(sent.map((s) => s.url)).toEqual([`${base}/manifests/6.0-bullseye-slim-1.0.0`, `${base}/blobs/${config}`]);
+  });
+
+  it('keeps the credentials for every request of one repository', async () => {
+    const { sent, fetch } = fakeFetch(
+      status(401, { 'WWW-Authenticate': 'Basic realm="x"' }),
+      ok({ 'Docker-Content-Digest': DIGEST }, index),
+      ok({}, manifest),
+      ok({}, { config: { Labels: labels } }),
+    );
+    await new RegistryClient({ fetch, credentials: () => ({ username: 'AWS', password: 'pw' }) }).imageLabels(ref);
+    const auth = `Basic ${Buffer.from('AWS:pw').toString('base64')}`;
+    expect(sent.map((s) => s.headers.Authorization)).toEqual([undefined, auth, auth, auth]);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an empty index', { mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }, 'the image index lists no manifests'],
+    ['no config', { mediaType: 'application/vnd.oci.image.manifest.v1+json' }, 'the manifest has no config'],
+  ])('fails on %s', async (_name, body, message) => {
+    const { fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }, body));
+    await expect(new RegistryClient({ fetch }).imageLabels(ref)).rejects.toThrow(message);
+  });
+});

@@ -1,0 +1,112 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { CreateNodesContextV2, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
+import { createNodesV2, imageTargets, projectNameFor, STEPS } from './create-nodes';
+
+const IMAGE_FILE = 'platform-images/net6/runtime/platform-image.json';
+const TEST_APP_FILE = 'integration-tests/net6/test-app.json';
+
+let root: string;
+
+function write(rel: string, content: string): void {
+  const file = path.join(root, rel);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+}
+
+async function createNodes(files: string[]): Promise<Record<string, CreateNodesResult>> {
+  const context: CreateNodesContextV2 = { nxJsonConfiguration: {}, workspaceRoot: root };
+  const results = await createNodesV2[1](files, undefined, context);
+  return Object.fromEntries(results.map(([file, result]) => [file, result]));
+}
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'create-nodes-spec-'));
+  write(IMAGE_FILE, JSON.stringify({
+    ecr: { repository: 'runtime', tag: '6.0-bullseye-slim' },
+    integrationTest: { app: 'integration-tests/net6/', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim' },
+  }));
+  write(TEST_APP_FILE, JSON.stringify({ port: 8080 }));
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('createNodesV2', () => {
+  it('matches image configs two levels under platform-images and test apps one level under integration-tests', () => {
+    expect(createNodesV2[0]).toBe('{platform-images/*/*/platform-image.json,integration-tests/*/test-app.json}');
+  });
+
+  it('infers the image project and the test app project', async () => {
+    const nodes = await createNodes([IMAGE_FILE, TEST_APP_FILE]);
+    expect(Object.keys(nodes)).toEqual([IMAGE_FILE, TEST_APP_FILE]);
+
+    const image = nodes[IMAGE_FILE].projects!['platform-images/net6/runtime'];
+    expect(image).toMatchObject({
+      name: 'net6-runtime',
+      root: 'platform-images/net6/runtime',
+      projectType: 'application',
+      tags: ['type:platform-image', 'dotnet:net6'],
+      implicitDependencies: ['test-app-net6'],
+    });
+    expect(Object.keys(image.targets!)).toEqual([...STEPS, 'publish']);
+
+    const app = nodes[TEST_APP_FILE].projects!['integration-tests/net6'];
+    expect(app).toEqual({ name: 'test-app-net6', root: 'integration-tests/net6', projectType: 'application', tags: ['type:test-app'], targets: {} });
+  });
+
+  it('chains the targets with dependsOn and caches all but the check', async () => {
+    const targets = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'].targets!;
+    const summary = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, { executor: t.executor, dependsOn: t.dependsOn, cache: t.cache }]));
+    expect(summary).toEqual({
+      'mcr-check': { executor: '@platform-images/nx-plugin:mcr-check', dependsOn: [], cache: false },
+      'docker-build': { executor: '@platform-images/nx-plugin:docker-build', dependsOn: ['mcr-check'], cache: true },
+      'integration-test': { executor: '@platform-images/nx-plugin:integration-test', dependsOn: ['docker-build'], cache: true },
+      'ecr-publish': { executor: '@platform-images/nx-plugin:ecr-publish', dependsOn: ['integration-test'], cache: true },
+      'teams-notify': { executor: '@platform-images/nx-plugin:teams-notify', dependsOn: ['ecr-publish'], cache: true },
+      publish: { executor: 'nx:noop', dependsOn: ['teams-notify'], cache: undefined },
+    });
+  });
+
+  it('declares inputs from the previous steps\' records and the test app', async () => {
+    const targets = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'].targets!;
+    const later = [{ dependentTasksOutputFiles: '**/*.json', transitive: true }];
+    expect(targets['mcr-check'].inputs).toBeUndefined();
+    expect(targets['docker-build'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later]);
+    expect(targets['integration-test'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later, '{workspaceRoot}/integration-tests/net6/**/*']);
+    expect(targets['ecr-publish'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later]);
+    expect(targets['teams-notify'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later]);
+  });
+
+  it('writes each step\'s record under dist/<projectRoot>', async () => {
+    const targets = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'].targets!;
+    for (const step of STEPS) expect(targets[step].outputs).toEqual([`{workspaceRoot}/dist/{projectRoot}/${step}.json`]);
+    expect(targets.publish.outputs).toBeUndefined();
+  });
+
+  it('still infers the image project when its config is broken', async () => {
+    write(IMAGE_FILE, '{ not json');
+    const image = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'];
+    expect(image.name).toBe('net6-runtime');
+    expect(image.implicitDependencies).toEqual([]);
+    expect(image.targets!['integration-test'].inputs).not.toContainEqual(expect.stringContaining('integration-tests'));
+  });
+});
+
+describe('projectNameFor', () => {
+  it.each([
+    ['platform-images/net6/runtime', 'net6-runtime'],
+    ['platform-images/net8/sdk', 'net8-sdk'],
+    ['integration-tests/net6', 'test-app-net6'],
+    ['integration-tests/net6-stand-in', 'test-app-net6-stand-in'],
+  ])('%s → %s', (projectRoot, name) => {
+    expect(projectNameFor(projectRoot)).toBe(name);
+  });
+});
+
+describe('imageTargets', () => {
+  it('leaves the test app out of the inputs when there is none', () => {
+    const targets: Record<string, TargetConfiguration> = imageTargets(undefined);
+    expect(targets['integration-test'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, { dependentTasksOutputFiles: '**/*.json', transitive: true }]);
+  });
+});

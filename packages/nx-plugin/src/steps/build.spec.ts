@@ -1,0 +1,191 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import type { BuildRequest, DockerCli, ResolvedBuilder } from '../lib/docker';
+import { UserError } from '../lib/errors';
+import { LABELS } from '../lib/labels';
+import type { Logger } from '../lib/log';
+import { buildImage, imageLabels, localImageTag } from './build';
+import type { CheckRecord } from './records';
+
+const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
+const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
+const PULL_REF = `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${BASE_DIGEST}`;
+const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
+const NOW = new Date('2024-03-07T10:00:00.000Z');
+
+let root: string;
+
+function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
+  const projectRoot = 'platform-images/net6/sdk';
+  const dir = path.join(root, projectRoot);
+  return {
+    ...DEFAULT_SHARED,
+    project: 'net6-sdk',
+    workspaceRoot: root,
+    projectRoot,
+    configFile: `${projectRoot}/platform-image.json`,
+    dockerfile: path.join(dir, 'Dockerfile'),
+    context: dir,
+    ecr: { repository: 'sdk', tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true },
+    integrationTest: { replaceFrom: BASE, app: {} as ImageSettings['integrationTest']['app'] },
+    force: false,
+    outputDir: path.join(root, 'dist', projectRoot),
+    ...over,
+  };
+}
+
+const check: CheckRecord = {
+  project: 'net6-sdk',
+  stale: true,
+  reason: 'base-moved',
+  message: 'moved',
+  runId: 'run-1',
+  base: { name: BASE, digest: BASE_DIGEST, pullRef: PULL_REF },
+  contextDigest: `sha256:${'c'.repeat(64)}`,
+  nextVersion: { tag: '6.0-bullseye-slim-1.3.0', version: '1.3.0' },
+};
+
+interface BuildCall {
+  builder: ResolvedBuilder;
+  req: BuildRequest;
+  dockerfileText: string;
+}
+
+function fakeDocker(result: { exitCode?: number; output?: string } = {}, builder: ResolvedBuilder = 'buildx') {
+  const builds: BuildCall[] = [];
+  const events: string[] = [];
+  const docker = {
+    ensureEngine: async () => {
+      events.push('ensureEngine');
+      return '27.0.0';
+    },
+    resolveBuilder: async (wanted: string) => {
+      events.push(`resolveBuilder ${wanted}`);
+      return builder;
+    },
+    build: async (b: ResolvedBuilder, req: BuildRequest, onOutput?: (chunk: string) => void) => {
+      events.push(`build ${req.tag}`);
+      builds.push({ builder: b, req, dockerfileText: readFileSync(req.dockerfile, 'utf8') });
+      const output = result.output ?? '#1 DONE\n';
+      onOutput?.(output);
+      return { imageId: result.exitCode ? '' : IMAGE_ID, output, exitCode: result.exitCode ?? 0 };
+    },
+    removeImage: async (ref: string) => {
+      events.push(`removeImage ${ref}`);
+    },
+  } as unknown as DockerCli;
+  return { builds, events, docker };
+}
+
+function logger() {
+  const lines: string[] = [];
+  const log: Logger = {
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    group: (_t, fn) => fn(),
+  };
+  return { lines, log };
+}
+
+const DOCKERFILE = [
+  `FROM ${BASE} AS base`,
+  'ARG CREDPROVIDER_URL',
+  'ARG NUGET_FEED=https://api.nuget.org/v3/index.json',
+  'RUN echo "$CREDPROVIDER_URL"',
+  'FROM base AS final',
+  'USER app',
+  '',
+].join('\n');
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'build-spec-'));
+  mkdirSync(path.join(root, 'platform-images/net6/sdk'), { recursive: true });
+  writeFileSync(path.join(root, 'platform-images/net6/sdk/Dockerfile'), DOCKERFILE);
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('buildImage', () => {
+  it('builds FROM the pinned base with only the declared build args and the labels', async () => {
+    const { builds, events, docker } = fakeDocker();
+    const { lines, log } = logger();
+    const chunks: string[] = [];
+    const settings = settingsFor({ buildArgs: { CREDPROVIDER_URL: '', NUGET_FEED: 'https://feed.example/v3/index.json', UNUSED: 'x' }, docker: { builder: 'auto', command: 'docker' } });
+    const record = await buildImage(settings, check, { docker, log, source: { revision: 'abc123', source: 'https://dev.azure.com/contoso/_git/platform#platform-images/net6/sdk' }, write: (c) => chunks.push(c), now: NOW });
+
+    expect(record).toEqual({ runId: 'run-1', built: true, imageId: IMAGE_ID, localTag: 'platform-images/net6-sdk:candidate-run-1', versionTag: '6.0-bullseye-slim-1.3.0', builder: 'buildx' });
+    expect(events).toEqual(['ensureEngine', 'resolveBuilder auto', 'build platform-images/net6-sdk:candidate-run-1']);
+    expect(builds).toHaveLength(1);
+    const [{ builder, req, dockerfileText }] = builds;
+    expect(builder).toBe('buildx');
+    expect(req.tag).toBe('platform-images/net6-sdk:candidate-run-1');
+    expect(req.context).toBe(settings.context);
+    expect(req.buildArgs).toEqual({ CREDPROVIDER_URL: '', NUGET_FEED: 'https://feed.example/v3/index.json' });
+    expect(req.labels).toEqual({
+      [LABELS.baseName]: BASE,
+      [LABELS.baseDigest]: BASE_DIGEST,
+      [LABELS.contextDigest]: check.contextDigest,
+      [LABELS.created]: '2024-03-07T10:00:00.000Z',
+      [LABELS.version]: '6.0-bullseye-slim-1.3.0',
+      [LABELS.revision]: 'abc123',
+      [LABELS.source]: 'https://dev.azure.com/contoso/_git/platform#platform-images/net6/sdk',
+    });
+    expect(req.dockerfile).not.toBe(settings.dockerfile);
+    expect(path.dirname(req.iidFile)).toBe(path.dirname(req.dockerfile));
+    expect(dockerfileText).toBe(DOCKERFILE.replace(`FROM ${BASE} AS base`, `FROM ${PULL_REF} AS base`));
+    expect(readFileSync(settings.dockerfile, 'utf8')).toBe(DOCKERFILE);
+    expect(existsSync(path.dirname(req.dockerfile))).toBe(false);
+    expect(chunks).toEqual(['#1 DONE\n']);
+    expect(lines).toEqual([
+      `info net6-sdk: building 6.0-bullseye-slim-1.3.0 FROM ${PULL_REF} with the buildx builder`,
+      `info net6-sdk: built ${IMAGE_ID} as platform-images/net6-sdk:candidate-run-1`,
+    ]);
+  });
+
+  it('passes no build args when the Dockerfile declares none', async () => {
+    writeFileSync(settingsFor().dockerfile, `FROM ${BASE}\n`);
+    const { builds, docker } = fakeDocker();
+    await buildImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: '' } }), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW });
+    expect(builds[0].req.buildArgs).toEqual({});
+    expect(builds[0].req.labels).not.toHaveProperty(LABELS.revision);
+    expect(builds[0].req.labels).not.toHaveProperty(LABELS.source);
+  });
+
+  it('fails on build warnings and removes the image', async () => {
+    const output = '#5 [2/3] RUN apt-get install\n#5 0.512 warning: skipping a package\n[Warning] One or more build-args [FOO] were not consumed\n';
+    const { builds, events, docker } = fakeDocker({ output });
+    const error = await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe('net6-sdk (platform-images/net6/sdk/Dockerfile): the build printed 2 warning(s), which fail the build:\n  warning: skipping a package\n  [Warning] One or more build-args [FOO] were not consumed');
+    expect(events).toEqual(['ensureEngine', 'resolveBuilder auto', 'build platform-images/net6-sdk:candidate-run-1', 'removeImage platform-images/net6-sdk:candidate-run-1']);
+    expect(existsSync(path.dirname(builds[0].req.dockerfile))).toBe(false);
+  });
+
+  it('fails when docker build fails, without looking for warnings', async () => {
+    const { events, docker } = fakeDocker({ exitCode: 1, output: 'WARN: something\nERROR: failed to solve' });
+    await expect(buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW }))
+      .rejects.toThrow('net6-sdk (platform-images/net6/sdk/Dockerfile): docker build failed (exit 1); see the build output above');
+    expect(events).not.toContain('removeImage platform-images/net6-sdk:candidate-run-1');
+  });
+
+  it('does not treat the classic builder deprecation notice as a warning', async () => {
+    const { docker } = fakeDocker({ output: 'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\nSuccessfully built 1a2b\n' }, 'classic');
+    await expect(buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW })).resolves.toMatchObject({ built: true, builder: 'classic' });
+  });
+});
+
+describe('imageLabels', () => {
+  it('leaves the version empty when the check has none', () => {
+    const { nextVersion: _n, ...current } = check;
+    expect(imageLabels(current, {}, NOW)[LABELS.version]).toBe('');
+  });
+});
+
+describe('localImageTag', () => {
+  it('is unique per project and run', () => {
+    expect(localImageTag('net6-runtime', 'abc')).toBe('platform-images/net6-runtime:candidate-abc');
+  });
+});

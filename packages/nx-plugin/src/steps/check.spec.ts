@@ -1,0 +1,226 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import { contextDigest } from '../lib/context-digest';
+import type { Ecr, EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
+import { ConfigError } from '../lib/errors';
+import type { ImageRef } from '../lib/image-ref';
+import { LABELS } from '../lib/labels';
+import type { Logger } from '../lib/log';
+import { baseImageOf, checkImage, type CheckDeps } from './check';
+
+const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
+const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
+const OLD_DIGEST = `sha256:${'0'.repeat(64)}`;
+const PUBLISHED_DIGEST = `sha256:${'9'.repeat(64)}`;
+const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+const LOGIN: EcrLogin = { registry: REGISTRY, username: 'AWS', password: 'ecr-password' };
+const REPOSITORY: EcrRepository = { name: 'runtime', uri: `${REGISTRY}/runtime`, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE' };
+
+let root: string;
+
+function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
+  const projectRoot = 'platform-images/net6/runtime';
+  const dir = path.join(root, projectRoot);
+  return {
+    ...DEFAULT_SHARED,
+    project: 'net6-runtime',
+    workspaceRoot: root,
+    projectRoot,
+    configFile: `${projectRoot}/platform-image.json`,
+    dockerfile: path.join(dir, 'Dockerfile'),
+    context: dir,
+    ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true },
+    integrationTest: { replaceFrom: BASE, app: {} as ImageSettings['integrationTest']['app'] },
+    force: false,
+    outputDir: path.join(root, 'dist', projectRoot),
+    ...over,
+  };
+}
+
+function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[]) {
+  const ecr = {
+    findRepository: jest.fn(async (name: string) => (repository?.name === name ? repository : undefined)),
+    createRepository: jest.fn(async () => {
+      throw new Error('the check never creates repositories');
+    }),
+    listImages: jest.fn(async () => images),
+    login: jest.fn(async () => LOGIN),
+    accountId: jest.fn(async () => '123456789012'),
+  };
+  return ecr satisfies Ecr;
+}
+
+function logger() {
+  const lines: string[] = [];
+  const log: Logger = {
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    group: (_t, fn) => fn(),
+  };
+  return { lines, log };
+}
+
+function deps(ecr: Ecr, labels: Record<string, string> = {}, digest = BASE_DIGEST) {
+  const reads: Array<{ login: EcrLogin; ref: ImageRef }> = [];
+  const upstream = { resolveDigest: jest.fn(async (_ref: ImageRef) => digest) };
+  const { lines, log } = logger();
+  const d: CheckDeps = {
+    upstream,
+    ecr,
+    published: (login) => ({
+      imageLabels: async (ref) => {
+        reads.push({ login, ref });
+        return { digest: PUBLISHED_DIGEST, labels };
+      },
+    }),
+    log,
+    newRunId: () => 'run-1',
+  };
+  return { d, reads, upstream, lines };
+}
+
+const image = (...tags: string[]): EcrImage => ({ digest: `sha256:${tags.join('').length.toString().padStart(64, '0')}`, tags });
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'check-spec-'));
+  const dir = path.join(root, 'platform-images/net6/runtime');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${BASE}\nRUN useradd app\n`);
+  writeFileSync(path.join(dir, 'platform-image.json'), '{}');
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+async function currentLabels(settings: ImageSettings, over: Record<string, string> = {}): Promise<Record<string, string>> {
+  return {
+    [LABELS.baseName]: BASE,
+    [LABELS.baseDigest]: BASE_DIGEST,
+    [LABELS.contextDigest]: await contextDigest(settings.context, settings.dockerfile),
+    [LABELS.version]: '6.0-bullseye-slim-1.2.0',
+    ...over,
+  };
+}
+
+describe('checkImage', () => {
+  it('is stale with nothing published when the repository does not exist', async () => {
+    const settings = settingsFor();
+    const ecr = fakeEcr(undefined, []);
+    const { d, reads, upstream, lines } = deps(ecr);
+    const record = await checkImage(settings, d);
+    expect(record).toEqual({
+      project: 'net6-runtime',
+      stale: true,
+      reason: 'nothing-published',
+      message: 'no version published yet',
+      base: { name: BASE, digest: BASE_DIGEST, pullRef: `${BASE}@${BASE_DIGEST}` },
+      contextDigest: await contextDigest(settings.context, settings.dockerfile),
+      published: undefined,
+      runId: 'run-1',
+      nextVersion: { tag: '6.0-bullseye-slim-1.0.0', version: '1.0.0' },
+    });
+    expect(upstream.resolveDigest).toHaveBeenCalledWith(expect.objectContaining({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim' }));
+    expect(ecr.listImages).not.toHaveBeenCalled();
+    expect(ecr.login).not.toHaveBeenCalled();
+    expect(reads).toEqual([]);
+    expect(lines).toEqual([`info net6-runtime: STALE (nothing-published): no version published yet; will build 6.0-bullseye-slim-1.0.0 on ${BASE}@sha256:bbbbbbbbbbbb`]);
+  });
+
+  it('is stale with nothing published when the repository holds no version of this prefix', async () => {
+    const ecr = fakeEcr(REPOSITORY, [image('latest'), image('6.0-bullseye-slim-arm64-1.4.0')]);
+    const { d, reads } = deps(ecr);
+    const record = await checkImage(settingsFor(), d);
+    expect(record).toMatchObject({ stale: true, reason: 'nothing-published', runId: 'run-1', nextVersion: { tag: '6.0-bullseye-slim-1.0.0', version: '1.0.0' } });
+    expect(ecr.login).not.toHaveBeenCalled();
+    expect(reads).toEqual([]);
+  });
+
+  it('is current without a run id when the newest version records the current base and context', async () => {
+    const settings = settingsFor();
+    const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.0.0'), image('6.0-bullseye-slim-1.2.0', 'latest'), image('6.0-bullseye-slim-1.1.0')]);
+    const { d, reads, lines } = deps(ecr, await currentLabels(settings));
+    const record = await checkImage(settings, d);
+    expect(record).toMatchObject({ stale: false, reason: 'current', message: '6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base' });
+    expect(record.runId).toBeUndefined();
+    expect(record.nextVersion).toBeUndefined();
+    expect(record.published).toEqual({ versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST, baseName: BASE, baseDigest: BASE_DIGEST, contextDigest: record.contextDigest });
+    expect(reads).toEqual([{ login: LOGIN, ref: { registry: REGISTRY, repository: 'runtime', tag: '6.0-bullseye-slim-1.2.0' } }]);
+    expect(lines).toEqual(['info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; nothing to do']);
+  });
+
+  it('is stale with the next minor version when the base moved', async () => {
+    const settings = settingsFor();
+    const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest'), image('6.0-bullseye-slim-1.1.0')]);
+    const { d } = deps(ecr, await currentLabels(settings, { [LABELS.baseDigest]: OLD_DIGEST }));
+    const record = await checkImage(settings, d);
+    expect(record).toMatchObject({
+      stale: true,
+      reason: 'base-moved',
+      message: `${BASE} moved from sha256:000000000000 to sha256:bbbbbbbbbbbb`,
+      runId: 'run-1',
+      nextVersion: { tag: '6.0-bullseye-slim-1.3.0', version: '1.3.0' },
+    });
+  });
+
+  it('is stale when the Dockerfile changed since the newest version', async () => {
+    const settings = settingsFor();
+    const labels = await currentLabels(settings);
+    writeFileSync(settings.dockerfile, `FROM ${BASE}\nRUN useradd app2\n`);
+    const { d } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]), labels);
+    await expect(checkImage(settings, d)).resolves.toMatchObject({ stale: true, reason: 'context-changed', nextVersion: { version: '1.3.0' } });
+  });
+
+  it('is stale when forced, even when current', async () => {
+    const settings = settingsFor({ force: true });
+    const { d } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]), await currentLabels(settings));
+    await expect(checkImage(settings, d)).resolves.toMatchObject({ stale: true, reason: 'forced', runId: 'run-1', nextVersion: { tag: '6.0-bullseye-slim-1.3.0' } });
+  });
+
+  it('gives every stale check a fresh run id by default', async () => {
+    const { d } = deps(fakeEcr(undefined, []));
+    const { newRunId: _n, ...withoutRunId } = d;
+    const first = await checkImage(settingsFor(), withoutRunId);
+    const second = await checkImage(settingsFor(), withoutRunId);
+    expect(first.runId).toMatch(/^[0-9a-f]{16}$/);
+    expect(second.runId).toMatch(/^[0-9a-f]{16}$/);
+    expect(first.runId).not.toBe(second.runId);
+  });
+
+  it('pins the pull reference to the mirror when one is configured', async () => {
+    const settings = settingsFor({ registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001' } });
+    const { d } = deps(fakeEcr(undefined, []));
+    const record = await checkImage(settings, d);
+    expect(record.base).toEqual({ name: BASE, digest: BASE_DIGEST, pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${BASE_DIGEST}` });
+  });
+
+  it('follows an ARG-defaulted FROM', async () => {
+    const settings = settingsFor();
+    writeFileSync(settings.dockerfile, `ARG BASE=${BASE}\nFROM \${BASE} AS base\nFROM base\n`);
+    const { d } = deps(fakeEcr(undefined, []));
+    await expect(checkImage(settings, d)).resolves.toMatchObject({ base: { name: BASE } });
+  });
+});
+
+describe('baseImageOf', () => {
+  it.each<[string, string, RegExp]>([
+    ['an ARG without default', 'ARG BASE\nFROM ${BASE}\n', /FROM: FROM \$\{BASE\} uses ARG BASE which has no default value/],
+    ['no FROM', 'RUN true\n', /FROM: has no FROM instruction/],
+    ['scratch', 'FROM scratch\n', /FROM: builds FROM scratch/],
+    ['a bad image name', 'FROM Not/Valid\n', /FROM: bad repository name/],
+  ])('reports %s as a ConfigError on the Dockerfile', (_name, text, message) => {
+    const settings = settingsFor();
+    writeFileSync(settings.dockerfile, text);
+    let error: unknown;
+    try {
+      baseImageOf(settings);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).file).toBe('platform-images/net6/runtime/Dockerfile');
+    expect((error as ConfigError).field).toBe('FROM');
+    expect((error as ConfigError).message).toMatch(message);
+  });
+});

@@ -1,0 +1,148 @@
+import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import { UserError } from '../lib/errors';
+import type { Logger } from '../lib/log';
+import type { TeamsMessage } from '../lib/teams';
+import { notifyTeams } from './notify';
+import type { CheckRecord, PublishRecord } from './records';
+
+const WEBHOOK = 'https://prod-01.westeurope.logic.azure.com:443/workflows/0a1b2c3d/triggers/manual/paths/invoke?api-version=2016-06-01&sig=TOPSECRETSIG';
+
+function settingsFor(teams: Partial<ImageSettings['teams']> = {}): ImageSettings {
+  return {
+    ...DEFAULT_SHARED,
+    teams: { ...DEFAULT_SHARED.teams, ...teams },
+    project: 'net6-runtime',
+    workspaceRoot: '/repo',
+    projectRoot: 'platform-images/net6/runtime',
+    configFile: 'platform-images/net6/runtime/platform-image.json',
+    dockerfile: '/repo/platform-images/net6/runtime/Dockerfile',
+    context: '/repo/platform-images/net6/runtime',
+    ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true },
+    integrationTest: { replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', app: {} as ImageSettings['integrationTest']['app'] },
+    force: false,
+    outputDir: '/repo/dist/platform-images/net6/runtime',
+  };
+}
+
+const check: CheckRecord = {
+  project: 'net6-runtime',
+  stale: true,
+  reason: 'base-moved',
+  message: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim moved from sha256:000000000000 to sha256:bbbbbbbbbbbb',
+  runId: 'run-1',
+  base: { name: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', digest: `sha256:${'b'.repeat(64)}`, pullRef: 'x' },
+  contextDigest: 'sha256:ctx',
+  nextVersion: { tag: '6.0-bullseye-slim-1.3.0', version: '1.3.0' },
+};
+
+const publish: PublishRecord = {
+  runId: 'run-1',
+  published: true,
+  repositoryUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime',
+  digest: `sha256:${'e'.repeat(64)}`,
+  versionTag: '6.0-bullseye-slim-1.3.0',
+  version: '1.3.0',
+  tags: ['6.0-bullseye-slim-1.3.0', 'latest'],
+};
+
+function logger() {
+  const lines: string[] = [];
+  const log: Logger = {
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    group: (_t, fn) => fn(),
+  };
+  return { lines, log };
+}
+
+function poster(result: number | Error) {
+  const posts: Array<{ webhook: URL; message: TeamsMessage }> = [];
+  const post = async (webhook: URL, message: TeamsMessage) => {
+    posts.push({ webhook, message });
+    if (result instanceof Error) throw result;
+    return result;
+  };
+  return { posts, post };
+}
+
+const secretParts = ['workflows', '0a1b2c3d', 'TOPSECRETSIG'];
+const expectNoSecret = (text: string) => secretParts.forEach((part) => expect(text).not.toContain(part));
+
+describe('notifyTeams', () => {
+  it('posts the card to the webhook from the configured variable', async () => {
+    const { posts, post } = poster(202);
+    const { lines, log } = logger();
+    const env = { TEAMS_WEBHOOK_URI: WEBHOOK, SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso/', SYSTEM_TEAMPROJECT: 'Platform', BUILD_BUILDID: '42' };
+    const record = await notifyTeams(settingsFor(), check, publish, { log, env, post });
+    expect(record).toEqual({ runId: 'run-1', sent: true, status: 202 });
+    expect(posts).toHaveLength(1);
+    expect(posts[0].webhook.toString()).toBe(new URL(WEBHOOK).toString());
+    const content = posts[0].message.attachments[0].content;
+    expect((content.body as Array<{ text?: string }>)[0].text).toBe('Platform image net6-runtime published: 6.0-bullseye-slim-1.3.0');
+    expect(content.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: 'https://dev.azure.com/contoso/Platform/_build/results?buildId=42' }]);
+    expect(JSON.stringify(content)).toContain(check.message);
+    expect(lines).toEqual(['info net6-runtime: Teams card sent (HTTP 202)']);
+    expectNoSecret(lines.join('\n'));
+  });
+
+  it('reads the variable named by teams.webhookEnv', async () => {
+    const { posts, post } = poster(200);
+    const record = await notifyTeams(settingsFor({ webhookEnv: 'PLATFORM_TEAMS_HOOK' }), check, publish, { log: logger().log, env: { PLATFORM_TEAMS_HOOK: WEBHOOK, TEAMS_WEBHOOK_URI: 'https://wrong.example/' }, post });
+    expect(record.sent).toBe(true);
+    expect(posts[0].webhook.host).toBe('prod-01.westeurope.logic.azure.com');
+  });
+
+  it.each<[string, Record<string, string | undefined>]>([
+    ['missing', {}],
+    ['empty', { TEAMS_WEBHOOK_URI: '' }],
+  ])('skips with a warning when the variable is %s', async (_name, env) => {
+    const { posts, post } = poster(202);
+    const { lines, log } = logger();
+    const record = await notifyTeams(settingsFor(), check, publish, { log, env, post });
+    expect(record).toEqual({ runId: 'run-1', sent: false, error: 'net6-runtime: TEAMS_WEBHOOK_URI is not set; no Teams card sent' });
+    expect(posts).toEqual([]);
+    expect(lines).toEqual(['warn net6-runtime: TEAMS_WEBHOOK_URI is not set; no Teams card sent (the image stays published)']);
+  });
+
+  it('throws when the variable is missing and failOnError is set', async () => {
+    const { posts, post } = poster(202);
+    const { lines, log } = logger();
+    const error = await notifyTeams(settingsFor({ failOnError: true }), check, publish, { log, env: {}, post }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe('net6-runtime: TEAMS_WEBHOOK_URI is not set; no Teams card sent');
+    expect((error as UserError).hint).toMatch(/teams\.failOnError/);
+    expect(posts).toEqual([]);
+    expect(lines).toEqual([]);
+  });
+
+  it('warns without the URL when the post fails', async () => {
+    const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500'));
+    const { lines, log } = logger();
+    const record = await notifyTeams(settingsFor(), check, publish, { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
+    expect(record).toEqual({ runId: 'run-1', sent: false, error: 'net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500' });
+    expect(lines).toEqual(['warn net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500 (the image stays published)']);
+    expectNoSecret(lines.join('\n') + JSON.stringify(record));
+  });
+
+  it('throws without the URL when the post fails and failOnError is set', async () => {
+    const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500'));
+    const { lines, log } = logger();
+    const error = await notifyTeams(settingsFor({ failOnError: true }), check, publish, { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe('net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500');
+    expectNoSecret((error as Error).message + lines.join('\n'));
+  });
+
+  it('never reveals a malformed webhook value', async () => {
+    const { posts, post } = poster(202);
+    const { lines, log } = logger();
+    const outcome = await notifyTeams(settingsFor(), check, publish, { log, env: { TEAMS_WEBHOOK_URI: 'workflows/0a1b2c3d?sig=TOPSECRETSIG' }, post }).then(
+      (record) => JSON.stringify(record),
+      (err: UserError) => `${err.message} ${err.hint}`,
+    );
+    expect(outcome).toContain('TEAMS_WEBHOOK_URI does not hold a valid URL');
+    expectNoSecret(`${outcome} ${lines.join('\n')}`);
+    expect(posts).toEqual([]);
+  });
+});
