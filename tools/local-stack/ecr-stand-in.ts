@@ -1,0 +1,891 @@
+/**
+ * A local stand-in for AWS ECR (and the one STS call the pipeline makes), so the product can publish
+ * images on a machine that cannot reach AWS.
+ *
+ * - API port (default 127.0.0.1:5003): the AWS JSON 1.1 protocol exactly as @aws-sdk/client-ecr and the
+ *   AWS CLI send it, plus STS GetCallerIdentity in the awsQuery protocol.
+ * - Registry port (default 127.0.0.1:5002): an authenticating proxy in front of a plain
+ *   distribution registry (default 127.0.0.1:5012). Like real ECR it wants Basic auth with the
+ *   GetAuthorizationToken password, refuses pushes to repositories nobody created, and enforces
+ *   IMMUTABLE tags.
+ *
+ * Repository settings live in a small JSON file; what is in a repository is always read from the backing
+ * registry, so the two cannot drift apart. The backing registry's storage directory is read only to find
+ * untagged manifests and to remove single tags, which the registry API cannot do.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+
+const STATE_DIR = process.env.LOCAL_STACK_STATE ?? path.join(__dirname, '.state');
+const BIND = process.env.LOCAL_STACK_BIND ?? '127.0.0.1';
+const API_PORT = Number(process.env.ECR_STAND_IN_API_PORT ?? 5003);
+const PROXY_PORT = Number(process.env.ECR_STAND_IN_PROXY_PORT ?? 5002);
+const BACKEND = new URL(process.env.ECR_STAND_IN_BACKEND ?? 'http://127.0.0.1:5012');
+const STORAGE = process.env.ECR_STAND_IN_STORAGE ?? path.join(STATE_DIR, 'ecr-data');
+const META_FILE = process.env.ECR_STAND_IN_META ?? path.join(STATE_DIR, 'ecr-meta.json');
+const ACCOUNT = process.env.ECR_STAND_IN_ACCOUNT ?? '000000000000';
+const DEFAULT_REGION = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'eu-west-1';
+// What clients are told to push to: "localhost" rather than 127.0.0.1 because Docker treats both as
+// insecure-allowed, and the repository URIs then read like the registry host users type.
+const REGISTRY_HOST = process.env.ECR_STAND_IN_REGISTRY_HOST ?? `localhost:${PROXY_PORT}`;
+const PROXY_ENDPOINT = `http://${REGISTRY_HOST}`;
+const PASSWORD = process.env.ECR_STAND_IN_PASSWORD || randomBytes(24).toString('base64url');
+const TOKEN_TTL_SECONDS = 12 * 3600;
+const STARTED_AT = Date.now() / 1000;
+
+// Without an Accept header registry 2.8 down-converts to schema1, whose digest differs from the pushed one.
+const MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+type Json = Record<string, unknown>;
+type Mutability = 'MUTABLE' | 'IMMUTABLE';
+
+function log(message: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Repository settings
+
+interface RepositoryMeta {
+  createdAt: number;
+  imageTagMutability: Mutability;
+  scanOnPush: boolean;
+  /** digest → epoch seconds of the first manifest PUT seen through the proxy. */
+  pushedAt: Record<string, number>;
+}
+
+class MetaStore {
+  private repositories: Record<string, RepositoryMeta> = {};
+
+  constructor(private readonly file: string) {
+    this.load();
+  }
+
+  private load(): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch {
+      return;
+    }
+    const parsed = JSON.parse(text) as { repositories?: Record<string, Partial<RepositoryMeta>> };
+    for (const [name, repo] of Object.entries(parsed.repositories ?? {})) {
+      this.repositories[name] = {
+        createdAt: typeof repo.createdAt === 'number' ? repo.createdAt : STARTED_AT,
+        imageTagMutability: repo.imageTagMutability === 'IMMUTABLE' ? 'IMMUTABLE' : 'MUTABLE',
+        scanOnPush: repo.scanOnPush === true,
+        pushedAt: { ...(repo.pushedAt ?? {}) },
+      };
+    }
+  }
+
+  private save(): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    // Written whole and renamed so a crash never leaves half a file behind.
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify({ repositories: this.repositories }, null, 2)}\n`);
+    fs.renameSync(tmp, this.file);
+  }
+
+  get(name: string): RepositoryMeta | undefined {
+    return Object.prototype.hasOwnProperty.call(this.repositories, name) ? this.repositories[name] : undefined;
+  }
+
+  names(): string[] {
+    return Object.keys(this.repositories).sort();
+  }
+
+  create(name: string, mutability: Mutability, scanOnPush: boolean): RepositoryMeta {
+    const repo: RepositoryMeta = { createdAt: Date.now() / 1000, imageTagMutability: mutability, scanOnPush, pushedAt: {} };
+    this.repositories[name] = repo;
+    this.save();
+    return repo;
+  }
+
+  delete(name: string): void {
+    delete this.repositories[name];
+    this.save();
+  }
+
+  update(name: string, change: (repo: RepositoryMeta) => void): void {
+    const repo = this.get(name);
+    if (!repo) return;
+    change(repo);
+    this.save();
+  }
+
+  recordPush(name: string, digest: string): void {
+    const repo = this.get(name);
+    if (!repo || repo.pushedAt[digest] !== undefined) return;
+    repo.pushedAt[digest] = Date.now() / 1000;
+    this.save();
+  }
+}
+
+const meta = new MetaStore(META_FILE);
+
+// ---------------------------------------------------------------------------------------------------
+// The backing registry
+
+const backendAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+interface BackendResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+class BackendError extends Error {}
+
+function backend(method: string, target: string, headers: Record<string, string> = {}): Promise<BackendResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: BACKEND.hostname, port: BACKEND.port, method, path: target, headers: { host: BACKEND.host, ...headers }, agent: backendAgent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(30_000, () => req.destroy(new BackendError(`backing registry ${BACKEND.host} did not answer ${method} ${target}`)));
+    req.on('error', (err) => reject(err instanceof BackendError ? err : new BackendError(`backing registry ${BACKEND.host}: ${err.message}`)));
+    req.end();
+  });
+}
+
+function repoPath(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
+function unexpected(res: BackendResponse, what: string): BackendError {
+  return new BackendError(`backing registry answered ${res.status} to ${what}: ${res.body.toString('utf8').slice(0, 300)}`);
+}
+
+async function listTags(name: string): Promise<string[]> {
+  const res = await backend('GET', `/v2/${repoPath(name)}/tags/list`);
+  if (res.status === 404) return [];
+  if (res.status !== 200) throw unexpected(res, `tags/list of ${name}`);
+  const tags = (JSON.parse(res.body.toString('utf8')) as { tags?: string[] | null }).tags;
+  return Array.isArray(tags) ? tags : [];
+}
+
+async function resolveTag(name: string, tag: string): Promise<string | undefined> {
+  const res = await backend('HEAD', `/v2/${repoPath(name)}/manifests/${encodeURIComponent(tag)}`, { accept: MANIFEST_ACCEPT });
+  if (res.status === 404) return undefined;
+  const digest = res.headers['docker-content-digest'];
+  if (res.status !== 200 || typeof digest !== 'string') throw unexpected(res, `HEAD manifest ${name}:${tag}`);
+  return digest;
+}
+
+interface Descriptor {
+  mediaType?: string;
+  digest?: string;
+  size?: number;
+}
+
+interface ManifestInfo {
+  digest: string;
+  mediaType: string;
+  /** The manifest bytes exactly as stored, so their digest is the image digest. */
+  body: Buffer;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: Descriptor[];
+}
+
+// Manifests are content-addressed, so a fetched one never changes.
+const manifestCache = new Map<string, ManifestInfo>();
+
+async function fetchManifest(name: string, digest: string): Promise<ManifestInfo | undefined> {
+  const key = `${name}@${digest}`;
+  const cached = manifestCache.get(key);
+  if (cached) return cached;
+  const res = await backend('GET', `/v2/${repoPath(name)}/manifests/${digest}`, { accept: MANIFEST_ACCEPT });
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw unexpected(res, `GET manifest ${name}@${digest}`);
+  const parsed = JSON.parse(res.body.toString('utf8')) as { mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] };
+  const contentType = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+  const info: ManifestInfo = {
+    digest,
+    mediaType: parsed.mediaType ?? contentType,
+    body: res.body,
+    config: parsed.config,
+    layers: parsed.layers,
+    manifests: parsed.manifests,
+  };
+  manifestCache.set(key, info);
+  return info;
+}
+
+async function deleteManifest(name: string, digest: string): Promise<void> {
+  const res = await backend('DELETE', `/v2/${repoPath(name)}/manifests/${digest}`, { accept: MANIFEST_ACCEPT });
+  if (res.status !== 202 && res.status !== 404) throw unexpected(res, `DELETE manifest ${name}@${digest}`);
+}
+
+function repositoryDir(name: string): string {
+  return path.join(STORAGE, 'docker', 'registry', 'v2', 'repositories', ...name.split('/'));
+}
+
+/** Every manifest revision the registry holds for a repository, tagged or not. */
+function storedRevisions(name: string): Map<string, number> {
+  const dir = path.join(repositoryDir(name), '_manifests', 'revisions', 'sha256');
+  const found = new Map<string, number>();
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return found;
+  }
+  for (const hex of entries) {
+    try {
+      // A deleted manifest keeps its directory but loses its link file.
+      found.set(`sha256:${hex}`, fs.statSync(path.join(dir, hex, 'link')).mtimeMs / 1000);
+    } catch {
+      // deleted
+    }
+  }
+  return found;
+}
+
+/** Removes one tag and leaves the image and its other tags alone, which the registry API cannot do. */
+function untag(name: string, tag: string): void {
+  fs.rmSync(path.join(repositoryDir(name), '_manifests', 'tags', tag), { recursive: true, force: true });
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+interface Image {
+  digest: string;
+  tags: string[];
+  manifest: ManifestInfo;
+  size: number;
+  pushedAt: number;
+}
+
+function sumSizes(descriptors: Descriptor[] | undefined): number {
+  return (descriptors ?? []).reduce((sum, d) => sum + (typeof d.size === 'number' ? d.size : 0), 0);
+}
+
+async function loadImages(name: string): Promise<Image[]> {
+  const tags = await listTags(name);
+  const digests = await mapLimit(tags, 8, (tag) => resolveTag(name, tag));
+  const tagsByDigest = new Map<string, string[]>();
+  tags.forEach((tag, i) => {
+    const digest = digests[i];
+    if (!digest) return;
+    tagsByDigest.set(digest, [...(tagsByDigest.get(digest) ?? []), tag]);
+  });
+  const revisions = storedRevisions(name);
+  for (const digest of revisions.keys()) if (!tagsByDigest.has(digest)) tagsByDigest.set(digest, []);
+
+  const repo = meta.get(name);
+  const entries = [...tagsByDigest.entries()];
+  const manifests = await mapLimit(entries, 8, ([digest]) => fetchManifest(name, digest));
+  const images: Image[] = [];
+  entries.forEach(([digest, imageTags], i) => {
+    const manifest = manifests[i];
+    if (!manifest) return;
+    images.push({
+      digest,
+      tags: imageTags.sort(),
+      manifest,
+      size: manifest.layers ? sumSizes(manifest.layers) + (manifest.config?.size ?? 0) : 0,
+      pushedAt: repo?.pushedAt[digest] ?? revisions.get(digest) ?? STARTED_AT,
+    });
+  });
+  // An index has no layers of its own: count the images it lists (those stored here), like a pull would.
+  const byDigest = new Map(images.map((image) => [image.digest, image]));
+  for (const image of images) {
+    if (!image.manifest.manifests) continue;
+    image.size = image.manifest.manifests.reduce((sum, d) => sum + (d.digest && byDigest.get(d.digest)?.size || d.size || 0), 0);
+  }
+  return images.sort((a, b) => a.pushedAt - b.pushedAt || a.digest.localeCompare(b.digest));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ECR API
+
+class AwsError extends Error {
+  constructor(readonly type: string, message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+interface Context {
+  region: string;
+}
+
+interface ImageId {
+  imageDigest?: string;
+  imageTag?: string;
+}
+
+function optionalString(input: Json, key: string): string | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new AwsError('InvalidParameterException', `Invalid parameter at '${key}' failed to satisfy constraint: 'must be a string'`);
+  return value;
+}
+
+function registryIdOf(input: Json): string {
+  const id = optionalString(input, 'registryId');
+  if (id === undefined) return ACCOUNT;
+  if (!/^\d{12}$/.test(id)) throw new AwsError('InvalidParameterException', `Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''`);
+  return id;
+}
+
+function checkName(name: string, field = 'repositoryName'): string {
+  if (name.length < 2 || name.length > 256 || !REPOSITORY_NAME.test(name)) {
+    throw new AwsError('InvalidParameterException',
+      `Invalid parameter at '${field}' failed to satisfy constraint: 'must satisfy regular expression '${REPOSITORY_NAME.source.slice(1, -1)}''`);
+  }
+  return name;
+}
+
+function notFound(name: string, registryId: string): AwsError {
+  return new AwsError('RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${registryId}'`);
+}
+
+/** The named repository, which must have been created through CreateRepository. */
+function existingRepository(input: Json): { name: string; registryId: string; repo: RepositoryMeta } {
+  const registryId = registryIdOf(input);
+  const name = optionalString(input, 'repositoryName');
+  if (name === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'`);
+  const repo = meta.get(checkName(name));
+  if (!repo) throw notFound(name, registryId);
+  return { name, registryId, repo };
+}
+
+function mutabilityOf(input: Json, fallback: Mutability): Mutability {
+  const value = input.imageTagMutability ?? fallback;
+  if (value !== 'MUTABLE' && value !== 'IMMUTABLE') {
+    throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE]'`);
+  }
+  return value;
+}
+
+function repositoryOut(name: string, registryId: string, repo: RepositoryMeta, ctx: Context): Json {
+  return {
+    repositoryArn: `arn:aws:ecr:${ctx.region}:${registryId}:repository/${name}`,
+    registryId,
+    repositoryName: name,
+    repositoryUri: `${REGISTRY_HOST}/${name}`,
+    createdAt: repo.createdAt,
+    imageTagMutability: repo.imageTagMutability,
+    imageScanningConfiguration: { scanOnPush: repo.scanOnPush },
+    encryptionConfiguration: { encryptionType: 'AES256' },
+  };
+}
+
+/** Opaque page tokens: the offset into a stable ordering. */
+function page<T>(items: T[], input: Json, defaultSize: number): { items: T[]; nextToken?: string } {
+  const max = input.maxResults;
+  if (max !== undefined && max !== null && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 1000)) {
+    throw new AwsError('InvalidParameterException', `Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000'`);
+  }
+  const size = typeof max === 'number' ? max : defaultSize;
+  let offset = 0;
+  const token = optionalString(input, 'nextToken');
+  if (token !== undefined) {
+    try {
+      const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
+      if (typeof decoded.offset !== 'number' || !Number.isInteger(decoded.offset) || decoded.offset < 0) throw new Error('bad offset');
+      offset = decoded.offset;
+    } catch {
+      throw new AwsError('InvalidParameterException', 'Invalid parameter at \'nextToken\' failed to satisfy constraint: \'The token is not valid\'');
+    }
+  }
+  const slice = items.slice(offset, offset + size);
+  const end = offset + slice.length;
+  return end < items.length ? { items: slice, nextToken: Buffer.from(JSON.stringify({ offset: end })).toString('base64url') } : { items: slice };
+}
+
+function imageIdsOf(input: Json): ImageId[] | undefined {
+  const ids = input.imageIds;
+  if (ids === undefined || ids === null) return undefined;
+  if (!Array.isArray(ids)) throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageIds' failed to satisfy constraint: 'must be a list'`);
+  return ids.map((raw: unknown) => {
+    const id = (raw ?? {}) as Json;
+    const imageDigest = optionalString(id, 'imageDigest');
+    const imageTag = optionalString(id, 'imageTag');
+    if (imageDigest === undefined && imageTag === undefined) {
+      throw new AwsError('InvalidParameterException', 'Invalid parameter at \'imageIds\' failed to satisfy constraint: \'imageId must have imageDigest or imageTag\'');
+    }
+    return { imageDigest, imageTag };
+  });
+}
+
+function findImage(images: Image[], id: ImageId): Image | undefined {
+  return images.find((image) => (id.imageDigest === undefined || image.digest === id.imageDigest)
+    && (id.imageTag === undefined || image.tags.includes(id.imageTag)));
+}
+
+function imageNotFound(id: ImageId, name: string, registryId: string): AwsError {
+  return new AwsError('ImageNotFoundException',
+    `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${name}' in the registry with id '${registryId}'`);
+}
+
+function byTagStatus(images: Image[], input: Json): Image[] {
+  const status = ((input.filter ?? {}) as Json).tagStatus;
+  if (status === undefined || status === null || status === 'ANY') return images;
+  if (status === 'TAGGED') return images.filter((image) => image.tags.length > 0);
+  if (status === 'UNTAGGED') return images.filter((image) => image.tags.length === 0);
+  throw new AwsError('InvalidParameterException', `Invalid parameter at 'filter.tagStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [TAGGED, UNTAGGED, ANY]'`);
+}
+
+function imageDetail(name: string, registryId: string, image: Image): Json {
+  const detail: Json = {
+    registryId,
+    repositoryName: name,
+    imageDigest: image.digest,
+    imageSizeInBytes: image.size,
+    imagePushedAt: image.pushedAt,
+    imageManifestMediaType: image.manifest.mediaType,
+  };
+  if (image.tags.length) detail.imageTags = image.tags;
+  if (image.manifest.config?.mediaType) detail.artifactMediaType = image.manifest.config.mediaType;
+  return detail;
+}
+
+const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> = {
+  async GetAuthorizationToken(input) {
+    const ids = Array.isArray(input.registryIds) && input.registryIds.length ? (input.registryIds as unknown[]).map(String) : [ACCOUNT];
+    const expiresAt = Math.floor(Date.now() / 1000) + TOKEN_TTL_SECONDS;
+    const authorizationToken = Buffer.from(`AWS:${PASSWORD}`).toString('base64');
+    return { authorizationData: ids.map(() => ({ authorizationToken, expiresAt, proxyEndpoint: PROXY_ENDPOINT })) };
+  },
+
+  async CreateRepository(input, ctx) {
+    const registryId = registryIdOf(input);
+    const name = optionalString(input, 'repositoryName');
+    if (name === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'`);
+    checkName(name);
+    if (meta.get(name)) {
+      throw new AwsError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${registryId}'`);
+    }
+    const scanning = (input.imageScanningConfiguration ?? {}) as Json;
+    const repo = meta.create(name, mutabilityOf(input, 'MUTABLE'), scanning.scanOnPush === true);
+    log(`CreateRepository ${name} (${repo.imageTagMutability}, scanOnPush=${repo.scanOnPush})`);
+    return { repository: repositoryOut(name, registryId, repo, ctx) };
+  },
+
+  async DescribeRepositories(input, ctx) {
+    const registryId = registryIdOf(input);
+    const wanted = input.repositoryNames;
+    let names: string[];
+    if (Array.isArray(wanted) && wanted.length) {
+      names = wanted.map((n) => checkName(String(n), 'repositoryNames'));
+      const missing = names.find((n) => !meta.get(n));
+      if (missing !== undefined) throw notFound(missing, registryId);
+    } else {
+      names = meta.names();
+    }
+    const { items, nextToken } = page(names, input, 100);
+    return { repositories: items.map((n) => repositoryOut(n, registryId, meta.get(n) as RepositoryMeta, ctx)), ...(nextToken ? { nextToken } : {}) };
+  },
+
+  async DeleteRepository(input, ctx) {
+    const { name, registryId, repo } = existingRepository(input);
+    const images = await loadImages(name);
+    if (images.length && input.force !== true) {
+      throw new AwsError('RepositoryNotEmptyException',
+        `The repository with name '${name}' in registry with id '${registryId}' cannot be deleted because it still contains images`);
+    }
+    for (const image of images) await deleteManifest(name, image.digest);
+    fs.rmSync(repositoryDir(name), { recursive: true, force: true });
+    const out = repositoryOut(name, registryId, repo, ctx);
+    meta.delete(name);
+    log(`DeleteRepository ${name} (${images.length} images)`);
+    return { repository: out };
+  },
+
+  async DescribeImages(input) {
+    const { name, registryId } = existingRepository(input);
+    const images = await loadImages(name);
+    const ids = imageIdsOf(input);
+    if (ids) {
+      const found = ids.map((id) => {
+        const image = findImage(images, id);
+        if (!image) throw imageNotFound(id, name, registryId);
+        return image;
+      });
+      const unique = [...new Map(found.map((image) => [image.digest, image])).values()];
+      return { imageDetails: unique.map((image) => imageDetail(name, registryId, image)) };
+    }
+    const { items, nextToken } = page(byTagStatus(images, input), input, 100);
+    return { imageDetails: items.map((image) => imageDetail(name, registryId, image)), ...(nextToken ? { nextToken } : {}) };
+  },
+
+  async ListImages(input) {
+    const { name } = existingRepository(input);
+    const ids: ImageId[] = [];
+    for (const image of byTagStatus(await loadImages(name), input)) {
+      if (image.tags.length) for (const tag of image.tags) ids.push({ imageDigest: image.digest, imageTag: tag });
+      else ids.push({ imageDigest: image.digest });
+    }
+    const { items, nextToken } = page(ids, input, 100);
+    return { imageIds: items, ...(nextToken ? { nextToken } : {}) };
+  },
+
+  async BatchGetImage(input) {
+    const { name, registryId } = existingRepository(input);
+    const ids = imageIdsOf(input) ?? [];
+    const images = await loadImages(name);
+    const found: Json[] = [];
+    const failures: Json[] = [];
+    for (const id of ids) {
+      const image = findImage(images, id);
+      if (image) {
+        found.push({
+          registryId,
+          repositoryName: name,
+          imageId: { imageDigest: image.digest, ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}) },
+          imageManifest: image.manifest.body.toString('utf8'),
+          imageManifestMediaType: image.manifest.mediaType,
+        });
+      } else if (id.imageDigest !== undefined && id.imageTag !== undefined && findImage(images, { imageTag: id.imageTag })) {
+        failures.push({ imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Invalid image digest for the image tag' });
+      } else {
+        failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
+      }
+    }
+    return { images: found, failures };
+  },
+
+  async BatchDeleteImage(input) {
+    const { name } = existingRepository(input);
+    const ids = imageIdsOf(input) ?? [];
+    const deleted: ImageId[] = [];
+    const failures: Json[] = [];
+    for (const id of ids) {
+      // Reloaded for each id: an earlier deletion may have removed this one's image or tag.
+      const image = findImage(await loadImages(name), id);
+      if (!image) {
+        failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
+        continue;
+      }
+      if (id.imageTag !== undefined && image.tags.length > 1) {
+        untag(name, id.imageTag);
+        deleted.push({ imageDigest: image.digest, imageTag: id.imageTag });
+      } else {
+        await deleteManifest(name, image.digest);
+        if (image.tags.length) for (const tag of image.tags) deleted.push({ imageDigest: image.digest, imageTag: tag });
+        else deleted.push({ imageDigest: image.digest });
+      }
+    }
+    log(`BatchDeleteImage ${name}: ${deleted.length} deleted, ${failures.length} failed`);
+    return { imageIds: deleted, failures };
+  },
+
+  async PutImageTagMutability(input) {
+    const { name, registryId } = existingRepository(input);
+    const imageTagMutability = mutabilityOf(input, 'MUTABLE');
+    meta.update(name, (repo) => { repo.imageTagMutability = imageTagMutability; });
+    log(`PutImageTagMutability ${name} ${imageTagMutability}`);
+    return { registryId, repositoryName: name, imageTagMutability };
+  },
+
+  async PutImageScanningConfiguration(input) {
+    const { name, registryId } = existingRepository(input);
+    const scanOnPush = ((input.imageScanningConfiguration ?? {}) as Json).scanOnPush === true;
+    meta.update(name, (repo) => { repo.scanOnPush = scanOnPush; });
+    return { registryId, repositoryName: name, imageScanningConfiguration: { scanOnPush } };
+  },
+};
+
+const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new AwsError('InvalidParameterException', `request body larger than ${limit} bytes`, 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The region the client signed for, so ARNs name the region the caller asked about. */
+function regionOf(req: http.IncomingMessage): string {
+  const match = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//.exec(String(req.headers.authorization ?? ''));
+  return match ? match[1] : DEFAULT_REGION;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function handleSts(res: http.ServerResponse, form: URLSearchParams, requestId: string): void {
+  const action = form.get('Action');
+  let status = 200;
+  let xml: string;
+  if (action === 'GetCallerIdentity') {
+    xml = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:iam::${ACCOUNT}:user/local</Arn>
+    <UserId>AIDALOCALSTACKUSER0001</UserId>
+    <Account>${ACCOUNT}</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata>
+    <RequestId>${requestId}</RequestId>
+  </ResponseMetadata>
+</GetCallerIdentityResponse>
+`;
+  } else {
+    status = 400;
+    xml = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error>
+    <Type>Sender</Type>
+    <Code>InvalidAction</Code>
+    <Message>${xmlEscape(`Could not find operation ${action ?? '(none)'} for version ${form.get('Version') ?? '(none)'}`)}</Message>
+  </Error>
+  <RequestId>${requestId}</RequestId>
+</ErrorResponse>
+`;
+  }
+  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), 'x-amzn-requestid': requestId });
+  res.end(xml);
+}
+
+async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const requestId = randomUUID();
+  const pathname = (req.url ?? '/').split('?')[0];
+  if (req.method === 'GET' && pathname === '/health') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ service: 'ecr-stand-in', registry: REGISTRY_HOST, account: ACCOUNT }));
+    return;
+  }
+  if (req.method !== 'POST' || pathname !== '/') {
+    sendJson(res, 404, { __type: 'UnknownOperationException', message: `${req.method} ${pathname} is not an AWS API call` }, { 'x-amzn-requestid': requestId });
+    return;
+  }
+  const body = await readBody(req, 10 * 1024 * 1024);
+  const contentType = String(req.headers['content-type'] ?? '');
+  if (contentType.startsWith('application/x-www-form-urlencoded')) {
+    handleSts(res, new URLSearchParams(body.toString('utf8')), requestId);
+    return;
+  }
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const operation = target.startsWith(ECR_TARGET_PREFIX) ? target.slice(ECR_TARGET_PREFIX.length) : '';
+  const handler = Object.prototype.hasOwnProperty.call(operations, operation) ? operations[operation] : undefined;
+  try {
+    if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`);
+    let input: Json;
+    try {
+      input = body.length ? (JSON.parse(body.toString('utf8')) as Json) : {};
+    } catch {
+      throw new AwsError('SerializationException', 'Request body is not valid JSON');
+    }
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AwsError('SerializationException', 'Request body must be a JSON object');
+    const out = await handler(input, { region: regionOf(req) });
+    sendJson(res, 200, out, { 'x-amzn-requestid': requestId });
+  } catch (err) {
+    if (err instanceof AwsError) {
+      // Looking a repository up before creating it is routine, not worth a log line.
+      if (err.type !== 'RepositoryNotFoundException') log(`${operation || target}: ${err.type}: ${err.message}`);
+      sendJson(res, err.status, { __type: err.type, message: err.message }, { 'x-amzn-requestid': requestId });
+    } else {
+      log(`${operation || target}: ${(err as Error).stack ?? String(err)}`);
+      sendJson(res, 500, { __type: 'ServerException', message: (err as Error).message }, { 'x-amzn-requestid': requestId });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Registry proxy
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+function registryError(res: http.ServerResponse, status: number, code: string, message: string, detail: unknown = null, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify({ errors: [{ code, message, detail }] });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'docker-distribution-api-version': 'registry/2.0',
+    ...headers,
+  });
+  res.end(text);
+}
+
+const EXPECTED_AUTH = createHash('sha256').update(`Basic ${Buffer.from(`AWS:${PASSWORD}`).toString('base64')}`).digest();
+
+function authorized(header: string | undefined): boolean {
+  if (!header) return false;
+  // Compared as hashes so the comparison takes the same time whatever the guess.
+  return timingSafeEqual(createHash('sha256').update(header.trim()).digest(), EXPECTED_AUTH);
+}
+
+function forward(req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer, onResponse?: (status: number, headers: http.IncomingHttpHeaders) => void): void {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value === undefined || HOP_BY_HOP.has(key) || key === 'authorization') continue;
+    headers[key] = value;
+  }
+  if (body) {
+    delete headers['transfer-encoding'];
+    headers['content-length'] = body.length;
+  }
+  // The Host header goes through unchanged, so the Location URLs the registry builds point back here.
+  const upstream = http.request({ host: BACKEND.hostname, port: BACKEND.port, method: req.method, path: req.url, headers, agent: backendAgent }, (up) => {
+    const out: http.OutgoingHttpHeaders = {};
+    for (const [key, value] of Object.entries(up.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(key) || key === 'transfer-encoding') continue;
+      out[key] = value;
+    }
+    onResponse?.(up.statusCode ?? 502, up.headers);
+    res.writeHead(up.statusCode ?? 502, out);
+    up.pipe(res);
+    up.on('error', () => res.destroy());
+  });
+  upstream.on('error', (err) => {
+    if (!res.headersSent) registryError(res, 502, 'UNAVAILABLE', `backing registry ${BACKEND.host}: ${err.message}`);
+    else res.destroy();
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  if (body) upstream.end(body);
+  else req.pipe(upstream);
+}
+
+async function handleManifestPut(req: http.IncomingMessage, res: http.ServerResponse, name: string, reference: string, repo: RepositoryMeta): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, MAX_MANIFEST_BYTES);
+  } catch {
+    registryError(res, 413, 'SIZE_INVALID', `manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
+    return;
+  }
+  const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const byTag = !DIGEST.test(reference);
+  if (byTag && repo.imageTagMutability === 'IMMUTABLE') {
+    const current = await resolveTag(name, reference);
+    if (current !== undefined && current !== digest) {
+      log(`refused ${name}:${reference} (immutable, has ${current}, pushed ${digest})`);
+      registryError(res, 400, 'TAG_INVALID',
+        `The image tag '${reference}' already exists in the '${name}' repository and cannot be overwritten because the repository is immutable.`);
+      return;
+    }
+  }
+  forward(req, res, body, (status, headers) => {
+    if (status !== 201) return;
+    const stored = typeof headers['docker-content-digest'] === 'string' ? headers['docker-content-digest'] : digest;
+    meta.recordPush(name, stored);
+    log(`pushed ${name}${byTag ? `:${reference}` : ''} ${stored}`);
+  });
+}
+
+async function handleProxy(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const pathname = (req.url ?? '/').split('?')[0];
+  if (pathname === '/health' && req.method === 'GET') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ service: 'ecr-stand-in registry proxy', backend: BACKEND.host }));
+    return;
+  }
+  if (pathname !== '/v2' && !pathname.startsWith('/v2/')) {
+    registryError(res, 404, 'NOT_FOUND', `${pathname} is not part of the registry API`);
+    return;
+  }
+  if (!authorized(req.headers.authorization)) {
+    registryError(res, 401, 'UNAUTHORIZED', 'authentication required', null, { 'www-authenticate': 'Basic realm="ECR stand-in"' });
+    req.resume();
+    return;
+  }
+  const match = /^\/v2\/(.+?)\/(manifests|blobs|tags)\/(.*)$/.exec(pathname);
+  if (match) {
+    const name = decodeURIComponent(match[1]);
+    const repo = meta.get(name);
+    if (!repo) {
+      registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${ACCOUNT}'`, { name });
+      req.resume();
+      return;
+    }
+    if (match[2] === 'manifests' && req.method === 'PUT') {
+      await handleManifestPut(req, res, name, decodeURIComponent(match[3]), repo);
+      return;
+    }
+  }
+  forward(req, res);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+function serve(port: number, name: string, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
+  const server = http.createServer((req, res) => {
+    handler(req, res).catch((err: unknown) => {
+      log(`${name}: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent) {
+        const status = err instanceof AwsError ? err.status : 500;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: (err as Error).message }));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  // Blob uploads can take long; the defaults would cut them off.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 30_000;
+  server.on('error', (err) => {
+    log(`${name} cannot listen on ${BIND}:${port}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, BIND, () => log(`${name} listening on http://${BIND}:${port}`));
+  return server;
+}
+
+const servers = [serve(API_PORT, 'ECR API', handleApi), serve(PROXY_PORT, 'registry proxy', handleProxy)];
+log(`backing registry ${BACKEND.href}, storage ${STORAGE}, metadata ${META_FILE}, account ${ACCOUNT}`);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping`);
+    let open = servers.length;
+    for (const server of servers) {
+      server.close(() => {
+        if (--open === 0) process.exit(0);
+      });
+      server.closeIdleConnections();
+    }
+    backendAgent.destroy();
+    // A push still streaming gets a moment to finish, not forever.
+    setTimeout(() => process.exit(0), 2000).unref();
+  });
+}

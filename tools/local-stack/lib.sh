@@ -1,0 +1,54 @@
+# Shared by the local-stack scripts (sourced, not run); the settings are used by the scripts that source it.
+# shellcheck shell=bash disable=SC2034
+
+LOCAL_STACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$LOCAL_STACK_DIR/../.." && pwd)
+STATE_DIR="$LOCAL_STACK_DIR/.state"
+PID_DIR="$STATE_DIR/pids"
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/platform-images-local-stack"
+ROOTFS_TAR="$CACHE_DIR/rootfs-bookworm.tar"
+
+MCR_PORT=5001
+ECR_PROXY_PORT=5002
+ECR_API_PORT=5003
+TEAMS_PORT=5004
+ECR_BACKEND_PORT=5012
+
+# Without an Accept header registry 2.8 down-converts to schema1, whose digest differs from the pushed one.
+MANIFEST_ACCEPT='application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+
+# What each recorded process must look like, so a recycled PID never gets signalled.
+declare -A PROCESS_SIGNATURE=(
+  [dockerd]=dockerd
+  [mcr-registry]=mcr-registry.yml
+  [ecr-registry]=ecr-registry.yml
+  [ecr-stand-in]=ecr-stand-in.ts
+  [teams-sink]=teams-sink.ts
+)
+
+say() { printf '[local-stack] %s\n' "$*"; }
+die() { printf '[local-stack] error: %s\n' "$*" >&2; exit 1; }
+
+# HTTP status of a GET (000 when nothing answers).
+http_status() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" 2>/dev/null || true
+}
+
+# PID recorded for NAME if that process is still the one we started; empty otherwise.
+recorded_pid() {
+  local name=$1 file="$PID_DIR/$1.pid" pid
+  [[ -f $file ]] || return 0
+  pid=$(<"$file")
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  [[ -r /proc/$pid/cmdline ]] || return 0
+  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "${PROCESS_SIGNATURE[$name]}"; then
+    echo "$pid"
+  fi
+}
+
+# Digest a registry gives for REPO:TAG at http://127.0.0.1:PORT, empty when the tag is not there.
+manifest_digest() {
+  local port=$1 repo=$2 tag=$3
+  curl -sf -I --max-time 10 -H "Accept: $MANIFEST_ACCEPT" "http://127.0.0.1:$port/v2/$repo/manifests/$tag" 2>/dev/null |
+    tr -d '\r' | awk -F': ' 'tolower($1) == "docker-content-digest" { print $2 }' || true
+}

@@ -1,0 +1,213 @@
+/**
+ * Proves a running local stack behaves like the real services for the clients the product uses: the AWS SDK
+ * (ECR and STS), the Docker engine, skopeo and the AWS CLI against the ECR stand-in, and the Teams sink.
+ * Leaves nothing behind (its repository is deleted, its images removed, its Docker login kept in a
+ * throw-away config directory).
+ *
+ *   node -r @swc-node/register tools/local-stack/smoke.ts
+ */
+import {
+  BatchDeleteImageCommand,
+  BatchGetImageCommand,
+  CreateRepositoryCommand,
+  DeleteRepositoryCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+  ListImagesCommand,
+  paginateDescribeImages,
+  PutImageTagMutabilityCommand,
+} from '@aws-sdk/client-ecr';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const API = process.env.ECR_STAND_IN_API ?? 'http://localhost:5003';
+const SINK = process.env.TEAMS_SINK ?? 'http://localhost:5004';
+const MCR = 'localhost:5001';
+const REGISTRY = 'localhost:5002';
+const credentials = { accessKeyId: 'local-stack', secretAccessKey: 'local-stack-secret' };
+const ecr = new ECRClient({ endpoint: API, region: 'eu-west-1', credentials });
+const sts = new STSClient({ endpoint: API, region: 'eu-west-1', credentials });
+
+const repo = `local-stack-smoke/app-${randomBytes(3).toString('hex')}`;
+const work = mkdtempSync(path.join(tmpdir(), 'local-stack-smoke-'));
+// A private Docker config keeps this login out of the user's ~/.docker/config.json.
+const dockerEnv = { ...process.env, DOCKER_CONFIG: path.join(work, 'docker-config'), DOCKER_BUILDKIT: '0' };
+const localImages: string[] = [];
+let passed = 0;
+
+function check(what: string, ok: boolean, detail?: unknown): void {
+  if (!ok) throw new Error(`FAILED: ${what}${detail === undefined ? '' : `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`}`);
+  passed++;
+  process.stdout.write(`ok   ${what}\n`);
+}
+
+async function expectError(what: string, name: string, call: () => Promise<unknown>): Promise<Error> {
+  try {
+    await call();
+  } catch (err) {
+    check(`${what} → ${name}`, (err as Error).name === name, `${(err as Error).name}: ${(err as Error).message}`);
+    return err as Error;
+  }
+  throw new Error(`FAILED: ${what} succeeded, expected ${name}`);
+}
+
+function docker(args: string[], input?: string): string {
+  return execFileSync('docker', args, { env: dockerEnv, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function dockerFails(args: string[]): string {
+  const run = spawnSync('docker', args, { env: dockerEnv, encoding: 'utf8' });
+  if (run.status === 0) throw new Error(`FAILED: docker ${args.join(' ')} succeeded`);
+  return `${run.stdout}${run.stderr}`;
+}
+
+/** Builds a tiny image on a stand-in base; the label makes each one distinct. */
+function buildImage(ref: string, label: string): void {
+  const context = path.join(work, `context-${label}`);
+  execFileSync('mkdir', ['-p', context]);
+  writeFileSync(path.join(context, 'Dockerfile'), `FROM ${MCR}/dotnet/runtime:6.0-bullseye-slim\nLABEL smoke.label=${label}\n`);
+  // Removed by id at the end: a tag moved on to a later build would leave this one behind.
+  localImages.push(docker(['build', '-q', '-t', ref, context]).trim());
+}
+
+async function headDigest(auth: string, tag: string): Promise<string | null> {
+  const res = await fetch(`http://${REGISTRY}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: {
+      authorization: auth,
+      accept: 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    },
+  });
+  return res.headers.get('docker-content-digest');
+}
+
+async function main(): Promise<void> {
+  const identity = await sts.send(new GetCallerIdentityCommand({}));
+  check('STS GetCallerIdentity', identity.Account === '000000000000' && identity.Arn === 'arn:aws:iam::000000000000:user/local', identity);
+
+  await expectError('DescribeRepositories of a missing repository', 'RepositoryNotFoundException',
+    () => ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] })));
+  const created = await ecr.send(new CreateRepositoryCommand({ repositoryName: repo, imageScanningConfiguration: { scanOnPush: true } }));
+  check('CreateRepository', created.repository?.repositoryUri === `${REGISTRY}/${repo}` && created.repository?.imageTagMutability === 'MUTABLE'
+    && created.repository?.imageScanningConfiguration?.scanOnPush === true && created.repository?.createdAt instanceof Date, created.repository);
+  await expectError('CreateRepository again', 'RepositoryAlreadyExistsException', () => ecr.send(new CreateRepositoryCommand({ repositoryName: repo })));
+  const described = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] }));
+  check('DescribeRepositories', described.repositories?.[0]?.repositoryName === repo, described.repositories);
+
+  const token = await ecr.send(new GetAuthorizationTokenCommand({}));
+  const data = token.authorizationData?.[0];
+  const decoded = Buffer.from(data?.authorizationToken ?? '', 'base64').toString('utf8');
+  check('GetAuthorizationToken', decoded.startsWith('AWS:') && data?.proxyEndpoint === `http://${REGISTRY}` && data?.expiresAt instanceof Date, data);
+  const password = decoded.slice(4);
+  const auth = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
+
+  const anonymous = await fetch(`http://${REGISTRY}/v2/`);
+  check('proxy wants Basic auth', anonymous.status === 401 && anonymous.headers.get('www-authenticate') === 'Basic realm="ECR stand-in"', anonymous.status);
+  const wrong = await fetch(`http://${REGISTRY}/v2/`, { headers: { authorization: `Basic ${Buffer.from('AWS:nope').toString('base64')}` } });
+  check('proxy refuses a wrong password', wrong.status === 401, wrong.status);
+  const unknown = await fetch(`http://${REGISTRY}/v2/not-created-${randomBytes(3).toString('hex')}/blobs/uploads/`, { method: 'POST', headers: { authorization: auth } });
+  const unknownBody = (await unknown.json()) as { errors: { code: string }[] };
+  check('push to a repository nobody created → NAME_UNKNOWN', unknown.status === 404 && unknownBody.errors[0].code === 'NAME_UNKNOWN', unknownBody);
+
+  docker(['login', REGISTRY, '-u', 'AWS', '--password-stdin'], password);
+  check('docker login', true);
+  const refA = `${REGISTRY}/${repo}:a`;
+  const refB = `${REGISTRY}/${repo}:b`;
+  buildImage(refA, 'first');
+  docker(['push', refA]);
+  const digestA = await headDigest(auth, 'a');
+  check('docker push through the proxy', typeof digestA === 'string' && /^sha256:[a-f0-9]{64}$/.test(digestA ?? ''), digestA);
+  docker(['tag', refA, refB]);
+  docker(['push', refB]);
+
+  const skopeo = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--creds', `AWS:${password}`, `docker://${refA}`], { encoding: 'utf8' })) as { Digest: string; Labels: Record<string, string> };
+  check('skopeo inspect shows labels', skopeo.Digest === digestA && skopeo.Labels['smoke.label'] === 'first', skopeo.Labels);
+
+  let images = await ecr.send(new DescribeImagesCommand({ repositoryName: repo }));
+  const first = images.imageDetails?.[0];
+  check('DescribeImages', images.imageDetails?.length === 1 && first?.imageDigest === digestA && first?.imageTags?.join() === 'a,b'
+    && (first?.imageSizeInBytes ?? 0) > 1_000_000 && first?.imagePushedAt instanceof Date
+    && first?.imageManifestMediaType === 'application/vnd.docker.distribution.manifest.v2+json', first);
+
+  // A second image takes tag "a": the first keeps "b", like ECR.
+  buildImage(refA, 'second');
+  docker(['push', refA]);
+  const digestA2 = await headDigest(auth, 'a');
+  check('tag moved to a new image', digestA2 !== digestA, digestA2);
+  const all: string[] = [];
+  let pages = 0;
+  for await (const p of paginateDescribeImages({ client: ecr, pageSize: 1 }, { repositoryName: repo })) {
+    pages++;
+    for (const d of p.imageDetails ?? []) all.push(`${d.imageDigest}=${(d.imageTags ?? []).join('+')}`);
+  }
+  check('DescribeImages pages with maxResults 1', pages === 2 && all.sort().join() === [`${digestA}=b`, `${digestA2}=a`].sort().join(), all);
+  await expectError('DescribeImages of a missing tag', 'ImageNotFoundException',
+    () => ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'nope' }] })));
+  const byTag = await ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'b' }] }));
+  check('DescribeImages by tag', byTag.imageDetails?.[0]?.imageDigest === digestA, byTag.imageDetails);
+
+  const listed = await ecr.send(new ListImagesCommand({ repositoryName: repo }));
+  check('ListImages', listed.imageIds?.length === 2, listed.imageIds);
+  const got = await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'a' }, { imageTag: 'nope' }] }));
+  const manifest = got.images?.[0]?.imageManifest ?? '';
+  check('BatchGetImage returns the exact manifest', `sha256:${createHash('sha256').update(manifest).digest('hex')}` === digestA2
+    && got.failures?.[0]?.failureCode === 'ImageNotFound', got.failures);
+
+  const aws = JSON.parse(execFileSync('/usr/bin/aws', ['ecr', 'describe-images', '--endpoint-url', API, '--region', 'eu-west-1', '--repository-name', repo, '--output', 'json'], {
+    encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_PAGER: '' },
+  })) as { imageDetails: { imageDigest: string }[] };
+  check('aws ecr describe-images (AWS CLI)', aws.imageDetails.map((d) => d.imageDigest).sort().join() === [digestA, digestA2].sort().join(), aws);
+
+  await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: repo, imageTagMutability: 'IMMUTABLE' }));
+  buildImage(refA, 'third');
+  const refused = dockerFails(['push', refA]);
+  check('IMMUTABLE repository refuses to move a tag', refused.includes('cannot be overwritten because the repository is immutable'), refused);
+  check('the tag still points at the old image', (await headDigest(auth, 'a')) === digestA2);
+  await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: repo, imageTagMutability: 'MUTABLE' }));
+
+  docker(['tag', refB, `${REGISTRY}/${repo}:c`]);
+  docker(['push', `${REGISTRY}/${repo}:c`]);
+  const untagged = await ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'c' }] }));
+  images = await ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageDigest: digestA ?? '' }] }));
+  check('BatchDeleteImage of one tag keeps the image', untagged.imageIds?.length === 1 && images.imageDetails?.[0]?.imageTags?.join() === 'b', images.imageDetails);
+  const deleted = await ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: digestA ?? '' }] }));
+  const left = await ecr.send(new ListImagesCommand({ repositoryName: repo, filter: { tagStatus: 'ANY' } }));
+  check('BatchDeleteImage by digest', deleted.imageIds?.[0]?.imageTag === 'b' && left.imageIds?.length === 1 && left.imageIds[0].imageDigest === digestA2, left.imageIds);
+
+  await expectError('unknown operation', 'UnknownOperationException', async () => {
+    const res = await fetch(API, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.Frobnicate' }, body: '{}' });
+    const body = (await res.json()) as { __type: string };
+    throw Object.assign(new Error(`HTTP ${res.status}`), { name: res.status === 400 ? body.__type : 'unexpected' });
+  });
+
+  await fetch(`${SINK}/cards`, { method: 'DELETE' });
+  const posted = await fetch(`${SINK}/webhook/smoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text: 'smoke' }) });
+  const bad = await fetch(`${SINK}/webhook/smoke`, { method: 'POST', body: '{not json' });
+  const cards = (await (await fetch(`${SINK}/cards`)).json()) as { path: string; body: { text: string } }[];
+  check('Teams sink keeps cards', posted.status === 202 && (await posted.text()) === '' && bad.status === 400
+    && cards.length === 1 && cards[0].path === '/webhook/smoke' && cards[0].body.text === 'smoke', cards);
+  await fetch(`${SINK}/cards`, { method: 'DELETE' });
+}
+
+async function cleanUp(): Promise<void> {
+  await ecr.send(new DeleteRepositoryCommand({ repositoryName: repo, force: true })).catch(() => undefined);
+  if (localImages.length) spawnSync('docker', ['rmi', '-f', ...new Set(localImages)], { env: dockerEnv, stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+}
+
+main()
+  .then(async () => {
+    await cleanUp();
+    process.stdout.write(`smoke: all ${passed} checks passed\n`);
+  })
+  .catch(async (err: unknown) => {
+    await cleanUp();
+    process.stderr.write(`${(err as Error).message}\nsmoke: ${passed} checks passed before the failure\n`);
+    process.exit(1);
+  });

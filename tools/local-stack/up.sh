@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Brings up the local stand-ins for mcr.microsoft.com, AWS ECR (+ STS) and Microsoft Teams, installing and
+# starting whatever is missing. Safe to run again: anything already answering is left alone.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BASE_TAG=6.0-bullseye-slim
+BASE_REPOS=(dotnet/runtime dotnet/aspnet dotnet/sdk)
+ROOTFS_PATH_ENV='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+mkdir -p "$PID_DIR"
+# Two bring-ups at once would start everything twice; the second waits for the first instead.
+exec 9>"$STATE_DIR/.up.lock"
+flock 9
+
+ensure_packages() {
+  # command → Debian package; /usr/bin/aws on purpose: another `aws` (e.g. a pyenv v1) may come first on PATH.
+  local -A wanted=(
+    [docker]=docker.io [dockerd]=docker.io [docker-registry]=docker-registry [skopeo]=skopeo
+    [/usr/bin/aws]=awscli [debootstrap]=debootstrap [busybox]=busybox-static [curl]=curl [jq]=jq
+  )
+  local cmd missing=()
+  for cmd in "${!wanted[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+  done
+  ((${#missing[@]})) || return 0
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  say "installing ${missing[*]} (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get update -qq && apt-get install -y -qq -o Dpkg::Use-Pty=0 "${missing[@]}"; } >"$STATE_DIR/apt.log" 2>&1; then
+    tail -n 30 "$STATE_DIR/apt.log" >&2
+    die "apt-get install failed (full log: $STATE_DIR/apt.log)"
+  fi
+}
+
+# Starts NAME in its own session so it outlives this script; the PID file is written by the process itself
+# (before it execs), so it is right whether or not setsid had to fork.
+start_service() {
+  local name=$1 dir=$2
+  shift 2
+  rm -f "$PID_DIR/$name.pid"
+  printf '\n==== %s starting %s\n' "$(date -Is)" "$name" >>"$STATE_DIR/$name.log"
+  (
+    cd "$dir"
+    # shellcheck disable=SC2016 # $$ and $0 belong to the inner shell
+    exec setsid bash -c 'echo $$ >"$0"; exec nohup "$@"' "$PID_DIR/$name.pid" "$@" >>"$STATE_DIR/$name.log" 2>&1 </dev/null 9>&-
+  ) &
+}
+
+# Waits until CHECK (a command) succeeds; gives up after SECONDS or as soon as NAME's process has died.
+wait_until() {
+  local name=$1 seconds=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  sleep 0.1
+  until "$@"; do
+    if ((SECONDS >= deadline)); then
+      tail -n 20 "$STATE_DIR/$name.log" >&2 || true
+      die "$name did not come up within ${seconds}s (log: $STATE_DIR/$name.log)"
+    fi
+    if [[ -f $PID_DIR/$name.pid && -z $(recorded_pid "$name") ]]; then
+      tail -n 20 "$STATE_DIR/$name.log" >&2 || true
+      die "$name exited while starting (log: $STATE_DIR/$name.log)"
+    fi
+    sleep 0.2
+  done
+}
+
+docker_answers() { docker info >/dev/null 2>&1; }
+
+ensure_docker() {
+  docker_answers && return 0
+  if [[ -z $(recorded_pid dockerd) ]]; then
+    say "starting dockerd (log: $STATE_DIR/dockerd.log)"
+    start_service dockerd / dockerd
+  else
+    say "waiting for the dockerd started earlier"
+  fi
+  wait_until dockerd 60 docker_answers
+}
+
+write_registry_config() {
+  local name=$1 port=$2 data=$3
+  mkdir -p "$data"
+  # No blob descriptor cache: the ECR stand-in removes tags and repositories on disk, which a cache would miss.
+  cat >"$STATE_DIR/$name.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  fields:
+    service: $name
+storage:
+  filesystem:
+    rootdirectory: $data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+  headers:
+    X-Content-Type-Options: [nosniff]
+EOF
+}
+
+registry_answers() { [[ $(http_status "http://127.0.0.1:$1/v2/") == 200 ]]; }
+
+ensure_registry() {
+  local name=$1 port=$2 data=$3 status
+  status=$(http_status "http://127.0.0.1:$port/v2/")
+  [[ $status == 200 ]] && return 0
+  [[ $status == 000 ]] || die "port $port answers HTTP $status but is not a plain registry; free it for $name"
+  write_registry_config "$name" "$port" "$data"
+  say "starting $name on 127.0.0.1:$port"
+  start_service "$name" "$STATE_DIR" docker-registry serve "$STATE_DIR/$name.yml"
+  wait_until "$name" 30 registry_answers "$port"
+}
+
+ensure_node_modules() {
+  command -v node >/dev/null 2>&1 || die "node is not installed (Node >= 20.19 is needed for the ECR and Teams stand-ins)"
+  [[ -f $REPO_ROOT/node_modules/@swc-node/register/package.json ]] && return 0
+  say "node_modules missing: installing npm dependencies"
+  bash "$REPO_ROOT/tools/install-deps.sh"
+}
+
+ecr_answers() {
+  [[ $(http_status "http://127.0.0.1:$ECR_API_PORT/health") == 200 && $(http_status "http://127.0.0.1:$ECR_PROXY_PORT/health") == 200 ]]
+}
+teams_answers() { [[ $(http_status "http://127.0.0.1:$TEAMS_PORT/health") == 200 ]]; }
+
+ensure_node_service() {
+  local name=$1 check=$2 ports=$3 status
+  "$check" && return 0
+  for port in $ports; do
+    status=$(http_status "http://127.0.0.1:$port/health")
+    [[ $status == 000 || $status == 200 ]] || die "port $port is taken by something else (HTTP $status); free it for $name"
+  done
+  ensure_node_modules
+  say "starting $name"
+  start_service "$name" "$REPO_ROOT" env LOCAL_STACK_STATE="$STATE_DIR" \
+    node -r @swc-node/register "tools/local-stack/$name.ts"
+  wait_until "$name" 60 "$check"
+}
+
+# The Debian mirror apt already uses (deb822 .sources first, then one-line .list entries).
+debian_mirror() {
+  local uri
+  uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
+    BEGIN { RS = "" }
+    {
+      uri = ""; ok = 0; n = split($0, line, "\n")
+      for (i = 1; i <= n; i++) {
+        if (line[i] ~ /^URIs:/) { split(line[i], f, /[ \t]+/); uri = f[2] }
+        if (line[i] ~ /^Suites:/) { m = split(line[i], s, /[ \t]+/); for (j = 2; j <= m; j++) if (s[j] == "bookworm") ok = 1 }
+        if (line[i] ~ /^Enabled:[ \t]*no/) ok = 0
+      }
+      if (ok && uri != "") { print uri; exit }
+    }')
+  if [[ -z $uri ]]; then
+    uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '
+      $1 == "deb" { for (i = 2; i < NF; i++) if ($i ~ /^[a-z]+:\/\// && $(i + 1) == "bookworm") { print $i; exit } }')
+  fi
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+ensure_rootfs() {
+  [[ -s $ROOTFS_TAR ]] && return 0
+  mkdir -p "$CACHE_DIR"
+  local work mirror
+  work=$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")
+  mirror=$(debian_mirror)
+  say "building the stand-in base root filesystem with debootstrap from $mirror (about 30 s, once per machine)"
+  # busybox brings httpd and wget for test apps; passwd (groupadd/useradd) is what platform Dockerfiles need.
+  if ! debootstrap --variant=minbase --include=busybox,passwd bookworm "$work/rootfs" "$mirror" >"$STATE_DIR/debootstrap.log" 2>&1; then
+    tail -n 20 "$STATE_DIR/debootstrap.log" >&2
+    rm -rf "$work"
+    die "debootstrap failed (log: $STATE_DIR/debootstrap.log)"
+  fi
+  local r="$work/rootfs"
+  [[ -x $r/bin/busybox ]] || die "debootstrap left no /bin/busybox in the root filesystem"
+  rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/cache/apt/*.bin "$r"/var/lib/apt/lists/* \
+    "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* \
+    "$r"/var/log/*.log "$r"/var/cache/debconf/*-old "$r"/tmp/* "$r"/etc/hostname
+  # Device nodes are Docker's to provide; numeric owners keep uid/gid 0 whatever names the host gives them.
+  tar --numeric-owner --exclude='./dev/*' -C "$r" -cf "$work/rootfs.tar" .
+  mv "$work/rootfs.tar" "$ROOTFS_TAR"
+  rm -rf "$work"
+}
+
+# The cached root filesystem as an image in the engine, imported again only when the tar changed:
+# importing takes several seconds, deriving the three bases from it well under one.
+ROOTFS_IMAGE=local-stack/rootfs-bookworm:latest
+ensure_rootfs_image() {
+  local id
+  id=$(stat -c '%s-%Y' "$ROOTFS_TAR")
+  [[ $(docker image inspect -f '{{index .Config.Labels "local-stack.rootfs"}}' "$ROOTFS_IMAGE" 2>/dev/null) == "$id" ]] && return 0
+  docker import -c 'CMD ["bash"]' -c "ENV $ROOTFS_PATH_ENV" -c "LABEL local-stack.rootfs=$id" "$ROOTFS_TAR" "$ROOTFS_IMAGE"
+}
+
+seed_base_images() {
+  local repo missing=()
+  for repo in "${BASE_REPOS[@]}"; do
+    [[ -n $(manifest_digest "$MCR_PORT" "$repo" "$BASE_TAG") ]] || missing+=("$repo")
+  done
+  ((${#missing[@]})) || return 0
+  ensure_rootfs
+  ensure_rootfs_image >>"$STATE_DIR/seed.log" 2>&1 || {
+    tail -n 20 "$STATE_DIR/seed.log" >&2
+    die "docker import of $ROOTFS_TAR failed (log: $STATE_DIR/seed.log)"
+  }
+  local versions ref context previous
+  context=$(mktemp -d)
+  for repo in "${missing[@]}"; do
+    # The versions the real images announce, so version detection reads something sensible.
+    case $repo in
+      dotnet/runtime) versions='DOTNET_VERSION=6.0.0' ;;
+      dotnet/aspnet) versions='DOTNET_VERSION=6.0.0 ASPNET_VERSION=6.0.0' ;;
+      dotnet/sdk) versions='DOTNET_VERSION=6.0.0 ASPNET_VERSION=6.0.0 DOTNET_SDK_VERSION=6.0.400' ;;
+    esac
+    ref="localhost:$MCR_PORT/$repo:$BASE_TAG"
+    previous=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
+    say "seeding $ref (stands in for mcr.microsoft.com/$repo:$BASE_TAG)"
+    cat >"$context/Dockerfile" <<EOF
+FROM $ROOTFS_IMAGE
+ENV ASPNETCORE_URLS=http://+:80 DOTNET_RUNNING_IN_CONTAINER=true $versions
+LABEL local-stack.stand-in-for=mcr.microsoft.com/$repo:$BASE_TAG
+CMD ["bash"]
+EOF
+    # Legacy builder: no network, no frontend image, and nothing to run, so it only writes a config.
+    { DOCKER_BUILDKIT=0 docker build -t "$ref" "$context" && docker push "$ref"; } >>"$STATE_DIR/seed.log" 2>&1 || {
+      rm -rf "$context"
+      tail -n 20 "$STATE_DIR/seed.log" >&2
+      die "could not seed $ref (log: $STATE_DIR/seed.log)"
+    }
+    # The image this tag named before (an earlier seed or bump) is left untagged: drop it unless in use.
+    [[ -z $previous ]] || docker rmi "$previous" >/dev/null 2>&1 || true
+  done
+  rm -rf "$context"
+}
+
+started=$SECONDS
+ensure_packages
+ensure_docker
+ensure_registry mcr-registry "$MCR_PORT" "$STATE_DIR/mcr-data"
+ensure_registry ecr-registry "$ECR_BACKEND_PORT" "$STATE_DIR/ecr-data"
+ensure_node_service ecr-stand-in ecr_answers "$ECR_API_PORT $ECR_PROXY_PORT"
+ensure_node_service teams-sink teams_answers "$TEAMS_PORT"
+seed_base_images
+
+cat <<EOF
+[local-stack] up in $((SECONDS - started))s
+  mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; $(printf '%s ' "${BASE_REPOS[@]/%/:$BASE_TAG}")
+  ECR registry (proxy)        http://localhost:$ECR_PROXY_PORT         Basic auth AWS:<GetAuthorizationToken password>
+  ECR + STS API               http://localhost:$ECR_API_PORT         account 000000000000
+  Teams webhook sink          http://localhost:$TEAMS_PORT         GET /cards, DELETE /cards
+  ECR backing registry        http://127.0.0.1:$ECR_BACKEND_PORT        (internal, no auth)
+  environment: eval "\$(bash tools/local-stack/env.sh)"   state: $STATE_DIR
+EOF
