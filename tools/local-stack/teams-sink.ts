@@ -102,6 +102,8 @@ server.on('error', (err) => {
   process.stdout.write(`cannot listen on ${BIND}:${PORT}: ${err.message}\n`);
   process.exit(1);
 });
+// Longer than clients' idle keep-alive (undici: 4 s), so the server never closes a socket a client is reusing.
+server.keepAliveTimeout = 30_000;
 server.listen(PORT, BIND, () => process.stdout.write(`${new Date().toISOString()} teams sink listening on http://${BIND}:${PORT}\n`));
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

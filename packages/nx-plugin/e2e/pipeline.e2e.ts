@@ -1,0 +1,161 @@
+/**
+ * The pipeline end to end: real `nx` runs in a throwaway workspace against the local stack (MCR and ECR
+ * stand-ins on real registries, a real Docker engine, the Teams sink). Scenarios run in order and build
+ * on each other, as successive scheduled runs would.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  bumpBase,
+  cardFact,
+  cards,
+  createWorkspace,
+  digestOf,
+  ecrTags,
+  editJson,
+  git,
+  labelsOf,
+  nx,
+  upstreamDigest,
+  type Workspace,
+} from './support';
+
+jest.setTimeout(20 * 60_000);
+
+const BUILD_NUMBER = '20261123.7';
+let ws: Workspace;
+let runtimeRepo: string;
+let sdkRepo: string;
+
+function versionTags(repo: string): string[] {
+  return ecrTags(repo).filter((t) => /^6\.0-bullseye-slim-\d+\.\d+\.\d+$/.test(t));
+}
+
+function expectOk(run: { code: number; output: string }): void {
+  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
+}
+
+beforeAll(() => {
+  ws = createWorkspace();
+  runtimeRepo = `${ws.prefix}/runtime`;
+  sdkRepo = `${ws.prefix}/sdk`;
+});
+
+afterAll(() => ws?.dispose());
+
+test('first publish: <tag>-1.0.0, latest and the extra tags, with the labels, and one card per image', async () => {
+  const run = nx(ws, ['run-many', '-t', 'publish'], { BUILD_BUILDNUMBER: BUILD_NUMBER });
+  expectOk(run);
+  expect(run.output).toMatch(/net6-runtime: STALE \(nothing-published\)/);
+  for (const repo of [runtimeRepo, sdkRepo]) {
+    expect(ecrTags(repo)).toEqual([BUILD_NUMBER, '6.0', '6.0-bullseye-slim-1.0.0', 'latest'].sort());
+    const digest = digestOf(repo, '6.0-bullseye-slim-1.0.0');
+    expect(digestOf(repo, 'latest')).toBe(digest);
+  }
+  const labels = labelsOf(runtimeRepo, '6.0-bullseye-slim-1.0.0');
+  expect(labels['org.opencontainers.image.base.name']).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim');
+  expect(labels['org.opencontainers.image.base.digest']).toBe(upstreamDigest('dotnet/runtime:6.0-bullseye-slim'));
+  expect(labels['io.platform-images.context.digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(labels['org.opencontainers.image.version']).toBe('6.0-bullseye-slim-1.0.0');
+  expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT/);
+  expect(labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}$/);
+
+  const received = await cards(ws);
+  expect(received).toHaveLength(2);
+  const runtimeCard = received.find((c) => cardFact(c, 'Image')?.includes('/runtime:'))!;
+  expect(runtimeCard.body.type).toBe('message');
+  expect(runtimeCard.body.attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
+  expect(runtimeCard.body.attachments[0].content.version).toBe('1.4');
+  expect(cardFact(runtimeCard, 'Version tag')).toBe('6.0-bullseye-slim-1.0.0');
+  expect(cardFact(runtimeCard, 'Digest')).toBe(digestOf(runtimeRepo, 'latest'));
+  expect(cardFact(runtimeCard, 'Base digest')).toBe(upstreamDigest('dotnet/runtime:6.0-bullseye-slim'));
+});
+
+test('a rerun with nothing changed builds nothing, pushes nothing, sends nothing — also with the Nx cache wiped', async () => {
+  const before = { runtime: ecrTags(runtimeRepo), sdk: ecrTags(sdkRepo) };
+  for (const wipe of [false, true]) {
+    if (wipe) rmSync(path.join(ws.root, '.nx'), { recursive: true, force: true });
+    const run = nx(ws, ['run-many', '-t', 'publish']);
+    expectOk(run);
+    expect(run.output).toMatch(/net6-runtime: CURRENT/);
+    expect(run.output).toMatch(/net6-sdk: CURRENT/);
+    expect(run.output).not.toMatch(/building 6\.0-bullseye-slim/);
+    expect(run.output).not.toMatch(/published .*:6\.0-bullseye-slim-/);
+  }
+  expect({ runtime: ecrTags(runtimeRepo), sdk: ecrTags(sdkRepo) }).toEqual(before);
+  expect(await cards(ws)).toHaveLength(2);
+});
+
+test('a new base digest upstream rebuilds only the images on that base: runtime -> 1.1.0, sdk untouched', async () => {
+  const sdkBefore = ecrTags(sdkRepo);
+  const newDigest = bumpBase('dotnet/runtime:6.0-bullseye-slim');
+  const run = nx(ws, ['run-many', '-t', 'publish']);
+  expectOk(run);
+  expect(run.output).toMatch(/net6-runtime: STALE \(base-moved\)/);
+  expect(run.output).toMatch(/net6-sdk: CURRENT/);
+  expect(versionTags(runtimeRepo)).toEqual(['6.0-bullseye-slim-1.0.0', '6.0-bullseye-slim-1.1.0']);
+  expect(ecrTags(sdkRepo)).toEqual(sdkBefore);
+  expect(labelsOf(runtimeRepo, '6.0-bullseye-slim-1.1.0')['org.opencontainers.image.base.digest']).toBe(newDigest);
+  expect(digestOf(runtimeRepo, 'latest')).toBe(digestOf(runtimeRepo, '6.0-bullseye-slim-1.1.0'));
+  // A published version never moves.
+  expect(digestOf(runtimeRepo, '6.0-bullseye-slim-1.0.0')).not.toBe(digestOf(runtimeRepo, '6.0-bullseye-slim-1.1.0'));
+  const newCards = (await cards(ws)).slice(2);
+  expect(newCards).toHaveLength(1);
+  expect(cardFact(newCards[0], 'Version tag')).toBe('6.0-bullseye-slim-1.1.0');
+});
+
+test('a Dockerfile edit rebuilds only that image, and nx affected selects only it', async () => {
+  const runtimeBefore = ecrTags(runtimeRepo);
+  appendFileSync(path.join(ws.root, 'platform-images/net6/sdk/Dockerfile'), '\nLABEL com.example.team="platform"\n');
+  git(ws.root, ['commit', '-qam', 'sdk: add a team label']);
+  const affected = nx(ws, ['show', 'projects', '--affected', '--base=HEAD~1', '--head=HEAD', '--json']);
+  expectOk({ code: affected.code, output: affected.output });
+  expect(JSON.parse(affected.output.slice(affected.output.indexOf('['), affected.output.lastIndexOf(']') + 1))).toEqual(['net6-sdk']);
+
+  const run = nx(ws, ['affected', '-t', 'publish', '--base=HEAD~1', '--head=HEAD']);
+  expectOk(run);
+  expect(run.output).toMatch(/net6-sdk: STALE \(context-changed\)/);
+  expect(run.output).not.toMatch(/net6-runtime:/);
+  expect(versionTags(sdkRepo)).toEqual(['6.0-bullseye-slim-1.0.0', '6.0-bullseye-slim-1.1.0']);
+  expect(ecrTags(runtimeRepo)).toEqual(runtimeBefore);
+  expect(labelsOf(sdkRepo, '6.0-bullseye-slim-1.1.0')['com.example.team']).toBe('platform');
+});
+
+test('a forced run republishes every selected image', async () => {
+  const before = (await cards(ws)).length;
+  const run = nx(ws, ['run-many', '-t', 'publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
+  expectOk(run);
+  expect(run.output).toMatch(/net6-runtime: STALE \(forced\)/);
+  expect(run.output).toMatch(/net6-sdk: STALE \(forced\)/);
+  expect(versionTags(runtimeRepo)).toContain('6.0-bullseye-slim-1.2.0');
+  expect(versionTags(sdkRepo)).toContain('6.0-bullseye-slim-1.2.0');
+  expect((await cards(ws)).length).toBe(before + 2);
+});
+
+test('a test app that never answers 200 publishes nothing and sends no card', async () => {
+  // A test app whose endpoint answers 404: built FROM the image like the real one, but never healthy.
+  const appDir = path.join(ws.root, 'integration-tests/net6-unhealthy');
+  mkdirSync(appDir, { recursive: true });
+  writeFileSync(path.join(appDir, 'Dockerfile'), [
+    'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+    'WORKDIR /app',
+    'CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/app"]',
+    '',
+  ].join('\n'));
+  writeFileSync(path.join(appDir, 'test-app.json'), JSON.stringify({ port: 8080, request: { method: 'GET', path: '/health' }, expectStatus: 200, timeoutSeconds: 8 }));
+  editJson(ws.root, 'nx.json', (nxJson) => {
+    nxJson.plugins[0].options.profiles.local.testAppSubstitutes['integration-tests/net6'] = 'integration-tests/net6-unhealthy';
+  });
+  const before = { runtime: versionTags(runtimeRepo), cards: (await cards(ws)).length };
+  const run = nx(ws, ['run', 'net6-runtime:publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
+  expect(run.code).not.toBe(0);
+  expect(run.output).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
+  expect(run.output).toMatch(/container logs:/);
+  expect(versionTags(runtimeRepo)).toEqual(before.runtime);
+  expect((await cards(ws)).length).toBe(before.cards);
+  expect(existsSync(path.join(ws.root, 'dist/platform-images/net6/runtime/ecr-publish.json'))).toBe(false);
+  // The failed test left no container and no test image behind.
+  expect(execFileSync('docker', ['ps', '-a', '--filter', 'name=platform-images-test-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim()).toBe('');
+  expect(execFileSync('docker', ['images', 'platform-images-test/*', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).trim()).toBe('');
+});

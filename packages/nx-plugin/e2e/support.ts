@@ -1,0 +1,150 @@
+/**
+ * End-to-end support: a throwaway copy of this workspace (its own git history, ECR repositories under a
+ * unique prefix) driven by real `nx` runs against the local stack (tools/local-stack), and independent
+ * clients (Debian's awscli, skopeo) to check what was published.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+export const ECR_ENDPOINT = 'http://localhost:5003';
+export const SINK = 'http://localhost:5004';
+const AWS = '/usr/bin/aws';
+
+export const LOCAL_ENV: Record<string, string> = {
+  AWS_ACCESS_KEY_ID: 'local-stack',
+  AWS_SECRET_ACCESS_KEY: 'local-stack-secret',
+  AWS_REGION: 'eu-west-1',
+  PLATFORM_IMAGES_PROFILE: 'local',
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+};
+
+export interface Workspace {
+  root: string;
+  prefix: string;
+  webhookPath: string;
+  dispose(): void;
+}
+
+export function createWorkspace(): Workspace {
+  const root = mkdtempSync(path.join(tmpdir(), 'platform-images-e2e-'));
+  const prefix = `e2e-${path.basename(root).split('-').pop()!.toLowerCase()}`;
+  for (const entry of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', 'platform-images', 'integration-tests']) {
+    cpSync(path.join(REPO_ROOT, entry), path.join(root, entry), { recursive: true });
+  }
+  // The plugin and its dependencies come from this checkout.
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  symlinkSync(path.join(REPO_ROOT, 'packages'), path.join(root, 'packages'));
+  writeFileSync(path.join(root, '.gitignore'), 'node_modules\npackages\ndist\n.nx\n');
+  for (const variant of ['runtime', 'sdk']) {
+    editJson(root, `platform-images/net6/${variant}/platform-image.json`, (c) => {
+      c.ecr.repository = `${prefix}/${c.ecr.repository}`;
+    });
+  }
+  git(root, ['init', '-q', '-b', 'main']);
+  git(root, ['add', '-A']);
+  git(root, ['commit', '-qm', 'workspace']);
+  return { root, prefix, webhookPath: `/webhook/${prefix}`, dispose: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export function git(cwd: string, args: string[]): string {
+  return execFileSync('git', ['-c', 'user.email=e2e@example.invalid', '-c', 'user.name=e2e', ...args], { cwd, encoding: 'utf8' });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function editJson(root: string, file: string, edit: (value: any) => void): void {
+  const full = path.join(root, file);
+  const value = JSON.parse(readFileSync(full, 'utf8'));
+  edit(value);
+  writeFileSync(full, JSON.stringify(value, null, 2) + '\n');
+}
+
+export interface NxRun {
+  code: number;
+  output: string;
+}
+
+export function nx(ws: Workspace, args: string[], env: Record<string, string> = {}): NxRun {
+  const result = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
+    cwd: ws.root,
+    encoding: 'utf8',
+    env: { ...process.env, ...LOCAL_ENV, TEAMS_WEBHOOK_URI: `${SINK}${ws.webhookPath}`, ...env },
+    timeout: 15 * 60_000,
+  });
+  const output = `${result.stdout}\n${result.stderr}`;
+  return { code: result.status ?? -1, output };
+}
+
+export interface PublishedImage {
+  imageDigest: string;
+  imageTags?: string[];
+}
+
+export function ecrImages(repository: string): PublishedImage[] {
+  const result = spawnSync(AWS, ['ecr', 'describe-images', '--repository-name', repository, '--endpoint-url', ECR_ENDPOINT, '--output', 'json'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...LOCAL_ENV, AWS_DEFAULT_REGION: 'eu-west-1' },
+  });
+  if (result.status !== 0) {
+    if (/RepositoryNotFoundException/.test(result.stderr)) return [];
+    throw new Error(`aws ecr describe-images failed: ${result.stderr}`);
+  }
+  return JSON.parse(result.stdout).imageDetails;
+}
+
+export function ecrTags(repository: string): string[] {
+  return ecrImages(repository).flatMap((i) => i.imageTags ?? []).sort();
+}
+
+export function digestOf(repository: string, tag: string): string | undefined {
+  return ecrImages(repository).find((i) => i.imageTags?.includes(tag))?.imageDigest;
+}
+
+/** Labels as skopeo (an independent registry client) reads them through the ECR stand-in's auth. */
+export function labelsOf(repository: string, tag: string): Record<string, string> {
+  const password = execFileSync(AWS, ['ecr', 'get-login-password', '--endpoint-url', ECR_ENDPOINT], {
+    encoding: 'utf8',
+    env: { ...process.env, ...LOCAL_ENV, AWS_DEFAULT_REGION: 'eu-west-1' },
+  }).trim();
+  const authFile = path.join(mkdtempSync(path.join(tmpdir(), 'skopeo-')), 'auth.json');
+  writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${password}`).toString('base64') } } }));
+  try {
+    const out = execFileSync('skopeo', ['inspect', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repository}:${tag}`], { encoding: 'utf8' });
+    return JSON.parse(out).Labels ?? {};
+  } finally {
+    rmSync(path.dirname(authFile), { recursive: true, force: true });
+  }
+}
+
+export interface Card {
+  path: string;
+  body: { type: string; attachments: Array<{ contentType: string; content: { version: string; body: Array<{ text?: string; facts?: Array<{ title: string; value: string }> }> } }> };
+}
+
+export async function cards(ws: Workspace): Promise<Card[]> {
+  const response = await fetch(`${SINK}/cards`);
+  const all = (await response.json()) as Card[];
+  return all.filter((c) => c.path === ws.webhookPath);
+}
+
+export function cardFact(card: Card, title: string): string | undefined {
+  return card.body.attachments[0].content.body.flatMap((b) => b.facts ?? []).find((f) => f.title === title)?.value;
+}
+
+/** Simulates Microsoft rebuilding an image: a new digest under the same tag in the MCR stand-in. */
+export function bumpBase(repoTag: string): string {
+  const out = execFileSync('bash', [path.join(REPO_ROOT, 'tools/local-stack/bump-base.sh'), repoTag], { encoding: 'utf8' });
+  const digest = /sha256:[0-9a-f]{64}/.exec(out)?.[0];
+  if (!digest) throw new Error(`bump-base printed no digest: ${out}`);
+  return digest;
+}
+
+export function upstreamDigest(repoTag: string): string {
+  const [repo, tag] = repoTag.split(':');
+  const out = execFileSync('curl', ['-sfI', '-H', 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json', `http://localhost:5001/v2/${repo}/manifests/${tag}`], { encoding: 'utf8' });
+  return /docker-content-digest:\s*(\S+)/i.exec(out)![1];
+}
