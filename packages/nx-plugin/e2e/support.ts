@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -125,10 +126,25 @@ export interface Card {
   body: { type: string; attachments: Array<{ contentType: string; content: { version: string; body: Array<{ text?: string; facts?: Array<{ title: string; value: string }> }> } }> };
 }
 
-export async function cards(ws: Workspace): Promise<Card[]> {
-  const response = await fetch(`${SINK}/cards`);
-  const all = (await response.json()) as Card[];
-  return all.filter((c) => c.path === ws.webhookPath);
+/**
+ * The cards the sink received for this workspace. One connection per read: between reads the suite
+ * waits on nx runs far longer than any server keeps an idle connection, and a pooled socket the sink
+ * already closed would fail the read.
+ */
+export function cards(ws: Workspace): Promise<Card[]> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${SINK}/cards`, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`GET /cards answered ${res.statusCode}: ${body}`));
+          resolve((JSON.parse(body) as Card[]).filter((c) => c.path === ws.webhookPath));
+        });
+      })
+      .on('error', reject);
+  });
 }
 
 export function cardFact(card: Card, title: string): string | undefined {

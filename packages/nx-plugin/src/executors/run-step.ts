@@ -6,7 +6,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { loadImageSettings, PLUGIN_NAME, type ImageSettings } from '../config/settings';
 import { describeError } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
-import { Records, type CheckRecord, type RecordTypes, type StepName } from '../steps/records';
+import { Records, STEP_NAMES, type CheckRecord, type RecordTypes, type StepName } from '../steps/records';
 
 export interface StepEnv {
   settings: ImageSettings;
@@ -41,7 +41,9 @@ export async function runStep<S extends StepName>(
     });
     opts.applyOptions?.(settings);
     records = new Records(settings.outputDir);
-    records.clear(step);
+    // A check starts a new run: no step's record from an earlier run may outlive it, even for steps
+    // this run never reaches because an earlier one fails.
+    for (const name of step === 'mcr-check' ? STEP_NAMES : [step]) records.clear(name);
     const check = step === 'mcr-check' ? (undefined as unknown as CheckRecord) : records.read('mcr-check');
     if (check && !check.stale && opts.whenCurrent) {
       log.info(`${project}: ${step} skipped: ${check.message}`);

@@ -82,8 +82,9 @@ export class AwsEcr implements Ecr {
     this.account = options.account;
   }
 
+  /** The configured account, or the one STS named once asked; undefined means the caller's own. */
   private get registryId(): string | undefined {
-    return this.options.account;
+    return this.account;
   }
 
   async findRepository(name: string): Promise<EcrRepository | undefined> {

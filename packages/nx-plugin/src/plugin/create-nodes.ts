@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
+import { STEP_NAMES } from '../steps/records';
 import { IMAGE_CONFIG_FILE, normalizeAppPath, PLUGIN_NAME, PROFILE_ENV, TEST_APP_FILE } from '../config/settings';
 
-export const STEPS = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;
+export const STEPS = STEP_NAMES;
 
 const DESCRIPTIONS: Record<(typeof STEPS)[number], string> = {
   'mcr-check': 'Is the published image current? Compares the upstream base digest and the build context with its labels.',

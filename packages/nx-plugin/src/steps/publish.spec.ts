@@ -93,6 +93,9 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
       events.push(`docker.push ${ref} ${configDir}`);
       return opts.pushDigest?.(ref) ?? PUSHED;
     },
+    removeImage: async (ref: string) => {
+      events.push(`docker.removeImage ${ref}`);
+    },
   } as unknown as DockerCli;
   return { events, ecr, docker };
 }
@@ -119,6 +122,7 @@ describe('publishImage', () => {
     expect(record).toEqual({
       runId: 'run-1',
       published: true,
+      account: '123456789012',
       repositoryUri: URI,
       digest: PUSHED,
       versionTag: '6.0-bullseye-slim-1.3.0',
@@ -143,9 +147,14 @@ describe('publishImage', () => {
       `docker.tag ${local} ${URI}:20240307.4`,
       `docker.push ${URI}:20240307.4 /tmp/cfg`,
       'docker.logout',
+      `docker.removeImage ${local}`,
+      `docker.removeImage ${URI}:6.0-bullseye-slim-1.3.0`,
+      `docker.removeImage ${URI}:latest`,
+      `docker.removeImage ${URI}:6.0`,
+      `docker.removeImage ${URI}:20240307.4`,
     ]);
     expect(lines.join('\n')).not.toContain(PASSWORD);
-    expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${PUSHED}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4`);
+    expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${PUSHED}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`);
   });
 
   it('skips extra tags whose placeholders have no value, with a warning', async () => {

@@ -28,6 +28,9 @@ export async function publishImage(
     throw new UserError(`${settings.project}: the tested image ${build.imageId} is no longer in this Docker engine`, `rerun the chain on one agent: nx run ${settings.project}:publish`);
   }
 
+  // The account is configured, or learned from STS: named in the log and the record, and used as the
+  // registry id of every later ECR call.
+  const account = await ecr.accountId();
   const repository = (await ecr.findRepository(settings.ecr.repository)) ?? (await createRepository(settings, ecr, log));
   const existing = (await ecr.listImages(repository.name)).flatMap((image) => image.tags);
   const next = nextVersion(settings.ecr.tag, existing);
@@ -60,9 +63,12 @@ export async function publishImage(
     }
     return pushed;
   });
+  // Published: the local references have served their purpose. Dropping them keeps long-lived agents
+  // from collecting one image per run (layers still shared by other images stay).
+  for (const ref of [build.localTag!, ...[next.tag, ...movingTags].map((tag) => `${repository.uri}:${tag}`)]) await docker.removeImage(ref);
   const tags = [next.tag, ...movingTags];
-  log.info(`${settings.project}: published ${repository.uri}:${next.tag} (${digest}) with tags ${tags.join(', ')}`);
-  return { runId: check.runId, published: true, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped };
+  log.info(`${settings.project}: published ${repository.uri}:${next.tag} (${digest}) with tags ${tags.join(', ')} in account ${account}`);
+  return { runId: check.runId, published: true, account, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped };
 }
 
 async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger) {

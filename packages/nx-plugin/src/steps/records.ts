@@ -40,6 +40,7 @@ export interface TestRecord {
 export interface PublishRecord {
   runId?: string;
   published: boolean;
+  account?: string;
   repositoryUri?: string;
   digest?: string;
   versionTag?: string;
@@ -55,7 +56,8 @@ export interface NotifyRecord {
   error?: string;
 }
 
-export type StepName = 'mcr-check' | 'docker-build' | 'integration-test' | 'ecr-publish' | 'teams-notify';
+export const STEP_NAMES = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
 
 export interface RecordTypes {
   'mcr-check': CheckRecord;
