@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import type { ImageSettings } from '../config/settings';
 import type { BuildRequest, DockerCli, ResolvedBuilder } from '../lib/docker';
 import { UserError } from '../lib/errors';
 import { LABELS } from '../lib/labels';
-import type { Logger } from '../lib/log';
 import { buildImage, imageLabels, localImageTag } from './build';
 import type { CheckRecord } from './records';
+import { imageSettings, recordingLogger } from './test-fixtures';
 
 const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
@@ -18,22 +18,7 @@ const NOW = new Date('2024-03-07T10:00:00.000Z');
 let root: string;
 
 function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
-  const projectRoot = 'platform-images/net6/sdk';
-  const dir = path.join(root, projectRoot);
-  return {
-    ...DEFAULT_SHARED,
-    project: 'net6-sdk',
-    workspaceRoot: root,
-    projectRoot,
-    configFile: `${projectRoot}/platform-image.json`,
-    dockerfile: path.join(dir, 'Dockerfile'),
-    context: dir,
-    ecr: { repository: 'sdk', tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true },
-    integrationTest: { replaceFrom: BASE, app: {} as ImageSettings['integrationTest']['app'] },
-    force: false,
-    outputDir: path.join(root, 'dist', projectRoot),
-    ...over,
-  };
+  return imageSettings(root, 'sdk', { integrationTest: { replaceFrom: BASE, app: {} as ImageSettings['integrationTest']['app'] }, ...over });
 }
 
 const check: CheckRecord = {
@@ -79,16 +64,7 @@ function fakeDocker(result: { exitCode?: number; output?: string } = {}, builder
   return { builds, events, docker };
 }
 
-function logger() {
-  const lines: string[] = [];
-  const log: Logger = {
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-    group: (_t, fn) => fn(),
-  };
-  return { lines, log };
-}
+const logger = recordingLogger;
 
 const DOCKERFILE = [
   `FROM ${BASE} AS base`,

@@ -1,14 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import type { ImageSettings } from '../config/settings';
 import { contextDigest } from '../lib/context-digest';
 import type { Ecr, EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
 import { ConfigError } from '../lib/errors';
 import type { ImageRef } from '../lib/image-ref';
 import { LABELS } from '../lib/labels';
-import type { Logger } from '../lib/log';
 import { baseImageOf, checkImage, type CheckDeps } from './check';
+import { imageSettings, recordingLogger } from './test-fixtures';
 
 const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
@@ -21,22 +21,7 @@ const REPOSITORY: EcrRepository = { name: 'runtime', uri: `${REGISTRY}/runtime`,
 let root: string;
 
 function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
-  const projectRoot = 'platform-images/net6/runtime';
-  const dir = path.join(root, projectRoot);
-  return {
-    ...DEFAULT_SHARED,
-    project: 'net6-runtime',
-    workspaceRoot: root,
-    projectRoot,
-    configFile: `${projectRoot}/platform-image.json`,
-    dockerfile: path.join(dir, 'Dockerfile'),
-    context: dir,
-    ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true },
-    integrationTest: { replaceFrom: BASE, app: {} as ImageSettings['integrationTest']['app'] },
-    force: false,
-    outputDir: path.join(root, 'dist', projectRoot),
-    ...over,
-  };
+  return imageSettings(root, 'runtime', over);
 }
 
 function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[]) {
@@ -52,16 +37,7 @@ function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[]) {
   return ecr satisfies Ecr;
 }
 
-function logger() {
-  const lines: string[] = [];
-  const log: Logger = {
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-    group: (_t, fn) => fn(),
-  };
-  return { lines, log };
-}
+const logger = recordingLogger;
 
 function deps(ecr: Ecr, labels: Record<string, string> = {}, digest = BASE_DIGEST) {
   const reads: Array<{ login: EcrLogin; ref: ImageRef }> = [];

@@ -1,27 +1,14 @@
 import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
 import { UserError } from '../lib/errors';
-import type { Logger } from '../lib/log';
 import type { TeamsMessage } from '../lib/teams';
 import { notifyTeams } from './notify';
 import type { CheckRecord, PublishRecord } from './records';
+import { imageSettings, recordingLogger } from './test-fixtures';
 
 const WEBHOOK = 'https://prod-01.westeurope.logic.azure.com:443/workflows/0a1b2c3d/triggers/manual/paths/invoke?api-version=2016-06-01&sig=TOPSECRETSIG';
 
 function settingsFor(teams: Partial<ImageSettings['teams']> = {}): ImageSettings {
-  return {
-    ...DEFAULT_SHARED,
-    teams: { ...DEFAULT_SHARED.teams, ...teams },
-    project: 'net6-runtime',
-    workspaceRoot: '/repo',
-    projectRoot: 'platform-images/net6/runtime',
-    configFile: 'platform-images/net6/runtime/platform-image.json',
-    dockerfile: '/repo/platform-images/net6/runtime/Dockerfile',
-    context: '/repo/platform-images/net6/runtime',
-    ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true },
-    integrationTest: { replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', app: {} as ImageSettings['integrationTest']['app'] },
-    force: false,
-    outputDir: '/repo/dist/platform-images/net6/runtime',
-  };
+  return imageSettings('/repo', 'runtime', { teams: { ...DEFAULT_SHARED.teams, ...teams } });
 }
 
 const check: CheckRecord = {
@@ -45,16 +32,7 @@ const publish: PublishRecord = {
   tags: ['6.0-bullseye-slim-1.3.0', 'latest'],
 };
 
-function logger() {
-  const lines: string[] = [];
-  const log: Logger = {
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-    group: (_t, fn) => fn(),
-  };
-  return { lines, log };
-}
+const logger = recordingLogger;
 
 function poster(result: number | Error) {
   const posts: Array<{ webhook: URL; message: TeamsMessage }> = [];

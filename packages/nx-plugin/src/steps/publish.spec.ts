@@ -1,10 +1,10 @@
-import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository } from '../lib/ecr';
 import { UserError } from '../lib/errors';
-import type { Logger } from '../lib/log';
 import { publishImage } from './publish';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
+import { imageSettings, recordingLogger } from './test-fixtures';
 
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const URI = `${REGISTRY}/runtime`;
@@ -13,19 +13,7 @@ const PUSHED = `sha256:${'7'.repeat(64)}`;
 const PASSWORD = 'ecr-login-password';
 
 function settingsFor(over: Partial<ImageSettings['ecr']> = {}): ImageSettings {
-  return {
-    ...DEFAULT_SHARED,
-    project: 'net6-runtime',
-    workspaceRoot: '/repo',
-    projectRoot: 'platform-images/net6/runtime',
-    configFile: 'platform-images/net6/runtime/platform-image.json',
-    dockerfile: '/repo/platform-images/net6/runtime/Dockerfile',
-    context: '/repo/platform-images/net6/runtime',
-    ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, ...over },
-    integrationTest: { replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', app: {} as ImageSettings['integrationTest']['app'] },
-    force: false,
-    outputDir: '/repo/dist/platform-images/net6/runtime',
-  };
+  return imageSettings('/repo', 'runtime', { ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, ...over } });
 }
 
 const check = (version = '1.3.0'): CheckRecord => ({
@@ -100,16 +88,7 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
   return { events, ecr, docker };
 }
 
-function logger() {
-  const lines: string[] = [];
-  const log: Logger = {
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-    group: (_t, fn) => fn(),
-  };
-  return { lines, log };
-}
+const logger = recordingLogger;
 
 const NOW = new Date('2024-03-07T10:00:00Z');
 const write = () => undefined;

@@ -1,0 +1,36 @@
+/** Shared by the steps' unit tests: settings for one image, and a logger that records what it was told. */
+import * as path from 'node:path';
+import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import type { Logger } from '../lib/log';
+
+/** Settings as loadImageSettings would produce them for `platform-images/net6/<variant>` under `root`. */
+export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Partial<ImageSettings> = {}): ImageSettings {
+  const projectRoot = `platform-images/net6/${variant}`;
+  const dir = path.join(root, projectRoot);
+  return {
+    ...DEFAULT_SHARED,
+    project: `net6-${variant}`,
+    workspaceRoot: root,
+    projectRoot,
+    configFile: `${projectRoot}/platform-image.json`,
+    dockerfile: path.join(dir, 'Dockerfile'),
+    context: dir,
+    ecr: { repository: variant, tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true },
+    integrationTest: { replaceFrom: `mcr.microsoft.com/dotnet/${variant}:6.0-bullseye-slim`, app: {} as ImageSettings['integrationTest']['app'] },
+    force: false,
+    outputDir: path.join(root, 'dist', projectRoot),
+    ...over,
+  };
+}
+
+/** A Logger whose lines read `info …`, `warn …`, `error …`. */
+export function recordingLogger(): { lines: string[]; log: Logger } {
+  const lines: string[] = [];
+  const log: Logger = {
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    group: (_t, fn) => fn(),
+  };
+  return { lines, log };
+}
