@@ -76,7 +76,8 @@ export function nx(ws: Workspace, args: string[], env: Record<string, string> = 
     env: { ...process.env, ...LOCAL_ENV, TEAMS_WEBHOOK_URI: `${SINK}${ws.webhookPath}`, ...env },
     timeout: 15 * 60_000,
   });
-  const output = `${result.stdout}\n${result.stderr}`;
+  // Colour codes appear when the caller's environment forces them (CI often does); assertions read text.
+  const output = `${result.stdout}\n${result.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
   return { code: result.status ?? -1, output };
 }
 
