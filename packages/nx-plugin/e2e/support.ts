@@ -31,18 +31,22 @@ export interface Workspace {
   dispose(): void;
 }
 
-export function createWorkspace(): Workspace {
+/**
+ * A copy of this workspace with only the named platform images (folders under platform-images/), each
+ * publishing to `<prefix>/<repository>` so suites never share ECR repositories.
+ */
+export function createWorkspace(images: string[] = ['net6/runtime', 'net6/sdk']): Workspace {
   const root = mkdtempSync(path.join(tmpdir(), 'platform-images-e2e-'));
   const prefix = `e2e-${path.basename(root).split('-').pop()!.toLowerCase()}`;
-  for (const entry of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', 'platform-images', 'integration-tests']) {
+  for (const entry of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', 'integration-tests', ...images.map((i) => `platform-images/${i}`)]) {
     cpSync(path.join(REPO_ROOT, entry), path.join(root, entry), { recursive: true });
   }
   // The plugin and its dependencies come from this checkout.
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
   symlinkSync(path.join(REPO_ROOT, 'packages'), path.join(root, 'packages'));
   writeFileSync(path.join(root, '.gitignore'), 'node_modules\npackages\ndist\n.nx\n');
-  for (const variant of ['runtime', 'sdk']) {
-    editJson(root, `platform-images/net6/${variant}/platform-image.json`, (c) => {
+  for (const image of images) {
+    editJson(root, `platform-images/${image}/platform-image.json`, (c) => {
       c.ecr.repository = `${prefix}/${c.ecr.repository}`;
     });
   }
