@@ -70,6 +70,9 @@ test('first publish: <tag>-1.0.0, latest and the extra tags, with the labels, an
   expect(cardFact(runtimeCard, 'Version tag')).toBe('6.0-bullseye-slim-1.0.0');
   expect(cardFact(runtimeCard, 'Digest')).toBe(digestOf(runtimeRepo, 'latest'));
   expect(cardFact(runtimeCard, 'Base digest')).toBe(upstreamDigest('dotnet/runtime:6.0-bullseye-slim'));
+  // .NET 6 is past its end of support: said in the log and on the card.
+  expect(run.output).toMatch(/warning: net6-runtime: \.NET 6 reached its end of support on 2024-11-12/);
+  expect(runtimeCard.body.attachments[0].content.body.map((b) => b.text ?? '').join('\n')).toMatch(/Warning: \.NET 6 reached its end of support/);
 });
 
 test('a rerun with nothing changed builds nothing, pushes nothing, sends nothing — also with the Nx cache wiped', async () => {

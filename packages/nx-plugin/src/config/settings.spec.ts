@@ -71,6 +71,7 @@ describe('loadImageSettings', () => {
       docker: { builder: 'auto', command: 'docker' },
       testAppSubstitutes: {},
       buildArgs: {},
+      dotnetEndOfSupport: {},
       project: 'net6-runtime',
       workspaceRoot: root,
       projectRoot: PROJECT_ROOT,
@@ -194,6 +195,8 @@ describe('loadImageSettings', () => {
     ['extra tag collides with the version prefix', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['6.0-bullseye-slim-{buildId}'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /looks like a version tag/],
     ['bad region in the image', withImage((c) => ({ ...c, aws: { region: 'Ireland' } })), IMAGE_FILE, 'aws.region', /"Ireland" is not valid/, /eu-west-1/],
     ['bad region in nx.json', withOptions((o) => ({ ...o, aws: { region: 'eu_west_1' } })), 'nx.json', `${OPTIONS_PATH}.aws.region`, /"eu_west_1" is not valid/],
+    ['end-of-support date not a date', withOptions((o) => ({ ...o, dotnetEndOfSupport: { net8: 'Nov 2026' } })), 'nx.json', `${OPTIONS_PATH}.dotnetEndOfSupport.net8`, /"Nov 2026" is not a date/, /YYYY-MM-DD/],
+    ['end-of-support key not a .NET line', withOptions((o) => ({ ...o, dotnetEndOfSupport: { '8.0': '2026-11-10' } })), 'nx.json', `${OPTIONS_PATH}.dotnetEndOfSupport.8.0`, /is not a \.NET line/, /"net8"/],
     ['11-digit account', withImage((c) => ({ ...c, aws: { account: '12345678901' } })), IMAGE_FILE, 'aws.account', /"12345678901" is not valid/, /12 digits/],
     ['account as a number', withOptions((o) => ({ ...o, aws: { account: 123456789012 } })), 'nx.json', `${OPTIONS_PATH}.aws.account`, /must be a string, got 123456789012/],
     ['bad ecrEndpoint', withOptions((o) => ({ ...o, aws: { ecrEndpoint: 'localhost:5003' } })), 'nx.json', `${OPTIONS_PATH}.aws.ecrEndpoint`, /"localhost:5003" is not valid/],
@@ -290,6 +293,7 @@ describe('resolveShared', () => {
       docker: { builder: 'auto', command: 'docker' },
       testAppSubstitutes: { 'integration-tests/net6': 'integration-tests/net6-stand-in' },
       buildArgs: { CREDPROVIDER_URL: '' },
+      dotnetEndOfSupport: {},
     });
   });
 

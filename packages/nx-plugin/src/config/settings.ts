@@ -29,6 +29,8 @@ export interface SharedSettings {
   testAppSubstitutes: Record<string, string>;
   /** Build args for the platform image; only those its Dockerfile declares are passed. */
   buildArgs: Record<string, string>;
+  /** End-of-support dates (YYYY-MM-DD) by .NET line, over the built-in table. */
+  dotnetEndOfSupport: Record<string, string>;
 }
 
 export interface HttpProbe {
@@ -72,6 +74,7 @@ export const DEFAULT_SHARED: SharedSettings = {
   docker: { builder: 'auto', command: 'docker' },
   testAppSubstitutes: {},
   buildArgs: {},
+  dotnetEndOfSupport: {},
 };
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
@@ -88,6 +91,7 @@ function readShared(fields: Fields, base: SharedSettings): SharedSettings {
     docker: { ...base.docker },
     testAppSubstitutes: { ...base.testAppSubstitutes },
     buildArgs: { ...base.buildArgs },
+    dotnetEndOfSupport: { ...base.dotnetEndOfSupport },
   };
   const aws = fields.object('aws')?.allowOnly(['account', 'region', 'ecrEndpoint', 'stsEndpoint']);
   if (aws) {
@@ -121,10 +125,15 @@ function readShared(fields: Fields, base: SharedSettings): SharedSettings {
   }
   Object.assign(out.testAppSubstitutes, fields.stringMap('testAppSubstitutes') ?? {});
   Object.assign(out.buildArgs, fields.stringMap('buildArgs') ?? {});
+  for (const [line, date] of Object.entries(fields.stringMap('dotnetEndOfSupport') ?? {})) {
+    if (!/^net\d+$/.test(line)) fields.fail(`dotnetEndOfSupport.${line}`, 'is not a .NET line', 'use keys such as "net8"');
+    if (!/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(date))) fields.fail(`dotnetEndOfSupport.${line}`, `"${date}" is not a date`, 'write YYYY-MM-DD');
+    out.dotnetEndOfSupport[line] = date;
+  }
   return out;
 }
 
-const SHARED_KEYS = ['aws', 'registryMirrors', 'teams', 'docker', 'testAppSubstitutes', 'buildArgs'];
+const SHARED_KEYS = ['aws', 'registryMirrors', 'teams', 'docker', 'testAppSubstitutes', 'buildArgs', 'dotnetEndOfSupport'];
 
 export interface WorkspaceOptionsFile {
   /** Where the options came from, for messages. */

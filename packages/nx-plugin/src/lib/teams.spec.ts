@@ -24,6 +24,14 @@ describe('publishedCard', () => {
     expect(card.attachments[0].content).toMatchObject({ type: 'AdaptiveCard', version: '1.4', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' });
   });
 
+  it('shows each warning as an attention text block after the facts, and none without warnings', () => {
+    const body = (w?: string[]) => publishedCard({ ...published, warnings: w }).attachments[0].content.body as Array<Record<string, unknown>>;
+    expect(body(undefined)).toHaveLength(2);
+    expect(body(['.NET 6 reached its end of support on 2024-11-12: move on']).slice(2)).toEqual([
+      { type: 'TextBlock', wrap: true, color: 'Attention', weight: 'Bolder', text: 'Warning: .NET 6 reached its end of support on 2024-11-12: move on' },
+    ]);
+  });
+
   it('names the image and version and lists the facts', () => {
     const body = publishedCard(published).attachments[0].content.body as Array<Record<string, unknown>>;
     expect(body[0]).toMatchObject({ type: 'TextBlock', text: 'Platform image net6-runtime published: 6.0-bullseye-slim-1.3.0' });

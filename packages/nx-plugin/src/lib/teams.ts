@@ -15,6 +15,7 @@ export interface PublishedImage {
   baseDigest: string;
   reason: string;
   runUrl?: string;
+  warnings?: string[];
 }
 
 export interface TeamsMessage {
@@ -39,6 +40,7 @@ export function publishedCard(p: PublishedImage): TeamsMessage {
     body: [
       { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: `Platform image ${p.image} published: ${p.versionTag}` },
       { type: 'FactSet', facts },
+      ...(p.warnings ?? []).map((text) => ({ type: 'TextBlock', wrap: true, color: 'Attention', weight: 'Bolder', text: `Warning: ${text}` })),
     ],
   };
   if (p.runUrl) content.actions = [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: p.runUrl }];

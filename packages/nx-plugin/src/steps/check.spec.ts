@@ -54,6 +54,8 @@ function deps(ecr: Ecr, labels: Record<string, string> = {}, digest = BASE_DIGES
     }),
     log,
     newRunId: () => 'run-1',
+    // While .NET 6 was supported: the end-of-support warning has its own tests below.
+    now: new Date('2024-03-07T10:00:00Z'),
   };
   return { d, reads, upstream, lines };
 }
@@ -152,6 +154,22 @@ describe('checkImage', () => {
     const settings = settingsFor({ force: true });
     const { d } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]), await currentLabels(settings));
     await expect(checkImage(settings, d)).resolves.toMatchObject({ stale: true, reason: 'forced', runId: 'run-1', nextVersion: { tag: '6.0-bullseye-slim-1.3.0' } });
+  });
+
+  it.each([
+    ['before net6 ended', '2024-11-12T12:00:00Z', {}, undefined],
+    ['after net6 ended', '2024-11-13T00:00:01Z', {}, '.NET 6 reached its end of support on 2024-11-12'],
+    ['an override moves the date', '2024-11-13T00:00:01Z', { net6: '2025-01-31' }, undefined],
+  ])('warns when .NET is past its end of support (%s)', async (_name, now, overrides, warning) => {
+    const { d, lines } = deps(fakeEcr(undefined, []));
+    const record = await checkImage(settingsFor({ dotnetEndOfSupport: overrides }), { ...d, now: new Date(now) });
+    if (warning) {
+      expect(record.warnings).toEqual([expect.stringContaining(warning)]);
+      expect(lines).toContain(`warn net6-runtime: ${record.warnings![0]}`);
+    } else {
+      expect(record.warnings).toBeUndefined();
+      expect(lines.some((l) => l.startsWith('warn'))).toBe(false);
+    }
   });
 
   it('gives every stale check a fresh run id by default', async () => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { contextDigest } from '../lib/context-digest';
+import { dotnetLineOf, endOfSupportWarning } from '../lib/dotnet-support';
 import { finalBaseImage, parseDockerfile } from '../lib/dockerfile';
 import type { Ecr, EcrLogin } from '../lib/ecr';
 import { ConfigError } from '../lib/errors';
@@ -29,6 +30,7 @@ export interface CheckDeps {
   published: (login: EcrLogin) => PublishedReader;
   log: Logger;
   newRunId?: () => string;
+  now?: Date;
 }
 
 export function baseImageOf(settings: ImageSettings): ImageRef & { name: string } {
@@ -79,6 +81,11 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     contextDigest: ctxDigest,
     published,
   };
+  const eol = endOfSupportWarning(dotnetLineOf(settings.projectRoot), deps.now ?? new Date(), settings.dotnetEndOfSupport);
+  if (eol) {
+    record.warnings = [eol];
+    deps.log.warn(`${settings.project}: ${eol}`);
+  }
   if (decision.stale) {
     record.runId = (deps.newRunId ?? (() => randomBytes(8).toString('hex')))();
     record.nextVersion = nextVersion(settings.ecr.tag, tags);

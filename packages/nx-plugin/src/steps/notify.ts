@@ -38,6 +38,7 @@ export async function notifyTeams(
     baseDigest: check.base.digest,
     reason: check.message,
     runUrl: pipelineRunUrl(env),
+    warnings: check.warnings,
   });
   try {
     const status = await (deps.post ?? postToTeams)(webhook, message);

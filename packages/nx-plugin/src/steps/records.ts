@@ -19,6 +19,8 @@ export interface CheckRecord {
   contextDigest: string;
   published?: PublishedRecord;
   nextVersion?: VersionedTag;
+  /** Things the user should act on that do not stop the run (e.g. .NET past its end of support). */
+  warnings?: string[];
 }
 
 export interface BuildRecord {
