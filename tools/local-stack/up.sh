@@ -4,8 +4,12 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-BASE_TAG=6.0-bullseye-slim
-BASE_REPOS=(dotnet/runtime dotnet/aspnet dotnet/sdk)
+# The MCR tags the platform images build on: .NET 6 on Debian 11, .NET 8 on Debian 12, .NET 10 on
+# Ubuntu 24.04 (Microsoft ships no Debian images for .NET 10). All are the same Debian rootfs here.
+BASE_IMAGES=()
+for tag in 6.0-bullseye-slim 8.0-bookworm-slim 10.0-noble; do
+  for repo in dotnet/runtime dotnet/aspnet dotnet/sdk; do BASE_IMAGES+=("$repo:$tag"); done
+done
 ROOTFS_PATH_ENV='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 mkdir -p "$PID_DIR"
@@ -195,10 +199,30 @@ ensure_rootfs_image() {
   docker import -c 'CMD ["bash"]' -c "ENV $ROOTFS_PATH_ENV" -c "LABEL local-stack.rootfs=$id" "$ROOTFS_TAR" "$ROOTFS_IMAGE"
 }
 
+# The environment and user the real image of REPO:TAG has, so platform Dockerfiles written for it work.
+stand_in_dockerfile() {
+  local repo=$1 tag=$2 major versions setup=''
+  major=${tag%%.*}
+  case $repo in
+    dotnet/runtime) versions="DOTNET_VERSION=$major.0.0" ;;
+    dotnet/aspnet) versions="DOTNET_VERSION=$major.0.0 ASPNET_VERSION=$major.0.0" ;;
+    dotnet/sdk) versions="DOTNET_VERSION=$major.0.0 ASPNET_VERSION=$major.0.0 DOTNET_SDK_VERSION=$major.0.100" ;;
+  esac
+  if ((major >= 8)); then
+    # Since .NET 8 the images listen on 8080 and ship a non-root user `app` (uid 1654) named by APP_UID.
+    versions+=" APP_UID=1654 ASPNETCORE_HTTP_PORTS=8080"
+    setup='RUN groupadd --gid 1654 app && useradd --uid 1654 --gid app --no-create-home --shell /bin/false app'
+  else
+    versions+=" ASPNETCORE_URLS=http://+:80"
+  fi
+  printf '%s\n' "FROM $ROOTFS_IMAGE" "ENV DOTNET_RUNNING_IN_CONTAINER=true $versions" "$setup" \
+    "LABEL local-stack.stand-in-for=mcr.microsoft.com/$repo:$tag" 'CMD ["bash"]'
+}
+
 seed_base_images() {
-  local repo missing=()
-  for repo in "${BASE_REPOS[@]}"; do
-    [[ -n $(manifest_digest "$MCR_PORT" "$repo" "$BASE_TAG") ]] || missing+=("$repo")
+  local image missing=()
+  for image in "${BASE_IMAGES[@]}"; do
+    [[ -n $(manifest_digest "$MCR_PORT" "${image%%:*}" "${image#*:}") ]] || missing+=("$image")
   done
   ((${#missing[@]})) || return 0
   ensure_rootfs
@@ -206,25 +230,14 @@ seed_base_images() {
     tail -n 20 "$STATE_DIR/seed.log" >&2
     die "docker import of $ROOTFS_TAR failed (log: $STATE_DIR/seed.log)"
   }
-  local versions ref context previous
+  local ref context previous
   context=$(mktemp -d)
-  for repo in "${missing[@]}"; do
-    # The versions the real images announce, so version detection reads something sensible.
-    case $repo in
-      dotnet/runtime) versions='DOTNET_VERSION=6.0.0' ;;
-      dotnet/aspnet) versions='DOTNET_VERSION=6.0.0 ASPNET_VERSION=6.0.0' ;;
-      dotnet/sdk) versions='DOTNET_VERSION=6.0.0 ASPNET_VERSION=6.0.0 DOTNET_SDK_VERSION=6.0.400' ;;
-    esac
-    ref="localhost:$MCR_PORT/$repo:$BASE_TAG"
+  for image in "${missing[@]}"; do
+    ref="localhost:$MCR_PORT/$image"
     previous=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
-    say "seeding $ref (stands in for mcr.microsoft.com/$repo:$BASE_TAG)"
-    cat >"$context/Dockerfile" <<EOF
-FROM $ROOTFS_IMAGE
-ENV ASPNETCORE_URLS=http://+:80 DOTNET_RUNNING_IN_CONTAINER=true $versions
-LABEL local-stack.stand-in-for=mcr.microsoft.com/$repo:$BASE_TAG
-CMD ["bash"]
-EOF
-    # Legacy builder: no network, no frontend image, and nothing to run, so it only writes a config.
+    say "seeding $ref (stands in for mcr.microsoft.com/$image)"
+    stand_in_dockerfile "${image%%:*}" "${image#*:}" >"$context/Dockerfile"
+    # Legacy builder: no network and no frontend image needed.
     { DOCKER_BUILDKIT=0 docker build -t "$ref" "$context" && docker push "$ref"; } >>"$STATE_DIR/seed.log" 2>&1 || {
       rm -rf "$context"
       tail -n 20 "$STATE_DIR/seed.log" >&2
@@ -247,7 +260,7 @@ seed_base_images
 
 cat <<EOF
 [local-stack] up in $((SECONDS - started))s
-  mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; $(printf '%s ' "${BASE_REPOS[@]/%/:$BASE_TAG}")
+  mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; ${#BASE_IMAGES[@]} dotnet images (6.0, 8.0, 10.0)
   ECR registry (proxy)        http://localhost:$ECR_PROXY_PORT         Basic auth AWS:<GetAuthorizationToken password>
   ECR + STS API               http://localhost:$ECR_API_PORT         account 000000000000
   Teams webhook sink          http://localhost:$TEAMS_PORT         GET /cards, DELETE /cards
