@@ -11,7 +11,7 @@ export NX_DAEMON="${NX_DAEMON:-false}"
 npx nx run-many -t publish --outputStyle=stream "$@"
 echo
 echo "Published images (ECR stand-in):"
-for repo in runtime sdk; do
+for repo in runtime aspnet sdk; do
   /usr/bin/aws ecr describe-images --repository-name "$repo" --endpoint-url http://localhost:5003 \
     --query 'imageDetails[].imageTags' --output text 2>/dev/null | tr '\t' ' ' | sed "s|^|  $repo: |" || true
 done

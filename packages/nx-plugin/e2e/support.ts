@@ -48,6 +48,8 @@ export function createWorkspace(images: string[] = ['net6/runtime', 'net6/sdk'])
   for (const image of images) {
     editJson(root, `platform-images/${image}/platform-image.json`, (c) => {
       c.ecr.repository = `${prefix}/${c.ecr.repository}`;
+      // A suite's repositories hold one .NET line, which owns `latest` there.
+      delete c.ecr.latest;
     });
   }
   git(root, ['init', '-q', '-b', 'main']);

@@ -78,7 +78,7 @@ describe('loadImageSettings', () => {
       configFile: IMAGE_FILE,
       dockerfile: path.join(root, PROJECT_ROOT, 'Dockerfile'),
       context: path.join(root, PROJECT_ROOT),
-      ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true },
+      ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, latest: true },
       integrationTest: {
         replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
         app: {

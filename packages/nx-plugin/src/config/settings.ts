@@ -59,7 +59,8 @@ export interface ImageSettings extends SharedSettings {
   configFile: string;
   dockerfile: string;
   context: string;
-  ecr: { repository: string; tag: string; extraTags: string[]; scanOnPush: boolean };
+  /** `latest`: whether this image moves the repository's latest tag (off when several .NET lines share a repository). */
+  ecr: { repository: string; tag: string; extraTags: string[]; scanOnPush: boolean; latest: boolean };
   integrationTest: { replaceFrom: string; app: TestAppSettings };
   force: boolean;
   profile?: string;
@@ -248,7 +249,7 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
   if (!existsSync(context)) fields.fail('context', `${path.relative(workspaceRoot, context)} does not exist`);
 
   const ecrFields = fields.object('ecr') ?? fields.fail('ecr', 'is required', 'add "ecr": { "repository": "...", "tag": "..." }');
-  ecrFields.allowOnly(['repository', 'tag', 'extraTags', 'scanOnPush']);
+  ecrFields.allowOnly(['repository', 'tag', 'extraTags', 'scanOnPush', 'latest']);
   const repository = ecrFields.requiredString('repository', { pattern: REPOSITORY, patternHint: 'ECR repository names are lowercase, e.g. "dotnet/runtime"' });
   const tag = ecrFields.requiredString('tag', { pattern: /^[\w][\w.-]{0,100}$/, patternHint: 'a Docker tag such as "6.0-bullseye-slim"' });
   const extraTags = ecrFields.stringArray('extraTags') ?? [];
@@ -282,7 +283,7 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
     configFile,
     dockerfile,
     context,
-    ecr: { repository, tag, extraTags, scanOnPush: ecrFields.boolean('scanOnPush') ?? true },
+    ecr: { repository, tag, extraTags, scanOnPush: ecrFields.boolean('scanOnPush') ?? true, latest: ecrFields.boolean('latest') ?? true },
     integrationTest: { replaceFrom, app },
     force: parseForce(env),
     profile,

@@ -13,7 +13,7 @@ const PUSHED = `sha256:${'7'.repeat(64)}`;
 const PASSWORD = 'ecr-login-password';
 
 function settingsFor(over: Partial<ImageSettings['ecr']> = {}): ImageSettings {
-  return imageSettings('/repo', 'runtime', { ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, ...over } });
+  return imageSettings('/repo', 'runtime', { ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, latest: true, ...over } });
 }
 
 const check = (version = '1.3.0'): CheckRecord => ({
@@ -134,6 +134,14 @@ describe('publishImage', () => {
     ]);
     expect(lines.join('\n')).not.toContain(PASSWORD);
     expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${PUSHED}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`);
+  });
+
+  it('leaves latest alone when the image does not own it (ecr.latest false)', async () => {
+    const { events, ecr, docker } = world();
+    const { log } = logger();
+    const record = await publishImage(settingsFor({ latest: false }), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW });
+    expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', '6.0', '20240307.4']);
+    expect(events.filter((e) => e.startsWith('docker.push')).map((e) => e.split(' ')[1].split(':').pop())).toEqual(['6.0-bullseye-slim-1.3.0', '6.0', '20240307.4']);
   });
 
   it('skips extra tags whose placeholders have no value, with a warning', async () => {

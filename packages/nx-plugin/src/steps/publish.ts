@@ -45,7 +45,7 @@ export async function publishImage(
     if (!isValidTag(tag)) throw new UserError(`${settings.configFile}: ecr.extraTags: "${tag}" is not a valid Docker tag after filling placeholders`);
   }
   if (skipped.length) log.warn(`${settings.project}: extra tags ${skipped.join(', ')} skipped: their placeholders have no value outside Azure Pipelines`);
-  const movingTags = ['latest', ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
+  const movingTags = [...(settings.ecr.latest ? ['latest'] : []), ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
 
   const login = await ecr.login();
   const write = deps.write ?? ((chunk: string) => process.stdout.write(chunk));

@@ -280,7 +280,7 @@ describe('the generated platform-image.json passes the executors\' validation', 
       workspaceOptions: { file: 'nx.json', options: { aws: { region: 'eu-west-1' } } },
       env: {},
     });
-    expect(settings.ecr).toEqual({ ...(config.ecr as object), scanOnPush: true });
+    expect(settings.ecr).toEqual({ ...(config.ecr as object), scanOnPush: true, latest: true });
     expect(settings.integrationTest.replaceFrom).toBe(config.integrationTest.replaceFrom);
     expect(settings.integrationTest.app.dir).toBe(path.join(root, config.integrationTest.app));
     expect(settings.dockerfile).toBe(path.join(root, c.dir, 'Dockerfile'));
