@@ -1,1 +1,2 @@
 export { createNodes, createNodesV2 } from './plugin/create-nodes';
+export { postTasksExecution } from './plugin/run-summary';

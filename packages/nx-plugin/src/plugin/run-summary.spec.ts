@@ -1,0 +1,323 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { PostTasksExecutionContext, TaskResult } from '@nx/devkit';
+import type { CheckRecord, PublishRecord } from '../steps/records';
+import {
+  failureMessage,
+  formatDuration,
+  imageRunsFrom,
+  postTasksExecution,
+  renderSummary,
+  summaryRow,
+  uploadSummaryCommand,
+  writeRunSummary,
+  type ImageRun,
+  type StepRecords,
+  type SummaryRow,
+} from './run-summary';
+
+const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
+const OLD_BASE = 'sha256:1111111111111111111111111111111111111111111111111111111111111111';
+const NEW_BASE = 'sha256:2222222222222222222222222222222222222222222222222222222222222222';
+const IMAGE_DIGEST = 'sha256:abcdefabcdef0123456789abcdef0123456789abcdef0123456789abcdef0123';
+const PUBLISHED_DIGEST = 'sha256:9999999999990000000000000000000000000000000000000000000000000000';
+
+const currentCheck: CheckRecord = {
+  project: 'net6-sdk',
+  stale: false,
+  reason: 'current',
+  message: '6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base',
+  base: { name: BASE, digest: OLD_BASE, pullRef: `${BASE}@${OLD_BASE}` },
+  contextDigest: 'sha256:c0',
+  published: { versionTag: '6.0-bullseye-slim-1.0.0', digest: PUBLISHED_DIGEST, baseDigest: OLD_BASE, contextDigest: 'sha256:c0' },
+};
+
+const staleCheck: CheckRecord = {
+  project: 'net6-runtime',
+  stale: true,
+  reason: 'base-moved',
+  message: `${BASE} moved from sha256:111111111111 to sha256:222222222222`,
+  runId: 'r1',
+  base: { name: BASE, digest: NEW_BASE, pullRef: `${BASE}@${NEW_BASE}` },
+  contextDigest: 'sha256:c1',
+  nextVersion: { tag: '6.0-bullseye-slim-1.1.0', version: '1.1.0' } as CheckRecord['nextVersion'],
+};
+
+const published: PublishRecord = {
+  runId: 'r1',
+  published: true,
+  digest: IMAGE_DIGEST,
+  versionTag: '6.0-bullseye-slim-1.1.0',
+  version: '1.1.0',
+  tags: ['6.0-bullseye-slim-1.1.0', 'latest', '6.0', '20240101.1'],
+};
+
+const CHAIN = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify', 'publish'];
+
+function run(project: string, statuses: Record<string, string>, durationMs = 1000, outputs: Record<string, string> = {}): ImageRun {
+  return {
+    project,
+    projectRoot: `platform-images/net6/${project.split('-')[1]}`,
+    tasks: Object.entries(statuses).map(([target, status]) => ({ target, status, durationMs, terminalOutput: outputs[target] })),
+  };
+}
+
+const allSucceeded = (cache = 'success') => Object.fromEntries(CHAIN.map((t, i) => [t, i === 0 ? 'success' : cache]));
+
+describe('summaryRow', () => {
+  it.each<[string, ImageRun, StepRecords, Partial<SummaryRow>]>([
+    [
+      'current: the published version and its digest',
+      run('net6-sdk', allSucceeded('local-cache'), 500),
+      { 'mcr-check': currentCheck, 'ecr-publish': { published: false } },
+      { decision: 'current', reason: currentCheck.message, versionTag: '6.0-bullseye-slim-1.0.0', digest: PUBLISHED_DIGEST, tags: [], durationMs: 3000 },
+    ],
+    [
+      'rebuilt: what was published',
+      run('net6-runtime', allSucceeded(), 20_000),
+      { 'mcr-check': staleCheck, 'docker-build': { runId: 'r1', built: true, versionTag: '6.0-bullseye-slim-1.1.0' }, 'integration-test': { runId: 'r1', passed: true }, 'ecr-publish': published },
+      { decision: 'rebuilt', reason: staleCheck.message, versionTag: '6.0-bullseye-slim-1.1.0', digest: IMAGE_DIGEST, tags: published.tags, durationMs: 120_000 },
+    ],
+    [
+      'a pull request run stops after the integration test',
+      run('net6-runtime', { 'mcr-check': 'success', 'docker-build': 'success', 'integration-test': 'success' }),
+      { 'mcr-check': staleCheck, 'docker-build': { runId: 'r1', built: true, versionTag: '6.0-bullseye-slim-1.1.0' }, 'integration-test': { runId: 'r1', passed: true } },
+      { decision: 'rebuilt, not published', versionTag: '6.0-bullseye-slim-1.1.0', tags: [] },
+    ],
+    [
+      'failed at the first failing step, with the message the executor logged',
+      run('net6-runtime', { 'mcr-check': 'success', 'docker-build': 'failure', 'integration-test': 'skipped', 'ecr-publish': 'skipped', 'teams-notify': 'skipped', publish: 'skipped' }, 1000, {
+        'docker-build': '#5 DONE\nerror: net6-runtime: docker-build failed: the build printed 1 warning\n  fix: fix the Dockerfile\n',
+      }),
+      { 'mcr-check': staleCheck },
+      { decision: 'failed at docker-build', reason: 'the build printed 1 warning', versionTag: '6.0-bullseye-slim-1.1.0' },
+    ],
+    [
+      'failed at the check keeps no reason when the output has none',
+      run('net6-runtime', { 'mcr-check': 'failure', publish: 'skipped' }),
+      {},
+      { decision: 'failed at mcr-check', reason: '', versionTag: undefined },
+    ],
+    [
+      'stopped',
+      run('net6-runtime', { 'mcr-check': 'success', 'docker-build': 'stopped' }),
+      { 'mcr-check': staleCheck },
+      { decision: 'stopped at docker-build' },
+    ],
+    [
+      'only the check ran',
+      run('net6-runtime', { 'mcr-check': 'success' }),
+      { 'mcr-check': staleCheck },
+      { decision: 'stale, not built', versionTag: '6.0-bullseye-slim-1.1.0' },
+    ],
+    [
+      'no check record',
+      run('net6-runtime', { publish: 'success' }),
+      {},
+      { decision: 'not checked', reason: '' },
+    ],
+  ])('%s', (_name, imageRun, records, expected) => {
+    expect(summaryRow(imageRun, records)).toMatchObject(expected);
+  });
+
+  it('carries the check record warnings', () => {
+    const check = { ...currentCheck, warnings: ['.NET 6 reached its end of support on 2024-11-12'] };
+    expect(summaryRow(run('net6-sdk', { 'mcr-check': 'success' }), { 'mcr-check': check }).warnings).toEqual(['.NET 6 reached its end of support on 2024-11-12']);
+  });
+});
+
+describe('renderSummary', () => {
+  it('renders one row per image', () => {
+    const rows: SummaryRow[] = [
+      { image: 'net6-runtime', decision: 'rebuilt', reason: staleCheck.message, versionTag: '6.0-bullseye-slim-1.1.0', tags: ['6.0-bullseye-slim-1.1.0', 'latest', '6.0'], digest: IMAGE_DIGEST, durationMs: 125_000, warnings: [] },
+      { image: 'net6-sdk', decision: 'current', reason: currentCheck.message, versionTag: '6.0-bullseye-slim-1.0.0', tags: [], digest: PUBLISHED_DIGEST, durationMs: 4_240, warnings: [] },
+      { image: 'net8-aspnet', decision: 'failed at integration-test', reason: 'expected HTTP 200 | got 500\nafter 60s', tags: [], durationMs: 3_725_000, warnings: [] },
+    ];
+    expect(renderSummary(rows)).toBe(
+      [
+        '### Platform images',
+        '',
+        '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+        '| net6-runtime | rebuilt | mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim moved from sha256:111111111111 to sha256:222222222222 | `6.0-bullseye-slim-1.1.0` | `6.0-bullseye-slim-1.1.0`, `latest`, `6.0` | `sha256:abcdefabcdef` | 2m 05s |',
+        '| net6-sdk | current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 4.2s |',
+        '| net8-aspnet | failed at integration-test | expected HTTP 200 \\| got 500 after 60s | — | — | — | 1h 02m |',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('lists warnings under the table', () => {
+    const rows: SummaryRow[] = [
+      { image: 'net6-sdk', decision: 'current', reason: '', tags: [], durationMs: 0, warnings: ['.NET 6 reached its end of support on 2024-11-12'] },
+    ];
+    expect(renderSummary(rows)).toBe(
+      [
+        '### Platform images',
+        '',
+        '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+        '| net6-sdk | current | — | — | — | — | 0.0s |',
+        '',
+        '**Warnings**',
+        '',
+        '- net6-sdk: .NET 6 reached its end of support on 2024-11-12',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('renders an empty table for no rows', () => {
+    expect(renderSummary([])).toBe('### Platform images\n\n| Image | Decision | Reason | Version tag | Tags | Digest | Duration |\n| --- | --- | --- | --- | --- | --- | --- |\n');
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0.0s'],
+    [420, '0.4s'],
+    [59_940, '59.9s'],
+    [60_000, '1m 00s'],
+    [125_400, '2m 05s'],
+    [3_600_000, '1h 00m'],
+  ])('%d ms is %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
+
+describe('failureMessage', () => {
+  it('reads the Azure Pipelines logging command, unescaped', () => {
+    expect(failureMessage('x\n##vso[task.logissue type=error]net6-sdk: ecr-publish failed: push refused 100%AZP25%0A  fix: rerun\n')).toBe('push refused 100%');
+  });
+
+  it('ignores colour codes and takes the last error', () => {
+    expect(failureMessage('\u001b[31merror: first\u001b[0m\nerror: net6-sdk: mcr-check failed: ECR DescribeImages sdk: AccessDenied')).toBe('ECR DescribeImages sdk: AccessDenied');
+  });
+
+  it('is undefined without an error line', () => {
+    expect(failureMessage('all good')).toBeUndefined();
+    expect(failureMessage(undefined)).toBeUndefined();
+  });
+});
+
+function taskResult(project: string, projectRoot: string, target: string, status: TaskResult['status'], startTime?: number, endTime?: number): TaskResult {
+  return {
+    task: { id: `${project}:${target}`, target: { project, target }, projectRoot, overrides: {}, outputs: [], parallelism: true, startTime, endTime },
+    status,
+    code: status === 'failure' ? 1 : 0,
+  };
+}
+
+describe('imageRunsFrom', () => {
+  it('keeps only platform image tasks, grouped per project in chain order', () => {
+    const results = Object.fromEntries(
+      [
+        taskResult('net6-sdk', 'platform-images/net6/sdk', 'publish', 'success', 10, 11),
+        taskResult('net6-sdk', 'platform-images/net6/sdk', 'mcr-check', 'success', 0, 5),
+        taskResult('test-app-net6', 'integration-tests/net6', 'build', 'success', 0, 5),
+        taskResult('net6-sdk', 'platform-images/net6/sdk', 'lint', 'success', 0, 5),
+        taskResult('net6-runtime', 'platform-images/net6/runtime', 'mcr-check', 'failure'),
+      ].map((r) => [r.task.id, r]),
+    );
+    expect(imageRunsFrom(results)).toEqual([
+      { project: 'net6-runtime', projectRoot: 'platform-images/net6/runtime', tasks: [{ target: 'mcr-check', status: 'failure', durationMs: undefined, terminalOutput: undefined }] },
+      {
+        project: 'net6-sdk',
+        projectRoot: 'platform-images/net6/sdk',
+        tasks: [
+          { target: 'mcr-check', status: 'success', durationMs: 5, terminalOutput: undefined },
+          { target: 'publish', status: 'success', durationMs: 1, terminalOutput: undefined },
+        ],
+      },
+    ]);
+  });
+
+  it('is empty when no platform image task ran', () => {
+    expect(imageRunsFrom({})).toEqual([]);
+    expect(imageRunsFrom(undefined as unknown as PostTasksExecutionContext['taskResults'])).toEqual([]);
+  });
+});
+
+describe('writeRunSummary', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'run-summary-spec-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  function record(projectRoot: string, step: string, value: unknown) {
+    mkdirSync(path.join(root, 'dist', projectRoot), { recursive: true });
+    writeFileSync(path.join(root, 'dist', projectRoot, `${step}.json`), JSON.stringify(value));
+  }
+
+  function context(results: TaskResult[]): Pick<PostTasksExecutionContext, 'taskResults' | 'workspaceRoot'> {
+    return { workspaceRoot: root, taskResults: Object.fromEntries(results.map((r) => [r.task.id, r])) };
+  }
+
+  const sdkRun = () => context(CHAIN.map((t) => taskResult('net6-sdk', 'platform-images/net6/sdk', t, t === 'mcr-check' ? 'success' : 'local-cache', 0, 1000)));
+
+  it('writes the markdown and JSON summary from the step records', () => {
+    record('platform-images/net6/sdk', 'mcr-check', currentCheck);
+    record('platform-images/net6/sdk', 'ecr-publish', { published: false });
+    const lines: string[] = [];
+    const file = writeRunSummary(sdkRun(), { env: {}, write: (l) => lines.push(l) });
+    expect(file).toBe(path.join(root, 'dist', 'platform-images-summary.md'));
+    expect(readFileSync(file!, 'utf8')).toContain('| net6-sdk | current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 6.0s |');
+    const json = JSON.parse(readFileSync(path.join(root, 'dist', 'platform-images-summary.json'), 'utf8'));
+    expect(json.rows).toEqual([expect.objectContaining({ image: 'net6-sdk', decision: 'current', durationMs: 6000 })]);
+    expect(lines).toEqual([]);
+  });
+
+  it('attaches the summary to the Azure Pipelines run', () => {
+    record('platform-images/net6/sdk', 'mcr-check', currentCheck);
+    const lines: string[] = [];
+    writeRunSummary(sdkRun(), { env: { TF_BUILD: 'True' }, write: (l) => lines.push(l) });
+    expect(lines).toEqual([`##vso[task.uploadsummary]${path.join(root, 'dist', 'platform-images-summary.md')}`]);
+    expect(uploadSummaryCommand('/agent/_work/1/s/dist/platform-images-summary.md')).toBe('##vso[task.uploadsummary]/agent/_work/1/s/dist/platform-images-summary.md');
+  });
+
+  it('leaves the upload to a merging job when told to', () => {
+    const lines: string[] = [];
+    writeRunSummary(sdkRun(), { env: { TF_BUILD: 'True', PLATFORM_IMAGES_SUMMARY_UPLOAD: 'false' }, write: (l) => lines.push(l) });
+    expect(lines).toEqual([]);
+    expect(existsSync(path.join(root, 'dist', 'platform-images-summary.md'))).toBe(true);
+  });
+
+  it('ignores a record of a step that did not run in this run', () => {
+    record('platform-images/net6/runtime', 'mcr-check', staleCheck);
+    record('platform-images/net6/runtime', 'ecr-publish', published);
+    writeRunSummary(context([taskResult('net6-runtime', 'platform-images/net6/runtime', 'mcr-check', 'success', 0, 1)]), { env: {}, write: () => undefined });
+    expect(readFileSync(path.join(root, 'dist', 'platform-images-summary.md'), 'utf8')).toContain('| net6-runtime | stale, not built |');
+  });
+
+  it('does nothing when no platform image task ran', () => {
+    const lines: string[] = [];
+    expect(writeRunSummary(context([taskResult('test-app-net6', 'integration-tests/net6', 'build', 'success')]), { env: { TF_BUILD: 'True' }, write: (l) => lines.push(l) })).toBeUndefined();
+    expect(existsSync(path.join(root, 'dist'))).toBe(false);
+    expect(lines).toEqual([]);
+  });
+});
+
+describe('postTasksExecution', () => {
+  it('never throws, and warns instead', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'run-summary-spec-'));
+    // dist is a file: the summary cannot be written.
+    writeFileSync(path.join(root, 'dist'), '');
+    const out: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    try {
+      const context = {
+        id: '1', workspaceRoot: root, nxJsonConfiguration: {}, argv: [], startTime: 0, endTime: 1,
+        taskResults: { 'net6-sdk:mcr-check': taskResult('net6-sdk', 'platform-images/net6/sdk', 'mcr-check', 'success', 0, 1) },
+      } as PostTasksExecutionContext;
+      await expect(postTasksExecution(undefined, context)).resolves.toBeUndefined();
+      await expect(postTasksExecution(undefined, undefined as unknown as PostTasksExecutionContext)).resolves.toBeUndefined();
+    } finally {
+      spy.mockRestore();
+      rmSync(root, { recursive: true, force: true });
+    }
+    expect(out.join('')).toMatch(/platform images run summary not written/);
+  });
+});

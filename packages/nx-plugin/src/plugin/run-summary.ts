@@ -1,0 +1,224 @@
+/**
+ * After every nx command that ran platform image tasks: one markdown table of what happened to each image
+ * (current, rebuilt, or where it failed), built from the step records in `dist/<projectRoot>/`, written to
+ * `dist/platform-images-summary.md` (and `.json`, so a fan-out pipeline can merge the tables of its jobs).
+ * Under Azure Pipelines the table is attached to the run's summary page.
+ *
+ * Nx calls this hook in its own process after every task-running command, so it stays silent when no
+ * platform image task ran and never throws: a summary must not fail a run that published correctly.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { PostTasksExecution, PostTasksExecutionContext } from '@nx/devkit';
+import { createLogger } from '../lib/log';
+import { short } from '../lib/staleness';
+import { STEP_NAMES, type RecordTypes, type StepName } from '../steps/records';
+
+export const SUMMARY_MARKDOWN = 'platform-images-summary.md';
+export const SUMMARY_JSON = 'platform-images-summary.json';
+/** `false` leaves the upload to a later job that merges several jobs' summaries into one table. */
+export const SUMMARY_UPLOAD_ENV = 'PLATFORM_IMAGES_SUMMARY_UPLOAD';
+
+const IMAGE_TARGETS: readonly string[] = [...STEP_NAMES, 'publish'];
+/** Statuses whose task left its outputs (the step record) in place during this run. */
+const RESTORED = new Set(['success', 'local-cache', 'local-cache-kept-existing', 'remote-cache']);
+
+export interface ImageTask {
+  target: string;
+  status: string;
+  durationMs?: number;
+  terminalOutput?: string;
+}
+
+export interface ImageRun {
+  project: string;
+  projectRoot: string;
+  tasks: ImageTask[];
+}
+
+export type StepRecords = Partial<RecordTypes>;
+
+export interface SummaryRow {
+  image: string;
+  decision: string;
+  reason: string;
+  versionTag?: string;
+  tags: string[];
+  digest?: string;
+  durationMs: number;
+  warnings: string[];
+}
+
+export interface SummaryFile {
+  rows: SummaryRow[];
+}
+
+/** The platform image projects this run touched, each with its tasks in chain order. */
+export function imageRunsFrom(taskResults: PostTasksExecutionContext['taskResults']): ImageRun[] {
+  const runs = new Map<string, ImageRun>();
+  for (const result of Object.values(taskResults ?? {})) {
+    const task = result?.task;
+    const root = task?.projectRoot;
+    if (!task || !root || !root.startsWith('platform-images/') || !IMAGE_TARGETS.includes(task.target.target)) continue;
+    const run = runs.get(task.target.project) ?? { project: task.target.project, projectRoot: root, tasks: [] };
+    run.tasks.push({
+      target: task.target.target,
+      status: result.status,
+      durationMs: typeof task.startTime === 'number' && typeof task.endTime === 'number' && task.endTime >= task.startTime ? task.endTime - task.startTime : undefined,
+      terminalOutput: result.terminalOutput,
+    });
+    runs.set(run.project, run);
+  }
+  for (const run of runs.values()) run.tasks.sort((a, b) => IMAGE_TARGETS.indexOf(a.target) - IMAGE_TARGETS.indexOf(b.target));
+  return [...runs.values()].sort((a, b) => a.project.localeCompare(b.project));
+}
+
+/** The steps whose record belongs to this run: a record of a step that did not run here may be older. */
+export function stepsWithRecords(run: ImageRun): StepName[] {
+  return STEP_NAMES.filter((step) => run.tasks.some((t) => t.target === step && RESTORED.has(t.status)));
+}
+
+/** The message the failed executor logged (`error: …`, or its Azure Pipelines logging command). */
+export function failureMessage(terminalOutput: string | undefined): string | undefined {
+  if (!terminalOutput) return undefined;
+  const lines = terminalOutput.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /(?:^|\s)error: (.+)$/.exec(lines[i]) ?? /##vso\[task\.logissue type=error[^\]]*\](.*)$/.exec(lines[i]);
+    if (m) {
+      const text = m[1].replace(/%0D/g, '').replace(/%0A/g, ' ').replace(/%AZP25/g, '%');
+      return text.replace(/^[\w.-]+: [\w-]+ failed: /, '').split('  fix: ')[0].trim();
+    }
+  }
+  return undefined;
+}
+
+export function summaryRow(run: ImageRun, records: StepRecords): SummaryRow {
+  const check = records['mcr-check'];
+  const build = records['docker-build'];
+  const test = records['integration-test'];
+  const publish = records['ecr-publish'];
+  const failed = run.tasks.find((t) => t.status === 'failure');
+  const stopped = run.tasks.find((t) => t.status === 'stopped');
+  const durationMs = run.tasks.reduce((sum, t) => sum + (t.durationMs ?? 0), 0);
+  // Older check records carry no warnings.
+  const listed = (check as { warnings?: unknown } | undefined)?.warnings;
+  const warnings = Array.isArray(listed) ? listed.filter((w): w is string => typeof w === 'string') : [];
+  const row: SummaryRow = { image: run.project, decision: '', reason: check?.message ?? '', tags: [], durationMs, warnings };
+
+  if (failed) {
+    row.decision = `failed at ${failed.target}`;
+    row.reason = failureMessage(failed.terminalOutput) ?? row.reason;
+  } else if (stopped) {
+    row.decision = `stopped at ${stopped.target}`;
+  } else if (!check) {
+    row.decision = 'not checked';
+  } else if (!check.stale) {
+    row.decision = 'current';
+  } else if (publish?.published) {
+    row.decision = 'rebuilt';
+  } else if (test?.passed) {
+    row.decision = 'rebuilt, not published';
+  } else if (build?.built) {
+    row.decision = 'built, not tested';
+  } else {
+    row.decision = 'stale, not built';
+  }
+
+  if (publish?.published) {
+    row.versionTag = publish.versionTag;
+    row.tags = publish.tags ?? [];
+    row.digest = publish.digest;
+  } else if (check && !check.stale) {
+    row.versionTag = check.published?.versionTag;
+    row.digest = check.published?.digest;
+  } else {
+    row.versionTag = build?.versionTag ?? check?.nextVersion?.tag;
+  }
+  return row;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${(Math.round(ms / 100) / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s).padStart(2, '0')}s`;
+}
+
+function cell(text: string | undefined): string {
+  const value = (text ?? '').replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').trim();
+  return value || '—';
+}
+
+function code(text: string | undefined): string {
+  return text ? `\`${text.replace(/`/g, "'")}\`` : '—';
+}
+
+/** The table, one row per image in the order given. */
+export function renderSummary(rows: SummaryRow[]): string {
+  const lines = [
+    '### Platform images',
+    '',
+    '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) =>
+      `| ${cell(r.image)} | ${cell(r.decision)} | ${cell(r.reason)} | ${code(r.versionTag)} | ${r.tags.length ? r.tags.map(code).join(', ') : '—'} | ${code(r.digest && short(r.digest))} | ${formatDuration(r.durationMs)} |`,
+    ),
+  ];
+  const warned = rows.filter((r) => r.warnings.length);
+  if (warned.length) {
+    lines.push('', '**Warnings**', '');
+    for (const r of warned) for (const w of r.warnings) lines.push(`- ${r.image}: ${w.replace(/\r?\n/g, ' ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function uploadSummaryCommand(file: string): string {
+  return `##vso[task.uploadsummary]${file}`;
+}
+
+function readRecords(workspaceRoot: string, run: ImageRun): StepRecords {
+  const records: Record<string, unknown> = {};
+  for (const step of stepsWithRecords(run)) {
+    try {
+      records[step] = JSON.parse(readFileSync(path.join(workspaceRoot, 'dist', run.projectRoot, `${step}.json`), 'utf8'));
+    } catch {
+      // A record that cannot be read only makes the row less detailed.
+    }
+  }
+  return records as StepRecords;
+}
+
+export interface SummaryDeps {
+  env: Record<string, string | undefined>;
+  write: (line: string) => void;
+}
+
+/** Writes the summary files; returns the markdown file, or undefined when no platform image task ran. */
+export function writeRunSummary(context: Pick<PostTasksExecutionContext, 'taskResults' | 'workspaceRoot'>, deps: SummaryDeps): string | undefined {
+  const runs = imageRunsFrom(context.taskResults);
+  if (!runs.length) return undefined;
+  const rows = runs.map((run) => summaryRow(run, readRecords(context.workspaceRoot, run)));
+  const dir = path.join(context.workspaceRoot, 'dist');
+  mkdirSync(dir, { recursive: true });
+  const markdown = path.join(dir, SUMMARY_MARKDOWN);
+  writeFileSync(markdown, renderSummary(rows));
+  writeFileSync(path.join(dir, SUMMARY_JSON), JSON.stringify({ rows } satisfies SummaryFile, null, 2) + '\n');
+  if (deps.env.TF_BUILD && deps.env[SUMMARY_UPLOAD_ENV]?.toLowerCase() !== 'false') deps.write(uploadSummaryCommand(markdown));
+  return markdown;
+}
+
+export const postTasksExecution: PostTasksExecution = async (_options, context) => {
+  const env = process.env;
+  const write = (line: string) => process.stdout.write(line + '\n');
+  try {
+    writeRunSummary(context, { env, write });
+  } catch (err) {
+    try {
+      createLogger(env, write).warn(`platform images run summary not written: ${(err as Error)?.message ?? String(err)}`);
+    } catch {
+      // Nothing left to report with.
+    }
+  }
+};

@@ -1,0 +1,104 @@
+/**
+ * The planning job of the fan-out pipelines: which platform images this run handles, as an Azure
+ * Pipelines matrix (one job per image) and a count, both as output variables of this step.
+ *
+ *   node -r @swc-node/register tools/azure/plan.ts [--target=publish] [--tag=type:platform-image]
+ *                                                  [--base=<sha> --head=<sha>]
+ *
+ * Without --base every image is selected (the scheduled run); with it, the images `nx affected` would
+ * run the target for between the two commits.
+ */
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { createLogger } from '../../packages/nx-plugin/src/lib/log';
+
+export interface PlanOptions {
+  target: string;
+  tag: string;
+  base?: string;
+  head?: string;
+}
+
+export type Matrix = Record<string, { project: string }>;
+
+export function parseArgs(argv: string[]): PlanOptions {
+  const options: PlanOptions = { target: 'publish', tag: 'type:platform-image' };
+  for (const arg of argv) {
+    const m = /^--(target|tag|base|head)=(.+)$/.exec(arg);
+    if (!m) throw new Error(`unknown argument ${arg}; expected --target=, --tag=, --base=, --head=`);
+    options[m[1] as keyof PlanOptions] = m[2];
+  }
+  if (options.head && !options.base) throw new Error('--head needs --base');
+  return options;
+}
+
+/** The `nx show projects` arguments selecting the images (affected ones when a base is given). */
+export function showProjectsArgs(options: PlanOptions): string[] {
+  const args = ['nx', 'show', 'projects', `--with-target=${options.target}`, `--projects=tag:${options.tag}`, '--json'];
+  if (options.base) args.push('--affected', `--base=${options.base}`, `--head=${options.head ?? 'HEAD'}`);
+  return args;
+}
+
+/** The JSON list `nx show projects --json` printed, ignoring any line around it. */
+export function parseProjectList(stdout: string): string[] {
+  const line = stdout.split(/\r?\n/).map((l) => l.trim()).reverse().find((l) => l.startsWith('['));
+  if (!line) throw new Error(`nx show projects printed no project list: ${stdout.slice(0, 200)}`);
+  const list: unknown = JSON.parse(line);
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string')) throw new Error(`not a list of project names: ${line}`);
+  return list;
+}
+
+/**
+ * Matrix configuration names may hold only letters, digits and underscores and must start with a
+ * letter, so `net6-runtime` becomes the leg `net6_runtime`; the real name travels in `project`.
+ */
+export function legName(project: string): string {
+  const name = project.replace(/[^A-Za-z0-9_]/g, '_');
+  return (/^[A-Za-z]/.test(name) ? name : `p_${name}`).slice(0, 100);
+}
+
+export function matrixFor(projects: string[]): Matrix {
+  const matrix: Matrix = {};
+  for (const project of [...new Set(projects)].sort()) {
+    let leg = legName(project);
+    for (let n = 2; leg in matrix; n++) leg = `${legName(project).slice(0, 96)}_${n}`;
+    matrix[leg] = { project };
+  }
+  return matrix;
+}
+
+/** What the step prints: a readable list, then the two output variables the later jobs read. */
+export function planOutput(projects: string[], options: PlanOptions): string[] {
+  const matrix = matrixFor(projects);
+  const count = Object.keys(matrix).length;
+  const scope = options.base ? `affected between ${options.base} and ${options.head ?? 'HEAD'}` : 'all';
+  return [
+    `${count} platform image(s) selected for ${options.target} (${scope})${count ? ':' : ''}`,
+    ...Object.values(matrix).map(({ project }) => `  ${project}`),
+    `##vso[task.setvariable variable=matrix;isOutput=true]${JSON.stringify(matrix)}`,
+    `##vso[task.setvariable variable=count;isOutput=true]${count}`,
+  ];
+}
+
+function main(): void {
+  const options = parseArgs(process.argv.slice(2));
+  const root = path.resolve(__dirname, '../..');
+  const args = showProjectsArgs(options);
+  console.log(`##[group]npx ${args.join(' ')}`);
+  let stdout: string;
+  try {
+    stdout = execFileSync('npx', args, { cwd: root, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  } finally {
+    console.log('##[endgroup]');
+  }
+  for (const line of planOutput(parseProjectList(stdout), options)) console.log(line);
+}
+
+if (require.main === module) {
+  try {
+    main();
+  } catch (err) {
+    createLogger(process.env).error(`planning failed: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
