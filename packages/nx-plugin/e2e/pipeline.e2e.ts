@@ -170,3 +170,17 @@ test('a test app that never answers 200 publishes nothing and sends no card', as
   expect(execFileSync('docker', ['ps', '-a', '--filter', 'name=platform-images-test-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim()).toBe('');
   expect(execFileSync('docker', ['images', 'platform-images-test/*', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).trim()).toBe('');
 });
+
+test('under Azure Pipelines the executors speak its logging commands, exactly', () => {
+  const run = nx(ws, ['run', 'net6-sdk:mcr-check', '--outputStyle=stream-without-prefixes', '--skip-nx-cache'], { TF_BUILD: 'True' });
+  expectOk(run);
+  const digest = upstreamDigest('dotnet/sdk:6.0-bullseye-slim').slice(0, 'sha256:'.length + 12);
+  const version = versionTags(sdkRepo).pop();
+  expect(run.output.split('\n').filter((line) => /^(##|net6-sdk: )/.test(line))).toEqual([
+    '##[group]mcr-check net6-sdk',
+    '##vso[task.logissue type=warning]net6-sdk: .NET 6 reached its end of support on 2024-11-12: Microsoft no longer patches it; move the image to a supported .NET version',
+    `net6-sdk: CURRENT: ${version} is built on ${digest}, the current base; nothing to do`,
+    '##[endgroup]',
+    `##vso[task.uploadsummary]${path.join(ws.root, 'dist/platform-images-summary.md')}`,
+  ]);
+});

@@ -78,7 +78,8 @@ export interface NxRun {
 export function nx(ws: Workspace, args: string[], env: Record<string, string> = {}): NxRun {
   // Generators validate every flag against their schema, so only task-running commands get the output style.
   const generating = args[0] === 'g' || args[0] === 'generate';
-  const result = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/nx'), generating ? args : [...args, '--outputStyle=stream'], {
+  const styled = generating || args.some((a) => a.startsWith('--outputStyle'));
+  const result = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/nx'), styled ? args : [...args, '--outputStyle=stream'], {
     cwd: ws.root,
     encoding: 'utf8',
     env: { ...process.env, ...LOCAL_ENV, TEAMS_WEBHOOK_URI: `${SINK}${ws.webhookPath}`, ...env },

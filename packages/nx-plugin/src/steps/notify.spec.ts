@@ -124,3 +124,16 @@ describe('notifyTeams', () => {
     expect(posts).toEqual([]);
   });
 });
+
+describe('notifyTeams under Azure Pipelines', () => {
+  it('says when the webhook variable is an undefined pipeline variable, and sends nothing', async () => {
+    const { lines, log } = recordingLogger();
+    const post = jest.fn();
+    const record = await notifyTeams(settingsFor(), check, publish, { log, env: { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }, post });
+    expect(post).not.toHaveBeenCalled();
+    expect(record.sent).toBe(false);
+    expect(lines).toEqual([
+      'warn net6-runtime: TEAMS_WEBHOOK_URI holds the unexpanded macro $(TEAMS_WEBHOOK_URI): the pipeline variable is not defined (add it to the variable group); no Teams card sent (the image stays published)',
+    ]);
+  });
+});

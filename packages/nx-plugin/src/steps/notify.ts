@@ -22,6 +22,10 @@ export async function notifyTeams(
   };
   const value = env[envName];
   if (!value) return fail(`${settings.project}: ${envName} is not set; no Teams card sent`);
+  // Azure Pipelines passes `$(NAME)` through literally when the variable is not defined.
+  if (/^\$\([\w.]+\)$/.test(value)) {
+    return fail(`${settings.project}: ${envName} holds the unexpanded macro ${value}: the pipeline variable is not defined (add it to the variable group); no Teams card sent`);
+  }
   let webhook: URL;
   try {
     webhook = validateWebhookUrl(value, envName);
