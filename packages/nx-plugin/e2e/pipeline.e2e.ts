@@ -4,7 +4,7 @@
  * on each other, as successive scheduled runs would.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   bumpBase,
@@ -12,10 +12,12 @@ import {
   cards,
   createWorkspace,
   digestOf,
+  ECR_ENDPOINT,
   ecrTags,
   editJson,
   git,
   labelsOf,
+  LOCAL_ENV,
   nx,
   upstreamDigest,
   type Workspace,
@@ -155,11 +157,14 @@ test('a test app that never answers 200 publishes nothing and sends no card', as
     '',
   ].join('\n'));
   writeFileSync(path.join(appDir, 'test-app.json'), JSON.stringify({ port: 8080, request: { method: 'GET', path: '/health' }, expectStatus: 200, timeoutSeconds: 8 }));
-  editJson(ws.root, 'nx.json', (nxJson) => {
-    nxJson.plugins[0].options.profiles.local.testAppSubstitutes['integration-tests/net6'] = 'integration-tests/net6-unhealthy';
+  const nxJsonFile = path.join(ws.root, 'nx.json');
+  const nxJson = readFileSync(nxJsonFile, 'utf8');
+  editJson(ws.root, 'nx.json', (value) => {
+    value.plugins[0].options.profiles.local.testAppSubstitutes['integration-tests/net6'] = 'integration-tests/net6-unhealthy';
   });
   const before = { runtime: versionTags(runtimeRepo), cards: (await cards(ws)).length };
   const run = nx(ws, ['run', 'net6-runtime:publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
+  writeFileSync(nxJsonFile, nxJson);
   expect(run.code).not.toBe(0);
   expect(run.output).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
   expect(run.output).toMatch(/container logs:/);
@@ -169,6 +174,19 @@ test('a test app that never answers 200 publishes nothing and sends no card', as
   // The failed test left no container and no test image behind.
   expect(execFileSync('docker', ['ps', '-a', '--filter', 'name=platform-images-test-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim()).toBe('');
   expect(execFileSync('docker', ['images', 'platform-images-test/*', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).trim()).toBe('');
+});
+
+test('an IMMUTABLE repository gets the new version, and the moving tags that exist stay where they were', () => {
+  execFileSync('/usr/bin/aws', ['ecr', 'put-image-tag-mutability', '--repository-name', sdkRepo, '--image-tag-mutability', 'IMMUTABLE', '--endpoint-url', ECR_ENDPOINT], {
+    env: { ...process.env, ...LOCAL_ENV, AWS_DEFAULT_REGION: 'eu-west-1' },
+  });
+  const before = { latest: digestOf(sdkRepo, 'latest'), versions: versionTags(sdkRepo) };
+  const run = nx(ws, ['run', 'net6-sdk:publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
+  expectOk(run);
+  expect(run.output).toMatch(/is IMMUTABLE: latest, 6\.0 cannot move to 6\.0-bullseye-slim-1\.3\.0/);
+  expect(versionTags(sdkRepo)).toEqual([...before.versions, '6.0-bullseye-slim-1.3.0']);
+  expect(digestOf(sdkRepo, 'latest')).toBe(before.latest);
+  expect(digestOf(sdkRepo, '6.0-bullseye-slim-1.3.0')).not.toBe(before.latest);
 });
 
 test('under Azure Pipelines the executors speak its logging commands, exactly', () => {

@@ -20,6 +20,8 @@ export interface EcrRepository {
   /** The registry host part of the URI, what Docker logs in to. */
   registry: string;
   tagMutability: string;
+  /** WILDCARD filters of tags exempt from IMMUTABLE_WITH_EXCLUSION. */
+  mutableTagFilters: string[];
 }
 
 export interface EcrImage {
@@ -49,7 +51,13 @@ export interface EcrOptions {
   stsEndpoint?: string;
 }
 
-function toRepository(repo: { repositoryName?: string; repositoryUri?: string; registryId?: string; imageTagMutability?: string }): EcrRepository {
+function toRepository(repo: {
+  repositoryName?: string;
+  repositoryUri?: string;
+  registryId?: string;
+  imageTagMutability?: string;
+  imageTagMutabilityExclusionFilters?: Array<{ filterType?: string; filter?: string }>;
+}): EcrRepository {
   const uri = repo.repositoryUri ?? '';
   return {
     name: repo.repositoryName ?? '',
@@ -57,6 +65,7 @@ function toRepository(repo: { repositoryName?: string; repositoryUri?: string; r
     registryId: repo.registryId ?? '',
     registry: uri.split('/')[0],
     tagMutability: repo.imageTagMutability ?? 'MUTABLE',
+    mutableTagFilters: (repo.imageTagMutabilityExclusionFilters ?? []).filter((f) => f.filterType === 'WILDCARD' && f.filter).map((f) => f.filter!),
   };
 }
 

@@ -16,7 +16,7 @@ const OLD_DIGEST = `sha256:${'0'.repeat(64)}`;
 const PUBLISHED_DIGEST = `sha256:${'9'.repeat(64)}`;
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const LOGIN: EcrLogin = { registry: REGISTRY, username: 'AWS', password: 'ecr-password' };
-const REPOSITORY: EcrRepository = { name: 'runtime', uri: `${REGISTRY}/runtime`, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE' };
+const REPOSITORY: EcrRepository = { name: 'runtime', uri: `${REGISTRY}/runtime`, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE', mutableTagFilters: [] };
 
 let root: string;
 

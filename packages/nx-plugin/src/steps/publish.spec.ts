@@ -29,7 +29,7 @@ const check = (version = '1.3.0'): CheckRecord => ({
 const build: BuildRecord = { runId: 'run-1', built: true, imageId: IMAGE_ID, localTag: 'platform-images/net6-runtime:candidate-run-1', versionTag: '6.0-bullseye-slim-1.3.0', builder: 'buildx' };
 const passed: TestRecord = { runId: 'run-1', passed: true, imageId: IMAGE_ID, status: 200 };
 
-const repository: EcrRepository = { name: 'runtime', uri: URI, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE' };
+const repository: EcrRepository = { name: 'runtime', uri: URI, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE', mutableTagFilters: [] };
 
 /** Records every call to the Docker and ECR fakes in one list, so the order across both is visible. */
 function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushDigest?: (ref: string) => string } = {}) {
@@ -142,6 +142,26 @@ describe('publishImage', () => {
     const record = await publishImage(settingsFor({ latest: false }), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', '6.0', '20240307.4']);
     expect(events.filter((e) => e.startsWith('docker.push')).map((e) => e.split(' ')[1].split(':').pop())).toEqual(['6.0-bullseye-slim-1.3.0', '6.0', '20240307.4']);
+  });
+
+  it.each<[string, Partial<EcrRepository>, string[], string[]]>([
+    ['IMMUTABLE: existing moving tags stay, the new build-number tag is created', { tagMutability: 'IMMUTABLE' }, ['6.0-bullseye-slim-1.3.0', '20240307.4'], ['latest', '6.0']],
+    ['IMMUTABLE_WITH_EXCLUSION for latest: latest moves, 6.0 stays', { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters: ['latest'] }, ['6.0-bullseye-slim-1.3.0', 'latest', '20240307.4'], ['6.0']],
+    ['IMMUTABLE_WITH_EXCLUSION for everything moving', { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters: ['latest', '6.*'] }, ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'], []],
+  ])('%s', async (_name, repo, pushed, blocked) => {
+    const { events, ecr, docker } = world({ repo: { ...repository, ...repo } });
+    const { lines, log } = logger();
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW });
+    expect(events.filter((e) => e.startsWith('docker.push')).map((e) => e.split(' ')[1].split(':').pop())).toEqual(pushed);
+    expect(record.tags).toEqual(pushed);
+    expect(record.blockedTags).toEqual(blocked.length ? blocked : undefined);
+    const warning = lines.find((l) => l.includes('cannot move'));
+    if (blocked.length) {
+      expect(warning).toContain(`warn net6-runtime: runtime is ${repo.tagMutability}: ${blocked.join(', ')} cannot move to 6.0-bullseye-slim-1.3.0`);
+      expect(warning).toContain(blocked.map((t) => `filterType=WILDCARD,filter=${t}`).join(' '));
+    } else {
+      expect(warning).toBeUndefined();
+    }
   });
 
   it('skips extra tags whose placeholders have no value, with a warning', async () => {

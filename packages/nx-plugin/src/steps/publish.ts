@@ -9,6 +9,7 @@ import type { Ecr } from '../lib/ecr';
 import { UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { expandExtraTags, isValidTag } from '../lib/tags';
+import { planMovingTags } from '../lib/tag-mutability';
 import { nextVersion } from '../lib/versioning';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
 
@@ -45,7 +46,16 @@ export async function publishImage(
     if (!isValidTag(tag)) throw new UserError(`${settings.configFile}: ecr.extraTags: "${tag}" is not a valid Docker tag after filling placeholders`);
   }
   if (skipped.length) log.warn(`${settings.project}: extra tags ${skipped.join(', ')} skipped: their placeholders have no value outside Azure Pipelines`);
-  const movingTags = [...(settings.ecr.latest ? ['latest'] : []), ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
+  const wanted = [...(settings.ecr.latest ? ['latest'] : []), ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
+  const { push: movingTags, blocked } = planMovingTags(wanted, existing, repository.tagMutability, repository.mutableTagFilters);
+  if (blocked.length) {
+    log.warn(
+      `${settings.project}: ${repository.name} is ${repository.tagMutability}: ${blocked.join(', ')} cannot move to ${next.tag} and still name the previous image. ` +
+        `To let them move, make the repository IMMUTABLE_WITH_EXCLUSION with WILDCARD exclusion filters for them ` +
+        `(aws ecr put-image-tag-mutability --repository-name ${repository.name} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
+        `--image-tag-mutability-exclusion-filters ${blocked.map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')})`,
+    );
+  }
 
   const login = await ecr.login();
   const write = deps.write ?? ((chunk: string) => process.stdout.write(chunk));
@@ -68,7 +78,7 @@ export async function publishImage(
   for (const ref of [build.localTag!, ...[next.tag, ...movingTags].map((tag) => `${repository.uri}:${tag}`)]) await docker.removeImage(ref);
   const tags = [next.tag, ...movingTags];
   log.info(`${settings.project}: published ${repository.uri}:${next.tag} (${digest}) with tags ${tags.join(', ')} in account ${account}`);
-  return { runId: check.runId, published: true, account, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped };
+  return { runId: check.runId, published: true, account, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped, ...(blocked.length ? { blockedTags: blocked } : {}) };
 }
 
 async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger) {

@@ -49,6 +49,8 @@ export interface PublishRecord {
   version?: string;
   tags?: string[];
   skippedTags?: string[];
+  /** Moving tags an immutable repository kept on the previous image. */
+  blockedTags?: string[];
 }
 
 export interface NotifyRecord {
