@@ -146,7 +146,7 @@ test('a forced run republishes every selected image', async () => {
   expect((await cards(ws)).length).toBe(before + 2);
 });
 
-test('a test app that never answers 200 publishes nothing and sends no card', async () => {
+test('a test app that never answers 200 publishes nothing; the channel gets a failure card', async () => {
   // A test app whose endpoint answers 404: built FROM the image like the real one, but never healthy.
   const appDir = path.join(ws.root, 'integration-tests/net6-unhealthy');
   mkdirSync(appDir, { recursive: true });
@@ -169,7 +169,12 @@ test('a test app that never answers 200 publishes nothing and sends no card', as
   expect(run.output).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
   expect(run.output).toMatch(/container logs:/);
   expect(versionTags(runtimeRepo)).toEqual(before.runtime);
-  expect((await cards(ws)).length).toBe(before.cards);
+  // No published-image card: one failure card, naming the step and the error.
+  const newCards = (await cards(ws)).slice(before.cards);
+  expect(newCards).toHaveLength(1);
+  const failure = newCards[0].body.attachments[0].content.body;
+  expect(failure[0].text).toBe('Platform image net6-runtime: integration-test failed, nothing published');
+  expect(failure[2].text).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
   expect(existsSync(path.join(ws.root, 'dist/platform-images/net6/runtime/ecr-publish.json'))).toBe(false);
   // The failed test left no container and no test image behind.
   expect(execFileSync('docker', ['ps', '-a', '--filter', 'name=platform-images-test-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim()).toBe('');

@@ -25,12 +25,18 @@ export async function runStep<S extends StepName>(
   step: S,
   context: ExecutorContext,
   body: (env: StepEnv) => Promise<RecordTypes[S]>,
-  opts: { applyOptions?: (settings: ImageSettings) => void; whenCurrent?: (check: CheckRecord) => RecordTypes[S] } = {},
+  opts: {
+    applyOptions?: (settings: ImageSettings) => void;
+    whenCurrent?: (check: CheckRecord) => RecordTypes[S];
+    /** Called when the step fails after its settings and the check were read (e.g. to send a failure card). */
+    onFailure?: (env: StepEnv, error: unknown) => Promise<void>;
+  } = {},
 ): Promise<{ success: boolean }> {
   const env = process.env;
   const log = createLogger(env);
   const project = context.projectName!;
   let records: Records | undefined;
+  let stepEnv: StepEnv | undefined;
   try {
     const settings = loadImageSettings({
       workspaceRoot: context.root,
@@ -50,11 +56,19 @@ export async function runStep<S extends StepName>(
       records.write(step, opts.whenCurrent(check));
       return { success: true };
     }
-    const record = await log.group(`${step} ${project}`, () => body({ settings, records: records!, log, env, check }));
+    stepEnv = { settings, records, log, env, check };
+    const record = await log.group(`${step} ${project}`, () => body(stepEnv!));
     records.write(step, record);
     return { success: true };
   } catch (err) {
     log.error(`${project}: ${step} failed: ${describeError(err)}`);
+    if (stepEnv && opts.onFailure) {
+      try {
+        await opts.onFailure(stepEnv, err);
+      } catch (hookError) {
+        log.warn(`${project}: after ${step} failed, reporting the failure failed too: ${describeError(hookError)}`);
+      }
+    }
     return { success: false };
   }
 }

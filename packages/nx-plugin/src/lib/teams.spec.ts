@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from './errors';
-import { pipelineRunUrl, postToTeams, type PublishedImage, publishedCard, validateWebhookUrl } from './teams';
+import { pipelineRunUrl, postToTeams, type PublishedImage, publishedCard, retryDelayMs, validateWebhookUrl } from './teams';
 
 const published: PublishedImage = {
   image: 'net6-runtime',
@@ -138,12 +138,20 @@ describe('postToTeams', () => {
     expect(JSON.parse(received[0].body)).toEqual(message);
   });
 
-  it.each([500, 400, 401])('fails on HTTP %i without revealing the path or query', async (code) => {
+  it.each([
+    [500, 3, ' after 3 attempts', [1000, 2000]],
+    [429, 3, ' after 3 attempts', [1000, 2000]],
+    [400, 1, '', []],
+    [401, 1, '', []],
+  ])('fails on HTTP %i after %i tries without revealing the path or query', async (code, tries, suffix, waits) => {
     answer = code;
-    const error = await postToTeams(new URL(base + secretPath + secretQuery), publishedCard(published)).catch((e: unknown) => e);
+    const slept: number[] = [];
+    const error = await postToTeams(new URL(base + secretPath + secretQuery), publishedCard(published), { sleep: async (ms) => void slept.push(ms) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
+    expect(received).toHaveLength(tries);
+    expect(slept).toEqual(waits);
     const { message } = error as UserError;
-    expect(message).toBe(`Teams webhook at ${new URL(base).host} answered HTTP ${code}`);
+    expect(message).toBe(`Teams webhook at ${new URL(base).host} answered HTTP ${code}${suffix}`);
     expect(message).not.toContain('workflows');
     expect(message).not.toContain('TOPSECRETSIG');
   });
@@ -153,8 +161,47 @@ describe('postToTeams', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await postToTeams(new URL(`http://127.0.0.1:${port}${secretPath}${secretQuery}`), publishedCard(published)).catch((e: unknown) => e);
+    const error = await postToTeams(new URL(`http://127.0.0.1:${port}${secretPath}${secretQuery}`), publishedCard(published), { sleep: async () => undefined }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toBe(`Teams webhook at 127.0.0.1:${port} could not be reached (ECONNREFUSED)`);
+    expect((error as Error).message).toBe(`Teams webhook at 127.0.0.1:${port} could not be reached (ECONNREFUSED) after 3 attempts`);
+  });
+
+  it('waits as long as Retry-After says, then delivers', async () => {
+    const answers = [429, 503, 202];
+    const retryAfter = ['7', '0'];
+    const flaky = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.statusCode = answers.shift()!;
+        const after = retryAfter.shift();
+        if (after !== undefined) res.setHeader('Retry-After', after);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    const slept: number[] = [];
+    try {
+      const url = new URL(`http://127.0.0.1:${(flaky.address() as AddressInfo).port}/hook`);
+      await expect(postToTeams(url, publishedCard(published), { sleep: async (ms) => void slept.push(ms) })).resolves.toBe(202);
+      expect(slept).toEqual([7000, 0]);
+    } finally {
+      await new Promise<void>((resolve) => flaky.close(() => resolve()));
+    }
+  });
+});
+
+describe('retryDelayMs', () => {
+  it.each<[number, string | null, number]>([
+    [1, null, 1000],
+    [2, null, 2000],
+    [3, null, 4000],
+    [9, null, 30_000],
+    [1, '5', 5000],
+    [1, '0', 0],
+    [1, '3600', 30_000],
+    [2, 'soon', 2000],
+    [1, '', 1000],
+  ])('attempt %i, Retry-After %j → %i ms', (attempt, header, expected) => {
+    expect(retryDelayMs(attempt, header)).toBe(expected);
   });
 });

@@ -47,6 +47,41 @@ export function publishedCard(p: PublishedImage): TeamsMessage {
   return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
 }
 
+export interface FailedImage {
+  image: string;
+  step: string;
+  error: string;
+  reason: string;
+  baseName: string;
+  baseDigest: string;
+  runUrl?: string;
+}
+
+/** Sent when a rebuild fails its integration test or its publish: nothing new was published. */
+export function failureCard(f: FailedImage): TeamsMessage {
+  const content: Record<string, unknown> = {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    body: [
+      { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, color: 'Attention', text: `Platform image ${f.image}: ${f.step} failed, nothing published` },
+      {
+        type: 'FactSet',
+        facts: [
+          { title: 'Step', value: f.step },
+          { title: 'Why it was rebuilt', value: f.reason },
+          { title: 'Base image', value: f.baseName },
+          { title: 'Base digest', value: f.baseDigest },
+        ],
+      },
+      // Error text can be long (container logs): Teams shows it folded under the facts.
+      { type: 'TextBlock', wrap: true, fontType: 'Monospace', text: f.error.length > 3000 ? `${f.error.slice(0, 3000)}…` : f.error },
+    ],
+  };
+  if (f.runUrl) content.actions = [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: f.runUrl }];
+  return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
+}
+
 /** The Azure Pipelines run this is part of, when it is one. */
 export function pipelineRunUrl(env: Record<string, string | undefined>): string | undefined {
   const { SYSTEM_COLLECTIONURI: collection, SYSTEM_TEAMPROJECT: project, BUILD_BUILDID: buildId } = env;
@@ -65,21 +100,48 @@ export function validateWebhookUrl(value: string, envName: string): URL {
   return url;
 }
 
-export async function postToTeams(webhook: URL, message: TeamsMessage, timeoutMs = 15_000): Promise<number> {
-  let response: Response;
-  try {
-    response = await fetch(webhook, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(message),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw new UserError(`Teams webhook at ${webhook.host} could not be reached (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`);
+export interface PostOptions {
+  timeoutMs?: number;
+  /** Tries in all; 429, 5xx and network failures are retried, other answers are final. */
+  attempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** How long to wait before the next try: the webhook's Retry-After (capped), else 1 s, 2 s, 4 s… */
+export function retryDelayMs(attempt: number, retryAfter: string | null, capMs = 30_000): number {
+  const seconds = Number(retryAfter);
+  if (retryAfter !== null && retryAfter.trim() !== '' && Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, capMs);
+  return Math.min(1000 * 2 ** (attempt - 1), capMs);
+}
+
+export async function postToTeams(webhook: URL, message: TeamsMessage, options: PostOptions = {}): Promise<number> {
+  const attempts = options.attempts ?? 3;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const where = `Teams webhook at ${webhook.host}`;
+  for (let attempt = 1; ; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(webhook, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(message),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      if (attempt < attempts) {
+        await sleep(retryDelayMs(attempt, null));
+        continue;
+      }
+      throw new UserError(`${where} could not be reached (${cause})${attempts > 1 ? ` after ${attempts} attempts` : ''}`);
+    }
+    await response.body?.cancel();
+    if (response.status >= 200 && response.status <= 299) return response.status;
+    const retryable = response.status === 429 || response.status >= 500;
+    if (retryable && attempt < attempts) {
+      await sleep(retryDelayMs(attempt, response.headers.get('retry-after')));
+      continue;
+    }
+    throw new UserError(`${where} answered HTTP ${response.status}${retryable && attempts > 1 ? ` after ${attempts} attempts` : ''}`);
   }
-  await response.body?.cancel();
-  if (response.status < 200 || response.status > 299) {
-    throw new UserError(`Teams webhook at ${webhook.host} answered HTTP ${response.status}`);
-  }
-  return response.status;
 }

@@ -1,7 +1,7 @@
 import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
 import { UserError } from '../lib/errors';
 import type { TeamsMessage } from '../lib/teams';
-import { notifyTeams } from './notify';
+import { notifyFailure, notifyTeams } from './notify';
 import type { CheckRecord, PublishRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
 
@@ -135,5 +135,48 @@ describe('notifyTeams under Azure Pipelines', () => {
     expect(lines).toEqual([
       'warn net6-runtime: TEAMS_WEBHOOK_URI holds the unexpanded macro $(TEAMS_WEBHOOK_URI): the pipeline variable is not defined (add it to the variable group); no Teams card sent (the image stays published)',
     ]);
+  });
+});
+
+describe('notifyFailure', () => {
+  const WEBHOOK = 'https://example.webhook.office.com/workflows/abc?sig=SECRET';
+
+  it('posts a failure card naming the image, the step, why it was rebuilt and the error', async () => {
+    const { lines, log } = recordingLogger();
+    const post = jest.fn(async (_url: URL, _message: TeamsMessage) => 202);
+    const sent = await notifyFailure(settingsFor(), check, 'integration-test', new UserError('the test app did not answer 200 within 8s'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
+    expect(sent).toBe(true);
+    const content = post.mock.calls[0][1].attachments[0].content as { version: string; body: Array<{ text?: string; facts?: Array<{ title: string; value: string }> }> };
+    expect(content.version).toBe('1.4');
+    expect(content.body[0].text).toBe('Platform image net6-runtime: integration-test failed, nothing published');
+    expect(content.body[1].facts).toEqual([
+      { title: 'Step', value: 'integration-test' },
+      { title: 'Why it was rebuilt', value: check.message },
+      { title: 'Base image', value: check.base.name },
+      { title: 'Base digest', value: check.base.digest },
+    ]);
+    expect(content.body[2].text).toBe('the test app did not answer 200 within 8s');
+    expect(lines).toEqual(['info net6-runtime: failure card sent to Teams (HTTP 202)']);
+    expect(lines.join('\n')).not.toContain('SECRET');
+  });
+
+  it.each([
+    ['no webhook variable', {}, 'warn net6-runtime: TEAMS_WEBHOOK_URI is not set; no failure card sent'],
+    ['an undefined pipeline variable', { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }, 'warn net6-runtime: TEAMS_WEBHOOK_URI is not set; no failure card sent'],
+  ])('sends nothing with %s', async (_name, env, warning) => {
+    const { lines, log } = recordingLogger();
+    const post = jest.fn();
+    await expect(notifyFailure(settingsFor(), check, 'ecr-publish', new Error('x'), { log, env, post })).resolves.toBe(false);
+    expect(post).not.toHaveBeenCalled();
+    expect(lines).toEqual([warning]);
+  });
+
+  it('only warns when the card cannot be sent', async () => {
+    const { lines, log } = recordingLogger();
+    const post = jest.fn(async () => {
+      throw new UserError('Teams webhook at example.webhook.office.com answered HTTP 500 after 3 attempts');
+    });
+    await expect(notifyFailure(settingsFor(), check, 'ecr-publish', new Error('x'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post })).resolves.toBe(false);
+    expect(lines).toEqual(['warn net6-runtime: failure card not sent: Teams webhook at example.webhook.office.com answered HTTP 500 after 3 attempts']);
   });
 });

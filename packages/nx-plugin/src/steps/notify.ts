@@ -2,7 +2,8 @@
 import type { ImageSettings } from '../config/settings';
 import { UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import { pipelineRunUrl, postToTeams, publishedCard, validateWebhookUrl, type TeamsMessage } from '../lib/teams';
+import { describeError } from '../lib/errors';
+import { failureCard, pipelineRunUrl, postToTeams, publishedCard, validateWebhookUrl, type TeamsMessage } from '../lib/teams';
 import type { CheckRecord, NotifyRecord, PublishRecord } from './records';
 
 export type TeamsPoster = (webhook: URL, message: TeamsMessage) => Promise<number>;
@@ -50,5 +51,41 @@ export async function notifyTeams(
     return { runId: check.runId, sent: true, status };
   } catch (err) {
     return fail(`${settings.project}: Teams card not sent: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Tells the channel that a rebuild failed (its test or its publish), so a stale image does not go
+ * unnoticed. Best effort: the run has failed already, and a card that cannot be sent only adds a warning.
+ */
+export async function notifyFailure(
+  settings: ImageSettings,
+  check: CheckRecord,
+  step: string,
+  error: unknown,
+  deps: { log: Logger; env: Record<string, string | undefined>; post?: TeamsPoster },
+): Promise<boolean> {
+  const envName = settings.teams.webhookEnv;
+  const value = deps.env[envName];
+  if (!value || /^\$\([\w.]+\)$/.test(value)) {
+    deps.log.warn(`${settings.project}: ${envName} is not set; no failure card sent`);
+    return false;
+  }
+  try {
+    const message = failureCard({
+      image: settings.project,
+      step,
+      error: describeError(error),
+      reason: check.message,
+      baseName: check.base.name,
+      baseDigest: check.base.digest,
+      runUrl: pipelineRunUrl(deps.env),
+    });
+    const status = await (deps.post ?? postToTeams)(validateWebhookUrl(value, envName), message);
+    deps.log.info(`${settings.project}: failure card sent to Teams (HTTP ${status})`);
+    return true;
+  } catch (err) {
+    deps.log.warn(`${settings.project}: failure card not sent: ${(err as Error).message}`);
+    return false;
   }
 }

@@ -4,6 +4,7 @@ import { DockerCli } from '../../lib/docker';
 import { AwsEcr } from '../../lib/ecr';
 import { publishImage } from '../../steps/publish';
 import { assertSameRun } from '../../steps/records';
+import { notifyFailure } from '../../steps/notify';
 import { runStep } from '../run-step';
 
 export default async function ecrPublish(_options: Record<string, never>, context: ExecutorContext) {
@@ -14,5 +15,10 @@ export default async function ecrPublish(_options: Record<string, never>, contex
     assertSameRun(check, 'integration-test', test);
     const ecr = new AwsEcr({ region: requireRegion(settings, env), account: settings.aws.account, endpoint: settings.aws.ecrEndpoint, stsEndpoint: settings.aws.stsEndpoint });
     return publishImage(settings, check, build, test, { docker: new DockerCli(settings.docker.command), ecr, log, env });
-  }, { whenCurrent: () => ({ published: false }) });
+  }, {
+    whenCurrent: () => ({ published: false }),
+    onFailure: async ({ settings, check, log, env }, error) => {
+      await notifyFailure(settings, check, 'ecr-publish', error, { log, env });
+    },
+  });
 }

@@ -2,6 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { DockerCli } from '../../lib/docker';
 import { testImage } from '../../steps/integration-test';
 import { assertSameRun } from '../../steps/records';
+import { notifyFailure } from '../../steps/notify';
 import { runStep } from '../run-step';
 
 export interface IntegrationTestOptions {
@@ -16,5 +17,8 @@ export default async function integrationTest(options: IntegrationTestOptions, c
   }, {
     applyOptions: (settings) => { if (options.timeoutSeconds) settings.integrationTest.app.timeoutSeconds = options.timeoutSeconds; },
     whenCurrent: () => ({ passed: false }),
+    onFailure: async ({ settings, check, log, env }, error) => {
+      await notifyFailure(settings, check, 'integration-test', error, { log, env });
+    },
   });
 }
