@@ -23,6 +23,13 @@ export interface TeamsMessage {
   attachments: Array<{ contentType: 'application/vnd.microsoft.card.adaptive'; contentUrl: null; content: Record<string, unknown> }>;
 }
 
+/** An Adaptive Card 1.4 (the highest Teams renders) in the envelope Workflows webhooks accept. */
+function adaptiveCard(body: Array<Record<string, unknown>>, runUrl?: string): TeamsMessage {
+  const content: Record<string, unknown> = { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body };
+  if (runUrl) content.actions = [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: runUrl }];
+  return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
+}
+
 export function publishedCard(p: PublishedImage): TeamsMessage {
   const facts = [
     { title: 'Image', value: `${p.repositoryUri}:${p.versionTag}` },
@@ -33,18 +40,14 @@ export function publishedCard(p: PublishedImage): TeamsMessage {
     { title: 'Base digest', value: p.baseDigest },
     { title: 'Why', value: p.reason },
   ];
-  const content: Record<string, unknown> = {
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    type: 'AdaptiveCard',
-    version: '1.4',
-    body: [
+  return adaptiveCard(
+    [
       { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: `Platform image ${p.image} published: ${p.versionTag}` },
       { type: 'FactSet', facts },
       ...(p.warnings ?? []).map((text) => ({ type: 'TextBlock', wrap: true, color: 'Attention', weight: 'Bolder', text: `Warning: ${text}` })),
     ],
-  };
-  if (p.runUrl) content.actions = [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: p.runUrl }];
-  return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
+    p.runUrl,
+  );
 }
 
 export interface FailedImage {
@@ -59,11 +62,8 @@ export interface FailedImage {
 
 /** Sent when a rebuild fails its integration test or its publish: nothing new was published. */
 export function failureCard(f: FailedImage): TeamsMessage {
-  const content: Record<string, unknown> = {
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    type: 'AdaptiveCard',
-    version: '1.4',
-    body: [
+  return adaptiveCard(
+    [
       { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, color: 'Attention', text: `Platform image ${f.image}: ${f.step} failed, nothing published` },
       {
         type: 'FactSet',
@@ -74,12 +74,11 @@ export function failureCard(f: FailedImage): TeamsMessage {
           { title: 'Base digest', value: f.baseDigest },
         ],
       },
-      // Error text can be long (container logs): Teams shows it folded under the facts.
+      // Error text can be long (container logs): cut to what a card shows usefully.
       { type: 'TextBlock', wrap: true, fontType: 'Monospace', text: f.error.length > 3000 ? `${f.error.slice(0, 3000)}…` : f.error },
     ],
-  };
-  if (f.runUrl) content.actions = [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: f.runUrl }];
-  return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
+    f.runUrl,
+  );
 }
 
 /** The Azure Pipelines run this is part of, when it is one. */

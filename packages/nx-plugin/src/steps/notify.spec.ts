@@ -162,7 +162,8 @@ describe('notifyFailure', () => {
 
   it.each([
     ['no webhook variable', {}, 'warn net6-runtime: TEAMS_WEBHOOK_URI is not set; no failure card sent'],
-    ['an undefined pipeline variable', { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }, 'warn net6-runtime: TEAMS_WEBHOOK_URI is not set; no failure card sent'],
+    ['an undefined pipeline variable', { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }, 'warn net6-runtime: TEAMS_WEBHOOK_URI holds the unexpanded macro $(TEAMS_WEBHOOK_URI): the pipeline variable is not defined (add it to the variable group); no failure card sent'],
+    ['a value that is no URL', { TEAMS_WEBHOOK_URI: 'not a url' }, 'warn net6-runtime: TEAMS_WEBHOOK_URI does not hold a valid URL; no failure card sent'],
   ])('sends nothing with %s', async (_name, env, warning) => {
     const { lines, log } = recordingLogger();
     const post = jest.fn();

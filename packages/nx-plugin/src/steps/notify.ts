@@ -1,12 +1,24 @@
 /** teams-notify: one card per published image; nothing when nothing was published. */
 import type { ImageSettings } from '../config/settings';
-import { UserError } from '../lib/errors';
+import { describeError, UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import { describeError } from '../lib/errors';
 import { failureCard, pipelineRunUrl, postToTeams, publishedCard, validateWebhookUrl, type TeamsMessage } from '../lib/teams';
 import type { CheckRecord, NotifyRecord, PublishRecord } from './records';
 
 export type TeamsPoster = (webhook: URL, message: TeamsMessage) => Promise<number>;
+
+/** The webhook URL from the environment, or why there is none usable. */
+export function webhookFrom(envName: string, env: Record<string, string | undefined>): URL | string {
+  const value = env[envName];
+  if (!value) return `${envName} is not set`;
+  // Azure Pipelines passes `$(NAME)` through literally when the variable is not defined.
+  if (/^\$\([\w.]+\)$/.test(value)) return `${envName} holds the unexpanded macro ${value}: the pipeline variable is not defined (add it to the variable group)`;
+  try {
+    return validateWebhookUrl(value, envName);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 export async function notifyTeams(
   settings: ImageSettings,
@@ -21,18 +33,8 @@ export async function notifyTeams(
     log.warn(`${message} (the image stays published)`);
     return { runId: check.runId, sent: false, error: message };
   };
-  const value = env[envName];
-  if (!value) return fail(`${settings.project}: ${envName} is not set; no Teams card sent`);
-  // Azure Pipelines passes `$(NAME)` through literally when the variable is not defined.
-  if (/^\$\([\w.]+\)$/.test(value)) {
-    return fail(`${settings.project}: ${envName} holds the unexpanded macro ${value}: the pipeline variable is not defined (add it to the variable group); no Teams card sent`);
-  }
-  let webhook: URL;
-  try {
-    webhook = validateWebhookUrl(value, envName);
-  } catch (err) {
-    return fail(`${settings.project}: ${(err as Error).message}; no Teams card sent`);
-  }
+  const webhook = webhookFrom(envName, env);
+  if (typeof webhook === 'string') return fail(`${settings.project}: ${webhook}; no Teams card sent`);
   const message = publishedCard({
     image: settings.project,
     repositoryUri: publish.repositoryUri!,
@@ -65,10 +67,9 @@ export async function notifyFailure(
   error: unknown,
   deps: { log: Logger; env: Record<string, string | undefined>; post?: TeamsPoster },
 ): Promise<boolean> {
-  const envName = settings.teams.webhookEnv;
-  const value = deps.env[envName];
-  if (!value || /^\$\([\w.]+\)$/.test(value)) {
-    deps.log.warn(`${settings.project}: ${envName} is not set; no failure card sent`);
+  const webhook = webhookFrom(settings.teams.webhookEnv, deps.env);
+  if (typeof webhook === 'string') {
+    deps.log.warn(`${settings.project}: ${webhook}; no failure card sent`);
     return false;
   }
   try {
@@ -81,7 +82,7 @@ export async function notifyFailure(
       baseDigest: check.base.digest,
       runUrl: pipelineRunUrl(deps.env),
     });
-    const status = await (deps.post ?? postToTeams)(validateWebhookUrl(value, envName), message);
+    const status = await (deps.post ?? postToTeams)(webhook, message);
     deps.log.info(`${settings.project}: failure card sent to Teams (HTTP ${status})`);
     return true;
   } catch (err) {
