@@ -11,13 +11,12 @@ import {
   cardFact,
   cards,
   createWorkspace,
+  awsEcr,
   digestOf,
-  ECR_ENDPOINT,
   ecrTags,
   editJson,
   git,
   labelsOf,
-  LOCAL_ENV,
   nx,
   upstreamDigest,
   type Workspace,
@@ -182,9 +181,7 @@ test('a test app that never answers 200 publishes nothing; the channel gets a fa
 });
 
 test('an IMMUTABLE repository gets the new version, and the moving tags that exist stay where they were', () => {
-  execFileSync('/usr/bin/aws', ['ecr', 'put-image-tag-mutability', '--repository-name', sdkRepo, '--image-tag-mutability', 'IMMUTABLE', '--endpoint-url', ECR_ENDPOINT], {
-    env: { ...process.env, ...LOCAL_ENV, AWS_DEFAULT_REGION: 'eu-west-1' },
-  });
+  expect(awsEcr(['put-image-tag-mutability', '--repository-name', sdkRepo, '--image-tag-mutability', 'IMMUTABLE']).status).toBe(0);
   const before = { latest: digestOf(sdkRepo, 'latest'), versions: versionTags(sdkRepo) };
   const run = nx(ws, ['run', 'net6-sdk:publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
   expectOk(run);

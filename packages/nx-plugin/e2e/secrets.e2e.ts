@@ -4,12 +4,12 @@
  * shows is searched for them: its output, the task records in dist/, the Nx cache, every process's
  * command line while it runs, and what is left in the temporary directory.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { cards, createWorkspace, ECR_ENDPOINT, ecrTags, LOCAL_ENV, REPO_ROOT, SINK, type Workspace } from './support';
+import { cards, createWorkspace, ecrPassword, ecrTags, LOCAL_ENV, REPO_ROOT, SINK, type Workspace } from './support';
 
 jest.setTimeout(10 * 60_000);
 
@@ -54,12 +54,9 @@ function runNx(args: string[], env: Record<string, string>): Promise<{ code: num
 test('no secret appears in output, argv, task records, the Nx cache or leftover temporary files', async () => {
   const signature = `sig-${randomBytes(12).toString('hex')}`;
   const webhook = `${SINK}${ws.webhookPath}?api-version=2016-06-01&sig=${signature}`;
-  const ecrPassword = execFileSync('/usr/bin/aws', ['ecr', 'get-login-password', '--endpoint-url', ECR_ENDPOINT], {
-    encoding: 'utf8',
-    env: { ...process.env, ...LOCAL_ENV, AWS_DEFAULT_REGION: 'eu-west-1' },
-  }).trim();
-  const secrets = { 'AWS secret key': LOCAL_ENV.AWS_SECRET_ACCESS_KEY, 'ECR password': ecrPassword, 'webhook signature': signature, 'webhook URL': webhook };
-  expect(ecrPassword.length).toBeGreaterThan(16);
+  const password = ecrPassword();
+  const secrets = { 'AWS secret key': LOCAL_ENV.AWS_SECRET_ACCESS_KEY, 'ECR password': password, 'webhook signature': signature, 'webhook URL': webhook };
+  expect(password.length).toBeGreaterThan(16);
   const tmpBefore = new Set(readdirSync(tmpdir()));
 
   const sampler = sampleArgv();

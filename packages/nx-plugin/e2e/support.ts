@@ -95,11 +95,24 @@ export interface PublishedImage {
   imageTags?: string[];
 }
 
-export function ecrImages(repository: string): PublishedImage[] {
-  const result = spawnSync(AWS, ['ecr', 'describe-images', '--repository-name', repository, '--endpoint-url', ECR_ENDPOINT, '--output', 'json'], {
+/** Debian's awscli against the ECR stand-in, with the local placeholder credentials. */
+export function awsEcr(args: string[]): { status: number; stdout: string; stderr: string } {
+  const result = spawnSync(AWS, ['ecr', ...args, '--endpoint-url', ECR_ENDPOINT], {
     encoding: 'utf8',
     env: { ...process.env, ...LOCAL_ENV, AWS_DEFAULT_REGION: 'eu-west-1' },
   });
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The password the ECR stand-in issues now (it changes whenever the stand-in restarts). */
+export function ecrPassword(): string {
+  const result = awsEcr(['get-login-password']);
+  if (result.status !== 0) throw new Error(`aws ecr get-login-password failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+export function ecrImages(repository: string): PublishedImage[] {
+  const result = awsEcr(['describe-images', '--repository-name', repository, '--output', 'json']);
   if (result.status !== 0) {
     if (/RepositoryNotFoundException/.test(result.stderr)) return [];
     throw new Error(`aws ecr describe-images failed: ${result.stderr}`);
@@ -117,10 +130,7 @@ export function digestOf(repository: string, tag: string): string | undefined {
 
 /** Labels as skopeo (an independent registry client) reads them through the ECR stand-in's auth. */
 export function labelsOf(repository: string, tag: string): Record<string, string> {
-  const password = execFileSync(AWS, ['ecr', 'get-login-password', '--endpoint-url', ECR_ENDPOINT], {
-    encoding: 'utf8',
-    env: { ...process.env, ...LOCAL_ENV, AWS_DEFAULT_REGION: 'eu-west-1' },
-  }).trim();
+  const password = ecrPassword();
   const authFile = path.join(mkdtempSync(path.join(tmpdir(), 'skopeo-')), 'auth.json');
   writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${password}`).toString('base64') } } }));
   try {

@@ -3,7 +3,8 @@
  * errors reported as one clear message (user mistakes without a stack), and the no-change short cut.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { loadImageSettings, PLUGIN_NAME, type ImageSettings } from '../config/settings';
+import { loadImageSettings, PLUGIN_NAME, requireRegion, type ImageSettings } from '../config/settings';
+import { AwsEcr } from '../lib/ecr';
 import { describeError } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
 import { Records, STEP_NAMES, type CheckRecord, type RecordTypes, type StepName } from '../steps/records';
@@ -14,6 +15,11 @@ export interface StepEnv {
   log: Logger;
   env: Record<string, string | undefined>;
   check: CheckRecord;
+}
+
+/** ECR for this image: the configured region, account and endpoints, the standard AWS credential chain. */
+export function ecrFor(settings: ImageSettings, env: Record<string, string | undefined>): AwsEcr {
+  return new AwsEcr({ region: requireRegion(settings, env), account: settings.aws.account, endpoint: settings.aws.ecrEndpoint, stsEndpoint: settings.aws.stsEndpoint });
 }
 
 export function pluginOptions(context: ExecutorContext): unknown {
@@ -35,7 +41,6 @@ export async function runStep<S extends StepName>(
   const env = process.env;
   const log = createLogger(env);
   const project = context.projectName!;
-  let records: Records | undefined;
   let stepEnv: StepEnv | undefined;
   try {
     const settings = loadImageSettings({
@@ -46,7 +51,7 @@ export async function runStep<S extends StepName>(
       env,
     });
     opts.applyOptions?.(settings);
-    records = new Records(settings.outputDir);
+    const records = new Records(settings.outputDir);
     // A check starts a new run: no step's record from an earlier run may outlive it, even for steps
     // this run never reaches because an earlier one fails.
     for (const name of step === 'mcr-check' ? STEP_NAMES : [step]) records.clear(name);

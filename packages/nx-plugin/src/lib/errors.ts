@@ -31,3 +31,8 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.stack ?? err.message;
   return String(err);
 }
+
+/** What went wrong on the wire for a failed fetch: undici's system code (ECONNREFUSED…), else the error's name (TimeoutError…). */
+export function networkCause(err: unknown): string {
+  return (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+}

@@ -4,7 +4,7 @@
  * Anonymous bearer-token challenges (MCR, Docker Hub) and Basic auth (ECR) are answered; tokens are
  * reused for the life of the client, and fetch keeps connections alive between requests.
  */
-import { UserError } from './errors';
+import { networkCause, UserError } from './errors';
 import { formatImageRef, ImageRef, registryEndpoint } from './image-ref';
 
 export const MANIFEST_ACCEPT = [
@@ -123,7 +123,7 @@ export class RegistryClient {
     try {
       return await this.fetch(url, { method, headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      const cause = networkCause(err);
       throw new UserError(`${name}: cannot reach ${new URL(url).host} (${cause})`, 'check the registry address, the mirror configuration and the network');
     }
   }

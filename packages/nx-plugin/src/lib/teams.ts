@@ -3,7 +3,7 @@
  * in the `message` envelope those webhooks accept. The webhook URL is a secret (anyone holding it can
  * post): it is read from the environment and never printed, not even in errors.
  */
-import { UserError } from './errors';
+import { networkCause, UserError } from './errors';
 
 export interface PublishedImage {
   image: string;
@@ -127,7 +127,7 @@ export async function postToTeams(webhook: URL, message: TeamsMessage, options: 
         signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      const cause = networkCause(err);
       if (attempt < attempts) {
         await sleep(retryDelayMs(attempt, null));
         continue;

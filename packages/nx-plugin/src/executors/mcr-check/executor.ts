@@ -1,9 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { AwsEcr } from '../../lib/ecr';
 import { RegistryClient } from '../../lib/registry-client';
-import { requireRegion } from '../../config/settings';
 import { checkImage } from '../../steps/check';
-import { runStep } from '../run-step';
+import { ecrFor, runStep } from '../run-step';
 
 export interface McrCheckOptions {
   force?: boolean;
@@ -13,7 +11,7 @@ export interface McrCheckOptions {
 export default async function mcrCheck(options: McrCheckOptions, context: ExecutorContext) {
   return runStep('mcr-check', context, async ({ settings, log, env }) => {
     const timeoutMs = (options.timeoutSeconds ?? 30) * 1000;
-    const ecr = new AwsEcr({ region: requireRegion(settings, env), account: settings.aws.account, endpoint: settings.aws.ecrEndpoint, stsEndpoint: settings.aws.stsEndpoint });
+    const ecr = ecrFor(settings, env);
     return checkImage(settings, {
       upstream: new RegistryClient({ mirrors: settings.registryMirrors, timeoutMs }),
       ecr,
