@@ -12,7 +12,10 @@ npx tsc -p tsconfig.json --noEmit || status=1
 
 results=$(mktemp -d)
 npx jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1
+# Figures are recorded afresh by this run's end-to-end suites, then rendered into docs/reliability.md.
+rm -rf dist/figures
 npx jest --selectProjects e2e --runInBand --json --outputFile="$results/e2e.json" || status=1
+node -r @swc-node/register tools/figures.ts || status=1
 
 node -e '
   const fs = require("fs");

@@ -37,7 +37,7 @@ stop() {
 }
 
 # Clients before what they talk to; the engine last.
-stop teams-sink ecr-stand-in
+stop teams-sink ecr-stand-in mcr-proxy
 stop ecr-registry mcr-registry
 stop dockerd
 

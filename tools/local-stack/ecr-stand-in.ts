@@ -6,17 +6,24 @@
  *   AWS CLI send it, plus STS GetCallerIdentity in the awsQuery protocol.
  * - Registry port (default 127.0.0.1:5002): an authenticating proxy in front of a plain
  *   distribution registry (default 127.0.0.1:5012). Like real ECR it wants Basic auth with the
- *   GetAuthorizationToken password, refuses pushes to repositories nobody created, and enforces
- *   IMMUTABLE tags.
+ *   GetAuthorizationToken password, refuses pushes to repositories nobody created, and keeps immutable
+ *   tags (IMMUTABLE, and the *_WITH_EXCLUSION settings) from moving.
  *
  * Repository settings live in a small JSON file; what is in a repository is always read from the backing
  * registry, so the two cannot drift apart. The backing registry's storage directory is read only to find
  * untagged manifests and to remove single tags, which the registry API cannot do.
+ *
+ * Like ECR, a tag is assigned atomically: the mutability check and the write of a manifest PUT by tag
+ * (or a PutImage) run one at a time per repository, so of two racing pushes of one immutable tag exactly
+ * one wins. Every assignment is recorded (GET /__history on the API port). Both ports take fault rules
+ * and count requests (faults.ts).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { immutableTagMessage, isTagImmutable, type MutabilitySetting, MUTABILITIES, type Mutability, parseMutabilitySetting, InvalidMutabilityError, type ExclusionFilter } from './ecr-tag-rules';
+import { Instrumentation, registryInstrumentation, registryKind } from './faults';
 
 const STATE_DIR = process.env.LOCAL_STACK_STATE ?? path.join(__dirname, '.state');
 const BIND = process.env.LOCAL_STACK_BIND ?? '127.0.0.1';
@@ -25,6 +32,7 @@ const PROXY_PORT = Number(process.env.ECR_STAND_IN_PROXY_PORT ?? 5002);
 const BACKEND = new URL(process.env.ECR_STAND_IN_BACKEND ?? 'http://127.0.0.1:5012');
 const STORAGE = process.env.ECR_STAND_IN_STORAGE ?? path.join(STATE_DIR, 'ecr-data');
 const META_FILE = process.env.ECR_STAND_IN_META ?? path.join(STATE_DIR, 'ecr-meta.json');
+const HISTORY_FILE = process.env.ECR_STAND_IN_HISTORY ?? path.join(STATE_DIR, 'ecr-history.jsonl');
 const ACCOUNT = process.env.ECR_STAND_IN_ACCOUNT ?? '000000000000';
 const DEFAULT_REGION = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'eu-west-1';
 // What clients are told to push to: "localhost" rather than 127.0.0.1 because Docker treats both as
@@ -47,7 +55,6 @@ const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 type Json = Record<string, unknown>;
-type Mutability = 'MUTABLE' | 'IMMUTABLE';
 
 function log(message: string): void {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);
@@ -56,9 +63,8 @@ function log(message: string): void {
 // ---------------------------------------------------------------------------------------------------
 // Repository settings
 
-interface RepositoryMeta {
+interface RepositoryMeta extends MutabilitySetting {
   createdAt: number;
-  imageTagMutability: Mutability;
   scanOnPush: boolean;
   /** digest → epoch seconds of the first manifest PUT seen through the proxy. */
   pushedAt: Record<string, number>;
@@ -80,9 +86,11 @@ class MetaStore {
     }
     const parsed = JSON.parse(text) as { repositories?: Record<string, Partial<RepositoryMeta>> };
     for (const [name, repo] of Object.entries(parsed.repositories ?? {})) {
+      const mutability = (MUTABILITIES as readonly unknown[]).includes(repo.imageTagMutability) ? (repo.imageTagMutability as Mutability) : 'MUTABLE';
       this.repositories[name] = {
         createdAt: typeof repo.createdAt === 'number' ? repo.createdAt : STARTED_AT,
-        imageTagMutability: repo.imageTagMutability === 'IMMUTABLE' ? 'IMMUTABLE' : 'MUTABLE',
+        imageTagMutability: mutability,
+        exclusionFilters: Array.isArray(repo.exclusionFilters) ? repo.exclusionFilters : [],
         scanOnPush: repo.scanOnPush === true,
         pushedAt: { ...(repo.pushedAt ?? {}) },
       };
@@ -105,8 +113,8 @@ class MetaStore {
     return Object.keys(this.repositories).sort();
   }
 
-  create(name: string, mutability: Mutability, scanOnPush: boolean): RepositoryMeta {
-    const repo: RepositoryMeta = { createdAt: Date.now() / 1000, imageTagMutability: mutability, scanOnPush, pushedAt: {} };
+  create(name: string, setting: MutabilitySetting, scanOnPush: boolean): RepositoryMeta {
+    const repo: RepositoryMeta = { createdAt: Date.now() / 1000, ...setting, scanOnPush, pushedAt: {} };
     this.repositories[name] = repo;
     this.save();
     return repo;
@@ -147,10 +155,12 @@ interface BackendResponse {
 
 class BackendError extends Error {}
 
-function backend(method: string, target: string, headers: Record<string, string> = {}): Promise<BackendResponse> {
+function backend(method: string, target: string, headers: Record<string, string> = {}, body?: Buffer): Promise<BackendResponse> {
   return new Promise((resolve, reject) => {
+    const sent: http.OutgoingHttpHeaders = { host: BACKEND.host, ...headers };
+    if (body) sent['content-length'] = body.length;
     const req = http.request(
-      { host: BACKEND.hostname, port: BACKEND.port, method, path: target, headers: { host: BACKEND.host, ...headers }, agent: backendAgent },
+      { host: BACKEND.hostname, port: BACKEND.port, method, path: target, headers: sent, agent: backendAgent },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -160,7 +170,7 @@ function backend(method: string, target: string, headers: Record<string, string>
     );
     req.setTimeout(30_000, () => req.destroy(new BackendError(`backing registry ${BACKEND.host} did not answer ${method} ${target}`)));
     req.on('error', (err) => reject(err instanceof BackendError ? err : new BackendError(`backing registry ${BACKEND.host}: ${err.message}`)));
-    req.end();
+    req.end(body);
   });
 }
 
@@ -261,6 +271,45 @@ function storedRevisions(name: string): Map<string, number> {
 /** Removes one tag and leaves the image and its other tags alone, which the registry API cannot do. */
 function untag(name: string, tag: string): void {
   fs.rmSync(path.join(repositoryDir(name), '_manifests', 'tags', tag), { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tag assignment: one at a time per repository, and on record
+
+const repositoryLocks = new Map<string, Promise<void>>();
+
+/**
+ * Runs fn once every earlier fn for the same repository has finished. ECR assigns tags atomically; without
+ * this, two pushes of one immutable tag could both pass the "does the tag exist" check before either writes.
+ */
+function withRepositoryLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const previous = repositoryLocks.get(name) ?? Promise.resolve();
+  const result = previous.then(fn);
+  const tail = result.then(() => undefined, () => undefined);
+  repositoryLocks.set(name, tail);
+  void tail.then(() => {
+    if (repositoryLocks.get(name) === tail) repositoryLocks.delete(name);
+  });
+  return result;
+}
+
+interface TagAssignment {
+  repository: string;
+  tag: string;
+  digest: string;
+  /** What the tag named before, if it existed. */
+  previous: string | null;
+  at: string;
+  via: 'push' | 'PutImage';
+}
+
+let history: TagAssignment[] = [];
+
+function recordAssignment(repository: string, tag: string, digest: string, previous: string | undefined, via: TagAssignment['via']): void {
+  const entry: TagAssignment = { repository, tag, digest, previous: previous ?? null, at: new Date().toISOString(), via };
+  history.push(entry);
+  fs.mkdirSync(path.dirname(HISTORY_FILE), { recursive: true });
+  fs.appendFileSync(HISTORY_FILE, `${JSON.stringify(entry)}\n`);
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -378,12 +427,21 @@ function existingRepository(input: Json): { name: string; registryId: string; re
   return { name, registryId, repo };
 }
 
-function mutabilityOf(input: Json, fallback: Mutability): Mutability {
-  const value = input.imageTagMutability ?? fallback;
-  if (value !== 'MUTABLE' && value !== 'IMMUTABLE') {
-    throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE]'`);
+function mutabilityOf(input: Json, fallback?: Mutability): MutabilitySetting {
+  try {
+    return parseMutabilitySetting(input.imageTagMutability, input.imageTagMutabilityExclusionFilters, fallback);
+  } catch (err) {
+    if (err instanceof InvalidMutabilityError) throw new AwsError('InvalidParameterException', err.message);
+    throw err;
   }
-  return value;
+}
+
+/** The mutability fields of an ECR answer; the filters only when there are some, as ECR leaves them out. */
+function mutabilityOut(repo: MutabilitySetting): Json {
+  return {
+    imageTagMutability: repo.imageTagMutability,
+    ...(repo.exclusionFilters.length ? { imageTagMutabilityExclusionFilters: repo.exclusionFilters.map((f: ExclusionFilter) => ({ ...f })) } : {}),
+  };
 }
 
 function repositoryOut(name: string, registryId: string, repo: RepositoryMeta, ctx: Context): Json {
@@ -393,7 +451,7 @@ function repositoryOut(name: string, registryId: string, repo: RepositoryMeta, c
     repositoryName: name,
     repositoryUri: `${REGISTRY_HOST}/${name}`,
     createdAt: repo.createdAt,
-    imageTagMutability: repo.imageTagMutability,
+    ...mutabilityOut(repo),
     imageScanningConfiguration: { scanOnPush: repo.scanOnPush },
     encryptionConfiguration: { encryptionType: 'AES256' },
   };
@@ -487,7 +545,7 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
     }
     const scanning = (input.imageScanningConfiguration ?? {}) as Json;
     const repo = meta.create(name, mutabilityOf(input, 'MUTABLE'), scanning.scanOnPush === true);
-    log(`CreateRepository ${name} (${repo.imageTagMutability}, scanOnPush=${repo.scanOnPush})`);
+    log(`CreateRepository ${name} (${describeMutability(repo)}, scanOnPush=${repo.scanOnPush})`);
     return { repository: repositoryOut(name, registryId, repo, ctx) };
   },
 
@@ -601,10 +659,87 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
 
   async PutImageTagMutability(input) {
     const { name, registryId } = existingRepository(input);
-    const imageTagMutability = mutabilityOf(input, 'MUTABLE');
-    meta.update(name, (repo) => { repo.imageTagMutability = imageTagMutability; });
-    log(`PutImageTagMutability ${name} ${imageTagMutability}`);
-    return { registryId, repositoryName: name, imageTagMutability };
+    const setting = mutabilityOf(input);
+    // Under the repository's lock, so a push being checked right now sees the old setting or the new one whole.
+    await withRepositoryLock(name, async () => {
+      meta.update(name, (repo) => {
+        repo.imageTagMutability = setting.imageTagMutability;
+        repo.exclusionFilters = setting.exclusionFilters;
+      });
+    });
+    log(`PutImageTagMutability ${name} ${describeMutability(setting)}`);
+    return { registryId, repositoryName: name, ...mutabilityOut(setting) };
+  },
+
+  async PutImage(input) {
+    const { name, registryId } = existingRepository(input);
+    const manifestText = optionalString(input, 'imageManifest');
+    if (manifestText === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageManifest' failed to satisfy constraint: 'must not be null'`);
+    const body = Buffer.from(manifestText, 'utf8');
+    if (!manifestText.length || body.length > MAX_MANIFEST_BYTES) {
+      throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Member must have length between 1 and ${MAX_MANIFEST_BYTES}'`);
+    }
+    const tag = optionalString(input, 'imageTag');
+    if (tag !== undefined && (tag.length < 1 || tag.length > 300)) {
+      throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageTag' failed to satisfy constraint: 'Member must have length between 1 and 300'`);
+    }
+    let parsed: { mediaType?: unknown };
+    try {
+      parsed = JSON.parse(manifestText) as { mediaType?: unknown };
+    } catch {
+      throw new AwsError('InvalidParameterException', `Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'`);
+    }
+    const declared = typeof parsed?.mediaType === 'string' ? parsed.mediaType : undefined;
+    const given = optionalString(input, 'imageManifestMediaType');
+    if (given !== undefined && declared !== undefined && given !== declared) {
+      throw new AwsError('InvalidParameterException',
+        `Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'Manifest media type ${declared} does not match the provided media type ${given}'`);
+    }
+    const mediaType = given ?? declared;
+    if (mediaType === undefined) {
+      throw new AwsError('InvalidParameterException',
+        `Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'must be given when the manifest has no mediaType field'`);
+    }
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const wanted = optionalString(input, 'imageDigest');
+    if (wanted !== undefined && wanted !== digest) {
+      throw new AwsError('ImageDigestDoesNotMatchException', `The image digest '${wanted}' does not match the digest '${digest}' calculated for the image manifest`);
+    }
+
+    return withRepositoryLock(name, async () => {
+      const repo = meta.get(name);
+      if (!repo) throw notFound(name, registryId);
+      let previous: string | undefined;
+      if (tag !== undefined) {
+        previous = await resolveTag(name, tag);
+        if (previous === digest) {
+          throw new AwsError('ImageAlreadyExistsException',
+            `Image with digest '${digest}' and tag '${tag}' already exists in the repository with name '${name}' in registry with id '${registryId}'`);
+        }
+        if (previous !== undefined && isTagImmutable(repo, tag)) {
+          log(`PutImage refused ${name}:${tag} (immutable, has ${previous}, given ${digest})`);
+          throw new AwsError('ImageTagAlreadyExistsException', immutableTagMessage(name, tag));
+        }
+      } else if (storedRevisions(name).has(digest)) {
+        throw new AwsError('ImageAlreadyExistsException',
+          `Image with digest '${digest}' already exists in the repository with name '${name}' in registry with id '${registryId}'`);
+      }
+      // The backing registry checks that every blob (or, for an index, every manifest) it refers to is there.
+      const res = await backend('PUT', `/v2/${repoPath(name)}/manifests/${encodeURIComponent(tag ?? digest)}`, { 'content-type': mediaType }, body);
+      if (res.status !== 201) throw putImageError(res, name, registryId, mediaType);
+      meta.recordPush(name, digest);
+      if (tag !== undefined) recordAssignment(name, tag, digest, previous, 'PutImage');
+      log(`PutImage ${name}${tag !== undefined ? `:${tag}` : ''} ${digest}`);
+      return {
+        image: {
+          registryId,
+          repositoryName: name,
+          imageId: { imageDigest: digest, ...(tag !== undefined ? { imageTag: tag } : {}) },
+          imageManifest: manifestText,
+          imageManifestMediaType: mediaType,
+        },
+      };
+    });
   },
 
   async PutImageScanningConfiguration(input) {
@@ -615,7 +750,43 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
   },
 };
 
+const INDEX_MEDIA_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+/** The ECR error for a manifest the backing registry would not store. */
+function putImageError(res: BackendResponse, name: string, registryId: string, mediaType: string): Error {
+  let errors: { code?: string; message?: string; detail?: unknown }[] = [];
+  try {
+    errors = (JSON.parse(res.body.toString('utf8')) as { errors?: typeof errors }).errors ?? [];
+  } catch {
+    // not a registry error body
+  }
+  const missing = errors.filter((e) => e.code === 'MANIFEST_BLOB_UNKNOWN' || e.code === 'BLOB_UNKNOWN')
+    .map((e) => (typeof e.detail === 'string' ? e.detail : typeof (e.detail as Json)?.digest === 'string' ? String((e.detail as Json).digest) : '?'));
+  if (missing.length && INDEX_MEDIA_TYPES.has(mediaType)) {
+    return new AwsError('ReferencedImagesNotFoundException', `The following images referenced in the manifest list were not found: [${missing.join(', ')}]`);
+  }
+  if (missing.length) {
+    return new AwsError('LayersNotFoundException',
+      `Layers with digests '[${missing.join(', ')}]' required for pushing image into repository with name '${name}' in the registry with id '${registryId}' do not exist`);
+  }
+  if (res.status === 400 && errors.length) {
+    return new AwsError('InvalidParameterException',
+      `Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${errors.map((e) => `${e.code}: ${e.message}`).join('; ')}'`);
+  }
+  return unexpected(res, `PUT manifest in ${name}`);
+}
+
+function describeMutability(setting: MutabilitySetting): string {
+  return setting.exclusionFilters.length ? `${setting.imageTagMutability} except ${setting.exclusionFilters.map((f) => f.filter).join(', ')}` : setting.imageTagMutability;
+}
+
 const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
+
+/** The ECR operation a request names in X-Amz-Target, if any. */
+function operationOf(req: http.IncomingMessage): string | undefined {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  return target.startsWith(ECR_TARGET_PREFIX) ? target.slice(ECR_TARGET_PREFIX.length) : undefined;
+}
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -683,12 +854,36 @@ function handleSts(res: http.ServerResponse, form: URLSearchParams, requestId: s
   res.end(xml);
 }
 
+/** GET lists every tag assignment since the start (or the last DELETE), oldest first; ?repository= keeps one. */
+function handleHistory(req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (req.method === 'DELETE') {
+    history = [];
+    res.writeHead(204, { 'content-length': 0 });
+    res.end();
+    return;
+  }
+  if (req.method !== 'GET') {
+    req.resume();
+    res.writeHead(405, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'GET or DELETE /__history' }));
+    return;
+  }
+  const only = new URL(req.url ?? '/', 'http://api').searchParams.get('repository');
+  const text = `${JSON.stringify(only === null ? history : history.filter((entry) => entry.repository === only))}\n`;
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const requestId = randomUUID();
   const pathname = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && pathname === '/health') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ service: 'ecr-stand-in', registry: REGISTRY_HOST, account: ACCOUNT }));
+    return;
+  }
+  if (pathname === '/__history') {
+    handleHistory(req, res);
     return;
   }
   if (req.method !== 'POST' || pathname !== '/') {
@@ -702,7 +897,7 @@ async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): P
     return;
   }
   const target = String(req.headers['x-amz-target'] ?? '');
-  const operation = target.startsWith(ECR_TARGET_PREFIX) ? target.slice(ECR_TARGET_PREFIX.length) : '';
+  const operation = operationOf(req) ?? '';
   const handler = Object.prototype.hasOwnProperty.call(operations, operation) ? operations[operation] : undefined;
   try {
     if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`);
@@ -751,7 +946,12 @@ function authorized(header: string | undefined): boolean {
   return timingSafeEqual(createHash('sha256').update(header.trim()).digest(), EXPECTED_AUTH);
 }
 
-function forward(req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer, onResponse?: (status: number, headers: http.IncomingHttpHeaders) => void): void {
+/**
+ * Passes a request on to the backing registry and its answer back. Resolves once the answer's status is
+ * known (after onResponse ran) or the request failed, never rejects: a caller holding the repository's
+ * lock releases it then.
+ */
+function forward(req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer, onResponse?: (status: number, headers: http.IncomingHttpHeaders) => void): Promise<void> {
   const headers: http.OutgoingHttpHeaders = {};
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined || HOP_BY_HOP.has(key) || key === 'authorization') continue;
@@ -761,30 +961,39 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, body?: Buf
     delete headers['transfer-encoding'];
     headers['content-length'] = body.length;
   }
-  // The Host header goes through unchanged, so the Location URLs the registry builds point back here.
-  const upstream = http.request({ host: BACKEND.hostname, port: BACKEND.port, method: req.method, path: req.url, headers, agent: backendAgent }, (up) => {
-    const out: http.OutgoingHttpHeaders = {};
-    for (const [key, value] of Object.entries(up.headers)) {
-      if (value === undefined || HOP_BY_HOP.has(key) || key === 'transfer-encoding') continue;
-      out[key] = value;
-    }
-    onResponse?.(up.statusCode ?? 502, up.headers);
-    res.writeHead(up.statusCode ?? 502, out);
-    up.pipe(res);
-    up.on('error', () => res.destroy());
+  const countBlobBytes = req.method === 'GET' && registryKind((req.url ?? '/').split('?')[0]) === 'blobs';
+  return new Promise((resolve) => {
+    // The Host header goes through unchanged, so the Location URLs the registry builds point back here.
+    const upstream = http.request({ host: BACKEND.hostname, port: BACKEND.port, method: req.method, path: req.url, headers, agent: backendAgent }, (up) => {
+      const out: http.OutgoingHttpHeaders = {};
+      for (const [key, value] of Object.entries(up.headers)) {
+        if (value === undefined || HOP_BY_HOP.has(key) || key === 'transfer-encoding') continue;
+        out[key] = value;
+      }
+      const status = up.statusCode ?? 502;
+      onResponse?.(status, up.headers);
+      if (countBlobBytes && status >= 200 && status < 300) up.on('data', (chunk: Buffer) => proxyInstrumentation.stats.addBlobBytes(chunk.length));
+      res.writeHead(status, out);
+      up.pipe(res);
+      up.on('error', () => res.destroy());
+      resolve();
+    });
+    // A manifest PUT holds its repository's lock until the answer: a stuck backend must not hold it forever.
+    if (body) upstream.setTimeout(30_000, () => upstream.destroy(new Error('no answer within 30 s')));
+    upstream.on('error', (err) => {
+      if (!res.headersSent) registryError(res, 502, 'UNAVAILABLE', `backing registry ${BACKEND.host}: ${err.message}`);
+      else res.destroy();
+      resolve();
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
   });
-  upstream.on('error', (err) => {
-    if (!res.headersSent) registryError(res, 502, 'UNAVAILABLE', `backing registry ${BACKEND.host}: ${err.message}`);
-    else res.destroy();
-  });
-  res.on('close', () => {
-    if (!res.writableFinished) upstream.destroy();
-  });
-  if (body) upstream.end(body);
-  else req.pipe(upstream);
 }
 
-async function handleManifestPut(req: http.IncomingMessage, res: http.ServerResponse, name: string, reference: string, repo: RepositoryMeta): Promise<void> {
+async function handleManifestPut(req: http.IncomingMessage, res: http.ServerResponse, name: string, reference: string): Promise<void> {
   let body: Buffer;
   try {
     body = await readBody(req, MAX_MANIFEST_BYTES);
@@ -793,21 +1002,37 @@ async function handleManifestPut(req: http.IncomingMessage, res: http.ServerResp
     return;
   }
   const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-  const byTag = !DIGEST.test(reference);
-  if (byTag && repo.imageTagMutability === 'IMMUTABLE') {
-    const current = await resolveTag(name, reference);
-    if (current !== undefined && current !== digest) {
-      log(`refused ${name}:${reference} (immutable, has ${current}, pushed ${digest})`);
-      registryError(res, 400, 'TAG_INVALID',
-        `The image tag '${reference}' already exists in the '${name}' repository and cannot be overwritten because the repository is immutable.`);
+  if (DIGEST.test(reference)) {
+    // By digest nothing is named, so there is nothing to check or to serialize.
+    await forward(req, res, body, (status, headers) => {
+      if (status !== 201) return;
+      const stored = typeof headers['docker-content-digest'] === 'string' ? headers['docker-content-digest'] : digest;
+      meta.recordPush(name, stored);
+      log(`pushed ${name} ${stored}`);
+    });
+    return;
+  }
+  const tag = reference;
+  await withRepositoryLock(name, async () => {
+    // Read again under the lock: the repository may have been deleted or its mutability changed meanwhile.
+    const repo = meta.get(name);
+    if (!repo) {
+      registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${ACCOUNT}'`, { name });
       return;
     }
-  }
-  forward(req, res, body, (status, headers) => {
-    if (status !== 201) return;
-    const stored = typeof headers['docker-content-digest'] === 'string' ? headers['docker-content-digest'] : digest;
-    meta.recordPush(name, stored);
-    log(`pushed ${name}${byTag ? `:${reference}` : ''} ${stored}`);
+    const current = await resolveTag(name, tag);
+    if (current !== undefined && current !== digest && isTagImmutable(repo, tag)) {
+      log(`refused ${name}:${tag} (immutable, has ${current}, pushed ${digest})`);
+      registryError(res, 400, 'TAG_INVALID', immutableTagMessage(name, tag));
+      return;
+    }
+    await forward(req, res, body, (status, headers) => {
+      if (status !== 201) return;
+      const stored = typeof headers['docker-content-digest'] === 'string' ? headers['docker-content-digest'] : digest;
+      meta.recordPush(name, stored);
+      recordAssignment(name, tag, stored, current, 'push');
+      log(`pushed ${name}:${tag} ${stored}${current && current !== stored ? ` (was ${current})` : ''}`);
+    });
   });
 }
 
@@ -837,18 +1062,28 @@ async function handleProxy(req: http.IncomingMessage, res: http.ServerResponse):
       return;
     }
     if (match[2] === 'manifests' && req.method === 'PUT') {
-      await handleManifestPut(req, res, name, decodeURIComponent(match[3]), repo);
+      await handleManifestPut(req, res, name, decodeURIComponent(match[3]));
       return;
     }
   }
-  forward(req, res);
+  await forward(req, res);
 }
 
 // ---------------------------------------------------------------------------------------------------
 
-function serve(port: number, name: string, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
+const apiInstrumentation = new Instrumentation({
+  service: 'ecr-stand-in api',
+  flavor: 'aws',
+  // By ECR operation; STS (form-encoded, named in the body) and stray requests count as "other".
+  kindOf: (req) => operationOf(req) ?? 'other',
+  operationOf,
+  log,
+});
+const proxyInstrumentation = registryInstrumentation('ecr-stand-in registry proxy', log);
+
+function serve(port: number, name: string, instrumentation: Instrumentation, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
   const server = http.createServer((req, res) => {
-    handler(req, res).catch((err: unknown) => {
+    instrumentation.handle(req, res, () => handler(req, res)).catch((err: unknown) => {
       log(`${name}: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       if (!res.headersSent) {
         const status = err instanceof AwsError ? err.status : 500;
@@ -871,12 +1106,15 @@ function serve(port: number, name: string, handler: (req: http.IncomingMessage, 
   return server;
 }
 
-const servers = [serve(API_PORT, 'ECR API', handleApi), serve(PROXY_PORT, 'registry proxy', handleProxy)];
-log(`backing registry ${BACKEND.href}, storage ${STORAGE}, metadata ${META_FILE}, account ${ACCOUNT}`);
+const servers = [serve(API_PORT, 'ECR API', apiInstrumentation, handleApi), serve(PROXY_PORT, 'registry proxy', proxyInstrumentation, handleProxy)];
+log(`backing registry ${BACKEND.href}, storage ${STORAGE}, metadata ${META_FILE}, history ${HISTORY_FILE}, account ${ACCOUNT}`);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
+    // Delayed and hanging requests would otherwise keep the servers from closing.
+    apiInstrumentation.close();
+    proxyInstrumentation.close();
     let open = servers.length;
     for (const server of servers) {
       server.close(() => {

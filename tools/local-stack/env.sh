@@ -4,11 +4,14 @@
 # or
 #   source tools/local-stack/env.sh
 # The credentials are placeholders: the ECR stand-in accepts any signature, but the AWS SDK wants some.
+# AWS_DATA_PATH lets Debian's awscli (/usr/bin/aws) send and show ECR's tag mutability exclusion filters
+# (up.sh writes the model there); the AWS SDK for JavaScript ignores it.
 
 LOCAL_STACK_ENV=(
   AWS_ACCESS_KEY_ID=local-stack
   AWS_SECRET_ACCESS_KEY=local-stack-secret
   AWS_REGION=eu-west-1
+  "AWS_DATA_PATH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/.state/aws-models"
   TEAMS_WEBHOOK_URI=http://localhost:5004/webhook/platform-images
   PLATFORM_IMAGES_PROFILE=local
 )

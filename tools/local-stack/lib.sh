@@ -12,7 +12,10 @@ MCR_PORT=5001
 ECR_PROXY_PORT=5002
 ECR_API_PORT=5003
 TEAMS_PORT=5004
+MCR_PROXY_PORT=5005
 ECR_BACKEND_PORT=5012
+# ECR API model for the Debian awscli, extended with the fields its release predates (up.sh writes it).
+AWS_MODELS_DIR="$STATE_DIR/aws-models"
 
 # Without an Accept header registry 2.8 down-converts to schema1, whose digest differs from the pushed one.
 MANIFEST_ACCEPT='application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
@@ -21,6 +24,7 @@ MANIFEST_ACCEPT='application/vnd.oci.image.index.v1+json, application/vnd.docker
 declare -A PROCESS_SIGNATURE=(
   [dockerd]=dockerd
   [mcr-registry]=mcr-registry.yml
+  [mcr-proxy]=mcr-proxy.ts
   [ecr-registry]=ecr-registry.yml
   [ecr-stand-in]=ecr-stand-in.ts
   [teams-sink]=teams-sink.ts

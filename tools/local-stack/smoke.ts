@@ -1,8 +1,9 @@
 /**
  * Proves a running local stack behaves like the real services for the clients the product uses: the AWS SDK
- * (ECR and STS), the Docker engine, skopeo and the AWS CLI against the ECR stand-in, and the Teams sink.
- * Leaves nothing behind (its repository is deleted, its images removed, its Docker login kept in a
- * throw-away config directory).
+ * (ECR and STS), the Docker engine, skopeo and the AWS CLI against the ECR stand-in, and the Teams sink;
+ * and that fault rules, request statistics and the tag history answer. Leaves nothing behind (its
+ * repository is deleted, its images removed, its Docker login kept in a throw-away config directory, its
+ * fault rules removed by id; statistics are read, never reset, so other runs' counts stay intact).
  *
  *   node -r @swc-node/register tools/local-stack/smoke.ts
  */
@@ -17,6 +18,7 @@ import {
   GetAuthorizationTokenCommand,
   ListImagesCommand,
   paginateDescribeImages,
+  PutImageCommand,
   PutImageTagMutabilityCommand,
 } from '@aws-sdk/client-ecr';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -29,6 +31,7 @@ import * as path from 'node:path';
 const API = process.env.ECR_STAND_IN_API ?? 'http://localhost:5003';
 const SINK = process.env.TEAMS_SINK ?? 'http://localhost:5004';
 const MCR = 'localhost:5001';
+const MCR_PROXY = 'http://localhost:5005';
 const REGISTRY = 'localhost:5002';
 const credentials = { accessKeyId: 'local-stack', secretAccessKey: 'local-stack-secret' };
 const ecr = new ECRClient({ endpoint: API, region: 'eu-west-1', credentials });
@@ -167,7 +170,7 @@ async function main(): Promise<void> {
   await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: repo, imageTagMutability: 'IMMUTABLE' }));
   buildImage(refA, 'third');
   const refused = dockerFails(['push', refA]);
-  check('IMMUTABLE repository refuses to move a tag', refused.includes('cannot be overwritten because the repository is immutable'), refused);
+  check('IMMUTABLE repository refuses to move a tag', refused.includes('cannot be overwritten because the tag is immutable'), refused);
   check('the tag still points at the old image', (await headDigest(auth, 'a')) === digestA2);
   await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: repo, imageTagMutability: 'MUTABLE' }));
 
@@ -179,6 +182,70 @@ async function main(): Promise<void> {
   const deleted = await ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: digestA ?? '' }] }));
   const left = await ecr.send(new ListImagesCommand({ repositoryName: repo, filter: { tagStatus: 'ANY' } }));
   check('BatchDeleteImage by digest', deleted.imageIds?.[0]?.imageTag === 'b' && left.imageIds?.length === 1 && left.imageIds[0].imageDigest === digestA2, left.imageIds);
+
+  // IMMUTABLE_WITH_EXCLUSION: "lat*" tags move, every other tag stays put; PutImage retags without a push.
+  const exclusion = await ecr.send(new PutImageTagMutabilityCommand({
+    repositoryName: repo, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'lat*' }],
+  }));
+  check('PutImageTagMutability IMMUTABLE_WITH_EXCLUSION', exclusion.imageTagMutabilityExclusionFilters?.[0]?.filter === 'lat*', exclusion);
+  await expectError('IMMUTABLE_WITH_EXCLUSION without filters', 'InvalidParameterException',
+    () => ecr.send(new PutImageTagMutabilityCommand({ repositoryName: repo, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION' })));
+  const manifestA2 = (await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: digestA2 ?? '' }] }))).images?.[0];
+  const retag = { repositoryName: repo, imageManifest: manifestA2?.imageManifest, imageManifestMediaType: manifestA2?.imageManifestMediaType };
+  const put = await ecr.send(new PutImageCommand({ ...retag, imageTag: 'v1' }));
+  check('PutImage retags an image', put.image?.imageId?.imageDigest === digestA2 && (await headDigest(auth, 'v1')) === digestA2, put.image?.imageId);
+  await expectError('PutImage of a tag that names this image already', 'ImageAlreadyExistsException', () => ecr.send(new PutImageCommand({ ...retag, imageTag: 'v1' })));
+  await ecr.send(new PutImageCommand({ ...retag, imageTag: 'latest' }));
+  const refLatest = `${REGISTRY}/${repo}:latest`;
+  buildImage(refLatest, 'fourth');
+  docker(['push', refLatest]);
+  const digestLatest = await headDigest(auth, 'latest');
+  check('an excluded tag moves', digestLatest !== digestA2, digestLatest);
+  docker(['tag', refLatest, `${REGISTRY}/${repo}:v1`]);
+  const refusedV1 = dockerFails(['push', `${REGISTRY}/${repo}:v1`]);
+  check('any other tag does not', refusedV1.includes('cannot be overwritten because the tag is immutable') && (await headDigest(auth, 'v1')) === digestA2, refusedV1);
+  const manifestLatest = (await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'latest' }] }))).images?.[0];
+  await expectError('PutImage moving an immutable tag', 'ImageTagAlreadyExistsException',
+    () => ecr.send(new PutImageCommand({ repositoryName: repo, imageTag: 'v1', imageManifest: manifestLatest?.imageManifest })));
+  const history = (await (await fetch(`${API}/__history?repository=${encodeURIComponent(repo)}`)).json()) as { tag: string; digest: string; via: string }[];
+  const digestsOf = (tag: string): string[] => [...new Set(history.filter((h) => h.tag === tag).map((h) => h.digest))];
+  check('tag history', digestsOf('v1').join() === digestA2 && digestsOf('latest').length === 2 && history.some((h) => h.tag === 'v1' && h.via === 'PutImage'), history);
+
+  // Fault rules and statistics: a throttled API call the SDK retries, a throttled MCR, a throttled Teams.
+  const addRules = async (base: string, rules: unknown[]): Promise<number[]> => {
+    const res = await fetch(`${base}/__faults`, { method: 'POST', body: JSON.stringify({ rules }) });
+    return ((await res.json()) as { rules: { id: number }[] }).rules.map((r) => r.id);
+  };
+  const removeRules = async (base: string, ids: number[]): Promise<void> => {
+    for (const id of ids) await fetch(`${base}/__faults/${id}`, { method: 'DELETE' });
+  };
+  const statsOf = async (base: string): Promise<{ requests: number; byKind: Record<string, number> }> => (await fetch(`${base}/__stats`)).json() as never;
+  const apiBefore = await statsOf(API);
+  const apiRules = await addRules(API, [{ match: { operation: 'DescribeRepositories' }, times: 1, action: { awsError: 'ThrottlingException', message: 'Rate exceeded' } }]);
+  const throttled = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] }));
+  const apiAfter = await statsOf(API);
+  check('ECR API fault: the SDK retries a ThrottlingException', throttled.$metadata.attempts === 2
+    && apiAfter.byKind.DescribeRepositories - (apiBefore.byKind.DescribeRepositories ?? 0) >= 2, { attempts: throttled.$metadata.attempts, apiAfter });
+  await removeRules(API, apiRules);
+
+  const mcrRules = await addRules(MCR_PROXY, [{ match: { method: 'HEAD', path: '/manifests/6\\.0-bullseye-slim$' }, times: 1, action: { status: 429, headers: { 'Retry-After': '1' } } }]);
+  const mcrBefore = await statsOf(MCR_PROXY);
+  const head = (): Promise<Response> => fetch(`${MCR_PROXY}/v2/dotnet/runtime/manifests/6.0-bullseye-slim`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const throttledHead = await head();
+  const okHead = await head();
+  const mcrAfter = await statsOf(MCR_PROXY);
+  check('MCR proxy fault: 429 with Retry-After, then the manifest', throttledHead.status === 429 && throttledHead.headers.get('retry-after') === '1'
+    && okHead.status === 200 && /^sha256:/.test(okHead.headers.get('docker-content-digest') ?? '') && mcrAfter.byKind.manifests - mcrBefore.byKind.manifests >= 2,
+  { throttled: throttledHead.status, ok: okHead.status, mcrAfter });
+  await removeRules(MCR_PROXY, mcrRules);
+
+  const sinkRules = await addRules(SINK, [{ match: { method: 'POST', path: '^/webhook/smoke-faults$' }, times: 1, action: { status: 429, headers: { 'Retry-After': '1' } } }]);
+  const card = (): Promise<Response> => fetch(`${SINK}/webhook/smoke-faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"x"}' });
+  const throttledCard = await card();
+  const acceptedCard = await card();
+  check('Teams sink fault: 429, then accepted', throttledCard.status === 429 && throttledCard.headers.get('retry-after') === '1' && acceptedCard.status === 202,
+    [throttledCard.status, acceptedCard.status]);
+  await removeRules(SINK, sinkRules);
 
   await expectError('unknown operation', 'UnknownOperationException', async () => {
     const res = await fetch(API, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.Frobnicate' }, body: '{}' });

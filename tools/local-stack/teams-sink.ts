@@ -5,10 +5,14 @@
  *   POST /<any path>   JSON body → 202, kept in memory and appended to teams-cards.jsonl
  *   GET  /cards        everything received, oldest first (?path=/webhook/x keeps one webhook's cards)
  *   DELETE /cards      forgets what is in memory (the .jsonl file stays as a log)
+ *
+ * Fault rules (/__faults) make it answer like a throttled or failing Teams, e.g. 429 with Retry-After;
+ * /__stats counts requests by path (faults.ts).
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { Instrumentation } from './faults';
 
 const STATE_DIR = process.env.LOCAL_STACK_STATE ?? path.join(__dirname, '.state');
 const BIND = process.env.LOCAL_STACK_BIND ?? '127.0.0.1';
@@ -91,8 +95,16 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   send(res, 202);
 }
 
+const instrumentation = new Instrumentation({
+  service: 'teams-sink',
+  flavor: 'plain',
+  // By webhook path: each path is one channel's webhook.
+  kindOf: (_req, pathname) => pathname,
+  log: (message) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
+});
+
 const server = http.createServer((req, res) => {
-  handle(req, res).catch((err: unknown) => {
+  instrumentation.handle(req, res, () => handle(req, res)).catch((err: unknown) => {
     process.stdout.write(`${new Date().toISOString()} ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}\n`);
     if (!res.headersSent) send(res, 500, { error: (err as Error).message });
     else res.destroy();
@@ -108,6 +120,8 @@ server.listen(PORT, BIND, () => process.stdout.write(`${new Date().toISOString()
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
+    // Delayed and hanging requests would otherwise keep the server from closing.
+    instrumentation.close();
     server.close(() => process.exit(0));
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 1000).unref();

@@ -129,6 +129,7 @@ ecr_answers() {
   [[ $(http_status "http://127.0.0.1:$ECR_API_PORT/health") == 200 && $(http_status "http://127.0.0.1:$ECR_PROXY_PORT/health") == 200 ]]
 }
 teams_answers() { [[ $(http_status "http://127.0.0.1:$TEAMS_PORT/health") == 200 ]]; }
+mcr_proxy_answers() { [[ $(http_status "http://127.0.0.1:$MCR_PROXY_PORT/health") == 200 ]]; }
 
 ensure_node_service() {
   local name=$1 check=$2 ports=$3 status
@@ -142,6 +143,31 @@ ensure_node_service() {
   start_service "$name" "$REPO_ROOT" env LOCAL_STACK_STATE="$STATE_DIR" \
     node -r @swc-node/register "tools/local-stack/$name.ts"
   wait_until "$name" 60 "$check"
+}
+
+# Debian's awscli (2.9) predates ECR's tag mutability exclusion filters: it would refuse
+# --image-tag-mutability-exclusion-filters and drop the field from answers. Its own ECR model, extended with
+# those shapes, goes where AWS_DATA_PATH (set by env.sh) points, which botocore prefers to its built-in copy.
+ensure_awscli_model() {
+  local builtin=/usr/lib/python3/dist-packages/awscli/botocore/data/ecr/2015-09-21/service-2.json
+  local out="$AWS_MODELS_DIR/ecr/2015-09-21/service-2.json"
+  [[ -f $builtin ]] || return 0
+  if jq -e '.shapes.ImageTagMutability.enum | index("IMMUTABLE_WITH_EXCLUSION")' "$builtin" >/dev/null; then
+    rm -f "$out"
+    return 0
+  fi
+  [[ -f $out && $out -nt $builtin ]] && return 0
+  mkdir -p "$(dirname "$out")"
+  jq '
+    .shapes.ImageTagMutability.enum += ["IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"]
+    | .shapes.ImageTagMutabilityExclusionFilterType = { type: "string", enum: ["WILDCARD"] }
+    | .shapes.ImageTagMutabilityExclusionFilterValue = { type: "string", min: 1, max: 128, pattern: "^[0-9a-zA-Z._*-]{1,128}$" }
+    | .shapes.ImageTagMutabilityExclusionFilter = { type: "structure", required: ["filterType", "filter"],
+        members: { filterType: { shape: "ImageTagMutabilityExclusionFilterType" }, filter: { shape: "ImageTagMutabilityExclusionFilterValue" } } }
+    | .shapes.ImageTagMutabilityExclusionFilters = { type: "list", member: { shape: "ImageTagMutabilityExclusionFilter" }, min: 1, max: 5 }
+    | reduce ("CreateRepositoryRequest", "Repository", "PutImageTagMutabilityRequest", "PutImageTagMutabilityResponse") as $s
+        (.; .shapes[$s].members.imageTagMutabilityExclusionFilters = { shape: "ImageTagMutabilityExclusionFilters" })
+  ' "$builtin" >"$out.tmp" && mv "$out.tmp" "$out"
 }
 
 # The Debian mirror apt already uses (deb822 .sources first, then one-line .list entries).
@@ -252,8 +278,10 @@ seed_base_images() {
 started=$SECONDS
 ensure_packages
 ensure_docker
+ensure_awscli_model
 ensure_registry mcr-registry "$MCR_PORT" "$STATE_DIR/mcr-data"
 ensure_registry ecr-registry "$ECR_BACKEND_PORT" "$STATE_DIR/ecr-data"
+ensure_node_service mcr-proxy mcr_proxy_answers "$MCR_PROXY_PORT"
 ensure_node_service ecr-stand-in ecr_answers "$ECR_API_PORT $ECR_PROXY_PORT"
 ensure_node_service teams-sink teams_answers "$TEAMS_PORT"
 seed_base_images
@@ -261,9 +289,11 @@ seed_base_images
 cat <<EOF
 [local-stack] up in $((SECONDS - started))s
   mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; ${#BASE_IMAGES[@]} dotnet images (6.0, 8.0, 10.0)
+  MCR through fault proxy     http://localhost:$MCR_PROXY_PORT         same images; /__faults, /__stats
   ECR registry (proxy)        http://localhost:$ECR_PROXY_PORT         Basic auth AWS:<GetAuthorizationToken password>
   ECR + STS API               http://localhost:$ECR_API_PORT         account 000000000000
   Teams webhook sink          http://localhost:$TEAMS_PORT         GET /cards, DELETE /cards
+  every node service also answers /__faults and /__stats; tag history: http://localhost:$ECR_API_PORT/__history
   ECR backing registry        http://127.0.0.1:$ECR_BACKEND_PORT        (internal, no auth)
   environment: eval "\$(bash tools/local-stack/env.sh)"   state: $STATE_DIR
 EOF

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cards, createWorkspace, ecrPassword, ecrTags, LOCAL_ENV, REPO_ROOT, SINK, type Workspace } from './support';
+import { recordFigure } from './figures';
 
 jest.setTimeout(10 * 60_000);
 
@@ -81,6 +82,11 @@ test('no secret appears in output, argv, task records, the Nx cache or leftover 
     Object.entries(secrets).filter(([, value]) => text.includes(value)).map(([what]) => `${what} in ${where}`),
   );
   console.log(`secrets scan: ${Object.keys(places).length} places searched for ${Object.keys(secrets).length} secrets, ${found.length} found`);
+  recordFigure('secrets', {
+    case: `${Object.keys(secrets).length} secrets (${Object.keys(secrets).join(', ')}) in ${Object.keys(places).length} places (nx output, every process's argv, dist, .nx cache, temp files)`,
+    ok: found.length === 0,
+    observed: found.length ? found.join('; ') : '0 found',
+  });
   expect(found).toEqual([]);
   // Docker's login lived in a throwaway config directory that is gone.
   expect(leftovers.filter((name) => name.startsWith('platform-images-docker-'))).toEqual([]);

@@ -3,7 +3,7 @@
  * unique prefix) driven by real `nx` runs against the local stack (tools/local-stack), and independent
  * clients (Debian's awscli, skopeo) to check what was published.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -183,4 +183,78 @@ export function upstreamDigest(repoTag: string): string {
   const [repo, tag] = repoTag.split(':');
   const out = execFileSync('curl', ['-sfI', '-H', 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json', `http://localhost:5001/v2/${repo}/manifests/${tag}`], { encoding: 'utf8' });
   return /docker-content-digest:\s*(\S+)/i.exec(out)![1];
+}
+
+/** The runs a test starts at once (racing publishers): like nx(), without blocking the event loop. */
+export function nxAsync(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<NxRun> {
+  return new Promise((resolve) => {
+    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
+      cwd: ws.root,
+      env: { ...process.env, ...LOCAL_ENV, TEAMS_WEBHOOK_URI: `${SINK}${ws.webhookPath}`, ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('close', (code) => resolve({ code: code ?? -1, output: output.replace(/\u001b\[[0-9;]*m/g, '') }));
+  });
+}
+
+/** The local stack's services that take injected faults (tools/local-stack/faults.ts), by what they stand in for. */
+export const FAULT_PORTS = { upstream: 5005, ecrApi: 5003, ecrRegistry: 5002, teams: 5004 } as const;
+export type FaultTarget = keyof typeof FAULT_PORTS;
+
+export interface FaultRule {
+  match?: { method?: string; path?: string; operation?: string };
+  times?: number;
+  action: Record<string, unknown>;
+}
+
+async function control(target: FaultTarget, method: string, pathname: string, body?: unknown): Promise<any> {
+  const response = await fetch(`http://127.0.0.1:${FAULT_PORTS[target]}${pathname}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${pathname} on ${target} answered ${response.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function injectFaults(target: FaultTarget, rules: FaultRule[]): Promise<void> {
+  await control(target, 'POST', '/__faults', { rules });
+}
+
+/** The rules in force on a service, each with how many requests it hit. */
+export async function faultHits(target: FaultTarget): Promise<number[]> {
+  const listed = await control(target, 'GET', '/__faults');
+  return (Array.isArray(listed) ? listed : listed.rules).map((r: { hits: number }) => r.hits);
+}
+
+export async function clearFaults(): Promise<void> {
+  for (const target of Object.keys(FAULT_PORTS) as FaultTarget[]) await control(target, 'DELETE', '/__faults');
+}
+
+export interface TagAssignment {
+  repository: string;
+  tag: string;
+  digest: string;
+  at: string;
+  via: string;
+}
+
+/** Every tag assignment the ECR stand-in accepted for a repository, oldest first. */
+export async function tagHistory(repository: string): Promise<TagAssignment[]> {
+  const listed = await control('ecrApi', 'GET', `/__history?repository=${encodeURIComponent(repository)}`);
+  return Array.isArray(listed) ? listed : listed.history;
+}
+
+/** Version tags that ever named more than one digest: published versions that moved. */
+export function movedVersions(history: TagAssignment[], versionPattern: RegExp): string[] {
+  const digests = new Map<string, Set<string>>();
+  for (const entry of history) {
+    if (!versionPattern.test(entry.tag)) continue;
+    const key = `${entry.repository}:${entry.tag}`;
+    digests.set(key, (digests.get(key) ?? new Set()).add(entry.digest));
+  }
+  return [...digests].filter(([, set]) => set.size > 1).map(([key]) => key);
 }

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, UserError } from '../lib/errors';
-import { DEFAULT_SHARED, FORCE_ENV, loadImageSettings, parseForce, PROFILE_ENV, requireRegion, resolveShared, type LoadImageInput } from './settings';
+import { ConfigError } from '../lib/errors';
+import { assertTestAppStartsFrom, DEFAULT_SHARED, FORCE_ENV, loadImageSettings, parseForce, PROFILE_ENV, regionHint, requireRegion, resolveShared, type LoadImageInput } from './settings';
 
 const PROJECT_ROOT = 'platform-images/net6/runtime';
 const IMAGE_FILE = `${PROJECT_ROOT}/platform-image.json`;
@@ -194,7 +194,10 @@ describe('loadImageSettings', () => {
     ['extra tag looks like a version', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['1.2.3'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /looks like a version tag/],
     ['extra tag collides with the version prefix', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['6.0-bullseye-slim-{buildId}'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /looks like a version tag/],
     ['bad region in the image', withImage((c) => ({ ...c, aws: { region: 'Ireland' } })), IMAGE_FILE, 'aws.region', /"Ireland" is not valid/, /eu-west-1/],
-    ['bad region in nx.json', withOptions((o) => ({ ...o, aws: { region: 'eu_west_1' } })), 'nx.json', `${OPTIONS_PATH}.aws.region`, /"eu_west_1" is not valid/],
+    ['bad region in nx.json', withOptions((o) => ({ ...o, aws: { region: 'eu_west_1' } })), 'nx.json', `${OPTIONS_PATH}.aws.region`, /"eu_west_1" is not valid/, /did you mean "eu-west-1"\?/],
+    ['region with a misspelt direction', withOptions((o) => ({ ...o, aws: { region: 'eu-westt-1' } })), 'nx.json', `${OPTIONS_PATH}.aws.region`, /"eu-westt-1" is not valid/, /did you mean "eu-west-1"\? an AWS region code is <area>-<direction>-<number>/],
+    ['region with an unknown direction', withImage((c) => ({ ...c, aws: { region: 'eu-middle-1' } })), IMAGE_FILE, 'aws.region', /"eu-middle-1" is not valid/, /^an AWS region code is <area>-<direction>-<number>, e.g. "eu-west-1"/],
+    ['region without its number', withImage((c) => ({ ...c, aws: { region: 'eu-west' } })), IMAGE_FILE, 'aws.region', /"eu-west" is not valid/, /^an AWS region code/],
     ['end-of-support date not a date', withOptions((o) => ({ ...o, dotnetEndOfSupport: { net8: 'Nov 2026' } })), 'nx.json', `${OPTIONS_PATH}.dotnetEndOfSupport.net8`, /"Nov 2026" is not a date/, /YYYY-MM-DD/],
     ['end-of-support key not a .NET line', withOptions((o) => ({ ...o, dotnetEndOfSupport: { '8.0': '2026-11-10' } })), 'nx.json', `${OPTIONS_PATH}.dotnetEndOfSupport.8.0`, /is not a \.NET line/, /"net8"/],
     ['11-digit account', withImage((c) => ({ ...c, aws: { account: '12345678901' } })), IMAGE_FILE, 'aws.account', /"12345678901" is not valid/, /12 digits/],
@@ -202,7 +205,15 @@ describe('loadImageSettings', () => {
     ['bad ecrEndpoint', withOptions((o) => ({ ...o, aws: { ecrEndpoint: 'localhost:5003' } })), 'nx.json', `${OPTIONS_PATH}.aws.ecrEndpoint`, /"localhost:5003" is not valid/],
     ['repository name with capitals', withImage((c) => ({ ...c, ecr: { ...c.ecr, repository: 'Dotnet/Runtime' } })), IMAGE_FILE, 'ecr.repository', /"Dotnet\/Runtime" is not valid/, /lowercase/],
     ['empty repository', withImage((c) => ({ ...c, ecr: { ...c.ecr, repository: '' } })), IMAGE_FILE, 'ecr.repository', /must not be empty/],
-    ['missing tag', withImage((c) => ({ ...c, ecr: { repository: 'runtime' } })), IMAGE_FILE, 'ecr.tag', /is required/],
+    ['missing tag', withImage((c) => ({ ...c, ecr: { repository: 'runtime' } })), IMAGE_FILE, 'ecr.tag', /is required/, /a Docker tag such as "6.0-bullseye-slim"/],
+    ['misspelt repository', withImage((c) => ({ ...c, ecr: { repositry: 'runtime', tag: '6.0' } })), IMAGE_FILE, 'ecr.repositry', /unknown field/, /did you mean "repository"\?/],
+    ['misspelt replaceFrom', withImage((c) => ({ ...c, integrationTest: { app: c.integrationTest.app, replaceform: c.integrationTest.replaceFrom } })), IMAGE_FILE, 'integrationTest.replaceform', /unknown field/, /did you mean "replaceFrom"\?/],
+    ['missing integrationTest.app', withImage((c) => ({ ...c, integrationTest: { replaceFrom: c.integrationTest.replaceFrom } })), IMAGE_FILE, 'integrationTest.app', /is required/, /integration-tests\/net6/],
+    ['latest as a quoted boolean', withImage((c) => ({ ...c, ecr: { ...c.ecr, latest: 'false' } })), IMAGE_FILE, 'ecr.latest', /must be true or false, got "false"/, /write false without quotes/],
+    ['port as a quoted number', () => {
+      write(TEST_APP_FILE, { port: '8080' });
+      return input();
+    }, TEST_APP_FILE, 'port', /must be a number, got "8080"/, /write 8080 without quotes/],
     ['bad tag', withImage((c) => ({ ...c, ecr: { ...c.ecr, tag: '-6.0' } })), IMAGE_FILE, 'ecr.tag', /"-6.0" is not valid/],
     ['scanOnPush a string', withImage((c) => ({ ...c, ecr: { ...c.ecr, scanOnPush: 'yes' } })), IMAGE_FILE, 'ecr.scanOnPush', /must be true or false, got "yes"/],
     ['missing Dockerfile', () => {
@@ -211,9 +222,9 @@ describe('loadImageSettings', () => {
     }, IMAGE_FILE, 'dockerfile', /platform-images\/net6\/runtime\/Dockerfile does not exist/],
     ['missing context', withImage((c) => ({ ...c, context: 'nope' })), IMAGE_FILE, 'context', /platform-images\/net6\/runtime\/nope does not exist/],
     ['invalid JSON', () => {
-      write(IMAGE_FILE, '{ "ecr": { "repository": "runtime", } ');
+      write(IMAGE_FILE, '{\n  "ecr": {\n    "repository": "runtime",\n  }\n}\n');
       return input();
-    }, IMAGE_FILE, '(file)', /is not valid JSON/],
+    }, IMAGE_FILE, '(file)', /is not valid JSON: .*line 4, column 3/, /no trailing commas/],
     ['JSON array at the root', () => {
       write(IMAGE_FILE, '[]');
       return input();
@@ -250,9 +261,13 @@ describe('loadImageSettings', () => {
       return input();
     }, TEST_APP_FILE, 'request.path', /"MyService" is not valid/, /start the path with \//],
     ['test app unknown field', () => {
+      write(TEST_APP_FILE, { healthcheck: '/health' });
+      return input();
+    }, TEST_APP_FILE, 'healthcheck', /unknown field/, /known fields: dockerfile, context, port, request, expectStatus, timeoutSeconds/],
+    ['test app field misspelt', () => {
       write(TEST_APP_FILE, { expectedStatus: 200 });
       return input();
-    }, TEST_APP_FILE, 'expectedStatus', /unknown field/, /known fields: dockerfile, context, port, request, expectStatus, timeoutSeconds/],
+    }, TEST_APP_FILE, 'expectedStatus', /unknown field/, /did you mean "expectStatus"\?/],
     ['test app field with the wrong case', () => {
       write(TEST_APP_FILE, { Port: 8080 });
       return input();
@@ -265,6 +280,21 @@ describe('loadImageSettings', () => {
     ['unknown builder', withOptions((o) => ({ ...o, docker: { builder: 'kaniko' } })), 'nx.json', `${OPTIONS_PATH}.docker.builder`, /"kaniko" is not one of auto, buildx, buildkit, classic/],
     ['buildArgs value a number', withImage((c) => ({ ...c, buildArgs: { PORT: 8080 } })), IMAGE_FILE, 'buildArgs.PORT', /must be a string, got 8080/],
     ['plugin options not an object', () => input({ options: 'yes' }), 'nx.json', '(root)', /the plugin options must be a JSON object/],
+    ['failOnError without the webhook variable', withOptions((o) => ({ ...o, teams: { failOnError: true } })), 'environment', 'TEAMS_WEBHOOK_URI', /^environment: TEAMS_WEBHOOK_URI: is not set; teams.failOnError is true/, /or set teams.failOnError to false/],
+    ['failOnError with a webhook that is not a URL', () => {
+      write(IMAGE_FILE, { ...imageConfig(), teams: { failOnError: true } });
+      return input({ env: { TEAMS_WEBHOOK_URI: 'secret-part not a url' } });
+    }, 'environment', 'TEAMS_WEBHOOK_URI', /^environment: TEAMS_WEBHOOK_URI: does not hold a valid URL; teams.failOnError is true(?!.*secret-part)/],
+    ['failOnError with an unexpanded pipeline macro', withOptions((o) => ({ ...o, teams: { failOnError: true } }), { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }), 'environment', 'TEAMS_WEBHOOK_URI', /holds the unexpanded macro/],
+    ['failOnError names the configured variable', withOptions((o) => ({ ...o, teams: { webhookEnv: 'CHANNEL_HOOK', failOnError: true } }), { TEAMS_WEBHOOK_URI: 'https://example.invalid/hook' }), 'environment', 'CHANNEL_HOOK', /is not set/],
+    ['another image publishing the same repository and tag', () => {
+      write('platform-images/net6/runtime-copy/platform-image.json', imageConfig());
+      return input();
+    }, IMAGE_FILE, 'ecr.tag', /^platform-images\/net6\/runtime\/platform-image.json: ecr.tag: platform-images\/net6\/runtime-copy\/platform-image.json also publishes "6.0-bullseye-slim-<version>" to ECR repository "runtime"/, /another ecr.tag or ecr.repository/],
+    ['two images moving latest in one repository', () => {
+      write('platform-images/net8/runtime/platform-image.json', { ...imageConfig(), ecr: { repository: 'runtime', tag: '8.0-bookworm-slim' } });
+      return input();
+    }, IMAGE_FILE, 'ecr.latest', /platform-images\/net8\/runtime\/platform-image.json also moves "latest" in ECR repository "runtime"/, /"latest": false in all but one/],
   ])('%s → ConfigError', (_name, make, file, field, problem, ...optional) => {
     // A rest parameter keeps the arity at five, so rows without a hint get no `done` callback.
     const [hint] = optional;
@@ -341,8 +371,118 @@ describe('requireRegion', () => {
     expect(() => requireRegion(settings(), {})).toThrow(`nx.json: ${OPTIONS_PATH}.aws.region: no AWS region configured`);
   });
 
-  it('fails on a malformed region from the environment', () => {
-    expect(() => requireRegion(settings(), { AWS_REGION: 'ireland' })).toThrow(UserError);
-    expect(() => requireRegion(settings(), { AWS_REGION: 'ireland' })).toThrow('AWS region "ireland" is not a region code');
+  it.each<[Record<string, string>, string, RegExp]>([
+    [{ AWS_REGION: 'ireland' }, 'AWS_REGION', /<area>-<direction>-<number>/],
+    [{ AWS_REGION: 'eu-westt-1' }, 'AWS_REGION', /did you mean "eu-west-1"\?/],
+    [{ AWS_DEFAULT_REGION: 'EU_CENTRAL_1' }, 'AWS_DEFAULT_REGION', /did you mean "eu-central-1"\?/],
+  ])('fails on a malformed region from the environment, naming the variable (%j)', (env, variable, hint) => {
+    const error = (() => {
+      try {
+        requireRegion(settings(), env);
+      } catch (err) {
+        return err as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect({ file: error!.file, field: error!.field }).toEqual({ file: 'environment', field: variable });
+    expect(error!.message).toBe(`environment: ${variable}: "${env[variable]}" is not an AWS region code`);
+    expect(error!.hint).toMatch(hint);
+  });
+});
+
+describe('images sharing an ECR repository', () => {
+  const other = 'platform-images/net8/runtime/platform-image.json';
+  const otherConfig = (over: Record<string, unknown> = {}, ecr: Record<string, unknown> = {}) => ({ ...imageConfig(), ...over, ecr: { repository: 'runtime', tag: '8.0-bookworm-slim', ...ecr } });
+
+  it.each<[string, () => void, Record<string, string>?]>([
+    ['the other leaves latest to this one', () => write(other, otherConfig({}, { latest: false }))],
+    ['this one leaves latest to the other', () => {
+      write(other, otherConfig());
+      write(IMAGE_FILE, { ...imageConfig(), ecr: { ...imageConfig().ecr, latest: false } });
+    }],
+    ['same name in another region', () => write(other, otherConfig({ aws: { region: 'us-east-1' } }))],
+    ['same name in another account', () => write(other, otherConfig({ aws: { account: '123456789012' } }))],
+    ['another repository, same tag', () => write(other, otherConfig({}, { repository: 'aspnet', tag: '6.0-bullseye-slim' }))],
+    ['the other config is broken (its own runs say so)', () => write(other, '{ not json')],
+    ['the other config lacks ecr', () => write(other, { integrationTest: imageConfig().integrationTest })],
+  ])('no conflict: %s', (_name, arrange) => {
+    arrange();
+    expect(loadImageSettings(input()).ecr.repository).toBe('runtime');
+  });
+
+  it('compares the region the environment gives with a configured one', () => {
+    write(other, otherConfig({ aws: { region: 'eu-west-1' } }));
+    expect(() => loadImageSettings(input({ options: undefined, env: { AWS_REGION: 'eu-west-1' } }))).toThrow(/also moves "latest"/);
+    expect(loadImageSettings(input({ options: undefined, env: { AWS_REGION: 'us-east-1' } })).ecr.latest).toBe(true);
+  });
+
+  it('applies the profile to the other image too', () => {
+    // The profile moves both to the same region, where they collide.
+    write(other, otherConfig({ aws: { region: 'us-east-1' } }));
+    const options = { ...workspaceOptions(), profiles: { local: { ...workspaceOptions().profiles.local, aws: { region: 'eu-west-1' } } } };
+    expect(loadImageSettings(input({ options })).ecr.latest).toBe(true);
+    expect(() => loadImageSettings(input({ options, env: { [PROFILE_ENV]: 'local' } }))).toThrow(/also moves "latest"/);
+  });
+});
+
+describe('regionHint', () => {
+  it.each<[unknown, string | undefined]>([
+    ['eu-westt-1', 'eu-west-1'],
+    ['EU-WEST-1', 'eu-west-1'],
+    ['eu west 1', 'eu-west-1'],
+    ['ap-souteast-2', 'ap-southeast-2'],
+    ['us-gov-wset-1', 'us-gov-west-1'],
+    ['Ireland', undefined],
+    ['eu-middle-1', undefined],
+    [42, undefined],
+  ])('%j → %s', (value, guess) => {
+    const hint = regionHint(value);
+    expect(hint).toMatch(/an AWS region code is <area>-<direction>-<number>, e.g. "eu-west-1"/);
+    if (guess) expect(hint.startsWith(`did you mean "${guess}"? `)).toBe(true);
+    else expect(hint).not.toMatch(/did you mean/);
+  });
+
+  it.each(['eu-west-1', 'eu-west-9', 'us-east-2', 'ap-southeast-7', 'ca-west-1', 'il-central-1', 'mx-central-1', 'cn-northwest-1', 'us-gov-east-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'eusc-de-east-1'])('accepts %s', (region) => {
+    write(IMAGE_FILE, { ...imageConfig(), aws: { region } });
+    expect(loadImageSettings(input()).aws.region).toBe(region);
+  });
+});
+
+describe('assertTestAppStartsFrom', () => {
+  const TEST_APP_DOCKERFILE = 'integration-tests/net6/Dockerfile';
+
+  it('passes when a FROM of the test app names replaceFrom', () => {
+    write(TEST_APP_DOCKERFILE, 'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build\nFROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim AS final\n');
+    expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).not.toThrow();
+  });
+
+  it('names the image config, the field, the Dockerfile and what it starts FROM', () => {
+    write(TEST_APP_DOCKERFILE, 'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build\nFROM mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim\n');
+    const settings = loadImageSettings(input());
+    expect(() => assertTestAppStartsFrom(settings)).toThrow(new ConfigError(IMAGE_FILE, 'integrationTest.replaceFrom',
+      `no FROM in ${TEST_APP_DOCKERFILE} names "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim" (it starts FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim, mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim), so the test app would not run on the new image`));
+  });
+
+  it('reads the substituted test app under a profile', () => {
+    write('integration-tests/net6-stand-in/Dockerfile', 'FROM busybox\n');
+    const settings = loadImageSettings(input({ env: { [PROFILE_ENV]: 'local' } }));
+    let error: ConfigError | undefined;
+    try {
+      assertTestAppStartsFrom(settings);
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error?.message).toMatch(/no FROM in integration-tests\/net6-stand-in\/Dockerfile names .* \(it starts FROM busybox\)/);
+  });
+
+  it('says to start FROM it when the Dockerfile has no image FROM at all', () => {
+    write(TEST_APP_DOCKERFILE, 'ARG X\nFROM ${X}\n');
+    let error: ConfigError | undefined;
+    try {
+      assertTestAppStartsFrom(loadImageSettings(input()));
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error?.hint).toBe(`start ${TEST_APP_DOCKERFILE} FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim`);
   });
 });

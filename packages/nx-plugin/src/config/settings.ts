@@ -4,12 +4,14 @@
  * e.g. `local` for the local stack), and the image's own `platform-image.json`. Each layer is validated
  * field by field, so a mistake is reported with its file and field before anything talks to a registry.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, UserError } from '../lib/errors';
+import { fromImages, startsFrom } from '../lib/dockerfile';
+import { ConfigError } from '../lib/errors';
 import { parseImageRef } from '../lib/image-ref';
 import { isValidTag, KNOWN_PLACEHOLDERS, unknownPlaceholders } from '../lib/tags';
-import { Fields, isObject, JsonObject } from './validate';
+import { webhookFrom } from '../steps/notify';
+import { closest, Fields, isObject, JsonObject } from './validate';
 
 export const IMAGE_CONFIG_FILE = 'platform-image.json';
 export const TEST_APP_FILE = 'test-app.json';
@@ -78,10 +80,28 @@ export const DEFAULT_SHARED: SharedSettings = {
   dotnetEndOfSupport: {},
 };
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+const REGION_DIRECTIONS = ['east', 'west', 'north', 'south', 'central', 'northeast', 'northwest', 'southeast', 'southwest'];
+/**
+ * `<area>-<direction>-<number>`: a two-letter area, possibly inside a partition (`us-gov`, `us-iso`, `us-isob`,
+ * `eu-isoe`) or the European Sovereign Cloud (`eusc-de`). The direction words are a closed set, so `eu-westt-1` is
+ * caught; new areas and numbers appear as AWS opens regions, so `eu-west-9` cannot be told from a real one.
+ */
+const REGION = new RegExp(`^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?|eusc-[a-z]{2})-(?:${REGION_DIRECTIONS.join('|')})-\\d{1,2}$`);
 const ACCOUNT = /^\d{12}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** What a region looks like, led by the likely intended one for a near miss (`eu-westt-1`, `EU_WEST_1`). */
+export function regionHint(value: unknown): string {
+  const shape = 'an AWS region code is <area>-<direction>-<number>, e.g. "eu-west-1", "us-east-2", "ap-southeast-2"';
+  const parts = typeof value === 'string' ? value.trim().toLowerCase().split(/[-_\s]+/) : [];
+  if (parts.length >= 3 && /^\d{1,2}$/.test(parts[parts.length - 1])) {
+    const direction = parts[parts.length - 2];
+    const guess = [...parts.slice(0, -2), REGION_DIRECTIONS.includes(direction) ? direction : closest(direction, REGION_DIRECTIONS), parts[parts.length - 1]].join('-');
+    if (REGION.test(guess) && guess !== value) return `did you mean "${guess}"? ${shape}`;
+  }
+  return shape;
+}
 
 /** Reads the shared fields present in one layer on top of `base`. */
 function readShared(fields: Fields, base: SharedSettings): SharedSettings {
@@ -98,7 +118,7 @@ function readShared(fields: Fields, base: SharedSettings): SharedSettings {
   if (aws) {
     const account = aws.string('account', { pattern: ACCOUNT, patternHint: 'an AWS account id is 12 digits, e.g. "123456789012"' });
     if (account !== undefined) out.aws.account = account || undefined;
-    const region = aws.string('region', { pattern: REGION, patternHint: 'use a region code such as "eu-west-1"' });
+    const region = aws.string('region', { pattern: REGION, patternHint: regionHint(aws.value.region) });
     if (region !== undefined) out.aws.region = region;
     for (const key of ['ecrEndpoint', 'stsEndpoint'] as const) {
       const url = aws.string(key, { pattern: /^https?:\/\/[^\s/]+\/?$/, patternHint: 'an http(s) URL such as "http://localhost:5003"' });
@@ -175,10 +195,18 @@ export function readJsonFile(file: string, displayName: string): JsonObject {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(displayName, '(file)', `is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(displayName, '(file)', `is not valid JSON: ${withLineAndColumn((err as Error).message, text)}`, 'no trailing commas or comments; keys and strings in double quotes');
   }
   if (!isObject(value)) throw new ConfigError(displayName, '(root)', 'must be a JSON object');
   return value;
+}
+
+/** Node 20 says where JSON breaks only as a character offset; editors go by line and column. */
+function withLineAndColumn(message: string, text: string): string {
+  const position = /at position (\d+)/.exec(message);
+  if (!position || /line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(position[1])).split('\n');
+  return `${message} (line ${before.length}, column ${before[before.length - 1].length + 1})`;
 }
 
 /** `./integration-tests/net6/` and `integration-tests/net6` name the same test app. */
@@ -231,16 +259,22 @@ export interface LoadImageInput {
   env: Record<string, string | undefined>;
 }
 
+/**
+ * Image-level shared fields override the workspace; the profile then overrides both, because a
+ * profile describes where the run happens (the local stack), not what the image is.
+ */
+function imageShared(fields: Fields, workspaceOptions: WorkspaceOptionsFile, profile: string | undefined): SharedSettings {
+  const shared = readShared(fields, resolveShared(workspaceOptions, undefined));
+  return profile ? readShared(profileFields(workspaceOptions, profile), shared) : shared;
+}
+
 export function loadImageSettings(input: LoadImageInput): ImageSettings {
   const { workspaceRoot, projectRoot, env } = input;
   const profile = env[PROFILE_ENV]?.trim() || undefined;
   const configFile = path.join(projectRoot, IMAGE_CONFIG_FILE);
   const fields = Fields.root(configFile, readJsonFile(path.join(workspaceRoot, configFile), configFile));
   fields.allowOnly(['dockerfile', 'context', 'ecr', 'integrationTest', ...SHARED_KEYS]);
-  // Image-level shared fields override the workspace; the profile then overrides both, because a
-  // profile describes where the run happens (the local stack), not what the image is.
-  let shared = readShared(fields, resolveShared(input.workspaceOptions, undefined));
-  if (profile) shared = readShared(profileFields(input.workspaceOptions, profile), shared);
+  const shared = imageShared(fields, input.workspaceOptions, profile);
 
   const imageDir = path.join(workspaceRoot, projectRoot);
   const dockerfile = path.resolve(imageDir, fields.string('dockerfile') ?? 'Dockerfile');
@@ -262,8 +296,8 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
 
   const itFields = fields.object('integrationTest') ?? fields.fail('integrationTest', 'is required', 'add "integrationTest": { "app": "integration-tests/...", "replaceFrom": "..." }');
   itFields.allowOnly(['app', 'replaceFrom']);
-  const appDir = normalizeAppPath(itFields.requiredString('app'));
-  const replaceFrom = itFields.requiredString('replaceFrom');
+  const appDir = normalizeAppPath(itFields.requiredString('app', { patternHint: 'the test app folder, e.g. "integration-tests/net6"' }));
+  const replaceFrom = itFields.requiredString('replaceFrom', { patternHint: 'the image the test app\'s Dockerfile starts FROM, e.g. "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim"' });
   try {
     parseImageRef(replaceFrom);
   } catch (err) {
@@ -275,6 +309,11 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
     field: substitute ? `testAppSubstitutes.${appDir}` : 'integrationTest.app',
   });
 
+  const ecr = { repository, tag, extraTags, scanOnPush: ecrFields.boolean('scanOnPush') ?? true, latest: ecrFields.boolean('latest') ?? true };
+  const force = parseForce(env);
+  checkWebhook(shared.teams, env);
+  checkSharedRepository({ workspaceRoot, projectRoot, configFile, ecr, region: ecrRegion(shared, env), account: shared.aws.account }, input.workspaceOptions, profile, env);
+
   return {
     ...shared,
     project: input.project,
@@ -283,19 +322,116 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
     configFile,
     dockerfile,
     context,
-    ecr: { repository, tag, extraTags, scanOnPush: ecrFields.boolean('scanOnPush') ?? true, latest: ecrFields.boolean('latest') ?? true },
+    ecr,
     integrationTest: { replaceFrom, app },
-    force: parseForce(env),
+    force,
     profile,
     outputDir: path.join(workspaceRoot, 'dist', projectRoot),
   };
 }
 
+/**
+ * With `teams.failOnError` a card that cannot be sent fails the run, after the image is published. A webhook
+ * variable that is unset or not a URL is known now, before anything is built, so the run stops now. The
+ * value is a secret: only the variable is named.
+ */
+function checkWebhook(teams: SharedSettings['teams'], env: Record<string, string | undefined>): void {
+  if (!teams.failOnError) return;
+  const webhook = webhookFrom(teams.webhookEnv, env);
+  if (typeof webhook !== 'string') return;
+  const problem = webhook.startsWith(`${teams.webhookEnv} `) ? webhook.slice(teams.webhookEnv.length + 1) : webhook;
+  throw new ConfigError('environment', teams.webhookEnv, `${problem}; teams.failOnError is true, so the run would fail after publishing`,
+    `set ${teams.webhookEnv} to the Teams Workflows webhook URL (from a secret variable), or set teams.failOnError to false`);
+}
+
+/** The region the image's repository lives in, as requireRegion will pick it (undefined when none is set anywhere). */
+function ecrRegion(shared: SharedSettings, env: Record<string, string | undefined>): string | undefined {
+  return shared.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+}
+
+interface EcrTarget {
+  configFile: string;
+  ecr: { repository: string; tag: string; latest: boolean };
+  region?: string;
+  account?: string;
+}
+
+/** Every other platform image's config file, as createNodes finds them (`platform-images/<dotnet>/<variant>/`). */
+function otherImageConfigs(workspaceRoot: string, projectRoot: string): string[] {
+  const dirs = (dir: string) => {
+    try {
+      return readdirSync(path.join(workspaceRoot, dir), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}`);
+    } catch {
+      return [];
+    }
+  };
+  const own = path.posix.normalize(projectRoot.replace(/\\/g, '/'));
+  return dirs('platform-images')
+    .flatMap(dirs)
+    .filter((root) => root !== own && existsSync(path.join(workspaceRoot, root, IMAGE_CONFIG_FILE)))
+    .map((root) => `${root}/${IMAGE_CONFIG_FILE}`)
+    .sort();
+}
+
+/** What another image's config says about where it publishes; undefined when it is too broken to say (its own runs report that). */
+function ecrTargetOf(workspaceRoot: string, configFile: string, workspaceOptions: WorkspaceOptionsFile, profile: string | undefined, env: Record<string, string | undefined>): EcrTarget | undefined {
+  try {
+    const fields = Fields.root(configFile, readJsonFile(path.join(workspaceRoot, configFile), configFile));
+    const ecr = fields.object('ecr');
+    const repository = ecr?.string('repository');
+    const tag = ecr?.string('tag');
+    if (!repository || !tag) return undefined;
+    const shared = imageShared(fields, workspaceOptions, profile);
+    return { configFile, ecr: { repository, tag, latest: ecr!.boolean('latest') ?? true }, region: ecrRegion(shared, env), account: shared.aws.account };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Images sharing an ECR repository must not fight over it: two with the same tag would number their versions
+ * in one sequence and take turns overwriting what "the newest version" means, and two moving `latest` would
+ * move it back and forth on every run. Both files are named, so either can be changed.
+ */
+function checkSharedRepository(self: EcrTarget & { workspaceRoot: string; projectRoot: string }, workspaceOptions: WorkspaceOptionsFile, profile: string | undefined, env: Record<string, string | undefined>): void {
+  for (const file of otherImageConfigs(self.workspaceRoot, self.projectRoot)) {
+    const other = ecrTargetOf(self.workspaceRoot, file, workspaceOptions, profile, env);
+    if (!other || other.ecr.repository !== self.ecr.repository || other.region !== self.region || other.account !== self.account) continue;
+    if (other.ecr.tag === self.ecr.tag) {
+      throw new ConfigError(self.configFile, 'ecr.tag', `${file} also publishes "${self.ecr.tag}-<version>" to ECR repository "${self.ecr.repository}": the two images would share one version sequence`,
+        `give one of them another ecr.tag or ecr.repository`);
+    }
+    if (other.ecr.latest && self.ecr.latest) {
+      throw new ConfigError(self.configFile, 'ecr.latest', `${file} also moves "latest" in ECR repository "${self.ecr.repository}": each run would move it to its own image`,
+        `set "latest": false in all but one of the images sharing the repository (usually keep it on the newest .NET line)`);
+    }
+  }
+}
+
+/**
+ * The integration test replaces the FROM naming `integrationTest.replaceFrom` in the test app's Dockerfile;
+ * without one the test app would not run on the new image at all. Known from the files alone, so a step
+ * can refuse before anything is built.
+ */
+export function assertTestAppStartsFrom(settings: ImageSettings): void {
+  const { replaceFrom, app } = settings.integrationTest;
+  const text = readFileSync(app.dockerfile, 'utf8');
+  if (startsFrom(text, replaceFrom)) return;
+  const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
+  const images = fromImages(text);
+  throw new ConfigError(settings.configFile, 'integrationTest.replaceFrom',
+    `no FROM in ${dockerfileName} names "${replaceFrom}"${images.length ? ` (it starts FROM ${images.join(', ')})` : ''}, so the test app would not run on the new image`,
+    images.length ? `set it to the image in ${dockerfileName} that the new platform image stands in for` : `start ${dockerfileName} FROM ${replaceFrom}`);
+}
+
 export function requireRegion(settings: ImageSettings, env: Record<string, string | undefined>): string {
-  const region = settings.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const region = ecrRegion(settings, env);
   if (!region) {
     throw new ConfigError('nx.json', `plugins[${PLUGIN_NAME}].options.aws.region`, 'no AWS region configured', 'set aws.region in nx.json (or the image\'s platform-image.json), or AWS_REGION');
   }
-  if (!REGION.test(region)) throw new UserError(`AWS region "${region}" is not a region code`, 'use a code such as eu-west-1');
+  // A configured region was checked where it was read, with its file and field; one from the environment is checked here.
+  if (!settings.aws.region && !REGION.test(region)) {
+    throw new ConfigError('environment', env.AWS_REGION ? 'AWS_REGION' : 'AWS_DEFAULT_REGION', `"${region}" is not an AWS region code`, regionHint(region));
+  }
   return region;
 }

@@ -29,7 +29,7 @@ export class Fields {
     for (const key of Object.keys(this.value)) {
       if (key === '$schema') continue;
       if (!keys.includes(key)) {
-        const near = keys.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k));
+        const near = keys.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k)) ?? closest(key, keys);
         this.fail(key, 'unknown field', near ? `did you mean "${near}"?` : `known fields: ${keys.join(', ')}`);
       }
     }
@@ -43,10 +43,11 @@ export class Fields {
   string(key: string, opts: { required?: boolean; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) {
-      if (opts.required) this.fail(key, 'is required');
+      // The pattern's hint doubles as an example of what to write.
+      if (opts.required) this.fail(key, 'is required', opts.patternHint);
       return undefined;
     }
-    if (typeof v !== 'string') this.fail(key, `must be a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string') this.fail(key, `must be a string, got ${JSON.stringify(v)}`, typeof v === 'number' || typeof v === 'boolean' ? `write "${v}" in quotes` : undefined);
     if (opts.required && v.trim() === '') this.fail(key, 'must not be empty');
     if (opts.pattern && !opts.pattern.test(v)) this.fail(key, `"${v}" is not valid`, opts.patternHint);
     return v;
@@ -59,14 +60,16 @@ export class Fields {
   boolean(key: string): boolean | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`, v === 'true' || v === 'false' ? `write ${v} without quotes` : undefined);
     return v;
   }
 
   number(key: string, opts: { min?: number; max?: number } = {}): number | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, `must be a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      this.fail(key, `must be a number, got ${JSON.stringify(v)}`, typeof v === 'string' && /^\d+$/.test(v) ? `write ${v} without quotes` : undefined);
+    }
     if (opts.min !== undefined && v < opts.min) this.fail(key, `must be at least ${opts.min}`);
     if (opts.max !== undefined && v > opts.max) this.fail(key, `must be at most ${opts.max}`);
     return v;
@@ -107,6 +110,33 @@ export class Fields {
     if (!isObject(v)) this.fail(key, 'must be an object');
     return new Fields(this.file, this.path(key), v);
   }
+}
+
+/**
+ * The candidate a typo most likely meant (`repositry` → `repository`, `replacefrom` → `replaceFrom`):
+ * the nearest by edit distance, ignoring case, when it is close for the word's length.
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const limit = word.length <= 4 ? 1 : 2;
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance <= limit && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+/** Levenshtein distance, counting a swap of two neighbours as one edit (the commonest typo). */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
 
 export function isObject(v: unknown): v is JsonObject {

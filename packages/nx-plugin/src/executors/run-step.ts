@@ -3,7 +3,9 @@
  * errors reported as one clear message (user mistakes without a stack), and the no-change short cut.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { loadImageSettings, PLUGIN_NAME, requireRegion, type ImageSettings } from '../config/settings';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { IMAGE_CONFIG_FILE, loadImageSettings, PLUGIN_NAME, requireRegion, type ImageSettings } from '../config/settings';
 import { AwsEcr } from '../lib/ecr';
 import { describeError } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
@@ -22,6 +24,27 @@ export function ecrFor(settings: ImageSettings, env: Record<string, string | und
   return new AwsEcr({ region: requireRegion(settings, env), account: settings.aws.account, endpoint: settings.aws.ecrEndpoint, stsEndpoint: settings.aws.stsEndpoint });
 }
 
+/** The moving tags of every platform image publishing to `repository`, read from each image's settings. */
+export function movingTagsOfRepository(context: ExecutorContext, settings: ImageSettings): Array<{ extraTags: string[]; latest: boolean }> {
+  const images: Array<{ extraTags: string[]; latest: boolean }> = [];
+  for (const [project, config] of Object.entries(context.projectsConfigurations?.projects ?? {})) {
+    if (!existsSync(path.join(context.root, config.root, IMAGE_CONFIG_FILE))) continue;
+    try {
+      const other = project === settings.project ? settings : loadImageSettings({
+        workspaceRoot: context.root,
+        project,
+        projectRoot: config.root,
+        workspaceOptions: { file: 'nx.json', options: pluginOptions(context) },
+        env: process.env,
+      });
+      if (other.ecr.repository === settings.ecr.repository) images.push({ extraTags: other.ecr.extraTags, latest: other.ecr.latest });
+    } catch {
+      // Another image's mistake is reported by its own run, not by this one.
+    }
+  }
+  return images;
+}
+
 export function pluginOptions(context: ExecutorContext): unknown {
   const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_NAME);
   return typeof entry === 'object' ? entry.options : undefined;
@@ -34,6 +57,8 @@ export async function runStep<S extends StepName>(
   opts: {
     applyOptions?: (settings: ImageSettings) => void;
     whenCurrent?: (check: CheckRecord) => RecordTypes[S];
+    /** A current image that still has work for this step (moving tags to finish) runs the body anyway. */
+    runWhenCurrent?: (check: CheckRecord) => boolean;
     /** Called when the step fails after its settings and the check were read (e.g. to send a failure card). */
     onFailure?: (env: StepEnv, error: unknown) => Promise<void>;
   } = {},
@@ -56,7 +81,7 @@ export async function runStep<S extends StepName>(
     // this run never reaches because an earlier one fails.
     for (const name of step === 'mcr-check' ? STEP_NAMES : [step]) records.clear(name);
     const check = step === 'mcr-check' ? (undefined as unknown as CheckRecord) : records.read('mcr-check');
-    if (check && !check.stale && opts.whenCurrent) {
+    if (check && !check.stale && opts.whenCurrent && !opts.runWhenCurrent?.(check)) {
       log.info(`${project}: ${step} skipped: ${check.message}`);
       records.write(step, opts.whenCurrent(check));
       return { success: true };

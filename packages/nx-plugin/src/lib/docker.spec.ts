@@ -225,6 +225,13 @@ describe('DockerCli', () => {
   });
 
   describe('runDetached', () => {
+    it('returns no port for a container that already stopped, so the caller can say why', async () => {
+      const { calls, run } = fakeRunner((args) =>
+        args[0] === 'run' ? { stdout: 'dead\n' } : args[0] === 'port' ? { exitCode: 1, stdout: '', output: "Error: No public port '8080/tcp' published for dead" } : { stdout: 'false 3\n' });
+      await expect(new DockerCli('docker', run).runDetached('app:test', 'n', 8080)).resolves.toEqual({ id: 'dead' });
+      expect(calls.map((c) => c.args[0])).toEqual(['run', 'port', 'inspect']);
+    });
+
     it('publishes the port on loopback and reads the host port', async () => {
       const { calls, run } = fakeRunner((args) => (args[0] === 'run' ? { stdout: 'f00dcafe\n' } : { stdout: '127.0.0.1:49153\n' }));
       await expect(new DockerCli('docker', run).runDetached('app:test', 'platform-images-test-x', 8080)).resolves.toEqual({ id: 'f00dcafe', hostPort: 49153 });

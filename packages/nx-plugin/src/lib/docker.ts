@@ -46,7 +46,8 @@ export function parsePushDigest(output: string): string | undefined {
 
 export interface RunningContainer {
   id: string;
-  hostPort: number;
+  /** Undefined when the container stopped before its port could be read (an app that crashes at once). */
+  hostPort?: number;
 }
 
 export class DockerCli {
@@ -133,7 +134,12 @@ export class DockerCli {
   async runDetached(image: string, name: string, containerPort: number): Promise<RunningContainer> {
     const result = await this.must(['run', '--detach', '--name', name, '--publish', `127.0.0.1::${containerPort}`, image], `docker run ${image}`);
     const id = result.stdout.trim().split(/\s+/).pop()!;
-    const port = await this.must(['port', id, `${containerPort}/tcp`], 'docker port');
+    const port = await this.docker(['port', id, `${containerPort}/tcp`]);
+    if (port.exitCode !== 0) {
+      // A stopped container has no published port: the caller reads why from its state and logs.
+      if (!(await this.containerState(id)).running) return { id };
+      throw new UserError(`docker port failed (exit ${port.exitCode}): ${lastLines(port.output)}`);
+    }
     const hostPort = Number(/:(\d+)\s*$/m.exec(port.stdout)?.[1]);
     if (!hostPort) throw new UserError(`could not read the published port of container ${name}: ${port.stdout}`);
     return { id, hostPort };

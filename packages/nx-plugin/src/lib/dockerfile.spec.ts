@@ -1,4 +1,4 @@
-import { finalBaseImage, fromMatches, overrideFrom, parseDockerfile, pinBaseImage } from './dockerfile';
+import { finalBaseImage, fromImages, fromMatches, overrideFrom, parseDockerfile, pinBaseImage, startsFrom } from './dockerfile';
 
 const RUNTIME = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const SDK = 'mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim';
@@ -38,7 +38,7 @@ describe('finalBaseImage', () => {
   });
 
   it.each<[string, string, RegExp]>([
-    ['ARG without default', lines('ARG BASE', 'FROM ${BASE}'), /ARG BASE .*no default/],
+    ['ARG without default', lines('ARG BASE', 'FROM ${BASE}'), /^FROM \$\{BASE\} uses ARG BASE which has no default value \(line 2\); declare ARG BASE=<image> before the first FROM$/],
     ['undeclared variable', lines('FROM $IMAGE'), /ARG IMAGE .*no default/],
     ['no FROM', lines('# nothing here', 'RUN true'), /no FROM/],
     ['empty file', '', /no FROM/],
@@ -212,5 +212,29 @@ describe('overrideFrom', () => {
     const source = lines('ARG X', 'FROM ${X} AS a', 'FROM scratch AS b', `FROM ${RUNTIME}`);
     const out = overrideFrom(source, RUNTIME, 'candidate:1', { 'docker.io': 'localhost:5002' });
     expect(out).toEqual({ replaced: 1, text: lines('ARG X', 'FROM ${X} AS a', 'FROM scratch AS b', 'FROM candidate:1') });
+  });
+});
+
+describe('startsFrom and fromImages', () => {
+  const STANDIN = lines(`FROM ${SDK} AS build`, 'RUN make', `FROM ${RUNTIME} AS final`, 'COPY --from=build /out /app');
+
+  it.each<[string, string, string, boolean]>([
+    ['the final stage', STANDIN, RUNTIME, true],
+    ['a build stage', STANDIN, SDK, true],
+    ['repo:tag without the registry, as the seed wrote it', STANDIN, 'dotnet/runtime:6.0-bullseye-slim', true],
+    ['another tag', STANDIN, 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim', false],
+    ['a stage name', STANDIN, 'build', false],
+    ['an ARG default', lines(`ARG BASE=${RUNTIME}`, 'FROM ${BASE}'), RUNTIME, true],
+    ['an unresolved ARG', lines('ARG BASE', 'FROM ${BASE}'), RUNTIME, false],
+    ['no FROM at all', lines('RUN true'), RUNTIME, false],
+  ])('%s', (_name, text, wanted, expected) => {
+    expect(startsFrom(text, wanted)).toBe(expected);
+    // What overrideFrom would do agrees.
+    expect(overrideFrom(text, wanted, 'candidate:1').replaced > 0).toBe(expected);
+  });
+
+  it('lists the images, not stages, scratch or unresolved ARGs, once each', () => {
+    const text = lines('ARG X', 'FROM ${X} AS a', 'FROM scratch AS b', `FROM ${SDK} AS build`, `FROM ${RUNTIME}`, `FROM ${SDK} AS again`, 'FROM build');
+    expect(fromImages(text)).toEqual([SDK, RUNTIME]);
   });
 });

@@ -117,7 +117,9 @@ export function finalBaseImage(parsed: ParsedDockerfile): { from: FromInstructio
   for (let hops = 0; hops <= parsed.froms.length; hops++) {
     const from = parsed.froms[index];
     if (from.image === undefined) {
-      throw new Error(`FROM ${from.rawImage} uses ARG ${from.missingArgs.join(', ')} which has no default value`);
+      // Build args cannot choose the base: the base is resolved and checked before anything is built.
+      const args = from.missingArgs;
+      throw new Error(`FROM ${from.rawImage} uses ARG ${args.join(', ')} which has no default value (line ${from.startLine + 1}); declare ${args.map((a) => `ARG ${a}=<image>`).join(', ')} before the first FROM`);
     }
     if (!from.image) throw new Error('has an empty FROM');
     const earlier = parsed.froms.findIndex((f, i) => i < index && f.stageName?.toLowerCase() === from.image!.toLowerCase());
@@ -156,6 +158,22 @@ export function fromMatches(image: string, wanted: string): boolean {
   }
 }
 
+/** The FROMs that start from an image (not an earlier stage, not scratch, not an unresolved ARG). */
+function imageFroms(parsed: ParsedDockerfile): Array<FromInstruction & { image: string }> {
+  const stageNames = new Set(parsed.froms.map((f) => f.stageName?.toLowerCase()).filter(Boolean));
+  return parsed.froms.filter((f): f is FromInstruction & { image: string } => Boolean(f.image) && !stageNames.has(f.image!.toLowerCase()) && f.image !== 'scratch');
+}
+
+/** The images a Dockerfile starts FROM, in order and without repeats (for messages). */
+export function fromImages(text: string): string[] {
+  return [...new Set(imageFroms(parseDockerfile(text)).map((f) => f.image))];
+}
+
+/** Does any FROM start from `wanted`, so that overrideFrom would replace it? */
+export function startsFrom(text: string, wanted: string): boolean {
+  return imageFroms(parseDockerfile(text)).some((f) => fromMatches(f.image, wanted));
+}
+
 /**
  * The test app's Dockerfile with every FROM naming `wanted` replaced by `replacement`, and every other FROM
  * on a mirrored registry sent to its mirror. `replaced` counts the replacements (0 means the name is absent).
@@ -168,11 +186,9 @@ export function overrideFrom(
 ): { text: string; replaced: number } {
   const parsed = parseDockerfile(text);
   const lines = [...parsed.lines];
-  const stageNames = new Set(parsed.froms.map((f) => f.stageName?.toLowerCase()).filter(Boolean));
   let replaced = 0;
-  for (const from of parsed.froms) {
+  for (const from of imageFroms(parsed)) {
     const image = from.image;
-    if (!image || stageNames.has(image.toLowerCase()) || image === 'scratch') continue;
     if (fromMatches(image, wanted)) {
       rewriteFrom(lines, from, replacement);
       replaced++;

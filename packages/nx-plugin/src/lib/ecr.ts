@@ -4,11 +4,13 @@
  * listing (paginated), and a login token whose password never leaves this process except on Docker's stdin.
  */
 import {
+  BatchGetImageCommand,
   CreateRepositoryCommand,
   DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
   paginateDescribeImages,
+  PutImageCommand,
 } from '@aws-sdk/client-ecr';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { UserError } from './errors';
@@ -36,10 +38,29 @@ export interface EcrLogin {
   password: string;
 }
 
+/** How a repository the product creates protects its tags. */
+export interface NewRepository {
+  scanOnPush: boolean;
+  tagMutability: 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION';
+  /** WILDCARD filters of the tags that stay mutable under IMMUTABLE_WITH_EXCLUSION (`latest`, `8.0`…). */
+  mutableTagFilters: string[];
+}
+
+/** What happened to each tag a retag asked for. */
+export interface RetagResult {
+  moved: string[];
+  /** Already on that image: nothing to do. */
+  unchanged: string[];
+  /** Immutable tags naming another image. */
+  refused: string[];
+}
+
 export interface Ecr {
   findRepository(name: string): Promise<EcrRepository | undefined>;
-  createRepository(name: string, scanOnPush: boolean): Promise<EcrRepository>;
+  createRepository(name: string, settings: NewRepository): Promise<EcrRepository>;
   listImages(name: string): Promise<EcrImage[]>;
+  /** Points tags at an image already in the repository, registry-side (BatchGetImage + PutImage): no pull, no push. */
+  retag(name: string, digest: string, tags: string[]): Promise<RetagResult>;
   login(): Promise<EcrLogin>;
   accountId(): Promise<string>;
 }
@@ -49,6 +70,9 @@ export interface EcrOptions {
   account?: string;
   endpoint?: string;
   stsEndpoint?: string;
+  /** Tries per call; the SDK backs off between them (throttling included). */
+  maxAttempts?: number;
+  requestTimeoutMs?: number;
 }
 
 function toRepository(repo: {
@@ -70,24 +94,47 @@ function toRepository(repo: {
 }
 
 /** Turns SDK errors into messages a user can act on, keeping the AWS error name. */
-function explain(err: unknown, what: string): never {
-  const e = err as { name?: string; message?: string };
+function explain(err: unknown, what: string, attempts: number): never {
+  const e = err as { name?: string; message?: string; $metadata?: { attempts?: number } };
   const name = e.name ?? 'Error';
+  const tries = e.$metadata?.attempts ?? attempts;
   if (name === 'CredentialsProviderError') {
     throw new UserError(`${what}: no AWS credentials found (${e.message})`, 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run under an AWS service connection');
   }
   if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException') {
     throw new UserError(`${what}: AWS refused the request (${name}: ${e.message})`, 'grant the ecr:* permissions the pipeline needs to these credentials');
   }
+  if (name === 'ThrottlingException' || name === 'TooManyRequestsException') {
+    throw new UserError(`${what}: AWS kept throttling the request (${name}) after ${tries} attempt${tries === 1 ? '' : 's'}`,
+      'rerun later, run fewer images at once (--parallel), or ask AWS for a higher ECR API rate');
+  }
+  if (name === 'RepositoryNotFoundException') {
+    throw new UserError(`${what}: the repository does not exist (any more)`, 'if it was deleted during the run, rerun: the next run recreates it and publishes');
+  }
+  if (name === 'TimeoutError' || name === 'RequestTimeout' || (e as { code?: string }).code === 'ECONNREFUSED') {
+    throw new UserError(`${what}: no answer from the ECR API (${name}: ${e.message})`, 'check aws.region / aws.ecrEndpoint and the network, then rerun');
+  }
   throw new UserError(`${what}: ${name}: ${e.message ?? String(err)}`);
 }
+
+const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
 
 export class AwsEcr implements Ecr {
   private readonly client: ECRClient;
   private account?: string;
 
   constructor(private readonly options: EcrOptions) {
-    this.client = new ECRClient({ region: options.region, endpoint: options.endpoint });
+    this.client = new ECRClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      maxAttempts: options.maxAttempts ?? 3,
+      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 10_000 },
+    });
     this.account = options.account;
   }
 
@@ -102,16 +149,20 @@ export class AwsEcr implements Ecr {
       return out.repositories?.[0] && toRepository(out.repositories[0]);
     } catch (err) {
       if ((err as Error).name === 'RepositoryNotFoundException') return undefined;
-      explain(err, `ECR DescribeRepositories ${name}`);
+      explain(err, `ECR DescribeRepositories ${name}`, this.attempts);
     }
   }
 
-  async createRepository(name: string, scanOnPush: boolean): Promise<EcrRepository> {
+  async createRepository(name: string, settings: NewRepository): Promise<EcrRepository> {
     try {
+      const withFilters = settings.tagMutability === 'IMMUTABLE_WITH_EXCLUSION' && settings.mutableTagFilters.length > 0;
       const out = await this.client.send(new CreateRepositoryCommand({
         registryId: this.registryId,
         repositoryName: name,
-        imageScanningConfiguration: { scanOnPush },
+        imageScanningConfiguration: { scanOnPush: settings.scanOnPush },
+        // Without filters IMMUTABLE_WITH_EXCLUSION is not accepted; plain IMMUTABLE is what it would mean.
+        imageTagMutability: settings.tagMutability === 'IMMUTABLE_WITH_EXCLUSION' && !withFilters ? 'IMMUTABLE' : settings.tagMutability,
+        ...(withFilters ? { imageTagMutabilityExclusionFilters: settings.mutableTagFilters.map((filter) => ({ filterType: 'WILDCARD' as const, filter })) } : {}),
       }));
       return toRepository(out.repository ?? {});
     } catch (err) {
@@ -120,7 +171,7 @@ export class AwsEcr implements Ecr {
         const repo = await this.findRepository(name);
         if (repo) return repo;
       }
-      explain(err, `ECR CreateRepository ${name}`);
+      explain(err, `ECR CreateRepository ${name}`, this.attempts);
     }
   }
 
@@ -133,9 +184,45 @@ export class AwsEcr implements Ecr {
         }
       }
     } catch (err) {
-      explain(err, `ECR DescribeImages ${name}`);
+      explain(err, `ECR DescribeImages ${name}`, this.attempts);
     }
     return images;
+  }
+
+  private get attempts(): number {
+    return this.options.maxAttempts ?? 3;
+  }
+
+  async retag(name: string, digest: string, tags: string[]): Promise<RetagResult> {
+    const result: RetagResult = { moved: [], unchanged: [], refused: [] };
+    if (!tags.length) return result;
+    let manifest: string | undefined;
+    let mediaType: string | undefined;
+    try {
+      const out = await this.client.send(new BatchGetImageCommand({
+        registryId: this.registryId,
+        repositoryName: name,
+        imageIds: [{ imageDigest: digest }],
+        acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
+      }));
+      manifest = out.images?.[0]?.imageManifest;
+      mediaType = out.images?.[0]?.imageManifestMediaType;
+    } catch (err) {
+      explain(err, `ECR BatchGetImage ${name}@${digest}`, this.attempts);
+    }
+    if (!manifest) throw new UserError(`ECR BatchGetImage ${name}@${digest}: the image is not in the repository`);
+    for (const tag of tags) {
+      try {
+        await this.client.send(new PutImageCommand({ registryId: this.registryId, repositoryName: name, imageManifest: manifest, imageManifestMediaType: mediaType, imageTag: tag }));
+        result.moved.push(tag);
+      } catch (err) {
+        const errName = (err as Error).name;
+        if (errName === 'ImageAlreadyExistsException') result.unchanged.push(tag);
+        else if (errName === 'ImageTagAlreadyExistsException') result.refused.push(tag);
+        else explain(err, `ECR PutImage ${name}:${tag}`, this.attempts);
+      }
+    }
+    return result;
   }
 
   async login(): Promise<EcrLogin> {
@@ -148,7 +235,7 @@ export class AwsEcr implements Ecr {
       return { registry: data.proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/$/, ''), username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     } catch (err) {
       if (err instanceof UserError) throw err;
-      explain(err, 'ECR GetAuthorizationToken');
+      explain(err, 'ECR GetAuthorizationToken', this.attempts);
     }
   }
 
@@ -160,7 +247,7 @@ export class AwsEcr implements Ecr {
       this.account = out.Account ?? '';
       return this.account;
     } catch (err) {
-      explain(err, 'STS GetCallerIdentity');
+      explain(err, 'STS GetCallerIdentity', this.attempts);
     }
   }
 }

@@ -26,6 +26,26 @@ export class ConfigError extends UserError {
   }
 }
 
+/** The registry has no such repository or tag: the caller knows which file named it. */
+export class NotFoundError extends UserError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** A publish that got its version tag out but not all of its moving tags: the next run finishes it. */
+export class PartialPublishError extends UserError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly versionTag: string,
+  ) {
+    super(message, hint);
+    this.name = 'PartialPublishError';
+  }
+}
+
 export function describeError(err: unknown): string {
   if (err instanceof UserError) return err.hint ? `${err.message}\n  fix: ${err.hint}` : err.message;
   if (err instanceof Error) return err.stack ?? err.message;

@@ -193,6 +193,25 @@ describe('RegistryClient.resolveDigest', () => {
       expect(sent).toHaveLength(2);
     });
 
+    it('tries a reset connection again', async () => {
+      let calls = 0;
+      const fetch = (async () => {
+        if (++calls === 1) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
+        return new Response(null, { status: 200, headers: { 'Docker-Content-Digest': DIGEST } });
+      }) as unknown as typeof globalThis.fetch;
+      const result = new RegistryClient({ fetch }).resolveDigest(RUNTIME);
+      await jest.advanceTimersByTimeAsync(500);
+      await expect(result).resolves.toBe(DIGEST);
+      expect(calls).toBe(2);
+    });
+
+    it('gives up at once when Retry-After is longer than the bound', async () => {
+      const { sent, fetch } = fakeFetch(status(429, { 'Retry-After': '120' }));
+      await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow(
+        'the registry answered HTTP 429 to HEAD manifests, it asked to retry after 120 s, longer than the 30 s this run waits');
+      expect(sent).toHaveLength(1);
+    });
+
     it('gives up after three 5xx answers', async () => {
       const { sent, fetch } = fakeFetch(status(502));
       const result = expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('the registry answered HTTP 502 to HEAD manifests');
@@ -212,9 +231,11 @@ describe('RegistryClient.resolveDigest', () => {
     const fetch = (async () => {
       throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     }) as unknown as typeof globalThis.fetch;
-    const error = await new RegistryClient({ fetch, mirrors: { 'mcr.microsoft.com': 'http://localhost:5001' } }).resolveDigest(RUNTIME).catch((e: unknown) => e);
+    const client = new RegistryClient({ fetch, mirrors: { 'mcr.microsoft.com': 'http://localhost:5001' }, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const error = await client.resolveDigest(RUNTIME).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: cannot reach localhost:5001 (ECONNREFUSED)');
+    expect((error as Error).message).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: cannot reach localhost:5001 (ECONNREFUSED) after 2 attempts');
+    expect(client.requestCount).toBe(2);
   });
 
   it.each<[Record<string, string>, string]>([

@@ -4,8 +4,9 @@
  * Anonymous bearer-token challenges (MCR, Docker Hub) and Basic auth (ECR) are answered; tokens are
  * reused for the life of the client, and fetch keeps connections alive between requests.
  */
-import { networkCause, UserError } from './errors';
+import { networkCause, NotFoundError, UserError } from './errors';
 import { formatImageRef, ImageRef, registryEndpoint } from './image-ref';
+import { isTransientStatus, nextRetry, parseRetryAfter, REGISTRY_RETRY, sleep, type RetryPolicy } from './retry';
 
 export const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -26,6 +27,7 @@ export interface RegistryClientOptions {
   /** Credentials per registry host (as written in image references), e.g. the ECR token. */
   credentials?: (registry: string) => Credentials | undefined;
   timeoutMs?: number;
+  retry?: RetryPolicy;
   fetch?: typeof fetch;
   /** Platform to pick from a multi-arch index when reading labels. */
   platform?: { os: string; architecture: string };
@@ -92,40 +94,52 @@ export class RegistryClient {
     const url = `${baseUrl}/v2/${ref.repository}/${suffix}`;
     const key = `${baseUrl}|${ref.repository}`;
     const name = formatImageRef(ref);
+    const what = `${method} ${suffix.split('/')[0]}`;
+    const policy = this.options.retry ?? REGISTRY_RETRY;
     for (let attempt = 1; ; attempt++) {
       const auth = this.authorizations.get(key);
-      const response = await this.send(url, method, auth ? { ...headers, Authorization: auth } : headers, name);
+      let response: Response;
+      try {
+        response = await this.send(url, method, auth ? { ...headers, Authorization: auth } : headers);
+      } catch (err) {
+        // Only reads go through here, so a reset or a timeout is safe to try again.
+        const decision = nextRetry(attempt, policy);
+        if (decision.retry) {
+          await sleep(decision.delayMs);
+          continue;
+        }
+        throw new UserError(`${name}: cannot reach ${new URL(url).host} (${networkCause(err)}) ${decision.why}`,
+          'check the registry address, the mirror configuration and the network; rerun when it answers');
+      }
       if (response.status === 401 && !auth) {
         await response.body?.cancel();
         this.authorizations.set(key, await this.authorize(ref, response.headers.get('www-authenticate') ?? '', name));
         continue;
       }
-      if ((response.status === 429 || response.status >= 500) && attempt < 3) {
-        await response.body?.cancel();
-        const retryAfter = Number(response.headers.get('retry-after'));
-        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) * 1000 : 500 * attempt);
-        continue;
-      }
       if (response.ok) return response;
       await response.body?.cancel();
+      if (isTransientStatus(response.status)) {
+        const decision = nextRetry(attempt, policy, parseRetryAfter(response.headers.get('retry-after')));
+        if (decision.retry) {
+          await sleep(decision.delayMs);
+          continue;
+        }
+        throw new UserError(`${name}: the registry answered HTTP ${response.status} to ${what}, ${decision.why}`,
+          response.status === 429 ? 'the registry is throttling: rerun later or run fewer images in parallel' : 'the registry is failing: rerun when it recovers');
+      }
       if (response.status === 404) {
-        throw new UserError(`${name}: not found in the registry (${method} ${suffix.split('/')[0]} answered 404)`, 'check the repository and tag exist upstream');
+        throw new NotFoundError(`${name}: not found in the registry (${what} answered 404)`, 'check the repository and tag exist upstream');
       }
       if (response.status === 401 || response.status === 403) {
         throw new UserError(`${name}: the registry refused access (HTTP ${response.status})`, 'check the registry credentials or the mirror configuration');
       }
-      throw new UserError(`${name}: the registry answered HTTP ${response.status} to ${method} ${suffix.split('/')[0]}`);
+      throw new UserError(`${name}: the registry answered HTTP ${response.status} to ${what}`);
     }
   }
 
-  private async send(url: string, method: string, headers: Record<string, string>, name: string): Promise<Response> {
+  private async send(url: string, method: string, headers: Record<string, string>): Promise<Response> {
     this.requestCount++;
-    try {
-      return await this.fetch(url, { method, headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
-    } catch (err) {
-      const cause = networkCause(err);
-      throw new UserError(`${name}: cannot reach ${new URL(url).host} (${cause})`, 'check the registry address, the mirror configuration and the network');
-    }
+    return this.fetch(url, { method, headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
   }
 
   private async authorize(ref: ImageRef, header: string, name: string): Promise<string> {
@@ -139,7 +153,12 @@ export class RegistryClient {
       const tokenUrl = new URL(challenge.params.realm);
       if (challenge.params.service) tokenUrl.searchParams.set('service', challenge.params.service);
       tokenUrl.searchParams.set('scope', challenge.params.scope ?? `repository:${ref.repository}:pull`);
-      const response = await this.send(tokenUrl.toString(), 'GET', creds ? { Authorization: basic(creds) } : {}, name);
+      let response: Response;
+      try {
+        response = await this.send(tokenUrl.toString(), 'GET', creds ? { Authorization: basic(creds) } : {});
+      } catch (err) {
+        throw new UserError(`${name}: cannot reach the token service at ${tokenUrl.host} (${networkCause(err)})`, 'check the network, then rerun');
+      }
       if (!response.ok) {
         await response.body?.cancel();
         throw new UserError(`${name}: the token service at ${tokenUrl.host} answered HTTP ${response.status}`);
@@ -149,10 +168,7 @@ export class RegistryClient {
       if (!token) throw new UserError(`${name}: the token service at ${tokenUrl.host} returned no token`);
       return `Bearer ${token}`;
     }
-    throw new UserError(`${name}: the registry requires authentication without a usable challenge ("${header}")`);
+    throw new UserError(`${name}: the registry requires authentication without a usable challenge ("${header}")`,
+      'point registryMirrors at a registry that allows anonymous pulls or offers a Bearer/Basic challenge');
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,4 @@
-import { isTagMutable, planMovingTags } from './tag-mutability';
+import { exclusionFiltersFor, isTagMutable, movingTagsFor, planMovingTags, tagsToRepair } from './tag-mutability';
 
 describe('isTagMutable', () => {
   it.each<[string, string, string[], boolean]>([
@@ -11,6 +11,8 @@ describe('isTagMutable', () => {
     ['8.0-bookworm-slim-1.2.0', 'IMMUTABLE_WITH_EXCLUSION', ['8.*'], true],
     ['8x0', 'IMMUTABLE_WITH_EXCLUSION', ['8.0'], false],
     ['20261123.7', 'IMMUTABLE_WITH_EXCLUSION', ['*'], true],
+    ['latest', 'MUTABLE_WITH_EXCLUSION', ['*-1.*'], true],
+    ['8.0-bookworm-slim-1.2.0', 'MUTABLE_WITH_EXCLUSION', ['*-1.*'], false],
   ])('%s in %s with exclusions %j → %s', (tag, mutability, filters, expected) => {
     expect(isTagMutable(tag, mutability, filters)).toBe(expected);
   });
@@ -24,5 +26,43 @@ describe('planMovingTags', () => {
     ['exclusion for latest only', ['latest', '8.0'], ['latest', '8.0'], 'IMMUTABLE_WITH_EXCLUSION', ['latest'], { push: ['latest'], blocked: ['8.0'] }],
   ])('%s', (_name, tags, existing, mutability, filters, expected) => {
     expect(planMovingTags(tags, existing, mutability, filters)).toEqual(expected);
+  });
+});
+
+describe('movingTagsFor', () => {
+  it.each<[string, string[], boolean, string[]]>([
+    ['latest and a static tag', ['6.0', '{buildNumber}'], true, ['latest', '6.0']],
+    ['no latest', ['6.0', '{buildNumber}'], false, ['6.0']],
+    ['a per-version tag is filled', ['6.0-v{version}'], false, ['6.0-v1.2.0']],
+    ['run-bound placeholders are never moved', ['{date}', '{sourceVersion}', 'b{buildId}', '6.0-{version}-{date}'], false, []],
+    ['duplicates once', ['latest', 'latest'], true, ['latest']],
+    ['nothing configured', [], false, []],
+  ])('%s', (_name, extraTags, latest, expected) => {
+    expect(movingTagsFor(extraTags, latest, '1.2.0')).toEqual(expected);
+  });
+});
+
+describe('exclusionFiltersFor', () => {
+  it.each<[string, Array<{ extraTags: string[]; latest: boolean }>, string[]]>([
+    ['one image', [{ extraTags: ['6.0', '{buildNumber}'], latest: false }], ['6.0']],
+    ['images sharing a repository', [{ extraTags: ['6.0', '{buildNumber}'], latest: false }, { extraTags: ['10.0'], latest: true }], ['10.0', '6.0', 'latest']],
+    ['per-version tags stay immutable', [{ extraTags: ['6.0-{version}'], latest: false }], []],
+    ['nothing moves', [{ extraTags: [], latest: false }], []],
+  ])('%s', (_name, images, expected) => {
+    expect(exclusionFiltersFor(images)).toEqual(expected);
+  });
+});
+
+describe('tagsToRepair', () => {
+  const NEW = 'sha256:new';
+  const OLD = 'sha256:old';
+  it.each<[string, string[], Array<{ digest: string; tags: string[] }>, string, string[], string[]]>([
+    ['all moved already', ['latest', '6.0'], [{ digest: NEW, tags: ['v-1.1.0', 'latest', '6.0'] }, { digest: OLD, tags: ['v-1.0.0'] }], 'MUTABLE', [], []],
+    ['a publish that stopped after the version tag', ['latest', '6.0'], [{ digest: NEW, tags: ['v-1.1.0'] }, { digest: OLD, tags: ['v-1.0.0', 'latest', '6.0'] }], 'MUTABLE', [], ['latest', '6.0']],
+    ['a tag never created', ['6.0'], [{ digest: NEW, tags: ['v-1.0.0'] }], 'IMMUTABLE', [], ['6.0']],
+    ['immutable tags are not repairable', ['latest', '6.0'], [{ digest: NEW, tags: ['v-1.1.0'] }, { digest: OLD, tags: ['v-1.0.0', 'latest', '6.0'] }], 'IMMUTABLE', [], []],
+    ['exclusions let them move', ['latest', '6.0'], [{ digest: NEW, tags: ['v-1.1.0', 'latest'] }, { digest: OLD, tags: ['v-1.0.0', '6.0'] }], 'IMMUTABLE_WITH_EXCLUSION', ['latest', '6.0'], ['6.0']],
+  ])('%s', (_name, wanted, images, mutability, filters, expected) => {
+    expect(tagsToRepair(wanted, images, NEW, mutability, filters)).toEqual(expected);
   });
 });

@@ -4,7 +4,7 @@
  * wildcard filters mutable again, which is how `latest` and `8.0` keep moving in an otherwise
  * immutable repository. A tag that does not exist yet can always be created.
  */
-export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | string;
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION' | string;
 
 function wildcard(filter: string): RegExp {
   return new RegExp(`^${filter.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
@@ -13,6 +13,8 @@ function wildcard(filter: string): RegExp {
 export function isTagMutable(tag: string, mutability: TagMutability, exclusionFilters: string[] = []): boolean {
   if (mutability === 'IMMUTABLE') return false;
   if (mutability === 'IMMUTABLE_WITH_EXCLUSION') return exclusionFilters.some((f) => wildcard(f).test(tag));
+  // The reverse: mutable, except the tags the filters name.
+  if (mutability === 'MUTABLE_WITH_EXCLUSION') return !exclusionFilters.some((f) => wildcard(f).test(tag));
   return true;
 }
 
@@ -31,4 +33,51 @@ export function planMovingTags(tags: string[], existing: Iterable<string>, mutab
     else plan.blocked.push(tag);
   }
   return plan;
+}
+
+/**
+ * The tags a publish moves onto each new version: `latest` when the image owns it, and the extra tags
+ * that name no run (`6.0`, or `6.0-{version}` filled with this version). Tags carrying a build number,
+ * commit or date belong to the run that pushed them and are never moved afterwards.
+ */
+export function movingTagsFor(extraTags: string[], latest: boolean, version: string): string[] {
+  const tags = latest ? ['latest'] : [];
+  for (const template of extraTags) {
+    const placeholders = [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]);
+    if (placeholders.some((name) => name !== 'version')) continue;
+    const tag = template.replace(/\{version\}/g, version);
+    if (!tags.includes(tag)) tags.push(tag);
+  }
+  return tags;
+}
+
+/**
+ * Exclusion filters for a repository the product creates as IMMUTABLE_WITH_EXCLUSION: every tag some image
+ * moves stays mutable; version tags and per-run tags are immutable, so the registry itself refuses to move
+ * a published version even when two runs race.
+ */
+export function exclusionFiltersFor(images: Array<{ extraTags: string[]; latest: boolean }>): string[] {
+  const filters = new Set<string>();
+  for (const image of images) {
+    if (image.latest) filters.add('latest');
+    // Templates with {version} make a new tag per version: immutable like the version tag itself.
+    for (const template of image.extraTags) if (!template.includes('{')) filters.add(template);
+  }
+  return [...filters].sort();
+}
+
+/**
+ * Moving tags that do not name the newest published version although they could: what a run that
+ * failed half-way through its tags left behind, for the next run to finish.
+ */
+export function tagsToRepair(
+  wanted: string[],
+  images: Array<{ digest: string; tags: string[] }>,
+  newestDigest: string,
+  mutability: TagMutability,
+  exclusionFilters: string[] = [],
+): string[] {
+  const digestOf = new Map(images.flatMap((image) => image.tags.map((tag) => [tag, image.digest] as const)));
+  const behind = wanted.filter((tag) => digestOf.get(tag) !== newestDigest);
+  return planMovingTags(behind, digestOf.keys(), mutability, exclusionFilters).push;
 }

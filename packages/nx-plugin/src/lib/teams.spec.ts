@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from './errors';
-import { pipelineRunUrl, postToTeams, type PublishedImage, publishedCard, retryDelayMs, validateWebhookUrl } from './teams';
+import { pipelineRunUrl, postToTeams, type PublishedImage, publishedCard, validateWebhookUrl } from './teams';
 
 const published: PublishedImage = {
   image: 'net6-runtime',
@@ -139,8 +139,8 @@ describe('postToTeams', () => {
   });
 
   it.each([
-    [500, 3, ' after 3 attempts', [1000, 2000]],
-    [429, 3, ' after 3 attempts', [1000, 2000]],
+    [500, 3, ', after 3 attempts', [1000, 2000]],
+    [429, 3, ', after 3 attempts', [1000, 2000]],
     [400, 1, '', []],
     [401, 1, '', []],
   ])('fails on HTTP %i after %i tries without revealing the path or query', async (code, tries, suffix, waits) => {
@@ -190,18 +190,27 @@ describe('postToTeams', () => {
   });
 });
 
-describe('retryDelayMs', () => {
-  it.each<[number, string | null, number]>([
-    [1, null, 1000],
-    [2, null, 2000],
-    [3, null, 4000],
-    [9, null, 30_000],
-    [1, '5', 5000],
-    [1, '0', 0],
-    [1, '3600', 30_000],
-    [2, 'soon', 2000],
-    [1, '', 1000],
-  ])('attempt %i, Retry-After %j → %i ms', (attempt, header, expected) => {
-    expect(retryDelayMs(attempt, header)).toBe(expected);
+describe('postToTeams with a long Retry-After', () => {
+  it('gives up at once instead of waiting longer than the bound', async () => {
+    let hits = 0;
+    const throttled = createServer((req, res) => {
+      hits++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(429, { 'Retry-After': '3600' });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => throttled.listen(0, '127.0.0.1', resolve));
+    const slept: number[] = [];
+    try {
+      const url = new URL(`http://127.0.0.1:${(throttled.address() as AddressInfo).port}/hook`);
+      const error = await postToTeams(url, publishedCard(published), { sleep: async (ms) => void slept.push(ms) }).catch((e: unknown) => e);
+      expect((error as Error).message).toBe(`Teams webhook at ${url.host} answered HTTP 429, it asked to retry after 3600 s, longer than the 30 s this run waits`);
+      expect(hits).toBe(1);
+      expect(slept).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => throttled.close(() => resolve()));
+    }
   });
 });

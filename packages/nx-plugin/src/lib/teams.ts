@@ -4,6 +4,7 @@
  * post): it is read from the environment and never printed, not even in errors.
  */
 import { networkCause, UserError } from './errors';
+import { isTransientStatus, nextRetry, parseRetryAfter, sleep, WEBHOOK_RETRY, type RetryPolicy } from './retry';
 
 export interface PublishedImage {
   image: string;
@@ -58,13 +59,17 @@ export interface FailedImage {
   baseName: string;
   baseDigest: string;
   runUrl?: string;
+  /** The version tag already out when the publish failed (its moving tags were not moved). */
+  published?: string;
 }
 
-/** Sent when a rebuild fails its integration test or its publish: nothing new was published. */
+/** Sent when a rebuild fails its integration test or its publish. */
 export function failureCard(f: FailedImage): TeamsMessage {
   return adaptiveCard(
     [
-      { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, color: 'Attention', text: `Platform image ${f.image}: ${f.step} failed, nothing published` },
+      { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, color: 'Attention', text: f.published
+        ? `Platform image ${f.image}: ${f.step} failed after publishing ${f.published}; its moving tags lag behind until the next run`
+        : `Platform image ${f.image}: ${f.step} failed, nothing published` },
       {
         type: 'FactSet',
         facts: [
@@ -101,21 +106,15 @@ export function validateWebhookUrl(value: string, envName: string): URL {
 
 export interface PostOptions {
   timeoutMs?: number;
-  /** Tries in all; 429, 5xx and network failures are retried, other answers are final. */
-  attempts?: number;
+  /** 429, 5xx and network failures are retried within this policy; other answers are final. */
+  retry?: RetryPolicy;
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** How long to wait before the next try: the webhook's Retry-After (capped), else 1 s, 2 s, 4 s… */
-export function retryDelayMs(attempt: number, retryAfter: string | null, capMs = 30_000): number {
-  const seconds = Number(retryAfter);
-  if (retryAfter !== null && retryAfter.trim() !== '' && Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, capMs);
-  return Math.min(1000 * 2 ** (attempt - 1), capMs);
-}
-
 export async function postToTeams(webhook: URL, message: TeamsMessage, options: PostOptions = {}): Promise<number> {
-  const attempts = options.attempts ?? 3;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const policy = options.retry ?? WEBHOOK_RETRY;
+  const wait = options.sleep ?? sleep;
+  // The host only: the path and query of a webhook URL are its secret.
   const where = `Teams webhook at ${webhook.host}`;
   for (let attempt = 1; ; attempt++) {
     let response: Response;
@@ -127,20 +126,23 @@ export async function postToTeams(webhook: URL, message: TeamsMessage, options: 
         signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
       });
     } catch (err) {
-      const cause = networkCause(err);
-      if (attempt < attempts) {
-        await sleep(retryDelayMs(attempt, null));
+      const decision = nextRetry(attempt, policy);
+      if (decision.retry) {
+        await wait(decision.delayMs);
         continue;
       }
-      throw new UserError(`${where} could not be reached (${cause})${attempts > 1 ? ` after ${attempts} attempts` : ''}`);
+      throw new UserError(`${where} could not be reached (${networkCause(err)}) ${decision.why}`);
     }
     await response.body?.cancel();
     if (response.status >= 200 && response.status <= 299) return response.status;
-    const retryable = response.status === 429 || response.status >= 500;
-    if (retryable && attempt < attempts) {
-      await sleep(retryDelayMs(attempt, response.headers.get('retry-after')));
-      continue;
+    if (isTransientStatus(response.status)) {
+      const decision = nextRetry(attempt, policy, parseRetryAfter(response.headers.get('retry-after')));
+      if (decision.retry) {
+        await wait(decision.delayMs);
+        continue;
+      }
+      throw new UserError(`${where} answered HTTP ${response.status}, ${decision.why}`);
     }
-    throw new UserError(`${where} answered HTTP ${response.status}${retryable && attempts > 1 ? ` after ${attempts} attempts` : ''}`);
+    throw new UserError(`${where} answered HTTP ${response.status}`);
   }
 }

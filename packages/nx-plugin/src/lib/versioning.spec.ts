@@ -1,4 +1,4 @@
-import { nextVersion, versionTags } from './versioning';
+import { malformedVersionTags, nextVersion, versionTags } from './versioning';
 
 const PREFIX = '6.0-bullseye-slim';
 
@@ -39,5 +39,30 @@ describe('nextVersion', () => {
     ['regex prefix', '6.0+x(1)', ['6.0+x(1)-1.0.0', '6.0Xx1-5.0.0'], '1.1.0'],
   ])('%s', (_name, prefix, tags, version) => {
     expect(nextVersion(prefix, tags)).toEqual({ tag: `${prefix}-${version}`, version });
+  });
+});
+
+describe('malformedVersionTags', () => {
+  it.each<[string, string, string[], string[]]>([
+    ['no tags', PREFIX, [], []],
+    ['only well-formed versions', PREFIX, [`${PREFIX}-1.0.0`, `${PREFIX}-1.10.0`, `${PREFIX}-0.0.0`, `${PREFIX}-10.20.30`], []],
+    ['the issue\'s examples', PREFIX, [`${PREFIX}-1.x.0`, `${PREFIX}-01.2.3`, 'other-prefix-9.9.9', `${PREFIX}-1.0.0`], [`${PREFIX}-01.2.3`, `${PREFIX}-1.x.0`]],
+    ['leading zeros anywhere', PREFIX, [`${PREFIX}-1.02.3`, `${PREFIX}-1.2.03`, `${PREFIX}-00.1.0`], [`${PREFIX}-00.1.0`, `${PREFIX}-1.02.3`, `${PREFIX}-1.2.03`]],
+    ['too few or too many parts', PREFIX, [`${PREFIX}-1.2`, `${PREFIX}-1.2.3.4`, `${PREFIX}-1`], [`${PREFIX}-1`, `${PREFIX}-1.2`, `${PREFIX}-1.2.3.4`]],
+    ['prerelease, v prefix, words', PREFIX, [`${PREFIX}-1.2.3-rc.1`, `${PREFIX}-v1.2.3`, `${PREFIX}-latest`, `${PREFIX}-`], [`${PREFIX}-`, `${PREFIX}-1.2.3-rc.1`, `${PREFIX}-latest`, `${PREFIX}-v1.2.3`]],
+    ['tags of other prefixes are not ours to judge', PREFIX, ['other-prefix-9.9.9', 'other-prefix-1.x.0', '6.0-bullseye-1.x.0', `x${PREFIX}-1.x.0`, 'latest', '6.0', PREFIX], []],
+    ['versions of a longer prefix sharing the repository are well-formed', PREFIX, [`${PREFIX}-arm64-1.5.0`, `${PREFIX}-arm64-2.0.0`], []],
+    ['a malformed version of a longer prefix is listed', PREFIX, [`${PREFIX}-arm64-01.5.0`], [`${PREFIX}-arm64-01.5.0`]],
+    ['repeats once, sorted', PREFIX, [`${PREFIX}-1.x.0`, `${PREFIX}-01.2.3`, `${PREFIX}-1.x.0`], [`${PREFIX}-01.2.3`, `${PREFIX}-1.x.0`]],
+    ['prefix with regex characters is literal', '6.0+x(1)', ['6.0+x(1)-1.x.0', '6.00x(1)-1.x.0', '6.0+x(1)-1.0.0'], ['6.0+x(1)-1.x.0']],
+  ])('%s', (_name, prefix, tags, expected) => {
+    expect(malformedVersionTags(prefix, tags)).toEqual(expected);
+  });
+
+  it('never lists a tag versionTags counts', () => {
+    const tags = [`${PREFIX}-1.0.0`, `${PREFIX}-1.x.0`, `${PREFIX}-01.2.3`, `${PREFIX}-2.3.4`, `${PREFIX}-1.2`];
+    const counted = new Set(versionTags(PREFIX, tags).map((v) => v.tag));
+    expect(malformedVersionTags(PREFIX, tags).filter((t) => counted.has(t))).toEqual([]);
+    expect(counted.size + malformedVersionTags(PREFIX, tags).length).toBe(tags.length);
   });
 });

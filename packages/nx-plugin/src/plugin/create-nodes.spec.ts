@@ -84,6 +84,19 @@ describe('createNodesV2', () => {
     expect(targets.publish.outputs).toBeUndefined();
   });
 
+  it.each([
+    ['a folder without test-app.json', 'integration-tests/net9'],
+    ['a folder outside integration-tests', 'platform-images/net6'],
+    ['a test app nested too deep', 'integration-tests/net6/sub'],
+  ])('depends on no test app project for %s (the executors name the field; the graph stays usable)', async (_name, app) => {
+    write('platform-images/net6/test-app.json', '{}');
+    write('integration-tests/net6/sub/test-app.json', '{}');
+    write(IMAGE_FILE, JSON.stringify({ ecr: { repository: 'runtime', tag: '6.0' }, integrationTest: { app, replaceFrom: 'x' } }));
+    const image = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'];
+    expect(image.implicitDependencies).toEqual([]);
+    expect(image.targets!['integration-test'].inputs).not.toContainEqual(expect.stringContaining(app));
+  });
+
   it('still infers the image project when its config is broken', async () => {
     write(IMAGE_FILE, '{ not json');
     const image = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'];

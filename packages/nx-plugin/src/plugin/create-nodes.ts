@@ -4,7 +4,7 @@
  * `integration-tests/<app>/test-app.json` is a test app project the images using it depend on, so
  * `nx affected` selects an image when its test app changes.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
 import { STEP_NAMES } from '../steps/records';
@@ -25,16 +25,27 @@ export function projectNameFor(projectRoot: string): string {
   return parts[0] === 'integration-tests' ? `test-app-${parts.slice(1).join('-')}` : parts.slice(1).join('-');
 }
 
+/** Where createNodes finds test app projects (the pattern below). */
+const TEST_APP_ROOT = /^integration-tests\/[^/]+$/;
+
+/**
+ * The test app project the image depends on. Only one that exists: an implicit dependency on a project that
+ * does not exist fails the whole project graph, every nx command with it, without naming the file or the
+ * field. For a missing or misspelt app the graph goes on and the executors report it with file and field.
+ */
 function testAppOf(workspaceRoot: string, configFile: string): string | undefined {
+  let app: unknown;
   try {
-    const config = JSON.parse(readFileSync(path.join(workspaceRoot, configFile), 'utf8'));
-    const app = config?.integrationTest?.app;
-    return typeof app === 'string' ? normalizeAppPath(app) : undefined;
+    app = JSON.parse(readFileSync(path.join(workspaceRoot, configFile), 'utf8'))?.integrationTest?.app;
   } catch {
     // The executors report a broken config with its file and field; the graph still shows the project.
     return undefined;
   }
+  if (typeof app !== 'string') return undefined;
+  const root = normalizeAppPath(app);
+  return TEST_APP_ROOT.test(root) && existsSync(path.join(workspaceRoot, root, TEST_APP_FILE)) ? root : undefined;
 }
+
 
 export function imageTargets(testAppRoot: string | undefined): Record<string, TargetConfiguration> {
   const targets: Record<string, TargetConfiguration> = {};

@@ -31,6 +31,9 @@ function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[]) {
       throw new Error('the check never creates repositories');
     }),
     listImages: jest.fn(async () => images),
+    retag: jest.fn(async () => {
+      throw new Error('the check never moves tags');
+    }),
     login: jest.fn(async () => LOGIN),
     accountId: jest.fn(async () => '123456789012'),
   };
@@ -83,6 +86,26 @@ async function currentLabels(settings: ImageSettings, over: Record<string, strin
 }
 
 describe('checkImage', () => {
+  it.each<[string, Partial<ImageSettings['ecr']>, EcrImage[], string[] | undefined]>([
+    ['latest left on the previous version', {}, [{ digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'latest'] }, { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0'] }], ['latest']],
+    ['a static extra tag never created', { extraTags: ['6.0', '{buildNumber}'] }, [{ digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'] }], ['6.0']],
+    ['everything in place', { extraTags: ['6.0'] }, [{ digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0'] }, { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] }], undefined],
+    ['an image without latest does not claim it', { latest: false }, [{ digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'latest'] }, { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0'] }], undefined],
+  ])('is current, and names the moving tags a half-finished publish left behind: %s', async (_name, ecrOver, images, repair) => {
+    const settings = settingsFor();
+    settings.ecr = { ...settings.ecr, ...ecrOver };
+    const { d, lines } = deps(fakeEcr(REPOSITORY, images), await currentLabels(settings));
+    const record = await checkImage(settings, d);
+    expect(record.stale).toBe(false);
+    expect(record.repairTags).toEqual(repair);
+    expect(record.runId).toBe(repair ? 'run-1' : undefined);
+    if (repair) {
+      expect(lines[lines.length - 1]).toBe(
+        `info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${repair.join(', ')} still names an older image (a publish stopped half-way): ecr-publish moves it`,
+      );
+    }
+  });
+
   it('is stale with nothing published when the repository does not exist', async () => {
     const settings = settingsFor();
     const ecr = fakeEcr(undefined, []);

@@ -7,12 +7,13 @@ import { contextDigest } from '../lib/context-digest';
 import { dotnetLineOf, endOfSupportWarning } from '../lib/dotnet-support';
 import { finalBaseImage, parseDockerfile } from '../lib/dockerfile';
 import type { Ecr, EcrLogin } from '../lib/ecr';
-import { ConfigError } from '../lib/errors';
+import { ConfigError, NotFoundError } from '../lib/errors';
 import { parseImageRef, pullReference, type ImageRef } from '../lib/image-ref';
 import { LABELS } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import { decideStaleness, short, type PublishedRecord } from '../lib/staleness';
-import { nextVersion, versionTags } from '../lib/versioning';
+import { movingTagsFor, tagsToRepair } from '../lib/tag-mutability';
+import { malformedVersionTags, nextVersion, versionTags } from '../lib/versioning';
 import type { CheckRecord } from './records';
 
 export interface UpstreamRegistry {
@@ -51,12 +52,24 @@ export function baseImageOf(settings: ImageSettings): ImageRef & { name: string 
 export async function checkImage(settings: ImageSettings, deps: CheckDeps): Promise<CheckRecord> {
   const base = baseImageOf(settings);
   const [baseDigest, ctxDigest, repository] = await Promise.all([
-    deps.upstream.resolveDigest(base),
+    deps.upstream.resolveDigest(base).catch((err: unknown) => {
+      // The user wrote that tag: point at the line to fix, not only at the registry URL.
+      if (err instanceof NotFoundError) {
+        throw new ConfigError(path.relative(settings.workspaceRoot, settings.dockerfile), 'FROM', err.message,
+          'check the repository and tag in FROM exist upstream (and in the registry mirror, when one is configured)');
+      }
+      throw err;
+    }),
     contextDigest(settings.context, settings.dockerfile),
     deps.ecr.findRepository(settings.ecr.repository),
   ]);
 
-  const tags = repository ? (await deps.ecr.listImages(repository.name)).flatMap((image) => image.tags) : [];
+  const images = repository ? await deps.ecr.listImages(repository.name) : [];
+  const tags = images.flatMap((image) => image.tags);
+  const malformed = malformedVersionTags(settings.ecr.tag, tags);
+  if (malformed.length) {
+    deps.log.warn(`${settings.project}: ${settings.ecr.repository} has tags that are not versions this product writes; ignored: ${malformed.join(', ')}`);
+  }
   const [newest] = versionTags(settings.ecr.tag, tags);
   let published: PublishedRecord | undefined;
   if (repository && newest) {
@@ -86,6 +99,16 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     record.warnings = [eol];
     deps.log.warn(`${settings.project}: ${eol}`);
   }
+  if (!decision.stale && repository && newest && published) {
+    const newestDigest = images.find((image) => image.tags.includes(newest.tag))!.digest;
+    const wanted = movingTagsFor(settings.ecr.extraTags, settings.ecr.latest, newest.version);
+    const repair = tagsToRepair(wanted, images, newestDigest, repository.tagMutability, repository.mutableTagFilters);
+    if (repair.length) {
+      record.repairTags = repair;
+      record.runId = (deps.newRunId ?? (() => randomBytes(8).toString('hex')))();
+      record.message += `; ${repair.join(', ')} still name${repair.length === 1 ? 's' : ''} an older image (a publish stopped half-way): ecr-publish moves ${repair.length === 1 ? 'it' : 'them'}`;
+    }
+  }
   if (decision.stale) {
     record.runId = (deps.newRunId ?? (() => randomBytes(8).toString('hex')))();
     record.nextVersion = nextVersion(settings.ecr.tag, tags);
@@ -93,7 +116,7 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   deps.log.info(
     decision.stale
       ? `${settings.project}: STALE (${decision.reason}): ${decision.message}; will build ${record.nextVersion!.tag} on ${base.name}@${short(baseDigest)}`
-      : `${settings.project}: CURRENT: ${decision.message}; nothing to do`,
+      : `${settings.project}: CURRENT: ${record.message}${record.repairTags ? '' : '; nothing to do'}`,
   );
   return record;
 }

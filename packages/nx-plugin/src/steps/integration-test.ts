@@ -5,10 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { ImageSettings } from '../config/settings';
+import { assertTestAppStartsFrom, type ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import { overrideFrom } from '../lib/dockerfile';
-import { ConfigError, UserError } from '../lib/errors';
+import { UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { buildChecked } from './build';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
@@ -38,16 +38,15 @@ export async function testImage(
 ): Promise<TestRecord> {
   const { docker, log } = deps;
   const app = settings.integrationTest.app;
+  // A test app that would not start FROM the new image is a config mistake: said before touching Docker.
+  assertTestAppStartsFrom(settings);
   await docker.ensureEngine();
   const present = await docker.imageId(build.localTag!);
   if (present !== build.imageId) {
     throw new UserError(`${settings.project}: the image docker-build made (${build.imageId}) is not in this Docker engine`, `rerun the chain on one agent: nx run ${settings.project}:publish`);
   }
   const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
-  const { text, replaced } = overrideFrom(readFileSync(app.dockerfile, 'utf8'), settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
-  if (replaced === 0) {
-    throw new ConfigError(settings.configFile, 'integrationTest.replaceFrom', `no FROM in ${dockerfileName} names "${settings.integrationTest.replaceFrom}"`, `set it to the image ${dockerfileName} starts FROM`);
-  }
+  const { text } = overrideFrom(readFileSync(app.dockerfile, 'utf8'), settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
   const builder = await docker.resolveBuilder(settings.docker.builder);
   const dir = mkdtempSync(path.join(tmpdir(), 'platform-images-test-'));
   const testTag = `platform-images-test/${settings.project}:${check.runId}`;
@@ -60,6 +59,10 @@ export async function testImage(
 
     const container = await docker.runDetached(testTag, `platform-images-test-${settings.project}-${check.runId}`, app.port);
     containerId = container.id;
+    if (container.hostPort === undefined) {
+      const state = await docker.containerState(container.id);
+      throw new UserError(`${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`);
+    }
     const url = `http://127.0.0.1:${container.hostPort}${app.request.path}`;
     log.info(`${settings.project}: waiting up to ${app.timeoutSeconds}s for ${app.request.method} ${app.request.path} to answer ${app.expectStatus}`);
     const deadline = Date.now() + app.timeoutSeconds * 1000;

@@ -1,5 +1,5 @@
 import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
-import { UserError } from '../lib/errors';
+import { PartialPublishError, UserError } from '../lib/errors';
 import type { TeamsMessage } from '../lib/teams';
 import { notifyFailure, notifyTeams } from './notify';
 import type { CheckRecord, PublishRecord } from './records';
@@ -160,6 +160,14 @@ describe('notifyFailure', () => {
     expect(lines.join('\n')).not.toContain('SECRET');
   });
 
+  it('says which version is out when the publish failed after its version tag', async () => {
+    const post = jest.fn(async (_url: URL, _message: TeamsMessage) => 202);
+    const error = new PartialPublishError('net6-runtime: x is published, but moving latest to it failed', 'rerun', '6.0-bullseye-slim-1.3.0');
+    await notifyFailure(settingsFor(), check, 'ecr-publish', error, { log: recordingLogger().log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
+    const content = post.mock.calls[0][1].attachments[0].content as { body: Array<{ text?: string }> };
+    expect(content.body[0].text).toBe('Platform image net6-runtime: ecr-publish failed after publishing 6.0-bullseye-slim-1.3.0; its moving tags lag behind until the next run');
+  });
+
   it.each([
     ['no webhook variable', {}, 'warn net6-runtime: TEAMS_WEBHOOK_URI is not set; no failure card sent'],
     ['an undefined pipeline variable', { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }, 'warn net6-runtime: TEAMS_WEBHOOK_URI holds the unexpanded macro $(TEAMS_WEBHOOK_URI): the pipeline variable is not defined (add it to the variable group); no failure card sent'],
@@ -175,9 +183,9 @@ describe('notifyFailure', () => {
   it('only warns when the card cannot be sent', async () => {
     const { lines, log } = recordingLogger();
     const post = jest.fn(async () => {
-      throw new UserError('Teams webhook at example.webhook.office.com answered HTTP 500 after 3 attempts');
+      throw new UserError('Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts');
     });
     await expect(notifyFailure(settingsFor(), check, 'ecr-publish', new Error('x'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post })).resolves.toBe(false);
-    expect(lines).toEqual(['warn net6-runtime: failure card not sent: Teams webhook at example.webhook.office.com answered HTTP 500 after 3 attempts']);
+    expect(lines).toEqual(['warn net6-runtime: failure card not sent: Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts']);
   });
 });

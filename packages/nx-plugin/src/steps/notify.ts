@@ -1,6 +1,6 @@
 /** teams-notify: one card per published image; nothing when nothing was published. */
 import type { ImageSettings } from '../config/settings';
-import { describeError, UserError } from '../lib/errors';
+import { describeError, PartialPublishError, UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { failureCard, pipelineRunUrl, postToTeams, publishedCard, validateWebhookUrl, type TeamsMessage } from '../lib/teams';
 import type { CheckRecord, NotifyRecord, PublishRecord } from './records';
@@ -81,6 +81,7 @@ export async function notifyFailure(
       baseName: check.base.name,
       baseDigest: check.base.digest,
       runUrl: pipelineRunUrl(deps.env),
+      published: error instanceof PartialPublishError ? error.versionTag : undefined,
     });
     const status = await (deps.post ?? postToTeams)(webhook, message);
     deps.log.info(`${settings.project}: failure card sent to Teams (HTTP ${status})`);

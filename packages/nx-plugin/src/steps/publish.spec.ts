@@ -1,8 +1,8 @@
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository } from '../lib/ecr';
-import { UserError } from '../lib/errors';
-import { publishImage } from './publish';
+import { PartialPublishError, UserError } from '../lib/errors';
+import { finishTags, publishImage } from './publish';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
 
@@ -31,25 +31,48 @@ const passed: TestRecord = { runId: 'run-1', passed: true, imageId: IMAGE_ID, st
 
 const repository: EcrRepository = { name: 'runtime', uri: URI, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE', mutableTagFilters: [] };
 
-/** Records every call to the Docker and ECR fakes in one list, so the order across both is visible. */
-function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushDigest?: (ref: string) => string } = {}) {
+/**
+ * Records every call to the Docker and ECR fakes in one list, so the order across both is visible. The ECR
+ * fake keeps tags per digest: a push adds the version tag, a retag moves tags (refusing the ones listed).
+ */
+function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string } = {}) {
   const events: string[] = [];
   let repo = 'repo' in opts ? opts.repo : repository;
   const images: EcrImage[] = [{ digest: 'sha256:old', tags: opts.tags ?? ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] }];
+  const untag = (tag: string) => images.forEach((i) => (i.tags = i.tags.filter((t) => t !== tag)));
+  const tagOn = (digest: string, tag: string) => {
+    untag(tag);
+    let image = images.find((i) => i.digest === digest);
+    if (!image) images.push((image = { digest, tags: [] }));
+    image.tags.push(tag);
+  };
   const ecr: Ecr = {
     findRepository: async (name) => {
       events.push(`ecr.findRepository ${name}`);
       return repo;
     },
-    createRepository: async (name, scanOnPush) => {
-      events.push(`ecr.createRepository ${name} scanOnPush=${scanOnPush}`);
-      repo = { ...repository, name };
+    createRepository: async (name, settings) => {
+      events.push(`ecr.createRepository ${name} ${JSON.stringify(settings)}`);
+      repo = { ...repository, name, tagMutability: settings.tagMutability, mutableTagFilters: settings.mutableTagFilters };
       images.length = 0;
       return repo;
     },
     listImages: async (name) => {
       events.push(`ecr.listImages ${name}`);
-      return images;
+      return images.map((i) => ({ ...i, tags: [...i.tags] }));
+    },
+    retag: async (name, digest, tags) => {
+      events.push(`ecr.retag ${name} ${digest} ${tags.join(',')}`);
+      const result = { moved: [] as string[], unchanged: [] as string[], refused: [] as string[] };
+      for (const tag of tags) {
+        if (opts.refuse?.includes(tag)) result.refused.push(tag);
+        else if (images.find((i) => i.digest === digest)?.tags.includes(tag)) result.unchanged.push(tag);
+        else {
+          tagOn(digest, tag);
+          result.moved.push(tag);
+        }
+      }
+      return result;
     },
     login: async () => {
       events.push('ecr.login');
@@ -79,13 +102,15 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
     },
     push: async (ref: string, configDir: string) => {
       events.push(`docker.push ${ref} ${configDir}`);
-      return opts.pushDigest?.(ref) ?? PUSHED;
+      if (opts.pushError) throw new UserError(opts.pushError);
+      tagOn(opts.overwrittenBy ?? PUSHED, ref.split(':').pop()!);
+      return PUSHED;
     },
     removeImage: async (ref: string) => {
       events.push(`docker.removeImage ${ref}`);
     },
   } as unknown as DockerCli;
-  return { events, ecr, docker };
+  return { events, ecr, docker, images };
 }
 
 const logger = recordingLogger;
@@ -94,8 +119,8 @@ const NOW = new Date('2024-03-07T10:00:00Z');
 const write = () => undefined;
 
 describe('publishImage', () => {
-  it('pushes the version tag first, then latest and the extra tags', async () => {
-    const { events, ecr, docker } = world();
+  it('pushes the version tag, reads it back, then moves latest and the extra tags registry-side', async () => {
+    const { events, ecr, docker, images } = world();
     const { lines, log } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW, write });
     expect(record).toEqual({
@@ -119,21 +144,29 @@ describe('publishImage', () => {
       `docker.withLogin ${REGISTRY} AWS <password>`,
       `docker.tag ${local} ${URI}:6.0-bullseye-slim-1.3.0`,
       `docker.push ${URI}:6.0-bullseye-slim-1.3.0 /tmp/cfg`,
-      `docker.tag ${local} ${URI}:latest`,
-      `docker.push ${URI}:latest /tmp/cfg`,
-      `docker.tag ${local} ${URI}:6.0`,
-      `docker.push ${URI}:6.0 /tmp/cfg`,
-      `docker.tag ${local} ${URI}:20240307.4`,
-      `docker.push ${URI}:20240307.4 /tmp/cfg`,
       'docker.logout',
+      'ecr.listImages runtime',
+      `ecr.retag runtime ${PUSHED} latest,6.0,20240307.4`,
       `docker.removeImage ${local}`,
       `docker.removeImage ${URI}:6.0-bullseye-slim-1.3.0`,
-      `docker.removeImage ${URI}:latest`,
-      `docker.removeImage ${URI}:6.0`,
-      `docker.removeImage ${URI}:20240307.4`,
+    ]);
+    expect(images).toEqual([
+      { digest: 'sha256:old', tags: ['6.0-bullseye-slim-1.2.0'] },
+      { digest: PUSHED, tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'] },
     ]);
     expect(lines.join('\n')).not.toContain(PASSWORD);
     expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${PUSHED}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`);
+  });
+
+  it('warns that a MUTABLE repository lets racing runs overwrite versions, with the command to fix it', async () => {
+    const { ecr, docker } = world();
+    const { lines, log } = logger();
+    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    expect(lines.find((l) => l.includes('is MUTABLE'))).toBe(
+      'warn net6-runtime: runtime is MUTABLE, so ECR would let two runs publishing at once overwrite a version tag. Make version tags immutable: ' +
+        'aws ecr put-image-tag-mutability --repository-name runtime --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ' +
+        '--image-tag-mutability-exclusion-filters filterType=WILDCARD,filter=latest filterType=WILDCARD,filter=6.0',
+    );
   });
 
   it('leaves latest alone when the image does not own it (ecr.latest false)', async () => {
@@ -141,19 +174,18 @@ describe('publishImage', () => {
     const { log } = logger();
     const record = await publishImage(settingsFor({ latest: false }), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', '6.0', '20240307.4']);
-    expect(events.filter((e) => e.startsWith('docker.push')).map((e) => e.split(' ')[1].split(':').pop())).toEqual(['6.0-bullseye-slim-1.3.0', '6.0', '20240307.4']);
+    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${PUSHED} 6.0,20240307.4`]);
   });
 
   it.each<[string, Partial<EcrRepository>, string[], string[]]>([
     ['IMMUTABLE: existing moving tags stay, the new build-number tag is created', { tagMutability: 'IMMUTABLE' }, ['6.0-bullseye-slim-1.3.0', '20240307.4'], ['latest', '6.0']],
     ['IMMUTABLE_WITH_EXCLUSION for latest: latest moves, 6.0 stays', { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters: ['latest'] }, ['6.0-bullseye-slim-1.3.0', 'latest', '20240307.4'], ['6.0']],
     ['IMMUTABLE_WITH_EXCLUSION for everything moving', { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters: ['latest', '6.*'] }, ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'], []],
-  ])('%s', async (_name, repo, pushed, blocked) => {
-    const { events, ecr, docker } = world({ repo: { ...repository, ...repo } });
+  ])('%s', async (_name, repo, tags, blocked) => {
+    const { ecr, docker } = world({ repo: { ...repository, ...repo } });
     const { lines, log } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW });
-    expect(events.filter((e) => e.startsWith('docker.push')).map((e) => e.split(' ')[1].split(':').pop())).toEqual(pushed);
-    expect(record.tags).toEqual(pushed);
+    expect(record.tags).toEqual(tags);
     expect(record.blockedTags).toEqual(blocked.length ? blocked : undefined);
     const warning = lines.find((l) => l.includes('cannot move'));
     if (blocked.length) {
@@ -164,43 +196,102 @@ describe('publishImage', () => {
     }
   });
 
+  it('reports a tag the registry refused to move as blocked', async () => {
+    const { ecr, docker } = world({ refuse: ['6.0'] });
+    const { lines, log } = logger();
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest']);
+    expect(record.blockedTags).toEqual(['6.0']);
+    expect(lines.some((l) => l.includes('6.0 cannot move to 6.0-bullseye-slim-1.3.0'))).toBe(true);
+  });
+
   it('skips extra tags whose placeholders have no value, with a warning', async () => {
     const { events, ecr, docker } = world();
     const { lines, log } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
     expect(record.skippedTags).toEqual(['{buildNumber}']);
-    expect(events.filter((e) => e.startsWith('docker.push'))).toEqual([
-      `docker.push ${URI}:6.0-bullseye-slim-1.3.0 /tmp/cfg`,
-      `docker.push ${URI}:latest /tmp/cfg`,
-      `docker.push ${URI}:6.0 /tmp/cfg`,
-    ]);
+    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${PUSHED} latest,6.0`]);
     expect(lines).toContain('warn net6-runtime: extra tags {buildNumber} skipped: their placeholders have no value outside Azure Pipelines');
   });
 
-  it('does not push latest twice when it is also an extra tag', async () => {
+  it('does not move latest twice when it is also an extra tag', async () => {
     const { events, ecr, docker } = world();
     await publishImage(settingsFor({ extraTags: ['latest', '6.0', '6.0'] }), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
-    expect(events.filter((e) => e.startsWith('docker.push'))).toEqual([
-      `docker.push ${URI}:6.0-bullseye-slim-1.3.0 /tmp/cfg`,
-      `docker.push ${URI}:latest /tmp/cfg`,
-      `docker.push ${URI}:6.0 /tmp/cfg`,
-    ]);
+    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${PUSHED} latest,6.0`]);
   });
 
-  it.each([true, false])('creates the missing repository with scanOnPush=%s and publishes 1.0.0', async (scanOnPush) => {
+  it.each([true, false])('creates the missing repository (scanOnPush=%s) with immutable versions and mutable moving tags of every image on it', async (scanOnPush) => {
     const { events, ecr, docker } = world({ repo: undefined });
-    const record = await publishImage(settingsFor({ scanOnPush, extraTags: [] }), check('1.0.0'), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
-    expect(events.slice(2, 5)).toEqual(['ecr.findRepository runtime', `ecr.createRepository runtime scanOnPush=${scanOnPush}`, 'ecr.listImages runtime']);
+    const record = await publishImage(settingsFor({ scanOnPush, extraTags: [] }), check('1.0.0'), build, passed, {
+      docker, ecr, log: logger().log, env: {}, now: NOW, write,
+      repositoryMovingTags: [{ extraTags: ['6.0', '{buildNumber}'], latest: false }, { extraTags: ['10.0'], latest: true }],
+    });
+    expect(events.slice(2, 5)).toEqual([
+      'ecr.findRepository runtime',
+      `ecr.createRepository runtime {"scanOnPush":${scanOnPush},"tagMutability":"IMMUTABLE_WITH_EXCLUSION","mutableTagFilters":["10.0","6.0","latest"]}`,
+      'ecr.listImages runtime',
+    ]);
     expect(record).toMatchObject({ published: true, versionTag: '6.0-bullseye-slim-1.0.0', tags: ['6.0-bullseye-slim-1.0.0', 'latest'] });
+  });
+
+  it('creates a MUTABLE repository, with a warning, when its images move more tags than ECR can exempt', async () => {
+    const { events, ecr, docker } = world({ repo: undefined });
+    const { lines, log } = logger();
+    await publishImage(settingsFor({ extraTags: [] }), check('1.0.0'), build, passed, {
+      docker, ecr, log, env: {}, now: NOW, write,
+      repositoryMovingTags: [{ extraTags: ['6', '6.0', '8', '8.0', '10', '10.0'], latest: true }],
+    });
+    expect(events).toContain('ecr.createRepository runtime {"scanOnPush":true,"tagMutability":"MUTABLE","mutableTagFilters":[]}');
+    expect(lines.some((l) => l.includes('more than the 5 exclusion filters ECR allows'))).toBe(true);
+  });
+
+  it('refuses when the repository was deleted since the check found a version in it', async () => {
+    const { events, ecr, docker } = world({ repo: undefined });
+    const checked = { ...check(), published: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:old' } };
+    await expect(publishImage(settingsFor(), checked, build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
+      .rejects.toThrow('net6-runtime: ECR repository runtime held 6.0-bullseye-slim-1.2.0 when checked and is gone now; nothing was pushed');
+    expect(events.some((e) => /createRepository|docker\.push/.test(e))).toBe(false);
   });
 
   it('refuses when another run published the version meanwhile, pushing nothing', async () => {
     const { events, ecr, docker } = world({ tags: ['6.0-bullseye-slim-1.2.0', '6.0-bullseye-slim-1.3.0', 'latest'] });
     const error = await publishImage(settingsFor(), check('1.3.0'), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toBe('net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; nothing was pushed');
+    expect((error as Error).message).toBe('net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published');
     expect(events.some((e) => /docker\.(tag|push|withLogin)|ecr\.login/.test(e))).toBe(false);
+  });
+
+  it('refuses cleanly when an immutable repository rejects the version tag pushed by a racing run', async () => {
+    const { events, ecr, docker } = world({ pushError: "docker push x failed (exit 1): tag invalid: The image tag '6.0-bullseye-slim-1.3.0' already exists in the 'runtime' repository and cannot be overwritten because the repository is immutable." });
+    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
+      .rejects.toThrow('net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published');
+    expect(events.some((e) => e.startsWith('ecr.retag'))).toBe(false);
+  });
+
+  it('fails, moving no tag, when a racing run overwrote the version tag in a MUTABLE repository', async () => {
+    const other = `sha256:${'8'.repeat(64)}`;
+    const { events, ecr, docker } = world({ overwrittenBy: other });
+    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
+      .rejects.toThrow(`net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 names ${other} right after this run pushed ${PUSHED}: another run published the same version at the same time`);
+    expect(events.some((e) => e.startsWith('ecr.retag'))).toBe(false);
+  });
+
+  it('says the version is out when moving its tags fails, so the failure card and the rerun can say so', async () => {
+    const { ecr, docker } = world();
+    ecr.retag = async () => {
+      throw new UserError('ECR PutImage runtime:latest: ServerException: injected');
+    };
+    const error = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PartialPublishError);
+    expect((error as PartialPublishError).versionTag).toBe('6.0-bullseye-slim-1.3.0');
+    expect((error as Error).message).toBe(`net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 is published (${PUSHED}), but moving latest, 6.0 to it failed: ECR PutImage runtime:latest: ServerException: injected`);
+  });
+
+  it('passes other push failures through, even when layers "already exist"', async () => {
+    const { ecr, docker } = world({ pushError: 'docker push x failed (exit 1): 8d35d02037a9: Layer already exists\nreceived unexpected HTTP status: 500 Internal Server Error' });
+    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
+      .rejects.toThrow('500 Internal Server Error');
   });
 
   it.each<[string, TestRecord]>([
@@ -220,19 +311,40 @@ describe('publishImage', () => {
     expect(events).toEqual(['docker.ensureEngine', `docker.imageId ${build.localTag}`]);
   });
 
-  it('fails when a moving tag is stored as another digest, after the version tag is out', async () => {
-    const other = `sha256:${'8'.repeat(64)}`;
-    const { events, ecr, docker } = world({ pushDigest: (ref) => (ref.endsWith(':latest') ? other : PUSHED) });
-    await expect(publishImage(settingsFor({ extraTags: ['6.0'] }), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow(`net6-runtime: ${URI}:latest was stored as ${other}, not ${PUSHED}`);
-    expect(events.filter((e) => e.startsWith('docker.push'))).toEqual([`docker.push ${URI}:6.0-bullseye-slim-1.3.0 /tmp/cfg`, `docker.push ${URI}:latest /tmp/cfg`]);
-    expect(events[events.length - 1]).toBe('docker.logout');
-  });
-
   it('fails on an extra tag that is invalid once filled', async () => {
     const { events, ecr, docker } = world();
     await expect(publishImage(settingsFor({ extraTags: ['b{buildNumber}'] }), check(), build, passed, { docker, ecr, log: logger().log, env: { BUILD_BUILDNUMBER: 'CI build #4' }, now: NOW, write }))
       .rejects.toThrow('ecr.extraTags: "bCI build #4" is not a valid Docker tag after filling placeholders');
     expect(events.some((e) => e.startsWith('docker.push'))).toBe(false);
+  });
+});
+
+describe('finishTags', () => {
+  const current: CheckRecord = {
+    ...check(),
+    stale: false,
+    reason: 'current',
+    nextVersion: undefined,
+    published: { versionTag: '6.0-bullseye-slim-1.3.0', digest: PUSHED },
+    repairTags: ['latest', '6.0'],
+  };
+
+  it('moves the tags an interrupted publish left behind, registry-side', async () => {
+    const { events, ecr, images } = world({ tags: ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] });
+    images.push({ digest: PUSHED, tags: ['6.0-bullseye-slim-1.3.0', '20240307.4'] });
+    const { lines, log } = logger();
+    const record = await finishTags(settingsFor(), current, { ecr, log });
+    expect(record).toEqual({
+      runId: 'run-1', published: true, repaired: true, repositoryUri: URI, digest: PUSHED,
+      versionTag: '6.0-bullseye-slim-1.3.0', version: '1.3.0', tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0'],
+    });
+    expect(events).toEqual(['ecr.findRepository runtime', 'ecr.listImages runtime', `ecr.retag runtime ${PUSHED} latest,6.0`]);
+    expect(images.find((i) => i.digest === PUSHED)?.tags).toEqual(['6.0-bullseye-slim-1.3.0', '20240307.4', 'latest', '6.0']);
+    expect(lines).toContain(`info net6-runtime: finished publishing ${URI}:6.0-bullseye-slim-1.3.0 (${PUSHED}): moved latest, 6.0`);
+  });
+
+  it('fails clearly when the version disappeared since the check', async () => {
+    const { ecr } = world();
+    await expect(finishTags(settingsFor(), current, { ecr, log: logger().log })).rejects.toThrow('net6-runtime: 6.0-bullseye-slim-1.3.0 is gone from runtime since the check');
   });
 });

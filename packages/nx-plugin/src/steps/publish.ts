@@ -1,15 +1,16 @@
 /**
- * ecr-publish: pushes the tested image under the next version tag, then `latest` and the extra tags.
- * The version is re-derived from the repository's full tag listing right before pushing; if another run
- * took it meanwhile, this run refuses instead of moving a published version.
+ * ecr-publish: pushes the tested image under the next version tag, then points `latest` and the extra
+ * tags at it registry-side. The version is re-derived from the repository's tag listing right before
+ * pushing, and repositories are created with immutable version tags, so a run racing another refuses
+ * instead of moving a published version.
  */
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
-import type { Ecr } from '../lib/ecr';
-import { UserError } from '../lib/errors';
+import type { Ecr, RetagResult } from '../lib/ecr';
+import { PartialPublishError, UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { expandExtraTags, isValidTag } from '../lib/tags';
-import { planMovingTags } from '../lib/tag-mutability';
+import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion } from '../lib/versioning';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
 
@@ -18,7 +19,16 @@ export async function publishImage(
   check: CheckRecord,
   build: BuildRecord,
   test: TestRecord,
-  deps: { docker: DockerCli; ecr: Ecr; log: Logger; env: Record<string, string | undefined>; now?: Date; write?: (chunk: string) => void },
+  deps: {
+    docker: DockerCli;
+    ecr: Ecr;
+    log: Logger;
+    env: Record<string, string | undefined>;
+    now?: Date;
+    write?: (chunk: string) => void;
+    /** The moving tags of every image publishing to this repository, for the exclusion filters of a new one. */
+    repositoryMovingTags?: Array<{ extraTags: string[]; latest: boolean }>;
+  },
 ): Promise<PublishRecord> {
   const { docker, ecr, log } = deps;
   if (!test.passed || test.imageId !== build.imageId) {
@@ -32,56 +42,132 @@ export async function publishImage(
   // The account is configured, or learned from STS: named in the log and the record, and used as the
   // registry id of every later ECR call.
   const account = await ecr.accountId();
-  const repository = (await ecr.findRepository(settings.ecr.repository)) ?? (await createRepository(settings, ecr, log));
-  const existing = (await ecr.listImages(repository.name)).flatMap((image) => image.tags);
-  const next = nextVersion(settings.ecr.tag, existing);
-  if (next.tag !== check.nextVersion?.tag) {
+  const found = await ecr.findRepository(settings.ecr.repository);
+  if (!found && check.published) {
     throw new UserError(
-      `${settings.project}: ${check.nextVersion?.tag} was published by another run while this one built and tested; nothing was pushed`,
-      'rerun: the check will build and publish the next version',
+      `${settings.project}: ECR repository ${settings.ecr.repository} held ${check.published.versionTag} when checked and is gone now; nothing was pushed`,
+      'if it was deleted on purpose, rerun: the repository is recreated and the image published again',
     );
   }
+  const repository = found ?? (await createRepository(settings, ecr, log, deps.repositoryMovingTags));
+  if (repository.tagMutability === 'MUTABLE') {
+    log.warn(
+      `${settings.project}: ${repository.name} is MUTABLE, so ECR would let two runs publishing at once overwrite a version tag. ` +
+        `Make version tags immutable: aws ecr put-image-tag-mutability --repository-name ${repository.name} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
+        `--image-tag-mutability-exclusion-filters ${['latest', ...settings.ecr.extraTags.filter((t) => !t.includes('{'))].map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')}`,
+    );
+  }
+  const existing = (await ecr.listImages(repository.name)).flatMap((image) => image.tags);
+  const next = nextVersion(settings.ecr.tag, existing);
+  if (next.tag !== check.nextVersion?.tag) throw takenMeanwhile(settings, check);
   const { tags: extraTags, skipped } = expandExtraTags(settings.ecr.extraTags, { version: next.version, env: deps.env, now: deps.now ?? new Date() });
   for (const tag of extraTags) {
     if (!isValidTag(tag)) throw new UserError(`${settings.configFile}: ecr.extraTags: "${tag}" is not a valid Docker tag after filling placeholders`);
   }
   if (skipped.length) log.warn(`${settings.project}: extra tags ${skipped.join(', ')} skipped: their placeholders have no value outside Azure Pipelines`);
   const wanted = [...(settings.ecr.latest ? ['latest'] : []), ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
-  const { push: movingTags, blocked } = planMovingTags(wanted, existing, repository.tagMutability, repository.mutableTagFilters);
+  const plan = planMovingTags(wanted, existing, repository.tagMutability, repository.mutableTagFilters);
+
+  const login = await ecr.login();
+  const write = deps.write ?? ((chunk: string) => process.stdout.write(chunk));
+  // Only the version tag is pushed from this engine: if anything later fails, what is published is
+  // complete and versioned, the moving tags still name the previous version, and the next run's check
+  // finds them behind and moves them.
+  const versionRef = `${repository.uri}:${next.tag}`;
+  const digest = await docker.withLogin(login.registry, login.username, login.password, async (configDir) => {
+    await docker.tag(build.localTag!, versionRef);
+    try {
+      return await docker.push(versionRef, configDir, write);
+    } catch (err) {
+      // An immutable repository refusing the version tag: another run pushed it first.
+      if (/tag invalid|cannot be overwritten/i.test((err as Error).message)) throw takenMeanwhile(settings, check);
+      throw err;
+    }
+  });
+  // In a MUTABLE repository nothing stops a racing run from overwriting the tag just pushed: read it back.
+  const stored = (await ecr.listImages(repository.name)).find((image) => image.tags.includes(next.tag));
+  if (stored?.digest !== digest) {
+    throw new UserError(
+      `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run pushed ${digest}: another run published the same version at the same time`,
+      `make the repository's version tags immutable (IMMUTABLE_WITH_EXCLUSION), then rerun`,
+    );
+  }
+  let moved: RetagResult;
+  try {
+    moved = await ecr.retag(repository.name, digest, plan.push);
+  } catch (err) {
+    throw new PartialPublishError(
+      `${settings.project}: ${versionRef} is published (${digest}), but moving ${plan.push.join(', ')} to it failed: ${(err as Error).message}`,
+      'rerun: the check finds the tags behind and moves them',
+      next.tag,
+    );
+  }
+  const blocked = [...plan.blocked, ...moved.refused];
   if (blocked.length) {
     log.warn(
       `${settings.project}: ${repository.name} is ${repository.tagMutability}: ${blocked.join(', ')} cannot move to ${next.tag} and still name the previous image. ` +
         `To let them move, make the repository IMMUTABLE_WITH_EXCLUSION with WILDCARD exclusion filters for them ` +
         `(aws ecr put-image-tag-mutability --repository-name ${repository.name} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
-        `--image-tag-mutability-exclusion-filters ${blocked.map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')})`,
+        `--image-tag-mutability-exclusion-filters ${[...new Set([...repository.mutableTagFilters, ...blocked])].map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')})`,
     );
   }
-
-  const login = await ecr.login();
-  const write = deps.write ?? ((chunk: string) => process.stdout.write(chunk));
-  const digest = await docker.withLogin(login.registry, login.username, login.password, async (configDir) => {
-    // The version tag goes first: if a later push fails, what is published is complete and versioned,
-    // and the moving tags still point at the previous version.
-    const versionRef = `${repository.uri}:${next.tag}`;
-    await docker.tag(build.localTag!, versionRef);
-    const pushed = await docker.push(versionRef, configDir, write);
-    for (const tag of movingTags) {
-      const ref = `${repository.uri}:${tag}`;
-      await docker.tag(build.localTag!, ref);
-      const movedDigest = await docker.push(ref, configDir, write);
-      if (movedDigest !== pushed) throw new UserError(`${settings.project}: ${ref} was stored as ${movedDigest}, not ${pushed}`);
-    }
-    return pushed;
-  });
   // Published: the local references have served their purpose. Dropping them keeps long-lived agents
   // from collecting one image per run (layers still shared by other images stay).
-  for (const ref of [build.localTag!, ...[next.tag, ...movingTags].map((tag) => `${repository.uri}:${tag}`)]) await docker.removeImage(ref);
-  const tags = [next.tag, ...movingTags];
-  log.info(`${settings.project}: published ${repository.uri}:${next.tag} (${digest}) with tags ${tags.join(', ')} in account ${account}`);
+  for (const ref of [build.localTag!, versionRef]) await docker.removeImage(ref);
+  const tags = [next.tag, ...moved.moved, ...moved.unchanged];
+  log.info(`${settings.project}: published ${versionRef} (${digest}) with tags ${tags.join(', ')} in account ${account}`);
   return { runId: check.runId, published: true, account, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped, ...(blocked.length ? { blockedTags: blocked } : {}) };
 }
 
-async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger) {
-  log.info(`${settings.project}: creating ECR repository ${settings.ecr.repository} (scan on push: ${settings.ecr.scanOnPush ? 'on' : 'off'})`);
-  return ecr.createRepository(settings.ecr.repository, settings.ecr.scanOnPush);
+/**
+ * The rerun after a publish that stopped half-way: the version is published and current, and its moving
+ * tags are moved registry-side. Nothing is built, pulled or pushed.
+ */
+export async function finishTags(settings: ImageSettings, check: CheckRecord, deps: { ecr: Ecr; log: Logger }): Promise<PublishRecord> {
+  const { ecr, log } = deps;
+  const published = check.published!;
+  const repository = await ecr.findRepository(settings.ecr.repository);
+  if (!repository) throw new UserError(`${settings.project}: ECR repository ${settings.ecr.repository} is gone since the check`, 'rerun');
+  const image = (await ecr.listImages(repository.name)).find((i) => i.tags.includes(published.versionTag));
+  if (!image) throw new UserError(`${settings.project}: ${published.versionTag} is gone from ${repository.name} since the check`, 'rerun');
+  const result = await ecr.retag(repository.name, image.digest, check.repairTags ?? []);
+  if (result.refused.length) log.warn(`${settings.project}: ${repository.name} refused to move ${result.refused.join(', ')} (immutable)`);
+  const tags = [published.versionTag, ...result.moved, ...result.unchanged];
+  log.info(`${settings.project}: finished publishing ${repository.uri}:${published.versionTag} (${image.digest}): moved ${result.moved.join(', ') || 'nothing'}`);
+  return {
+    runId: check.runId,
+    published: true,
+    repaired: true,
+    repositoryUri: repository.uri,
+    digest: image.digest,
+    versionTag: published.versionTag,
+    version: published.versionTag.slice(settings.ecr.tag.length + 1),
+    tags,
+    ...(result.refused.length ? { blockedTags: result.refused } : {}),
+  };
+}
+
+function takenMeanwhile(settings: ImageSettings, check: CheckRecord): UserError {
+  return new UserError(
+    `${settings.project}: ${check.nextVersion?.tag} was published by another run while this one built and tested; this image was not published`,
+    'rerun: the check decides again from what is published now',
+  );
+}
+
+/** ECR accepts at most this many exclusion filters on a repository. */
+const MAX_EXCLUSION_FILTERS = 5;
+
+async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger, movingTags?: Array<{ extraTags: string[]; latest: boolean }>) {
+  const mutableTagFilters = exclusionFiltersFor(movingTags ?? [{ extraTags: settings.ecr.extraTags, latest: settings.ecr.latest }]);
+  const scan = `scan on push: ${settings.ecr.scanOnPush ? 'on' : 'off'}`;
+  if (mutableTagFilters.length > MAX_EXCLUSION_FILTERS) {
+    // More moving tags than ECR can exempt: immutability would pin some of them, which is worse.
+    log.warn(
+      `${settings.project}: creating ECR repository ${settings.ecr.repository} MUTABLE: its images move ${mutableTagFilters.length} tags (${mutableTagFilters.join(', ')}), ` +
+        `more than the ${MAX_EXCLUSION_FILTERS} exclusion filters ECR allows, so version tags cannot be made immutable there`,
+    );
+    return ecr.createRepository(settings.ecr.repository, { scanOnPush: settings.ecr.scanOnPush, tagMutability: 'MUTABLE', mutableTagFilters: [] });
+  }
+  log.info(`${settings.project}: creating ECR repository ${settings.ecr.repository} (${scan}; tags immutable except ${mutableTagFilters.join(', ') || 'none'})`);
+  return ecr.createRepository(settings.ecr.repository, { scanOnPush: settings.ecr.scanOnPush, tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters });
 }

@@ -19,6 +19,8 @@ export interface CheckRecord {
   contextDigest: string;
   published?: PublishedRecord;
   nextVersion?: VersionedTag;
+  /** Current image, but moving tags an interrupted publish left on an older one: ecr-publish moves them. */
+  repairTags?: string[];
   /** Things the user should act on that do not stop the run (e.g. .NET past its end of support). */
   warnings?: string[];
 }
@@ -51,6 +53,8 @@ export interface PublishRecord {
   skippedTags?: string[];
   /** Moving tags an immutable repository kept on the previous image. */
   blockedTags?: string[];
+  /** This run only finished moving the tags of a version an earlier run published. */
+  repaired?: boolean;
 }
 
 export interface NotifyRecord {

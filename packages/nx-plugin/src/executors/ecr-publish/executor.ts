@@ -1,20 +1,28 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { DockerCli } from '../../lib/docker';
-import { publishImage } from '../../steps/publish';
+import { finishTags, publishImage } from '../../steps/publish';
 import { assertSameRun } from '../../steps/records';
 import { notifyFailure } from '../../steps/notify';
-import { ecrFor, runStep } from '../run-step';
+import { ecrFor, movingTagsOfRepository, runStep } from '../run-step';
 
 export default async function ecrPublish(_options: Record<string, never>, context: ExecutorContext) {
   return runStep('ecr-publish', context, async ({ settings, log, records, check, env }) => {
+    const ecr = ecrFor(settings, env);
+    if (!check.stale) return finishTags(settings, check, { ecr, log });
     const build = records.read('docker-build');
     const test = records.read('integration-test');
     assertSameRun(check, 'docker-build', build);
     assertSameRun(check, 'integration-test', test);
-    const ecr = ecrFor(settings, env);
-    return publishImage(settings, check, build, test, { docker: new DockerCli(settings.docker.command), ecr, log, env });
+    return publishImage(settings, check, build, test, {
+      docker: new DockerCli(settings.docker.command),
+      ecr,
+      log,
+      env,
+      repositoryMovingTags: movingTagsOfRepository(context, settings),
+    });
   }, {
     whenCurrent: () => ({ published: false }),
+    runWhenCurrent: (check) => !!check.repairTags?.length,
     onFailure: async ({ settings, check, log, env }, error) => {
       await notifyFailure(settings, check, 'ecr-publish', error, { log, env });
     },

@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { assertTestAppStartsFrom } from '../../config/settings';
 import { RegistryClient } from '../../lib/registry-client';
 import { checkImage } from '../../steps/check';
 import { ecrFor, runStep } from '../run-step';
@@ -10,6 +11,8 @@ export interface McrCheckOptions {
 
 export default async function mcrCheck(options: McrCheckOptions, context: ExecutorContext) {
   return runStep('mcr-check', context, async ({ settings, log, env }) => {
+    // A test app that would not run on the new image is a config mistake: say so before anything is built.
+    assertTestAppStartsFrom(settings);
     const timeoutMs = (options.timeoutSeconds ?? 30) * 1000;
     const ecr = ecrFor(settings, env);
     return checkImage(settings, {

@@ -1,19 +1,23 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { postToTeams } from '../../lib/teams';
 import { notifyTeams } from '../../steps/notify';
 import { assertSameRun } from '../../steps/records';
 import { runStep } from '../run-step';
 
 export interface TeamsNotifyOptions {
   failOnError?: boolean;
+  timeoutSeconds?: number;
 }
 
 export default async function teamsNotify(options: TeamsNotifyOptions, context: ExecutorContext) {
   return runStep('teams-notify', context, async ({ settings, log, records, check, env }) => {
     const publish = records.read('ecr-publish');
     assertSameRun(check, 'ecr-publish', publish);
-    return notifyTeams(settings, check, publish, { log, env });
+    const timeoutMs = (options.timeoutSeconds ?? 15) * 1000;
+    return notifyTeams(settings, check, publish, { log, env, post: (webhook, message) => postToTeams(webhook, message, { timeoutMs }) });
   }, {
     applyOptions: (settings) => { if (options.failOnError !== undefined) settings.teams.failOnError = options.failOnError; },
     whenCurrent: () => ({ sent: false }),
+    runWhenCurrent: (check) => !!check.repairTags?.length,
   });
 }

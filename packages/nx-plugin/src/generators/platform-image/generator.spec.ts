@@ -196,6 +196,18 @@ describe('the files of a new platform image', () => {
     expect(files['.dockerignore']).toBe('platform-image.json\nazure-pipelines.yml\n');
   });
 
+  test.each<[string, Record<string, unknown> | undefined, boolean]>([
+    ['another image already moves latest in the repository', { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: [] }, false],
+    ['the other image there leaves latest alone', { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: [], latest: false }, true],
+    ['the other image publishes to another repository', { repository: 'sdk', tag: '6.0-bullseye-slim', extraTags: [] }, true],
+    ['no other image', undefined, true],
+  ])('latest: %s', async (_name, otherEcr, ownsLatest) => {
+    if (otherEcr) tree.write('platform-images/net6/runtime/platform-image.json', JSON.stringify({ ecr: otherEcr }));
+    await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime' });
+    const config = JSON.parse(written('platform-images/net8/runtime')['platform-image.json']);
+    expect(config.ecr.latest).toBe(ownsLatest ? undefined : false);
+  });
+
   test('the net6 Dockerfile, whole: the seed runtime image\'s hardening with a numeric user', async () => {
     await platformImageGenerator(tree, { dotnet: 'net6', variant: 'runtime' });
     expect(tree.read('platform-images/net6/runtime/Dockerfile', 'utf-8')).toBe(`FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim

@@ -4,7 +4,7 @@
  * hardened Dockerfile and, on request, its scheduled Azure Pipelines pipeline.
  */
 import * as path from 'node:path';
-import { formatFiles, generateFiles, joinPathFragments, logger, readNxJson, type Tree } from '@nx/devkit';
+import { formatFiles, generateFiles, joinPathFragments, logger, readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { IMAGE_CONFIG_FILE, PLUGIN_NAME, TEST_APP_FILE } from '../../config/settings';
 import { fromMatches, parseDockerfile } from '../../lib/dockerfile';
 import { normalizeOptions, type NormalizedOptions } from './normalize';
@@ -59,6 +59,24 @@ function workspaceValues(tree: Tree): { awsRegion: string; awsAccount: string; b
   };
 }
 
+/**
+ * The image that already moves `latest` in this repository, if any: one repository has one `latest`,
+ * so a new image sharing it is written with `"latest": false`.
+ */
+function latestOwnerOf(tree: Tree, repository: string): string | undefined {
+  const found: string[] = [];
+  visitNotIgnoredFiles(tree, 'platform-images', (file) => {
+    if (path.posix.basename(file) !== IMAGE_CONFIG_FILE) return;
+    try {
+      const ecr = (JSON.parse(tree.read(file, 'utf-8') ?? '') as { ecr?: { repository?: unknown; latest?: unknown } }).ecr;
+      if (ecr?.repository === repository && ecr.latest !== false) found.push(file);
+    } catch {
+      // An unreadable config is reported by that image's own runs.
+    }
+  });
+  return found[0];
+}
+
 /** Azure Pipelines spells the build placeholders as macros (the seed pipelines' `$(Build.BuildNumber)`). */
 const PIPELINE_MACROS: Record<string, string> = { buildNumber: '$(Build.BuildNumber)', buildId: '$(Build.BuildId)' };
 
@@ -89,7 +107,7 @@ export async function platformImageGenerator(tree: Tree, schema: PlatformImageGe
   const warnings = [...options.warnings];
   const testApp = readTestApp(tree, options, warnings);
 
-  const substitutions = { ...options, json: jsonInline, tmpl: '' };
+  const substitutions = { ...options, json: jsonInline, tmpl: '', latestOwner: latestOwnerOf(tree, options.repository) };
   generateFiles(tree, path.join(__dirname, 'files', 'image'), options.imageDir, substitutions);
   if (options.pipeline) {
     generateFiles(tree, path.join(__dirname, 'files', 'pipeline'), options.imageDir, {
