@@ -209,15 +209,25 @@ export interface FaultRule {
   action: Record<string, unknown>;
 }
 
-async function control(target: FaultTarget, method: string, pathname: string, body?: unknown): Promise<any> {
-  const response = await fetch(`http://127.0.0.1:${FAULT_PORTS[target]}${pathname}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
+/** One connection per call, like cards(): a pooled socket the service closed while idle would fail the call. */
+function control(target: FaultTarget, method: string, pathname: string, body?: unknown): Promise<any> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: FAULT_PORTS[target], method, path: pathname, agent: false, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          if ((res.statusCode ?? 0) >= 300) return reject(new Error(`${method} ${pathname} on ${target} answered ${res.statusCode}: ${text}`));
+          resolve(text ? JSON.parse(text) : undefined);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${pathname} on ${target} answered ${response.status}: ${text}`);
-  return text ? JSON.parse(text) : undefined;
 }
 
 export async function injectFaults(target: FaultTarget, rules: FaultRule[]): Promise<void> {
