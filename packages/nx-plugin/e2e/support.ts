@@ -236,8 +236,8 @@ export async function injectFaults(target: FaultTarget, rules: FaultRule[]): Pro
 
 /** The rules in force on a service, each with how many requests it hit. */
 export async function faultHits(target: FaultTarget): Promise<number[]> {
-  const listed = await control(target, 'GET', '/__faults');
-  return (Array.isArray(listed) ? listed : listed.rules).map((r: { hits: number }) => r.hits);
+  const listed: { rules: Array<{ hits: number }> } = await control(target, 'GET', '/__faults');
+  return listed.rules.map((r) => r.hits);
 }
 
 export async function clearFaults(): Promise<void> {
@@ -254,8 +254,7 @@ export interface TagAssignment {
 
 /** Every tag assignment the ECR stand-in accepted for a repository, oldest first. */
 export async function tagHistory(repository: string): Promise<TagAssignment[]> {
-  const listed = await control('ecrApi', 'GET', `/__history?repository=${encodeURIComponent(repository)}`);
-  return Array.isArray(listed) ? listed : listed.history;
+  return control('ecrApi', 'GET', `/__history?repository=${encodeURIComponent(repository)}`);
 }
 
 /** Version tags that ever named more than one digest: published versions that moved. */

@@ -95,6 +95,7 @@ describe('loadImageSettings', () => {
       force: false,
       profile: undefined,
       outputDir: path.join(root, 'dist', PROJECT_ROOT),
+      repositoryImages: [{ extraTags: ['6.0', '{buildNumber}'], latest: true }],
     });
   });
 
@@ -408,6 +409,15 @@ describe('images sharing an ECR repository', () => {
   ])('no conflict: %s', (_name, arrange) => {
     arrange();
     expect(loadImageSettings(input()).ecr.repository).toBe('runtime');
+  });
+
+  it('collects the moving tags of the images it shares the repository with, itself first', () => {
+    write(other, otherConfig({}, { latest: false, extraTags: ['8.0', '{buildNumber}'] }));
+    write('platform-images/net8/sdk/platform-image.json', otherConfig({}, { repository: 'sdk', extraTags: ['8.0-sdk'] }));
+    expect(loadImageSettings(input()).repositoryImages).toEqual([
+      { extraTags: ['6.0', '{buildNumber}'], latest: true },
+      { extraTags: ['8.0', '{buildNumber}'], latest: false },
+    ]);
   });
 
   it('compares the region the environment gives with a configured one', () => {

@@ -68,6 +68,13 @@ export interface ImageSettings extends SharedSettings {
   profile?: string;
   /** Where this image's step records go (declared as the targets' outputs). */
   outputDir: string;
+  /** The moving tags of every image publishing to this image's repository (itself first), for a repository ecr-publish creates. */
+  repositoryImages: MovingTagSource[];
+}
+
+export interface MovingTagSource {
+  extraTags: string[];
+  latest: boolean;
 }
 
 export const DEFAULT_SHARED: SharedSettings = {
@@ -312,7 +319,7 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
   const ecr = { repository, tag, extraTags, scanOnPush: ecrFields.boolean('scanOnPush') ?? true, latest: ecrFields.boolean('latest') ?? true };
   const force = parseForce(env);
   checkWebhook(shared.teams, env);
-  checkSharedRepository({ workspaceRoot, projectRoot, configFile, ecr, region: ecrRegion(shared, env), account: shared.aws.account }, input.workspaceOptions, profile, env);
+  const repositoryImages = checkSharedRepository({ workspaceRoot, projectRoot, configFile, ecr, region: ecrRegion(shared, env), account: shared.aws.account }, input.workspaceOptions, profile, env);
 
   return {
     ...shared,
@@ -327,6 +334,7 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
     force,
     profile,
     outputDir: path.join(workspaceRoot, 'dist', projectRoot),
+    repositoryImages,
   };
 }
 
@@ -351,7 +359,7 @@ function ecrRegion(shared: SharedSettings, env: Record<string, string | undefine
 
 interface EcrTarget {
   configFile: string;
-  ecr: { repository: string; tag: string; latest: boolean };
+  ecr: { repository: string; tag: string; latest: boolean; extraTags: string[] };
   region?: string;
   account?: string;
 }
@@ -382,7 +390,7 @@ function ecrTargetOf(workspaceRoot: string, configFile: string, workspaceOptions
     const tag = ecr?.string('tag');
     if (!repository || !tag) return undefined;
     const shared = imageShared(fields, workspaceOptions, profile);
-    return { configFile, ecr: { repository, tag, latest: ecr!.boolean('latest') ?? true }, region: ecrRegion(shared, env), account: shared.aws.account };
+    return { configFile, ecr: { repository, tag, latest: ecr!.boolean('latest') ?? true, extraTags: ecr!.stringArray('extraTags') ?? [] }, region: ecrRegion(shared, env), account: shared.aws.account };
   } catch {
     return undefined;
   }
@@ -391,9 +399,11 @@ function ecrTargetOf(workspaceRoot: string, configFile: string, workspaceOptions
 /**
  * Images sharing an ECR repository must not fight over it: two with the same tag would number their versions
  * in one sequence and take turns overwriting what "the newest version" means, and two moving `latest` would
- * move it back and forth on every run. Both files are named, so either can be changed.
+ * move it back and forth on every run. Both files are named, so either can be changed. Returns the moving
+ * tags of the images sharing it, this one first.
  */
-function checkSharedRepository(self: EcrTarget & { workspaceRoot: string; projectRoot: string }, workspaceOptions: WorkspaceOptionsFile, profile: string | undefined, env: Record<string, string | undefined>): void {
+function checkSharedRepository(self: EcrTarget & { workspaceRoot: string; projectRoot: string }, workspaceOptions: WorkspaceOptionsFile, profile: string | undefined, env: Record<string, string | undefined>): MovingTagSource[] {
+  const sharing: MovingTagSource[] = [{ extraTags: self.ecr.extraTags, latest: self.ecr.latest }];
   for (const file of otherImageConfigs(self.workspaceRoot, self.projectRoot)) {
     const other = ecrTargetOf(self.workspaceRoot, file, workspaceOptions, profile, env);
     if (!other || other.ecr.repository !== self.ecr.repository || other.region !== self.region || other.account !== self.account) continue;
@@ -405,7 +415,9 @@ function checkSharedRepository(self: EcrTarget & { workspaceRoot: string; projec
       throw new ConfigError(self.configFile, 'ecr.latest', `${file} also moves "latest" in ECR repository "${self.ecr.repository}": each run would move it to its own image`,
         `set "latest": false in all but one of the images sharing the repository (usually keep it on the newest .NET line)`);
     }
+    sharing.push({ extraTags: other.ecr.extraTags, latest: other.ecr.latest });
   }
+  return sharing;
 }
 
 /**

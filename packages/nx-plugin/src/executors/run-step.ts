@@ -3,9 +3,7 @@
  * errors reported as one clear message (user mistakes without a stack), and the no-change short cut.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
-import { IMAGE_CONFIG_FILE, loadImageSettings, PLUGIN_NAME, requireRegion, type ImageSettings } from '../config/settings';
+import { loadImageSettings, PLUGIN_NAME, requireRegion, type ImageSettings } from '../config/settings';
 import { AwsEcr } from '../lib/ecr';
 import { describeError } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
@@ -22,27 +20,6 @@ export interface StepEnv {
 /** ECR for this image: the configured region, account and endpoints, the standard AWS credential chain. */
 export function ecrFor(settings: ImageSettings, env: Record<string, string | undefined>): AwsEcr {
   return new AwsEcr({ region: requireRegion(settings, env), account: settings.aws.account, endpoint: settings.aws.ecrEndpoint, stsEndpoint: settings.aws.stsEndpoint });
-}
-
-/** The moving tags of every platform image publishing to `repository`, read from each image's settings. */
-export function movingTagsOfRepository(context: ExecutorContext, settings: ImageSettings): Array<{ extraTags: string[]; latest: boolean }> {
-  const images: Array<{ extraTags: string[]; latest: boolean }> = [];
-  for (const [project, config] of Object.entries(context.projectsConfigurations?.projects ?? {})) {
-    if (!existsSync(path.join(context.root, config.root, IMAGE_CONFIG_FILE))) continue;
-    try {
-      const other = project === settings.project ? settings : loadImageSettings({
-        workspaceRoot: context.root,
-        project,
-        projectRoot: config.root,
-        workspaceOptions: { file: 'nx.json', options: pluginOptions(context) },
-        env: process.env,
-      });
-      if (other.ecr.repository === settings.ecr.repository) images.push({ extraTags: other.ecr.extraTags, latest: other.ecr.latest });
-    } catch {
-      // Another image's mistake is reported by its own run, not by this one.
-    }
-  }
-  return images;
 }
 
 export function pluginOptions(context: ExecutorContext): unknown {

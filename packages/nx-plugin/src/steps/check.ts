@@ -84,6 +84,8 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     };
   }
 
+  // A run that has work to do (a rebuild, or tags to finish) gets an id its later steps must match.
+  const newRunId = deps.newRunId ?? (() => randomBytes(8).toString('hex'));
   const decision = decideStaleness({ force: settings.force, baseName: base.name, baseDigest, contextDigest: ctxDigest, published });
   const record: CheckRecord = {
     project: settings.project,
@@ -105,12 +107,12 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     const repair = tagsToRepair(wanted, images, newestDigest, repository.tagMutability, repository.mutableTagFilters);
     if (repair.length) {
       record.repairTags = repair;
-      record.runId = (deps.newRunId ?? (() => randomBytes(8).toString('hex')))();
+      record.runId = newRunId();
       record.message += `; ${repair.join(', ')} still name${repair.length === 1 ? 's' : ''} an older image (a publish stopped half-way): ecr-publish moves ${repair.length === 1 ? 'it' : 'them'}`;
     }
   }
   if (decision.stale) {
-    record.runId = (deps.newRunId ?? (() => randomBytes(8).toString('hex')))();
+    record.runId = newRunId();
     record.nextVersion = nextVersion(settings.ecr.tag, tags);
   }
   deps.log.info(

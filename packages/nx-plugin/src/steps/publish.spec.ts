@@ -12,8 +12,9 @@ const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
 const PUSHED = `sha256:${'7'.repeat(64)}`;
 const PASSWORD = 'ecr-login-password';
 
-function settingsFor(over: Partial<ImageSettings['ecr']> = {}): ImageSettings {
-  return imageSettings('/repo', 'runtime', { ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, latest: true, ...over } });
+function settingsFor(over: Partial<ImageSettings['ecr']> = {}, repositoryImages?: ImageSettings['repositoryImages']): ImageSettings {
+  const ecr = { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, latest: true, ...over };
+  return imageSettings('/repo', 'runtime', { ecr, repositoryImages: repositoryImages ?? [{ extraTags: ecr.extraTags, latest: ecr.latest }] });
 }
 
 const check = (version = '1.3.0'): CheckRecord => ({
@@ -223,10 +224,8 @@ describe('publishImage', () => {
 
   it.each([true, false])('creates the missing repository (scanOnPush=%s) with immutable versions and mutable moving tags of every image on it', async (scanOnPush) => {
     const { events, ecr, docker } = world({ repo: undefined });
-    const record = await publishImage(settingsFor({ scanOnPush, extraTags: [] }), check('1.0.0'), build, passed, {
-      docker, ecr, log: logger().log, env: {}, now: NOW, write,
-      repositoryMovingTags: [{ extraTags: ['6.0', '{buildNumber}'], latest: false }, { extraTags: ['10.0'], latest: true }],
-    });
+    const sharing = [{ extraTags: ['6.0', '{buildNumber}'], latest: false }, { extraTags: ['10.0'], latest: true }];
+    const record = await publishImage(settingsFor({ scanOnPush, extraTags: [] }, sharing), check('1.0.0'), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
     expect(events.slice(2, 5)).toEqual([
       'ecr.findRepository runtime',
       `ecr.createRepository runtime {"scanOnPush":${scanOnPush},"tagMutability":"IMMUTABLE_WITH_EXCLUSION","mutableTagFilters":["10.0","6.0","latest"]}`,
@@ -238,10 +237,8 @@ describe('publishImage', () => {
   it('creates a MUTABLE repository, with a warning, when its images move more tags than ECR can exempt', async () => {
     const { events, ecr, docker } = world({ repo: undefined });
     const { lines, log } = logger();
-    await publishImage(settingsFor({ extraTags: [] }), check('1.0.0'), build, passed, {
-      docker, ecr, log, env: {}, now: NOW, write,
-      repositoryMovingTags: [{ extraTags: ['6', '6.0', '8', '8.0', '10', '10.0'], latest: true }],
-    });
+    const sharing = [{ extraTags: ['6', '6.0', '8', '8.0', '10', '10.0'], latest: true }];
+    await publishImage(settingsFor({ extraTags: [] }, sharing), check('1.0.0'), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
     expect(events).toContain('ecr.createRepository runtime {"scanOnPush":true,"tagMutability":"MUTABLE","mutableTagFilters":[]}');
     expect(lines.some((l) => l.includes('more than the 5 exclusion filters ECR allows'))).toBe(true);
   });

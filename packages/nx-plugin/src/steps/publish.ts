@@ -11,7 +11,7 @@ import { PartialPublishError, UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { expandExtraTags, isValidTag } from '../lib/tags';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
-import { nextVersion } from '../lib/versioning';
+import { nextVersion, versionTags } from '../lib/versioning';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
 
 export async function publishImage(
@@ -26,8 +26,6 @@ export async function publishImage(
     env: Record<string, string | undefined>;
     now?: Date;
     write?: (chunk: string) => void;
-    /** The moving tags of every image publishing to this repository, for the exclusion filters of a new one. */
-    repositoryMovingTags?: Array<{ extraTags: string[]; latest: boolean }>;
   },
 ): Promise<PublishRecord> {
   const { docker, ecr, log } = deps;
@@ -49,12 +47,11 @@ export async function publishImage(
       'if it was deleted on purpose, rerun: the repository is recreated and the image published again',
     );
   }
-  const repository = found ?? (await createRepository(settings, ecr, log, deps.repositoryMovingTags));
+  const repository = found ?? (await createRepository(settings, ecr, log));
   if (repository.tagMutability === 'MUTABLE') {
     log.warn(
       `${settings.project}: ${repository.name} is MUTABLE, so ECR would let two runs publishing at once overwrite a version tag. ` +
-        `Make version tags immutable: aws ecr put-image-tag-mutability --repository-name ${repository.name} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
-        `--image-tag-mutability-exclusion-filters ${['latest', ...settings.ecr.extraTags.filter((t) => !t.includes('{'))].map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')}`,
+        `Make version tags immutable: ${exclusionCommand(repository.name, ['latest', ...settings.ecr.extraTags.filter((t) => !t.includes('{'))])}`,
     );
   }
   const existing = (await ecr.listImages(repository.name)).flatMap((image) => image.tags);
@@ -107,8 +104,7 @@ export async function publishImage(
     log.warn(
       `${settings.project}: ${repository.name} is ${repository.tagMutability}: ${blocked.join(', ')} cannot move to ${next.tag} and still name the previous image. ` +
         `To let them move, make the repository IMMUTABLE_WITH_EXCLUSION with WILDCARD exclusion filters for them ` +
-        `(aws ecr put-image-tag-mutability --repository-name ${repository.name} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
-        `--image-tag-mutability-exclusion-filters ${[...new Set([...repository.mutableTagFilters, ...blocked])].map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')})`,
+        `(${exclusionCommand(repository.name, [...new Set([...repository.mutableTagFilters, ...blocked])])})`,
     );
   }
   // Published: the local references have served their purpose. Dropping them keeps long-lived agents
@@ -141,10 +137,16 @@ export async function finishTags(settings: ImageSettings, check: CheckRecord, de
     repositoryUri: repository.uri,
     digest: image.digest,
     versionTag: published.versionTag,
-    version: published.versionTag.slice(settings.ecr.tag.length + 1),
+    version: versionTags(settings.ecr.tag, [published.versionTag])[0].version,
     tags,
     ...(result.refused.length ? { blockedTags: result.refused } : {}),
   };
+}
+
+/** The awscli command that makes a repository's tags immutable except those the filters name. */
+function exclusionCommand(repository: string, mutableTags: string[]): string {
+  return `aws ecr put-image-tag-mutability --repository-name ${repository} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
+    `--image-tag-mutability-exclusion-filters ${mutableTags.map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')}`;
 }
 
 function takenMeanwhile(settings: ImageSettings, check: CheckRecord): UserError {
@@ -157,8 +159,8 @@ function takenMeanwhile(settings: ImageSettings, check: CheckRecord): UserError 
 /** ECR accepts at most this many exclusion filters on a repository. */
 const MAX_EXCLUSION_FILTERS = 5;
 
-async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger, movingTags?: Array<{ extraTags: string[]; latest: boolean }>) {
-  const mutableTagFilters = exclusionFiltersFor(movingTags ?? [{ extraTags: settings.ecr.extraTags, latest: settings.ecr.latest }]);
+async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger) {
+  const mutableTagFilters = exclusionFiltersFor(settings.repositoryImages);
   const scan = `scan on push: ${settings.ecr.scanOnPush ? 'on' : 'off'}`;
   if (mutableTagFilters.length > MAX_EXCLUSION_FILTERS) {
     // More moving tags than ECR can exempt: immutability would pin some of them, which is worse.

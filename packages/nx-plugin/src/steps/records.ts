@@ -64,6 +64,11 @@ export interface NotifyRecord {
   error?: string;
 }
 
+/** A current image whose publish stopped half-way: ecr-publish and teams-notify still have work. */
+export function hasTagsToFinish(check: CheckRecord): boolean {
+  return !!check.repairTags?.length;
+}
+
 export const STEP_NAMES = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 

@@ -19,6 +19,7 @@ export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Pa
     integrationTest: { replaceFrom: `mcr.microsoft.com/dotnet/${variant}:6.0-bullseye-slim`, app: {} as ImageSettings['integrationTest']['app'] },
     force: false,
     outputDir: path.join(root, 'dist', projectRoot),
+    repositoryImages: [{ extraTags: [], latest: true }],
     ...over,
   };
 }

@@ -1,9 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { DockerCli } from '../../lib/docker';
 import { finishTags, publishImage } from '../../steps/publish';
-import { assertSameRun } from '../../steps/records';
+import { assertSameRun, hasTagsToFinish } from '../../steps/records';
 import { notifyFailure } from '../../steps/notify';
-import { ecrFor, movingTagsOfRepository, runStep } from '../run-step';
+import { ecrFor, runStep } from '../run-step';
 
 export default async function ecrPublish(_options: Record<string, never>, context: ExecutorContext) {
   return runStep('ecr-publish', context, async ({ settings, log, records, check, env }) => {
@@ -13,16 +13,10 @@ export default async function ecrPublish(_options: Record<string, never>, contex
     const test = records.read('integration-test');
     assertSameRun(check, 'docker-build', build);
     assertSameRun(check, 'integration-test', test);
-    return publishImage(settings, check, build, test, {
-      docker: new DockerCli(settings.docker.command),
-      ecr,
-      log,
-      env,
-      repositoryMovingTags: movingTagsOfRepository(context, settings),
-    });
+    return publishImage(settings, check, build, test, { docker: new DockerCli(settings.docker.command), ecr, log, env });
   }, {
     whenCurrent: () => ({ published: false }),
-    runWhenCurrent: (check) => !!check.repairTags?.length,
+    runWhenCurrent: hasTagsToFinish,
     onFailure: async ({ settings, check, log, env }, error) => {
       await notifyFailure(settings, check, 'ecr-publish', error, { log, env });
     },

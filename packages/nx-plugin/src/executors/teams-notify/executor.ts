@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { postToTeams } from '../../lib/teams';
 import { notifyTeams } from '../../steps/notify';
-import { assertSameRun } from '../../steps/records';
+import { assertSameRun, hasTagsToFinish } from '../../steps/records';
 import { runStep } from '../run-step';
 
 export interface TeamsNotifyOptions {
@@ -13,11 +13,11 @@ export default async function teamsNotify(options: TeamsNotifyOptions, context: 
   return runStep('teams-notify', context, async ({ settings, log, records, check, env }) => {
     const publish = records.read('ecr-publish');
     assertSameRun(check, 'ecr-publish', publish);
-    const timeoutMs = (options.timeoutSeconds ?? 15) * 1000;
+    const timeoutMs = options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000;
     return notifyTeams(settings, check, publish, { log, env, post: (webhook, message) => postToTeams(webhook, message, { timeoutMs }) });
   }, {
     applyOptions: (settings) => { if (options.failOnError !== undefined) settings.teams.failOnError = options.failOnError; },
     whenCurrent: () => ({ sent: false }),
-    runWhenCurrent: (check) => !!check.repairTags?.length,
+    runWhenCurrent: hasTagsToFinish,
   });
 }
