@@ -283,9 +283,9 @@ describe('registry push', () => {
     const before = versions();
     const cardsBefore = (await cards(ws)).length;
     let run!: NxRun;
-    // The first PutImage (latest) goes through, every later one fails.
+    // The first two PutImage calls (the version tag, then latest) go through, every later one fails.
     await withFaults('ecrApi', [
-      { match: { operation: 'PutImage' }, times: 1, action: { delayMs: 0 } },
+      { match: { operation: 'PutImage' }, times: 2, action: { delayMs: 0 } },
       { match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } },
     ], () => {
       run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
@@ -310,18 +310,36 @@ describe('registry push', () => {
     row('registry push', 'failure half-way through the tags (PutImage 500)', true, line, { rerun: 'moved 6.0, no new version' });
   });
 
-  test('the version tag itself fails to push: nothing published, the rerun publishes that same version', async () => {
+  test('the image push fails: nothing published, the rerun publishes that same version', async () => {
     const before = versions();
     const expected = `6.0-bullseye-slim-1.${before.length}.0`;
     let run!: NxRun;
-    await withFaults('ecrRegistry', [{ match: { method: 'PUT', path: `/manifests/${expected}$` }, action: { status: 500 } }], () => {
+    // Docker pushes under the run's staging tag; its manifest PUT fails.
+    await withFaults('ecrRegistry', [{ match: { method: 'PUT', path: '/manifests/staging-' }, action: { status: 500 } }], () => {
       run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
     });
     const line = expectFailure(run, /docker push .* failed/);
     expect(versions()).toEqual(before);
     expectOk(nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER }));
     expect(versions()).toEqual([...before, expected]);
-    row('registry push', 'version tag push fails (HTTP 500)', true, line, { rerun: `published ${expected}` });
+    expect(ecrTags(repo).filter((t) => t.startsWith('staging-'))).toEqual([]);
+    row('registry push', 'image push fails (manifest PUT 500)', true, line, { rerun: `published ${expected}` });
+  });
+
+  test('writing the version tag fails: nothing published, no staging tag left, the rerun publishes that same version', async () => {
+    const before = versions();
+    const expected = `6.0-bullseye-slim-1.${before.length}.0`;
+    let run!: NxRun;
+    const hits = await withFaults('ecrApi', [{ match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } }], () => {
+      run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
+    });
+    const line = expectFailure(run, new RegExp(`ECR PutImage .*:${expected.replace(/\./g, '\\.')}: ServerException: injected`));
+    expect(hits).toEqual([3]);
+    expect(versions()).toEqual(before);
+    expect(ecrTags(repo).filter((t) => t.startsWith('staging-'))).toEqual([]);
+    expectOk(nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER }));
+    expect(versions()).toEqual([...before, expected]);
+    row('registry push', 'writing the version tag fails (PutImage 500, 3 attempts)', true, line, { rerun: `published ${expected}` });
   });
 });
 

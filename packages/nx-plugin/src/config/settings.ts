@@ -264,6 +264,8 @@ export interface LoadImageInput {
   projectRoot: string;
   workspaceOptions: WorkspaceOptionsFile;
   env: Record<string, string | undefined>;
+  /** The other images' configs, read once for every task of a run that shares this (one per call otherwise). */
+  images?: WorkspaceImages;
 }
 
 /**
@@ -319,7 +321,8 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
   const ecr = { repository, tag, extraTags, scanOnPush: ecrFields.boolean('scanOnPush') ?? true, latest: ecrFields.boolean('latest') ?? true };
   const force = parseForce(env);
   checkWebhook(shared.teams, env);
-  const repositoryImages = checkSharedRepository({ workspaceRoot, projectRoot, configFile, ecr, region: ecrRegion(shared, env), account: shared.aws.account }, input.workspaceOptions, profile, env);
+  const images = input.images ?? new WorkspaceImages(workspaceRoot, input.workspaceOptions, profile, env);
+  const repositoryImages = checkSharedRepository({ projectRoot, configFile, ecr, region: ecrRegion(shared, env), account: shared.aws.account }, images);
 
   return {
     ...shared,
@@ -364,35 +367,59 @@ interface EcrTarget {
   account?: string;
 }
 
-/** Every other platform image's config file, as createNodes finds them (`platform-images/<dotnet>/<variant>/`). */
-function otherImageConfigs(workspaceRoot: string, projectRoot: string): string[] {
-  const dirs = (dir: string) => {
-    try {
-      return readdirSync(path.join(workspaceRoot, dir), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}`);
-    } catch {
-      return [];
-    }
-  };
-  const own = path.posix.normalize(projectRoot.replace(/\\/g, '/'));
-  return dirs('platform-images')
-    .flatMap(dirs)
-    .filter((root) => root !== own && existsSync(path.join(workspaceRoot, root, IMAGE_CONFIG_FILE)))
-    .map((root) => `${root}/${IMAGE_CONFIG_FILE}`)
-    .sort();
-}
+/**
+ * Where every platform image of the workspace publishes, each config read once. A check over N images
+ * compares each with all the others; reading every other config again for each image would be N² reads.
+ * Built for one run's workspace options, profile and environment, which its tasks share.
+ */
+export class WorkspaceImages {
+  private files?: string[];
+  private readonly targets = new Map<string, EcrTarget | undefined>();
 
-/** What another image's config says about where it publishes; undefined when it is too broken to say (its own runs report that). */
-function ecrTargetOf(workspaceRoot: string, configFile: string, workspaceOptions: WorkspaceOptionsFile, profile: string | undefined, env: Record<string, string | undefined>): EcrTarget | undefined {
-  try {
-    const fields = Fields.root(configFile, readJsonFile(path.join(workspaceRoot, configFile), configFile));
-    const ecr = fields.object('ecr');
-    const repository = ecr?.string('repository');
-    const tag = ecr?.string('tag');
-    if (!repository || !tag) return undefined;
-    const shared = imageShared(fields, workspaceOptions, profile);
-    return { configFile, ecr: { repository, tag, latest: ecr!.boolean('latest') ?? true, extraTags: ecr!.stringArray('extraTags') ?? [] }, region: ecrRegion(shared, env), account: shared.aws.account };
-  } catch {
-    return undefined;
+  constructor(
+    private readonly workspaceRoot: string,
+    private readonly workspaceOptions: WorkspaceOptionsFile,
+    private readonly profile: string | undefined,
+    private readonly env: Record<string, string | undefined>,
+  ) {}
+
+  /** Every image's config file, as createNodes finds them (`platform-images/<dotnet>/<variant>/`). */
+  configFiles(): string[] {
+    if (!this.files) {
+      const dirs = (dir: string) => {
+        try {
+          return readdirSync(path.join(this.workspaceRoot, dir), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}`);
+        } catch {
+          return [];
+        }
+      };
+      this.files = dirs('platform-images')
+        .flatMap(dirs)
+        .filter((root) => existsSync(path.join(this.workspaceRoot, root, IMAGE_CONFIG_FILE)))
+        .map((root) => `${root}/${IMAGE_CONFIG_FILE}`)
+        .sort();
+    }
+    return this.files;
+  }
+
+  /** What an image's config says about where it publishes; undefined when it is too broken to say (its own runs report that). */
+  target(configFile: string): EcrTarget | undefined {
+    if (!this.targets.has(configFile)) this.targets.set(configFile, this.readTarget(configFile));
+    return this.targets.get(configFile);
+  }
+
+  private readTarget(configFile: string): EcrTarget | undefined {
+    try {
+      const fields = Fields.root(configFile, readJsonFile(path.join(this.workspaceRoot, configFile), configFile));
+      const ecr = fields.object('ecr');
+      const repository = ecr?.string('repository');
+      const tag = ecr?.string('tag');
+      if (!repository || !tag) return undefined;
+      const shared = imageShared(fields, this.workspaceOptions, this.profile);
+      return { configFile, ecr: { repository, tag, latest: ecr!.boolean('latest') ?? true, extraTags: ecr!.stringArray('extraTags') ?? [] }, region: ecrRegion(shared, this.env), account: shared.aws.account };
+    } catch {
+      return undefined;
+    }
   }
 }
 
@@ -402,10 +429,12 @@ function ecrTargetOf(workspaceRoot: string, configFile: string, workspaceOptions
  * move it back and forth on every run. Both files are named, so either can be changed. Returns the moving
  * tags of the images sharing it, this one first.
  */
-function checkSharedRepository(self: EcrTarget & { workspaceRoot: string; projectRoot: string }, workspaceOptions: WorkspaceOptionsFile, profile: string | undefined, env: Record<string, string | undefined>): MovingTagSource[] {
+function checkSharedRepository(self: EcrTarget & { projectRoot: string }, images: WorkspaceImages): MovingTagSource[] {
   const sharing: MovingTagSource[] = [{ extraTags: self.ecr.extraTags, latest: self.ecr.latest }];
-  for (const file of otherImageConfigs(self.workspaceRoot, self.projectRoot)) {
-    const other = ecrTargetOf(self.workspaceRoot, file, workspaceOptions, profile, env);
+  const own = `${path.posix.normalize(self.projectRoot.replace(/\\/g, '/'))}/${IMAGE_CONFIG_FILE}`;
+  for (const file of images.configFiles()) {
+    if (file === own) continue;
+    const other = images.target(file);
     if (!other || other.ecr.repository !== self.ecr.repository || other.region !== self.region || other.account !== self.account) continue;
     if (other.ecr.tag === self.ecr.tag) {
       throw new ConfigError(self.configFile, 'ecr.tag', `${file} also publishes "${self.ecr.tag}-<version>" to ECR repository "${self.ecr.repository}": the two images would share one version sequence`,

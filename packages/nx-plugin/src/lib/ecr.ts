@@ -4,6 +4,7 @@
  * listing (paginated), and a login token whose password never leaves this process except on Docker's stdin.
  */
 import {
+  BatchDeleteImageCommand,
   BatchGetImageCommand,
   CreateRepositoryCommand,
   DescribeRepositoriesCommand,
@@ -55,12 +56,30 @@ export interface RetagResult {
   refused: string[];
 }
 
+/** A manifest as the repository stores it. */
+export interface StoredManifest {
+  digest: string;
+  manifest: string;
+  mediaType?: string;
+}
+
+/** What writing a manifest under a tag did. */
+export type PutOutcome = 'put' | 'unchanged' | 'refused';
+
 export interface Ecr {
   findRepository(name: string): Promise<EcrRepository | undefined>;
+  /** Many repositories in as few calls as ECR allows (100 names each); missing ones map to undefined. */
+  findRepositories(names: string[]): Promise<Map<string, EcrRepository | undefined>>;
   createRepository(name: string, settings: NewRepository): Promise<EcrRepository>;
   listImages(name: string): Promise<EcrImage[]>;
   /** Points tags at an image already in the repository, registry-side (BatchGetImage + PutImage): no pull, no push. */
   retag(name: string, digest: string, tags: string[]): Promise<RetagResult>;
+  /** The manifests the references (tags or digests) name, 100 per BatchGetImage; references naming nothing are left out. */
+  getManifests(name: string, references: string[]): Promise<Map<string, StoredManifest>>;
+  /** Writes a manifest under a tag (PutImage): `refused` when the tag is immutable and names another image. */
+  putManifest(name: string, manifest: string, mediaType: string | undefined, tag: string): Promise<PutOutcome>;
+  /** Removes one tag (BatchDeleteImage); the image goes with it when no other tag names it. */
+  untag(name: string, tag: string): Promise<void>;
   login(): Promise<EcrLogin>;
   accountId(): Promise<string>;
 }
@@ -117,6 +136,9 @@ function explain(err: unknown, what: string, attempts: number): never {
   throw new UserError(`${what}: ${name}: ${e.message ?? String(err)}`);
 }
 
+/** Names or image ids per DescribeRepositories / BatchGetImage call. */
+const ECR_BATCH_LIMIT = 100;
+
 const MANIFEST_MEDIA_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.oci.image.manifest.v1+json',
@@ -150,6 +172,71 @@ export class AwsEcr implements Ecr {
     } catch (err) {
       if ((err as Error).name === 'RepositoryNotFoundException') return undefined;
       explain(err, `ECR DescribeRepositories ${name}`, this.attempts);
+    }
+  }
+
+  async findRepositories(names: string[]): Promise<Map<string, EcrRepository | undefined>> {
+    const found = new Map<string, EcrRepository | undefined>();
+    const unique = [...new Set(names)];
+    for (let i = 0; i < unique.length; i += ECR_BATCH_LIMIT) {
+      const chunk = unique.slice(i, i + ECR_BATCH_LIMIT);
+      try {
+        const out = await this.client.send(new DescribeRepositoriesCommand({ registryId: this.registryId, repositoryNames: chunk }));
+        for (const repo of out.repositories ?? []) found.set(repo.repositoryName ?? '', toRepository(repo));
+        for (const name of chunk) if (!found.has(name)) found.set(name, undefined);
+      } catch (err) {
+        if ((err as Error).name !== 'RepositoryNotFoundException') explain(err, `ECR DescribeRepositories ${chunk.join(', ')}`, this.attempts);
+        // One missing name fails the whole call and ECR names only that one: ask for each on its own.
+        for (const name of chunk) found.set(name, await this.findRepository(name));
+      }
+    }
+    return found;
+  }
+
+  async getManifests(name: string, references: string[]): Promise<Map<string, StoredManifest>> {
+    const found = new Map<string, StoredManifest>();
+    const unique = [...new Set(references)];
+    for (let i = 0; i < unique.length; i += ECR_BATCH_LIMIT) {
+      const chunk = unique.slice(i, i + ECR_BATCH_LIMIT);
+      try {
+        const out = await this.client.send(new BatchGetImageCommand({
+          registryId: this.registryId,
+          repositoryName: name,
+          imageIds: chunk.map((ref) => (ref.startsWith('sha256:') ? { imageDigest: ref } : { imageTag: ref })),
+          acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
+        }));
+        for (const image of out.images ?? []) {
+          const ref = image.imageId?.imageTag ?? image.imageId?.imageDigest;
+          if (!ref || !image.imageManifest || !image.imageId?.imageDigest) continue;
+          found.set(ref, { digest: image.imageId.imageDigest, manifest: image.imageManifest, mediaType: image.imageManifestMediaType });
+        }
+      } catch (err) {
+        explain(err, `ECR BatchGetImage ${name}`, this.attempts);
+      }
+    }
+    return found;
+  }
+
+  async putManifest(name: string, manifest: string, mediaType: string | undefined, tag: string): Promise<PutOutcome> {
+    try {
+      await this.client.send(new PutImageCommand({ registryId: this.registryId, repositoryName: name, imageManifest: manifest, imageManifestMediaType: mediaType, imageTag: tag }));
+      return 'put';
+    } catch (err) {
+      const errName = (err as Error).name;
+      if (errName === 'ImageAlreadyExistsException') return 'unchanged';
+      if (errName === 'ImageTagAlreadyExistsException') return 'refused';
+      explain(err, `ECR PutImage ${name}:${tag}`, this.attempts);
+    }
+  }
+
+  async untag(name: string, tag: string): Promise<void> {
+    try {
+      const out = await this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: name, imageIds: [{ imageTag: tag }] }));
+      const failure = out.failures?.find((f) => f.failureCode !== 'ImageNotFound' && f.failureCode !== 'ImageTagDoesNotMatchDigest');
+      if (failure) throw new UserError(`ECR BatchDeleteImage ${name}:${tag}: ${failure.failureCode}: ${failure.failureReason}`);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      explain(err, `ECR BatchDeleteImage ${name}:${tag}`, this.attempts);
     }
   }
 
@@ -196,31 +283,11 @@ export class AwsEcr implements Ecr {
   async retag(name: string, digest: string, tags: string[]): Promise<RetagResult> {
     const result: RetagResult = { moved: [], unchanged: [], refused: [] };
     if (!tags.length) return result;
-    let manifest: string | undefined;
-    let mediaType: string | undefined;
-    try {
-      const out = await this.client.send(new BatchGetImageCommand({
-        registryId: this.registryId,
-        repositoryName: name,
-        imageIds: [{ imageDigest: digest }],
-        acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
-      }));
-      manifest = out.images?.[0]?.imageManifest;
-      mediaType = out.images?.[0]?.imageManifestMediaType;
-    } catch (err) {
-      explain(err, `ECR BatchGetImage ${name}@${digest}`, this.attempts);
-    }
-    if (!manifest) throw new UserError(`ECR BatchGetImage ${name}@${digest}: the image is not in the repository`);
+    const stored = (await this.getManifests(name, [digest])).get(digest);
+    if (!stored) throw new UserError(`ECR BatchGetImage ${name}@${digest}: the image is not in the repository`);
     for (const tag of tags) {
-      try {
-        await this.client.send(new PutImageCommand({ registryId: this.registryId, repositoryName: name, imageManifest: manifest, imageManifestMediaType: mediaType, imageTag: tag }));
-        result.moved.push(tag);
-      } catch (err) {
-        const errName = (err as Error).name;
-        if (errName === 'ImageAlreadyExistsException') result.unchanged.push(tag);
-        else if (errName === 'ImageTagAlreadyExistsException') result.refused.push(tag);
-        else explain(err, `ECR PutImage ${name}:${tag}`, this.attempts);
-      }
+      const outcome = await this.putManifest(name, stored.manifest, stored.mediaType, tag);
+      (outcome === 'put' ? result.moved : outcome === 'unchanged' ? result.unchanged : result.refused).push(tag);
     }
     return result;
   }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { contextDigest } from '../lib/context-digest';
-import type { Ecr, EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
+import type { EcrImage, EcrLogin, EcrRepository, StoredManifest } from '../lib/ecr';
+import type { EcrReads } from '../lib/ecr-reader';
+import { annotatedManifest, MEDIA_TYPES } from '../lib/manifest';
 import { ConfigError } from '../lib/errors';
 import type { ImageRef } from '../lib/image-ref';
 import { LABELS } from '../lib/labels';
@@ -24,25 +26,27 @@ function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
   return imageSettings(root, 'runtime', over);
 }
 
-function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[]) {
+/** ECR as the check reads it; `annotations` (when given) are what the newest version's manifest records. */
+function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[], annotations?: Record<string, string>) {
   const ecr = {
-    findRepository: jest.fn(async (name: string) => (repository?.name === name ? repository : undefined)),
-    createRepository: jest.fn(async () => {
-      throw new Error('the check never creates repositories');
-    }),
-    listImages: jest.fn(async () => images),
-    retag: jest.fn(async () => {
-      throw new Error('the check never moves tags');
+    repository: jest.fn(async (name: string) => (repository?.name === name ? repository : undefined)),
+    images: jest.fn(async () => images),
+    manifest: jest.fn(async (_name: string, tag: string): Promise<StoredManifest | undefined> => {
+      const found = images.find((i) => i.tags.includes(tag));
+      if (!found) return undefined;
+      const manifest = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c', size: 1 }, layers: [] });
+      return annotations
+        ? { ...annotatedManifest(manifest, undefined, annotations), digest: PUBLISHED_DIGEST }
+        : { digest: PUBLISHED_DIGEST, manifest, mediaType: MEDIA_TYPES.dockerManifest };
     }),
     login: jest.fn(async () => LOGIN),
-    accountId: jest.fn(async () => '123456789012'),
   };
-  return ecr satisfies Ecr;
+  return ecr satisfies EcrReads;
 }
 
 const logger = recordingLogger;
 
-function deps(ecr: Ecr, labels: Record<string, string> = {}, digest = BASE_DIGEST) {
+function deps(ecr: EcrReads, labels: Record<string, string> = {}, digest = BASE_DIGEST) {
   const reads: Array<{ login: EcrLogin; ref: ImageRef }> = [];
   const upstream = { resolveDigest: jest.fn(async (_ref: ImageRef) => digest) };
   const { lines, log } = logger();
@@ -123,7 +127,7 @@ describe('checkImage', () => {
       nextVersion: { tag: '6.0-bullseye-slim-1.0.0', version: '1.0.0' },
     });
     expect(upstream.resolveDigest).toHaveBeenCalledWith(expect.objectContaining({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim' }));
-    expect(ecr.listImages).not.toHaveBeenCalled();
+    expect(ecr.images).not.toHaveBeenCalled();
     expect(ecr.login).not.toHaveBeenCalled();
     expect(reads).toEqual([]);
     expect(lines).toEqual([`info net6-runtime: STALE (nothing-published): no version published yet; will build 6.0-bullseye-slim-1.0.0 on ${BASE}@sha256:bbbbbbbbbbbb`]);
@@ -149,6 +153,25 @@ describe('checkImage', () => {
     expect(record.published).toEqual({ versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST, baseName: BASE, baseDigest: BASE_DIGEST, contextDigest: record.contextDigest });
     expect(reads).toEqual([{ login: LOGIN, ref: { registry: REGISTRY, repository: 'runtime', tag: '6.0-bullseye-slim-1.2.0' } }]);
     expect(lines).toEqual(['info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; nothing to do']);
+  });
+
+  it.each<[string, (labels: Record<string, string>) => Record<string, string>, boolean]>([
+    ['the same inputs: current', (labels) => labels, false],
+    ['another base digest: stale', (labels) => ({ ...labels, [LABELS.baseDigest]: OLD_DIGEST }), true],
+    ['another context digest: stale', (labels) => ({ ...labels, [LABELS.contextDigest]: OLD_DIGEST }), true],
+  ])('decides from the manifest annotations alone, without logging in or reading a label: %s', async (_name, edit, stale) => {
+    const settings = settingsFor();
+    const labels = await currentLabels(settings);
+    const annotations = edit({ [LABELS.baseName]: labels[LABELS.baseName], [LABELS.baseDigest]: labels[LABELS.baseDigest], [LABELS.contextDigest]: labels[LABELS.contextDigest] });
+    const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.1.0'), image('6.0-bullseye-slim-1.2.0', 'latest')], annotations);
+    // Labels that would contradict the annotations: they must not be read.
+    const { d, reads } = deps(ecr, { [LABELS.baseDigest]: 'sha256:labels-are-not-read' });
+    const record = await checkImage(settings, d);
+    expect(record.stale).toBe(stale);
+    expect(record.published).toEqual({ versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST, baseName: BASE, baseDigest: annotations[LABELS.baseDigest], contextDigest: annotations[LABELS.contextDigest] });
+    expect(ecr.manifest.mock.calls).toEqual([['runtime', '6.0-bullseye-slim-1.2.0']]);
+    expect(ecr.login).not.toHaveBeenCalled();
+    expect(reads).toEqual([]);
   });
 
   it('is stale with the next minor version when the base moved', async () => {

@@ -6,11 +6,13 @@ import type { ImageSettings } from '../config/settings';
 import { contextDigest } from '../lib/context-digest';
 import { dotnetLineOf, endOfSupportWarning } from '../lib/dotnet-support';
 import { finalBaseImage, parseDockerfile } from '../lib/dockerfile';
-import type { Ecr, EcrLogin } from '../lib/ecr';
+import type { EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
+import type { EcrReads } from '../lib/ecr-reader';
 import { ConfigError, NotFoundError } from '../lib/errors';
 import { parseImageRef, pullReference, type ImageRef } from '../lib/image-ref';
 import { LABELS } from '../lib/labels';
 import type { Logger } from '../lib/log';
+import { recordFromManifest } from '../lib/manifest';
 import { decideStaleness, short, type PublishedRecord } from '../lib/staleness';
 import { movingTagsFor, tagsToRepair } from '../lib/tag-mutability';
 import { malformedVersionTags, nextVersion, versionTags } from '../lib/versioning';
@@ -26,8 +28,9 @@ export interface PublishedReader {
 
 export interface CheckDeps {
   upstream: UpstreamRegistry;
-  ecr: Ecr;
-  /** Reads labels from the ECR registry with the given login. */
+  /** ECR as the checks of one run read it together (see EcrReader). */
+  ecr: EcrReads;
+  /** Reads labels from the ECR registry with the given login: only for versions whose manifest records nothing. */
   published: (login: EcrLogin) => PublishedReader;
   log: Logger;
   newRunId?: () => string;
@@ -49,9 +52,47 @@ export function baseImageOf(settings: ImageSettings): ImageRef & { name: string 
   }
 }
 
+interface PublishedState {
+  repository?: EcrRepository;
+  images: EcrImage[];
+  tags: string[];
+  newest?: { tag: string; version: string };
+  published?: PublishedRecord;
+}
+
+/**
+ * What the newest published version records about its inputs. Its manifest's annotations say it in the one
+ * request that reads the manifest; a version published without them (by an older release of this product)
+ * has its labels read from its config instead.
+ */
+async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<PublishedState> {
+  const repository = await deps.ecr.repository(settings.ecr.repository);
+  if (!repository) return { images: [], tags: [] };
+  const images = await deps.ecr.images(repository.name);
+  const tags = images.flatMap((image) => image.tags);
+  const [newest] = versionTags(settings.ecr.tag, tags);
+  if (!newest) return { repository, images, tags };
+  const stored = await deps.ecr.manifest(repository.name, newest.tag);
+  const record = stored && recordFromManifest(stored.manifest);
+  if (stored && record) {
+    return {
+      repository, images, tags, newest,
+      published: { versionTag: newest.tag, digest: stored.digest, baseName: record[LABELS.baseName], baseDigest: record[LABELS.baseDigest], contextDigest: record[LABELS.contextDigest] },
+    };
+  }
+  const reader = deps.published(await deps.ecr.login());
+  const { digest, labels } = await reader.imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
+  return {
+    repository, images, tags, newest,
+    published: { versionTag: newest.tag, digest, baseName: labels[LABELS.baseName], baseDigest: labels[LABELS.baseDigest], contextDigest: labels[LABELS.contextDigest] },
+  };
+}
+
 export async function checkImage(settings: ImageSettings, deps: CheckDeps): Promise<CheckRecord> {
   const base = baseImageOf(settings);
-  const [baseDigest, ctxDigest, repository] = await Promise.all([
+  // The ECR reads do not wait for the upstream answer: checks of images sharing a repository then reach
+  // each read together, and one call serves them all.
+  const [baseDigest, ctxDigest, { repository, images, tags, newest, published }] = await Promise.all([
     deps.upstream.resolveDigest(base).catch((err: unknown) => {
       // The user wrote that tag: point at the line to fix, not only at the registry URL.
       if (err instanceof NotFoundError) {
@@ -61,27 +102,11 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
       throw err;
     }),
     contextDigest(settings.context, settings.dockerfile),
-    deps.ecr.findRepository(settings.ecr.repository),
+    readPublished(settings, deps),
   ]);
-
-  const images = repository ? await deps.ecr.listImages(repository.name) : [];
-  const tags = images.flatMap((image) => image.tags);
   const malformed = malformedVersionTags(settings.ecr.tag, tags);
   if (malformed.length) {
     deps.log.warn(`${settings.project}: ${settings.ecr.repository} has tags that are not versions this product writes; ignored: ${malformed.join(', ')}`);
-  }
-  const [newest] = versionTags(settings.ecr.tag, tags);
-  let published: PublishedRecord | undefined;
-  if (repository && newest) {
-    const reader = deps.published(await deps.ecr.login());
-    const { digest, labels } = await reader.imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
-    published = {
-      versionTag: newest.tag,
-      digest,
-      baseName: labels[LABELS.baseName],
-      baseDigest: labels[LABELS.baseDigest],
-      contextDigest: labels[LABELS.contextDigest],
-    };
   }
 
   // A run that has work to do (a rebuild, or tags to finish) gets an id its later steps must match.

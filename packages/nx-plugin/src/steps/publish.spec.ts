@@ -2,6 +2,7 @@ import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository } from '../lib/ecr';
 import { PartialPublishError, UserError } from '../lib/errors';
+import { annotatedManifest, MEDIA_TYPES } from '../lib/manifest';
 import { finishTags, publishImage } from './publish';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
@@ -11,6 +12,15 @@ const URI = `${REGISTRY}/runtime`;
 const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
 const PUSHED = `sha256:${'7'.repeat(64)}`;
 const PASSWORD = 'ecr-login-password';
+/** The manifest Docker pushed under the staging tag, and the annotated one the version tag gets. */
+const STAGED = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:cfg', size: 10 }, layers: [{ mediaType: MEDIA_TYPES.dockerLayer, digest: 'sha256:l1', size: 20 }] });
+const ANNOTATIONS = {
+  'org.opencontainers.image.base.name': 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+  'org.opencontainers.image.base.digest': `sha256:${'b'.repeat(64)}`,
+  'io.platform-images.context.digest': 'sha256:ctx',
+};
+const VERSIONED = annotatedManifest(STAGED, undefined, ANNOTATIONS);
+const STAGING = `${URI}:staging-run-1`;
 
 function settingsFor(over: Partial<ImageSettings['ecr']> = {}, repositoryImages?: ImageSettings['repositoryImages']): ImageSettings {
   const ecr = { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, latest: true, ...over };
@@ -36,7 +46,7 @@ const repository: EcrRepository = { name: 'runtime', uri: URI, registryId: '1234
  * Records every call to the Docker and ECR fakes in one list, so the order across both is visible. The ECR
  * fake keeps tags per digest: a push adds the version tag, a retag moves tags (refusing the ones listed).
  */
-function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string } = {}) {
+function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string; versionRefused?: boolean } = {}) {
   const events: string[] = [];
   let repo = 'repo' in opts ? opts.repo : repository;
   const images: EcrImage[] = [{ digest: 'sha256:old', tags: opts.tags ?? ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] }];
@@ -47,10 +57,36 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
     if (!image) images.push((image = { digest, tags: [] }));
     image.tags.push(tag);
   };
+  const manifests = new Map<string, string>([[PUSHED, STAGED]]);
   const ecr: Ecr = {
     findRepository: async (name) => {
       events.push(`ecr.findRepository ${name}`);
       return repo;
+    },
+    findRepositories: async () => {
+      throw new Error('the publish step looks up its one repository');
+    },
+    getManifests: async (name, refs) => {
+      events.push(`ecr.getManifests ${name} ${refs.join(',')}`);
+      const found = new Map();
+      for (const ref of refs) {
+        const digest = images.find((i) => i.tags.includes(ref))?.digest;
+        if (digest && manifests.has(digest)) found.set(ref, { digest, manifest: manifests.get(digest), mediaType: MEDIA_TYPES.dockerManifest });
+      }
+      return found;
+    },
+    putManifest: async (name, manifest, mediaType, tag) => {
+      events.push(`ecr.putManifest ${name} ${tag} ${mediaType}`);
+      if (opts.versionRefused) return 'refused';
+      const digest = opts.overwrittenBy ?? VERSIONED.digest;
+      manifests.set(digest, manifest);
+      tagOn(digest, tag);
+      return 'put';
+    },
+    untag: async (name, tag) => {
+      events.push(`ecr.untag ${name} ${tag}`);
+      untag(tag);
+      images.splice(0, images.length, ...images.filter((i) => i.tags.length));
     },
     createRepository: async (name, settings) => {
       events.push(`ecr.createRepository ${name} ${JSON.stringify(settings)}`);
@@ -104,7 +140,7 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
     push: async (ref: string, configDir: string) => {
       events.push(`docker.push ${ref} ${configDir}`);
       if (opts.pushError) throw new UserError(opts.pushError);
-      tagOn(opts.overwrittenBy ?? PUSHED, ref.split(':').pop()!);
+      tagOn(PUSHED, ref.split(':').pop()!);
       return PUSHED;
     },
     removeImage: async (ref: string) => {
@@ -120,7 +156,7 @@ const NOW = new Date('2024-03-07T10:00:00Z');
 const write = () => undefined;
 
 describe('publishImage', () => {
-  it('pushes the version tag, reads it back, then moves latest and the extra tags registry-side', async () => {
+  it('pushes under a staging tag, writes the version as an annotated manifest, reads it back, then moves latest and the extra tags registry-side', async () => {
     const { events, ecr, docker, images } = world();
     const { lines, log } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW, write });
@@ -129,7 +165,7 @@ describe('publishImage', () => {
       published: true,
       account: '123456789012',
       repositoryUri: URI,
-      digest: PUSHED,
+      digest: VERSIONED.digest,
       versionTag: '6.0-bullseye-slim-1.3.0',
       version: '1.3.0',
       tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'],
@@ -143,20 +179,23 @@ describe('publishImage', () => {
       'ecr.listImages runtime',
       'ecr.login',
       `docker.withLogin ${REGISTRY} AWS <password>`,
-      `docker.tag ${local} ${URI}:6.0-bullseye-slim-1.3.0`,
-      `docker.push ${URI}:6.0-bullseye-slim-1.3.0 /tmp/cfg`,
+      `docker.tag ${local} ${STAGING}`,
+      `docker.push ${STAGING} /tmp/cfg`,
       'docker.logout',
+      'ecr.getManifests runtime staging-run-1',
+      `ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociManifest}`,
+      'ecr.untag runtime staging-run-1',
       'ecr.listImages runtime',
-      `ecr.retag runtime ${PUSHED} latest,6.0,20240307.4`,
+      `ecr.retag runtime ${VERSIONED.digest} latest,6.0,20240307.4`,
       `docker.removeImage ${local}`,
-      `docker.removeImage ${URI}:6.0-bullseye-slim-1.3.0`,
+      `docker.removeImage ${STAGING}`,
     ]);
     expect(images).toEqual([
       { digest: 'sha256:old', tags: ['6.0-bullseye-slim-1.2.0'] },
-      { digest: PUSHED, tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'] },
+      { digest: VERSIONED.digest, tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'] },
     ]);
     expect(lines.join('\n')).not.toContain(PASSWORD);
-    expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${PUSHED}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`);
+    expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${VERSIONED.digest}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`);
   });
 
   it('warns that a MUTABLE repository lets racing runs overwrite versions, with the command to fix it', async () => {
@@ -175,7 +214,7 @@ describe('publishImage', () => {
     const { log } = logger();
     const record = await publishImage(settingsFor({ latest: false }), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', '6.0', '20240307.4']);
-    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${PUSHED} 6.0,20240307.4`]);
+    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} 6.0,20240307.4`]);
   });
 
   it.each<[string, Partial<EcrRepository>, string[], string[]]>([
@@ -212,14 +251,14 @@ describe('publishImage', () => {
     const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
     expect(record.skippedTags).toEqual(['{buildNumber}']);
-    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${PUSHED} latest,6.0`]);
+    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} latest,6.0`]);
     expect(lines).toContain('warn net6-runtime: extra tags {buildNumber} skipped: their placeholders have no value outside Azure Pipelines');
   });
 
   it('does not move latest twice when it is also an extra tag', async () => {
     const { events, ecr, docker } = world();
     await publishImage(settingsFor({ extraTags: ['latest', '6.0', '6.0'] }), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
-    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${PUSHED} latest,6.0`]);
+    expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} latest,6.0`]);
   });
 
   it.each([true, false])('creates the missing repository (scanOnPush=%s) with immutable versions and mutable moving tags of every image on it', async (scanOnPush) => {
@@ -259,18 +298,42 @@ describe('publishImage', () => {
     expect(events.some((e) => /docker\.(tag|push|withLogin)|ecr\.login/.test(e))).toBe(false);
   });
 
-  it('refuses cleanly when an immutable repository rejects the version tag pushed by a racing run', async () => {
-    const { events, ecr, docker } = world({ pushError: "docker push x failed (exit 1): tag invalid: The image tag '6.0-bullseye-slim-1.3.0' already exists in the 'runtime' repository and cannot be overwritten because the repository is immutable." });
+  it('refuses cleanly when an immutable repository rejects the version tag a racing run wrote first, removing its staging tag', async () => {
+    const { events, ecr, docker, images } = world({ versionRefused: true });
     await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
       .rejects.toThrow('net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published');
     expect(events.some((e) => e.startsWith('ecr.retag'))).toBe(false);
+    expect(events).toContain('ecr.untag runtime staging-run-1');
+    expect(images.flatMap((i) => i.tags)).not.toContain('staging-run-1');
+  });
+
+  it('names the version it writes with the record the next check compares, on the blobs Docker pushed', async () => {
+    const { ecr, docker } = world();
+    const put: string[] = [];
+    const original = ecr.putManifest;
+    ecr.putManifest = async (name, manifest, mediaType, tag) => {
+      put.push(manifest);
+      return original(name, manifest, mediaType, tag);
+    };
+    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
+    expect(put).toEqual([VERSIONED.manifest]);
+    expect(JSON.parse(put[0]).annotations).toEqual(ANNOTATIONS);
+  });
+
+  it('publishes nothing, and removes the staging tag, when the pushed manifest cannot be read back', async () => {
+    const { events, ecr, docker } = world();
+    ecr.getManifests = async () => new Map();
+    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
+      .rejects.toThrow(`net6-runtime: ${STAGING} is not in runtime right after this run pushed it; nothing was published`);
+    expect(events.some((e) => /ecr\.(putManifest|retag)/.test(e))).toBe(false);
+    expect(events).toContain('ecr.untag runtime staging-run-1');
   });
 
   it('fails, moving no tag, when a racing run overwrote the version tag in a MUTABLE repository', async () => {
     const other = `sha256:${'8'.repeat(64)}`;
     const { events, ecr, docker } = world({ overwrittenBy: other });
     await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow(`net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 names ${other} right after this run pushed ${PUSHED}: another run published the same version at the same time`);
+      .rejects.toThrow(`net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 names ${other} right after this run published ${VERSIONED.digest}: another run published the same version at the same time`);
     expect(events.some((e) => e.startsWith('ecr.retag'))).toBe(false);
   });
 
@@ -282,7 +345,7 @@ describe('publishImage', () => {
     const error = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartialPublishError);
     expect((error as PartialPublishError).versionTag).toBe('6.0-bullseye-slim-1.3.0');
-    expect((error as Error).message).toBe(`net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 is published (${PUSHED}), but moving latest, 6.0 to it failed: ECR PutImage runtime:latest: ServerException: injected`);
+    expect((error as Error).message).toBe(`net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 is published (${VERSIONED.digest}), but moving latest, 6.0 to it failed: ECR PutImage runtime:latest: ServerException: injected`);
   });
 
   it('passes other push failures through, even when layers "already exist"', async () => {

@@ -8,7 +8,9 @@ import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, RetagResult } from '../lib/ecr';
 import { PartialPublishError, UserError } from '../lib/errors';
+import { LABELS } from '../lib/labels';
 import type { Logger } from '../lib/log';
+import { annotatedManifest } from '../lib/manifest';
 import { expandExtraTags, isValidTag } from '../lib/tags';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
@@ -67,25 +69,39 @@ export async function publishImage(
 
   const login = await ecr.login();
   const write = deps.write ?? ((chunk: string) => process.stdout.write(chunk));
-  // Only the version tag is pushed from this engine: if anything later fails, what is published is
-  // complete and versioned, the moving tags still name the previous version, and the next run's check
-  // finds them behind and moves them.
+  // Docker pushes the layers and a manifest under a tag only this run uses. The version tag is then written
+  // registry-side on the same blobs, as an OCI manifest whose annotations record what the image was built
+  // from, so the next check reads that record with the manifest and never downloads a blob. Only the
+  // version tag is written from here on: if anything later fails, what is published is complete and
+  // versioned, the moving tags still name the previous version, and the next run's check moves them.
+  const stagingTag = `${STAGING_PREFIX}${check.runId ?? next.version}`;
+  const stagingRef = `${repository.uri}:${stagingTag}`;
   const versionRef = `${repository.uri}:${next.tag}`;
-  const digest = await docker.withLogin(login.registry, login.username, login.password, async (configDir) => {
-    await docker.tag(build.localTag!, versionRef);
-    try {
-      return await docker.push(versionRef, configDir, write);
-    } catch (err) {
-      // An immutable repository refusing the version tag: another run pushed it first.
-      if (/tag invalid|cannot be overwritten/i.test((err as Error).message)) throw takenMeanwhile(settings, check);
-      throw err;
-    }
+  await docker.withLogin(login.registry, login.username, login.password, async (configDir) => {
+    await docker.tag(build.localTag!, stagingRef);
+    return docker.push(stagingRef, configDir, write);
   });
-  // In a MUTABLE repository nothing stops a racing run from overwriting the tag just pushed: read it back.
+  let digest: string;
+  try {
+    const staged = (await ecr.getManifests(repository.name, [stagingTag])).get(stagingTag);
+    if (!staged) throw new UserError(`${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`, 'rerun');
+    const versioned = annotatedManifest(staged.manifest, staged.mediaType, {
+      [LABELS.baseName]: check.base.name,
+      [LABELS.baseDigest]: check.base.digest,
+      [LABELS.contextDigest]: check.contextDigest,
+    });
+    // An immutable repository refusing the version tag: another run published it first.
+    if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, next.tag)) === 'refused') throw takenMeanwhile(settings, check);
+    digest = versioned.digest;
+  } finally {
+    // Served its purpose, or failed it: either way no one should pull it. A leftover is only untidy.
+    await ecr.untag(repository.name, stagingTag).catch((err: unknown) => log.warn(`${settings.project}: could not remove ${stagingRef}: ${(err as Error).message}`));
+  }
+  // In a MUTABLE repository nothing stops a racing run from overwriting the tag just written: read it back.
   const stored = (await ecr.listImages(repository.name)).find((image) => image.tags.includes(next.tag));
   if (stored?.digest !== digest) {
     throw new UserError(
-      `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run pushed ${digest}: another run published the same version at the same time`,
+      `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run published ${digest}: another run published the same version at the same time`,
       `make the repository's version tags immutable (IMMUTABLE_WITH_EXCLUSION), then rerun`,
     );
   }
@@ -109,7 +125,7 @@ export async function publishImage(
   }
   // Published: the local references have served their purpose. Dropping them keeps long-lived agents
   // from collecting one image per run (layers still shared by other images stay).
-  for (const ref of [build.localTag!, versionRef]) await docker.removeImage(ref);
+  for (const ref of [build.localTag!, stagingRef]) await docker.removeImage(ref);
   const tags = [next.tag, ...moved.moved, ...moved.unchanged];
   log.info(`${settings.project}: published ${versionRef} (${digest}) with tags ${tags.join(', ')} in account ${account}`);
   return { runId: check.runId, published: true, account, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped, ...(blocked.length ? { blockedTags: blocked } : {}) };
@@ -155,6 +171,9 @@ function takenMeanwhile(settings: ImageSettings, check: CheckRecord): UserError 
     'rerun: the check decides again from what is published now',
   );
 }
+
+/** The tag Docker pushes to before the version tag exists: one per run, removed once the version is written. */
+export const STAGING_PREFIX = 'staging-';
 
 /** ECR accepts at most this many exclusion filters on a repository. */
 const MAX_EXCLUSION_FILTERS = 5;

@@ -3,16 +3,18 @@ import type { Builder } from '../../config/settings';
 import { DockerCli } from '../../lib/docker';
 import { buildImage } from '../../steps/build';
 import { sourceInfo } from '../source-info';
-import { runStep } from '../run-step';
+import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
 
 export interface DockerBuildOptions {
   builder?: Builder;
 }
 
-export default async function dockerBuild(options: DockerBuildOptions, context: ExecutorContext) {
+export default async function dockerBuild(options: DockerBuildOptions, context: ExecutorContext, runtime?: TaskRuntime) {
   return runStep('docker-build', context, async ({ settings, log, env, check }) =>
     buildImage(settings, check, { docker: new DockerCli(settings.docker.command), log, source: await sourceInfo(context.root, settings.projectRoot, env) }), {
     applyOptions: (settings) => { if (options.builder) settings.docker.builder = options.builder; },
     whenCurrent: () => ({ built: false }),
-  });
+  }, runtime);
 }
+
+export const batch = batchOf(dockerBuild, nxParallel);

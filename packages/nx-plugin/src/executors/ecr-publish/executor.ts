@@ -3,11 +3,11 @@ import { DockerCli } from '../../lib/docker';
 import { finishTags, publishImage } from '../../steps/publish';
 import { assertSameRun, hasTagsToFinish } from '../../steps/records';
 import { notifyFailure } from '../../steps/notify';
-import { ecrFor, runStep } from '../run-step';
+import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
 
-export default async function ecrPublish(_options: Record<string, never>, context: ExecutorContext) {
-  return runStep('ecr-publish', context, async ({ settings, log, records, check, env }) => {
-    const ecr = ecrFor(settings, env);
+export default async function ecrPublish(_options: Record<string, never>, context: ExecutorContext, runtime?: TaskRuntime) {
+  return runStep('ecr-publish', context, async ({ settings, log, records, check, env, session }) => {
+    const ecr = session.ecr(settings);
     if (!check.stale) return finishTags(settings, check, { ecr, log });
     const build = records.read('docker-build');
     const test = records.read('integration-test');
@@ -20,5 +20,7 @@ export default async function ecrPublish(_options: Record<string, never>, contex
     onFailure: async ({ settings, check, log, env }, error) => {
       await notifyFailure(settings, check, 'ecr-publish', error, { log, env });
     },
-  });
+  }, runtime);
 }
+
+export const batch = batchOf(ecrPublish, nxParallel);

@@ -3,13 +3,13 @@ import { DockerCli } from '../../lib/docker';
 import { testImage } from '../../steps/integration-test';
 import { assertSameRun } from '../../steps/records';
 import { notifyFailure } from '../../steps/notify';
-import { runStep } from '../run-step';
+import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
 
 export interface IntegrationTestOptions {
   timeoutSeconds?: number;
 }
 
-export default async function integrationTest(options: IntegrationTestOptions, context: ExecutorContext) {
+export default async function integrationTest(options: IntegrationTestOptions, context: ExecutorContext, runtime?: TaskRuntime) {
   return runStep('integration-test', context, async ({ settings, log, records, check }) => {
     const build = records.read('docker-build');
     assertSameRun(check, 'docker-build', build);
@@ -20,5 +20,7 @@ export default async function integrationTest(options: IntegrationTestOptions, c
     onFailure: async ({ settings, check, log, env }, error) => {
       await notifyFailure(settings, check, 'integration-test', error, { log, env });
     },
-  });
+  }, runtime);
 }
+
+export const batch = batchOf(integrationTest, nxParallel);

@@ -2,24 +2,29 @@ import type { ExecutorContext } from '@nx/devkit';
 import { assertTestAppStartsFrom } from '../../config/settings';
 import { RegistryClient } from '../../lib/registry-client';
 import { checkImage } from '../../steps/check';
-import { ecrFor, runStep } from '../run-step';
+import { batchOf, runStep, type TaskRuntime } from '../run-step';
 
 export interface McrCheckOptions {
   force?: boolean;
   timeoutSeconds?: number;
 }
 
-export default async function mcrCheck(options: McrCheckOptions, context: ExecutorContext) {
-  return runStep('mcr-check', context, async ({ settings, log, env }) => {
+export default async function mcrCheck(options: McrCheckOptions, context: ExecutorContext, runtime?: TaskRuntime) {
+  return runStep('mcr-check', context, async ({ settings, log, session }) => {
     // A test app that would not run on the new image is a config mistake: say so before anything is built.
     assertTestAppStartsFrom(settings);
     const timeoutMs = (options.timeoutSeconds ?? 30) * 1000;
-    const ecr = ecrFor(settings, env);
     return checkImage(settings, {
-      upstream: new RegistryClient({ mirrors: settings.registryMirrors, timeoutMs }),
-      ecr,
+      upstream: session.upstream(settings, timeoutMs),
+      ecr: session.ecrReader(settings),
       published: (login) => new RegistryClient({ timeoutMs, credentials: (registry) => (registry === login.registry ? login : undefined) }),
       log,
     });
-  }, { applyOptions: (settings) => { if (options.force) settings.force = true; } });
+  }, { applyOptions: (settings) => { if (options.force) settings.force = true; } }, runtime);
 }
+
+/**
+ * Every check of the run at once: they wait on the network, and started together they share each
+ * upstream lookup and each ECR read (see Session).
+ */
+export const batch = batchOf(mcrCheck, () => Number.POSITIVE_INFINITY);

@@ -2,14 +2,14 @@ import type { ExecutorContext } from '@nx/devkit';
 import { postToTeams } from '../../lib/teams';
 import { notifyTeams } from '../../steps/notify';
 import { assertSameRun, hasTagsToFinish } from '../../steps/records';
-import { runStep } from '../run-step';
+import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
 
 export interface TeamsNotifyOptions {
   failOnError?: boolean;
   timeoutSeconds?: number;
 }
 
-export default async function teamsNotify(options: TeamsNotifyOptions, context: ExecutorContext) {
+export default async function teamsNotify(options: TeamsNotifyOptions, context: ExecutorContext, runtime?: TaskRuntime) {
   return runStep('teams-notify', context, async ({ settings, log, records, check, env }) => {
     const publish = records.read('ecr-publish');
     assertSameRun(check, 'ecr-publish', publish);
@@ -19,5 +19,7 @@ export default async function teamsNotify(options: TeamsNotifyOptions, context: 
     applyOptions: (settings) => { if (options.failOnError !== undefined) settings.teams.failOnError = options.failOnError; },
     whenCurrent: () => ({ sent: false }),
     runWhenCurrent: hasTagsToFinish,
-  });
+  }, runtime);
 }
+
+export const batch = batchOf(teamsNotify, nxParallel);

@@ -1,0 +1,70 @@
+/**
+ * What the tasks one executor process runs share: the images' configs read once, one ECR client per
+ * account and endpoint (its connection pool with it), one upstream registry client, and the reads the
+ * checks make together. A batch of many tasks gets one session; a single task gets its own.
+ */
+import type { ExecutorContext } from '@nx/devkit';
+import { PLUGIN_NAME, PROFILE_ENV, requireRegion, WorkspaceImages, type ImageSettings } from '../config/settings';
+import { memoize } from '../lib/coalescer';
+import { AwsEcr } from '../lib/ecr';
+import { EcrReader } from '../lib/ecr-reader';
+import type { ImageRef } from '../lib/image-ref';
+import { RegistryClient } from '../lib/registry-client';
+import type { UpstreamRegistry } from '../steps/check';
+
+export function pluginOptions(context: ExecutorContext): unknown {
+  const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_NAME);
+  return typeof entry === 'object' ? entry.options : undefined;
+}
+
+export class Session {
+  private readonly ecrs = new Map<string, AwsEcr>();
+  private readonly readers = new Map<string, EcrReader>();
+  private readonly upstreams = new Map<string, UpstreamRegistry>();
+  private workspaceImages?: WorkspaceImages;
+
+  constructor(readonly env: Record<string, string | undefined> = process.env) {}
+
+  /** Every image's config, for the settings of each task: the workspace, options and environment are the run's. */
+  images(context: ExecutorContext): WorkspaceImages {
+    this.workspaceImages ??= new WorkspaceImages(context.root, { file: 'nx.json', options: pluginOptions(context) }, this.env[PROFILE_ENV]?.trim() || undefined, this.env);
+    return this.workspaceImages;
+  }
+
+  /** ECR for this image: the configured region, account and endpoints, the standard AWS credential chain. */
+  ecr(settings: ImageSettings): AwsEcr {
+    const options = { region: requireRegion(settings, this.env), account: settings.aws.account, endpoint: settings.aws.ecrEndpoint, stsEndpoint: settings.aws.stsEndpoint };
+    const key = JSON.stringify(options);
+    let ecr = this.ecrs.get(key);
+    if (!ecr) {
+      ecr = new AwsEcr(options);
+      this.ecrs.set(key, ecr);
+    }
+    return ecr;
+  }
+
+  /** ECR as the checks read it together: repositories, listings and newest manifests once each. */
+  ecrReader(settings: ImageSettings): EcrReader {
+    const ecr = this.ecr(settings);
+    const key = JSON.stringify([settings.aws, requireRegion(settings, this.env)]);
+    let reader = this.readers.get(key);
+    if (!reader) {
+      reader = new EcrReader(ecr);
+      this.readers.set(key, reader);
+    }
+    return reader;
+  }
+
+  /** The upstream registries: one HEAD per distinct base and mirror, however many images start FROM it. */
+  upstream(settings: ImageSettings, timeoutMs: number): UpstreamRegistry {
+    const key = JSON.stringify([settings.registryMirrors, timeoutMs]);
+    let upstream = this.upstreams.get(key);
+    if (!upstream) {
+      const client = new RegistryClient({ mirrors: settings.registryMirrors, timeoutMs });
+      const resolve = memoize((ref: string) => client.resolveDigest(JSON.parse(ref) as ImageRef));
+      upstream = { resolveDigest: (ref) => resolve(JSON.stringify({ registry: ref.registry, repository: ref.repository, tag: ref.tag, digest: ref.digest })) };
+      this.upstreams.set(key, upstream);
+    }
+    return upstream;
+  }
+}
