@@ -28,6 +28,10 @@ describe('expectedProjects', () => {
     expect(expectedProjects('{"net6_runtime":{"project":"net6-runtime"},"net6_sdk":{"project":"net6-sdk"}}')).toEqual(['net6-runtime', 'net6-sdk']);
   });
 
+  it('reads the images of each shard', () => {
+    expect(expectedProjects('{"shard_1_of_2":{"project":"shard-1-of-2","projects":"a,c"},"shard_2_of_2":{"project":"shard-2-of-2","projects":"b"}}')).toEqual(['a', 'c', 'b']);
+  });
+
   it.each([undefined, '', '$(expected_matrix)', "$[ dependencies.plan.outputs['list.matrix'] ]", 'not json'])('is empty for %p', (value) => {
     expect(expectedProjects(value)).toEqual([]);
   });

@@ -44,8 +44,11 @@ export function findSummaries(dir: string): FoundSummary[] {
 export function expectedProjects(matrixJson: string | undefined): string[] {
   if (!matrixJson || matrixJson.startsWith('$[') || matrixJson.startsWith('$(')) return [];
   try {
-    const matrix = JSON.parse(matrixJson) as Record<string, { project?: unknown }>;
-    return Object.values(matrix ?? {}).map((leg) => leg?.project).filter((p): p is string => typeof p === 'string');
+    const matrix = JSON.parse(matrixJson) as Record<string, { project?: unknown; projects?: unknown }>;
+    // A shard's leg lists its images in `projects`; an image's leg names it in `project`.
+    return Object.values(matrix ?? {})
+      .flatMap((leg) => (typeof leg?.projects === 'string' ? leg.projects.split(',') : [leg?.project]))
+      .filter((p): p is string => typeof p === 'string' && p.length > 0);
   } catch {
     return [];
   }

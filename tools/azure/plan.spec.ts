@@ -23,6 +23,31 @@ describe('matrixFor', () => {
   });
 });
 
+describe('matrixFor with shards', () => {
+  const images = ['net8-sdk', 'net6-runtime', 'net10-aspnet', 'net6-sdk', 'net8-runtime'];
+
+  it('deals the images round-robin over the legs, each leg naming its images', () => {
+    expect(matrixFor(images, 2)).toEqual({
+      shard_1_of_2: { project: 'shard-1-of-2', projects: 'net10-aspnet,net6-sdk,net8-sdk' },
+      shard_2_of_2: { project: 'shard-2-of-2', projects: 'net6-runtime,net8-runtime' },
+    });
+  });
+
+  it.each([
+    [1, 1],
+    [5, 5],
+    [9, 5],
+  ])('%s shard(s) over 5 images: %s leg(s), every image exactly once', (shards, legs) => {
+    const matrix = matrixFor(images, shards);
+    expect(Object.keys(matrix)).toHaveLength(legs);
+    expect(Object.values(matrix).flatMap((leg) => leg.projects!.split(',')).sort()).toEqual([...images].sort());
+  });
+
+  it('is empty for no projects', () => {
+    expect(matrixFor([], 4)).toEqual({});
+  });
+});
+
 describe('legName', () => {
   it.each([
     ['net6-runtime', 'net6_runtime'],
@@ -55,6 +80,18 @@ describe('planOutput', () => {
   });
 });
 
+describe('planOutput with shards', () => {
+  it('lists each shard with its images', () => {
+    expect(planOutput(['b', 'a', 'c'], { target: 'publish', tag: 'type:platform-image', shards: 2 })).toEqual([
+      '3 platform image(s) selected for publish (all) in 2 shard(s):',
+      '  shard-1-of-2: a c',
+      '  shard-2-of-2: b',
+      '##vso[task.setvariable variable=matrix;isOutput=true]{"shard_1_of_2":{"project":"shard-1-of-2","projects":"a,c"},"shard_2_of_2":{"project":"shard-2-of-2","projects":"b"}}',
+      '##vso[task.setvariable variable=count;isOutput=true]2',
+    ]);
+  });
+});
+
 describe('showProjectsArgs', () => {
   it('lists every image with the target', () => {
     expect(showProjectsArgs({ target: 'publish', tag: 'type:platform-image' })).toEqual(['nx', 'show', 'projects', '--with-target=publish', '--projects=tag:type:platform-image', '--json']);
@@ -76,6 +113,12 @@ describe('parseArgs', () => {
   it('refuses what it does not know', () => {
     expect(() => parseArgs(['--affected'])).toThrow(/unknown argument --affected/);
     expect(() => parseArgs(['--head=HEAD'])).toThrow(/--head needs --base/);
+    expect(() => parseArgs(['--shards=two'])).toThrow('--shards=two: expected a whole number (0 for one leg per image)');
+  });
+
+  it('reads the number of shards', () => {
+    expect(parseArgs(['--shards=4']).shards).toBe(4);
+    expect(parseArgs(['--shards=0']).shards).toBe(0);
   });
 });
 

@@ -3,10 +3,12 @@
  * Pipelines matrix (one job per image) and a count, both as output variables of this step.
  *
  *   node -r @swc-node/register tools/azure/plan.ts [--target=publish] [--tag=type:platform-image]
- *                                                  [--base=<sha> --head=<sha>]
+ *                                                  [--base=<sha> --head=<sha>] [--shards=<n>]
  *
  * Without --base every image is selected (the scheduled run); with it, the images `nx affected` would
- * run the target for between the two commits.
+ * run the target for between the two commits. With --shards the images are dealt over that many legs,
+ * each running them together with `nx run-many` (one process per step for all of a leg's images), instead
+ * of one leg per image.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -17,16 +19,25 @@ export interface PlanOptions {
   tag: string;
   base?: string;
   head?: string;
+  /** 0: one leg per image; n: the images dealt over n legs. */
+  shards?: number;
 }
 
-export type Matrix = Record<string, { project: string }>;
+/** A leg: one image (`project`), or a shard named in `project` whose images are `projects`, comma-separated. */
+export type Matrix = Record<string, { project: string; projects?: string }>;
 
 export function parseArgs(argv: string[]): PlanOptions {
   const options: PlanOptions = { target: 'publish', tag: 'type:platform-image' };
   for (const arg of argv) {
+    const shards = /^--shards=(.*)$/.exec(arg);
+    if (shards) {
+      if (!/^\d+$/.test(shards[1])) throw new Error(`--shards=${shards[1]}: expected a whole number (0 for one leg per image)`);
+      options.shards = Number(shards[1]);
+      continue;
+    }
     const m = /^--(target|tag|base|head)=(.+)$/.exec(arg);
-    if (!m) throw new Error(`unknown argument ${arg}; expected --target=, --tag=, --base=, --head=`);
-    options[m[1] as keyof PlanOptions] = m[2];
+    if (!m) throw new Error(`unknown argument ${arg}; expected --target=, --tag=, --base=, --head=, --shards=`);
+    options[m[1] as 'target' | 'tag' | 'base' | 'head'] = m[2];
   }
   if (options.head && !options.base) throw new Error('--head needs --base');
   return options;
@@ -57,9 +68,18 @@ export function legName(project: string): string {
   return (/^[A-Za-z]/.test(name) ? name : `p_${name}`).slice(0, 100);
 }
 
-export function matrixFor(projects: string[]): Matrix {
+export function matrixFor(projects: string[], shards = 0): Matrix {
   const matrix: Matrix = {};
-  for (const project of [...new Set(projects)].sort()) {
+  const sorted = [...new Set(projects)].sort();
+  if (shards > 0 && sorted.length) {
+    // Dealt round-robin, so each leg gets a similar share of every .NET line and base.
+    const legs = Math.min(shards, sorted.length);
+    for (let i = 0; i < legs; i++) {
+      matrix[`shard_${i + 1}_of_${legs}`] = { project: `shard-${i + 1}-of-${legs}`, projects: sorted.filter((_p, j) => j % legs === i).join(',') };
+    }
+    return matrix;
+  }
+  for (const project of sorted) {
     let leg = legName(project);
     for (let n = 2; leg in matrix; n++) leg = `${legName(project).slice(0, 96)}_${n}`;
     matrix[leg] = { project };
@@ -69,12 +89,13 @@ export function matrixFor(projects: string[]): Matrix {
 
 /** What the step prints: a readable list, then the two output variables the later jobs read. */
 export function planOutput(projects: string[], options: PlanOptions): string[] {
-  const matrix = matrixFor(projects);
+  const matrix = matrixFor(projects, options.shards);
   const count = Object.keys(matrix).length;
+  const images = new Set(projects).size;
   const scope = options.base ? `affected between ${options.base} and ${options.head ?? 'HEAD'}` : 'all';
   return [
-    `${count} platform image(s) selected for ${options.target} (${scope})${count ? ':' : ''}`,
-    ...Object.values(matrix).map(({ project }) => `  ${project}`),
+    `${images} platform image(s) selected for ${options.target} (${scope})${options.shards && count ? ` in ${count} shard(s)` : ''}${count ? ':' : ''}`,
+    ...Object.values(matrix).map(({ project, projects: list }) => `  ${project}${list ? `: ${list.split(',').join(' ')}` : ''}`),
     `##vso[task.setvariable variable=matrix;isOutput=true]${JSON.stringify(matrix)}`,
     `##vso[task.setvariable variable=count;isOutput=true]${count}`,
   ];
