@@ -8,6 +8,8 @@ bash tools/install-deps.sh
 bash tools/local-stack/up.sh
 eval "$(bash tools/local-stack/env.sh)"
 export NX_DAEMON="${NX_DAEMON:-false}"
+# The plugin is this workspace's own: loading it in-process saves a worker process per nx start.
+export NX_ISOLATE_PLUGINS="${NX_ISOLATE_PLUGINS:-false}"
 npx nx run-many -t publish --outputStyle=stream "$@"
 echo
 echo "Published images (ECR stand-in):"

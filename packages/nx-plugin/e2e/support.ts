@@ -20,6 +20,7 @@ export const LOCAL_ENV: Record<string, string> = {
   AWS_REGION: 'eu-west-1',
   PLATFORM_IMAGES_PROFILE: 'local',
   NX_DAEMON: 'false',
+  NX_ISOLATE_PLUGINS: 'false',
   NX_NO_CLOUD: 'true',
   NX_TUI: 'false',
 };

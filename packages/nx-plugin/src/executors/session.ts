@@ -6,7 +6,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { PLUGIN_NAME, PROFILE_ENV, requireRegion, WorkspaceImages, type ImageSettings } from '../config/settings';
 import { memoize } from '../lib/coalescer';
-import { AwsEcr } from '../lib/ecr';
+import type { AwsEcr } from '../lib/ecr';
 import { EcrReader } from '../lib/ecr-reader';
 import type { ImageRef } from '../lib/image-ref';
 import { RegistryClient } from '../lib/registry-client';
@@ -37,7 +37,10 @@ export class Session {
     const key = JSON.stringify(options);
     let ecr = this.ecrs.get(key);
     if (!ecr) {
-      ecr = new AwsEcr(options);
+      // Loaded on first use: the steps that only drive Docker never load the AWS SDK.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { AwsEcr: Client } = require('../lib/ecr') as typeof import('../lib/ecr');
+      ecr = new Client(options);
       this.ecrs.set(key, ecr);
     }
     return ecr;

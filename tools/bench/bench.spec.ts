@@ -1,0 +1,133 @@
+/**
+ * The benchmark's pure parts: the image plan every workspace is cut from, how ECR listings are compared, the
+ * test app Dockerfile of the floor run, and how targets are judged. The runs themselves are covered by
+ * packages/nx-plugin/e2e/bench.e2e.ts.
+ */
+import { testDockerfile } from './floor';
+import type { MemoryPeak } from './measure';
+import { imagesWithNewVersions, type PassFigures } from './phases';
+import { evaluateTargets, type BenchResult } from './report';
+import { changedTags, type TagListing } from './stack';
+import { dockerfileFor, planImages, platformImageJson } from './workspace';
+
+describe('planImages', () => {
+  const images = planImages('abc123', 200);
+
+  test('a smaller workspace holds exactly the first images of the larger one', () => {
+    expect(planImages('abc123', 10)).toEqual(images.slice(0, 10));
+  });
+
+  test('four images per repository, only the first of each moves latest', () => {
+    expect(images.slice(0, 9).map((i) => [i.ecrRepository, i.movesLatest])).toEqual([
+      ['bench-abc123/r-00', true], ['bench-abc123/r-00', false], ['bench-abc123/r-00', false], ['bench-abc123/r-00', false],
+      ['bench-abc123/r-01', true], ['bench-abc123/r-01', false], ['bench-abc123/r-01', false], ['bench-abc123/r-01', false],
+      ['bench-abc123/r-02', true],
+    ]);
+    expect(new Set(images.map((i) => i.ecrRepository)).size).toBe(50);
+    expect(platformImageJson(images[1])).toEqual({
+      ecr: { repository: 'bench-abc123/r-00', tag: 'img-001', latest: false },
+      integrationTest: { app: 'integration-tests/net10', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:10.0-noble' },
+    });
+  });
+
+  test('bases round-robin over five tags; every Dockerfile differs and runs as the non-root app user', () => {
+    expect(images.filter((i) => i.base.tag === 'c')).toHaveLength(40);
+    expect(dockerfileFor(images[7])).toMatch(/^FROM mcr\.microsoft\.com\/dotnet\/bench-abc123:c\n/);
+    expect(dockerfileFor(images[7])).toMatch(/\nUSER \$APP_UID\n/);
+    expect(new Set(images.map(dockerfileFor)).size).toBe(200);
+  });
+});
+
+describe('ECR listings', () => {
+  const [img0, img1] = planImages('abc123', 2);
+  const before: TagListing = new Map([['bench-abc123/r-00', new Map([['img-000-1.0.0', 'sha256:a'], ['img-001-1.0.0', 'sha256:b'], ['latest', 'sha256:a']])]]);
+  const after: TagListing = new Map([['bench-abc123/r-00', new Map([['img-000-1.0.0', 'sha256:a'], ['img-000-1.1.0', 'sha256:c'], ['img-001-1.0.0', 'sha256:b'], ['latest', 'sha256:c']])]]);
+
+  test('changedTags names added and moved tags', () => {
+    expect(changedTags(before, after)).toEqual(['bench-abc123/r-00:img-000-1.1.0', 'bench-abc123/r-00:latest']);
+    expect(changedTags(before, before)).toEqual([]);
+  });
+
+  test('imagesWithNewVersions goes by each image\'s own version tags, not the moving ones', () => {
+    expect(imagesWithNewVersions([img0, img1], before, after)).toEqual(['bench-img-000']);
+  });
+});
+
+test('the floor\'s test app Dockerfile starts its final stage FROM the new image and pulls the rest through the mirror', () => {
+  const text = [
+    'FROM mcr.microsoft.com/dotnet/sdk:8.0-bookworm-slim AS build',
+    'COPY cgi-bin/ /out/wwwroot/cgi-bin/',
+    'FROM mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim AS final',
+    'COPY --from=build /out /app',
+  ].join('\n');
+  expect(testDockerfile(text, 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim', 'bench-floor/img-floor:manual').split('\n')).toEqual([
+    'FROM localhost:5005/dotnet/sdk:8.0-bookworm-slim AS build',
+    'COPY cgi-bin/ /out/wwwroot/cgi-bin/',
+    'FROM bench-floor/img-floor:manual AS final',
+    'COPY --from=build /out /app',
+  ]);
+});
+
+describe('evaluateTargets', () => {
+  const memory: MemoryPeak = { processMB: 180, process: 'node nx', treeMB: 900, processes: 8, samples: 100 };
+  const pass = (kind: PassFigures['kind'], images: number, seconds: number, overrides: Partial<PassFigures> = {}): PassFigures => ({
+    kind,
+    images,
+    seconds,
+    exitCode: 0,
+    requests: { upstream: 5, ecrRegistry: 0, ecrApi: images },
+    byKind: { upstream: {}, ecrRegistry: {}, ecrApi: {} },
+    registryRequestsPerImage: 5 / images,
+    ecrApiCallsPerImage: 1,
+    totalRequestsPerImage: (5 + images) / images,
+    blobBytes: 0,
+    memory,
+    current: Array.from({ length: images }, (_, i) => `bench-img-${i}`),
+    stale: [],
+    unchecked: [],
+    changedTags: [],
+    ...overrides,
+  });
+  const result = (sizes: number[], coldSeconds: (n: number) => number): BenchResult => ({
+    benchId: 'abc123',
+    startedAt: '2026-11-24T00:00:00Z',
+    finishedAt: '2026-11-24T00:30:00Z',
+    machine: { cpus: 2, memoryGB: 25, node: '20.20.2', docker: '20.10', builder: 'classic' },
+    sizes,
+    setup: { images: 200, seconds: 600, memory, basesSeconds: 2 },
+    bySize: sizes.map((n) => ({
+      images: n,
+      cold: pass('no-op cold', n, coldSeconds(n)),
+      warm: pass('no-op warm', n, coldSeconds(n) / 2),
+      seed: { images: n, seconds: coldSeconds(n) * 1.5 },
+      ourCheck: { seconds: coldSeconds(n) / 8, stale: 0, current: n, failed: 0 },
+      seedRatio: 12,
+      seedOverPass: 1.5,
+    })),
+    baseChange: { images: 200, base: 'dotnet/bench-abc123:c', newDigest: 'sha256:x', expected: ['a', 'b'], rebuilt: ['b', 'a'], exact: true, seconds: 60, imagesPerHour: 120, pass: pass('one base changed', 200, 60) },
+    floor: { image: 'bench-img-floor', product: { seconds: 11, exitCode: 0, memory, published: [] }, manual: { seconds: 10, steps: [], pushedRef: 'x' }, ratio: 1.1 },
+  });
+
+  test('all targets met: nothing fails', () => {
+    const targets = evaluateTargets(result([10, 50, 200], (n) => 5 + n / 40));
+    expect(targets.filter((t) => t.ok !== true)).toEqual([]);
+  });
+
+  test('a slow cold pass at N=200 fails its target; without N=200 it is not measured rather than failed', () => {
+    expect(evaluateTargets(result([10, 50, 200], () => 20)).filter((t) => t.ok === false).map((t) => t.target)).toEqual(['no-op pass, cache wiped, N=200: ≤ 15 s']);
+    const small = evaluateTargets(result([10], () => 20));
+    expect(small.filter((t) => t.ok === false)).toEqual([]);
+    expect(small.filter((t) => t.ok === undefined).map((t) => t.observed)).toEqual(['not measured (sizes 10)', 'not measured (sizes 10)']);
+  });
+
+  test('a pass that published something or downloaded blobs fails', () => {
+    const r = result([10], () => 5);
+    r.bySize[0].cold = pass('no-op cold', 10, 5, { blobBytes: 1200, changedTags: ['r:latest'], requests: { upstream: 10, ecrRegistry: 20, ecrApi: 10 }, registryRequestsPerImage: 3 });
+    const failed = evaluateTargets(r).filter((t) => t.ok === false).map((t) => t.target);
+    expect(failed).toEqual([
+      'no-op passes: every image checked CURRENT, no ECR tag added or moved',
+      expect.stringMatching(/^≤ 2 registry requests per image/),
+      '0 blob bytes from the registries in every no-op pass',
+    ]);
+  });
+});

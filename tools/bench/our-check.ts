@@ -1,0 +1,41 @@
+/**
+ * The product's check alone, for comparison with the seed's: the same code the mcr-check batch runs (one
+ * session, every image's check at once), called in this process, without Nx's start-up and the four later
+ * steps around it. Both checks then run in the same kind of process, over the same images, in the same run.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import mcrCheck from '../../packages/nx-plugin/src/executors/mcr-check/executor';
+import { Session } from '../../packages/nx-plugin/src/executors/session';
+
+export interface OurCheckResult {
+  seconds: number;
+  stale: string[];
+  current: string[];
+  failed: string[];
+}
+
+/** `projects` maps each project name to its root (e.g. `platform-images/bench/img-007`). */
+export async function ourCheck(workspaceRoot: string, projects: Record<string, string>, env: Record<string, string | undefined>): Promise<OurCheckResult> {
+  const nxJson = JSON.parse(readFileSync(path.join(workspaceRoot, 'nx.json'), 'utf8'));
+  const context = {
+    root: workspaceRoot,
+    cwd: workspaceRoot,
+    isVerbose: false,
+    nxJsonConfiguration: nxJson,
+    projectsConfigurations: { version: 2, projects: Object.fromEntries(Object.entries(projects).map(([name, root]) => [name, { name, root }])) },
+  } as unknown as ExecutorContext;
+  const session = new Session(env);
+  const result: OurCheckResult = { seconds: 0, stale: [], current: [], failed: [] };
+  const started = process.hrtime.bigint();
+  await Promise.all(Object.keys(projects).map(async (project) => {
+    const lines: string[] = [];
+    const { success } = await mcrCheck({}, { ...context, projectName: project, targetName: 'mcr-check' }, { session, write: (line) => lines.push(line) });
+    if (!success) result.failed.push(project);
+    else if (lines.some((l) => l.includes(': STALE ('))) result.stale.push(project);
+    else result.current.push(project);
+  }));
+  result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return result;
+}
