@@ -16,7 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { resolveAutoBuilder } from './floor';
@@ -150,6 +150,8 @@ interface CliOptions extends BenchOptions {
   targets: boolean;
   /** A bench id whose leftovers (from --keep or a failed run) to remove instead of benchmarking. */
   clean?: string;
+  /** An earlier run's bench.json to draw the outputs from again. */
+  report?: string;
 }
 
 function parseArgs(argv: string[]): CliOptions {
@@ -164,7 +166,8 @@ function parseArgs(argv: string[]): CliOptions {
     else if (flag === '--no-floor') options.floor = false;
     else if (flag === '--keep') options.keep = 'always';
     else if (flag === '--clean' && /^[0-9a-f]{6}$/.test(value ?? '')) options.clean = value;
-    else throw new Error(`unknown argument ${arg}; usage: run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets] [--no-seed] [--no-base-change] [--no-floor] [--keep] | --clean=<bench id>`);
+    else if (flag === '--report' && value) options.report = value;
+    else throw new Error(`unknown argument ${arg}; usage: run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets] [--no-seed] [--no-base-change] [--no-floor] [--keep] | --clean=<bench id> | --report=<bench.json> [--out=…]`);
   }
   if (!options.sizes.length || options.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes wants positive whole numbers, e.g. --sizes=10,50,200`);
   return options;
@@ -183,7 +186,8 @@ function writeOutputs(result: BenchResult, out: string, log: (line: string) => v
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   if (options.clean) return cleanUp(options.clean);
-  const result = await runBenchmark(options);
+  // Draws the table, page and chart again from the figures of an earlier run, measuring nothing.
+  const result: BenchResult = options.report ? JSON.parse(readFileSync(options.report, 'utf8')) : await runBenchmark(options);
   console.log('');
   console.log(consoleTable(TABLE_HEADER, tableRows(result)));
   console.log('');

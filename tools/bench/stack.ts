@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { request } from 'node:http';
 import { DeleteRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { MCR_MIRROR, REPO_ROOT, type BaseRef } from './workspace';
+import type { StatsSnapshot } from '../local-stack/faults';
 
 export const MCR_REGISTRY = 'localhost:5001';
 export const ECR_REGISTRY = 'localhost:5002';
@@ -109,15 +110,8 @@ export function removeLocalImages(repository: string, registries = [MCR_REGISTRY
 export const COUNTED_SERVICES = { upstream: 5005, ecrRegistry: 5002, ecrApi: 5003 } as const;
 export type CountedService = keyof typeof COUNTED_SERVICES;
 
-export interface ServiceStats {
-  service: string;
-  since: string;
-  requests: number;
-  byMethod: Record<string, number>;
-  /** Registry ports: manifests, blobs, tags, other. ECR API: the operation name. */
-  byKind: Record<string, number>;
-  blobBytes: number;
-}
+/** What a service's `GET /__stats` answers (byKind: manifests/blobs/tags/other on registries, the operation on the ECR API). */
+export type ServiceStats = StatsSnapshot;
 
 export type StackStats = Record<CountedService, ServiceStats>;
 
