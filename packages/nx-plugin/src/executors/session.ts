@@ -19,7 +19,7 @@ export function pluginOptions(context: ExecutorContext): unknown {
 
 export class Session {
   private readonly ecrs = new Map<string, AwsEcr>();
-  private readonly readers = new Map<string, EcrReader>();
+  private readonly readers = new Map<AwsEcr, EcrReader>();
   private readonly upstreams = new Map<string, UpstreamRegistry>();
   private workspaceImages?: WorkspaceImages;
 
@@ -49,11 +49,10 @@ export class Session {
   /** ECR as the checks read it together: repositories, listings and newest manifests once each. */
   ecrReader(settings: ImageSettings): EcrReader {
     const ecr = this.ecr(settings);
-    const key = JSON.stringify([settings.aws, requireRegion(settings, this.env)]);
-    let reader = this.readers.get(key);
+    let reader = this.readers.get(ecr);
     if (!reader) {
       reader = new EcrReader(ecr);
-      this.readers.set(key, reader);
+      this.readers.set(ecr, reader);
     }
     return reader;
   }
@@ -64,8 +63,7 @@ export class Session {
     let upstream = this.upstreams.get(key);
     if (!upstream) {
       const client = new RegistryClient({ mirrors: settings.registryMirrors, timeoutMs });
-      const resolve = memoize((ref: string) => client.resolveDigest(JSON.parse(ref) as ImageRef));
-      upstream = { resolveDigest: (ref) => resolve(JSON.stringify({ registry: ref.registry, repository: ref.repository, tag: ref.tag, digest: ref.digest })) };
+      upstream = { resolveDigest: memoize((ref: ImageRef) => client.resolveDigest(ref), (ref) => `${ref.registry}/${ref.repository}:${ref.tag ?? ''}@${ref.digest ?? ''}`) };
       this.upstreams.set(key, upstream);
     }
     return upstream;

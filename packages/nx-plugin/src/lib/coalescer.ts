@@ -41,13 +41,17 @@ export class Coalescer<K, V> {
   }
 }
 
-/** Keeps one promise per key: the first caller starts the work, later ones share its answer (or its failure). */
-export function memoize<K, V>(fn: (key: K) => Promise<V>): (key: K) => Promise<V> {
-  const answers = new Map<K, Promise<V>>();
-  return (key) => {
+/**
+ * Keeps one promise per key (the argument itself, or what `keyOf` makes of it): the first caller starts
+ * the work, later ones share its answer (or its failure).
+ */
+export function memoize<A, V>(fn: (arg: A) => Promise<V>, keyOf: (arg: A) => unknown = (arg) => arg): (arg: A) => Promise<V> {
+  const answers = new Map<unknown, Promise<V>>();
+  return (arg) => {
+    const key = keyOf(arg);
     let answer = answers.get(key);
     if (!answer) {
-      answer = fn(key);
+      answer = fn(arg);
       answers.set(key, answer);
     }
     return answer;

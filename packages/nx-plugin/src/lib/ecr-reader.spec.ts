@@ -89,4 +89,11 @@ describe('memoize', () => {
     expect(await Promise.all([m('ab'), m('ab'), m('abc')])).toEqual([2, 2, 3]);
     expect(fn.mock.calls).toEqual([['ab'], ['abc']]);
   });
+
+  it('shares the work of arguments that make the same key', async () => {
+    const fn = jest.fn(async (ref: { repository: string; tag: string }) => `${ref.repository}:${ref.tag}`);
+    const m = memoize(fn, (ref) => `${ref.repository}:${ref.tag}`);
+    expect(await Promise.all([m({ repository: 'runtime', tag: '8.0' }), m({ repository: 'runtime', tag: '8.0' }), m({ repository: 'sdk', tag: '8.0' })])).toEqual(['runtime:8.0', 'runtime:8.0', 'sdk:8.0']);
+    expect(fn).toHaveBeenCalledTimes(2);
+  });
 });

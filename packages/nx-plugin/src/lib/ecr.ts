@@ -139,6 +139,14 @@ function explain(err: unknown, what: string, attempts: number): never {
 /** Names or image ids per DescribeRepositories / BatchGetImage call. */
 const ECR_BATCH_LIMIT = 100;
 
+/** The distinct items, in calls of at most ECR_BATCH_LIMIT. */
+function batches(items: string[]): string[][] {
+  const unique = [...new Set(items)];
+  const out: string[][] = [];
+  for (let i = 0; i < unique.length; i += ECR_BATCH_LIMIT) out.push(unique.slice(i, i + ECR_BATCH_LIMIT));
+  return out;
+}
+
 const MANIFEST_MEDIA_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.oci.image.manifest.v1+json',
@@ -177,9 +185,7 @@ export class AwsEcr implements Ecr {
 
   async findRepositories(names: string[]): Promise<Map<string, EcrRepository | undefined>> {
     const found = new Map<string, EcrRepository | undefined>();
-    const unique = [...new Set(names)];
-    for (let i = 0; i < unique.length; i += ECR_BATCH_LIMIT) {
-      const chunk = unique.slice(i, i + ECR_BATCH_LIMIT);
+    for (const chunk of batches(names)) {
       try {
         const out = await this.client.send(new DescribeRepositoriesCommand({ registryId: this.registryId, repositoryNames: chunk }));
         for (const repo of out.repositories ?? []) found.set(repo.repositoryName ?? '', toRepository(repo));
@@ -195,9 +201,7 @@ export class AwsEcr implements Ecr {
 
   async getManifests(name: string, references: string[]): Promise<Map<string, StoredManifest>> {
     const found = new Map<string, StoredManifest>();
-    const unique = [...new Set(references)];
-    for (let i = 0; i < unique.length; i += ECR_BATCH_LIMIT) {
-      const chunk = unique.slice(i, i + ECR_BATCH_LIMIT);
+    for (const chunk of batches(references)) {
       try {
         const out = await this.client.send(new BatchGetImageCommand({
           registryId: this.registryId,

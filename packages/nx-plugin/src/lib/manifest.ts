@@ -5,7 +5,7 @@
  * so the check reads the newest version's record in one small request and never touches a blob.
  */
 import { createHash } from 'node:crypto';
-import { LABELS } from './labels';
+import { INPUT_KEYS, LABELS, type InputRecord } from './labels';
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -19,9 +19,6 @@ export const MEDIA_TYPES = {
   ociLayer: 'application/vnd.oci.image.layer.v1.tar+gzip',
   ociForeignLayer: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
 } as const;
-
-/** The record the check compares against: what the image was built from. */
-export const RECORD_ANNOTATIONS = [LABELS.baseName, LABELS.baseDigest, LABELS.contextDigest] as const;
 
 interface Descriptor {
   mediaType: string;
@@ -90,7 +87,7 @@ export function annotatedManifest(text: string, mediaType: string | undefined, a
  * What a manifest's annotations record about the image's inputs; undefined when it records none of them
  * (an image published before annotations were written: its labels must be read from the config instead).
  */
-export function recordFromManifest(text: string): Partial<Record<(typeof RECORD_ANNOTATIONS)[number], string>> | undefined {
+export function recordFromManifest(text: string): Partial<InputRecord> | undefined {
   let annotations: unknown;
   try {
     annotations = (JSON.parse(text) as { annotations?: unknown })?.annotations;
@@ -98,8 +95,8 @@ export function recordFromManifest(text: string): Partial<Record<(typeof RECORD_
     return undefined;
   }
   if (!annotations || typeof annotations !== 'object') return undefined;
-  const found: Partial<Record<(typeof RECORD_ANNOTATIONS)[number], string>> = {};
-  for (const key of RECORD_ANNOTATIONS) {
+  const found: Partial<InputRecord> = {};
+  for (const key of INPUT_KEYS) {
     const value = (annotations as Record<string, unknown>)[key];
     if (typeof value === 'string' && value) found[key] = value;
   }

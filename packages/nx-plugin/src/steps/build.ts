@@ -7,7 +7,7 @@ import { findBuildWarnings } from '../lib/build-warnings';
 import type { DockerCli } from '../lib/docker';
 import { parseDockerfile, pinBaseImage } from '../lib/dockerfile';
 import { UserError } from '../lib/errors';
-import { LABELS } from '../lib/labels';
+import { inputRecord, LABELS } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import type { BuildRecord, CheckRecord } from './records';
 
@@ -18,9 +18,7 @@ export interface SourceInfo {
 
 export function imageLabels(check: CheckRecord, source: SourceInfo, now: Date): Record<string, string> {
   const labels: Record<string, string> = {
-    [LABELS.baseName]: check.base.name,
-    [LABELS.baseDigest]: check.base.digest,
-    [LABELS.contextDigest]: check.contextDigest,
+    ...inputRecord(check),
     [LABELS.created]: now.toISOString(),
     [LABELS.version]: check.nextVersion?.tag ?? '',
   };

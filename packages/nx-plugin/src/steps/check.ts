@@ -73,15 +73,10 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
   const [newest] = versionTags(settings.ecr.tag, tags);
   if (!newest) return { repository, images, tags };
   const stored = await deps.ecr.manifest(repository.name, newest.tag);
-  const record = stored && recordFromManifest(stored.manifest);
-  if (stored && record) {
-    return {
-      repository, images, tags, newest,
-      published: { versionTag: newest.tag, digest: stored.digest, baseName: record[LABELS.baseName], baseDigest: record[LABELS.baseDigest], contextDigest: record[LABELS.contextDigest] },
-    };
-  }
-  const reader = deps.published(await deps.ecr.login());
-  const { digest, labels } = await reader.imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
+  const annotations = stored && recordFromManifest(stored.manifest);
+  const { digest, labels } = stored && annotations
+    ? { digest: stored.digest, labels: annotations }
+    : await deps.published(await deps.ecr.login()).imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
   return {
     repository, images, tags, newest,
     published: { versionTag: newest.tag, digest, baseName: labels[LABELS.baseName], baseDigest: labels[LABELS.baseDigest], contextDigest: labels[LABELS.contextDigest] },

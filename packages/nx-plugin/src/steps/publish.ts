@@ -8,7 +8,7 @@ import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, RetagResult } from '../lib/ecr';
 import { PartialPublishError, UserError } from '../lib/errors';
-import { LABELS } from '../lib/labels';
+import { inputRecord } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import { annotatedManifest } from '../lib/manifest';
 import { expandExtraTags, isValidTag } from '../lib/tags';
@@ -85,11 +85,7 @@ export async function publishImage(
   try {
     const staged = (await ecr.getManifests(repository.name, [stagingTag])).get(stagingTag);
     if (!staged) throw new UserError(`${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`, 'rerun');
-    const versioned = annotatedManifest(staged.manifest, staged.mediaType, {
-      [LABELS.baseName]: check.base.name,
-      [LABELS.baseDigest]: check.base.digest,
-      [LABELS.contextDigest]: check.contextDigest,
-    });
+    const versioned = annotatedManifest(staged.manifest, staged.mediaType, inputRecord(check));
     // An immutable repository refusing the version tag: another run published it first.
     if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, next.tag)) === 'refused') throw takenMeanwhile(settings, check);
     digest = versioned.digest;
