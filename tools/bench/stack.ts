@@ -6,28 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { request } from 'node:http';
 import { DeleteRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { MCR_MIRROR, REPO_ROOT, type BaseRef } from './workspace';
+import { LOCAL_ENV, REGION, stackCall } from '../local-stack/client';
 import type { StatsSnapshot } from '../local-stack/faults';
 
 export const MCR_REGISTRY = 'localhost:5001';
 export const ECR_REGISTRY = 'localhost:5002';
 export const ECR_ENDPOINT = 'http://localhost:5003';
 export const TEAMS_SINK = 'http://localhost:5004';
-export const REGION = 'eu-west-1';
-
-/** The environment a local run needs (as tools/local-stack/env.sh and the e2e suites' LOCAL_ENV). */
-export const LOCAL_ENV: Record<string, string> = {
-  AWS_ACCESS_KEY_ID: 'local-stack',
-  AWS_SECRET_ACCESS_KEY: 'local-stack-secret',
-  AWS_REGION: REGION,
-  PLATFORM_IMAGES_PROFILE: 'local',
-  NX_DAEMON: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-};
+export { LOCAL_ENV, REGION };
 
 /** Brings the stack up (idempotent, quick when it is up). */
 export function ensureStack(): void {
@@ -115,27 +103,13 @@ export type ServiceStats = StatsSnapshot;
 
 export type StackStats = Record<CountedService, ServiceStats>;
 
-/** One connection per call: a pooled socket the service closed while idle (runs last minutes) would fail the call. */
-async function control(port: number, method: 'GET' | 'DELETE', pathname: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path: pathname, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => ((res.statusCode ?? 0) >= 300 ? reject(new Error(`${method} ${pathname} on port ${port} answered ${res.statusCode}: ${body}`)) : resolve(body)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 export async function resetStats(): Promise<void> {
-  await Promise.all(Object.values(COUNTED_SERVICES).map((port) => control(port, 'DELETE', '/__stats')));
+  await Promise.all(Object.values(COUNTED_SERVICES).map((port) => stackCall(port, 'DELETE', '/__stats')));
 }
 
 export async function readStats(): Promise<StackStats> {
   const entries = await Promise.all(
-    Object.entries(COUNTED_SERVICES).map(async ([name, port]) => [name, JSON.parse(await control(port, 'GET', '/__stats')) as ServiceStats] as const),
+    Object.entries(COUNTED_SERVICES).map(async ([name, port]) => [name, JSON.parse(await stackCall(port, 'GET', '/__stats')) as ServiceStats] as const),
   );
   return Object.fromEntries(entries) as StackStats;
 }

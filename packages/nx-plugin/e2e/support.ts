@@ -5,25 +5,16 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { LOCAL_ENV, stackCall } from '../../../tools/local-stack/client';
+
+export { LOCAL_ENV };
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const ECR_ENDPOINT = 'http://localhost:5003';
 export const SINK = 'http://localhost:5004';
 const AWS = '/usr/bin/aws';
-
-export const LOCAL_ENV: Record<string, string> = {
-  AWS_ACCESS_KEY_ID: 'local-stack',
-  AWS_SECRET_ACCESS_KEY: 'local-stack-secret',
-  AWS_REGION: 'eu-west-1',
-  PLATFORM_IMAGES_PROFILE: 'local',
-  NX_DAEMON: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-};
 
 export interface Workspace {
   root: string;
@@ -152,20 +143,8 @@ export interface Card {
  * waits on nx runs far longer than any server keeps an idle connection, and a pooled socket the sink
  * already closed would fail the read.
  */
-export function cards(ws: Workspace): Promise<Card[]> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${SINK}/cards`, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`GET /cards answered ${res.statusCode}: ${body}`));
-          resolve((JSON.parse(body) as Card[]).filter((c) => c.path === ws.webhookPath));
-        });
-      })
-      .on('error', reject);
-  });
+export async function cards(ws: Workspace): Promise<Card[]> {
+  return (JSON.parse(await stackCall(Number(new URL(SINK).port), 'GET', '/cards')) as Card[]).filter((c) => c.path === ws.webhookPath);
 }
 
 export function cardFact(card: Card, title: string): string | undefined {
@@ -210,25 +189,10 @@ export interface FaultRule {
   action: Record<string, unknown>;
 }
 
-/** One connection per call, like cards(): a pooled socket the service closed while idle would fail the call. */
-function control(target: FaultTarget, method: string, pathname: string, body?: unknown): Promise<any> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: FAULT_PORTS[target], method, path: pathname, agent: false, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          if ((res.statusCode ?? 0) >= 300) return reject(new Error(`${method} ${pathname} on ${target} answered ${res.statusCode}: ${text}`));
-          resolve(text ? JSON.parse(text) : undefined);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function control(target: FaultTarget, method: string, pathname: string, body?: unknown): Promise<any> {
+  const text = await stackCall(FAULT_PORTS[target], method, pathname, body);
+  return text ? JSON.parse(text) : undefined;
 }
 
 export async function injectFaults(target: FaultTarget, rules: FaultRule[]): Promise<void> {
