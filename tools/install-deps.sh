@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
-# Installs the workspace's npm dependencies when they are missing. `npm ci` first; when it refuses because
-# the registry in use serves no build of an optional platform package the lock file names (registries
-# that mirror only linux builds do this), `npm install` installs the same versions without rewriting
-# package.json or package-lock.json.
+# Installs the workspace's npm dependencies exactly as package-lock.json records them (`npm ci`), unless
+# node_modules already matches it. The lock file names every optional platform build (swc, the resolver
+# bindings) for every OS, so `npm ci` installs on Linux, macOS and Windows alike; a failure is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-install() {
-  [[ -f node_modules/.package-lock.json && node_modules/.package-lock.json -nt package-lock.json ]] && return 0
-  local log
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   log=$(mktemp)
-  if npm ci --no-audit --no-fund >"$log" 2>&1; then rm -f "$log"; return 0; fi
-  echo "npm ci failed ($(grep -m1 'npm error' "$log" || tail -n1 "$log")); installing with npm install --no-save" >&2
-  npm install --no-save --no-audit --no-fund >"$log" 2>&1 || { tail -n 30 "$log" >&2; rm -f "$log"; return 1; }
+  if ! npm ci --no-audit --no-fund >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    echo "npm ci failed: package-lock.json does not install as it is (repair it with: npm install --package-lock-only)" >&2
+    exit 1
+  fi
   rm -f "$log"
-}
-install
+fi
 # The nx plugin compiled to JavaScript (packages/nx-plugin/dist), unless it is already newer than every
 # source: each step's process then starts without a TypeScript compiler (see packages/nx-plugin/load.js).
 if [[ ! -f packages/nx-plugin/dist/.built ]] || [[ -n "$(find packages/nx-plugin/src packages/nx-plugin/tsconfig.build.json -newer packages/nx-plugin/dist/.built -print -quit)" ]]; then
