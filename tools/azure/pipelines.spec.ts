@@ -4,6 +4,7 @@
  * the repository root with a leading /), parameters match their templates' declarations, every npm script,
  * nx target, project and tool the pipelines name exists, and secrets stay out of the logs.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -328,6 +329,54 @@ describe('secrets', () => {
   function allStrings(): string[] {
     return allFiles.flatMap((f) => strings(load(f)));
   }
+});
+
+describe('AWS credentials last as long as the job', () => {
+  const NX_STEPS = path.join(PIPELINES_DIR, 'templates/steps/nx.yml');
+  /** Every job in a file, with the nx.yml uses among its steps. */
+  const jobs = allFiles.flatMap((file) => objects(load(file))
+    .filter((o) => typeof o.job === 'string')
+    .map((job) => ({ file, job, nxSteps: objects(job.steps ?? []).filter((o) => typeof o.template === 'string' && resolveTemplate(file, o.template) === NX_STEPS) })));
+
+  it('finds the jobs that run nx with AWS credentials', () => {
+    expect(jobs.filter((j) => j.nxSteps.length).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(jobs.filter((j) => j.nxSteps.length).map((j) => [rel(j.file), String(j.job.job), j] as const))('%s: job %s hands its own timeout to every nx step', (_f, _j, { job, nxSteps }) => {
+    expect(job.timeoutInMinutes).toBeDefined();
+    for (const step of nxSteps) expect((step.parameters as Obj).timeout_minutes).toBe(job.timeoutInMinutes);
+  });
+
+  /** The step that sets aws.rolecredential.maxduration, run in bash with the timeout filled in. */
+  function sessionStep(timeoutMinutes: number, env: Record<string, string> = {}): string {
+    const step = steps(NX_STEPS).find((s) => s.body.includes('aws.rolecredential.maxduration'));
+    if (!step) throw new Error('nx.yml has no step setting aws.rolecredential.maxduration');
+    const script = step.body.replace(/\$\{\{\s*parameters\.timeout_minutes\s*\}\}/g, String(timeoutMinutes));
+    const result = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+    if (result.status !== 0) throw new Error(`the step failed: ${result.stderr}`);
+    return result.stdout;
+  }
+
+  it.each([
+    [120, '7200'],
+    [10, '900'],
+    [1000, '43200'],
+  ])('a %i-minute job asks the AWS Toolkit for %s-second credentials (AssumeRole allows 900 to 43,200)', (minutes, seconds) => {
+    expect(sessionStep(minutes)).toContain(`##vso[task.setvariable variable=aws.rolecredential.maxduration]${seconds}\n`);
+  });
+
+  it('leaves a duration the pipeline set itself alone', () => {
+    const out = sessionStep(120, { AWS_ROLECREDENTIAL_MAXDURATION: '3600' });
+    expect(out).not.toContain('##vso[task.setvariable');
+    expect(out).toContain('3600 s');
+  });
+
+  it('runs before the AWS Toolkit task, only where a service connection is used', () => {
+    const doc = load(NX_STEPS).steps as Json[];
+    const withConnection = (doc.find((s) => isObj(s) && Object.keys(s).some((k) => k.includes("ne(parameters.aws_credentials, '')"))) as Obj);
+    const list = Object.values(withConnection)[0] as Obj[];
+    expect(list.map((s) => (typeof s.task === 'string' ? s.task : typeof s.bash === 'string' && s.bash.includes('aws.rolecredential.maxduration') ? 'session' : '?'))).toEqual(['session', 'AWSShellScript@1']);
+  });
 });
 
 describe('force_update', () => {

@@ -38,7 +38,7 @@ stop() {
 
 # Clients before what they talk to; the engine last.
 stop teams-sink ecr-stand-in mcr-proxy
-stop ecr-registry mcr-registry
+stop ecr-registry "ecr-registry-$OTHER_ACCOUNT" mcr-registry
 stop dockerd
 
 if $purge; then

@@ -1,13 +1,19 @@
 /**
- * A local stand-in for AWS ECR (and the one STS call the pipeline makes), so the product can publish
- * images on a machine that cannot reach AWS.
+ * A local stand-in for AWS ECR and STS, so the product can publish images on a machine that cannot reach AWS.
  *
  * - API port (default 127.0.0.1:5003): the AWS JSON 1.1 protocol exactly as @aws-sdk/client-ecr and the
- *   AWS CLI send it, plus STS GetCallerIdentity in the awsQuery protocol.
- * - Registry port (default 127.0.0.1:5002): an authenticating proxy in front of a plain
- *   distribution registry (default 127.0.0.1:5012). Like real ECR it wants Basic auth with the
- *   GetAuthorizationToken password, refuses pushes to repositories nobody created, and keeps immutable
- *   tags (IMMUTABLE, and the *_WITH_EXCLUSION settings) from moving.
+ *   AWS CLI send it. Only ECR answers there: STS has its own endpoint in AWS (sts.<region>.amazonaws.com,
+ *   AWS General Reference, "Service endpoints"), so an STS call sent to the ECR endpoint gets ECR's answer
+ *   to an operation it does not know.
+ * - STS port (default 127.0.0.1:5006): GetCallerIdentity and AssumeRole (sts.ts); temporary credentials
+ *   expire like real ones, and ECR API calls signed with expired ones are refused (aws-credentials.ts).
+ * - One registry port per account (defaults: the caller's account 000000000000 on 127.0.0.1:5002, another
+ *   account 111111111111 on 127.0.0.1:5007): an authenticating proxy in front of that account's own plain
+ *   distribution registry (127.0.0.1:5012, 127.0.0.1:5013). In AWS every account has its own registry host,
+ *   `<account>.dkr.ecr.<region>.amazonaws.com` (ECR User Guide, "Amazon ECR private registry"). Like real
+ *   ECR a proxy wants Basic auth with the GetAuthorizationToken password, which works on every registry the
+ *   caller may use (ECR API reference, GetAuthorizationToken), refuses pushes to repositories nobody created,
+ *   and keeps immutable tags (IMMUTABLE, and the *_WITH_EXCLUSION settings) from moving.
  *
  * Repository settings live in a small JSON file; what is in a repository is always read from the backing
  * registry, so the two cannot drift apart. The backing registry's storage directory is read only to find
@@ -23,22 +29,18 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { immutableTagMessage, isTagImmutable, type MutabilitySetting, MUTABILITIES, type Mutability, parseMutabilitySetting, InvalidMutabilityError, type ExclusionFilter } from './ecr-tag-rules';
+import { CredentialStore, EXPIRED_MESSAGE, INVALID_TOKEN_MESSAGE } from './aws-credentials';
 import { Instrumentation, registryInstrumentation, registryKind } from './faults';
+import { stsHandler } from './sts';
 
 const STATE_DIR = process.env.LOCAL_STACK_STATE ?? path.join(__dirname, '.state');
 const BIND = process.env.LOCAL_STACK_BIND ?? '127.0.0.1';
 const API_PORT = Number(process.env.ECR_STAND_IN_API_PORT ?? 5003);
+const STS_PORT = Number(process.env.ECR_STAND_IN_STS_PORT ?? 5006);
 const PROXY_PORT = Number(process.env.ECR_STAND_IN_PROXY_PORT ?? 5002);
-const BACKEND = new URL(process.env.ECR_STAND_IN_BACKEND ?? 'http://127.0.0.1:5012');
-const STORAGE = process.env.ECR_STAND_IN_STORAGE ?? path.join(STATE_DIR, 'ecr-data');
-const META_FILE = process.env.ECR_STAND_IN_META ?? path.join(STATE_DIR, 'ecr-meta.json');
 const HISTORY_FILE = process.env.ECR_STAND_IN_HISTORY ?? path.join(STATE_DIR, 'ecr-history.jsonl');
 const ACCOUNT = process.env.ECR_STAND_IN_ACCOUNT ?? '000000000000';
 const DEFAULT_REGION = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'eu-west-1';
-// What clients are told to push to: "localhost" rather than 127.0.0.1 because Docker treats both as
-// insecure-allowed, and the repository URIs then read like the registry host users type.
-const REGISTRY_HOST = process.env.ECR_STAND_IN_REGISTRY_HOST ?? `localhost:${PROXY_PORT}`;
-const PROXY_ENDPOINT = `http://${REGISTRY_HOST}`;
 const PASSWORD = process.env.ECR_STAND_IN_PASSWORD || randomBytes(24).toString('base64url');
 const TOKEN_TTL_SECONDS = 12 * 3600;
 const STARTED_AT = Date.now() / 1000;
@@ -140,7 +142,48 @@ class MetaStore {
   }
 }
 
-const meta = new MetaStore(META_FILE);
+// ---------------------------------------------------------------------------------------------------
+// Accounts: each with its own registry host, backing registry, storage and repository settings
+
+interface Account {
+  id: string;
+  proxyPort: number;
+  /** What clients are told to push to: "localhost" rather than 127.0.0.1 because Docker treats both as
+   * insecure-allowed, and the repository URIs then read like the registry host users type. */
+  registryHost: string;
+  backend: URL;
+  storage: string;
+  meta: MetaStore;
+  /** Manifests are content-addressed, so a fetched one never changes. */
+  manifests: Map<string, ManifestInfo>;
+  locks: Map<string, Promise<void>>;
+}
+
+function account(id: string, proxyPort: number, backend: string, storage: string, metaFile: string): Account {
+  return {
+    id, proxyPort, registryHost: `localhost:${proxyPort}`, backend: new URL(backend), storage,
+    meta: new MetaStore(metaFile), manifests: new Map(), locks: new Map(),
+  };
+}
+
+/** `<account>=<proxy port>:<backing registry port>`, comma-separated: accounts other than the caller's. */
+function otherAccounts(spec: string): Account[] {
+  return spec.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const match = /^(\d{12})=(\d+):(\d+)$/.exec(entry);
+    if (!match) throw new Error(`ECR_STAND_IN_OTHER_ACCOUNTS: "${entry}" is not <12-digit account>=<proxy port>:<backing port>`);
+    return account(match[1], Number(match[2]), `http://127.0.0.1:${match[3]}`, path.join(STATE_DIR, `ecr-data-${match[1]}`), path.join(STATE_DIR, `ecr-meta-${match[1]}.json`));
+  });
+}
+
+/** The caller's own account: where credentials of the stack belong, and what GetAuthorizationToken's proxyEndpoint names. */
+const CALLER = account(
+  ACCOUNT,
+  PROXY_PORT,
+  process.env.ECR_STAND_IN_BACKEND ?? 'http://127.0.0.1:5012',
+  process.env.ECR_STAND_IN_STORAGE ?? path.join(STATE_DIR, 'ecr-data'),
+  process.env.ECR_STAND_IN_META ?? path.join(STATE_DIR, 'ecr-meta.json'),
+);
+const ACCOUNTS = [CALLER, ...otherAccounts(process.env.ECR_STAND_IN_OTHER_ACCOUNTS ?? '111111111111=5007:5013')];
 
 // ---------------------------------------------------------------------------------------------------
 // The backing registry
@@ -155,7 +198,8 @@ interface BackendResponse {
 
 class BackendError extends Error {}
 
-function backend(method: string, target: string, headers: Record<string, string> = {}, body?: Buffer): Promise<BackendResponse> {
+function backend(acct: Account, method: string, target: string, headers: Record<string, string> = {}, body?: Buffer): Promise<BackendResponse> {
+  const BACKEND = acct.backend;
   return new Promise((resolve, reject) => {
     const sent: http.OutgoingHttpHeaders = { host: BACKEND.host, ...headers };
     if (body) sent['content-length'] = body.length;
@@ -182,16 +226,16 @@ function unexpected(res: BackendResponse, what: string): BackendError {
   return new BackendError(`backing registry answered ${res.status} to ${what}: ${res.body.toString('utf8').slice(0, 300)}`);
 }
 
-async function listTags(name: string): Promise<string[]> {
-  const res = await backend('GET', `/v2/${repoPath(name)}/tags/list`);
+async function listTags(acct: Account, name: string): Promise<string[]> {
+  const res = await backend(acct, 'GET', `/v2/${repoPath(name)}/tags/list`);
   if (res.status === 404) return [];
   if (res.status !== 200) throw unexpected(res, `tags/list of ${name}`);
   const tags = (JSON.parse(res.body.toString('utf8')) as { tags?: string[] | null }).tags;
   return Array.isArray(tags) ? tags : [];
 }
 
-async function resolveTag(name: string, tag: string): Promise<string | undefined> {
-  const res = await backend('HEAD', `/v2/${repoPath(name)}/manifests/${encodeURIComponent(tag)}`, { accept: MANIFEST_ACCEPT });
+async function resolveTag(acct: Account, name: string, tag: string): Promise<string | undefined> {
+  const res = await backend(acct, 'HEAD', `/v2/${repoPath(name)}/manifests/${encodeURIComponent(tag)}`, { accept: MANIFEST_ACCEPT });
   if (res.status === 404) return undefined;
   const digest = res.headers['docker-content-digest'];
   if (res.status !== 200 || typeof digest !== 'string') throw unexpected(res, `HEAD manifest ${name}:${tag}`);
@@ -214,14 +258,11 @@ interface ManifestInfo {
   manifests?: Descriptor[];
 }
 
-// Manifests are content-addressed, so a fetched one never changes.
-const manifestCache = new Map<string, ManifestInfo>();
-
-async function fetchManifest(name: string, digest: string): Promise<ManifestInfo | undefined> {
+async function fetchManifest(acct: Account, name: string, digest: string): Promise<ManifestInfo | undefined> {
   const key = `${name}@${digest}`;
-  const cached = manifestCache.get(key);
+  const cached = acct.manifests.get(key);
   if (cached) return cached;
-  const res = await backend('GET', `/v2/${repoPath(name)}/manifests/${digest}`, { accept: MANIFEST_ACCEPT });
+  const res = await backend(acct, 'GET', `/v2/${repoPath(name)}/manifests/${digest}`, { accept: MANIFEST_ACCEPT });
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw unexpected(res, `GET manifest ${name}@${digest}`);
   const parsed = JSON.parse(res.body.toString('utf8')) as { mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] };
@@ -234,22 +275,22 @@ async function fetchManifest(name: string, digest: string): Promise<ManifestInfo
     layers: parsed.layers,
     manifests: parsed.manifests,
   };
-  manifestCache.set(key, info);
+  acct.manifests.set(key, info);
   return info;
 }
 
-async function deleteManifest(name: string, digest: string): Promise<void> {
-  const res = await backend('DELETE', `/v2/${repoPath(name)}/manifests/${digest}`, { accept: MANIFEST_ACCEPT });
+async function deleteManifest(acct: Account, name: string, digest: string): Promise<void> {
+  const res = await backend(acct, 'DELETE', `/v2/${repoPath(name)}/manifests/${digest}`, { accept: MANIFEST_ACCEPT });
   if (res.status !== 202 && res.status !== 404) throw unexpected(res, `DELETE manifest ${name}@${digest}`);
 }
 
-function repositoryDir(name: string): string {
-  return path.join(STORAGE, 'docker', 'registry', 'v2', 'repositories', ...name.split('/'));
+function repositoryDir(acct: Account, name: string): string {
+  return path.join(acct.storage, 'docker', 'registry', 'v2', 'repositories', ...name.split('/'));
 }
 
 /** Every manifest revision the registry holds for a repository, tagged or not. */
-function storedRevisions(name: string): Map<string, number> {
-  const dir = path.join(repositoryDir(name), '_manifests', 'revisions', 'sha256');
+function storedRevisions(acct: Account, name: string): Map<string, number> {
+  const dir = path.join(repositoryDir(acct, name), '_manifests', 'revisions', 'sha256');
   const found = new Map<string, number>();
   let entries: string[];
   try {
@@ -269,20 +310,19 @@ function storedRevisions(name: string): Map<string, number> {
 }
 
 /** Removes one tag and leaves the image and its other tags alone, which the registry API cannot do. */
-function untag(name: string, tag: string): void {
-  fs.rmSync(path.join(repositoryDir(name), '_manifests', 'tags', tag), { recursive: true, force: true });
+function untag(acct: Account, name: string, tag: string): void {
+  fs.rmSync(path.join(repositoryDir(acct, name), '_manifests', 'tags', tag), { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Tag assignment: one at a time per repository, and on record
 
-const repositoryLocks = new Map<string, Promise<void>>();
-
 /**
  * Runs fn once every earlier fn for the same repository has finished. ECR assigns tags atomically; without
  * this, two pushes of one immutable tag could both pass the "does the tag exist" check before either writes.
  */
-function withRepositoryLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+function withRepositoryLock<T>(acct: Account, name: string, fn: () => Promise<T>): Promise<T> {
+  const repositoryLocks = acct.locks;
   const previous = repositoryLocks.get(name) ?? Promise.resolve();
   const result = previous.then(fn);
   const tail = result.then(() => undefined, () => undefined);
@@ -294,6 +334,7 @@ function withRepositoryLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 interface TagAssignment {
+  registryId: string;
   repository: string;
   tag: string;
   digest: string;
@@ -305,8 +346,8 @@ interface TagAssignment {
 
 let history: TagAssignment[] = [];
 
-function recordAssignment(repository: string, tag: string, digest: string, previous: string | undefined, via: TagAssignment['via']): void {
-  const entry: TagAssignment = { repository, tag, digest, previous: previous ?? null, at: new Date().toISOString(), via };
+function recordAssignment(acct: Account, repository: string, tag: string, digest: string, previous: string | undefined, via: TagAssignment['via']): void {
+  const entry: TagAssignment = { registryId: acct.id, repository, tag, digest, previous: previous ?? null, at: new Date().toISOString(), via };
   history.push(entry);
   fs.mkdirSync(path.dirname(HISTORY_FILE), { recursive: true });
   fs.appendFileSync(HISTORY_FILE, `${JSON.stringify(entry)}\n`);
@@ -337,21 +378,21 @@ function sumSizes(descriptors: Descriptor[] | undefined): number {
   return (descriptors ?? []).reduce((sum, d) => sum + (typeof d.size === 'number' ? d.size : 0), 0);
 }
 
-async function loadImages(name: string): Promise<Image[]> {
-  const tags = await listTags(name);
-  const digests = await mapLimit(tags, 8, (tag) => resolveTag(name, tag));
+async function loadImages(acct: Account, name: string): Promise<Image[]> {
+  const tags = await listTags(acct, name);
+  const digests = await mapLimit(tags, 8, (tag) => resolveTag(acct, name, tag));
   const tagsByDigest = new Map<string, string[]>();
   tags.forEach((tag, i) => {
     const digest = digests[i];
     if (!digest) return;
     tagsByDigest.set(digest, [...(tagsByDigest.get(digest) ?? []), tag]);
   });
-  const revisions = storedRevisions(name);
+  const revisions = storedRevisions(acct, name);
   for (const digest of revisions.keys()) if (!tagsByDigest.has(digest)) tagsByDigest.set(digest, []);
 
-  const repo = meta.get(name);
+  const repo = acct.meta.get(name);
   const entries = [...tagsByDigest.entries()];
-  const manifests = await mapLimit(entries, 8, ([digest]) => fetchManifest(name, digest));
+  const manifests = await mapLimit(entries, 8, ([digest]) => fetchManifest(acct, name, digest));
   const images: Image[] = [];
   entries.forEach(([digest, imageTags], i) => {
     const manifest = manifests[i];
@@ -384,6 +425,9 @@ class AwsError extends Error {
 
 interface Context {
   region: string;
+  operation: string;
+  /** Who signed the request, for access-denied messages. */
+  callerArn: string;
 }
 
 interface ImageId {
@@ -398,11 +442,22 @@ function optionalString(input: Json, key: string): string | undefined {
   return value;
 }
 
-function registryIdOf(input: Json): string {
+/**
+ * The account a call is about: `registryId`, else the caller's own (ECR API reference: "If you do not specify
+ * a registry, the default registry is assumed"). An account this stack does not hold grants the caller
+ * nothing, which AWS answers with AccessDeniedException.
+ */
+function accountOf(input: Json, ctx: Context): Account {
   const id = optionalString(input, 'registryId');
-  if (id === undefined) return ACCOUNT;
+  if (id === undefined) return CALLER;
   if (!/^\d{12}$/.test(id)) throw new AwsError('InvalidParameterException', `Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''`);
-  return id;
+  const found = ACCOUNTS.find((a) => a.id === id);
+  if (!found) {
+    const name = optionalString(input, 'repositoryName') ?? '*';
+    throw new AwsError('AccessDeniedException',
+      `User: ${ctx.callerArn} is not authorized to perform: ecr:${ctx.operation} on resource: arn:aws:ecr:${ctx.region}:${id}:repository/${name} because no resource-based policy allows the ecr:${ctx.operation} action`);
+  }
+  return found;
 }
 
 function checkName(name: string, field = 'repositoryName'): string {
@@ -418,13 +473,14 @@ function notFound(name: string, registryId: string): AwsError {
 }
 
 /** The named repository, which must have been created through CreateRepository. */
-function existingRepository(input: Json): { name: string; registryId: string; repo: RepositoryMeta } {
-  const registryId = registryIdOf(input);
+function existingRepository(input: Json, ctx: Context): { acct: Account; name: string; registryId: string; repo: RepositoryMeta } {
+  const acct = accountOf(input, ctx);
+  const registryId = acct.id;
   const name = optionalString(input, 'repositoryName');
   if (name === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'`);
-  const repo = meta.get(checkName(name));
+  const repo = acct.meta.get(checkName(name));
   if (!repo) throw notFound(name, registryId);
-  return { name, registryId, repo };
+  return { acct, name, registryId, repo };
 }
 
 function mutabilityOf(input: Json, fallback?: Mutability): MutabilitySetting {
@@ -444,12 +500,13 @@ function mutabilityOut(repo: MutabilitySetting): Json {
   };
 }
 
-function repositoryOut(name: string, registryId: string, repo: RepositoryMeta, ctx: Context): Json {
+function repositoryOut(acct: Account, name: string, repo: RepositoryMeta, ctx: Context): Json {
   return {
-    repositoryArn: `arn:aws:ecr:${ctx.region}:${registryId}:repository/${name}`,
-    registryId,
+    repositoryArn: `arn:aws:ecr:${ctx.region}:${acct.id}:repository/${name}`,
+    registryId: acct.id,
     repositoryName: name,
-    repositoryUri: `${REGISTRY_HOST}/${name}`,
+    // The account's own registry host: `<account>.dkr.ecr.<region>.amazonaws.com/<name>` in AWS.
+    repositoryUri: `${acct.registryHost}/${name}`,
     createdAt: repo.createdAt,
     ...mutabilityOut(repo),
     imageScanningConfiguration: { scanOnPush: repo.scanOnPush },
@@ -528,29 +585,36 @@ function imageDetail(name: string, registryId: string, image: Image): Json {
 }
 
 const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> = {
-  async GetAuthorizationToken(input) {
-    const ids = Array.isArray(input.registryIds) && input.registryIds.length ? (input.registryIds as unknown[]).map(String) : [ACCOUNT];
+  async GetAuthorizationToken() {
+    // "The authorization token … can be used to access any Amazon ECR registry that your IAM principal has
+    // access to"; `registryIds` "has been deprecated" and "doesn't change the permissions scope of the
+    // authorization token" (ECR API reference, GetAuthorizationToken; the SDK models' deprecation note).
+    // So it is ignored, and proxyEndpoint is always the caller's own registry, whichever registry a
+    // client is about to push to.
     const expiresAt = Math.floor(Date.now() / 1000) + TOKEN_TTL_SECONDS;
     const authorizationToken = Buffer.from(`AWS:${PASSWORD}`).toString('base64');
-    return { authorizationData: ids.map(() => ({ authorizationToken, expiresAt, proxyEndpoint: PROXY_ENDPOINT })) };
+    return { authorizationData: [{ authorizationToken, expiresAt, proxyEndpoint: `http://${CALLER.registryHost}` }] };
   },
 
   async CreateRepository(input, ctx) {
-    const registryId = registryIdOf(input);
+    const acct = accountOf(input, ctx);
+    const registryId = acct.id;
     const name = optionalString(input, 'repositoryName');
     if (name === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'`);
     checkName(name);
-    if (meta.get(name)) {
+    if (acct.meta.get(name)) {
       throw new AwsError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${registryId}'`);
     }
     const scanning = (input.imageScanningConfiguration ?? {}) as Json;
-    const repo = meta.create(name, mutabilityOf(input, 'MUTABLE'), scanning.scanOnPush === true);
-    log(`CreateRepository ${name} (${describeMutability(repo)}, scanOnPush=${repo.scanOnPush})`);
-    return { repository: repositoryOut(name, registryId, repo, ctx) };
+    const repo = acct.meta.create(name, mutabilityOf(input, 'MUTABLE'), scanning.scanOnPush === true);
+    log(`CreateRepository ${registryId}/${name} (${describeMutability(repo)}, scanOnPush=${repo.scanOnPush})`);
+    return { repository: repositoryOut(acct, name, repo, ctx) };
   },
 
   async DescribeRepositories(input, ctx) {
-    const registryId = registryIdOf(input);
+    const acct = accountOf(input, ctx);
+    const registryId = acct.id;
+    const meta = acct.meta;
     const wanted = input.repositoryNames;
     let names: string[];
     if (Array.isArray(wanted) && wanted.length) {
@@ -561,27 +625,27 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
       names = meta.names();
     }
     const { items, nextToken } = page(names, input, 100);
-    return { repositories: items.map((n) => repositoryOut(n, registryId, meta.get(n) as RepositoryMeta, ctx)), ...(nextToken ? { nextToken } : {}) };
+    return { repositories: items.map((n) => repositoryOut(acct, n, meta.get(n) as RepositoryMeta, ctx)), ...(nextToken ? { nextToken } : {}) };
   },
 
   async DeleteRepository(input, ctx) {
-    const { name, registryId, repo } = existingRepository(input);
-    const images = await loadImages(name);
+    const { acct, name, registryId, repo } = existingRepository(input, ctx);
+    const images = await loadImages(acct, name);
     if (images.length && input.force !== true) {
       throw new AwsError('RepositoryNotEmptyException',
         `The repository with name '${name}' in registry with id '${registryId}' cannot be deleted because it still contains images`);
     }
-    for (const image of images) await deleteManifest(name, image.digest);
-    fs.rmSync(repositoryDir(name), { recursive: true, force: true });
-    const out = repositoryOut(name, registryId, repo, ctx);
-    meta.delete(name);
+    for (const image of images) await deleteManifest(acct, name, image.digest);
+    fs.rmSync(repositoryDir(acct, name), { recursive: true, force: true });
+    const out = repositoryOut(acct, name, repo, ctx);
+    acct.meta.delete(name);
     log(`DeleteRepository ${name} (${images.length} images)`);
     return { repository: out };
   },
 
-  async DescribeImages(input) {
-    const { name, registryId } = existingRepository(input);
-    const images = await loadImages(name);
+  async DescribeImages(input, ctx) {
+    const { acct, name, registryId } = existingRepository(input, ctx);
+    const images = await loadImages(acct, name);
     const ids = imageIdsOf(input);
     if (ids) {
       const found = ids.map((id) => {
@@ -596,10 +660,10 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
     return { imageDetails: items.map((image) => imageDetail(name, registryId, image)), ...(nextToken ? { nextToken } : {}) };
   },
 
-  async ListImages(input) {
-    const { name } = existingRepository(input);
+  async ListImages(input, ctx) {
+    const { acct, name } = existingRepository(input, ctx);
     const ids: ImageId[] = [];
-    for (const image of byTagStatus(await loadImages(name), input)) {
+    for (const image of byTagStatus(await loadImages(acct, name), input)) {
       if (image.tags.length) for (const tag of image.tags) ids.push({ imageDigest: image.digest, imageTag: tag });
       else ids.push({ imageDigest: image.digest });
     }
@@ -607,10 +671,10 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
     return { imageIds: items, ...(nextToken ? { nextToken } : {}) };
   },
 
-  async BatchGetImage(input) {
-    const { name, registryId } = existingRepository(input);
+  async BatchGetImage(input, ctx) {
+    const { acct, name, registryId } = existingRepository(input, ctx);
     const ids = imageIdsOf(input) ?? [];
-    const images = await loadImages(name);
+    const images = await loadImages(acct, name);
     const found: Json[] = [];
     const failures: Json[] = [];
     for (const id of ids) {
@@ -632,23 +696,23 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
     return { images: found, failures };
   },
 
-  async BatchDeleteImage(input) {
-    const { name } = existingRepository(input);
+  async BatchDeleteImage(input, ctx) {
+    const { acct, name } = existingRepository(input, ctx);
     const ids = imageIdsOf(input) ?? [];
     const deleted: ImageId[] = [];
     const failures: Json[] = [];
     for (const id of ids) {
       // Reloaded for each id: an earlier deletion may have removed this one's image or tag.
-      const image = findImage(await loadImages(name), id);
+      const image = findImage(await loadImages(acct, name), id);
       if (!image) {
         failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
         continue;
       }
       if (id.imageTag !== undefined && image.tags.length > 1) {
-        untag(name, id.imageTag);
+        untag(acct, name, id.imageTag);
         deleted.push({ imageDigest: image.digest, imageTag: id.imageTag });
       } else {
-        await deleteManifest(name, image.digest);
+        await deleteManifest(acct, name, image.digest);
         if (image.tags.length) for (const tag of image.tags) deleted.push({ imageDigest: image.digest, imageTag: tag });
         else deleted.push({ imageDigest: image.digest });
       }
@@ -657,12 +721,12 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
     return { imageIds: deleted, failures };
   },
 
-  async PutImageTagMutability(input) {
-    const { name, registryId } = existingRepository(input);
+  async PutImageTagMutability(input, ctx) {
+    const { acct, name, registryId } = existingRepository(input, ctx);
     const setting = mutabilityOf(input);
     // Under the repository's lock, so a push being checked right now sees the old setting or the new one whole.
-    await withRepositoryLock(name, async () => {
-      meta.update(name, (repo) => {
+    await withRepositoryLock(acct, name, async () => {
+      acct.meta.update(name, (repo) => {
         repo.imageTagMutability = setting.imageTagMutability;
         repo.exclusionFilters = setting.exclusionFilters;
       });
@@ -671,8 +735,8 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
     return { registryId, repositoryName: name, ...mutabilityOut(setting) };
   },
 
-  async PutImage(input) {
-    const { name, registryId } = existingRepository(input);
+  async PutImage(input, ctx) {
+    const { acct, name, registryId } = existingRepository(input, ctx);
     const manifestText = optionalString(input, 'imageManifest');
     if (manifestText === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageManifest' failed to satisfy constraint: 'must not be null'`);
     const body = Buffer.from(manifestText, 'utf8');
@@ -706,12 +770,12 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
       throw new AwsError('ImageDigestDoesNotMatchException', `The image digest '${wanted}' does not match the digest '${digest}' calculated for the image manifest`);
     }
 
-    return withRepositoryLock(name, async () => {
-      const repo = meta.get(name);
+    return withRepositoryLock(acct, name, async () => {
+      const repo = acct.meta.get(name);
       if (!repo) throw notFound(name, registryId);
       let previous: string | undefined;
       if (tag !== undefined) {
-        previous = await resolveTag(name, tag);
+        previous = await resolveTag(acct, name, tag);
         if (previous === digest) {
           throw new AwsError('ImageAlreadyExistsException',
             `Image with digest '${digest}' and tag '${tag}' already exists in the repository with name '${name}' in registry with id '${registryId}'`);
@@ -720,15 +784,15 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
           log(`PutImage refused ${name}:${tag} (immutable, has ${previous}, given ${digest})`);
           throw new AwsError('ImageTagAlreadyExistsException', immutableTagMessage(name, tag));
         }
-      } else if (storedRevisions(name).has(digest)) {
+      } else if (storedRevisions(acct, name).has(digest)) {
         throw new AwsError('ImageAlreadyExistsException',
           `Image with digest '${digest}' already exists in the repository with name '${name}' in registry with id '${registryId}'`);
       }
       // The backing registry checks that every blob (or, for an index, every manifest) it refers to is there.
-      const res = await backend('PUT', `/v2/${repoPath(name)}/manifests/${encodeURIComponent(tag ?? digest)}`, { 'content-type': mediaType }, body);
+      const res = await backend(acct, 'PUT', `/v2/${repoPath(name)}/manifests/${encodeURIComponent(tag ?? digest)}`, { 'content-type': mediaType }, body);
       if (res.status !== 201) throw putImageError(res, name, registryId, mediaType);
-      meta.recordPush(name, digest);
-      if (tag !== undefined) recordAssignment(name, tag, digest, previous, 'PutImage');
+      acct.meta.recordPush(name, digest);
+      if (tag !== undefined) recordAssignment(acct, name, tag, digest, previous, 'PutImage');
       log(`PutImage ${name}${tag !== undefined ? `:${tag}` : ''} ${digest}`);
       return {
         image: {
@@ -742,10 +806,10 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
     });
   },
 
-  async PutImageScanningConfiguration(input) {
-    const { name, registryId } = existingRepository(input);
+  async PutImageScanningConfiguration(input, ctx) {
+    const { acct, name, registryId } = existingRepository(input, ctx);
     const scanOnPush = ((input.imageScanningConfiguration ?? {}) as Json).scanOnPush === true;
-    meta.update(name, (repo) => { repo.scanOnPush = scanOnPush; });
+    acct.meta.update(name, (repo) => { repo.scanOnPush = scanOnPush; });
     return { registryId, repositoryName: name, imageScanningConfiguration: { scanOnPush } };
   },
 };
@@ -818,42 +882,6 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(text);
 }
 
-function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function handleSts(res: http.ServerResponse, form: URLSearchParams, requestId: string): void {
-  const action = form.get('Action');
-  let status = 200;
-  let xml: string;
-  if (action === 'GetCallerIdentity') {
-    xml = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <GetCallerIdentityResult>
-    <Arn>arn:aws:iam::${ACCOUNT}:user/local</Arn>
-    <UserId>AIDALOCALSTACKUSER0001</UserId>
-    <Account>${ACCOUNT}</Account>
-  </GetCallerIdentityResult>
-  <ResponseMetadata>
-    <RequestId>${requestId}</RequestId>
-  </ResponseMetadata>
-</GetCallerIdentityResponse>
-`;
-  } else {
-    status = 400;
-    xml = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <Error>
-    <Type>Sender</Type>
-    <Code>InvalidAction</Code>
-    <Message>${xmlEscape(`Could not find operation ${action ?? '(none)'} for version ${form.get('Version') ?? '(none)'}`)}</Message>
-  </Error>
-  <RequestId>${requestId}</RequestId>
-</ErrorResponse>
-`;
-  }
-  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), 'x-amzn-requestid': requestId });
-  res.end(xml);
-}
-
 /** GET lists every tag assignment since the start (or the last DELETE), oldest first; ?repository= keeps one. */
 function handleHistory(req: http.IncomingMessage, res: http.ServerResponse): void {
   if (req.method === 'DELETE') {
@@ -879,7 +907,7 @@ async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): P
   const pathname = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && pathname === '/health') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ service: 'ecr-stand-in', registry: REGISTRY_HOST, account: ACCOUNT }));
+    res.end(JSON.stringify({ service: 'ecr-stand-in', account: CALLER.id, registries: Object.fromEntries(ACCOUNTS.map((a) => [a.id, a.registryHost])), sts: `localhost:${STS_PORT}` }));
     return;
   }
   if (pathname === '/__history') {
@@ -891,15 +919,15 @@ async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): P
     return;
   }
   const body = await readBody(req, 10 * 1024 * 1024);
-  const contentType = String(req.headers['content-type'] ?? '');
-  if (contentType.startsWith('application/x-www-form-urlencoded')) {
-    handleSts(res, new URLSearchParams(body.toString('utf8')), requestId);
-    return;
-  }
   const target = String(req.headers['x-amz-target'] ?? '');
   const operation = operationOf(req) ?? '';
   const handler = Object.prototype.hasOwnProperty.call(operations, operation) ? operations[operation] : undefined;
   try {
+    // Credentials are checked before anything else, as AWS does: an expired session fails every call.
+    const problem = credentials.problem(req);
+    if (problem?.code === 'expired') throw new AwsError('ExpiredTokenException', EXPIRED_MESSAGE);
+    if (problem?.code === 'invalid-token') throw new AwsError('UnrecognizedClientException', INVALID_TOKEN_MESSAGE);
+    // A form-encoded STS query sent here finds no X-Amz-Target: ECR does not know it (see the header comment).
     if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`);
     let input: Json;
     try {
@@ -908,7 +936,8 @@ async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): P
       throw new AwsError('SerializationException', 'Request body is not valid JSON');
     }
     if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AwsError('SerializationException', 'Request body must be a JSON object');
-    const out = await handler(input, { region: regionOf(req) });
+    const callerArn = credentials.of(req)?.arn ?? `arn:aws:iam::${CALLER.id}:user/local`;
+    const out = await handler(input, { region: regionOf(req), operation, callerArn });
     sendJson(res, 200, out, { 'x-amzn-requestid': requestId });
   } catch (err) {
     if (err instanceof AwsError) {
@@ -951,7 +980,16 @@ function authorized(header: string | undefined): boolean {
  * known (after onResponse ran) or the request failed, never rejects: a caller holding the repository's
  * lock releases it then.
  */
-function forward(req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer, onResponse?: (status: number, headers: http.IncomingHttpHeaders) => void): Promise<void> {
+interface Proxy {
+  acct: Account;
+  instrumentation: Instrumentation;
+}
+
+/** `GET /v2/<name>/manifests/<reference>`: the request whose answer ECR sends without a digest header. */
+const MANIFEST_PATH = /^\/v2\/.+\/manifests\/[^/]+$/;
+
+function forward(proxy: Proxy, req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer, onResponse?: (status: number, headers: http.IncomingHttpHeaders) => void): Promise<void> {
+  const BACKEND = proxy.acct.backend;
   const headers: http.OutgoingHttpHeaders = {};
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined || HOP_BY_HOP.has(key) || key === 'authorization') continue;
@@ -961,18 +999,25 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, body?: Buf
     delete headers['transfer-encoding'];
     headers['content-length'] = body.length;
   }
-  const countBlobBytes = req.method === 'GET' && registryKind((req.url ?? '/').split('?')[0]) === 'blobs';
+  const pathname = (req.url ?? '/').split('?')[0];
+  const countBlobBytes = req.method === 'GET' && registryKind(pathname) === 'blobs';
+  // Private ECR answers HEAD on a manifest with Docker-Content-Digest but GET without it: the header is only
+  // a SHOULD on GET (OCI distribution spec, "Pulling manifests"), and ECR leaves it out (aws/containers-roadmap
+  // #1931; distribution/distribution#3792 and hashicorp/terraform-provider-docker#188 had to compute the
+  // digest from the body because of it). A client must hash the bytes it got.
+  const dropDigest = req.method === 'GET' && MANIFEST_PATH.test(pathname);
   return new Promise((resolve) => {
     // The Host header goes through unchanged, so the Location URLs the registry builds point back here.
     const upstream = http.request({ host: BACKEND.hostname, port: BACKEND.port, method: req.method, path: req.url, headers, agent: backendAgent }, (up) => {
       const out: http.OutgoingHttpHeaders = {};
       for (const [key, value] of Object.entries(up.headers)) {
         if (value === undefined || HOP_BY_HOP.has(key) || key === 'transfer-encoding') continue;
+        if (dropDigest && key === 'docker-content-digest') continue;
         out[key] = value;
       }
       const status = up.statusCode ?? 502;
       onResponse?.(status, up.headers);
-      if (countBlobBytes && status >= 200 && status < 300) up.on('data', (chunk: Buffer) => proxyInstrumentation.stats.addBlobBytes(chunk.length));
+      if (countBlobBytes && status >= 200 && status < 300) up.on('data', (chunk: Buffer) => proxy.instrumentation.stats.addBlobBytes(chunk.length));
       res.writeHead(status, out);
       up.pipe(res);
       up.on('error', () => res.destroy());
@@ -993,7 +1038,8 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, body?: Buf
   });
 }
 
-async function handleManifestPut(req: http.IncomingMessage, res: http.ServerResponse, name: string, reference: string): Promise<void> {
+async function handleManifestPut(proxy: Proxy, req: http.IncomingMessage, res: http.ServerResponse, name: string, reference: string): Promise<void> {
+  const { acct } = proxy;
   let body: Buffer;
   try {
     body = await readBody(req, MAX_MANIFEST_BYTES);
@@ -1004,82 +1050,92 @@ async function handleManifestPut(req: http.IncomingMessage, res: http.ServerResp
   const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
   if (DIGEST.test(reference)) {
     // By digest nothing is named, so there is nothing to check or to serialize.
-    await forward(req, res, body, (status, headers) => {
+    await forward(proxy, req, res, body, (status, headers) => {
       if (status !== 201) return;
       const stored = typeof headers['docker-content-digest'] === 'string' ? headers['docker-content-digest'] : digest;
-      meta.recordPush(name, stored);
-      log(`pushed ${name} ${stored}`);
+      acct.meta.recordPush(name, stored);
+      log(`pushed ${acct.id}/${name} ${stored}`);
     });
     return;
   }
   const tag = reference;
-  await withRepositoryLock(name, async () => {
+  await withRepositoryLock(acct, name, async () => {
     // Read again under the lock: the repository may have been deleted or its mutability changed meanwhile.
-    const repo = meta.get(name);
+    const repo = acct.meta.get(name);
     if (!repo) {
-      registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${ACCOUNT}'`, { name });
+      registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${acct.id}'`, { name });
       return;
     }
-    const current = await resolveTag(name, tag);
+    const current = await resolveTag(acct, name, tag);
     if (current !== undefined && current !== digest && isTagImmutable(repo, tag)) {
-      log(`refused ${name}:${tag} (immutable, has ${current}, pushed ${digest})`);
+      log(`refused ${acct.id}/${name}:${tag} (immutable, has ${current}, pushed ${digest})`);
       registryError(res, 400, 'TAG_INVALID', immutableTagMessage(name, tag));
       return;
     }
-    await forward(req, res, body, (status, headers) => {
+    await forward(proxy, req, res, body, (status, headers) => {
       if (status !== 201) return;
       const stored = typeof headers['docker-content-digest'] === 'string' ? headers['docker-content-digest'] : digest;
-      meta.recordPush(name, stored);
-      recordAssignment(name, tag, stored, current, 'push');
-      log(`pushed ${name}:${tag} ${stored}${current && current !== stored ? ` (was ${current})` : ''}`);
+      acct.meta.recordPush(name, stored);
+      recordAssignment(acct, name, tag, stored, current, 'push');
+      log(`pushed ${acct.id}/${name}:${tag} ${stored}${current && current !== stored ? ` (was ${current})` : ''}`);
     });
   });
 }
 
-async function handleProxy(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const pathname = (req.url ?? '/').split('?')[0];
-  if (pathname === '/health' && req.method === 'GET') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ service: 'ecr-stand-in registry proxy', backend: BACKEND.host }));
-    return;
-  }
-  if (pathname !== '/v2' && !pathname.startsWith('/v2/')) {
-    registryError(res, 404, 'NOT_FOUND', `${pathname} is not part of the registry API`);
-    return;
-  }
-  if (!authorized(req.headers.authorization)) {
-    registryError(res, 401, 'UNAUTHORIZED', 'authentication required', null, { 'www-authenticate': 'Basic realm="ECR stand-in"' });
-    req.resume();
-    return;
-  }
-  const match = /^\/v2\/(.+?)\/(manifests|blobs|tags)\/(.*)$/.exec(pathname);
-  if (match) {
-    const name = decodeURIComponent(match[1]);
-    const repo = meta.get(name);
-    if (!repo) {
-      registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${ACCOUNT}'`, { name });
+function proxyHandler(proxy: Proxy) {
+  const { acct } = proxy;
+  return async function handleProxy(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (pathname === '/health' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ service: 'ecr-stand-in registry proxy', account: acct.id, backend: acct.backend.host }));
+      return;
+    }
+    if (pathname !== '/v2' && !pathname.startsWith('/v2/')) {
+      registryError(res, 404, 'NOT_FOUND', `${pathname} is not part of the registry API`);
+      return;
+    }
+    if (!authorized(req.headers.authorization)) {
+      registryError(res, 401, 'UNAUTHORIZED', 'authentication required', null, { 'www-authenticate': 'Basic realm="ECR stand-in"' });
       req.resume();
       return;
     }
-    if (match[2] === 'manifests' && req.method === 'PUT') {
-      await handleManifestPut(req, res, name, decodeURIComponent(match[3]));
-      return;
+    const match = /^\/v2\/(.+?)\/(manifests|blobs|tags)\/(.*)$/.exec(pathname);
+    if (match) {
+      const name = decodeURIComponent(match[1]);
+      const repo = acct.meta.get(name);
+      if (!repo) {
+        registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${acct.id}'`, { name });
+        req.resume();
+        return;
+      }
+      if (match[2] === 'manifests' && req.method === 'PUT') {
+        await handleManifestPut(proxy, req, res, name, decodeURIComponent(match[3]));
+        return;
+      }
     }
-  }
-  await forward(req, res);
+    await forward(proxy, req, res);
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
 
+const credentials = new CredentialStore();
+
 const apiInstrumentation = new Instrumentation({
   service: 'ecr-stand-in api',
   flavor: 'aws',
-  // By ECR operation; STS (form-encoded, named in the body) and stray requests count as "other".
+  // By ECR operation; stray requests count as "other".
   kindOf: (req) => operationOf(req) ?? 'other',
   operationOf,
   log,
 });
-const proxyInstrumentation = registryInstrumentation('ecr-stand-in registry proxy', log);
+const stsInstrumentation = new Instrumentation({ service: 'sts stand-in', flavor: 'plain', kindOf: () => 'sts', log });
+// The caller's registry keeps the service name the benchmark and tests read its statistics under.
+const proxies: Proxy[] = ACCOUNTS.map((acct) => ({
+  acct,
+  instrumentation: registryInstrumentation(acct === CALLER ? 'ecr-stand-in registry proxy' : `ecr-stand-in registry proxy (${acct.id})`, log),
+}));
 
 function serve(port: number, name: string, instrumentation: Instrumentation, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
   const server = http.createServer((req, res) => {
@@ -1106,15 +1162,19 @@ function serve(port: number, name: string, instrumentation: Instrumentation, han
   return server;
 }
 
-const servers = [serve(API_PORT, 'ECR API', apiInstrumentation, handleApi), serve(PROXY_PORT, 'registry proxy', proxyInstrumentation, handleProxy)];
-log(`backing registry ${BACKEND.href}, storage ${STORAGE}, metadata ${META_FILE}, history ${HISTORY_FILE}, account ${ACCOUNT}`);
+const servers = [
+  serve(API_PORT, 'ECR API', apiInstrumentation, handleApi),
+  serve(STS_PORT, 'STS', stsInstrumentation, stsHandler({ account: CALLER.id, credentials, log })),
+  ...proxies.map((proxy) => serve(proxy.acct.proxyPort, `registry proxy of account ${proxy.acct.id}`, proxy.instrumentation, proxyHandler(proxy))),
+];
+for (const acct of ACCOUNTS) log(`account ${acct.id}${acct === CALLER ? ' (the caller\'s)' : ''}: registry ${acct.registryHost}, backing registry ${acct.backend.href}, storage ${acct.storage}`);
+log(`history ${HISTORY_FILE}`);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
     // Delayed and hanging requests would otherwise keep the servers from closing.
-    apiInstrumentation.close();
-    proxyInstrumentation.close();
+    for (const instrumentation of [apiInstrumentation, stsInstrumentation, ...proxies.map((p) => p.instrumentation)]) instrumentation.close();
     let open = servers.length;
     for (const server of servers) {
       server.close(() => {

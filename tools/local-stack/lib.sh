@@ -13,7 +13,12 @@ ECR_PROXY_PORT=5002
 ECR_API_PORT=5003
 TEAMS_PORT=5004
 MCR_PROXY_PORT=5005
+STS_PORT=5006
+# A second AWS account whose repositories the caller may use: its own registry host, its own storage.
+OTHER_ACCOUNT=111111111111
+OTHER_ECR_PROXY_PORT=5007
 ECR_BACKEND_PORT=5012
+OTHER_ECR_BACKEND_PORT=5013
 # ECR API model for the Debian awscli, extended with the fields its release predates (up.sh writes it).
 AWS_MODELS_DIR="$STATE_DIR/aws-models"
 
@@ -26,6 +31,7 @@ declare -A PROCESS_SIGNATURE=(
   [mcr-registry]=mcr-registry.yml
   [mcr-proxy]=mcr-proxy.ts
   [ecr-registry]=ecr-registry.yml
+  [ecr-registry-$OTHER_ACCOUNT]=ecr-registry-$OTHER_ACCOUNT.yml
   [ecr-stand-in]=ecr-stand-in.ts
   [teams-sink]=teams-sink.ts
 )

@@ -35,7 +35,7 @@ const MCR_PROXY = 'http://localhost:5005';
 const REGISTRY = 'localhost:5002';
 const credentials = { accessKeyId: 'local-stack', secretAccessKey: 'local-stack-secret' };
 const ecr = new ECRClient({ endpoint: API, region: 'eu-west-1', credentials });
-const sts = new STSClient({ endpoint: API, region: 'eu-west-1', credentials });
+const sts = new STSClient({ endpoint: process.env.STS_STAND_IN ?? 'http://localhost:5006', region: 'eu-west-1', credentials });
 
 const repo = `local-stack-smoke/app-${randomBytes(3).toString('hex')}`;
 const work = mkdtempSync(path.join(tmpdir(), 'local-stack-smoke-'));

@@ -126,7 +126,10 @@ ensure_node_modules() {
 }
 
 ecr_answers() {
-  [[ $(http_status "http://127.0.0.1:$ECR_API_PORT/health") == 200 && $(http_status "http://127.0.0.1:$ECR_PROXY_PORT/health") == 200 ]]
+  local port
+  for port in "$ECR_API_PORT" "$STS_PORT" "$ECR_PROXY_PORT" "$OTHER_ECR_PROXY_PORT"; do
+    [[ $(http_status "http://127.0.0.1:$port/health") == 200 ]] || return 1
+  done
 }
 teams_answers() { [[ $(http_status "http://127.0.0.1:$TEAMS_PORT/health") == 200 ]]; }
 mcr_proxy_answers() { [[ $(http_status "http://127.0.0.1:$MCR_PROXY_PORT/health") == 200 ]]; }
@@ -141,6 +144,7 @@ ensure_node_service() {
   ensure_node_modules
   say "starting $name"
   start_service "$name" "$REPO_ROOT" env LOCAL_STACK_STATE="$STATE_DIR" \
+    ECR_STAND_IN_OTHER_ACCOUNTS="$OTHER_ACCOUNT=$OTHER_ECR_PROXY_PORT:$OTHER_ECR_BACKEND_PORT" \
     node -r @swc-node/register "tools/local-stack/$name.ts"
   wait_until "$name" 60 "$check"
 }
@@ -281,8 +285,9 @@ ensure_docker
 ensure_awscli_model
 ensure_registry mcr-registry "$MCR_PORT" "$STATE_DIR/mcr-data"
 ensure_registry ecr-registry "$ECR_BACKEND_PORT" "$STATE_DIR/ecr-data"
+ensure_registry "ecr-registry-$OTHER_ACCOUNT" "$OTHER_ECR_BACKEND_PORT" "$STATE_DIR/ecr-data-$OTHER_ACCOUNT"
 ensure_node_service mcr-proxy mcr_proxy_answers "$MCR_PROXY_PORT"
-ensure_node_service ecr-stand-in ecr_answers "$ECR_API_PORT $ECR_PROXY_PORT"
+ensure_node_service ecr-stand-in ecr_answers "$ECR_API_PORT $STS_PORT $ECR_PROXY_PORT $OTHER_ECR_PROXY_PORT"
 ensure_node_service teams-sink teams_answers "$TEAMS_PORT"
 seed_base_images
 
@@ -290,10 +295,12 @@ cat <<EOF
 [local-stack] up in $((SECONDS - started))s
   mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; ${#BASE_IMAGES[@]} dotnet images (6.0, 8.0, 10.0)
   MCR through fault proxy     http://localhost:$MCR_PROXY_PORT         same images; /__faults, /__stats
-  ECR registry (proxy)        http://localhost:$ECR_PROXY_PORT         Basic auth AWS:<GetAuthorizationToken password>
-  ECR + STS API               http://localhost:$ECR_API_PORT         account 000000000000
+  ECR registry (proxy)        http://localhost:$ECR_PROXY_PORT         Basic auth AWS:<GetAuthorizationToken password>; account 000000000000 (the caller's)
+  ECR registry, other account http://localhost:$OTHER_ECR_PROXY_PORT         the same token; account $OTHER_ACCOUNT (registryId)
+  ECR API                     http://localhost:$ECR_API_PORT         every account's repositories
+  STS                         http://localhost:$STS_PORT         GetCallerIdentity, AssumeRole; POST /__credentials
   Teams webhook sink          http://localhost:$TEAMS_PORT         GET /cards, DELETE /cards
   every node service also answers /__faults and /__stats; tag history: http://localhost:$ECR_API_PORT/__history
-  ECR backing registry        http://127.0.0.1:$ECR_BACKEND_PORT        (internal, no auth)
+  ECR backing registries      http://127.0.0.1:$ECR_BACKEND_PORT, :$OTHER_ECR_BACKEND_PORT  (internal, no auth)
   environment: eval "\$(bash tools/local-stack/env.sh)"   state: $STATE_DIR
 EOF

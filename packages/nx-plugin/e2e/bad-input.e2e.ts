@@ -289,6 +289,12 @@ describe('malformed version tags in ECR are not an error', () => {
     }
   });
 
+  const recordedDigest = () => JSON.parse(read(`dist/${IMAGE_DIR}/mcr-check.json`)).published?.digest;
+  const publishedDigest = (tag: string) => {
+    const listed = awsEcr(['describe-images', '--repository-name', repository(), '--image-ids', `imageTag=${tag}`, '--output', 'json']);
+    return JSON.parse(listed.stdout).imageDetails[0].imageDigest;
+  };
+
   test('mcr-check succeeds, numbers the next version from the well-formed ones and names the ignored tags', () => {
     expect(ecrTags(repository())).toEqual([...malformed, `${PREFIX}-1.1.0`, 'other-prefix-9.9.9'].sort());
     const result = run('net6-runtime:mcr-check');
@@ -301,6 +307,9 @@ describe('malformed version tags in ECR are not an error', () => {
       'warns naming both malformed tags': warning !== undefined && malformed.every((t) => warning.includes(t)),
       'leaves other prefixes alone': warning === undefined || !warning.includes('other-prefix'),
       'no stack trace': !STACK_FRAME.test(result.output),
+      // Pushed without annotations, so the check read its labels with GET manifest, which ECR answers
+      // without Docker-Content-Digest: the digest is computed from the bytes, never the tag name.
+      'records the version\'s digest': recordedDigest() === publishedDigest(`${PREFIX}-1.1.0`),
     };
     const failed = Object.keys(checks).filter((name) => !checks[name]);
     const observed = warning ?? result.output.split('\n').find((l) => /STALE|CURRENT|^error: /.test(l))?.trim() ?? `exit ${result.code}`;

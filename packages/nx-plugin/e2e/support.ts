@@ -13,6 +13,9 @@ export { LOCAL_ENV };
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const ECR_ENDPOINT = 'http://localhost:5003';
+export const STS_ENDPOINT = 'http://localhost:5006';
+/** The other AWS account of the local stack, whose repositories live on their own registry host. */
+export const OTHER_ACCOUNT = { id: '111111111111', registry: 'localhost:5007' } as const;
 export const SINK = 'http://localhost:5004';
 const AWS = '/usr/bin/aws';
 
@@ -180,7 +183,7 @@ export function nxAsync(ws: Workspace, args: string[], env: Record<string, strin
 }
 
 /** The local stack's services that take injected faults (tools/local-stack/faults.ts), by what they stand in for. */
-export const FAULT_PORTS = { upstream: 5005, ecrApi: 5003, ecrRegistry: 5002, teams: 5004 } as const;
+export const FAULT_PORTS = { upstream: 5005, ecrApi: 5003, ecrRegistry: 5002, teams: 5004, sts: 5006 } as const;
 export type FaultTarget = keyof typeof FAULT_PORTS;
 
 export interface FaultRule {
@@ -203,6 +206,23 @@ export async function injectFaults(target: FaultTarget, rules: FaultRule[]): Pro
 export async function faultHits(target: FaultTarget): Promise<number[]> {
   const listed: { rules: Array<{ hits: number }> } = await control(target, 'GET', '/__faults');
   return listed.rules.map((r) => r.hits);
+}
+
+/** Requests a service counted since it started (tools/local-stack/faults.ts RequestStats). */
+export async function requestStats(target: FaultTarget): Promise<{ requests: number; byKind: Record<string, number> }> {
+  return control(target, 'GET', '/__stats');
+}
+
+export interface SessionCredentials {
+  AWS_ACCESS_KEY_ID: string;
+  AWS_SECRET_ACCESS_KEY: string;
+  AWS_SESSION_TOKEN: string;
+}
+
+/** Temporary credentials from the STS stand-in that expire after `lifetimeSeconds`, as the environment of a run. */
+export async function sessionCredentials(lifetimeSeconds: number): Promise<SessionCredentials> {
+  const issued: { accessKeyId: string; secretAccessKey: string; sessionToken: string } = await control('sts', 'POST', '/__credentials', { lifetimeSeconds });
+  return { AWS_ACCESS_KEY_ID: issued.accessKeyId, AWS_SECRET_ACCESS_KEY: issued.secretAccessKey, AWS_SESSION_TOKEN: issued.sessionToken };
 }
 
 export async function clearFaults(): Promise<void> {

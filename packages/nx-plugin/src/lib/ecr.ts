@@ -33,8 +33,13 @@ export interface EcrImage {
   pushedAt?: Date;
 }
 
+/**
+ * What `docker login` needs for ECR. The token works on every ECR registry the credentials may use, so it is
+ * used for the registry host of the repository at hand (from its URI), never for GetAuthorizationToken's
+ * `proxyEndpoint`: that names the caller's own default registry, whichever account holds the repository
+ * (ECR API reference, GetAuthorizationToken).
+ */
 export interface EcrLogin {
-  registry: string;
   username: string;
   password: string;
 }
@@ -81,12 +86,19 @@ export interface Ecr {
   /** Removes one tag (BatchDeleteImage); the image goes with it when no other tag names it. */
   untag(name: string, tag: string): Promise<void>;
   login(): Promise<EcrLogin>;
+  /** The caller's account (STS GetCallerIdentity), for when no repository has said which account it is in. */
   accountId(): Promise<string>;
 }
 
 export interface EcrOptions {
   region: string;
   account?: string;
+  /**
+   * Endpoint overrides, each for its own service. Unset, the SDK resolves the endpoint as every AWS SDK does:
+   * `AWS_ENDPOINT_URL_ECR` / `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then the shared config file's
+   * `endpoint_url`, then AWS's (AWS SDKs and Tools Reference Guide, "Service-specific endpoints"). An ECR
+   * endpoint is never used for STS: a VPC endpoint for ECR does not answer STS.
+   */
   endpoint?: string;
   stsEndpoint?: string;
   /** Tries per call; the SDK backs off between them (throttling included). */
@@ -117,6 +129,14 @@ function explain(err: unknown, what: string, attempts: number): never {
   const e = err as { name?: string; message?: string; $metadata?: { attempts?: number } };
   const name = e.name ?? 'Error';
   const tries = e.$metadata?.attempts ?? attempts;
+  if (name === 'ExpiredTokenException' || name === 'ExpiredToken' || name === 'RequestExpired') {
+    // Static credentials from a role (the AWS Toolkit's AWSShellScript@1 exports them) end after the session
+    // duration it asked for: 900 s unless the pipeline variable aws.rolecredential.maxduration says more.
+    throw new UserError(`${what}: the AWS credentials expired during the run (${name}: ${e.message})`,
+      'give the run credentials that outlast it: in Azure Pipelines set the variable aws.rolecredential.maxduration (seconds) to at least the job timeout, ' +
+        'and the IAM role\'s maximum session duration to match (the templates in .azure-pipelines do the first); elsewhere use credentials the AWS SDK refreshes itself ' +
+        '(an instance or task role, web identity, or a profile with role_arn); then rerun');
+  }
   if (name === 'CredentialsProviderError') {
     throw new UserError(`${what}: no AWS credentials found (${e.message})`, 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run under an AWS service connection');
   }
@@ -298,12 +318,13 @@ export class AwsEcr implements Ecr {
 
   async login(): Promise<EcrLogin> {
     try {
+      // No registryIds: the parameter is deprecated and does not change what the token may reach.
       const out = await this.client.send(new GetAuthorizationTokenCommand({}));
       const data = out.authorizationData?.[0];
-      if (!data?.authorizationToken || !data.proxyEndpoint) throw new UserError('ECR GetAuthorizationToken returned no token');
+      if (!data?.authorizationToken) throw new UserError('ECR GetAuthorizationToken returned no token');
       const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      return { registry: data.proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/$/, ''), username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     } catch (err) {
       if (err instanceof UserError) throw err;
       explain(err, 'ECR GetAuthorizationToken', this.attempts);
@@ -313,7 +334,7 @@ export class AwsEcr implements Ecr {
   async accountId(): Promise<string> {
     if (this.account) return this.account;
     try {
-      const sts = new STSClient({ region: this.options.region, endpoint: this.options.stsEndpoint ?? this.options.endpoint });
+      const sts = new STSClient({ region: this.options.region, endpoint: this.options.stsEndpoint, maxAttempts: this.attempts });
       const out = await sts.send(new GetCallerIdentityCommand({}));
       this.account = out.Account ?? '';
       return this.account;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UserError } from './errors';
 import { parseImageRef } from './image-ref';
 import { MANIFEST_ACCEPT, parseChallenge, RegistryClient } from './registry-client';
@@ -23,6 +24,8 @@ function fakeFetch(...handlers: Handler[]) {
 }
 
 const DIGEST = `sha256:${'d'.repeat(64)}`;
+/** The digest of a body as ok() serves it. */
+const digestOf = (body: unknown) => `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
 const RUNTIME = parseImageRef('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim');
 
 const ok = (headers: Record<string, string> = {}, body?: unknown) => () =>
@@ -62,9 +65,14 @@ describe('RegistryClient.resolveDigest', () => {
     expect(sent[0].url).toBe(`https://registry-1.docker.io/v2/library/nginx/manifests/${DIGEST}`);
   });
 
-  it('fails when the registry sends no digest header', async () => {
-    const { fetch } = fakeFetch(ok());
-    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: the registry answered without a Docker-Content-Digest header');
+  it('without a digest header on HEAD, GETs the manifest and hashes its bytes (the header is optional)', async () => {
+    const body = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
+    const { sent, fetch } = fakeFetch(ok(), ok({}, body));
+    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).resolves.toBe(digestOf(body));
+    expect(sent.map((s) => `${s.method} ${s.url} ${s.headers.Accept}`)).toEqual([
+      `HEAD https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim ${MANIFEST_ACCEPT}`,
+      `GET https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim ${MANIFEST_ACCEPT}`,
+    ]);
   });
 
   it('answers a Bearer challenge with an anonymous token and reuses the token', async () => {
@@ -255,11 +263,14 @@ describe('RegistryClient.resolveDigest', () => {
 describe('RegistryClient.imageLabels', () => {
   const ref = parseImageRef('123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime:6.0-bullseye-slim-1.0.0');
   const base = 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/runtime';
-  const amd64 = `sha256:${'a'.repeat(64)}`;
-  const arm64 = `sha256:${'b'.repeat(64)}`;
   const config = `sha256:${'c'.repeat(64)}`;
   const labels = { 'org.opencontainers.image.base.digest': DIGEST };
 
+  const manifest = { mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: config } };
+  const armManifest = { ...manifest, annotations: { platform: 'arm64' } };
+  // Content-addressed: an index names its manifests by the digests of their bytes.
+  const amd64 = digestOf(manifest);
+  const arm64 = digestOf(armManifest);
   const index = {
     mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [
@@ -267,7 +278,6 @@ describe('RegistryClient.imageLabels', () => {
       { digest: amd64, platform: { os: 'linux', architecture: 'amd64' } },
     ],
   };
-  const manifest = { mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: config } };
 
   it('follows an index to linux/amd64 and reads the config labels', async () => {
     const { sent, fetch } = fakeFetch(
@@ -276,7 +286,7 @@ describe('RegistryClient.imageLabels', () => {
       ok({}, { architecture: 'amd64', config: { Labels: labels } }),
     );
     const client = new RegistryClient({ fetch });
-    await expect(client.imageLabels(ref)).resolves.toEqual({ digest: DIGEST, labels });
+    await expect(client.imageLabels(ref)).resolves.toEqual({ digest: digestOf(index), labels });
     expect(sent.map((s) => `${s.method} ${s.url}`)).toEqual([
       `GET ${base}/manifests/6.0-bullseye-slim-1.0.0`,
       `GET ${base}/manifests/${amd64}`,
@@ -288,14 +298,14 @@ describe('RegistryClient.imageLabels', () => {
   });
 
   it('picks the configured platform', async () => {
-    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }, index), ok({}, manifest), ok({}, { config: { Labels: labels } }));
+    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }, index), ok({}, armManifest), ok({}, { config: { Labels: labels } }));
     await new RegistryClient({ fetch, platform: { os: 'linux', architecture: 'arm64' } }).imageLabels(ref);
     expect(sent[1].url).toBe(`${base}/manifests/${arm64}`);
   });
 
   it('reads a single-platform manifest directly', async () => {
     const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }, manifest), ok({}, { config: { Labels: null } }));
-    await expect(new RegistryClient({ fetch }).imageLabels(ref)).resolves.toEqual({ digest: DIGEST, labels: {} });
+    await expect(new RegistryClient({ fetch }).imageLabels(ref)).resolves.toEqual({ digest: digestOf(manifest), labels: {} });
     expect(sent.map((s) => s.url)).toEqual([`${base}/manifests/6.0-bullseye-slim-1.0.0`, `${base}/blobs/${config}`]);
   });
 
@@ -309,6 +319,16 @@ describe('RegistryClient.imageLabels', () => {
     await new RegistryClient({ fetch, credentials: () => ({ username: 'AWS', password: 'pw' }) }).imageLabels(ref);
     const auth = `Basic ${Buffer.from('AWS:pw').toString('base64')}`;
     expect(sent.map((s) => s.headers.Authorization)).toEqual([undefined, auth, auth, auth]);
+  });
+
+  it('takes the digest from the bytes: private ECR answers GET without Docker-Content-Digest', async () => {
+    const { fetch } = fakeFetch(ok({}, manifest), ok({}, { config: { Labels: labels } }));
+    await expect(new RegistryClient({ fetch }).imageLabels(ref)).resolves.toEqual({ digest: digestOf(manifest), labels });
+  });
+
+  it('refuses a manifest fetched by digest whose bytes have another digest', async () => {
+    const { fetch } = fakeFetch(ok({}, index), ok({}, { ...manifest, tampered: true }));
+    await expect(new RegistryClient({ fetch }).imageLabels(ref)).rejects.toThrow(`the registry served a manifest whose digest is ${digestOf({ ...manifest, tampered: true })}, not the ${amd64} asked for`);
   });
 
   it.each<[string, unknown, string]>([

@@ -4,6 +4,7 @@
  * Anonymous bearer-token challenges (MCR, Docker Hub) and Basic auth (ECR) are answered; tokens are
  * reused for the life of the client, and fetch keeps connections alive between requests.
  */
+import { createHash } from 'node:crypto';
 import { networkCause, NotFoundError, UserError } from './errors';
 import { formatImageRef, ImageRef, registryEndpoint } from './image-ref';
 import { isTransientStatus, nextRetry, parseRetryAfter, REGISTRY_RETRY, sleep, type RetryPolicy } from './retry';
@@ -33,6 +34,12 @@ export interface RegistryClientOptions {
   platform?: { os: string; architecture: string };
 }
 
+interface ManifestBody {
+  mediaType?: string;
+  manifests?: Array<{ digest: string; platform?: { os: string; architecture: string } }>;
+  config?: { digest: string };
+}
+
 interface Challenge {
   scheme: string;
   params: Record<string, string>;
@@ -60,28 +67,46 @@ export class RegistryClient {
     this.fetch = options.fetch ?? fetch;
   }
 
-  /** The digest the reference's tag points to now (an index digest for multi-arch images). */
+  /**
+   * The digest the reference's tag points to now (an index digest for multi-arch images): one HEAD, whose
+   * Docker-Content-Digest header says it. A registry that leaves the header out (it is optional in the OCI
+   * distribution spec) is asked with a GET instead, and the digest computed from the manifest's bytes.
+   */
   async resolveDigest(ref: ImageRef): Promise<string> {
     const reference = ref.digest ?? ref.tag ?? 'latest';
     const response = await this.request(ref, 'HEAD', `manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
     const digest = response.headers.get('docker-content-digest');
-    if (!digest) throw new UserError(`${formatImageRef(ref)}: the registry answered without a Docker-Content-Digest header`);
-    return digest;
+    if (digest) return digest;
+    return (await this.manifest(ref, reference)).digest;
+  }
+
+  /**
+   * A manifest and its digest, computed from the bytes as served: private ECR sends no Docker-Content-Digest
+   * on GET (only on HEAD), and the digest of the bytes is what the reference resolves to anyway.
+   */
+  private async manifest(ref: ImageRef, reference: string): Promise<{ digest: string; body: ManifestBody }> {
+    const response = await this.request(ref, 'GET', `manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    if (reference.startsWith('sha256:') && reference !== digest) {
+      throw new UserError(`${formatImageRef(ref)}: the registry served a manifest whose digest is ${digest}, not the ${reference} asked for`);
+    }
+    try {
+      return { digest, body: JSON.parse(bytes.toString('utf8')) as ManifestBody };
+    } catch {
+      throw new UserError(`${formatImageRef(ref)}: the registry served a manifest that is not JSON`);
+    }
   }
 
   /** The labels of an image's config, following an index to the configured platform. */
   async imageLabels(ref: ImageRef): Promise<{ digest: string; labels: Record<string, string> }> {
-    let reference = ref.digest ?? ref.tag ?? 'latest';
-    let response = await this.request(ref, 'GET', `manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
-    const digest = response.headers.get('docker-content-digest') ?? reference;
-    let manifest = (await response.json()) as { mediaType?: string; manifests?: Array<{ digest: string; platform?: { os: string; architecture: string } }>; config?: { digest: string } };
+    const { digest, body } = await this.manifest(ref, ref.digest ?? ref.tag ?? 'latest');
+    let manifest = body;
     if (manifest.manifests && (INDEX_TYPES.has(manifest.mediaType ?? '') || !manifest.config)) {
       const want = this.options.platform ?? { os: 'linux', architecture: 'amd64' };
       const entry = manifest.manifests.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture) ?? manifest.manifests[0];
       if (!entry) throw new UserError(`${formatImageRef(ref)}: the image index lists no manifests`);
-      reference = entry.digest;
-      response = await this.request(ref, 'GET', `manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
-      manifest = (await response.json()) as typeof manifest;
+      manifest = (await this.manifest(ref, entry.digest)).body;
     }
     if (!manifest.config?.digest) throw new UserError(`${formatImageRef(ref)}: the manifest has no config`);
     const configResponse = await this.request(ref, 'GET', `blobs/${manifest.config.digest}`, {});

@@ -17,7 +17,7 @@ const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
 const OLD_DIGEST = `sha256:${'0'.repeat(64)}`;
 const PUBLISHED_DIGEST = `sha256:${'9'.repeat(64)}`;
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-const LOGIN: EcrLogin = { registry: REGISTRY, username: 'AWS', password: 'ecr-password' };
+const LOGIN: EcrLogin = { username: 'AWS', password: 'ecr-password' };
 const REPOSITORY: EcrRepository = { name: 'runtime', uri: `${REGISTRY}/runtime`, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE', mutableTagFilters: [] };
 
 let root: string;
@@ -47,15 +47,15 @@ function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[], anno
 const logger = recordingLogger;
 
 function deps(ecr: EcrReads, labels: Record<string, string> = {}, digest = BASE_DIGEST) {
-  const reads: Array<{ login: EcrLogin; ref: ImageRef }> = [];
+  const reads: Array<{ registry: string; login: EcrLogin; ref: ImageRef }> = [];
   const upstream = { resolveDigest: jest.fn(async (_ref: ImageRef) => digest) };
   const { lines, log } = logger();
   const d: CheckDeps = {
     upstream,
     ecr,
-    published: (login) => ({
+    published: (registry, login) => ({
       imageLabels: async (ref) => {
-        reads.push({ login, ref });
+        reads.push({ registry, login, ref });
         return { digest: PUBLISHED_DIGEST, labels };
       },
     }),
@@ -151,8 +151,17 @@ describe('checkImage', () => {
     expect(record.runId).toBeUndefined();
     expect(record.nextVersion).toBeUndefined();
     expect(record.published).toEqual({ versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST, baseName: BASE, baseDigest: BASE_DIGEST, contextDigest: record.contextDigest });
-    expect(reads).toEqual([{ login: LOGIN, ref: { registry: REGISTRY, repository: 'runtime', tag: '6.0-bullseye-slim-1.2.0' } }]);
+    expect(reads).toEqual([{ registry: REGISTRY, login: LOGIN, ref: { registry: REGISTRY, repository: 'runtime', tag: '6.0-bullseye-slim-1.2.0' } }]);
     expect(lines).toEqual(['info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; nothing to do']);
+  });
+
+  it('reads an unannotated version in another account from that account\'s registry host, with the token', async () => {
+    const other = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
+    const settings = settingsFor();
+    const ecr = fakeEcr({ ...REPOSITORY, uri: `${other}/runtime`, registryId: '210987654321', registry: other }, [image('6.0-bullseye-slim-1.0.0')]);
+    const { d, reads } = deps(ecr, await currentLabels(settings));
+    await checkImage(settings, d);
+    expect(reads).toEqual([{ registry: other, login: LOGIN, ref: { registry: other, repository: 'runtime', tag: '6.0-bullseye-slim-1.0.0' } }]);
   });
 
   it.each<[string, (labels: Record<string, string>) => Record<string, string>, boolean]>([

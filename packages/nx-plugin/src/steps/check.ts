@@ -30,8 +30,11 @@ export interface CheckDeps {
   upstream: UpstreamRegistry;
   /** ECR as the checks of one run read it together (see EcrReader). */
   ecr: EcrReads;
-  /** Reads labels from the ECR registry with the given login: only for versions whose manifest records nothing. */
-  published: (login: EcrLogin) => PublishedReader;
+  /**
+   * Reads labels from an ECR registry host (the repository's, from its URI) with the given login: only for
+   * versions whose manifest records nothing.
+   */
+  published: (registry: string, login: EcrLogin) => PublishedReader;
   log: Logger;
   newRunId?: () => string;
   now?: Date;
@@ -76,7 +79,7 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
   const annotations = stored && recordFromManifest(stored.manifest);
   const { digest, labels } = stored && annotations
     ? { digest: stored.digest, labels: annotations }
-    : await deps.published(await deps.ecr.login()).imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
+    : await deps.published(repository.registry, await deps.ecr.login()).imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
   return {
     repository, images, tags, newest,
     published: { versionTag: newest.tag, digest, baseName: labels[LABELS.baseName], baseDigest: labels[LABELS.baseDigest], contextDigest: labels[LABELS.contextDigest] },

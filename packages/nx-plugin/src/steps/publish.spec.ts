@@ -113,9 +113,12 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
     },
     login: async () => {
       events.push('ecr.login');
-      return { registry: REGISTRY, username: 'AWS', password: PASSWORD };
+      return { username: 'AWS', password: PASSWORD };
     },
-    accountId: async () => '123456789012',
+    accountId: async () => {
+      events.push('sts.accountId');
+      return '123456789012';
+    },
   };
   const docker = {
     ensureEngine: async () => {
@@ -156,6 +159,18 @@ const NOW = new Date('2024-03-07T10:00:00Z');
 const write = () => undefined;
 
 describe('publishImage', () => {
+  it('publishes to a repository in another account: logs in to that account\'s registry host, names that account, asks STS nothing', async () => {
+    const other = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
+    const { events, ecr, docker } = world({ repo: { ...repository, uri: `${other}/runtime`, registryId: '210987654321', registry: other } });
+    const { lines, log } = logger();
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    expect(record).toMatchObject({ account: '210987654321', repositoryUri: `${other}/runtime` });
+    expect(events).toContain(`docker.withLogin ${other} AWS <password>`);
+    expect(events).toContain(`docker.push ${other}/runtime:staging-run-1 /tmp/cfg`);
+    expect(events).not.toContain('sts.accountId');
+    expect(lines.some((l) => l.endsWith('in account 210987654321'))).toBe(true);
+  });
+
   it('pushes under a staging tag, writes the version as an annotated manifest, reads it back, then moves latest and the extra tags registry-side', async () => {
     const { events, ecr, docker, images } = world();
     const { lines, log } = logger();

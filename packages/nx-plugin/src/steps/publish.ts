@@ -39,9 +39,6 @@ export async function publishImage(
     throw new UserError(`${settings.project}: the tested image ${build.imageId} is no longer in this Docker engine`, `rerun the chain on one agent: nx run ${settings.project}:publish`);
   }
 
-  // The account is configured, or learned from STS: named in the log and the record, and used as the
-  // registry id of every later ECR call.
-  const account = await ecr.accountId();
   const found = await ecr.findRepository(settings.ecr.repository);
   if (!found && check.published) {
     throw new UserError(
@@ -50,6 +47,8 @@ export async function publishImage(
     );
   }
   const repository = found ?? (await createRepository(settings, ecr, log));
+  // The repository says which account holds it (the configured one, or the caller's own): no STS call.
+  const account = repository.registryId || (await ecr.accountId());
   if (repository.tagMutability === 'MUTABLE') {
     log.warn(
       `${settings.project}: ${repository.name} is MUTABLE, so ECR would let two runs publishing at once overwrite a version tag. ` +
@@ -77,7 +76,9 @@ export async function publishImage(
   const stagingTag = `${STAGING_PREFIX}${check.runId ?? next.version}`;
   const stagingRef = `${repository.uri}:${stagingTag}`;
   const versionRef = `${repository.uri}:${next.tag}`;
-  await docker.withLogin(login.registry, login.username, login.password, async (configDir) => {
+  // Docker logs in to the registry host that holds the repository, from its URI: in another account that
+  // is another host than the caller's own, which GetAuthorizationToken's proxyEndpoint names.
+  await docker.withLogin(repository.registry, login.username, login.password, async (configDir) => {
     await docker.tag(build.localTag!, stagingRef);
     return docker.push(stagingRef, configDir, write);
   });

@@ -17,7 +17,8 @@ export default async function mcrCheck(options: McrCheckOptions, context: Execut
     return checkImage(settings, {
       upstream: session.upstream(settings, timeoutMs),
       ecr: session.ecrReader(settings),
-      published: (login) => new RegistryClient({ timeoutMs, credentials: (registry) => (registry === login.registry ? login : undefined) }),
+      // The ECR token goes to the repository's own registry host and nowhere else.
+      published: (ecrRegistry, login) => new RegistryClient({ timeoutMs, credentials: (registry) => (registry === ecrRegistry ? login : undefined) }),
       log,
     });
   }, { applyOptions: (settings) => { if (options.force) settings.force = true; } }, runtime);

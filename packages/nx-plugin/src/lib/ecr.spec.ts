@@ -1,0 +1,143 @@
+/**
+ * AwsEcr with the real AWS SDK against local HTTP servers that answer as ECR (JSON 1.1) and STS (query/XML)
+ * do: which endpoint each service's calls reach, and how AWS errors read to a user.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsEcr } from './ecr';
+import { UserError } from './errors';
+
+interface Seen {
+  server: string;
+  target?: string;
+  body: string;
+}
+
+let seen: Seen[];
+let answer: (server: string, req: http.IncomingMessage) => { status: number; type: string; body: string };
+const servers: http.Server[] = [];
+
+function start(name: string): Promise<string> {
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      seen.push({ server: name, target: req.headers['x-amz-target'] as string | undefined, body });
+      const out = answer(name, req);
+      res.writeHead(out.status, { 'content-type': out.type, 'content-length': Buffer.byteLength(out.body) });
+      res.end(out.body);
+    });
+  });
+  servers.push(server);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+const IDENTITY = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
+<Arn>arn:aws:iam::210987654321:user/ci</Arn><UserId>AIDAX</UserId><Account>210987654321</Account>
+</GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`;
+
+const ENV_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL_STS', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'];
+const saved: Record<string, string | undefined> = {};
+let ecrUrl: string;
+let stsUrl: string;
+
+beforeAll(async () => {
+  for (const key of ENV_KEYS) saved[key] = process.env[key];
+  ecrUrl = await start('ecr');
+  stsUrl = await start('sts');
+});
+
+afterAll(async () => {
+  for (const key of ENV_KEYS) {
+    if (saved[key] === undefined) delete process.env[key];
+    else process.env[key] = saved[key];
+  }
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+beforeEach(() => {
+  seen = [];
+  for (const key of ENV_KEYS) delete process.env[key];
+  // No shared config files: only what each test sets decides.
+  process.env.AWS_CONFIG_FILE = '/nonexistent/config';
+  process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
+  process.env.AWS_ACCESS_KEY_ID = 'AKIAUNITTEST';
+  process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+  answer = (server) => (server === 'sts'
+    ? { status: 200, type: 'text/xml', body: IDENTITY }
+    : { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ repositories: [] }) });
+});
+
+describe('endpoints', () => {
+  it('never sends STS to the ECR endpoint override: with only an ECR endpoint, STS follows AWS_ENDPOINT_URL_STS', async () => {
+    process.env.AWS_ENDPOINT_URL_STS = stsUrl;
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    await expect(ecr.accountId()).resolves.toBe('210987654321');
+    expect(seen.map((s) => s.server)).toEqual(['sts']);
+    expect(seen[0].body).toContain('Action=GetCallerIdentity');
+  });
+
+  it('honours AWS_ENDPOINT_URL_ECR when no ECR endpoint is configured', async () => {
+    process.env.AWS_ENDPOINT_URL_ECR = ecrUrl;
+    const ecr = new AwsEcr({ region: 'eu-west-1', maxAttempts: 1 });
+    await ecr.findRepositories(['runtime']);
+    expect(seen).toEqual([{ server: 'ecr', target: 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories', body: JSON.stringify({ repositoryNames: ['runtime'] }) }]);
+  });
+
+  it('prefers the configured endpoints over the environment, each for its own service', async () => {
+    process.env.AWS_ENDPOINT_URL_ECR = 'http://127.0.0.1:9';
+    process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:9';
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, stsEndpoint: stsUrl, maxAttempts: 1 });
+    await ecr.findRepositories(['runtime']);
+    await ecr.accountId();
+    expect(seen.map((s) => s.server)).toEqual(['ecr', 'sts']);
+  });
+
+  it('asks STS at most once, and not at all when the account is configured', async () => {
+    const configured = new AwsEcr({ region: 'eu-west-1', account: '123456789012', endpoint: ecrUrl, stsEndpoint: stsUrl, maxAttempts: 1 });
+    await expect(configured.accountId()).resolves.toBe('123456789012');
+    const learned = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, stsEndpoint: stsUrl, maxAttempts: 1 });
+    await learned.accountId();
+    await learned.accountId();
+    expect(seen.map((s) => s.server)).toEqual(['sts']);
+  });
+});
+
+describe('GetAuthorizationToken', () => {
+  it('asks without the deprecated registryIds and returns only the credentials, not proxyEndpoint', async () => {
+    const token = Buffer.from('AWS:the-password').toString('base64');
+    answer = () => ({ status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ authorizationData: [{ authorizationToken: token, expiresAt: 1, proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' }] }) });
+    const ecr = new AwsEcr({ region: 'eu-west-1', account: '210987654321', endpoint: ecrUrl, maxAttempts: 1 });
+    await expect(ecr.login()).resolves.toEqual({ username: 'AWS', password: 'the-password' });
+    expect(seen).toEqual([{ server: 'ecr', target: 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', body: '{}' }]);
+  });
+});
+
+describe('errors a user can act on', () => {
+  const awsError = (type: string, message: string, status = 400) => () => ({ status, type: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: type, message }) });
+
+  it.each<[string, ReturnType<typeof awsError>, RegExp, RegExp | undefined]>([
+    ['expired session credentials', awsError('ExpiredTokenException', 'The security token included in the request is expired'),
+      /^ECR DescribeRepositories runtime: the AWS credentials expired during the run \(ExpiredTokenException: The security token included in the request is expired\)$/,
+      /aws\.rolecredential\.maxduration.*maximum session duration/],
+    ['access denied', awsError('AccessDeniedException', 'User: arn:aws:iam::1:user/x is not authorized to perform: ecr:DescribeRepositories'),
+      /^ECR DescribeRepositories runtime: AWS refused the request \(AccessDeniedException: User: .* is not authorized to perform: ecr:DescribeRepositories\)$/, /permissions/],
+    ['a security token AWS does not know', awsError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
+      /AWS refused the request \(UnrecognizedClientException/, /permissions/],
+  ])('%s', async (_name, reply, message, fix) => {
+    answer = reply;
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    const error = await ecr.findRepository('runtime').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(message);
+    if (fix) expect((error as UserError).hint).toMatch(fix);
+  });
+
+  it('says the same of STS\'s expired-credentials answer', async () => {
+    answer = () => ({ status: 400, type: 'text/xml', body: '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>r</RequestId></ErrorResponse>' });
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, stsEndpoint: stsUrl, maxAttempts: 1 });
+    const error = (await ecr.accountId().catch((e: unknown) => e)) as UserError;
+    expect(error.message).toBe('STS GetCallerIdentity: the AWS credentials expired during the run (ExpiredToken: The security token included in the request is expired)');
+    expect(error.hint).toMatch(/aws\.rolecredential\.maxduration/);
+  });
+});
