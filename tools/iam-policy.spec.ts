@@ -41,8 +41,8 @@ interface RegistryRequest {
 const DOCKER_PUSH: RegistryRequest['evidence'] = [['steps/publish.ts', /\bdocker\.push\(/], ['lib/docker.ts', /'push', ref\]/]];
 const LABEL_READ: RegistryRequest['evidence'] = [
   // mcr-check hands the ECR login to a registry client for versions whose manifest records nothing.
-  ['executors/mcr-check/executor.ts', /published: \(login\) => new RegistryClient\(/],
-  ['steps/check.ts', /deps\.published\(await deps\.ecr\.login\(\)\)\.imageLabels\(/],
+  ['executors/mcr-check/executor.ts', /published: \([^)]*\) => new RegistryClient\(/],
+  ['steps/check.ts', /deps\.published\([^()]*await deps\.ecr\.login\(\)\)\.imageLabels\(/],
 ];
 
 const REGISTRY_REQUESTS: RegistryRequest[] = [

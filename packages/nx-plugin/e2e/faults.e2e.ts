@@ -244,7 +244,7 @@ describe('ECR API', () => {
       run = nx(ws, ['run', 'net6-runtime:mcr-check']);
     });
     const line = expectFailure(run, /ECR DescribeRepositories .*AWS refused the request \(AccessDeniedException/);
-    expect(run.output).toMatch(/fix: grant the ecr:\* permissions/);
+    expect(run.output).toMatch(/fix: give these credentials the policy in docs\/iam\/publishing-policy\.json/);
     row('ECR API', 'AccessDeniedException', true, line);
   });
 

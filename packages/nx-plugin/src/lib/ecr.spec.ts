@@ -121,9 +121,9 @@ describe('errors a user can act on', () => {
       /^ECR DescribeRepositories runtime: the AWS credentials expired during the run \(ExpiredTokenException: The security token included in the request is expired\)$/,
       /aws\.rolecredential\.maxduration.*maximum session duration/],
     ['access denied', awsError('AccessDeniedException', 'User: arn:aws:iam::1:user/x is not authorized to perform: ecr:DescribeRepositories'),
-      /^ECR DescribeRepositories runtime: AWS refused the request \(AccessDeniedException: User: .* is not authorized to perform: ecr:DescribeRepositories\)$/, /permissions/],
+      /^ECR DescribeRepositories runtime: AWS refused the request \(AccessDeniedException: User: .* is not authorized to perform: ecr:DescribeRepositories\)$/, /docs\/iam\/publishing-policy\.json/],
     ['a security token AWS does not know', awsError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
-      /AWS refused the request \(UnrecognizedClientException/, /permissions/],
+      /AWS refused the request \(UnrecognizedClientException/, /docs\/iam\/publishing-policy\.json/],
   ])('%s', async (_name, reply, message, fix) => {
     answer = reply;
     const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });

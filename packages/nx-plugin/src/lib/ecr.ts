@@ -141,7 +141,7 @@ function explain(err: unknown, what: string, attempts: number): never {
     throw new UserError(`${what}: no AWS credentials found (${e.message})`, 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run under an AWS service connection');
   }
   if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException') {
-    throw new UserError(`${what}: AWS refused the request (${name}: ${e.message})`, 'grant the ecr:* permissions the pipeline needs to these credentials');
+    throw new UserError(`${what}: AWS refused the request (${name}: ${e.message})`, 'give these credentials the policy in docs/iam/publishing-policy.json (docs/iam/read-only-policy.json for runs that stop before ecr-publish)');
   }
   if (name === 'ThrottlingException' || name === 'TooManyRequestsException') {
     throw new UserError(`${what}: AWS kept throttling the request (${name}) after ${tries} attempt${tries === 1 ? '' : 's'}`,
