@@ -1,4 +1,6 @@
-import { formatImageRef, type ImageRef, isLoopback, parseImageRef, pullReference, registryEndpoint } from './image-ref';
+import {
+  canonicalName,
+  sameImageName, formatImageRef, type ImageRef, isLoopback, parseImageRef, pullReference, registryEndpoint } from './image-ref';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
@@ -121,5 +123,34 @@ describe('pullReference', () => {
   it('replaces a digest already present in the reference', () => {
     const other = `sha256:${'b'.repeat(64)}`;
     expect(pullReference(parseImageRef(`mcr.microsoft.com/dotnet/runtime:6.0@${other}`), DIGEST)).toBe(`mcr.microsoft.com/dotnet/runtime:6.0@${DIGEST}`);
+  });
+});
+
+describe('canonicalName', () => {
+  it.each<[string, string]>([
+    ['debian:12', 'docker.io/library/debian:12'],
+    ['docker.io/library/debian:12', 'docker.io/library/debian:12'],
+    ['docker.io/debian:12', 'docker.io/library/debian:12'],
+    ['debian', 'docker.io/library/debian:latest'],
+    ['mcr.microsoft.com/dotnet/runtime:8.0', 'mcr.microsoft.com/dotnet/runtime:8.0'],
+    [`mcr.microsoft.com/dotnet/runtime:8.0@sha256:${'a'.repeat(64)}`, 'mcr.microsoft.com/dotnet/runtime:8.0'],
+    [`mcr.microsoft.com/dotnet/runtime@sha256:${'a'.repeat(64)}`, 'mcr.microsoft.com/dotnet/runtime'],
+    ['localhost:5001/x:1', 'localhost:5001/x:1'],
+  ])('%s → %s', (text, expected) => {
+    expect(canonicalName({ ...parseImageRef(text), digest: undefined })).toBe(expected);
+  });
+});
+
+describe('sameImageName', () => {
+  it.each<[string, string, boolean]>([
+    ['debian:12', 'docker.io/library/debian:12', true],
+    ['debian', 'debian:latest', true],
+    [`mcr.microsoft.com/dotnet/runtime:8.0@sha256:${'a'.repeat(64)}`, 'mcr.microsoft.com/dotnet/runtime:8.0', true],
+    ['mcr.microsoft.com/dotnet/runtime:8.0', 'mcr.microsoft.com/dotnet/runtime:10.0', false],
+    ['mcr.microsoft.com/dotnet/runtime:8.0', 'mcr.microsoft.com/dotnet/aspnet:8.0', false],
+    ['ghcr.io/x/y:1', 'docker.io/x/y:1', false],
+    ['Not Valid', 'Not Valid', true],
+  ])('%s ~ %s: %s', (a, b, same) => {
+    expect(sameImageName(a, b)).toBe(same);
   });
 });

@@ -46,6 +46,24 @@ export function parseImageRef(text: string): ImageRef {
   return { registry, repository: rest, tag: tag ?? (digest ? undefined : 'latest'), digest };
 }
 
+/**
+ * The name of an image without its digest, fully qualified as the distribution reference grammar normalises
+ * it (`debian:12` is `docker.io/library/debian:12`): what an image records as its base name
+ * (`org.opencontainers.image.base.name`), so two spellings of one base never read as a change of base.
+ */
+export function canonicalName(ref: ImageRef): string {
+  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}`;
+}
+
+/** Do two written references name the same image (tag included, digest ignored)? Unparsable ones compare as text. */
+export function sameImageName(a: string, b: string): boolean {
+  try {
+    return canonicalName({ ...parseImageRef(a), digest: undefined }) === canonicalName({ ...parseImageRef(b), digest: undefined });
+  } catch {
+    return a === b;
+  }
+}
+
 /** `registry/repository[:tag][@digest]`, with Docker Hub's implicit parts left out. */
 export function formatImageRef(ref: ImageRef): string {
   let name = ref.registry === DOCKER_HUB ? ref.repository.replace(/^library\//, '') : `${ref.registry}/${ref.repository}`;

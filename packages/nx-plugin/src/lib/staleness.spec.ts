@@ -1,4 +1,4 @@
-import { decideStaleness, type PublishedRecord, type Reason, short, type StalenessInput } from './staleness';
+import { decideStaleness, pinBehindWarning, type PublishedRecord, type Reason, short, type StalenessInput } from './staleness';
 
 const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const OLD = `sha256:${'1'.repeat(64)}`;
@@ -32,8 +32,24 @@ describe('decideStaleness', () => {
     ['base moved wins over context changed', input({ baseDigest: NEW, contextDigest: CTX2 }), true, 'base-moved', `${BASE} moved from sha256:111111111111 to sha256:222222222222`],
     ['context changed', input({ contextDigest: CTX2 }), true, 'context-changed', 'Dockerfile or build context changed since 6.0-bullseye-slim-1.2.0'],
     ['current', input(), false, 'current', '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the current base'],
+    ['pinned and current', input({ pinned: true }), false, 'current', '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the pinned base'],
+    ['pin moved', input({ pinned: true, baseDigest: NEW }), true, 'base-moved', `the pin of ${BASE} moved from sha256:111111111111 to sha256:222222222222`],
+    ['the same base spelt the short way when published', input({ baseName: 'docker.io/library/debian:12', published: published({ baseName: 'debian:12' }) }), false, 'current', '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the current base'],
+    ['the same base spelt with index.docker.io-style full name', input({ baseName: 'docker.io/library/debian:12', published: published({ baseName: 'docker.io/debian:12' }) }), false, 'current', '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the current base'],
+    ['a published name with the digest it was pinned to', input({ published: published({ baseName: `${BASE}@${OLD}` }) }), false, 'current', '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the current base'],
+    ['another tag of the same repository is another base', input({ baseName: 'docker.io/library/debian:13', published: published({ baseName: 'debian:12' }) }), true, 'base-changed', 'base changed from debian:12 to docker.io/library/debian:13'],
   ])('%s', (_name, given, stale, reason, message) => {
     expect(decideStaleness(given)).toEqual({ stale, reason, message });
+  });
+});
+
+describe('pinBehindWarning', () => {
+  it.each<[string, string | undefined, string | undefined]>([
+    ['the tag still names the pin', OLD, undefined],
+    ['the tag moved on', NEW, `${BASE} is pinned to sha256:111111111111, but the tag has moved on to sha256:222222222222 upstream: the pin is behind (update the digest in FROM, e.g. with Renovate)`],
+    ['the tag is gone', undefined, `${BASE} is pinned to sha256:111111111111, and the tag no longer exists upstream: the pin cannot be updated from it`],
+  ])('%s', (_name, tagDigest, expected) => {
+    expect(pinBehindWarning(BASE, OLD, tagDigest)).toBe(expected);
   });
 });
 

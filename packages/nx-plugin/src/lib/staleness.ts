@@ -3,6 +3,8 @@
  * (its labels), never from dates: a base digest that moved, a build context that changed, or nothing
  * published at all make it stale.
  */
+import { sameImageName } from './image-ref';
+
 export type Reason = 'forced' | 'nothing-published' | 'base-changed' | 'base-moved' | 'context-changed' | 'unlabelled' | 'current';
 
 export interface PublishedRecord {
@@ -15,8 +17,11 @@ export interface PublishedRecord {
 
 export interface StalenessInput {
   force: boolean;
+  /** Canonical, without a digest (see canonicalName); a published name spelt otherwise still matches. */
   baseName: string;
   baseDigest: string;
+  /** The Dockerfile pins the base by digest (`FROM image:tag@sha256:…`): baseDigest is that pin. */
+  pinned?: boolean;
   contextDigest: string;
   published?: PublishedRecord;
 }
@@ -38,14 +43,16 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
       message: `${published.versionTag} does not record its base digest and context digest`,
     };
   }
-  if (published.baseName && published.baseName !== input.baseName) {
+  if (published.baseName && !sameImageName(published.baseName, input.baseName)) {
     return { stale: true, reason: 'base-changed', message: `base changed from ${published.baseName} to ${input.baseName}` };
   }
   if (published.baseDigest !== input.baseDigest) {
     return {
       stale: true,
       reason: 'base-moved',
-      message: `${input.baseName} moved from ${short(published.baseDigest)} to ${short(input.baseDigest)}`,
+      message: input.pinned
+        ? `the pin of ${input.baseName} moved from ${short(published.baseDigest)} to ${short(input.baseDigest)}`
+        : `${input.baseName} moved from ${short(published.baseDigest)} to ${short(input.baseDigest)}`,
     };
   }
   if (published.contextDigest !== input.contextDigest) {
@@ -55,7 +62,17 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
       message: `Dockerfile or build context changed since ${published.versionTag}`,
     };
   }
-  return { stale: false, reason: 'current', message: `${published.versionTag} is built on ${short(input.baseDigest)}, the current base` };
+  return { stale: false, reason: 'current', message: `${published.versionTag} is built on ${short(input.baseDigest)}, the ${input.pinned ? 'pinned' : 'current'} base` };
+}
+
+/**
+ * For a base pinned by digest: a warning when its tag now names another image upstream, so the pin is
+ * visibly behind (the pin decides what is built either way). Undefined when the pin is the tag's digest.
+ */
+export function pinBehindWarning(baseName: string, pinned: string, tagDigest: string | undefined): string | undefined {
+  if (tagDigest === undefined) return `${baseName} is pinned to ${short(pinned)}, and the tag no longer exists upstream: the pin cannot be updated from it`;
+  if (tagDigest === pinned) return undefined;
+  return `${baseName} is pinned to ${short(pinned)}, but the tag has moved on to ${short(tagDigest)} upstream: the pin is behind (update the digest in FROM, e.g. with Renovate)`;
 }
 
 export function short(digest: string): string {

@@ -6,7 +6,7 @@ import { contextDigest } from '../lib/context-digest';
 import type { EcrImage, EcrLogin, EcrRepository, StoredManifest } from '../lib/ecr';
 import type { EcrReads } from '../lib/ecr-reader';
 import { annotatedManifest, MEDIA_TYPES } from '../lib/manifest';
-import { ConfigError } from '../lib/errors';
+import { ConfigError, NotFoundError } from '../lib/errors';
 import type { ImageRef } from '../lib/image-ref';
 import { LABELS } from '../lib/labels';
 import { baseImageOf, checkImage, type CheckDeps } from './check';
@@ -242,6 +242,53 @@ describe('checkImage', () => {
     const { d } = deps(fakeEcr(undefined, []));
     const record = await checkImage(settings, d);
     expect(record.base).toEqual({ name: BASE, digest: BASE_DIGEST, pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${BASE_DIGEST}` });
+  });
+
+  describe('a base pinned by digest (FROM image:tag@sha256:…, as Renovate writes it)', () => {
+    const PIN = `sha256:${'e'.repeat(64)}`;
+    beforeEach(() => writeFileSync(settingsFor().dockerfile, `FROM ${BASE}@${PIN}\nRUN useradd app\n`));
+
+    it('decides from the pin, records the name without it, and says the pin is behind when the tag moved on', async () => {
+      const settings = settingsFor({ registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001' } });
+      const labels = await currentLabels(settings, { [LABELS.baseDigest]: PIN });
+      const { d, upstream, lines } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labels, BASE_DIGEST);
+      const record = await checkImage(settings, d);
+      // The tag is asked for, not the pin: only to tell whether the pin is behind.
+      expect(upstream.resolveDigest).toHaveBeenCalledWith({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim', digest: undefined });
+      expect(record).toMatchObject({ stale: false, reason: 'current', message: '6.0-bullseye-slim-1.2.0 is built on sha256:eeeeeeeeeeee, the pinned base' });
+      expect(record.base).toEqual({ name: BASE, digest: PIN, pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${PIN}` });
+      expect(record.warnings).toEqual([`${BASE} is pinned to sha256:eeeeeeeeeeee, but the tag has moved on to sha256:bbbbbbbbbbbb upstream: the pin is behind (update the digest in FROM, e.g. with Renovate)`]);
+      expect(lines).toContain(`warn net6-runtime: ${record.warnings![0]}`);
+    });
+
+    it('is stale when the pin moves, and builds on the new pin', async () => {
+      const settings = settingsFor();
+      const { d, lines } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]), await currentLabels(settings, { [LABELS.baseDigest]: OLD_DIGEST }), PIN);
+      const record = await checkImage(settings, d);
+      expect(record).toMatchObject({ stale: true, reason: 'base-moved', message: `the pin of ${BASE} moved from sha256:000000000000 to sha256:eeeeeeeeeeee` });
+      expect(record.warnings).toBeUndefined();
+      expect(lines).toContain(`info net6-runtime: STALE (base-moved): the pin of ${BASE} moved from sha256:000000000000 to sha256:eeeeeeeeeeee; will build 6.0-bullseye-slim-1.3.0 on ${BASE}@sha256:eeeeeeeeeeee`);
+    });
+
+    it('goes on from the pin when the tag is gone upstream, and says so', async () => {
+      const settings = settingsFor();
+      const { d } = deps(fakeEcr(undefined, []));
+      d.upstream.resolveDigest = async () => {
+        throw new NotFoundError('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)');
+      };
+      const record = await checkImage(settings, d);
+      expect(record.base.digest).toBe(PIN);
+      expect(record.warnings).toEqual([`${BASE} is pinned to sha256:eeeeeeeeeeee, and the tag no longer exists upstream: the pin cannot be updated from it`]);
+    });
+  });
+
+  it('treats another spelling of the published base as the same base: no rebuild', async () => {
+    const settings = settingsFor();
+    writeFileSync(settings.dockerfile, 'FROM docker.io/library/debian:bookworm\nRUN useradd app\n');
+    const labels = await currentLabels(settings, { [LABELS.baseName]: 'debian:bookworm' });
+    const { d } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]), labels);
+    const record = await checkImage(settings, d);
+    expect(record).toMatchObject({ stale: false, reason: 'current', base: { name: 'docker.io/library/debian:bookworm' } });
   });
 
   it('follows an ARG-defaulted FROM', async () => {

@@ -9,11 +9,11 @@ import { finalBaseImage, parseDockerfile } from '../lib/dockerfile';
 import type { EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
 import type { EcrReads } from '../lib/ecr-reader';
 import { ConfigError, NotFoundError } from '../lib/errors';
-import { parseImageRef, pullReference, type ImageRef } from '../lib/image-ref';
+import { canonicalName, parseImageRef, pullReference, type ImageRef } from '../lib/image-ref';
 import { LABELS } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import { recordFromManifest } from '../lib/manifest';
-import { decideStaleness, short, type PublishedRecord } from '../lib/staleness';
+import { decideStaleness, pinBehindWarning, short, type PublishedRecord } from '../lib/staleness';
 import { movingTagsFor, tagsToRepair } from '../lib/tag-mutability';
 import { malformedVersionTags, nextVersion, versionTags } from '../lib/versioning';
 import type { CheckRecord } from './records';
@@ -40,6 +40,10 @@ export interface CheckDeps {
   now?: Date;
 }
 
+/**
+ * The final stage's base as the Dockerfile names it: `name` is canonical and without a digest (what the image
+ * records as its base name); `digest` is set when FROM pins one.
+ */
 export function baseImageOf(settings: ImageSettings): ImageRef & { name: string } {
   const file = path.relative(settings.workspaceRoot, settings.dockerfile);
   let image: string;
@@ -49,7 +53,8 @@ export function baseImageOf(settings: ImageSettings): ImageRef & { name: string 
     throw new ConfigError(file, 'FROM', (err as Error).message, 'start the final stage FROM the upstream image, e.g. FROM mcr.microsoft.com/dotnet/runtime:8.0');
   }
   try {
-    return { ...parseImageRef(image), name: image };
+    const ref = parseImageRef(image);
+    return { ...ref, name: canonicalName(ref) };
   } catch (err) {
     throw new ConfigError(file, 'FROM', (err as Error).message);
   }
@@ -86,19 +91,37 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
   };
 }
 
+/**
+ * The digest to build on: the tag's current digest upstream, or the pin FROM names. A pinned base is decided
+ * from its pin; its tag is still looked up (when it has one), only to say whether the pin is behind.
+ */
+async function resolveBase(settings: ImageSettings, base: ImageRef, deps: CheckDeps): Promise<{ digest: string; tagDigest?: string | null }> {
+  const tagOnly: ImageRef = { registry: base.registry, repository: base.repository, tag: base.tag, digest: undefined };
+  if (base.digest) {
+    if (!base.tag) return { digest: base.digest };
+    const tagDigest = await deps.upstream.resolveDigest(tagOnly).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    });
+    return { digest: base.digest, tagDigest };
+  }
+  const digest = await deps.upstream.resolveDigest(tagOnly).catch((err: unknown) => {
+    // The user wrote that tag: point at the line to fix, not only at the registry URL.
+    if (err instanceof NotFoundError) {
+      throw new ConfigError(path.relative(settings.workspaceRoot, settings.dockerfile), 'FROM', err.message,
+        'check the repository and tag in FROM exist upstream (and in the registry mirror, when one is configured)');
+    }
+    throw err;
+  });
+  return { digest };
+}
+
 export async function checkImage(settings: ImageSettings, deps: CheckDeps): Promise<CheckRecord> {
   const base = baseImageOf(settings);
   // The ECR reads do not wait for the upstream answer: checks of images sharing a repository then reach
   // each read together, and one call serves them all.
-  const [baseDigest, ctxDigest, { repository, images, tags, newest, published }] = await Promise.all([
-    deps.upstream.resolveDigest(base).catch((err: unknown) => {
-      // The user wrote that tag: point at the line to fix, not only at the registry URL.
-      if (err instanceof NotFoundError) {
-        throw new ConfigError(path.relative(settings.workspaceRoot, settings.dockerfile), 'FROM', err.message,
-          'check the repository and tag in FROM exist upstream (and in the registry mirror, when one is configured)');
-      }
-      throw err;
-    }),
+  const [{ digest: baseDigest, tagDigest }, ctxDigest, { repository, images, tags, newest, published }] = await Promise.all([
+    resolveBase(settings, base, deps),
     contextDigest(settings.context, settings.dockerfile),
     readPublished(settings, deps),
   ]);
@@ -109,7 +132,8 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
 
   // A run that has work to do (a rebuild, or tags to finish) gets an id its later steps must match.
   const newRunId = deps.newRunId ?? (() => randomBytes(8).toString('hex'));
-  const decision = decideStaleness({ force: settings.force, baseName: base.name, baseDigest, contextDigest: ctxDigest, published });
+  const pinned = base.digest !== undefined;
+  const decision = decideStaleness({ force: settings.force, baseName: base.name, baseDigest, contextDigest: ctxDigest, published, pinned });
   const record: CheckRecord = {
     project: settings.project,
     stale: decision.stale,
@@ -119,11 +143,12 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     contextDigest: ctxDigest,
     published,
   };
-  const eol = endOfSupportWarning(dotnetLineOf(settings.projectRoot), deps.now ?? new Date(), settings.dotnetEndOfSupport);
-  if (eol) {
-    record.warnings = [eol];
-    deps.log.warn(`${settings.project}: ${eol}`);
-  }
+  const warnings = [
+    endOfSupportWarning(dotnetLineOf(settings.projectRoot), deps.now ?? new Date(), settings.dotnetEndOfSupport),
+    pinned && tagDigest !== undefined ? pinBehindWarning(base.name, baseDigest, tagDigest ?? undefined) : undefined,
+  ].filter((w): w is string => w !== undefined);
+  if (warnings.length) record.warnings = warnings;
+  for (const warning of warnings) deps.log.warn(`${settings.project}: ${warning}`);
   if (!decision.stale && repository && newest && published) {
     const newestDigest = images.find((image) => image.tags.includes(newest.tag))!.digest;
     const wanted = movingTagsFor(settings.ecr.extraTags, settings.ecr.latest, newest.version);
