@@ -495,4 +495,23 @@ describe('assertTestAppStartsFrom', () => {
     }
     expect(error?.hint).toBe(`start ${TEST_APP_DOCKERFILE} FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim`);
   });
+
+  it('reads past heredocs and honours the escape directive', () => {
+    write(TEST_APP_DOCKERFILE, [
+      '# escape=`',
+      'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build',
+      'RUN dotnet publish -o C:\\out\\',
+      'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim AS final',
+      'COPY <<EOF /app/check.py',
+      'from os import path',
+      'EOF',
+      '',
+    ].join('\n'));
+    expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).not.toThrow();
+  });
+
+  it('names the test app\'s Dockerfile and line when docker build could not read it', () => {
+    write(TEST_APP_DOCKERFILE, 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\nRUN <<EOF\necho never closed\n');
+    expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).toThrow(new ConfigError(TEST_APP_DOCKERFILE, 'line 2', 'unterminated heredoc <<EOF'));
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fromImages, startsFrom } from '../lib/dockerfile';
+import { DockerfileSyntaxError, fromImages, startsFrom } from '../lib/dockerfile';
 import { ConfigError } from '../lib/errors';
 import { parseImageRef } from '../lib/image-ref';
 import { isValidTag, KNOWN_PLACEHOLDERS, unknownPlaceholders } from '../lib/tags';
@@ -457,9 +457,15 @@ function checkSharedRepository(self: EcrTarget & { projectRoot: string }, images
 export function assertTestAppStartsFrom(settings: ImageSettings): void {
   const { replaceFrom, app } = settings.integrationTest;
   const text = readFileSync(app.dockerfile, 'utf8');
-  if (startsFrom(text, replaceFrom)) return;
   const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
-  const images = fromImages(text);
+  let images: string[];
+  try {
+    if (startsFrom(text, replaceFrom)) return;
+    images = fromImages(text);
+  } catch (err) {
+    if (err instanceof DockerfileSyntaxError) throw new ConfigError(dockerfileName, `line ${err.line}`, err.problem, 'docker build cannot read it either');
+    throw err;
+  }
   throw new ConfigError(settings.configFile, 'integrationTest.replaceFrom',
     `no FROM in ${dockerfileName} names "${replaceFrom}"${images.length ? ` (it starts FROM ${images.join(', ')})` : ''}, so the test app would not run on the new image`,
     images.length ? `set it to the image in ${dockerfileName} that the new platform image stands in for` : `start ${dockerfileName} FROM ${replaceFrom}`);

@@ -130,6 +130,35 @@ describe('buildImage', () => {
     expect(builds[0].req.labels).not.toHaveProperty(LABELS.source);
   });
 
+  it('pins the stage the build args choose, the base the check resolved, and passes those build args', async () => {
+    const noble = 'mcr.microsoft.com/dotnet/runtime:8.0-noble';
+    const dockerfile = [
+      'ARG VARIANT=jammy',
+      'FROM mcr.microsoft.com/dotnet/runtime:8.0-jammy AS jammy',
+      `FROM ${noble} AS noble`,
+      'FROM ${VARIANT} AS final',
+      'USER app',
+      '',
+    ].join('\n');
+    writeFileSync(settingsFor().dockerfile, dockerfile);
+    const pullRef = `${noble}@${BASE_DIGEST}`;
+    const checked: CheckRecord = { ...check, base: { name: noble, digest: BASE_DIGEST, pullRef } };
+    const { builds, docker } = fakeDocker();
+    await buildImage(settingsFor({ buildArgs: { VARIANT: 'noble' } }), checked, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW });
+    expect(builds[0].dockerfileText).toBe(dockerfile.replace(`FROM ${noble} AS noble`, `FROM ${pullRef} AS noble`));
+    expect(builds[0].req.buildArgs).toEqual({ VARIANT: 'noble' });
+    expect(builds[0].req.labels?.[LABELS.baseName]).toBe(noble);
+  });
+
+  it('refuses to build when the Dockerfile no longer starts from the base the check resolved', async () => {
+    writeFileSync(settingsFor().dockerfile, 'ARG TAG=6.0-bullseye-slim\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\n');
+    const { events, docker } = fakeDocker();
+    const error = await buildImage(settingsFor({ buildArgs: { TAG: '8.0-bookworm-slim' } }), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe(`net6-sdk: platform-images/net6/sdk/Dockerfile now builds on mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim, but the check resolved ${BASE}`);
+    expect(events.filter((e) => e.startsWith('build '))).toEqual([]);
+  });
+
   it('fails on build warnings and removes the image', async () => {
     const output = '#5 [2/3] RUN apt-get install\n#5 0.512 warning: skipping a package\n[Warning] One or more build-args [FOO] were not consumed\n';
     const { builds, events, docker } = fakeDocker({ output });

@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { findBuildWarnings } from '../lib/build-warnings';
 import type { DockerCli } from '../lib/docker';
-import { parseDockerfile, pinBaseImage } from '../lib/dockerfile';
+import { finalBaseImage, parseDockerfile, passedBuildArgs, pinBaseImage } from '../lib/dockerfile';
 import { UserError } from '../lib/errors';
+import { sameImageName } from '../lib/image-ref';
 import { inputRecord, LABELS } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import type { BuildRecord, CheckRecord } from './records';
@@ -61,9 +62,16 @@ export async function buildImage(
   try {
     const dockerfile = path.join(dir, 'Dockerfile');
     const source = readFileSync(settings.dockerfile, 'utf8');
-    writeFileSync(dockerfile, pinBaseImage(source, check.base.pullRef));
-    const declared = new Set(parseDockerfile(source).argNames);
-    const buildArgs = Object.fromEntries(Object.entries(settings.buildArgs).filter(([name]) => declared.has(name)));
+    // Read with the same build args as the check, the Dockerfile names the base the check resolved; it is
+    // pinned to the digest checked, so the build args passed below cannot move it.
+    const parsed = parseDockerfile(source, { buildArgs: settings.buildArgs });
+    const { image } = finalBaseImage(parsed);
+    if (!sameImageName(image, check.base.name)) {
+      throw new UserError(`${settings.project}: ${path.relative(settings.workspaceRoot, settings.dockerfile)} now builds on ${image}, but the check resolved ${check.base.name}`,
+        `rerun the chain, from the check: nx run ${settings.project}:publish`);
+    }
+    writeFileSync(dockerfile, pinBaseImage(source, check.base.pullRef, settings.buildArgs));
+    const buildArgs = passedBuildArgs(parsed, settings.buildArgs);
     deps.log.info(`${settings.project}: building ${check.nextVersion?.tag} FROM ${check.base.pullRef} with the ${builder} builder`);
     const imageId = await buildChecked(
       deps.docker,

@@ -291,6 +291,15 @@ describe('checkImage', () => {
     expect(record).toMatchObject({ stale: false, reason: 'current', base: { name: 'docker.io/library/debian:bookworm' } });
   });
 
+  it('checks the base the build args choose, as the build will', async () => {
+    const settings = settingsFor({ buildArgs: { TAG: '10.0-noble', UNDECLARED: 'x' } });
+    writeFileSync(settings.dockerfile, 'ARG TAG=8.0-bookworm-slim\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\nUSER app\n');
+    const { d, upstream } = deps(fakeEcr(undefined, []));
+    const record = await checkImage(settings, d);
+    expect(upstream.resolveDigest).toHaveBeenCalledWith({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '10.0-noble', digest: undefined });
+    expect(record.base).toEqual({ name: 'mcr.microsoft.com/dotnet/runtime:10.0-noble', digest: BASE_DIGEST, pullRef: `mcr.microsoft.com/dotnet/runtime:10.0-noble@${BASE_DIGEST}` });
+  });
+
   it('follows an ARG-defaulted FROM', async () => {
     const settings = settingsFor();
     writeFileSync(settings.dockerfile, `ARG BASE=${BASE}\nFROM \${BASE} AS base\nFROM base\n`);
@@ -305,6 +314,7 @@ describe('baseImageOf', () => {
     ['no FROM', 'RUN true\n', /FROM: has no FROM instruction/],
     ['scratch', 'FROM scratch\n', /FROM: builds FROM scratch/],
     ['a bad image name', 'FROM Not/Valid\n', /FROM: bad repository name/],
+    ['a FROM a build arg leaves unset', 'ARG TAG\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\n', /FROM: FROM mcr\.microsoft\.com\/dotnet\/runtime:\$\{TAG\} uses ARG TAG which has no default value/],
   ])('reports %s as a ConfigError on the Dockerfile', (_name, text, message) => {
     const settings = settingsFor();
     writeFileSync(settings.dockerfile, text);
@@ -318,5 +328,11 @@ describe('baseImageOf', () => {
     expect((error as ConfigError).file).toBe('platform-images/net6/runtime/Dockerfile');
     expect((error as ConfigError).field).toBe('FROM');
     expect((error as ConfigError).message).toMatch(message);
+  });
+
+  it('reports a Dockerfile docker build cannot read with its line', () => {
+    const settings = settingsFor();
+    writeFileSync(settings.dockerfile, '# escape=`\n# escape=\\\nFROM mcr.microsoft.com/dotnet/runtime:8.0\n');
+    expect(() => baseImageOf(settings)).toThrow(new ConfigError('platform-images/net6/runtime/Dockerfile', 'line 2', 'only one escape parser directive can be used'));
   });
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { contextDigest } from '../lib/context-digest';
 import { dotnetLineOf, endOfSupportWarning } from '../lib/dotnet-support';
-import { finalBaseImage, parseDockerfile } from '../lib/dockerfile';
+import { DockerfileSyntaxError, finalBaseImage, parseDockerfile } from '../lib/dockerfile';
 import type { EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
 import type { EcrReads } from '../lib/ecr-reader';
 import { ConfigError, NotFoundError } from '../lib/errors';
@@ -41,15 +41,17 @@ export interface CheckDeps {
 }
 
 /**
- * The final stage's base as the Dockerfile names it: `name` is canonical and without a digest (what the image
- * records as its base name); `digest` is set when FROM pins one.
+ * The upstream image the final stage builds on, read with the build args the build passes: what is checked
+ * here is what docker-build pins and what the labels record. `name` is canonical and without a digest (the
+ * image's recorded base name); `digest` is set when FROM pins one.
  */
 export function baseImageOf(settings: ImageSettings): ImageRef & { name: string } {
   const file = path.relative(settings.workspaceRoot, settings.dockerfile);
   let image: string;
   try {
-    image = finalBaseImage(parseDockerfile(readFileSync(settings.dockerfile, 'utf8'))).image;
+    image = finalBaseImage(parseDockerfile(readFileSync(settings.dockerfile, 'utf8'), { buildArgs: settings.buildArgs })).image;
   } catch (err) {
+    if (err instanceof DockerfileSyntaxError) throw new ConfigError(file, `line ${err.line}`, err.problem, 'docker build cannot read it either');
     throw new ConfigError(file, 'FROM', (err as Error).message, 'start the final stage FROM the upstream image, e.g. FROM mcr.microsoft.com/dotnet/runtime:8.0');
   }
   try {

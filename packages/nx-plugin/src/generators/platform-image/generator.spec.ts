@@ -428,6 +428,15 @@ describe('warnings', () => {
     ]);
   });
 
+  test('a test app whose Dockerfile docker build cannot read', async () => {
+    addTestApp('integration-tests/net8', 8);
+    tree.write('integration-tests/net8/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim\nRUN <<EOF\necho never closed\n');
+    await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime' });
+    expect(warnings()).toEqual([
+      "integration-tests/net8/Dockerfile: line 2: unterminated heredoc <<EOF, which docker build cannot read either: net8-runtime's integration test fails until it is fixed",
+    ]);
+  });
+
   test('a test-app.json that is not JSON, or a test app without its Dockerfile', async () => {
     tree.write('integration-tests/net8/test-app.json', '{ "port": ');
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime' });

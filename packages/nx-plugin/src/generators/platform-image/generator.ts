@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { formatFiles, generateFiles, joinPathFragments, logger, readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { IMAGE_CONFIG_FILE, PLUGIN_NAME, TEST_APP_FILE } from '../../config/settings';
-import { fromMatches, parseDockerfile } from '../../lib/dockerfile';
+import { DockerfileSyntaxError, startsFrom } from '../../lib/dockerfile';
 import { normalizeOptions, type NormalizedOptions } from './normalize';
 import type { PlatformImageGeneratorSchema } from './schema';
 
@@ -41,8 +41,15 @@ function readTestApp(tree: Tree, options: NormalizedOptions, warnings: string[])
   const dockerfileText = tree.read(files.dockerfile, 'utf-8');
   if (dockerfileText === null) {
     warnings.push(`${files.dockerfile} does not exist: ${options.project}'s integration test fails until it does`);
-  } else if (!parseDockerfile(dockerfileText).froms.some((from) => from.image !== undefined && fromMatches(from.image, options.replaceFrom))) {
-    warnings.push(`no FROM in ${files.dockerfile} names ${options.replaceFrom}, so the integration test would not use the new image and fails; pass --replaceFrom with an image it starts FROM`);
+  } else {
+    try {
+      if (!startsFrom(dockerfileText, options.replaceFrom)) {
+        warnings.push(`no FROM in ${files.dockerfile} names ${options.replaceFrom}, so the integration test would not use the new image and fails; pass --replaceFrom with an image it starts FROM`);
+      }
+    } catch (err) {
+      if (!(err instanceof DockerfileSyntaxError)) throw err;
+      warnings.push(`${files.dockerfile}: ${err.message}, which docker build cannot read either: ${options.project}'s integration test fails until it is fixed`);
+    }
   }
   return files;
 }
