@@ -137,6 +137,7 @@ test('the version tag names the pushed index, annotated: the image and its attes
   expect(received).toHaveLength(1);
   expect(cardFact(received[0], 'Version tag')).toBe(VERSION);
   expect(cardFact(received[0], 'Digest')).toBe(digest);
+  process.stdout.write(`index push: ${VERSION} = ${digest}, an OCI index of ${index.manifests.length} (linux/amd64 ${image.digest}, attestation ${attestation.digest}); latest, 8.0, log, record and card name it\n`);
 });
 
 test('a second run reads the record from the index: CURRENT, nothing built, pushed or announced', async () => {
@@ -149,4 +150,5 @@ test('a second run reads the record from the index: CURRENT, nothing built, push
   expect(run.output).not.toMatch(/net8-runtime: published/);
   expect({ tags: ecrTags(repo), latest: digestOf(repo, 'latest') }).toEqual(before);
   expect(await cards(ws)).toHaveLength(1);
+  process.stdout.write(`index push, second run: ${run.output.match(/net8-runtime: CURRENT: [^\n]*/)![0]}\n`);
 });
