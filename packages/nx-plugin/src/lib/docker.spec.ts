@@ -50,7 +50,7 @@ const common = [
 
 describe('buildCommand', () => {
   it.each<[Parameters<typeof buildCommand>[0], { args: string[]; env: Record<string, string> }]>([
-    ['buildx', { args: ['buildx', 'build', '--load', '--progress=plain', ...common, '/repo/platform-images/net6/runtime'], env: {} }],
+    ['buildx', { args: ['buildx', 'build', '--load', '--progress=plain', '--provenance=false', '--sbom=false', ...common, '/repo/platform-images/net6/runtime'], env: {} }],
     ['buildkit', { args: ['build', '--progress=plain', ...common, '/repo/platform-images/net6/runtime'], env: { DOCKER_BUILDKIT: '1' } }],
     ['classic', { args: ['build', ...common, '/repo/platform-images/net6/runtime'], env: { DOCKER_BUILDKIT: '0' } }],
   ])('%s', (builder, expected) => {

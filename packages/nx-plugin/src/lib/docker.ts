@@ -21,13 +21,28 @@ export interface BuildRequest {
 
 export type ResolvedBuilder = Exclude<Builder, 'auto'>;
 
+/**
+ * What buildx attests, stated rather than left to its defaults. By default buildx adds a `mode=min`
+ * provenance attestation only where the builder can keep it (the docker driver on the containerd image
+ * store, Docker Engine 29's default on fresh installs) and none elsewhere (buildx reference, `--provenance`;
+ * "Build attestations": the classic image store does not support attestations). Asking for one outright is
+ * not the same: buildx then fails the build on the docker driver of a classic store ("Attestation is not
+ * supported for the docker driver", buildx build/opt.go), which `auto` picks whenever buildx is installed.
+ * `false` is the one value every driver accepts, so the image and its push are the same on every engine:
+ * one manifest, whose record is the product's own labels and annotations. SBOMs are off by default and
+ * would pull a scanner image from Docker Hub: `false` says so. An index pushed anyway (another builder, or
+ * another CLI through `docker.command`) is published as it is (see annotatedManifest).
+ */
+const BUILDX_ATTESTATIONS = ['--provenance=false', '--sbom=false'];
+
 export function buildCommand(builder: ResolvedBuilder, req: BuildRequest): { args: string[]; env: Record<string, string> } {
   const common = ['-f', req.dockerfile, '-t', req.tag, '--iidfile', req.iidFile];
   for (const [key, value] of sorted(req.buildArgs)) common.push('--build-arg', `${key}=${value}`);
   for (const [key, value] of sorted(req.labels)) common.push('--label', `${key}=${value}`);
   switch (builder) {
     case 'buildx':
-      return { args: ['buildx', 'build', '--load', '--progress=plain', ...common, req.context], env: {} };
+      return { args: ['buildx', 'build', '--load', '--progress=plain', ...BUILDX_ATTESTATIONS, ...common, req.context], env: {} };
+    // Docker 20.10's `docker build`, BuildKit or classic, has neither flag ("unknown flag: --provenance").
     case 'buildkit':
       return { args: ['build', '--progress=plain', ...common, req.context], env: { DOCKER_BUILDKIT: '1' } };
     case 'classic':

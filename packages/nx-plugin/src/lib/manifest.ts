@@ -3,6 +3,12 @@
  * manifest whose annotations repeat what the image's labels record (base name, base digest, context digest):
  * the labels live in the config blob, a second download; the annotations come with the manifest itself,
  * so the check reads the newest version's record in one small request and never touches a blob.
+ *
+ * An engine may push an image index instead of one manifest: Docker Engine 29 with the containerd image
+ * store (the default on its fresh installs) and BuildKit's default provenance attestation pushes the image
+ * manifest and an attestation manifest for it in one OCI index (BuildKit, "Image attestation storage").
+ * The version tag then names that same index with the record in the index's own annotations (OCI image
+ * spec, image-index.md: `annotations` on the index), its manifests listed exactly as pushed.
  */
 import { createHash } from 'node:crypto';
 import { INPUT_KEYS, LABELS, type InputRecord } from './labels';
@@ -43,28 +49,66 @@ const OCI_EQUIVALENT: Record<string, string> = {
   [MEDIA_TYPES.dockerForeignLayer]: MEDIA_TYPES.ociForeignLayer,
 };
 
-function parseImageManifest(text: string, mediaType: string | undefined): ImageManifest {
-  let value: ImageManifest;
+/** A descriptor in an index's `manifests`: written back exactly as it came, whatever fields it has. */
+interface IndexEntry {
+  mediaType: string;
+  digest: string;
+  size: number;
+  [field: string]: unknown;
+}
+
+interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  manifests: IndexEntry[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+type Parsed = { kind: 'manifest'; value: ImageManifest } | { kind: 'index'; value: ImageIndex };
+
+function parse(text: string, mediaType: string | undefined): Parsed {
+  let value: ImageManifest & ImageIndex;
   try {
-    value = JSON.parse(text) as ImageManifest;
+    value = JSON.parse(text) as ImageManifest & ImageIndex;
   } catch (err) {
     throw new Error(`the manifest is not JSON (${(err as Error).message})`);
   }
   const type = value?.mediaType ?? mediaType;
+  if (type === MEDIA_TYPES.ociIndex || type === MEDIA_TYPES.dockerList) {
+    if (!Array.isArray(value.manifests) || !value.manifests.length) throw new Error('the image index lists no manifests');
+    if (value.manifests.some((m) => typeof m?.digest !== 'string' || typeof m.mediaType !== 'string')) throw new Error('the image index lists a manifest without a digest or media type');
+    return { kind: 'index', value };
+  }
   if (type !== MEDIA_TYPES.dockerManifest && type !== MEDIA_TYPES.ociManifest) {
-    throw new Error(`expected a single-platform image manifest, got ${type ?? 'a manifest without a media type'}`);
+    throw new Error(`expected an image manifest or an image index, got ${type ?? 'a manifest without a media type'}`);
   }
   if (!value.config?.digest || !Array.isArray(value.layers)) throw new Error('the manifest has no config or no layers');
-  return value;
+  return { kind: 'manifest', value };
+}
+
+function sortedKeys(map: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(map).sort().map((key) => [key, map[key]]));
 }
 
 /**
- * The same image as an OCI image manifest carrying `annotations`: same config and layer blobs, nothing
- * re-uploaded. The JSON is written in a fixed key order, so two runs that built byte-identical images
- * from the same inputs produce the same manifest and the same digest.
+ * What the version tag names: the image Docker pushed, carrying `annotations` (merged into any it has,
+ * ours winning), nothing re-uploaded. The JSON is written in a fixed key order with the annotations
+ * sorted, so the same pushed image and the same record always give the same bytes and the same digest.
+ *
+ * - A single manifest becomes an OCI image manifest of the same config and layer blobs.
+ * - An image index stays that index: its manifests (the image per platform, attestation manifests) are
+ *   listed exactly as pushed, and the annotations go on the index itself. A Docker manifest list becomes an
+ *   OCI image index, because only the OCI index has `annotations` (OCI image spec, media-types.md,
+ *   compatibility matrix: `.annotations` "only present in OCI"); its entries keep their Docker media types,
+ *   which name the formats of manifests not rewritten here, and which an OCI index may list
+ *   (image-index.md: an unknown `mediaType` "MUST NOT generate an error").
  */
 export function annotatedManifest(text: string, mediaType: string | undefined, annotations: Record<string, string>): { manifest: string; mediaType: string; digest: string } {
-  const source = parseImageManifest(text, mediaType);
+  const parsed = parse(text, mediaType);
+  if (parsed.kind === 'index') return annotatedIndex(parsed.value, annotations);
+  const source = parsed.value;
   const descriptor = (d: Descriptor): Descriptor => ({
     mediaType: OCI_EQUIVALENT[d.mediaType] ?? d.mediaType,
     digest: d.digest,
@@ -78,9 +122,25 @@ export function annotatedManifest(text: string, mediaType: string | undefined, a
     mediaType: MEDIA_TYPES.ociManifest,
     config: descriptor(source.config),
     layers: source.layers.map(descriptor),
-    annotations: Object.fromEntries(Object.keys(merged).sort().map((key) => [key, merged[key]])),
+    annotations: sortedKeys(merged),
   });
-  return { manifest, mediaType: MEDIA_TYPES.ociManifest, digest: `sha256:${createHash('sha256').update(manifest).digest('hex')}` };
+  return { manifest, mediaType: MEDIA_TYPES.ociManifest, digest: digestOf(manifest) };
+}
+
+function annotatedIndex(source: ImageIndex, annotations: Record<string, string>): { manifest: string; mediaType: string; digest: string } {
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociIndex,
+    ...(source.artifactType ? { artifactType: source.artifactType } : {}),
+    manifests: source.manifests,
+    ...(source.subject ? { subject: source.subject } : {}),
+    annotations: sortedKeys({ ...(source.annotations ?? {}), ...annotations }),
+  });
+  return { manifest, mediaType: MEDIA_TYPES.ociIndex, digest: digestOf(manifest) };
+}
+
+function digestOf(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /**

@@ -26,18 +26,37 @@ function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
   return imageSettings(root, 'runtime', over);
 }
 
-/** ECR as the check reads it; `annotations` (when given) are what the newest version's manifest records. */
-function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[], annotations?: Record<string, string>) {
+/** What Docker pushed: one image manifest, or (Docker 29 with the containerd store) an index of the image and its attestation. */
+const PUSHED = {
+  manifest: { mediaType: MEDIA_TYPES.dockerManifest, text: JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c', size: 1 }, layers: [] }) },
+  index: {
+    mediaType: MEDIA_TYPES.ociIndex,
+    text: JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:img', size: 1, platform: { architecture: 'amd64', os: 'linux' } },
+        { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:att', size: 1, annotations: { 'vnd.docker.reference.digest': 'sha256:img', 'vnd.docker.reference.type': 'attestation-manifest' }, platform: { architecture: 'unknown', os: 'unknown' } },
+      ],
+    }),
+  },
+};
+
+/**
+ * ECR as the check reads it; `annotations` (when given) are what the newest version records, on the
+ * manifest or index `pushed` names.
+ */
+function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[], annotations?: Record<string, string>, pushed: keyof typeof PUSHED = 'manifest') {
   const ecr = {
     repository: jest.fn(async (name: string) => (repository?.name === name ? repository : undefined)),
     images: jest.fn(async () => images),
     manifest: jest.fn(async (_name: string, tag: string): Promise<StoredManifest | undefined> => {
       const found = images.find((i) => i.tags.includes(tag));
       if (!found) return undefined;
-      const manifest = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c', size: 1 }, layers: [] });
+      const { text, mediaType } = PUSHED[pushed];
       return annotations
-        ? { ...annotatedManifest(manifest, undefined, annotations), digest: PUBLISHED_DIGEST }
-        : { digest: PUBLISHED_DIGEST, manifest, mediaType: MEDIA_TYPES.dockerManifest };
+        ? { ...annotatedManifest(text, mediaType, annotations), digest: PUBLISHED_DIGEST }
+        : { digest: PUBLISHED_DIGEST, manifest: text, mediaType };
     }),
     login: jest.fn(async () => LOGIN),
   };
@@ -164,15 +183,17 @@ describe('checkImage', () => {
     expect(reads).toEqual([{ registry: other, login: LOGIN, ref: { registry: other, repository: 'runtime', tag: '6.0-bullseye-slim-1.0.0' } }]);
   });
 
-  it.each<[string, (labels: Record<string, string>) => Record<string, string>, boolean]>([
+  const decisions: Array<[string, (labels: Record<string, string>) => Record<string, string>, boolean]> = [
     ['the same inputs: current', (labels) => labels, false],
     ['another base digest: stale', (labels) => ({ ...labels, [LABELS.baseDigest]: OLD_DIGEST }), true],
     ['another context digest: stale', (labels) => ({ ...labels, [LABELS.contextDigest]: OLD_DIGEST }), true],
-  ])('decides from the manifest annotations alone, without logging in or reading a label: %s', async (_name, edit, stale) => {
+  ];
+  it.each((['manifest', 'index'] as const).flatMap((pushed) => decisions.map(([name, edit, stale]) => [pushed, name, edit, stale] as const)))(
+    'decides from the annotations on the published %s alone, without logging in or reading a label: %s', async (pushed, _name, edit, stale) => {
     const settings = settingsFor();
     const labels = await currentLabels(settings);
     const annotations = edit({ [LABELS.baseName]: labels[LABELS.baseName], [LABELS.baseDigest]: labels[LABELS.baseDigest], [LABELS.contextDigest]: labels[LABELS.contextDigest] });
-    const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.1.0'), image('6.0-bullseye-slim-1.2.0', 'latest')], annotations);
+    const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.1.0'), image('6.0-bullseye-slim-1.2.0', 'latest')], annotations, pushed);
     // Labels that would contradict the annotations: they must not be read.
     const { d, reads } = deps(ecr, { [LABELS.baseDigest]: 'sha256:labels-are-not-read' });
     const record = await checkImage(settings, d);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository } from '../lib/ecr';
@@ -46,7 +47,7 @@ const repository: EcrRepository = { name: 'runtime', uri: URI, registryId: '1234
  * Records every call to the Docker and ECR fakes in one list, so the order across both is visible. The ECR
  * fake keeps tags per digest: a push adds the version tag, a retag moves tags (refusing the ones listed).
  */
-function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string; versionRefused?: boolean } = {}) {
+function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string; versionRefused?: boolean; staged?: { manifest: string; mediaType: string } } = {}) {
   const events: string[] = [];
   let repo = 'repo' in opts ? opts.repo : repository;
   const images: EcrImage[] = [{ digest: 'sha256:old', tags: opts.tags ?? ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] }];
@@ -57,7 +58,7 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
     if (!image) images.push((image = { digest, tags: [] }));
     image.tags.push(tag);
   };
-  const manifests = new Map<string, string>([[PUSHED, STAGED]]);
+  const manifests = new Map<string, { text: string; mediaType: string }>([[PUSHED, opts.staged ? { text: opts.staged.manifest, mediaType: opts.staged.mediaType } : { text: STAGED, mediaType: MEDIA_TYPES.dockerManifest }]]);
   const ecr: Ecr = {
     findRepository: async (name) => {
       events.push(`ecr.findRepository ${name}`);
@@ -71,15 +72,16 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
       const found = new Map();
       for (const ref of refs) {
         const digest = images.find((i) => i.tags.includes(ref))?.digest;
-        if (digest && manifests.has(digest)) found.set(ref, { digest, manifest: manifests.get(digest), mediaType: MEDIA_TYPES.dockerManifest });
+        const stored = digest && manifests.get(digest);
+        if (stored) found.set(ref, { digest, manifest: stored.text, mediaType: stored.mediaType });
       }
       return found;
     },
     putManifest: async (name, manifest, mediaType, tag) => {
       events.push(`ecr.putManifest ${name} ${tag} ${mediaType}`);
       if (opts.versionRefused) return 'refused';
-      const digest = opts.overwrittenBy ?? VERSIONED.digest;
-      manifests.set(digest, manifest);
+      const digest = opts.overwrittenBy ?? `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+      manifests.set(digest, { text: manifest, mediaType: mediaType! });
       tagOn(digest, tag);
       return 'put';
     },
@@ -333,6 +335,35 @@ describe('publishImage', () => {
     await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
     expect(put).toEqual([VERSIONED.manifest]);
     expect(JSON.parse(put[0]).annotations).toEqual(ANNOTATIONS);
+  });
+
+  it('names the index an engine pushed (the image and its attestation) with the version, annotated, and moves the tags to it', async () => {
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:img', size: 1234, platform: { architecture: 'amd64', os: 'linux' } },
+        { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:att', size: 566, annotations: { 'vnd.docker.reference.digest': 'sha256:img', 'vnd.docker.reference.type': 'attestation-manifest' }, platform: { architecture: 'unknown', os: 'unknown' } },
+      ],
+    });
+    const versioned = annotatedManifest(index, MEDIA_TYPES.ociIndex, ANNOTATIONS);
+    const { events, ecr, docker, images } = world({ staged: { manifest: index, mediaType: MEDIA_TYPES.ociIndex } });
+    const put: string[] = [];
+    const original = ecr.putManifest;
+    ecr.putManifest = async (name, manifest, mediaType, tag) => {
+      put.push(manifest);
+      return original(name, manifest, mediaType, tag);
+    };
+    const { lines, log } = logger();
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+
+    expect(put).toEqual([versioned.manifest]);
+    expect(JSON.parse(put[0])).toEqual({ ...JSON.parse(index), annotations: ANNOTATIONS });
+    expect(events).toContain(`ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociIndex}`);
+    expect(events).toContain(`ecr.retag runtime ${versioned.digest} latest,6.0`);
+    expect(images).toContainEqual({ digest: versioned.digest, tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0'] });
+    expect(record).toMatchObject({ published: true, digest: versioned.digest, versionTag: '6.0-bullseye-slim-1.3.0' });
+    expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${versioned.digest}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0 in account 123456789012`);
   });
 
   it('publishes nothing, and removes the staging tag, when the pushed manifest cannot be read back', async () => {

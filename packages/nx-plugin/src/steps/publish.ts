@@ -70,7 +70,9 @@ export async function publishImage(
   const write = deps.write ?? ((chunk: string) => process.stdout.write(chunk));
   // Docker pushes the layers and a manifest under a tag only this run uses. The version tag is then written
   // registry-side on the same blobs, as an OCI manifest whose annotations record what the image was built
-  // from, so the next check reads that record with the manifest and never downloads a blob. Only the
+  // from, so the next check reads that record with the manifest and never downloads a blob. An engine that
+  // pushes an image index (the image and its attestation manifests) gets that same index under the version
+  // tag, the record on the index (see annotatedManifest). Only the
   // version tag is written from here on: if anything later fails, what is published is complete and
   // versioned, the moving tags still name the previous version, and the next run's check moves them.
   const stagingTag = `${STAGING_PREFIX}${check.runId ?? next.version}`;

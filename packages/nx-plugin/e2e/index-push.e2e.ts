@@ -1,0 +1,152 @@
+/**
+ * An engine whose `docker push` sends an OCI image index: Docker Engine 29 on a fresh install (containerd
+ * image store, BuildKit's default provenance attestation) pushes the image and its attestation manifest in
+ * one index. The engine here is 20.10, so the run's `docker.command` is tools/local-stack/docker29.sh, which
+ * pushes that index itself. The version tag must name the same index, annotated, and everything the product
+ * reports must be that index's digest.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import {
+  awsEcr,
+  cardFact,
+  cards,
+  createWorkspace,
+  digestOf,
+  ecrImages,
+  ecrPassword,
+  ecrTags,
+  editJson,
+  labelsOf,
+  nx,
+  REPO_ROOT,
+  upstreamDigest,
+  type Workspace,
+} from './support';
+
+jest.setTimeout(20 * 60_000);
+
+const DOCKER_29 = path.join(REPO_ROOT, 'tools/local-stack/docker29.sh');
+const VERSION = '8.0-bookworm-slim-1.0.0';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+let ws: Workspace;
+let repo: string;
+/** The candidate images this suite's builds left in the engine (a failed publish keeps its candidate). */
+const candidates = new Set<string>();
+
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { architecture: string; os: string };
+  annotations?: Record<string, string>;
+}
+
+/** A manifest's bytes exactly as the registry serves them, read with skopeo through the ECR stand-in's auth. */
+function rawManifest(reference: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
+  const authFile = path.join(dir, 'auth.json');
+  writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }));
+  try {
+    return execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repo}${reference}`], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function expectOk(run: { code: number; output: string }): void {
+  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
+}
+
+function publish() {
+  const run = nx(ws, ['run', 'net8-runtime:publish']);
+  const build = path.join(ws.root, 'dist/platform-images/net8/runtime/docker-build.json');
+  if (existsSync(build)) candidates.add(JSON.parse(readFileSync(build, 'utf8')).localTag);
+  return run;
+}
+
+beforeAll(() => {
+  ws = createWorkspace(['net8/runtime']);
+  repo = `${ws.prefix}/runtime`;
+  editJson(ws.root, 'nx.json', (value) => {
+    value.plugins[0].options.docker.command = DOCKER_29;
+  });
+});
+
+afterAll(() => {
+  if (!ws) return;
+  // What this suite put in the engine and in ECR, and nothing else.
+  const refs = execFileSync('docker', ['images', `localhost:5002/${ws.prefix}/*`, '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const ref of [...refs, ...candidates]) spawnSync('docker', ['image', 'rm', '--force', ref], { stdio: 'ignore' });
+  awsEcr(['delete-repository', '--repository-name', repo, '--force']);
+  ws.dispose();
+});
+
+test('the version tag names the pushed index, annotated: the image and its attestation untouched, latest on it, the card naming it', async () => {
+  const run = publish();
+  expectOk(run);
+  expect(run.output).toMatch(/net8-runtime: STALE \(nothing-published\)/);
+  expect(run.output).toMatch(/net8-runtime: building 8\.0-bookworm-slim-1\.0\.0 FROM /);
+  expect(ecrTags(repo)).toEqual(['8.0', VERSION, 'latest']);
+
+  const digest = digestOf(repo, VERSION)!;
+  const text = rawManifest(`:${VERSION}`);
+  expect(`sha256:${createHash('sha256').update(text).digest('hex')}`).toBe(digest);
+  const index = JSON.parse(text) as { mediaType: string; manifests: Descriptor[]; annotations?: Record<string, string> };
+  expect(index.mediaType).toBe(OCI_INDEX);
+
+  // The index lists what Docker pushed: the image for linux/amd64, then its attestation manifest.
+  expect(index.manifests).toHaveLength(2);
+  const [image, attestation] = index.manifests;
+  expect(image.platform).toEqual({ architecture: 'amd64', os: 'linux' });
+  expect(attestation.platform).toEqual({ architecture: 'unknown', os: 'unknown' });
+  expect(attestation.annotations).toEqual({ 'vnd.docker.reference.digest': image.digest, 'vnd.docker.reference.type': 'attestation-manifest' });
+  // Untouched: each descriptor names the bytes stored under its digest.
+  for (const child of index.manifests) {
+    const stored = rawManifest(`@${child.digest}`);
+    expect(`sha256:${createHash('sha256').update(stored).digest('hex')}`).toBe(child.digest);
+    expect(Buffer.byteLength(stored)).toBe(child.size);
+  }
+  const attested = JSON.parse(rawManifest(`@${attestation.digest}`)) as { layers: Descriptor[] };
+  expect(attested.layers.map((l) => [l.mediaType, l.annotations?.['in-toto.io/predicate-type']])).toEqual([['application/vnd.in-toto+json', 'https://slsa.dev/provenance/v0.2']]);
+
+  // The record the next check reads, on the index itself.
+  expect(index.annotations).toEqual({
+    'io.platform-images.context.digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    'org.opencontainers.image.base.digest': upstreamDigest('dotnet/runtime:8.0-bookworm-slim'),
+    'org.opencontainers.image.base.name': 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
+  });
+  // A client following the index to linux/amd64 finds the image's labels.
+  expect(labelsOf(repo, VERSION)['org.opencontainers.image.version']).toBe(VERSION);
+
+  // Moving tags name the same index; the staging index is gone; nothing else is tagged.
+  expect(digestOf(repo, 'latest')).toBe(digest);
+  expect(digestOf(repo, '8.0')).toBe(digest);
+  expect(ecrImages(repo).map((i) => i.imageDigest).sort()).toEqual([digest, image.digest, attestation.digest].sort());
+
+  // Log, record and card all name the index.
+  expect(run.output).toContain(`net8-runtime: published localhost:5002/${repo}:${VERSION} (${digest})`);
+  expect(JSON.parse(readFileSync(path.join(ws.root, 'dist/platform-images/net8/runtime/ecr-publish.json'), 'utf8')).digest).toBe(digest);
+  const received = await cards(ws);
+  expect(received).toHaveLength(1);
+  expect(cardFact(received[0], 'Version tag')).toBe(VERSION);
+  expect(cardFact(received[0], 'Digest')).toBe(digest);
+  process.stdout.write(`index push: ${VERSION} = ${digest}, an OCI index of ${index.manifests.length} (linux/amd64 ${image.digest}, attestation ${attestation.digest}); latest, 8.0, log, record and card name it\n`);
+});
+
+test('a second run reads the record from the index: CURRENT, nothing built, pushed or announced', async () => {
+  const before = { tags: ecrTags(repo), latest: digestOf(repo, 'latest') };
+  rmSync(path.join(ws.root, '.nx'), { recursive: true, force: true });
+  const run = publish();
+  expectOk(run);
+  expect(run.output).toMatch(new RegExp(`net8-runtime: CURRENT: ${VERSION.replace(/\./g, '\\.')} is built on sha256:[0-9a-f]{12}, the current base; nothing to do`));
+  expect(run.output).not.toMatch(/building 8\.0-bookworm-slim/);
+  expect(run.output).not.toMatch(/net8-runtime: published/);
+  expect({ tags: ecrTags(repo), latest: digestOf(repo, 'latest') }).toEqual(before);
+  expect(await cards(ws)).toHaveLength(1);
+  process.stdout.write(`index push, second run: ${run.output.match(/net8-runtime: CURRENT: [^\n]*/)![0]}\n`);
+});
