@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { buildArgDigests } from './build-args';
 import { contextDigest, contextFiles } from './context-digest';
 
 let root: string;
@@ -29,6 +30,16 @@ afterEach(() => {
 });
 
 describe('contextDigest', () => {
+  it('counts the build args passed, by digest: another value is another digest; none is the files alone', async () => {
+    const ctx = path.join(root, 'ctx');
+    const files = await digest();
+    expect(await contextDigest(ctx, path.join(ctx, 'Dockerfile'), {})).toBe(files);
+    const tag8 = await contextDigest(ctx, path.join(ctx, 'Dockerfile'), buildArgDigests({ TAG: '8.0' }));
+    const tag10 = await contextDigest(ctx, path.join(ctx, 'Dockerfile'), buildArgDigests({ TAG: '10.0' }));
+    expect(new Set([files, tag8, tag10]).size).toBe(3);
+    expect(await contextDigest(ctx, path.join(ctx, 'Dockerfile'), buildArgDigests({ TAG: '8.0' }))).toBe(tag8);
+  });
+
   it('is a sha256 digest and the same for the same files', async () => {
     const first = await digest();
     expect(first).toMatch(/^sha256:[0-9a-f]{64}$/);

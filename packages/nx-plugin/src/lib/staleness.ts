@@ -3,9 +3,10 @@
  * (its labels), never from dates: a base digest that moved, a build context that changed, or nothing
  * published at all make it stale.
  */
+import { changedBuildArgs, type BuildArgDigests } from './build-args';
 import { sameImageName } from './image-ref';
 
-export type Reason = 'forced' | 'nothing-published' | 'base-changed' | 'base-moved' | 'context-changed' | 'unlabelled' | 'current';
+export type Reason = 'forced' | 'nothing-published' | 'base-changed' | 'base-moved' | 'build-args-changed' | 'context-changed' | 'unlabelled' | 'current';
 
 export interface PublishedRecord {
   versionTag: string;
@@ -13,6 +14,8 @@ export interface PublishedRecord {
   baseName?: string;
   baseDigest?: string;
   contextDigest?: string;
+  /** The build args it recorded (by digest); undefined when it recorded none. */
+  buildArgs?: BuildArgDigests;
 }
 
 export interface StalenessInput {
@@ -23,6 +26,8 @@ export interface StalenessInput {
   /** The Dockerfile pins the base by digest (`FROM image:tag@sha256:…`): baseDigest is that pin. */
   pinned?: boolean;
   contextDigest: string;
+  /** The build args this run passes (by digest); they are part of contextDigest too. */
+  buildArgs?: BuildArgDigests;
   published?: PublishedRecord;
 }
 
@@ -56,6 +61,22 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
     };
   }
   if (published.contextDigest !== input.contextDigest) {
+    // The context digest covers the build args; the per-arg record says which of them changed, if any.
+    const changed = changedBuildArgs(published.buildArgs ?? {}, input.buildArgs ?? {});
+    if (changed.length && !published.buildArgs) {
+      return {
+        stale: true,
+        reason: 'build-args-changed',
+        message: `build arg${changed.length === 1 ? '' : 's'} ${changed.join(', ')} now count${changed.length === 1 ? 's' : ''} as input, and ${published.versionTag} did not record ${changed.length === 1 ? 'it' : 'them'}`,
+      };
+    }
+    if (changed.length) {
+      return {
+        stale: true,
+        reason: 'build-args-changed',
+        message: `build arg${changed.length === 1 ? '' : 's'} ${changed.join(', ')} changed since ${published.versionTag}`,
+      };
+    }
     return {
       stale: true,
       reason: 'context-changed',

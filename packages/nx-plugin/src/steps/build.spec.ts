@@ -187,6 +187,11 @@ describe('imageLabels', () => {
     const { nextVersion: _n, ...current } = check;
     expect(imageLabels(current, {}, NOW)[LABELS.version]).toBe('');
   });
+
+  it('records the build args the check counted, by digest, and nothing when none are passed', () => {
+    expect(imageLabels({ ...check, buildArgs: { TAG: 'sha256:t' } }, {}, NOW)[LABELS.buildArgs]).toBe('{"TAG":"sha256:t"}');
+    expect(imageLabels(check, {}, NOW)).not.toHaveProperty(LABELS.buildArgs);
+  });
 });
 
 describe('localImageTag', () => {

@@ -321,6 +321,37 @@ describe('checkImage', () => {
     expect(record.base).toEqual({ name: 'mcr.microsoft.com/dotnet/runtime:10.0-noble', digest: BASE_DIGEST, pullRef: `mcr.microsoft.com/dotnet/runtime:10.0-noble@${BASE_DIGEST}` });
   });
 
+  describe('build args are inputs', () => {
+    const dockerfile = 'ARG CREDPROVIDER_URL=https://example.invalid/cp.tar.gz\nFROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\nARG CREDPROVIDER_URL\nRUN echo "$CREDPROVIDER_URL"\n';
+    beforeEach(() => writeFileSync(settingsFor().dockerfile, dockerfile));
+
+    it('a declared build arg whose value changed makes the image stale, naming it and never its value', async () => {
+      const before = settingsFor({ buildArgs: { CREDPROVIDER_URL: 'https://feed.example/old', UNDECLARED: 'x' } });
+      const published = await checkImage(before, deps(fakeEcr(undefined, [])).d);
+      const labels = { ...(await currentLabels(before)), [LABELS.contextDigest]: published.contextDigest, [LABELS.buildArgs]: JSON.stringify(published.buildArgs) };
+      // Undeclared build args are not passed to the build, so they are no input.
+      expect(Object.keys(published.buildArgs!)).toEqual(['CREDPROVIDER_URL']);
+
+      const same = await checkImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: 'https://feed.example/old' } }), deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labels).d);
+      expect(same).toMatchObject({ stale: false, reason: 'current' });
+
+      const { d, lines } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labels);
+      const changed = await checkImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: 'https://feed.example/new-secret-path' } }), d);
+      expect(changed).toMatchObject({ stale: true, reason: 'build-args-changed', message: 'build arg CREDPROVIDER_URL changed since 6.0-bullseye-slim-1.2.0' });
+      expect(JSON.stringify(changed) + lines.join('\n')).not.toContain('new-secret-path');
+    });
+
+    it('a build arg the Dockerfile does not declare changes nothing', async () => {
+      const settings = settingsFor();
+      const labels = await currentLabels(settings);
+      writeFileSync(settings.dockerfile, dockerfile);
+      const labelsNow = { ...labels, [LABELS.contextDigest]: (await checkImage(settings, deps(fakeEcr(undefined, [])).d)).contextDigest };
+      const record = await checkImage(settingsFor({ buildArgs: { SOMETHING_ELSE: 'x' } }), deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labelsNow).d);
+      expect(record).toMatchObject({ stale: false, reason: 'current' });
+      expect(record.buildArgs).toBeUndefined();
+    });
+  });
+
   it('follows an ARG-defaulted FROM', async () => {
     const settings = settingsFor();
     writeFileSync(settings.dockerfile, `ARG BASE=${BASE}\nFROM \${BASE} AS base\nFROM base\n`);

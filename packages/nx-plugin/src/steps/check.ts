@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { contextDigest } from '../lib/context-digest';
 import { dotnetLineOf, endOfSupportWarning } from '../lib/dotnet-support';
-import { DockerfileSyntaxError, finalBaseImage, parseDockerfile } from '../lib/dockerfile';
+import { buildArgDigests, decodeBuildArgDigests } from '../lib/build-args';
+import { DockerfileSyntaxError, finalBaseImage, parseDockerfile, passedBuildArgs } from '../lib/dockerfile';
 import type { EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
 import type { EcrReads } from '../lib/ecr-reader';
 import { ConfigError, NotFoundError } from '../lib/errors';
@@ -46,17 +47,25 @@ export interface CheckDeps {
  * image's recorded base name); `digest` is set when FROM pins one.
  */
 export function baseImageOf(settings: ImageSettings): ImageRef & { name: string } {
+  return dockerfileInputs(settings).base;
+}
+
+/** What the Dockerfile, read with the configured build args, makes an input: its base, and the build args it declares. */
+function dockerfileInputs(settings: ImageSettings): { base: ImageRef & { name: string }; buildArgs: Record<string, string> } {
   const file = path.relative(settings.workspaceRoot, settings.dockerfile);
   let image: string;
+  let buildArgs: Record<string, string>;
   try {
-    image = finalBaseImage(parseDockerfile(readFileSync(settings.dockerfile, 'utf8'), { buildArgs: settings.buildArgs })).image;
+    const parsed = parseDockerfile(readFileSync(settings.dockerfile, 'utf8'), { buildArgs: settings.buildArgs });
+    image = finalBaseImage(parsed).image;
+    buildArgs = passedBuildArgs(parsed, settings.buildArgs);
   } catch (err) {
     if (err instanceof DockerfileSyntaxError) throw new ConfigError(file, `line ${err.line}`, err.problem, 'docker build cannot read it either');
     throw new ConfigError(file, 'FROM', (err as Error).message, 'start the final stage FROM the upstream image, e.g. FROM mcr.microsoft.com/dotnet/runtime:8.0');
   }
   try {
     const ref = parseImageRef(image);
-    return { ...ref, name: canonicalName(ref) };
+    return { base: { ...ref, name: canonicalName(ref) }, buildArgs };
   } catch (err) {
     throw new ConfigError(file, 'FROM', (err as Error).message);
   }
@@ -89,7 +98,10 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
     : await deps.published(repository.registry, await deps.ecr.login()).imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
   return {
     repository, images, tags, newest,
-    published: { versionTag: newest.tag, digest, baseName: labels[LABELS.baseName], baseDigest: labels[LABELS.baseDigest], contextDigest: labels[LABELS.contextDigest] },
+    published: {
+      versionTag: newest.tag, digest, baseName: labels[LABELS.baseName], baseDigest: labels[LABELS.baseDigest], contextDigest: labels[LABELS.contextDigest],
+      ...(labels[LABELS.buildArgs] !== undefined ? { buildArgs: decodeBuildArgDigests(labels[LABELS.buildArgs]) } : {}),
+    },
   };
 }
 
@@ -119,12 +131,13 @@ async function resolveBase(settings: ImageSettings, base: ImageRef, deps: CheckD
 }
 
 export async function checkImage(settings: ImageSettings, deps: CheckDeps): Promise<CheckRecord> {
-  const base = baseImageOf(settings);
+  const { base, buildArgs: passedArgs } = dockerfileInputs(settings);
+  const buildArgs = buildArgDigests(passedArgs);
   // The ECR reads do not wait for the upstream answer: checks of images sharing a repository then reach
   // each read together, and one call serves them all.
   const [{ digest: baseDigest, tagDigest }, ctxDigest, { repository, images, tags, newest, published }] = await Promise.all([
     resolveBase(settings, base, deps),
-    contextDigest(settings.context, settings.dockerfile),
+    contextDigest(settings.context, settings.dockerfile, buildArgs),
     readPublished(settings, deps),
   ]);
   const malformed = malformedVersionTags(settings.ecr.tag, tags);
@@ -135,7 +148,7 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   // A run that has work to do (a rebuild, or tags to finish) gets an id its later steps must match.
   const newRunId = deps.newRunId ?? (() => randomBytes(8).toString('hex'));
   const pinned = base.digest !== undefined;
-  const decision = decideStaleness({ force: settings.force, baseName: base.name, baseDigest, contextDigest: ctxDigest, published, pinned });
+  const decision = decideStaleness({ force: settings.force, baseName: base.name, baseDigest, contextDigest: ctxDigest, buildArgs, published, pinned });
   const record: CheckRecord = {
     project: settings.project,
     stale: decision.stale,
@@ -143,6 +156,7 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     message: decision.message,
     base: { name: base.name, digest: baseDigest, pullRef: pullReference(base, baseDigest, settings.registryMirrors) },
     contextDigest: ctxDigest,
+    ...(Object.keys(buildArgs).length ? { buildArgs } : {}),
     published,
   };
   const warnings = [

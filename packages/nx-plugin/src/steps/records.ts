@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../lib/errors';
+import type { BuildArgDigests } from '../lib/build-args';
 import type { PublishedRecord, Reason } from '../lib/staleness';
 import type { VersionedTag } from '../lib/versioning';
 
@@ -17,6 +18,8 @@ export interface CheckRecord {
   runId?: string;
   base: { name: string; digest: string; pullRef: string };
   contextDigest: string;
+  /** The build args the build passes, by digest (their values are never recorded). */
+  buildArgs?: BuildArgDigests;
   published?: PublishedRecord;
   nextVersion?: VersionedTag;
   /** Current image, but moving tags an interrupted publish left on an older one: ecr-publish moves them. */

@@ -1,0 +1,84 @@
+/**
+ * Build args end to end: the base a build arg chooses is the base that is checked, built and recorded, and a
+ * changed value of a build arg the Dockerfile declares rebuilds the image, naming the arg and never its value.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createWorkspace, ecrPassword, ecrTags, editJson, labelsOf, nx, upstreamDigest, type Workspace } from './support';
+
+jest.setTimeout(15 * 60_000);
+
+let ws: Workspace;
+let repository: string;
+const DOCKERFILE = 'platform-images/net8/runtime/Dockerfile';
+const SECRET_PATH = 'feed-token-3f9a';
+
+function expectOk(run: { code: number; output: string }): void {
+  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
+}
+
+/** The image config's environment, read by skopeo through the ECR stand-in. */
+function envOf(tag: string): string[] {
+  const authDir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
+  try {
+    const authFile = path.join(authDir, 'auth.json');
+    writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }));
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repository}:${tag}`], { encoding: 'utf8' }));
+    return config.config.Env ?? [];
+  } finally {
+    rmSync(authDir, { recursive: true, force: true });
+  }
+}
+
+beforeAll(() => {
+  ws = createWorkspace(['net8/runtime']);
+  repository = `${ws.prefix}/runtime`;
+  writeFileSync(path.join(ws.root, DOCKERFILE), [
+    'ARG TAG=8.0-bookworm-slim',
+    'FROM mcr.microsoft.com/dotnet/runtime:${TAG}',
+    'ARG FEED_URL=https://feed.example/default',
+    'RUN echo "$FEED_URL" | wc -c > /feed-url-length',
+    'WORKDIR /app',
+    'USER $APP_UID',
+    '',
+  ].join('\n'));
+  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c) => {
+    c.buildArgs = { TAG: '10.0-noble', FEED_URL: `https://feed.example/${SECRET_PATH}/v1`, NOT_DECLARED: 'ignored' };
+  });
+});
+
+afterAll(() => ws?.dispose());
+
+test('a build arg that chooses the base: that base is checked, built on and recorded', () => {
+  const run = nx(ws, ['run', 'net8-runtime:publish']);
+  expectOk(run);
+  const noble = 'mcr.microsoft.com/dotnet/runtime:10.0-noble';
+  expect(run.output).toMatch(new RegExp(`STALE \\(nothing-published\\).*on ${noble.replace(/[.]/g, '\\.')}@sha256:`));
+  const labels = labelsOf(repository, '8.0-bookworm-slim-1.0.0');
+  expect(labels['org.opencontainers.image.base.name']).toBe(noble);
+  expect(labels['org.opencontainers.image.base.digest']).toBe(upstreamDigest('dotnet/runtime:10.0-noble'));
+  // What was built really is .NET 10's stand-in, not 8's.
+  expect(envOf('8.0-bookworm-slim-1.0.0')).toContain('DOTNET_VERSION=10.0.0');
+  expect(labels['io.platform-images.build-args']).toMatch(/^\{"FEED_URL":"sha256:[0-9a-f]{64}","TAG":"sha256:[0-9a-f]{64}"\}$/);
+  expect(run.output).not.toContain(SECRET_PATH);
+});
+
+test('a changed value of a declared build arg rebuilds, naming the arg; an undeclared one changes nothing', () => {
+  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c) => {
+    c.buildArgs.NOT_DECLARED = 'changed';
+  });
+  const unchanged = nx(ws, ['run', 'net8-runtime:publish', '--skip-nx-cache']);
+  expectOk(unchanged);
+  expect(unchanged.output).toMatch(/net8-runtime: CURRENT: 8\.0-bookworm-slim-1\.0\.0 is built on/);
+
+  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c) => {
+    c.buildArgs.FEED_URL = `https://feed.example/${SECRET_PATH}/v2`;
+  });
+  const changed = nx(ws, ['run', 'net8-runtime:publish', '--skip-nx-cache']);
+  expectOk(changed);
+  expect(changed.output).toMatch(/net8-runtime: STALE \(build-args-changed\): build arg FEED_URL changed since 8\.0-bookworm-slim-1\.0\.0/);
+  expect(ecrTags(repository).filter((t) => /^8\.0-bookworm-slim-\d/.test(t))).toEqual(['8.0-bookworm-slim-1.0.0', '8.0-bookworm-slim-1.1.0']);
+  expect(changed.output).not.toContain(SECRET_PATH);
+});
