@@ -25,15 +25,10 @@ import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { attestedPush, authorizationFor, blobOf, MEDIA, pushResultLine, type Blob, type Platform, type PushedImage } from './attestation';
+import { MANIFEST_ACCEPT } from './media-types';
 
 const REAL_DOCKER = process.env.DOCKER29_REAL_CLI || 'docker';
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
 
 class PushError extends Error {}
 

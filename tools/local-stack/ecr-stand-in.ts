@@ -31,6 +31,7 @@ import * as path from 'node:path';
 import { immutableTagMessage, isTagImmutable, type MutabilitySetting, MUTABILITIES, type Mutability, parseMutabilitySetting, InvalidMutabilityError, type ExclusionFilter } from './ecr-tag-rules';
 import { CredentialStore, EXPIRED_MESSAGE, INVALID_TOKEN_MESSAGE } from './aws-credentials';
 import { Instrumentation, registryInstrumentation, registryKind } from './faults';
+import { isIndexMediaType, MANIFEST_ACCEPT } from './media-types';
 import { stsHandler } from './sts';
 
 const STATE_DIR = process.env.LOCAL_STACK_STATE ?? path.join(__dirname, '.state');
@@ -45,13 +46,6 @@ const PASSWORD = process.env.ECR_STAND_IN_PASSWORD || randomBytes(24).toString('
 const TOKEN_TTL_SECONDS = 12 * 3600;
 const STARTED_AT = Date.now() / 1000;
 
-// Without an Accept header registry 2.8 down-converts to schema1, whose digest differs from the pushed one.
-const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -814,8 +808,6 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
   },
 };
 
-const INDEX_MEDIA_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-
 /** The ECR error for a manifest the backing registry would not store. */
 function putImageError(res: BackendResponse, name: string, registryId: string, mediaType: string): Error {
   let errors: { code?: string; message?: string; detail?: unknown }[] = [];
@@ -826,7 +818,7 @@ function putImageError(res: BackendResponse, name: string, registryId: string, m
   }
   const missing = errors.filter((e) => e.code === 'MANIFEST_BLOB_UNKNOWN' || e.code === 'BLOB_UNKNOWN')
     .map((e) => (typeof e.detail === 'string' ? e.detail : typeof (e.detail as Json)?.digest === 'string' ? String((e.detail as Json).digest) : '?'));
-  if (missing.length && INDEX_MEDIA_TYPES.has(mediaType)) {
+  if (missing.length && isIndexMediaType(mediaType)) {
     return new AwsError('ReferencedImagesNotFoundException', `The following images referenced in the manifest list were not found: [${missing.join(', ')}]`);
   }
   if (missing.length) {

@@ -33,16 +33,9 @@ export interface CatalogTag {
   dockerfile: string | null;
 }
 
-export const MEDIA_TYPES = {
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-} as const;
+import { isIndexMediaType, MEDIA_TYPES } from './media-types';
 
-export function isIndexMediaType(mediaType: string): boolean {
-  return mediaType === MEDIA_TYPES.dockerList || mediaType === MEDIA_TYPES.ociIndex;
-}
+export { isIndexMediaType, MEDIA_TYPES };
 
 // ---------------------------------------------------------------------------------------------------
 // The synthetic history

@@ -14,6 +14,7 @@
  */
 import * as http from 'node:http';
 import { Instrumentation, REGISTRY_KINDS, registryKind } from './faults';
+import { MANIFEST_ACCEPT } from './media-types';
 import {
   catalogBody, currentRecord, type CatalogTag, type ImageFacts, imageSize, isIndexMediaType, MEDIA_TYPES, observe, representative, type Sighting,
   syntheticHistory, type SyntheticHistory,
@@ -85,7 +86,6 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse): void {
 // The portal's tag catalog
 
 // Without an Accept header registry 2.8 converts to schema1 and answers with another digest.
-const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].join(', ');
 const UPSTREAM_TIMEOUT_MS = 30_000;
 // A repository with hundreds of tags should not open hundreds of connections to the registry at once.
 const TAG_CONCURRENCY = 8;
