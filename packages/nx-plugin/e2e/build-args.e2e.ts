@@ -1,6 +1,8 @@
 /**
- * Build args end to end: the base a build arg chooses is the base that is checked, built and recorded, and a
- * changed value of a build arg the Dockerfile declares rebuilds the image, naming the arg and never its value.
+ * Real Dockerfiles end to end: the base a build arg chooses, under the escape directive and behind a
+ * tools stage, is the base that is checked, built and recorded (the tools stage pulled through the mirror
+ * too), and a changed value of a build arg the Dockerfile declares rebuilds the image, naming the arg and
+ * never its value.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,9 +37,15 @@ function envOf(tag: string): string[] {
 beforeAll(() => {
   ws = createWorkspace(['net8/runtime']);
   repository = `${ws.prefix}/runtime`;
+  // Written for Windows habits, as real ones are: the backtick escape directive, and a path ending in a
+  // backslash that, under it, continues nothing. A tools stage on another image, through the same mirror.
   writeFileSync(path.join(ws.root, DOCKERFILE), [
+    '# escape=`',
     'ARG TAG=8.0-bookworm-slim',
+    'FROM mcr.microsoft.com/dotnet/sdk:${TAG} AS tools',
+    'RUN echo C:\\tools\\ > /tools-path',
     'FROM mcr.microsoft.com/dotnet/runtime:${TAG}',
+    'COPY --from=tools /tools-path /tools-path',
     'ARG FEED_URL=https://feed.example/default',
     'RUN echo "$FEED_URL" | wc -c > /feed-url-length',
     'WORKDIR /app',
@@ -51,7 +59,7 @@ beforeAll(() => {
 
 afterAll(() => ws?.dispose());
 
-test('a build arg that chooses the base: that base is checked, built on and recorded', () => {
+test('a build arg that chooses the base, under the escape directive: that base is checked, built on and recorded', () => {
   const run = nx(ws, ['run', 'net8-runtime:publish']);
   expectOk(run);
   const noble = 'mcr.microsoft.com/dotnet/runtime:10.0-noble';

@@ -88,6 +88,27 @@ describe('parseDockerfile', () => {
 });
 
 describe('pinBaseImage', () => {
+  it('sends the other stages\' images through the configured mirror, so a build behind one can pull them', () => {
+    const source = lines(
+      '# escape=`',
+      'ARG TAG=8.0-bookworm-slim',
+      'FROM mcr.microsoft.com/dotnet/sdk:${TAG} AS tools',
+      'RUN echo C:\\tools\\',
+      'FROM mcr.microsoft.com/dotnet/runtime:${TAG}',
+      'FROM docker.io/library/busybox:stable AS other',
+      'FROM mcr.microsoft.com/dotnet/runtime:${TAG} AS final',
+    );
+    expect(pinBaseImage(source, PINNED, { TAG: '10.0-noble' }, { 'mcr.microsoft.com': 'http://localhost:5001' })).toBe(lines(
+      '# escape=`',
+      'ARG TAG=8.0-bookworm-slim',
+      'FROM localhost:5001/dotnet/sdk:10.0-noble AS tools',
+      'RUN echo C:\\tools\\',
+      'FROM localhost:5001/dotnet/runtime:10.0-noble',
+      'FROM docker.io/library/busybox:stable AS other',
+      `FROM ${PINNED} AS final`,
+    ));
+  });
+
   it('rewrites only the final base stage and keeps its flags and name', () => {
     const source = lines(
       `FROM --platform=linux/amd64 ${RUNTIME} AS base`,

@@ -559,10 +559,29 @@ function rewriteFroms(text: string, parsed: ParsedDockerfile, images: Map<FromIn
  * A copy of the Dockerfile whose base stage starts FROM `pinnedImage` (what was checked is what is built).
  * `buildArgs` are the run's: they choose the base stage's image just as they do for the check.
  */
-export function pinBaseImage(text: string, pinnedImage: string, buildArgs: Record<string, string>): string {
+export function pinBaseImage(text: string, pinnedImage: string, buildArgs: Record<string, string>, mirrors: Record<string, string> = {}): string {
   const parsed = parseDockerfile(text, { buildArgs });
   const { from } = finalBaseImage(parsed);
-  return rewriteFroms(text, parsed, new Map([[from, pinnedImage]]));
+  // The other stages' images come through the mirror too: a build that reaches MCR only through one would
+  // otherwise fail to pull them.
+  const images = mirroredFroms(parsed, mirrors);
+  images.set(from, pinnedImage);
+  return rewriteFroms(text, parsed, images);
+}
+
+/** Every FROM that starts from an image on a mirrored registry, sent to its mirror (tag and digest kept). */
+function mirroredFroms(parsed: ParsedDockerfile, mirrors: Record<string, string>): Map<FromInstruction, string> {
+  const images = new Map<FromInstruction, string>();
+  for (const from of imageFroms(parsed)) {
+    let ref;
+    try {
+      ref = parseImageRef(from.image);
+    } catch {
+      continue;
+    }
+    if (mirrors[ref.registry]) images.set(from, formatImageRef({ ...ref, registry: registryEndpoint(ref.registry, mirrors).host }));
+  }
+  return images;
 }
 
 /** Does a FROM image name the configured image? Exact, or the seed's style of naming just `repo:tag`. */
@@ -603,21 +622,13 @@ export function overrideFrom(
   mirrors: Record<string, string> = {},
 ): { text: string; replaced: number } {
   const parsed = parseDockerfile(text);
-  const images = new Map<FromInstruction, string>();
+  const images = mirroredFroms(parsed, mirrors);
   let replaced = 0;
   for (const from of imageFroms(parsed)) {
     if (fromMatches(from.image, wanted)) {
       images.set(from, replacement);
       replaced++;
-      continue;
     }
-    let ref;
-    try {
-      ref = parseImageRef(from.image);
-    } catch {
-      continue;
-    }
-    if (mirrors[ref.registry]) images.set(from, formatImageRef({ ...ref, registry: registryEndpoint(ref.registry, mirrors).host }));
   }
   return { text: images.size ? rewriteFroms(text, parsed, images) : text, replaced };
 }

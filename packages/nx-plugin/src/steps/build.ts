@@ -70,7 +70,7 @@ export async function buildImage(
       throw new UserError(`${settings.project}: ${path.relative(settings.workspaceRoot, settings.dockerfile)} now builds on ${image}, but the check resolved ${check.base.name}`,
         `rerun the chain, from the check: nx run ${settings.project}:publish`);
     }
-    writeFileSync(dockerfile, pinBaseImage(source, check.base.pullRef, settings.buildArgs));
+    writeFileSync(dockerfile, pinBaseImage(source, check.base.pullRef, settings.buildArgs, settings.registryMirrors));
     const buildArgs = passedBuildArgs(parsed, settings.buildArgs);
     deps.log.info(`${settings.project}: building ${check.nextVersion?.tag} FROM ${check.base.pullRef} with the ${builder} builder`);
     const imageId = await buildChecked(
