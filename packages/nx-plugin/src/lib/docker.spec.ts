@@ -278,7 +278,7 @@ describe('DockerCli', () => {
       const { calls, run } = fakeRunner(() => ({ stdout: 'abc\tplatform-images-test-x\tagent-07-4242\t2024-03-07T10:00:00Z\n\n' }));
       await expect(new DockerCli('docker', run).listOwnedContainers()).resolves.toEqual([['abc', 'platform-images-test-x', 'agent-07-4242', '2024-03-07T10:00:00Z']]);
       expect(calls[0].args).toEqual(containerListArgs());
-      expect(calls[0].options.timeoutMs).toBe(15_000);
+      expect(calls[0].options.timeoutMs).toBe(10_000);
     });
 
     it.each<[string, Partial<CommandResult> | Error]>([

@@ -73,15 +73,18 @@ export function containerListArgs(): string[] {
 /**
  * Images that came from a platform image build: every candidate, the test app images built FROM one, and the
  * local names `docker push` used for them all carry the context digest label (labels pass to images built
- * FROM an image). `docker images` can show no label values (its placeholders are ID, Repository, Tag, Digest,
+ * FROM an image: Dockerfile reference, LABEL). `docker images` can show no label values (its placeholders are ID, Repository, Tag, Digest,
  * CreatedSince, CreatedAt, Size…), which is why a run's owner is in its image tags; one line per tag.
  */
 export function imageListArgs(): string[] {
   return ['images', '--filter', `label=${LABELS.contextDigest}`, '--format', '{{.ID}}\t{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}'];
 }
 
-/** How long a listing may take before the engine counts as not answering. */
-const LIST_TIMEOUT_MS = 15_000;
+/**
+ * How long a listing may take before the engine counts as not answering: the sweep runs beside the check and
+ * must not hold it up for an engine that is down or unreachable (the next run sweeps again).
+ */
+const LIST_TIMEOUT_MS = 10_000;
 
 export interface RunningContainer {
   id: string;
