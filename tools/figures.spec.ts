@@ -13,7 +13,11 @@ describe('render', () => {
       ] },
       { suite: 'bad-input', recordedAt: '2026-11-24T10:02:00Z', rows: [{ case: 'missing ecr', ok: true, observed: 'x' }, { case: 'bad region', ok: false, observed: 'y' }] },
       { suite: 'races', recordedAt: '2026-11-24T10:03:00Z', rows: [{ case: 'same image, same repository, round 1', ok: true, observed: 'published 1.0.0 / refused cleanly' }] },
+      { suite: 'recovery', recordedAt: '2026-11-24T10:02:30Z', rows: [{ case: 'killed after ecr-publish', ok: true, observed: 'one card sent' }, { case: 'killed mid-test', ok: true, observed: 'removed' }] },
     ]);
+    expect(md).toContain('| Runs stopped half-way / finished or cleared by the next run | 2 / 2 |');
+    expect(md).toContain('## Runs that stopped half-way');
+    expect(md).toContain('| killed after ecr-publish | yes | one card sent |');
     expect(md).toContain('| Faults tried / survived as required | 2 / 2 |');
     expect(md).toContain('| Bad inputs tried / reported with file and field, no stack trace | 2 / 1 |');
     expect(md).toContain('| Half-published images | 0 |');

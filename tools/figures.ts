@@ -26,6 +26,7 @@ const TITLES: Record<string, string> = {
   'bad-input': 'Bad input',
   races: 'Racing publishers',
   secrets: 'Secrets',
+  recovery: 'Runs that stopped half-way',
 };
 
 function cell(text: string | number | boolean): string {
@@ -53,6 +54,7 @@ export function render(suites: Suite[]): string {
   const badInput = find(suites, 'bad-input');
   const races = find(suites, 'races');
   const secrets = find(suites, 'secrets');
+  const recovery = find(suites, 'recovery');
   const kinds = new Set(faults.map((r) => r.case));
   const lastRun = suites.map((s) => s.recordedAt).sort().pop() ?? 'never';
   const raceRounds = races.filter((r) => /round \d+/.test(r.case));
@@ -70,9 +72,10 @@ export function render(suites: Suite[]): string {
     `| Overwritten versions | ${total(totals, 'overwritten versions')} |`,
     `| Secrets found | ${secrets.length ? secrets.map((r) => r.observed).join('; ') : 'not measured'} |`,
     `| Race rounds (two publishers, one repository) | ${raceRounds.length}: ${raceRounds.map((r) => r.observed).join('; ') || 'not measured'} |`,
+    `| Runs stopped half-way / finished or cleared by the next run | ${recovery.length ? `${recovery.length} / ${recovery.filter((r) => r.ok).length}` : 'not measured'} |`,
     '',
   ];
-  for (const suite of ['faults', 'faults-totals', 'bad-input', 'races', 'secrets']) {
+  for (const suite of ['faults', 'faults-totals', 'bad-input', 'races', 'secrets', 'recovery']) {
     const rows = find(suites, suite);
     if (!rows.length) continue;
     const extras = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => !['case', 'ok', 'observed'].includes(k))))];

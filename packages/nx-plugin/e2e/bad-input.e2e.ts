@@ -1,7 +1,7 @@
 /**
  * Bad input end to end: each row makes one mistake a user makes (in platform-image.json, nx.json, a
  * Dockerfile, a test app, the environment), runs the real `nx` target where it shows, and expects a failed
- * run whose error names the file and the field, with a fix where the product knows one, and no stack trace.
+ * run whose error names the file and the field, with a `fix:` line (every user error has one), and no stack trace.
  * The workspace is restored between rows. Malformed version tags in ECR are the exception the issue asks
  * for: not an error, the run goes on and says which tags it ignored.
  */
@@ -79,8 +79,8 @@ interface Row {
   field: string;
   /** What the error says beyond the file and field. */
   says: RegExp;
-  /** A `fix:` line is expected (and matches this when a pattern). */
-  fix?: RegExp | true;
+  /** What the `fix:` line must say; every row must have a `fix:` line. */
+  fix?: RegExp;
   /** Must not appear anywhere in the output (secrets). */
   never?: string[];
 }
@@ -127,9 +127,29 @@ const ROWS: Row[] = [
     file: `${TEST_APP}/test-app.json`, field: 'port', says: /must be a number, got "8080"/, fix: /write 8080 without quotes/,
   },
   {
+    case: 'test app port out of range (70000)',
+    arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.port = 70000)),
+    file: `${TEST_APP}/test-app.json`, field: 'port', says: /must be at most 65535, got 70000/, fix: /set "port" to a whole number from 1 to 65535, or leave it out for the default \(8080\)/,
+  },
+  {
+    case: 'test app timeout out of range (0 s)',
+    arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.timeoutSeconds = 0)),
+    file: `${TEST_APP}/test-app.json`, field: 'timeoutSeconds', says: /must be at least 1, got 0/, fix: /set "timeoutSeconds" to a number from 1 to 3600, or leave it out for the default \(60\)/,
+  },
+  {
+    case: 'invalid JSON in the test app (an unquoted word)',
+    arrange: () => write(`${TEST_APP}/test-app.json`, read(`${TEST_APP}/test-app.json`).replace('"expectStatus": 200', '"expectStatus": ok')),
+    file: `${TEST_APP}/test-app.json`, field: '(file)', says: /is not valid JSON: Unexpected token "o" \(line \d+, column \d+\)/, fix: /trailing commas/,
+  },
+  {
+    case: 'cleanup age without a unit in nx.json',
+    arrange: pluginOptions((o) => (o.cleanup = { registryAfter: '60' })),
+    file: 'nx.json', field: `${OPTIONS}.cleanup.registryAfter`, says: /"60" is not a duration/, fix: /"30s", "90m", "6h" or "2d"/,
+  },
+  {
     case: 'invalid JSON (trailing comma)',
     arrange: () => write(IMAGE_FILE, read(IMAGE_FILE).replace(/("replaceFrom": "[^"]+")/, '$1,')),
-    file: IMAGE_FILE, field: '(file)', says: /is not valid JSON: .*line \d+, column \d+/, fix: /trailing commas/,
+    file: IMAGE_FILE, field: '(file)', says: /is not valid JSON: Expected double-quoted property name \(line \d+, column \d+\)/, fix: /trailing commas/,
   },
   {
     case: 'missing Dockerfile',
@@ -139,22 +159,22 @@ const ROWS: Row[] = [
   {
     case: 'Dockerfile without FROM',
     arrange: () => write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, '# the FROM line was deleted')),
-    file: DOCKERFILE, field: 'FROM', says: /has no FROM instruction/, fix: true,
+    file: DOCKERFILE, field: 'FROM', says: /has no FROM instruction/,
   },
   {
     case: 'unresolvable ARG in FROM',
     arrange: () => write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}')),
-    file: DOCKERFILE, field: 'FROM', says: /FROM \$\{BASE_IMAGE\} uses ARG BASE_IMAGE which has no default value \(line 2\)/, fix: true,
+    file: DOCKERFILE, field: 'FROM', says: /FROM \$\{BASE_IMAGE\} uses ARG BASE_IMAGE which has no default value \(line 2\)/,
   },
   {
     case: 'Dockerfile FROM scratch',
     arrange: () => write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, 'FROM scratch')),
-    file: DOCKERFILE, field: 'FROM', says: /builds FROM scratch/, fix: true,
+    file: DOCKERFILE, field: 'FROM', says: /builds FROM scratch/,
   },
   {
     case: 'base tag that does not exist upstream',
     arrange: () => write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim-nope')),
-    file: DOCKERFILE, field: 'FROM', says: /mcr\.microsoft\.com\/dotnet\/runtime:6\.0-bullseye-slim-nope: not found/, fix: true,
+    file: DOCKERFILE, field: 'FROM', says: /mcr\.microsoft\.com\/dotnet\/runtime:6\.0-bullseye-slim-nope: not found/,
   },
   {
     case: 'test app Dockerfile without the configured FROM (integrationTest.replaceFrom)',
@@ -164,12 +184,11 @@ const ROWS: Row[] = [
     target: 'net6-runtime:integration-test',
     file: IMAGE_FILE, field: 'integrationTest.replaceFrom',
     says: /no FROM in integration-tests\/net6-stand-in\/Dockerfile names "mcr\.microsoft\.com\/dotnet\/runtime:6\.0-bullseye-slim" \(it starts FROM .*aspnet:6\.0-bullseye-slim\)/,
-    fix: true,
   },
   {
     case: 'test app folder without test-app.json',
     arrange: image((c) => (c.integrationTest.app = 'integration-tests/net9')),
-    file: IMAGE_FILE, field: 'integrationTest.app', says: /test app "integration-tests\/net9" has no test-app\.json/, fix: true,
+    file: IMAGE_FILE, field: 'integrationTest.app', says: /test app "integration-tests\/net9" has no test-app\.json/,
   },
   {
     case: 'test app Dockerfile missing',
@@ -184,7 +203,7 @@ const ROWS: Row[] = [
   {
     case: 'extra tag colliding with the version tags',
     arrange: image((c) => (c.ecr.extraTags = [`${PREFIX}-{buildId}`])),
-    file: IMAGE_FILE, field: 'ecr.extraTags[0]', says: /looks like a version tag/, fix: true,
+    file: IMAGE_FILE, field: 'ecr.extraTags[0]', says: /looks like a version tag/,
   },
   {
     case: 'repository name with capitals',
@@ -233,7 +252,7 @@ const ROWS: Row[] = [
   {
     case: 'conflicting options: two images publish the same repository and tag',
     arrange: () => secondImage('platform-images/net6/runtime-hardened'),
-    file: IMAGE_FILE, field: 'ecr.tag', says: /platform-images\/net6\/runtime-hardened\/platform-image\.json also publishes "6\.0-bullseye-slim-<version>" to ECR repository "e2e-[^"]+\/runtime"/, fix: true,
+    file: IMAGE_FILE, field: 'ecr.tag', says: /platform-images\/net6\/runtime-hardened\/platform-image\.json also publishes "6\.0-bullseye-slim-<version>" to ECR repository "e2e-[^"]+\/runtime"/,
   },
   {
     case: 'conflicting options: two images move latest in one repository',
@@ -255,10 +274,8 @@ describe('a user mistake fails the run naming the file and the field, with no st
       [`says ${row.says}`]: row.says.test(result.output),
       'no stack trace': !STACK_FRAME.test(result.output),
     };
-    if (row.fix) {
-      const fix = /^\s*fix: (.*)$/m.exec(result.output)?.[1];
-      checks[`fix: ${row.fix === true ? '(any)' : row.fix}`] = fix !== undefined && (row.fix === true || row.fix.test(fix));
-    }
+    const fix = /^\s*fix: (.*)$/m.exec(result.output)?.[1];
+    checks[`fix: ${row.fix ?? '(any)'}`] = fix !== undefined && fix.trim() !== '' && (!row.fix || row.fix.test(fix));
     for (const secret of row.never ?? []) checks[`never shows ${secret}`] = !result.output.includes(secret);
     const failed = Object.keys(checks).filter((name) => !checks[name]);
     recordFigure('bad-input', { case: row.case, ok: failed.length === 0, observed: first });

@@ -283,9 +283,10 @@ describe('registry push', () => {
     const before = versions();
     const cardsBefore = (await cards(ws)).length;
     let run!: NxRun;
-    // The first two PutImage calls (the version tag, then latest) go through, every later one fails.
+    // The first three PutImage calls (the card's unannounced-<run id> tag, the version tag, then latest) go
+    // through, every later one fails.
     await withFaults('ecrApi', [
-      { match: { operation: 'PutImage' }, times: 2, action: { delayMs: 0 } },
+      { match: { operation: 'PutImage' }, times: 3, action: { delayMs: 0 } },
       { match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } },
     ], () => {
       run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
@@ -330,13 +331,18 @@ describe('registry push', () => {
     const before = versions();
     const expected = `6.0-bullseye-slim-1.${before.length}.0`;
     let run!: NxRun;
-    const hits = await withFaults('ecrApi', [{ match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } }], () => {
+    // The first PutImage (the card's unannounced-<run id> tag) goes through; every write of the version tag fails.
+    const hits = await withFaults('ecrApi', [
+      { match: { operation: 'PutImage' }, times: 1, action: { delayMs: 0 } },
+      { match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } },
+    ], () => {
       run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
     });
     const line = expectFailure(run, new RegExp(`ECR PutImage .*:${expected.replace(/\./g, '\\.')}: ServerException: injected`));
-    expect(hits).toEqual([3]);
+    expect(hits).toEqual([1, 3]);
     expect(versions()).toEqual(before);
-    expect(ecrTags(repo).filter((t) => t.startsWith('staging-'))).toEqual([]);
+    // Neither the staging tag nor the marker of a version that was not published is left.
+    expect(ecrTags(repo).filter((t) => t.startsWith('staging-') || t.startsWith('unannounced-'))).toEqual([]);
     expectOk(nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER }));
     expect(versions()).toEqual([...before, expected]);
     row('registry push', 'writing the version tag fails (PutImage 500, 3 attempts)', true, line, { rerun: `published ${expected}` });

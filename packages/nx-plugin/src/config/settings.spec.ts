@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../lib/errors';
-import { assertTestAppStartsFrom, DEFAULT_SHARED, FORCE_ENV, loadImageSettings, parseForce, PROFILE_ENV, regionHint, requireRegion, resolveShared, type LoadImageInput } from './settings';
+import { assertTestAppStartsFrom, DEFAULT_SHARED, executorOptions, FORCE_ENV, loadImageSettings, MAX_TEST_TIMEOUT_SECONDS, parseForce, PROFILE_ENV, regionHint, requireRegion, resolveShared, type LoadImageInput } from './settings';
 
 const PROJECT_ROOT = 'platform-images/net6/runtime';
 const IMAGE_FILE = `${PROJECT_ROOT}/platform-image.json`;
@@ -33,6 +33,7 @@ const workspaceOptions = () => ({
       registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001' },
       testAppSubstitutes: { 'integration-tests/net6': 'integration-tests/net6-stand-in' },
       buildArgs: { CREDPROVIDER_URL: '' },
+      cleanup: { registryAfter: '2s' },
     },
   },
 });
@@ -72,6 +73,7 @@ describe('loadImageSettings', () => {
       testAppSubstitutes: {},
       buildArgs: {},
       dotnetEndOfSupport: {},
+      cleanup: { registryAfterMs: 3_600_000, localAfterMs: 21_600_000 },
       project: 'net6-runtime',
       workspaceRoot: root,
       projectRoot: PROJECT_ROOT,
@@ -225,7 +227,15 @@ describe('loadImageSettings', () => {
     ['invalid JSON', () => {
       write(IMAGE_FILE, '{\n  "ecr": {\n    "repository": "runtime",\n  }\n}\n');
       return input();
-    }, IMAGE_FILE, '(file)', /is not valid JSON: .*line 4, column 3/, /no trailing commas/],
+    }, IMAGE_FILE, '(file)', /is not valid JSON: Expected double-quoted property name \(line 4, column 3\)$/, /no trailing commas/],
+    ['JSON cut short', () => {
+      write(IMAGE_FILE, '{\n  "ecr": {\n    "repository": "runtime"');
+      return input();
+    }, IMAGE_FILE, '(file)', /is not valid JSON: .*\(line 3, column 28\)$/, /no trailing commas/],
+    ['JSON with a bare word', () => {
+      write(IMAGE_FILE, '{\n  "ecr": {\n    "latest": yes\n  }\n}\n');
+      return input();
+    }, IMAGE_FILE, '(file)', /is not valid JSON: Unexpected token "y" \(line 3, column 15\)$/, /no trailing commas/],
     ['JSON array at the root', () => {
       write(IMAGE_FILE, '[]');
       return input();
@@ -252,7 +262,48 @@ describe('loadImageSettings', () => {
     ['test app port out of range', () => {
       write(TEST_APP_FILE, { port: 70000 });
       return input();
-    }, TEST_APP_FILE, 'port', /must be at most 65535/],
+    }, TEST_APP_FILE, 'port', /must be at most 65535, got 70000/, /set "port" to a whole number from 1 to 65535, or leave it out for the default \(8080\)/],
+    ['test app port 0', () => {
+      write(TEST_APP_FILE, { port: 0 });
+      return input();
+    }, TEST_APP_FILE, 'port', /must be at least 1, got 0/, /from 1 to 65535/],
+    ['test app port not a whole number', () => {
+      write(TEST_APP_FILE, { port: 8080.5 });
+      return input();
+    }, TEST_APP_FILE, 'port', /must be a whole number, got 8080\.5/, /a whole number from 1 to 65535/],
+    ['test app timeout out of range', () => {
+      write(TEST_APP_FILE, { timeoutSeconds: 7200 });
+      return input();
+    }, TEST_APP_FILE, 'timeoutSeconds', /must be at most 3600, got 7200/, /set "timeoutSeconds" to a number from 1 to 3600, or leave it out for the default \(60\)/],
+    ['test app timeout of zero', () => {
+      write(TEST_APP_FILE, { timeoutSeconds: 0 });
+      return input();
+    }, TEST_APP_FILE, 'timeoutSeconds', /must be at least 1, got 0/, /from 1 to 3600/],
+    ['test app timeout as text', () => {
+      write(TEST_APP_FILE, { timeoutSeconds: 'a minute' });
+      return input();
+    }, TEST_APP_FILE, 'timeoutSeconds', /must be a number, got "a minute"/, /from 1 to 3600/],
+    ['test app expectStatus out of range', () => {
+      write(TEST_APP_FILE, { expectStatus: 2000 });
+      return input();
+    }, TEST_APP_FILE, 'expectStatus', /must be at most 599/, /a whole number from 100 to 599, or leave it out for the default \(200\)/],
+    ['test app request not an object', () => {
+      write(TEST_APP_FILE, { request: 'GET /' });
+      return input();
+    }, TEST_APP_FILE, 'request', /must be an object/, /"request": \{/],
+    ['test app headers a list', () => {
+      write(TEST_APP_FILE, { request: { headers: ['Accept: */*'] } });
+      return input();
+    }, TEST_APP_FILE, 'request.headers', /must be an object of strings/, /"headers": \{ "NAME": "value" \}/],
+    ['test app not JSON', () => {
+      write(TEST_APP_FILE, '{ "port": 8080 "timeoutSeconds": 5 }');
+      return input();
+    }, TEST_APP_FILE, '(file)', /is not valid JSON: .*\(line 1, column 16\)/, /no trailing commas/],
+    ['cleanup duration without a unit', withOptions((o) => ({ ...o, cleanup: { registryAfter: '60' } })), 'nx.json', `${OPTIONS_PATH}.cleanup.registryAfter`, /"60" is not a duration/, /"30s", "90m", "6h" or "2d"/],
+    ['cleanup duration as a number', withImage((c) => ({ ...c, cleanup: { localAfter: 3600 } })), IMAGE_FILE, 'cleanup.localAfter', /must be a duration such as "1h", got 3600/, /write "3600s" for 3600 seconds/],
+    ['cleanup field misspelt', withOptions((o) => ({ ...o, cleanup: { registryAfterMinutes: 60 } })), 'nx.json', `${OPTIONS_PATH}.cleanup.registryAfterMinutes`, /unknown field/, /did you mean "registryAfter"\?/],
+    ['extra tag with a run tag prefix', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['staging-{buildId}'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /"staging-\{buildId\}" starts with "staging-", which this product's own run tags use/, /choose another name/],
+    ['extra tag with the marker prefix', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['unannounced-build'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /starts with "unannounced-"/],
     ['test app method unknown', () => {
       write(TEST_APP_FILE, { request: { method: 'FETCH' } });
       return input();
@@ -311,6 +362,8 @@ describe('loadImageSettings', () => {
     expect({ file: e.file, field: e.field }).toEqual({ file, field });
     expect(e.message.startsWith(`${file}: ${field}: `)).toBe(true);
     expect(e.message).toMatch(problem);
+    // Every mistake comes with what fixes it: the `fix:` line executors print.
+    expect(e.hint?.trim()).toBeTruthy();
     if (hint) expect(e.hint).toMatch(hint);
   });
 });
@@ -325,7 +378,16 @@ describe('resolveShared', () => {
       testAppSubstitutes: { 'integration-tests/net6': 'integration-tests/net6-stand-in' },
       buildArgs: { CREDPROVIDER_URL: '' },
       dotnetEndOfSupport: {},
+      cleanup: { registryAfterMs: 2000, localAfterMs: 21_600_000 },
     });
+  });
+
+  it.each<[string, unknown, { registryAfterMs: number; localAfterMs: number }]>([
+    ['nothing set: an hour in ECR, six hours here', undefined, { registryAfterMs: 3_600_000, localAfterMs: 21_600_000 }],
+    ['both set', { registryAfter: '90m', localAfter: '2d' }, { registryAfterMs: 5_400_000, localAfterMs: 172_800_000 }],
+    ['one set, the other kept', { localAfter: '30s' }, { registryAfterMs: 3_600_000, localAfterMs: 30_000 }],
+  ])('reads cleanup: %s', (_name, cleanup, expected) => {
+    expect(resolveShared({ file: 'nx.json', options: { cleanup } }, undefined).cleanup).toEqual(expected);
   });
 
   it('is the defaults without options', () => {
@@ -351,7 +413,7 @@ describe('parseForce', () => {
   });
 
   it.each(['maybe', '2', 'on', 'y'])('rejects %j', (value) => {
-    expect(() => parseForce({ [FORCE_ENV]: value })).toThrow(new ConfigError('environment', FORCE_ENV, `"${value}" is not a boolean`));
+    expect(() => parseForce({ [FORCE_ENV]: value })).toThrow(new ConfigError('environment', FORCE_ENV, `"${value}" is not a boolean`, 'set it to true or false'));
   });
 });
 
@@ -470,7 +532,7 @@ describe('assertTestAppStartsFrom', () => {
     write(TEST_APP_DOCKERFILE, 'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build\nFROM mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim\n');
     const settings = loadImageSettings(input());
     expect(() => assertTestAppStartsFrom(settings)).toThrow(new ConfigError(IMAGE_FILE, 'integrationTest.replaceFrom',
-      `no FROM in ${TEST_APP_DOCKERFILE} names "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim" (it starts FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim, mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim), so the test app would not run on the new image`));
+      `no FROM in ${TEST_APP_DOCKERFILE} names "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim" (it starts FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim, mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim), so the test app would not run on the new image`, 'set it to the image in the test app\'s Dockerfile that the new platform image stands in for'));
   });
 
   it('reads the substituted test app under a profile', () => {
@@ -512,6 +574,28 @@ describe('assertTestAppStartsFrom', () => {
 
   it('names the test app\'s Dockerfile and line when docker build could not read it', () => {
     write(TEST_APP_DOCKERFILE, 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\nRUN <<EOF\necho never closed\n');
-    expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).toThrow(new ConfigError(TEST_APP_DOCKERFILE, 'line 2', 'unterminated heredoc <<EOF'));
+    expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).toThrow(new ConfigError(TEST_APP_DOCKERFILE, 'line 2', 'unterminated heredoc <<EOF', 'docker build cannot read it either'));
+  });
+});
+
+describe('executorOptions', () => {
+  it.each<[string, unknown, RegExp, RegExp]>([
+    ['integration-test', { timeoutSeconds: 0 }, /^integration-test options \(--option, project\.json or nx\.json targetDefaults\): timeoutSeconds: must be at least 1, got 0$/, /set "timeoutSeconds" to a number from 1 to 3600/],
+    ['integration-test', { timeoutSeconds: 86400 }, /timeoutSeconds: must be at most 3600, got 86400$/, /from 1 to 3600/],
+    ['integration-test', { timeoutSeconds: '60' }, /timeoutSeconds: must be a number, got "60"$/, /write 60 without quotes/],
+  ])('%s %j: the same message and fix as in a file', (executor, options, problem, fix) => {
+    let error: unknown;
+    try {
+      executorOptions(executor, options).number('timeoutSeconds', { min: 1, max: MAX_TEST_TIMEOUT_SECONDS });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(problem);
+    expect((error as ConfigError).hint).toMatch(fix);
+  });
+
+  it('reads nothing from options that are not an object', () => {
+    expect(executorOptions('mcr-check', undefined).number('timeoutSeconds')).toBeUndefined();
   });
 });

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import { DockerfileSyntaxError, fromImages, startsFrom } from '../lib/dockerfile';
 import { ConfigError } from '../lib/errors';
 import { parseImageRef } from '../lib/image-ref';
-import { isValidTag, KNOWN_PLACEHOLDERS, unknownPlaceholders } from '../lib/tags';
+import { isValidTag, KNOWN_PLACEHOLDERS, reservedPrefixOf, unknownPlaceholders } from '../lib/tags';
 import { webhookFrom } from '../steps/notify';
+import { formatJsonError } from './json';
 import { closest, Fields, isObject, JsonObject } from './validate';
 
 export const IMAGE_CONFIG_FILE = 'platform-image.json';
@@ -33,6 +34,15 @@ export interface SharedSettings {
   buildArgs: Record<string, string>;
   /** End-of-support dates (YYYY-MM-DD) by .NET line, over the built-in table. */
   dotnetEndOfSupport: Record<string, string>;
+  /** When what a stopped run left counts as abandoned (see README, When things fail). */
+  cleanup: CleanupSettings;
+}
+
+export interface CleanupSettings {
+  /** Run tags in ECR (`staging-…`, a marker no version names): removed once pushed longer ago than this. */
+  registryAfterMs: number;
+  /** Local leftovers whose owner cannot be checked from this machine: removed once older than this. */
+  localAfterMs: number;
 }
 
 export interface HttpProbe {
@@ -85,6 +95,9 @@ export const DEFAULT_SHARED: SharedSettings = {
   testAppSubstitutes: {},
   buildArgs: {},
   dotnetEndOfSupport: {},
+  // A live run needs its staging tag and marker for the seconds between its push and its version tag; its
+  // local work for as long as the run, which only an owner on another host cannot be asked about.
+  cleanup: { registryAfterMs: 60 * 60_000, localAfterMs: 6 * 60 * 60_000 },
 };
 
 const REGION_DIRECTIONS = ['east', 'west', 'north', 'south', 'central', 'northeast', 'northwest', 'southeast', 'southwest'];
@@ -120,6 +133,7 @@ function readShared(fields: Fields, base: SharedSettings): SharedSettings {
     testAppSubstitutes: { ...base.testAppSubstitutes },
     buildArgs: { ...base.buildArgs },
     dotnetEndOfSupport: { ...base.dotnetEndOfSupport },
+    cleanup: { ...base.cleanup },
   };
   const aws = fields.object('aws')?.allowOnly(['account', 'region', 'ecrEndpoint', 'stsEndpoint']);
   if (aws) {
@@ -158,10 +172,15 @@ function readShared(fields: Fields, base: SharedSettings): SharedSettings {
     if (!/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(date))) fields.fail(`dotnetEndOfSupport.${line}`, `"${date}" is not a date`, 'write YYYY-MM-DD');
     out.dotnetEndOfSupport[line] = date;
   }
+  const cleanup = fields.object('cleanup')?.allowOnly(['registryAfter', 'localAfter']);
+  if (cleanup) {
+    out.cleanup.registryAfterMs = cleanup.duration('registryAfter') ?? out.cleanup.registryAfterMs;
+    out.cleanup.localAfterMs = cleanup.duration('localAfter') ?? out.cleanup.localAfterMs;
+  }
   return out;
 }
 
-const SHARED_KEYS = ['aws', 'registryMirrors', 'teams', 'docker', 'testAppSubstitutes', 'buildArgs', 'dotnetEndOfSupport'];
+const SHARED_KEYS = ['aws', 'registryMirrors', 'teams', 'docker', 'testAppSubstitutes', 'buildArgs', 'dotnetEndOfSupport', 'cleanup'];
 
 export interface WorkspaceOptionsFile {
   /** Where the options came from, for messages. */
@@ -198,22 +217,16 @@ export function readJsonFile(file: string, displayName: string): JsonObject {
   } catch {
     throw new ConfigError(displayName, '(file)', 'cannot be read', 'check the path exists');
   }
+  // Editors on Windows may save a byte order mark, which JSON.parse takes for a stray character.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(displayName, '(file)', `is not valid JSON: ${withLineAndColumn((err as Error).message, text)}`, 'no trailing commas or comments; keys and strings in double quotes');
+    throw new ConfigError(displayName, '(file)', `is not valid JSON: ${formatJsonError((err as Error).message, text)}`, 'no trailing commas or comments; keys and strings in double quotes');
   }
-  if (!isObject(value)) throw new ConfigError(displayName, '(root)', 'must be a JSON object');
+  if (!isObject(value)) throw new ConfigError(displayName, '(root)', 'must be a JSON object', 'write the settings as one object: { "field": value, … }');
   return value;
-}
-
-/** Node 20 says where JSON breaks only as a character offset; editors go by line and column. */
-function withLineAndColumn(message: string, text: string): string {
-  const position = /at position (\d+)/.exec(message);
-  if (!position || /line \d+/.test(message)) return message;
-  const before = text.slice(0, Number(position[1])).split('\n');
-  return `${message} (line ${before.length}, column ${before[before.length - 1].length + 1})`;
 }
 
 /** `./integration-tests/net6/` and `integration-tests/net6` name the same test app. */
@@ -228,6 +241,9 @@ export function parseForce(env: Record<string, string | undefined>): boolean {
   throw new ConfigError(`environment`, FORCE_ENV, `"${env[FORCE_ENV]}" is not a boolean`, 'set it to true or false');
 }
 
+/** The longest an integration test may wait for its answer (test-app.json, or the executor option). */
+export const MAX_TEST_TIMEOUT_SECONDS = 3600;
+
 function readTestApp(workspaceRoot: string, appDir: string, referencedFrom: { file: string; field: string }): TestAppSettings {
   const dir = path.resolve(workspaceRoot, appDir);
   const configFile = path.join(appDir, TEST_APP_FILE);
@@ -238,7 +254,7 @@ function readTestApp(workspaceRoot: string, appDir: string, referencedFrom: { fi
   const fields = Fields.root(configFile, readJsonFile(path.join(dir, TEST_APP_FILE), configFile));
   fields.allowOnly(['dockerfile', 'context', 'port', 'request', 'expectStatus', 'timeoutSeconds']);
   const dockerfile = path.resolve(dir, fields.string('dockerfile') ?? 'Dockerfile');
-  if (!existsSync(dockerfile)) fields.fail('dockerfile', `${path.relative(workspaceRoot, dockerfile)} does not exist`);
+  if (!existsSync(dockerfile)) fields.fail('dockerfile', `${path.relative(workspaceRoot, dockerfile)} does not exist`, `add the test app's Dockerfile, or set "dockerfile" (relative to ${appDir})`);
   const request = fields.object('request')?.allowOnly(['method', 'path', 'headers', 'body']);
   const body = request?.value.body;
   return {
@@ -246,15 +262,15 @@ function readTestApp(workspaceRoot: string, appDir: string, referencedFrom: { fi
     configFile,
     dockerfile,
     context: path.resolve(dir, fields.string('context') ?? '.'),
-    port: fields.number('port', { min: 1, max: 65535 }) ?? 8080,
+    port: fields.number('port', { min: 1, max: 65535, integer: true, default: 8080 })!,
     request: {
       method: request?.oneOf('method', ['GET', 'POST', 'PUT', 'HEAD'] as const) ?? 'GET',
       path: request?.string('path', { pattern: /^\//, patternHint: 'start the path with /' }) ?? '/',
       headers: request?.stringMap('headers') ?? {},
       body: body === undefined || body === null ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     },
-    expectStatus: fields.number('expectStatus', { min: 100, max: 599 }) ?? 200,
-    timeoutSeconds: fields.number('timeoutSeconds', { min: 1, max: 3600 }) ?? 60,
+    expectStatus: fields.number('expectStatus', { min: 100, max: 599, integer: true, default: 200 })!,
+    timeoutSeconds: fields.number('timeoutSeconds', { min: 1, max: MAX_TEST_TIMEOUT_SECONDS, default: 60 })!,
   };
 }
 
@@ -289,7 +305,7 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
   const dockerfile = path.resolve(imageDir, fields.string('dockerfile') ?? 'Dockerfile');
   if (!existsSync(dockerfile)) fields.fail('dockerfile', `${path.relative(workspaceRoot, dockerfile)} does not exist`, 'add a Dockerfile next to platform-image.json or set "dockerfile"');
   const context = path.resolve(imageDir, fields.string('context') ?? '.');
-  if (!existsSync(context)) fields.fail('context', `${path.relative(workspaceRoot, context)} does not exist`);
+  if (!existsSync(context)) fields.fail('context', `${path.relative(workspaceRoot, context)} does not exist`, 'set "context" to a folder relative to the image folder, or leave it out for the image folder itself');
 
   const ecrFields = fields.object('ecr') ?? fields.fail('ecr', 'is required', 'add "ecr": { "repository": "...", "tag": "..." }');
   ecrFields.allowOnly(['repository', 'tag', 'extraTags', 'scanOnPush', 'latest']);
@@ -299,7 +315,9 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
   extraTags.forEach((t, i) => {
     const unknown = unknownPlaceholders(t);
     if (unknown.length) ecrFields.fail(`extraTags[${i}]`, `unknown placeholder {${unknown[0]}}`, `known placeholders: ${KNOWN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`);
-    if (!isValidTag(t.replace(/\{[^}]*\}/g, 'x'))) ecrFields.fail(`extraTags[${i}]`, `"${t}" is not a valid Docker tag`);
+    if (!isValidTag(t.replace(/\{[^}]*\}/g, 'x'))) ecrFields.fail(`extraTags[${i}]`, `"${t}" is not a valid Docker tag`, 'a tag is at most 128 letters, digits, _ . and -, not starting with . or -');
+    const reserved = reservedPrefixOf(t);
+    if (reserved) ecrFields.fail(`extraTags[${i}]`, `"${t}" starts with "${reserved}", which this product's own run tags use`, `choose another name: "${reserved}<run id>" tags are the ones each run writes and removes itself`);
     if (/^\d+\.\d+\.\d+$/.test(t) || t.startsWith(`${tag}-`)) ecrFields.fail(`extraTags[${i}]`, `"${t}" looks like a version tag`, 'version tags are computed; extra tags must not collide with them');
   });
 
@@ -469,6 +487,14 @@ export function assertTestAppStartsFrom(settings: ImageSettings): void {
   throw new ConfigError(settings.configFile, 'integrationTest.replaceFrom',
     `no FROM in ${dockerfileName} names "${replaceFrom}"${images.length ? ` (it starts FROM ${images.join(', ')})` : ''}, so the test app would not run on the new image`,
     images.length ? `set it to the image in ${dockerfileName} that the new platform image stands in for` : `start ${dockerfileName} FROM ${replaceFrom}`);
+}
+
+/**
+ * An executor's options (from the command line, project.json or nx.json targetDefaults), read with the same
+ * readers as the config files, so a value out of range gets the same message and fix.
+ */
+export function executorOptions(executor: string, options: unknown): Fields {
+  return new Fields(`${executor} options (--option, project.json or nx.json targetDefaults)`, '', isObject(options) ? options : {});
 }
 
 export function requireRegion(settings: ImageSettings, env: Record<string, string | undefined>): string {

@@ -1,9 +1,26 @@
 /** Small typed readers for JSON config that fail with the file, the field path and what would fix it. */
+import { parseDuration } from '../lib/duration';
 import { ConfigError } from '../lib/errors';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
+/** A string field's pattern always comes with the words that say what to write instead. */
+export type StringRule = { required?: boolean } & ({ pattern: RegExp; patternHint: string } | { pattern?: undefined; patternHint?: string });
+
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  /** Only whole numbers (a port, a count). */
+  integer?: boolean;
+  /** The value when the field is left out, named in the fix. */
+  default?: number;
+}
+
+/**
+ * Every mistake a reader reports names the file and the field and says how to fix it: `fail` takes the fix as a
+ * required argument, and each reader below words one for every way a value can be wrong.
+ */
 export class Fields {
   constructor(
     readonly file: string,
@@ -12,7 +29,7 @@ export class Fields {
   ) {}
 
   static root(file: string, value: unknown, what = 'the file'): Fields {
-    if (!isObject(value)) throw new ConfigError(file, '(root)', `${what} must be a JSON object`);
+    if (!isObject(value)) throw new ConfigError(file, '(root)', `${what} must be a JSON object`, 'write the settings as one object: { "field": value, … }');
     return new Fields(file, '', value);
   }
 
@@ -20,7 +37,7 @@ export class Fields {
     return this.prefix ? `${this.prefix}.${key}` : key;
   }
 
-  fail(key: string, problem: string, hint?: string): never {
+  fail(key: string, problem: string, hint: string): never {
     throw new ConfigError(this.file, this.path(key), problem, hint);
   }
 
@@ -40,65 +57,83 @@ export class Fields {
     return this.value[key] !== undefined;
   }
 
-  string(key: string, opts: { required?: boolean; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
+  string(key: string, opts: StringRule = {}): string | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) {
       // The pattern's hint doubles as an example of what to write.
-      if (opts.required) this.fail(key, 'is required', opts.patternHint);
+      if (opts.required) this.fail(key, 'is required', opts.patternHint ?? `add "${key}": "…"`);
       return undefined;
     }
-    if (typeof v !== 'string') this.fail(key, `must be a string, got ${JSON.stringify(v)}`, typeof v === 'number' || typeof v === 'boolean' ? `write "${v}" in quotes` : undefined);
-    if (opts.required && v.trim() === '') this.fail(key, 'must not be empty');
-    if (opts.pattern && !opts.pattern.test(v)) this.fail(key, `"${v}" is not valid`, opts.patternHint);
+    if (typeof v !== 'string') {
+      this.fail(key, `must be a string, got ${JSON.stringify(v)}`, typeof v === 'number' || typeof v === 'boolean' ? `write "${v}" in quotes` : `write "${key}" as text in double quotes`);
+    }
+    if (opts.required && v.trim() === '') this.fail(key, 'must not be empty', opts.patternHint ?? `give "${key}" a value`);
+    if (opts.pattern && !opts.pattern.test(v)) this.fail(key, `"${v}" is not valid`, opts.patternHint!);
     return v;
   }
 
-  requiredString(key: string, opts: { pattern?: RegExp; patternHint?: string } = {}): string {
-    return this.string(key, { ...opts, required: true })!;
+  requiredString(key: string, opts: Omit<StringRule, 'required'> = {}): string {
+    return this.string(key, { ...opts, required: true } as StringRule)!;
   }
 
   boolean(key: string): boolean | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`, v === 'true' || v === 'false' ? `write ${v} without quotes` : undefined);
+    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`, v === 'true' || v === 'false' ? `write ${v} without quotes` : 'write true or false, without quotes');
     return v;
   }
 
-  number(key: string, opts: { min?: number; max?: number } = {}): number | undefined {
+  number(key: string, opts: NumberRule = {}): number | undefined {
     const v = this.value[key];
-    if (v === undefined || v === null) return undefined;
+    if (v === undefined || v === null) return opts.default;
+    const fix = numberFix(key, opts);
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      this.fail(key, `must be a number, got ${JSON.stringify(v)}`, typeof v === 'string' && /^\d+$/.test(v) ? `write ${v} without quotes` : undefined);
+      this.fail(key, `must be a number, got ${JSON.stringify(v)}`, typeof v === 'string' && /^\d+$/.test(v) ? `write ${v} without quotes` : fix);
     }
-    if (opts.min !== undefined && v < opts.min) this.fail(key, `must be at least ${opts.min}`);
-    if (opts.max !== undefined && v > opts.max) this.fail(key, `must be at most ${opts.max}`);
+    if (opts.integer && !Number.isInteger(v)) this.fail(key, `must be a whole number, got ${v}`, fix);
+    if (opts.min !== undefined && v < opts.min) this.fail(key, `must be at least ${opts.min}, got ${v}`, fix);
+    if (opts.max !== undefined && v > opts.max) this.fail(key, `must be at most ${opts.max}, got ${v}`, fix);
     return v;
   }
 
   oneOf<T extends string>(key: string, choices: readonly T[]): T | undefined {
     const v = this.string(key);
-    if (v !== undefined && !choices.includes(v as T)) this.fail(key, `"${v}" is not one of ${choices.join(', ')}`);
+    if (v !== undefined && !choices.includes(v as T)) {
+      const near = closest(v, choices);
+      this.fail(key, `"${v}" is not one of ${choices.join(', ')}`, `${near ? `did you mean "${near}"? ` : ''}use one of: ${choices.join(', ')}`);
+    }
     return v as T | undefined;
+  }
+
+  /** A duration such as "30s", "90m", "6h" or "2d", in milliseconds. */
+  duration(key: string): number | undefined {
+    const v = this.value[key];
+    if (v === undefined || v === null) return undefined;
+    const fix = 'write a whole number and a unit: "30s", "90m", "6h" or "2d"';
+    if (typeof v !== 'string') this.fail(key, `must be a duration such as "1h", got ${JSON.stringify(v)}`, typeof v === 'number' ? `write "${v}s" for ${v} seconds, or ${fix}` : fix);
+    const ms = parseDuration(v);
+    if (ms === undefined) this.fail(key, `"${v}" is not a duration`, fix);
+    return ms;
   }
 
   stringArray(key: string): string[] | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v)) this.fail(key, 'must be an array of strings');
+    if (!Array.isArray(v)) this.fail(key, 'must be an array of strings', `write a list such as "${key}": ["6.0"]`);
     return v.map((item, i) => {
       if (typeof item === 'string') return item;
       // YAML-minded users write `- 6.0` and get a number; say so precisely.
-      return this.fail(`${key}[${i}]`, `must be a string, got ${JSON.stringify(item)}`, typeof item === 'number' ? `write "${item}" in quotes` : undefined);
+      return this.fail(`${key}[${i}]`, `must be a string, got ${JSON.stringify(item)}`, typeof item === 'number' ? `write "${item}" in quotes` : 'write each entry as text in double quotes');
     });
   }
 
   stringMap(key: string): Record<string, string> | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) return undefined;
-    if (!isObject(v)) this.fail(key, 'must be an object of strings');
+    if (!isObject(v)) this.fail(key, 'must be an object of strings', `write an object such as "${key}": { "NAME": "value" }`);
     const out: Record<string, string> = {};
     for (const [k, item] of Object.entries(v)) {
-      if (typeof item !== 'string') this.fail(`${key}.${k}`, `must be a string, got ${JSON.stringify(item)}`);
+      if (typeof item !== 'string') this.fail(`${key}.${k}`, `must be a string, got ${JSON.stringify(item)}`, typeof item === 'number' || typeof item === 'boolean' ? `write "${item}" in quotes` : 'write the value as text in double quotes');
       out[k] = item;
     }
     return out;
@@ -107,9 +142,18 @@ export class Fields {
   object(key: string): Fields | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) return undefined;
-    if (!isObject(v)) this.fail(key, 'must be an object');
+    if (!isObject(v)) this.fail(key, 'must be an object', `write "${key}": { … } with its fields inside`);
     return new Fields(this.file, this.path(key), v);
   }
+}
+
+/** What to write in a number field: its kind, its range, and the default when it has one. */
+function numberFix(key: string, opts: NumberRule): string {
+  const kind = opts.integer ? 'a whole number' : 'a number';
+  const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}`
+    : opts.min !== undefined ? ` of at least ${opts.min}` : opts.max !== undefined ? ` of at most ${opts.max}` : '';
+  const fallback = opts.default !== undefined ? `, or leave it out for the default (${opts.default})` : '';
+  return `set "${key}" to ${kind}${range}${fallback}`;
 }
 
 /**

@@ -22,8 +22,19 @@ export class Session {
   private readonly readers = new Map<AwsEcr, EcrReader>();
   private readonly upstreams = new Map<string, UpstreamRegistry>();
   private workspaceImages?: WorkspaceImages;
+  private swept = false;
 
   constructor(readonly env: Record<string, string | undefined> = process.env) {}
+
+  /**
+   * Work done once per process however many tasks it runs (the local sweep): the first caller gets the
+   * promise to wait on and report in its own output; later callers get undefined.
+   */
+  once(work: () => Promise<unknown>): Promise<unknown> | undefined {
+    if (this.swept) return undefined;
+    this.swept = true;
+    return work();
+  }
 
   /** Every image's config, for the settings of each task: the workspace, options and environment are the run's. */
   images(context: ExecutorContext): WorkspaceImages {

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { buildCommand, type BuildRequest, DockerCli, parsePushDigest } from './docker';
+import { buildCommand, type BuildRequest, containerListArgs, DockerCli, imageListArgs, parsePushDigest } from './docker';
 import { UserError } from './errors';
 import type { CommandResult, CommandRunner, RunOptions } from './exec';
 
@@ -177,6 +177,8 @@ describe('DockerCli', () => {
       expect(calls[0].args.some((a) => a.includes(password))).toBe(false);
       expect(JSON.stringify(calls[0].options.env ?? {})).not.toContain(password);
       expect(seenDir.startsWith(tmpdir())).toBe(true);
+      // Named for this process, so a run killed while logged in leaves a folder the next run can tell is abandoned.
+      expect(path.basename(seenDir)).toMatch(new RegExp(`^platform-images-docker-.+-${process.pid}-[A-Za-z0-9]{6}$`));
       expect(existsSync(seenDir)).toBe(false);
     });
 
@@ -241,6 +243,17 @@ describe('DockerCli', () => {
       ]);
     });
 
+    it('labels the container with its owner and when it was made, in key order', async () => {
+      const { calls, run } = fakeRunner((args) => (args[0] === 'run' ? { stdout: 'f00dcafe\n' } : { stdout: '127.0.0.1:49153\n' }));
+      await new DockerCli('docker', run).runDetached('app:test', 'platform-images-test-x', 8080, { 'io.platform-images.owner': 'agent-07-4242', 'io.platform-images.created': '2024-03-07T10:00:00.000Z' });
+      expect(calls[0].args).toEqual([
+        'run', '--detach', '--name', 'platform-images-test-x',
+        '--label', 'io.platform-images.created=2024-03-07T10:00:00.000Z',
+        '--label', 'io.platform-images.owner=agent-07-4242',
+        '--publish', '127.0.0.1::8080', 'app:test',
+      ]);
+    });
+
     it('takes the container id from the last line when docker pulled first', async () => {
       const { calls, run } = fakeRunner((args) => (args[0] === 'run' ? { stdout: 'Unable to find image locally\nabc123\n' } : { stdout: '127.0.0.1:32768\n' }));
       await expect(new DockerCli('docker', run).runDetached('app:test', 'n', 80)).resolves.toEqual({ id: 'abc123', hostPort: 32768 });
@@ -253,11 +266,45 @@ describe('DockerCli', () => {
     });
   });
 
+  describe('the listings the local sweep reads', () => {
+    it.each<[string, string[]]>([
+      ['containers a run made, stopped ones too, with their owner and creation labels', ['ps', '--all', '--filter', 'label=io.platform-images.owner', '--format', '{{.ID}}\t{{.Names}}\t{{.Label "io.platform-images.owner"}}\t{{.Label "io.platform-images.created"}}']],
+      ['images built from a platform image build, one line per name', ['images', '--filter', 'label=io.platform-images.context.digest', '--format', '{{.ID}}\t{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}']],
+    ])('%s', (name, args) => {
+      expect(name.startsWith('containers') ? containerListArgs() : imageListArgs()).toEqual(args);
+    });
+
+    it('splits the lines on tabs, with a bounded wait', async () => {
+      const { calls, run } = fakeRunner(() => ({ stdout: 'abc\tplatform-images-test-x\tagent-07-4242\t2024-03-07T10:00:00Z\n\n' }));
+      await expect(new DockerCli('docker', run).listOwnedContainers()).resolves.toEqual([['abc', 'platform-images-test-x', 'agent-07-4242', '2024-03-07T10:00:00Z']]);
+      expect(calls[0].args).toEqual(containerListArgs());
+      expect(calls[0].options.timeoutMs).toBe(10_000);
+    });
+
+    it.each<[string, Partial<CommandResult> | Error]>([
+      ['the engine is down', { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }],
+      ['the CLI is not installed', new Error('spawn docker ENOENT')],
+    ])('answers undefined, not an error, when %s', async (_name, answer) => {
+      const run: CommandRunner = async () => {
+        if (answer instanceof Error) throw answer;
+        return { exitCode: answer.exitCode ?? 0, stdout: '', stderr: answer.stderr ?? '', output: answer.stderr ?? '' };
+      };
+      await expect(new DockerCli('docker', run).listBuiltImages()).resolves.toBeUndefined();
+    });
+
+    it('removes an image name without --force, so an image a container runs stays, and says why not', async () => {
+      const { calls, run } = fakeRunner(() => ({ exitCode: 1, stderr: 'Error response from daemon: conflict: unable to remove repository reference "x:1" (must force) - container abc is using its referenced image def\n' }));
+      await expect(new DockerCli('docker', run).removeImageName('x:1')).resolves.toMatch(/container abc is using its referenced image/);
+      expect(calls.map((c) => c.args)).toEqual([['image', 'rm', 'x:1']]);
+    });
+  });
+
   describe('small commands', () => {
     it.each<[string, (d: DockerCli) => Promise<unknown>, string[]]>([
       ['imageId', (d) => d.imageId('x:1'), ['image', 'inspect', '--format', '{{.Id}}', 'x:1']],
       ['tag', (d) => d.tag('x:1', 'r/x:2'), ['tag', 'x:1', 'r/x:2']],
       ['removeImage', (d) => d.removeImage('x:1'), ['image', 'rm', '--force', 'x:1']],
+      ['removeImageName', (d) => d.removeImageName('x:1'), ['image', 'rm', 'x:1']],
       ['removeContainer', (d) => d.removeContainer('abc'), ['rm', '--force', '--volumes', 'abc']],
       ['logs', (d) => d.logs('abc'), ['logs', '--tail', '200', 'abc']],
       ['containerState', (d) => d.containerState('abc'), ['inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', 'abc']],

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { Builder } from '../config/settings';
 import { UserError } from './errors';
 import { CommandResult, CommandRunner, runCommand } from './exec';
+import { LABELS } from './labels';
+import { CREATED_LABEL, OWNER_LABEL, tempDirPrefix, thisProcess } from './local-leftovers';
 
 export interface BuildRequest {
   dockerfile: string;
@@ -59,6 +61,31 @@ export function parsePushDigest(output: string): string | undefined {
   return /digest:\s+(sha256:[0-9a-f]{64})/.exec(output)?.[1];
 }
 
+/**
+ * The containers a run made, with their owner and creation time: `docker ps --all` keeps stopped ones too, a
+ * `label=<key>` filter selects those carrying the key with any value, and `{{.Label "<key>"}}` prints one label's
+ * value (Docker CLI reference, `docker ps`: Filtering, Formatting).
+ */
+export function containerListArgs(): string[] {
+  return ['ps', '--all', '--filter', `label=${OWNER_LABEL}`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}\t{{.Label "${CREATED_LABEL}"}}`];
+}
+
+/**
+ * Images that came from a platform image build: every candidate, the test app images built FROM one, and the
+ * local names `docker push` used for them all carry the context digest label (labels pass to images built
+ * FROM an image: Dockerfile reference, LABEL). `docker images` can show no label values (its placeholders are ID, Repository, Tag, Digest,
+ * CreatedSince, CreatedAt, Size…), which is why a run's owner is in its image tags; one line per tag.
+ */
+export function imageListArgs(): string[] {
+  return ['images', '--filter', `label=${LABELS.contextDigest}`, '--format', '{{.ID}}\t{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}'];
+}
+
+/**
+ * How long a listing may take before the engine counts as not answering: the sweep runs beside the check and
+ * must not hold it up for an engine that is down or unreachable (the next run sweeps again).
+ */
+const LIST_TIMEOUT_MS = 10_000;
+
 export interface RunningContainer {
   id: string;
   /** Undefined when the container stopped before its port could be read (an app that crashes at once). */
@@ -75,10 +102,10 @@ export class DockerCli {
     return this.run(this.command, args, options);
   }
 
-  private async must(args: string[], what: string, options: Parameters<CommandRunner>[2] = {}): Promise<CommandResult> {
+  private async must(args: string[], what: string, hint: string, options: Parameters<CommandRunner>[2] = {}): Promise<CommandResult> {
     const result = await this.docker(args, options);
     if (result.exitCode !== 0) {
-      throw new UserError(`${what} failed (exit ${result.exitCode}): ${lastLines(result.output)}`);
+      throw new UserError(`${what} failed (exit ${result.exitCode}): ${lastLines(result.output)}`, hint);
     }
     return result;
   }
@@ -113,12 +140,12 @@ export class DockerCli {
   }
 
   async imageLabels(ref: string): Promise<Record<string, string>> {
-    const result = await this.must(['image', 'inspect', '--format', '{{json .Config.Labels}}', ref], `docker image inspect ${ref}`);
+    const result = await this.must(['image', 'inspect', '--format', '{{json .Config.Labels}}', ref], `docker image inspect ${ref}`, 'Docker\'s answer above says why; rerun the chain on one agent so the image is in its engine');
     return JSON.parse(result.stdout.trim() || '{}') ?? {};
   }
 
   async tag(source: string, target: string): Promise<void> {
-    await this.must(['tag', source, target], `docker tag ${target}`);
+    await this.must(['tag', source, target], `docker tag ${target}`, `Docker's answer above says why; rerun the chain on one agent so ${source} is in its engine`);
   }
 
   async removeImage(ref: string): Promise<void> {
@@ -126,13 +153,39 @@ export class DockerCli {
   }
 
   /**
+   * Removes one name of an image, and the image with it when no other name or container needs it. Without
+   * `--force`, so an image a container still runs stays: undefined when removed, else Docker's reason.
+   */
+  async removeImageName(ref: string): Promise<string | undefined> {
+    const result = await this.docker(['image', 'rm', ref]);
+    return result.exitCode === 0 ? undefined : lastLines(result.output, 1) || `exit ${result.exitCode}`;
+  }
+
+  /** Tab-separated lines of containerListArgs, or undefined when no engine answers. */
+  async listOwnedContainers(): Promise<string[][] | undefined> {
+    return this.listing(containerListArgs());
+  }
+
+  /** Tab-separated lines of imageListArgs, or undefined when no engine answers. */
+  async listBuiltImages(): Promise<string[][] | undefined> {
+    return this.listing(imageListArgs());
+  }
+
+  private async listing(args: string[]): Promise<string[][] | undefined> {
+    const result = await this.docker(args, { timeoutMs: LIST_TIMEOUT_MS }).catch(() => undefined);
+    if (!result || result.exitCode !== 0) return undefined;
+    return result.stdout.split('\n').filter((line) => line.trim()).map((line) => line.split('\t'));
+  }
+
+  /**
    * Runs `fn` with a Docker config directory logged in to `registry`; the directory (and the credential
    * Docker stores in it) is deleted afterwards, so nothing lingers in ~/.docker.
    */
   async withLogin<T>(registry: string, username: string, password: string, fn: (configDir: string) => Promise<T>): Promise<T> {
-    const configDir = mkdtempSync(path.join(tmpdir(), 'platform-images-docker-'));
+    const configDir = mkdtempSync(path.join(tmpdir(), tempDirPrefix('docker', thisProcess())));
     try {
-      await this.must(['--config', configDir, 'login', '--username', username, '--password-stdin', registry], `docker login ${registry}`, { input: password });
+      await this.must(['--config', configDir, 'login', '--username', username, '--password-stdin', registry], `docker login ${registry}`,
+        'check the credentials may call ecr:GetAuthorizationToken and that the registry host answers, then rerun', { input: password });
       return await fn(configDir);
     } finally {
       rmSync(configDir, { recursive: true, force: true });
@@ -140,23 +193,27 @@ export class DockerCli {
   }
 
   async push(ref: string, configDir: string, onOutput?: (chunk: string) => void): Promise<string> {
-    const result = await this.must(['--config', configDir, 'push', ref], `docker push ${ref}`, { onOutput });
+    const result = await this.must(['--config', configDir, 'push', ref], `docker push ${ref}`,
+      'Docker\'s answer above says why: check the network and that the credentials have the push actions of docs/iam/publishing-policy.json, then rerun', { onOutput });
     const digest = parsePushDigest(result.output);
-    if (!digest) throw new UserError(`docker push ${ref} did not report a digest`);
+    if (!digest) throw new UserError(`docker push ${ref} did not report a digest`, 'docker.command must be a Docker CLI whose push prints "<tag>: digest: sha256:… size: N"; check it, then rerun');
     return digest;
   }
 
-  async runDetached(image: string, name: string, containerPort: number): Promise<RunningContainer> {
-    const result = await this.must(['run', '--detach', '--name', name, '--publish', `127.0.0.1::${containerPort}`, image], `docker run ${image}`);
+  /** `labels` say whose it is (see local-leftovers.ts), so a run killed while it runs leaves nothing unexplained. */
+  async runDetached(image: string, name: string, containerPort: number, labels: Record<string, string> = {}): Promise<RunningContainer> {
+    const labelArgs = sorted(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+    const result = await this.must(['run', '--detach', '--name', name, ...labelArgs, '--publish', `127.0.0.1::${containerPort}`, image], `docker run ${image}`,
+      'Docker\'s answer above says why (a name still in use, no free port, the engine\'s resources); fix that, then rerun');
     const id = result.stdout.trim().split(/\s+/).pop()!;
     const port = await this.docker(['port', id, `${containerPort}/tcp`]);
     if (port.exitCode !== 0) {
       // A stopped container has no published port: the caller reads why from its state and logs.
       if (!(await this.containerState(id)).running) return { id };
-      throw new UserError(`docker port failed (exit ${port.exitCode}): ${lastLines(port.output)}`);
+      throw new UserError(`docker port failed (exit ${port.exitCode}): ${lastLines(port.output)}`, 'Docker\'s answer above says why; rerun');
     }
     const hostPort = Number(/:(\d+)\s*$/m.exec(port.stdout)?.[1]);
-    if (!hostPort) throw new UserError(`could not read the published port of container ${name}: ${port.stdout}`);
+    if (!hostPort) throw new UserError(`could not read the published port of container ${name}: ${port.stdout}`, 'set port in test-app.json to the port the test app listens on inside its container');
     return { id, hostPort };
   }
 

@@ -85,6 +85,8 @@ export interface Ecr {
   putManifest(name: string, manifest: string, mediaType: string | undefined, tag: string): Promise<PutOutcome>;
   /** Removes one tag (BatchDeleteImage); the image goes with it when no other tag names it. */
   untag(name: string, tag: string): Promise<void>;
+  /** Removes tags, 100 per BatchDeleteImage; answers the ones gone now (removed, or already gone). */
+  removeTags(name: string, tags: string[]): Promise<string[]>;
   login(): Promise<EcrLogin>;
   /** The caller's account (STS GetCallerIdentity), for when no repository has said which account it is in. */
   accountId(): Promise<string>;
@@ -153,7 +155,7 @@ function explain(err: unknown, what: string, attempts: number): never {
   if (name === 'TimeoutError' || name === 'RequestTimeout' || (e as { code?: string }).code === 'ECONNREFUSED') {
     throw new UserError(`${what}: no answer from the ECR API (${name}: ${e.message})`, 'check aws.region / aws.ecrEndpoint and the network, then rerun');
   }
-  throw new UserError(`${what}: ${name}: ${e.message ?? String(err)}`);
+  throw new UserError(`${what}: ${name}: ${e.message ?? String(err)}`, 'the AWS error above says why: fix what it names (see docs/iam for permissions), then rerun');
 }
 
 /** Names or image ids per DescribeRepositories / BatchGetImage call. */
@@ -257,11 +259,33 @@ export class AwsEcr implements Ecr {
     try {
       const out = await this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: name, imageIds: [{ imageTag: tag }] }));
       const failure = out.failures?.find((f) => f.failureCode !== 'ImageNotFound' && f.failureCode !== 'ImageTagDoesNotMatchDigest');
-      if (failure) throw new UserError(`ECR BatchDeleteImage ${name}:${tag}: ${failure.failureCode}: ${failure.failureReason}`);
+      if (failure) throw new UserError(`ECR BatchDeleteImage ${name}:${tag}: ${failure.failureCode}: ${failure.failureReason}`, 'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json), then rerun');
     } catch (err) {
       if (err instanceof UserError) throw err;
       explain(err, `ECR BatchDeleteImage ${name}:${tag}`, this.attempts);
     }
+  }
+
+  async removeTags(name: string, tags: string[]): Promise<string[]> {
+    const gone: string[] = [];
+    const failures: string[] = [];
+    for (const chunk of batches(tags)) {
+      try {
+        const out = await this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: name, imageIds: chunk.map((imageTag) => ({ imageTag })) }));
+        const failed = new Map((out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound').map((f) => [f.imageId?.imageTag, `${f.failureCode}: ${f.failureReason}`]));
+        for (const tag of chunk) {
+          if (failed.has(tag)) failures.push(`${tag} (${failed.get(tag)})`);
+          else gone.push(tag);
+        }
+      } catch (err) {
+        explain(err, `ECR BatchDeleteImage ${name}`, this.attempts);
+      }
+    }
+    if (failures.length) {
+      throw new UserError(`ECR BatchDeleteImage ${name}: ${failures.join(', ')}${gone.length ? ` (removed ${gone.join(', ')})` : ''}`,
+        'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json); the next run tries again');
+    }
+    return gone;
   }
 
   async createRepository(name: string, settings: NewRepository): Promise<EcrRepository> {
@@ -308,7 +332,7 @@ export class AwsEcr implements Ecr {
     const result: RetagResult = { moved: [], unchanged: [], refused: [] };
     if (!tags.length) return result;
     const stored = (await this.getManifests(name, [digest])).get(digest);
-    if (!stored) throw new UserError(`ECR BatchGetImage ${name}@${digest}: the image is not in the repository`);
+    if (!stored) throw new UserError(`ECR BatchGetImage ${name}@${digest}: the image is not in the repository`, 'it was deleted during the run: rerun, and the check decides again');
     for (const tag of tags) {
       const outcome = await this.putManifest(name, stored.manifest, stored.mediaType, tag);
       (outcome === 'put' ? result.moved : outcome === 'unchanged' ? result.unchanged : result.refused).push(tag);
@@ -321,7 +345,7 @@ export class AwsEcr implements Ecr {
       // No registryIds: the parameter is deprecated and does not change what the token may reach.
       const out = await this.client.send(new GetAuthorizationTokenCommand({}));
       const data = out.authorizationData?.[0];
-      if (!data?.authorizationToken) throw new UserError('ECR GetAuthorizationToken returned no token');
+      if (!data?.authorizationToken) throw new UserError('ECR GetAuthorizationToken returned no token', 'check aws.ecrEndpoint points at ECR (or unset it), then rerun');
       const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

@@ -1,12 +1,13 @@
 /**
  * A mistake the user can fix (bad config, missing file, unreachable endpoint). Executors print its message
- * without a stack trace; anything else is a bug and keeps its stack.
+ * without a stack trace, then what fixes it on a `fix:` line of its own: the hint is required, so no user
+ * error can be written without one. Anything else is a bug and keeps its stack.
  */
 export class UserError extends Error {
   constructor(
     message: string,
     /** What would fix it, printed on its own line. */
-    readonly hint?: string,
+    readonly hint: string,
   ) {
     super(message);
     this.name = 'UserError';
@@ -19,7 +20,7 @@ export class ConfigError extends UserError {
     readonly file: string,
     readonly field: string,
     problem: string,
-    hint?: string,
+    hint: string,
   ) {
     super(`${file}: ${field}: ${problem}`, hint);
     this.name = 'ConfigError';
@@ -28,7 +29,7 @@ export class ConfigError extends UserError {
 
 /** The registry has no such repository or tag: the caller knows which file named it. */
 export class NotFoundError extends UserError {
-  constructor(message: string, hint?: string) {
+  constructor(message: string, hint: string) {
     super(message, hint);
     this.name = 'NotFoundError';
   }

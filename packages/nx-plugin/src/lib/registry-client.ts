@@ -89,12 +89,14 @@ export class RegistryClient {
     const bytes = Buffer.from(await response.arrayBuffer());
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     if (reference.startsWith('sha256:') && reference !== digest) {
-      throw new UserError(`${formatImageRef(ref)}: the registry served a manifest whose digest is ${digest}, not the ${reference} asked for`);
+      throw new UserError(`${formatImageRef(ref)}: the registry served a manifest whose digest is ${digest}, not the ${reference} asked for`,
+        'a registry (or mirror) that changes manifests in transit cannot be checked against: point registryMirrors at one that serves them unchanged');
     }
     try {
       return { digest, body: JSON.parse(bytes.toString('utf8')) as ManifestBody };
     } catch {
-      throw new UserError(`${formatImageRef(ref)}: the registry served a manifest that is not JSON`);
+      throw new UserError(`${formatImageRef(ref)}: the registry served a manifest that is not JSON`,
+        'check registryMirrors points at a container registry (its /v2/ API), not a web page or proxy login');
     }
   }
 
@@ -105,10 +107,10 @@ export class RegistryClient {
     if (manifest.manifests && (INDEX_TYPES.has(manifest.mediaType ?? '') || !manifest.config)) {
       const want = this.options.platform ?? { os: 'linux', architecture: 'amd64' };
       const entry = manifest.manifests.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture) ?? manifest.manifests[0];
-      if (!entry) throw new UserError(`${formatImageRef(ref)}: the image index lists no manifests`);
+      if (!entry) throw new UserError(`${formatImageRef(ref)}: the image index lists no manifests`, 'the image is broken in the registry: republish it (PLATFORM_IMAGES_FORCE_UPDATE=true)');
       manifest = (await this.manifest(ref, entry.digest)).body;
     }
-    if (!manifest.config?.digest) throw new UserError(`${formatImageRef(ref)}: the manifest has no config`);
+    if (!manifest.config?.digest) throw new UserError(`${formatImageRef(ref)}: the manifest has no config`, 'the image is broken in the registry: republish it (PLATFORM_IMAGES_FORCE_UPDATE=true)');
     const configResponse = await this.request(ref, 'GET', `blobs/${manifest.config.digest}`, {});
     const config = (await configResponse.json()) as { config?: { Labels?: Record<string, string> | null } };
     return { digest, labels: config.config?.Labels ?? {} };
@@ -158,7 +160,7 @@ export class RegistryClient {
       if (response.status === 401 || response.status === 403) {
         throw new UserError(`${name}: the registry refused access (HTTP ${response.status})`, 'check the registry credentials or the mirror configuration');
       }
-      throw new UserError(`${name}: the registry answered HTTP ${response.status} to ${what}`);
+      throw new UserError(`${name}: the registry answered HTTP ${response.status} to ${what}`, 'check the registry address and the mirror configuration (registryMirrors), then rerun');
     }
   }
 
@@ -171,7 +173,8 @@ export class RegistryClient {
     const challenge = parseChallenge(header);
     const creds = this.options.credentials?.(ref.registry);
     if (challenge?.scheme === 'basic') {
-      if (!creds) throw new UserError(`${name}: the registry wants credentials and none are configured`);
+      if (!creds) throw new UserError(`${name}: the registry wants credentials and none are configured`,
+        'point registryMirrors at a registry that allows anonymous pulls, as mcr.microsoft.com does');
       return basic(creds);
     }
     if (challenge?.scheme === 'bearer' && challenge.params.realm) {
@@ -186,11 +189,11 @@ export class RegistryClient {
       }
       if (!response.ok) {
         await response.body?.cancel();
-        throw new UserError(`${name}: the token service at ${tokenUrl.host} answered HTTP ${response.status}`);
+        throw new UserError(`${name}: the token service at ${tokenUrl.host} answered HTTP ${response.status}`, 'check the network and the mirror configuration (registryMirrors), then rerun');
       }
       const body = (await response.json()) as { token?: string; access_token?: string };
       const token = body.token ?? body.access_token;
-      if (!token) throw new UserError(`${name}: the token service at ${tokenUrl.host} returned no token`);
+      if (!token) throw new UserError(`${name}: the token service at ${tokenUrl.host} returned no token`, 'check the mirror configuration (registryMirrors): its token service does not answer as a registry\'s does');
       return `Bearer ${token}`;
     }
     throw new UserError(`${name}: the registry requires authentication without a usable challenge ("${header}")`,

@@ -1,4 +1,4 @@
-import { expandExtraTags, isValidTag, KNOWN_PLACEHOLDERS, type TagContext, unknownPlaceholders } from './tags';
+import { expandExtraTags, isRunId, isValidTag, KNOWN_PLACEHOLDERS, newRunId, parseRunTag, reservedPrefixOf, runTag, type TagContext, unknownPlaceholders } from './tags';
 
 const NOW = new Date('2024-03-07T23:59:59Z');
 const AZURE = { BUILD_BUILDNUMBER: '20240307.4', BUILD_BUILDID: '1234', BUILD_SOURCEVERSION: '0123456789abcdef0123456789abcdef01234567' };
@@ -60,5 +60,47 @@ describe('isValidTag', () => {
     ['{buildNumber}', false],
   ])('%j → %s', (tag, valid) => {
     expect(isValidTag(tag)).toBe(valid);
+  });
+});
+
+describe('run tags', () => {
+  it.each<[string, ReturnType<typeof parseRunTag>]>([
+    ['staging-0123456789abcdef', { kind: 'staging', runId: '0123456789abcdef' }],
+    ['unannounced-0123456789abcdef', { kind: 'unannounced', runId: '0123456789abcdef' }],
+    ['staging-0123456789ABCDEF', undefined],
+    ['staging-0123456789abcde', undefined],
+    ['staging-0123456789abcdef0', undefined],
+    ['staging-1.2.0', undefined],
+    ['staging-20240307.4', undefined],
+    ['unannounced-6.0-bullseye-slim-1.2.0', undefined],
+    ['6.0-bullseye-slim-1.2.0', undefined],
+    ['latest', undefined],
+    ['xstaging-0123456789abcdef', undefined],
+  ])('%s → %j', (tag, parsed) => {
+    expect(parseRunTag(tag)).toEqual(parsed);
+  });
+
+  it('writes what it reads, as valid Docker tags', () => {
+    const runId = newRunId();
+    expect(isRunId(runId)).toBe(true);
+    for (const kind of ['staging', 'unannounced'] as const) {
+      const tag = runTag(kind, runId);
+      expect(parseRunTag(tag)).toEqual({ kind, runId });
+      expect(isValidTag(tag)).toBe(true);
+    }
+  });
+
+  it('never reads a version of any prefix as a run tag', () => {
+    for (const prefix of ['staging', 'unannounced', '6.0-bullseye-slim']) expect(parseRunTag(`${prefix}-1.0.0`)).toBeUndefined();
+  });
+
+  it.each<[string, string | undefined]>([
+    ['staging-{buildId}', 'staging-'],
+    ['unannounced-x', 'unannounced-'],
+    ['staging', undefined],
+    ['6.0', undefined],
+    ['prestaging-x', undefined],
+  ])('reservedPrefixOf(%j) → %j', (tag, prefix) => {
+    expect(reservedPrefixOf(tag)).toBe(prefix);
   });
 });

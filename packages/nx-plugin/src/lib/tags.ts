@@ -3,6 +3,8 @@
  * `{buildNumber}` (Azure Pipelines' Build.BuildNumber), `{buildId}`, `{sourceVersion}` (short commit),
  * `{version}` (the new version, e.g. 1.2.0) and `{date}` (UTC, yyyymmdd).
  */
+import { randomBytes } from 'node:crypto';
+
 export interface TagContext {
   version: string;
   env: Record<string, string | undefined>;
@@ -50,4 +52,41 @@ export function expandExtraTags(templates: string[], ctx: TagContext): { tags: s
 
 export function isValidTag(tag: string): boolean {
   return /^[\w][\w.-]{0,127}$/.test(tag);
+}
+
+/**
+ * Tags a run writes for itself in ECR, beside the versions and the moving tags: `staging-<run id>`, what Docker
+ * pushes before the version tag exists, and `unannounced-<run id>`, which names a published version no Teams
+ * card has announced yet. Each names one run (mcr-check's 16 hex digits), so two runs never write the same
+ * one, and none can be mistaken for a version (`<tag>-1.2.0`), `latest` or an extra tag (config refuses
+ * extra tags with these prefixes). Both fit every tag rule: at most 128 characters of `[A-Za-z0-9_.-]`.
+ */
+export const RUN_TAG_PREFIXES = { staging: 'staging-', unannounced: 'unannounced-' } as const;
+export type RunTagKind = keyof typeof RUN_TAG_PREFIXES;
+
+const RUN_ID = /^[0-9a-f]{16}$/;
+const RUN_TAG = /^(staging|unannounced)-([0-9a-f]{16})$/;
+
+/** A run's id: 8 random bytes in hex. */
+export function newRunId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export function isRunId(value: string | undefined): value is string {
+  return value !== undefined && RUN_ID.test(value);
+}
+
+export function runTag(kind: RunTagKind, runId: string): string {
+  return `${RUN_TAG_PREFIXES[kind]}${runId}`;
+}
+
+/** What a run tag says, or undefined for any other tag. */
+export function parseRunTag(tag: string): { kind: RunTagKind; runId: string } | undefined {
+  const match = RUN_TAG.exec(tag);
+  return match ? { kind: match[1] as RunTagKind, runId: match[2] } : undefined;
+}
+
+/** The prefix of the run tags a configured tag would start with, if any: such a tag could be taken for one. */
+export function reservedPrefixOf(tag: string): string | undefined {
+  return Object.values(RUN_TAG_PREFIXES).find((prefix) => tag.startsWith(prefix));
 }

@@ -12,8 +12,9 @@ export interface PublishedImage {
   versionTag: string;
   tags: string[];
   digest: string;
-  baseName: string;
-  baseDigest: string;
+  /** What the version records about its base; a late card for an older version may not know it. */
+  baseName?: string;
+  baseDigest?: string;
   reason: string;
   runUrl?: string;
   warnings?: string[];
@@ -40,7 +41,7 @@ export function publishedCard(p: PublishedImage): TeamsMessage {
     { title: 'Base image', value: p.baseName },
     { title: 'Base digest', value: p.baseDigest },
     { title: 'Why', value: p.reason },
-  ];
+  ].filter((fact): fact is { title: string; value: string } => fact.value !== undefined);
   return adaptiveCard(
     [
       { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: `Platform image ${p.image} published: ${p.versionTag}` },
@@ -100,9 +101,12 @@ export function validateWebhookUrl(value: string, envName: string): URL {
   } catch {
     throw new UserError(`${envName} does not hold a valid URL`, `set ${envName} to the Teams Workflows webhook URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserError(`${envName} must be an http(s) URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserError(`${envName} must be an http(s) URL`, `set ${envName} to the https:// URL of the Teams Workflows webhook`);
   return url;
 }
+
+/** The fix for a webhook that did not take the card: a published image's card stays owed until one is delivered. */
+const RESENT = 'check the network and that the Teams workflow is on; a published image\'s card stays owed, and the next run sends it';
 
 export interface PostOptions {
   timeoutMs?: number;
@@ -131,7 +135,7 @@ export async function postToTeams(webhook: URL, message: TeamsMessage, options: 
         await wait(decision.delayMs);
         continue;
       }
-      throw new UserError(`${where} could not be reached (${networkCause(err)}) ${decision.why}`);
+      throw new UserError(`${where} could not be reached (${networkCause(err)}) ${decision.why}`, RESENT);
     }
     await response.body?.cancel();
     if (response.status >= 200 && response.status <= 299) return response.status;
@@ -141,8 +145,9 @@ export async function postToTeams(webhook: URL, message: TeamsMessage, options: 
         await wait(decision.delayMs);
         continue;
       }
-      throw new UserError(`${where} answered HTTP ${response.status}, ${decision.why}`);
+      throw new UserError(`${where} answered HTTP ${response.status}, ${decision.why}`, RESENT);
     }
-    throw new UserError(`${where} answered HTTP ${response.status}`);
+    throw new UserError(`${where} answered HTTP ${response.status}`,
+      'the webhook refused the card: check the URL is the workflow\'s current one (a deleted or edited workflow gets a new URL) and that the workflow is on');
   }
 }

@@ -9,6 +9,9 @@ import { buildImage, imageLabels, localImageTag } from './build';
 import type { CheckRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
 
+/** The nx process of the run, as the candidate's name records it. */
+const OWNER = { host: 'agent-7', pid: 4242 };
+
 const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
 const PULL_REF = `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${BASE_DIGEST}`;
@@ -90,14 +93,14 @@ describe('buildImage', () => {
     const { lines, log } = logger();
     const chunks: string[] = [];
     const settings = settingsFor({ buildArgs: { CREDPROVIDER_URL: '', NUGET_FEED: 'https://feed.example/v3/index.json', UNUSED: 'x' }, docker: { builder: 'auto', command: 'docker' } });
-    const record = await buildImage(settings, check, { docker, log, source: { revision: 'abc123', source: 'https://dev.azure.com/contoso/_git/platform#platform-images/net6/sdk' }, write: (c) => chunks.push(c), now: NOW });
+    const record = await buildImage(settings, check, { docker, log, source: { revision: 'abc123', source: 'https://dev.azure.com/contoso/_git/platform#platform-images/net6/sdk' }, write: (c) => chunks.push(c), now: NOW, runOwner: OWNER });
 
-    expect(record).toEqual({ runId: 'run-1', built: true, imageId: IMAGE_ID, localTag: 'platform-images/net6-sdk:candidate-run-1', versionTag: '6.0-bullseye-slim-1.3.0', builder: 'buildx' });
-    expect(events).toEqual(['ensureEngine', 'resolveBuilder auto', 'build platform-images/net6-sdk:candidate-run-1']);
+    expect(record).toEqual({ runId: 'run-1', built: true, imageId: IMAGE_ID, localTag: 'platform-images/net6-sdk:candidate-run-1-agent-7-4242', versionTag: '6.0-bullseye-slim-1.3.0', builder: 'buildx' });
+    expect(events).toEqual(['ensureEngine', 'resolveBuilder auto', 'build platform-images/net6-sdk:candidate-run-1-agent-7-4242']);
     expect(builds).toHaveLength(1);
     const [{ builder, req, dockerfileText }] = builds;
     expect(builder).toBe('buildx');
-    expect(req.tag).toBe('platform-images/net6-sdk:candidate-run-1');
+    expect(req.tag).toBe('platform-images/net6-sdk:candidate-run-1-agent-7-4242');
     expect(req.context).toBe(settings.context);
     expect(req.buildArgs).toEqual({ CREDPROVIDER_URL: '', NUGET_FEED: 'https://feed.example/v3/index.json' });
     expect(req.labels).toEqual({
@@ -117,14 +120,14 @@ describe('buildImage', () => {
     expect(chunks).toEqual(['#1 DONE\n']);
     expect(lines).toEqual([
       `info net6-sdk: building 6.0-bullseye-slim-1.3.0 FROM ${PULL_REF} with the buildx builder`,
-      `info net6-sdk: built ${IMAGE_ID} as platform-images/net6-sdk:candidate-run-1`,
+      `info net6-sdk: built ${IMAGE_ID} as platform-images/net6-sdk:candidate-run-1-agent-7-4242`,
     ]);
   });
 
   it('passes no build args when the Dockerfile declares none', async () => {
     writeFileSync(settingsFor().dockerfile, `FROM ${BASE}\n`);
     const { builds, docker } = fakeDocker();
-    await buildImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: '' } }), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW });
+    await buildImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: '' } }), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER });
     expect(builds[0].req.buildArgs).toEqual({});
     expect(builds[0].req.labels).not.toHaveProperty(LABELS.revision);
     expect(builds[0].req.labels).not.toHaveProperty(LABELS.source);
@@ -144,7 +147,7 @@ describe('buildImage', () => {
     const pullRef = `${noble}@${BASE_DIGEST}`;
     const checked: CheckRecord = { ...check, base: { name: noble, digest: BASE_DIGEST, pullRef } };
     const { builds, docker } = fakeDocker();
-    await buildImage(settingsFor({ buildArgs: { VARIANT: 'noble' } }), checked, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW });
+    await buildImage(settingsFor({ buildArgs: { VARIANT: 'noble' } }), checked, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER });
     expect(builds[0].dockerfileText).toBe(dockerfile.replace(`FROM ${noble} AS noble`, `FROM ${pullRef} AS noble`));
     expect(builds[0].req.buildArgs).toEqual({ VARIANT: 'noble' });
     expect(builds[0].req.labels?.[LABELS.baseName]).toBe(noble);
@@ -153,7 +156,7 @@ describe('buildImage', () => {
   it('refuses to build when the Dockerfile no longer starts from the base the check resolved', async () => {
     writeFileSync(settingsFor().dockerfile, 'ARG TAG=6.0-bullseye-slim\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\n');
     const { events, docker } = fakeDocker();
-    const error = await buildImage(settingsFor({ buildArgs: { TAG: '8.0-bookworm-slim' } }), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW }).catch((e: unknown) => e);
+    const error = await buildImage(settingsFor({ buildArgs: { TAG: '8.0-bookworm-slim' } }), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toBe(`net6-sdk: platform-images/net6/sdk/Dockerfile now builds on mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim, but the check resolved ${BASE}`);
     expect(events.filter((e) => e.startsWith('build '))).toEqual([]);
@@ -162,23 +165,23 @@ describe('buildImage', () => {
   it('fails on build warnings and removes the image', async () => {
     const output = '#5 [2/3] RUN apt-get install\n#5 0.512 warning: skipping a package\n[Warning] One or more build-args [FOO] were not consumed\n';
     const { builds, events, docker } = fakeDocker({ output });
-    const error = await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW }).catch((e: unknown) => e);
+    const error = await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toBe('net6-sdk (platform-images/net6/sdk/Dockerfile): the build printed 2 warning(s), which fail the build:\n  warning: skipping a package\n  [Warning] One or more build-args [FOO] were not consumed');
-    expect(events).toEqual(['ensureEngine', 'resolveBuilder auto', 'build platform-images/net6-sdk:candidate-run-1', 'removeImage platform-images/net6-sdk:candidate-run-1']);
+    expect(events).toEqual(['ensureEngine', 'resolveBuilder auto', 'build platform-images/net6-sdk:candidate-run-1-agent-7-4242', 'removeImage platform-images/net6-sdk:candidate-run-1-agent-7-4242']);
     expect(existsSync(path.dirname(builds[0].req.dockerfile))).toBe(false);
   });
 
   it('fails when docker build fails, without looking for warnings', async () => {
     const { events, docker } = fakeDocker({ exitCode: 1, output: 'WARN: something\nERROR: failed to solve' });
-    await expect(buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW }))
+    await expect(buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }))
       .rejects.toThrow('net6-sdk (platform-images/net6/sdk/Dockerfile): docker build failed (exit 1); see the build output above');
-    expect(events).not.toContain('removeImage platform-images/net6-sdk:candidate-run-1');
+    expect(events).not.toContain('removeImage platform-images/net6-sdk:candidate-run-1-agent-7-4242');
   });
 
   it('does not treat the classic builder deprecation notice as a warning', async () => {
     const { docker } = fakeDocker({ output: 'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\nSuccessfully built 1a2b\n' }, 'classic');
-    await expect(buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW })).resolves.toMatchObject({ built: true, builder: 'classic' });
+    await expect(buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER })).resolves.toMatchObject({ built: true, builder: 'classic' });
   });
 });
 
@@ -195,7 +198,9 @@ describe('imageLabels', () => {
 });
 
 describe('localImageTag', () => {
-  it('is unique per project and run', () => {
-    expect(localImageTag('net6-runtime', 'abc')).toBe('platform-images/net6-runtime:candidate-abc');
+  it('is unique per project and run, and names the nx process that runs it', () => {
+    expect(localImageTag('net6-runtime', 'abc', OWNER)).toBe('platform-images/net6-runtime:candidate-abc-agent-7-4242');
+    expect(localImageTag('net6-sdk', 'abc', OWNER)).not.toBe(localImageTag('net6-runtime', 'abc', OWNER));
+    expect(localImageTag('net6-runtime', 'abd', OWNER)).not.toBe(localImageTag('net6-runtime', 'abc', OWNER));
   });
 });

@@ -9,6 +9,7 @@ import { finalBaseImage, parseDockerfile, passedBuildArgs, pinBaseImage } from '
 import { UserError } from '../lib/errors';
 import { sameImageName } from '../lib/image-ref';
 import { inputRecord, LABELS } from '../lib/labels';
+import { candidateImage, tempDirPrefix, thisProcess, thisRun, type Owner } from '../lib/local-leftovers';
 import type { Logger } from '../lib/log';
 import type { BuildRecord, CheckRecord } from './records';
 
@@ -28,8 +29,9 @@ export function imageLabels(check: CheckRecord, source: SourceInfo, now: Date): 
   return labels;
 }
 
-export function localImageTag(project: string, runId: string): string {
-  return `platform-images/${project}:candidate-${runId}`;
+/** The candidate's local name: the run's own, with the nx process that runs it (see lib/local-leftovers.ts). */
+export function localImageTag(project: string, runId: string, runOwner?: Owner): string {
+  return candidateImage(project, runId, runOwner ?? thisRun());
 }
 
 /** Streams build output to the log and fails on errors and on warnings. */
@@ -41,7 +43,7 @@ export async function buildChecked(
   write: (chunk: string) => void,
 ): Promise<string> {
   const result = await docker.build(builder, req, write);
-  if (result.exitCode !== 0) throw new UserError(`${what}: docker build failed (exit ${result.exitCode}); see the build output above`);
+  if (result.exitCode !== 0) throw new UserError(`${what}: docker build failed (exit ${result.exitCode}); see the build output above`, 'the build output above names the instruction that failed: fix it in the Dockerfile or the build context, then rerun');
   const warnings = findBuildWarnings(result.output);
   if (warnings.length) {
     await docker.removeImage(req.tag);
@@ -53,12 +55,12 @@ export async function buildChecked(
 export async function buildImage(
   settings: ImageSettings,
   check: CheckRecord,
-  deps: { docker: DockerCli; log: Logger; source: SourceInfo; write?: (chunk: string) => void; now?: Date },
+  deps: { docker: DockerCli; log: Logger; source: SourceInfo; write?: (chunk: string) => void; now?: Date; runOwner?: Owner },
 ): Promise<BuildRecord> {
   await deps.docker.ensureEngine();
   const builder = await deps.docker.resolveBuilder(settings.docker.builder);
-  const tag = localImageTag(settings.project, check.runId!);
-  const dir = mkdtempSync(path.join(tmpdir(), 'platform-images-build-'));
+  const tag = localImageTag(settings.project, check.runId!, deps.runOwner);
+  const dir = mkdtempSync(path.join(tmpdir(), tempDirPrefix('build', thisProcess())));
   try {
     const dockerfile = path.join(dir, 'Dockerfile');
     const source = readFileSync(settings.dockerfile, 'utf8');

@@ -129,6 +129,86 @@ describe('checkImage', () => {
     }
   });
 
+  describe('what stopped runs left, read from the same listing', () => {
+    const MARKER = 'unannounced-0123456789abcdef';
+    const STAGING = 'staging-fedcba9876543210';
+    const at = (iso: string) => new Date(iso);
+
+    it('a version published without its card: current, with the card owed and a run id for teams-notify', async () => {
+      const settings = settingsFor();
+      const labels = await currentLabels(settings);
+      const annotations = { [LABELS.baseName]: labels[LABELS.baseName], [LABELS.baseDigest]: labels[LABELS.baseDigest], [LABELS.contextDigest]: labels[LABELS.contextDigest] };
+      const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.1.0'), { digest: PUBLISHED_DIGEST, tags: [MARKER, '6.0-bullseye-slim-1.2.0', 'latest'] }], annotations);
+      const { d, lines } = deps(ecr);
+      const record = await checkImage(settings, d);
+      expect(record).toMatchObject({ stale: false, runId: 'run-1' });
+      expect(record.owedCards).toEqual([{
+        marker: MARKER, versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'],
+        repositoryUri: REPOSITORY.uri, baseName: BASE, baseDigest: BASE_DIGEST,
+      }]);
+      expect(record.leftoverTags).toBeUndefined();
+      expect(lines).toEqual(['info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; 6.0-bullseye-slim-1.2.0 was published by an earlier run that sent no card: teams-notify sends it']);
+      // The owed version's record is read with the newest version's, in the batch the reader sends as one BatchGetImage.
+      expect(ecr.manifest.mock.calls).toEqual([['runtime', '6.0-bullseye-slim-1.2.0'], ['runtime', '6.0-bullseye-slim-1.2.0']]);
+    });
+
+    it('an older version owed too: its own record, read in the same batch', async () => {
+      const settings = settingsFor();
+      const ecr = fakeEcr(REPOSITORY, [{ digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'unannounced-1111111111111111'] }, image('6.0-bullseye-slim-1.2.0', 'latest')], { [LABELS.baseName]: BASE, [LABELS.baseDigest]: OLD_DIGEST, [LABELS.contextDigest]: 'sha256:ctx' });
+      const { d } = deps(ecr);
+      const record = await checkImage(settings, d);
+      expect(record.owedCards?.map((o) => [o.versionTag, o.digest, o.baseDigest])).toEqual([['6.0-bullseye-slim-1.1.0', OLD_DIGEST, OLD_DIGEST]]);
+      expect(ecr.manifest.mock.calls.map((c) => c[1])).toEqual(['6.0-bullseye-slim-1.2.0', '6.0-bullseye-slim-1.1.0']);
+    });
+
+    it('run tags older than cleanup.registryAfter: current, with them to remove; younger ones belong to a live run', async () => {
+      const settings = settingsFor({ cleanup: { registryAfterMs: 3_600_000, localAfterMs: 6 * 3_600_000 } });
+      const ecr = fakeEcr(REPOSITORY, [
+        image('6.0-bullseye-slim-1.2.0', 'latest'),
+        { digest: 'sha256:s1', tags: [STAGING], pushedAt: at('2024-03-07T08:00:00Z') },
+        { digest: 'sha256:s2', tags: ['staging-2222222222222222'], pushedAt: at('2024-03-07T09:30:00Z') },
+        { digest: 'sha256:u1', tags: [MARKER], pushedAt: at('2024-03-07T08:30:00Z') },
+      ]);
+      const { d, lines } = deps(ecr, await currentLabels(settings));
+      const record = await checkImage(settings, d);
+      expect(record).toMatchObject({ stale: false, runId: 'run-1' });
+      expect(record.leftoverTags).toEqual([
+        { tag: STAGING, kind: 'staging', digest: 'sha256:s1', pushedAt: '2024-03-07T08:00:00.000Z' },
+        { tag: MARKER, kind: 'unannounced', digest: 'sha256:u1', pushedAt: '2024-03-07T08:30:00.000Z' },
+      ]);
+      expect(record.owedCards).toBeUndefined();
+      expect(lines[lines.length - 1]).toBe(`info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${STAGING}, ${MARKER} were left by runs that stopped: ecr-publish removes them`);
+    });
+
+    it('the threshold is the configured one', async () => {
+      const settings = settingsFor({ cleanup: { registryAfterMs: 2000, localAfterMs: 6 * 3_600_000 } });
+      const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest'), { digest: 'sha256:s1', tags: [STAGING], pushedAt: at('2024-03-07T09:59:57Z') }]);
+      const { d } = deps(ecr, await currentLabels(settings));
+      expect((await checkImage(settings, d)).leftoverTags?.map((l) => l.tag)).toEqual([STAGING]);
+    });
+
+    it('a rebuild records them too, and says so after what it will build', async () => {
+      const settings = settingsFor();
+      const ecr = fakeEcr(REPOSITORY, [{ digest: PUBLISHED_DIGEST, tags: [MARKER, '6.0-bullseye-slim-1.2.0'] }, { digest: 'sha256:s1', tags: [STAGING], pushedAt: at('2024-03-07T08:00:00Z') }]);
+      const { d, lines } = deps(ecr, await currentLabels(settings, { [LABELS.baseDigest]: OLD_DIGEST }));
+      const record = await checkImage(settings, d);
+      expect(record).toMatchObject({ stale: true, runId: 'run-1', nextVersion: { tag: '6.0-bullseye-slim-1.3.0' } });
+      expect(record.owedCards?.map((o) => o.versionTag)).toEqual(['6.0-bullseye-slim-1.2.0']);
+      expect(record.leftoverTags?.map((l) => l.tag)).toEqual([STAGING]);
+      expect(record.message).not.toMatch(/earlier run|left by runs/);
+      expect(lines[lines.length - 1]).toMatch(/will build 6\.0-bullseye-slim-1\.3\.0 on .*; 6\.0-bullseye-slim-1\.2\.0 was published by an earlier run that sent no card: teams-notify sends it; staging-fedcba9876543210 was left by runs that stopped: ecr-publish removes it$/);
+    });
+
+    it('never counts run tags as malformed versions, whatever ecr.tag is', async () => {
+      const settings = settingsFor();
+      settings.ecr = { ...settings.ecr, tag: 'staging' };
+      const ecr = fakeEcr(REPOSITORY, [image('staging-1.0.0'), { digest: 'sha256:s1', tags: [STAGING] }]);
+      const { d, lines } = deps(ecr, await currentLabels(settings));
+      await checkImage(settings, d);
+      expect(lines.filter((l) => l.includes('ignored'))).toEqual([]);
+    });
+  });
+
   it('is stale with nothing published when the repository does not exist', async () => {
     const settings = settingsFor();
     const ecr = fakeEcr(undefined, []);
@@ -295,7 +375,7 @@ describe('checkImage', () => {
       const settings = settingsFor();
       const { d } = deps(fakeEcr(undefined, []));
       d.upstream.resolveDigest = async () => {
-        throw new NotFoundError('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)');
+        throw new NotFoundError('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)', 'check the repository and tag exist upstream');
       };
       const record = await checkImage(settings, d);
       expect(record.base.digest).toBe(PIN);
@@ -385,6 +465,6 @@ describe('baseImageOf', () => {
   it('reports a Dockerfile docker build cannot read with its line', () => {
     const settings = settingsFor();
     writeFileSync(settings.dockerfile, '# escape=`\n# escape=\\\nFROM mcr.microsoft.com/dotnet/runtime:8.0\n');
-    expect(() => baseImageOf(settings)).toThrow(new ConfigError('platform-images/net6/runtime/Dockerfile', 'line 2', 'only one escape parser directive can be used'));
+    expect(() => baseImageOf(settings)).toThrow(new ConfigError('platform-images/net6/runtime/Dockerfile', 'line 2', 'only one escape parser directive can be used', 'docker build cannot read it either'));
   });
 });

@@ -1,5 +1,4 @@
 /** mcr-check: is the platform image current? The registry decides, not the Nx cache. */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
@@ -14,10 +13,12 @@ import { canonicalName, parseImageRef, pullReference, type ImageRef } from '../l
 import { LABELS } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import { recordFromManifest } from '../lib/manifest';
+import { leftoverTags, owedAnnouncements } from '../lib/registry-recovery';
 import { decideStaleness, pinBehindWarning, short, type PublishedRecord } from '../lib/staleness';
 import { movingTagsFor, tagsToRepair } from '../lib/tag-mutability';
+import { newRunId as randomRunId, parseRunTag } from '../lib/tags';
 import { malformedVersionTags, nextVersion, versionTags } from '../lib/versioning';
-import type { CheckRecord } from './records';
+import type { CheckRecord, OwedCard } from './records';
 
 export interface UpstreamRegistry {
   resolveDigest(ref: ImageRef): Promise<string>;
@@ -67,7 +68,7 @@ function dockerfileInputs(settings: ImageSettings): { base: ImageRef & { name: s
     const ref = parseImageRef(image);
     return { base: { ...ref, name: canonicalName(ref) }, buildArgs };
   } catch (err) {
-    throw new ConfigError(file, 'FROM', (err as Error).message);
+    throw new ConfigError(file, 'FROM', (err as Error).message, 'name the base as registry/repository:tag, e.g. FROM mcr.microsoft.com/dotnet/runtime:8.0');
   }
 }
 
@@ -77,6 +78,7 @@ interface PublishedState {
   tags: string[];
   newest?: { tag: string; version: string };
   published?: PublishedRecord;
+  owedCards: OwedCard[];
 }
 
 /**
@@ -86,18 +88,28 @@ interface PublishedState {
  */
 async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<PublishedState> {
   const repository = await deps.ecr.repository(settings.ecr.repository);
-  if (!repository) return { images: [], tags: [] };
+  if (!repository) return { images: [], tags: [], owedCards: [] };
   const images = await deps.ecr.images(repository.name);
   const tags = images.flatMap((image) => image.tags);
   const [newest] = versionTags(settings.ecr.tag, tags);
-  if (!newest) return { repository, images, tags };
-  const stored = await deps.ecr.manifest(repository.name, newest.tag);
+  const owed = owedAnnouncements(settings.ecr.tag, images);
+  if (!newest) return { repository, images, tags, owedCards: [] };
+  // The versions owed a card are asked for with the newest one: the same BatchGetImage reads them all.
+  const [stored, ...owedStored] = await Promise.all([newest.tag, ...owed.map((o) => o.versionTag)].map((tag) => deps.ecr.manifest(repository.name, tag)));
+  const owedCards = owed.map((o, i): OwedCard => {
+    const record = owedStored[i] && recordFromManifest(owedStored[i]!.manifest);
+    return {
+      marker: o.marker, versionTag: o.versionTag, digest: o.digest, tags: o.tags, repositoryUri: repository.uri,
+      ...(record?.[LABELS.baseName] ? { baseName: record[LABELS.baseName] } : {}),
+      ...(record?.[LABELS.baseDigest] ? { baseDigest: record[LABELS.baseDigest] } : {}),
+    };
+  });
   const annotations = stored && recordFromManifest(stored.manifest);
   const { digest, labels } = stored && annotations
     ? { digest: stored.digest, labels: annotations }
     : await deps.published(repository.registry, await deps.ecr.login()).imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
   return {
-    repository, images, tags, newest,
+    repository, images, tags, newest, owedCards,
     published: {
       versionTag: newest.tag, digest, baseName: labels[LABELS.baseName], baseDigest: labels[LABELS.baseDigest], contextDigest: labels[LABELS.contextDigest],
       ...(labels[LABELS.buildArgs] !== undefined ? { buildArgs: decodeBuildArgDigests(labels[LABELS.buildArgs]) } : {}),
@@ -135,18 +147,19 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   const buildArgs = buildArgDigests(passedArgs);
   // The ECR reads do not wait for the upstream answer: checks of images sharing a repository then reach
   // each read together, and one call serves them all.
-  const [{ digest: baseDigest, tagDigest }, ctxDigest, { repository, images, tags, newest, published }] = await Promise.all([
+  const [{ digest: baseDigest, tagDigest }, ctxDigest, { repository, images, tags, newest, published, owedCards }] = await Promise.all([
     resolveBase(settings, base, deps),
     contextDigest(settings.context, settings.dockerfile, buildArgs),
     readPublished(settings, deps),
   ]);
-  const malformed = malformedVersionTags(settings.ecr.tag, tags);
+  // Run tags are the product's own (staging-…, unannounced-…), never versions, however ecr.tag is spelt.
+  const malformed = malformedVersionTags(settings.ecr.tag, tags.filter((tag) => !parseRunTag(tag)));
   if (malformed.length) {
     deps.log.warn(`${settings.project}: ${settings.ecr.repository} has tags that are not versions this product writes; ignored: ${malformed.join(', ')}`);
   }
 
   // A run that has work to do (a rebuild, or tags to finish) gets an id its later steps must match.
-  const newRunId = deps.newRunId ?? (() => randomBytes(8).toString('hex'));
+  const newRunId = deps.newRunId ?? randomRunId;
   const pinned = base.digest !== undefined;
   const decision = decideStaleness({ force: settings.force, baseName: base.name, baseDigest, contextDigest: ctxDigest, buildArgs, published, pinned });
   const record: CheckRecord = {
@@ -179,10 +192,27 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     record.runId = newRunId();
     record.nextVersion = nextVersion(settings.ecr.tag, tags);
   }
+  // What earlier runs left unfinished, from the listing already read: cards owed, and run tags nobody needs.
+  const leftovers = leftoverTags(images, deps.now ?? new Date(), settings.cleanup.registryAfterMs);
+  const notes: string[] = [];
+  if (owedCards.length) {
+    record.owedCards = owedCards;
+    const versions = owedCards.map((o) => o.versionTag).join(', ');
+    notes.push(`${versions} ${owedCards.length === 1 ? 'was' : 'were'} published by an earlier run that sent no card: teams-notify sends ${owedCards.length === 1 ? 'it' : 'them'}`);
+  }
+  if (leftovers.length) {
+    record.leftoverTags = leftovers;
+    notes.push(`${leftovers.map((l) => l.tag).join(', ')} ${leftovers.length === 1 ? 'was' : 'were'} left by runs that stopped: ecr-publish removes ${leftovers.length === 1 ? 'it' : 'them'}`);
+  }
+  if (notes.length && !decision.stale) {
+    record.runId ??= newRunId();
+    record.message += `; ${notes.join('; ')}`;
+  }
+  const todo = record.repairTags || notes.length;
   deps.log.info(
     decision.stale
-      ? `${settings.project}: STALE (${decision.reason}): ${decision.message}; will build ${record.nextVersion!.tag} on ${base.name}@${short(baseDigest)}`
-      : `${settings.project}: CURRENT: ${record.message}${record.repairTags ? '' : '; nothing to do'}`,
+      ? `${settings.project}: STALE (${decision.reason}): ${decision.message}; will build ${record.nextVersion!.tag} on ${base.name}@${short(baseDigest)}${notes.map((n) => `; ${n}`).join('')}`
+      : `${settings.project}: CURRENT: ${record.message}${todo ? '' : '; nothing to do'}`,
   );
   return record;
 }

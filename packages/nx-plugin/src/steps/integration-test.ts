@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { assertTestAppStartsFrom, type ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import { overrideFrom } from '../lib/dockerfile';
+import { CREATED_LABEL, OWNER_LABEL, ownerToken, tempDirPrefix, testContainerName, testImage as testImageName, thisProcess } from '../lib/local-leftovers';
 import { UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { buildChecked } from './build';
@@ -34,7 +35,7 @@ export async function testImage(
   settings: ImageSettings,
   check: CheckRecord,
   build: BuildRecord,
-  deps: { docker: DockerCli; log: Logger; probe?: Probe; write?: (chunk: string) => void; pollMs?: number },
+  deps: { docker: DockerCli; log: Logger; probe?: Probe; write?: (chunk: string) => void; pollMs?: number; now?: Date },
 ): Promise<TestRecord> {
   const { docker, log } = deps;
   const app = settings.integrationTest.app;
@@ -48,8 +49,11 @@ export async function testImage(
   const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
   const { text } = overrideFrom(readFileSync(app.dockerfile, 'utf8'), settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
   const builder = await docker.resolveBuilder(settings.docker.builder);
-  const dir = mkdtempSync(path.join(tmpdir(), 'platform-images-test-'));
-  const testTag = `platform-images-test/${settings.project}:${check.runId}`;
+  // Everything made here is this process's, named or labelled so: if the run is killed before the finally
+  // below, the next run's sweep finds it and sees its owner gone (lib/local-leftovers.ts).
+  const owner = thisProcess();
+  const dir = mkdtempSync(path.join(tmpdir(), tempDirPrefix('test', owner)));
+  const testTag = testImageName(settings.project, check.runId!, owner);
   let containerId: string | undefined;
   try {
     const dockerfile = path.join(dir, 'Dockerfile');
@@ -57,11 +61,14 @@ export async function testImage(
     log.info(`${settings.project}: building test app ${path.relative(settings.workspaceRoot, app.dir)} FROM ${build.localTag}`);
     await buildChecked(docker, builder, { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') }, `test app ${dockerfileName}`, deps.write ?? ((c) => process.stdout.write(c)));
 
-    const container = await docker.runDetached(testTag, `platform-images-test-${settings.project}-${check.runId}`, app.port);
+    const container = await docker.runDetached(testTag, testContainerName(settings.project, check.runId!), app.port, {
+      [OWNER_LABEL]: ownerToken(owner),
+      [CREATED_LABEL]: (deps.now ?? new Date()).toISOString(),
+    });
     containerId = container.id;
     if (container.hostPort === undefined) {
       const state = await docker.containerState(container.id);
-      throw new UserError(`${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`);
+      throw new UserError(`${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`, exitedFix(settings));
     }
     const url = `http://127.0.0.1:${container.hostPort}${app.request.path}`;
     log.info(`${settings.project}: waiting up to ${app.timeoutSeconds}s for ${app.request.method} ${app.request.path} to answer ${app.expectStatus}`);
@@ -72,11 +79,12 @@ export async function testImage(
       if (last.status === app.expectStatus) break;
       const state = await docker.containerState(container.id);
       if (!state.running) {
-        throw new UserError(`${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`);
+        throw new UserError(`${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`, exitedFix(settings));
       }
       if (Date.now() >= deadline) {
         const seen = last.status !== undefined ? `HTTP ${last.status}` : last.error ?? 'no answer';
-        throw new UserError(`${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ${seen})\n${indent(await docker.logs(container.id))}`);
+        throw new UserError(`${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ${seen})\n${indent(await docker.logs(container.id))}`,
+          `check ${app.configFile} (port ${app.port}, request ${app.request.method} ${app.request.path}, expectStatus ${app.expectStatus}) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)`);
       }
       await new Promise((resolve) => setTimeout(resolve, deps.pollMs ?? 500));
     }
@@ -87,6 +95,11 @@ export async function testImage(
     await docker.removeImage(testTag);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The test app stopped on its own: the new image broke it, or the app does not run as this test starts it. */
+function exitedFix(settings: ImageSettings): string {
+  return `the container logs above say why; the test app runs on the new image as ${settings.integrationTest.app.configFile} describes: fix the image or the test app, then rerun`;
 }
 
 function indent(text: string): string {

@@ -2,7 +2,7 @@ import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
 import { PartialPublishError, UserError } from '../lib/errors';
 import type { TeamsMessage } from '../lib/teams';
 import { notifyFailure, notifyTeams } from './notify';
-import type { CheckRecord, PublishRecord } from './records';
+import type { CheckRecord, OwedCard, PublishRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
 
 const WEBHOOK = 'https://prod-01.westeurope.logic.azure.com:443/workflows/0a1b2c3d/triggers/manual/paths/invoke?api-version=2016-06-01&sig=TOPSECRETSIG';
@@ -95,7 +95,7 @@ describe('notifyTeams', () => {
   });
 
   it('warns without the URL when the post fails', async () => {
-    const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500'));
+    const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500', 'check the webhook'));
     const { lines, log } = logger();
     const record = await notifyTeams(settingsFor(), check, publish, { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
     expect(record).toEqual({ runId: 'run-1', sent: false, error: 'net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500' });
@@ -104,7 +104,7 @@ describe('notifyTeams', () => {
   });
 
   it('throws without the URL when the post fails and failOnError is set', async () => {
-    const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500'));
+    const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500', 'check the webhook'));
     const { lines, log } = logger();
     const error = await notifyTeams(settingsFor({ failOnError: true }), check, publish, { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
@@ -122,6 +122,116 @@ describe('notifyTeams', () => {
     expect(outcome).toContain('TEAMS_WEBHOOK_URI does not hold a valid URL');
     expectNoSecret(`${outcome} ${lines.join('\n')}`);
     expect(posts).toEqual([]);
+  });
+});
+
+describe('notifyTeams: cards owed, recorded in the registry', () => {
+  const MARKER = 'unannounced-0123456789abcdef';
+  const owed = (versionTag: string, marker = MARKER): OwedCard => ({
+    marker, versionTag, digest: `sha256:${'d'.repeat(64)}`, tags: [versionTag, 'latest'],
+    repositoryUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime', baseName: check.base.name, baseDigest: check.base.digest,
+  });
+  const current: CheckRecord = { ...check, stale: false, reason: 'current', nextVersion: undefined, message: '6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base' };
+  const skipped: PublishRecord = { runId: 'run-1', published: false };
+  const env = { TEAMS_WEBHOOK_URI: WEBHOOK };
+  const title = (m: TeamsMessage) => ((m.attachments[0].content.body as Array<{ text?: string }>)[0].text);
+  const fact = (m: TeamsMessage, name: string) => (m.attachments[0].content.body as Array<{ facts?: Array<{ title: string; value: string }> }>)[1].facts?.find((f) => f.title === name)?.value;
+
+  it('removes this run\'s marker once its card is delivered', async () => {
+    const { post } = poster(202);
+    const removed: string[] = [];
+    const record = await notifyTeams(settingsFor(), check, { ...publish, marker: MARKER }, { log: logger().log, env, post, removeMarker: async (tag) => void removed.push(tag) });
+    expect(record).toEqual({ runId: 'run-1', sent: true, status: 202 });
+    expect(removed).toEqual([MARKER]);
+  });
+
+  it('a current image: sends the card an earlier run owes, saying so, then removes its marker', async () => {
+    const { posts, post } = poster(202);
+    const removed: string[] = [];
+    const { lines, log } = logger();
+    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, { log, env, post, removeMarker: async (tag) => void removed.push(tag) });
+    expect(record).toEqual({ runId: 'run-1', sent: true, status: 202, lateCards: ['6.0-bullseye-slim-1.2.0'] });
+    expect(posts).toHaveLength(1);
+    expect(title(posts[0].message)).toBe('Platform image net6-runtime published: 6.0-bullseye-slim-1.2.0');
+    expect(fact(posts[0].message, 'Digest')).toBe(`sha256:${'d'.repeat(64)}`);
+    expect(fact(posts[0].message, 'Tags')).toBe('6.0-bullseye-slim-1.2.0, latest');
+    expect(fact(posts[0].message, 'Why')).toBe('published by an earlier run, which stopped before announcing it');
+    expect(removed).toEqual([MARKER]);
+    expect(lines).toEqual(['info net6-runtime: Teams card sent for 6.0-bullseye-slim-1.2.0, published by an earlier run (HTTP 202)']);
+  });
+
+  it('a rebuild: its own card, then the ones owed, each marker removed after its own delivery', async () => {
+    const { posts, post } = poster(202);
+    const events: string[] = [];
+    const wrapped = async (webhook: URL, message: TeamsMessage) => {
+      events.push(`post ${title(message)}`);
+      return post(webhook, message);
+    };
+    await notifyTeams(settingsFor(), { ...check, owedCards: [owed('6.0-bullseye-slim-1.2.0', 'unannounced-1111111111111111')] }, { ...publish, marker: MARKER }, {
+      log: logger().log, env, post: wrapped, removeMarker: async (tag) => void events.push(`remove ${tag}`),
+    });
+    expect(posts).toHaveLength(2);
+    expect(events).toEqual([
+      'post Platform image net6-runtime published: 6.0-bullseye-slim-1.3.0',
+      `remove ${MARKER}`,
+      'post Platform image net6-runtime published: 6.0-bullseye-slim-1.2.0',
+      'remove unannounced-1111111111111111',
+    ]);
+  });
+
+  it('one card, not two, when this run finished the tags of the version it owes', async () => {
+    const { posts, post } = poster(202);
+    const removed: string[] = [];
+    const repaired: PublishRecord = { ...publish, versionTag: '6.0-bullseye-slim-1.2.0', repaired: true };
+    await notifyTeams(settingsFor(), { ...current, repairTags: ['latest'], owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, repaired, { log: logger().log, env, post, removeMarker: async (tag) => void removed.push(tag) });
+    expect(posts).toHaveLength(1);
+    expect(fact(posts[0].message, 'Why')).toMatch(/^published by an earlier run, which stopped before announcing it; /);
+    expect(removed).toEqual([MARKER]);
+  });
+
+  it('keeps the marker when the card was not delivered, and says the card stays owed', async () => {
+    const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 503, after 3 attempts', 'check the webhook'));
+    const removed: string[] = [];
+    const { lines, log } = logger();
+    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, { log, env, post, removeMarker: async (tag) => void removed.push(tag) });
+    expect(record.sent).toBe(false);
+    expect(removed).toEqual([]);
+    expect(lines).toEqual(['warn net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 503, after 3 attempts (the image stays published; the card stays owed, and the next run sends it)']);
+  });
+
+  it('keeps the marker when no webhook is configured now', async () => {
+    const removed: string[] = [];
+    const post = jest.fn();
+    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, { log: logger().log, env: {}, post, removeMarker: async (tag) => void removed.push(tag) });
+    expect(record.sent).toBe(false);
+    expect(post).not.toHaveBeenCalled();
+    expect(removed).toEqual([]);
+  });
+
+  it('a marker that cannot be removed after delivery: a warning that the card goes out again, not a failure', async () => {
+    const { post } = poster(202);
+    const { lines, log } = logger();
+    const record = await notifyTeams(settingsFor({ failOnError: true }), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, {
+      log, env, post, removeMarker: async () => {
+        throw new UserError('ECR BatchDeleteImage runtime:unannounced-0123456789abcdef: AccessDenied', 'give the credentials ecr:BatchDeleteImage');
+      },
+    });
+    expect(record.sent).toBe(true);
+    expect(lines[1]).toBe(`warn net6-runtime: the card for 6.0-bullseye-slim-1.2.0 was sent, but removing its marker ${MARKER} failed, so the next run sends it again: ECR BatchDeleteImage runtime:unannounced-0123456789abcdef: AccessDenied`);
+  });
+
+  it('nothing published and nothing owed: no card', async () => {
+    const post = jest.fn();
+    expect(await notifyTeams(settingsFor(), current, skipped, { log: logger().log, env, post })).toEqual({ runId: 'run-1', sent: false });
+    expect(post).not.toHaveBeenCalled();
+  });
+
+  it('leaves out the base facts an owed version does not record', async () => {
+    const { posts, post } = poster(202);
+    const bare = { ...owed('6.0-bullseye-slim-1.1.0'), baseName: undefined, baseDigest: undefined };
+    await notifyTeams(settingsFor(), { ...current, owedCards: [bare] }, skipped, { log: logger().log, env, post });
+    expect(fact(posts[0].message, 'Base image')).toBeUndefined();
+    expect(fact(posts[0].message, 'Version tag')).toBe('6.0-bullseye-slim-1.1.0');
   });
 });
 
@@ -144,7 +254,7 @@ describe('notifyFailure', () => {
   it('posts a failure card naming the image, the step, why it was rebuilt and the error', async () => {
     const { lines, log } = recordingLogger();
     const post = jest.fn(async (_url: URL, _message: TeamsMessage) => 202);
-    const sent = await notifyFailure(settingsFor(), check, 'integration-test', new UserError('the test app did not answer 200 within 8s'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
+    const sent = await notifyFailure(settingsFor(), check, 'integration-test', new UserError('the test app did not answer 200 within 8s', 'check test-app.json'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
     expect(sent).toBe(true);
     const content = post.mock.calls[0][1].attachments[0].content as { version: string; body: Array<{ text?: string; facts?: Array<{ title: string; value: string }> }> };
     expect(content.version).toBe('1.4');
@@ -155,7 +265,7 @@ describe('notifyFailure', () => {
       { title: 'Base image', value: check.base.name },
       { title: 'Base digest', value: check.base.digest },
     ]);
-    expect(content.body[2].text).toBe('the test app did not answer 200 within 8s');
+    expect(content.body[2].text).toBe('the test app did not answer 200 within 8s\n  fix: check test-app.json');
     expect(lines).toEqual(['info net6-runtime: failure card sent to Teams (HTTP 202)']);
     expect(lines.join('\n')).not.toContain('SECRET');
   });
@@ -183,7 +293,7 @@ describe('notifyFailure', () => {
   it('only warns when the card cannot be sent', async () => {
     const { lines, log } = recordingLogger();
     const post = jest.fn(async () => {
-      throw new UserError('Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts');
+      throw new UserError('Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts', 'check the webhook');
     });
     await expect(notifyFailure(settingsFor(), check, 'ecr-publish', new Error('x'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post })).resolves.toBe(false);
     expect(lines).toEqual(['warn net6-runtime: failure card not sent: Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts']);

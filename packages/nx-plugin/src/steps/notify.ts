@@ -1,9 +1,14 @@
-/** teams-notify: one card per published image; nothing when nothing was published. */
+/**
+ * teams-notify: one card per published version; nothing when nothing was published. A version's card is owed
+ * from the moment ecr-publish writes its `unannounced-<run id>` marker until a card is delivered (HTTP 2xx) and
+ * the marker removed, so the cards of versions whose run stopped before announcing them go out with the next
+ * run's. Delivery is at least once: a run stopped between the delivery and the marker's removal sends it again.
+ */
 import type { ImageSettings } from '../config/settings';
 import { describeError, PartialPublishError, UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { failureCard, pipelineRunUrl, postToTeams, publishedCard, validateWebhookUrl, type TeamsMessage } from '../lib/teams';
-import type { CheckRecord, NotifyRecord, PublishRecord } from './records';
+import type { CheckRecord, NotifyRecord, OwedCard, PublishRecord } from './records';
 
 export type TeamsPoster = (webhook: URL, message: TeamsMessage) => Promise<number>;
 
@@ -20,40 +25,105 @@ export function webhookFrom(envName: string, env: Record<string, string | undefi
   }
 }
 
+/** A card to send, and the marker to remove once it is delivered. */
+interface Announcement {
+  versionTag: string;
+  marker?: string;
+  /** Published by an earlier run, which stopped before announcing it. */
+  late: boolean;
+  message: TeamsMessage;
+}
+
+/** Why a late card is sent now, on the card itself. */
+const LATE_REASON = 'published by an earlier run, which stopped before announcing it';
+
+/** This run's card (a new version, or one whose moving tags it finished), then the cards earlier runs owe. */
+export function announcements(settings: ImageSettings, check: CheckRecord, publish: PublishRecord, env: Record<string, string | undefined>): Announcement[] {
+  const runUrl = pipelineRunUrl(env);
+  const owed = check.owedCards ?? [];
+  const out: Announcement[] = [];
+  if (publish.published) {
+    const same = owed.find((o) => o.versionTag === publish.versionTag);
+    out.push({
+      versionTag: publish.versionTag!,
+      marker: publish.marker ?? same?.marker,
+      late: !!same,
+      message: publishedCard({
+        image: settings.project,
+        repositoryUri: publish.repositoryUri!,
+        versionTag: publish.versionTag!,
+        tags: publish.tags ?? [],
+        digest: publish.digest!,
+        baseName: check.base.name,
+        baseDigest: check.base.digest,
+        reason: same ? `${LATE_REASON}; ${check.message}` : check.message,
+        runUrl,
+        warnings: check.warnings,
+      }),
+    });
+  }
+  for (const card of owed) {
+    if (publish.published && card.versionTag === publish.versionTag) continue;
+    out.push({ versionTag: card.versionTag, marker: card.marker, late: true, message: lateCard(settings, check, card, runUrl) });
+  }
+  return out;
+}
+
+function lateCard(settings: ImageSettings, check: CheckRecord, card: OwedCard, runUrl: string | undefined): TeamsMessage {
+  return publishedCard({
+    image: settings.project,
+    repositoryUri: card.repositoryUri,
+    versionTag: card.versionTag,
+    tags: card.tags,
+    digest: card.digest,
+    baseName: card.baseName,
+    baseDigest: card.baseDigest,
+    reason: LATE_REASON,
+    runUrl,
+    warnings: check.warnings,
+  });
+}
+
 export async function notifyTeams(
   settings: ImageSettings,
   check: CheckRecord,
   publish: PublishRecord,
-  deps: { log: Logger; env: Record<string, string | undefined>; post?: TeamsPoster },
+  deps: {
+    log: Logger;
+    env: Record<string, string | undefined>;
+    post?: TeamsPoster;
+    /** Removes a delivered card's marker from the image's repository (ECR BatchDeleteImage of that one tag). */
+    removeMarker?: (tag: string) => Promise<void>;
+  },
 ): Promise<NotifyRecord> {
   const { log, env } = deps;
   const envName = settings.teams.webhookEnv;
+  const pending = announcements(settings, check, publish, env);
+  if (!pending.length) return { runId: check.runId, sent: false };
   const fail = (message: string): NotifyRecord => {
-    if (settings.teams.failOnError) throw new UserError(message, `or set teams.failOnError to false to report without failing`);
-    log.warn(`${message} (the image stays published)`);
+    if (settings.teams.failOnError) throw new UserError(message, `check ${envName} and the webhook; or set teams.failOnError to false to report without failing`);
+    log.warn(`${message} (the image stays published${pending.some((a) => a.marker) ? '; the card stays owed, and the next run sends it' : ''})`);
     return { runId: check.runId, sent: false, error: message };
   };
   const webhook = webhookFrom(envName, env);
   if (typeof webhook === 'string') return fail(`${settings.project}: ${webhook}; no Teams card sent`);
-  const message = publishedCard({
-    image: settings.project,
-    repositoryUri: publish.repositoryUri!,
-    versionTag: publish.versionTag!,
-    tags: publish.tags ?? [],
-    digest: publish.digest!,
-    baseName: check.base.name,
-    baseDigest: check.base.digest,
-    reason: check.message,
-    runUrl: pipelineRunUrl(env),
-    warnings: check.warnings,
-  });
-  try {
-    const status = await (deps.post ?? postToTeams)(webhook, message);
-    log.info(`${settings.project}: Teams card sent (HTTP ${status})`);
-    return { runId: check.runId, sent: true, status };
-  } catch (err) {
-    return fail(`${settings.project}: Teams card not sent: ${(err as Error).message}`);
+  let status = 0;
+  const late: string[] = [];
+  for (const card of pending) {
+    try {
+      status = await (deps.post ?? postToTeams)(webhook, card.message);
+    } catch (err) {
+      return fail(`${settings.project}: Teams card not sent${pending.length > 1 ? ` for ${card.versionTag}` : ''}: ${(err as Error).message}`);
+    }
+    log.info(`${settings.project}: Teams card sent${card.late ? ` for ${card.versionTag}, published by an earlier run` : ''} (HTTP ${status})`);
+    if (card.late) late.push(card.versionTag);
+    if (card.marker && deps.removeMarker) {
+      // Delivered: a marker left behind only means the card goes out once more.
+      await deps.removeMarker(card.marker).catch((err: unknown) =>
+        log.warn(`${settings.project}: the card for ${card.versionTag} was sent, but removing its marker ${card.marker} failed, so the next run sends it again: ${(err as Error).message}`));
+    }
   }
+  return { runId: check.runId, sent: true, status, ...(late.length ? { lateCards: late } : {}) };
 }
 
 /**

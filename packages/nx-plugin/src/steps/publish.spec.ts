@@ -4,7 +4,7 @@ import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository } from '../lib/ecr';
 import { PartialPublishError, UserError } from '../lib/errors';
 import { annotatedManifest, MEDIA_TYPES } from '../lib/manifest';
-import { finishTags, publishImage } from './publish';
+import { finishCurrent, finishTags, publishImage } from './publish';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
 
@@ -47,7 +47,7 @@ const repository: EcrRepository = { name: 'runtime', uri: URI, registryId: '1234
  * Records every call to the Docker and ECR fakes in one list, so the order across both is visible. The ECR
  * fake keeps tags per digest: a push adds the version tag, a retag moves tags (refusing the ones listed).
  */
-function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string; versionRefused?: boolean; staged?: { manifest: string; mediaType: string } } = {}) {
+function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string; versionRefused?: boolean; staged?: { manifest: string; mediaType: string }; removeError?: string } = {}) {
   const events: string[] = [];
   let repo = 'repo' in opts ? opts.repo : repository;
   const images: EcrImage[] = [{ digest: 'sha256:old', tags: opts.tags ?? ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] }];
@@ -79,7 +79,7 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
     },
     putManifest: async (name, manifest, mediaType, tag) => {
       events.push(`ecr.putManifest ${name} ${tag} ${mediaType}`);
-      if (opts.versionRefused) return 'refused';
+      if (opts.versionRefused && !tag.startsWith('unannounced-')) return 'refused';
       const digest = opts.overwrittenBy ?? `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
       manifests.set(digest, { text: manifest, mediaType: mediaType! });
       tagOn(digest, tag);
@@ -89,6 +89,13 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
       events.push(`ecr.untag ${name} ${tag}`);
       untag(tag);
       images.splice(0, images.length, ...images.filter((i) => i.tags.length));
+    },
+    removeTags: async (name, tags) => {
+      events.push(`ecr.removeTags ${name} ${tags.join(',')}`);
+      if (opts.removeError) throw new UserError(opts.removeError, 'give the credentials ecr:BatchDeleteImage');
+      for (const tag of tags) untag(tag);
+      images.splice(0, images.length, ...images.filter((i) => i.tags.length));
+      return tags;
     },
     createRepository: async (name, settings) => {
       events.push(`ecr.createRepository ${name} ${JSON.stringify(settings)}`);
@@ -144,7 +151,7 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
     },
     push: async (ref: string, configDir: string) => {
       events.push(`docker.push ${ref} ${configDir}`);
-      if (opts.pushError) throw new UserError(opts.pushError);
+      if (opts.pushError) throw new UserError(opts.pushError, 'rerun');
       tagOn(PUSHED, ref.split(':').pop()!);
       return PUSHED;
     },
@@ -198,6 +205,7 @@ describe('publishImage', () => {
       `docker.withLogin ${REGISTRY} AWS <password>`,
       `docker.tag ${local} ${STAGING}`,
       `docker.push ${STAGING} /tmp/cfg`,
+      `docker.removeImage ${STAGING}`,
       'docker.logout',
       'ecr.getManifests runtime staging-run-1',
       `ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociManifest}`,
@@ -205,7 +213,6 @@ describe('publishImage', () => {
       'ecr.listImages runtime',
       `ecr.retag runtime ${VERSIONED.digest} latest,6.0,20240307.4`,
       `docker.removeImage ${local}`,
-      `docker.removeImage ${STAGING}`,
     ]);
     expect(images).toEqual([
       { digest: 'sha256:old', tags: ['6.0-bullseye-slim-1.2.0'] },
@@ -386,7 +393,7 @@ describe('publishImage', () => {
   it('says the version is out when moving its tags fails, so the failure card and the rerun can say so', async () => {
     const { ecr, docker } = world();
     ecr.retag = async () => {
-      throw new UserError('ECR PutImage runtime:latest: ServerException: injected');
+      throw new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun');
     };
     const error = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartialPublishError);
@@ -422,6 +429,96 @@ describe('publishImage', () => {
     await expect(publishImage(settingsFor({ extraTags: ['b{buildNumber}'] }), check(), build, passed, { docker, ecr, log: logger().log, env: { BUILD_BUILDNUMBER: 'CI build #4' }, now: NOW, write }))
       .rejects.toThrow('ecr.extraTags: "bCI build #4" is not a valid Docker tag after filling placeholders');
     expect(events.some((e) => e.startsWith('docker.push'))).toBe(false);
+  });
+});
+
+describe('publishImage: the card it owes, recorded in the registry', () => {
+  const WEBHOOK_ENV = { TEAMS_WEBHOOK_URI: 'https://example.webhook.office.com/workflows/x' };
+
+  it('writes the unannounced-<run id> marker on the version\'s image before the version tag, and hands it to teams-notify', async () => {
+    const { events, ecr, docker, images } = world();
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write });
+    expect(events.filter((e) => e.startsWith('ecr.putManifest'))).toEqual([
+      `ecr.putManifest runtime unannounced-run-1 ${MEDIA_TYPES.ociManifest}`,
+      `ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociManifest}`,
+    ]);
+    expect(record.marker).toBe('unannounced-run-1');
+    expect(images.find((i) => i.digest === VERSIONED.digest)?.tags).toEqual(['unannounced-run-1', '6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['no webhook variable', {}],
+    ['an unexpanded pipeline macro', { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }],
+  ])('writes no marker when no card could be sent: %s', async (_name, env) => {
+    const { events, ecr, docker } = world();
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env, now: NOW, write });
+    expect(events.some((e) => e.includes('unannounced-'))).toBe(false);
+    expect(record.marker).toBeUndefined();
+  });
+
+  it('removes its marker when an immutable repository refuses the version tag: nothing of this run is published', async () => {
+    const { events, ecr, docker, images } = world({ versionRefused: true });
+    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write })).rejects.toThrow('was published by another run');
+    expect(events.filter((e) => e.startsWith('ecr.untag'))).toEqual(['ecr.untag runtime staging-run-1', 'ecr.untag runtime unannounced-run-1']);
+    expect(images.flatMap((i) => i.tags).filter((t) => t.startsWith('unannounced-'))).toEqual([]);
+  });
+
+  it('removes its marker when a racing run overwrote the version tag in a MUTABLE repository', async () => {
+    const { events, ecr, docker } = world({ overwrittenBy: `sha256:${'8'.repeat(64)}` });
+    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write })).rejects.toThrow('another run published the same version at the same time');
+    expect(events).toContain('ecr.untag runtime unannounced-run-1');
+  });
+
+  it('keeps its marker when the version is out but its moving tags failed: the card is owed', async () => {
+    const { events, ecr, docker, images } = world();
+    ecr.retag = async () => {
+      throw new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun');
+    };
+    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write })).rejects.toBeInstanceOf(PartialPublishError);
+    expect(events).not.toContain('ecr.untag runtime unannounced-run-1');
+    expect(images.find((i) => i.digest === VERSIONED.digest)?.tags).toEqual(['unannounced-run-1', '6.0-bullseye-slim-1.3.0']);
+  });
+});
+
+describe('leftover run tags', () => {
+  const leftovers = [
+    { tag: 'staging-0123456789abcdef', kind: 'staging' as const, digest: 'sha256:s', pushedAt: '2024-03-07T07:00:00.000Z' },
+    { tag: 'unannounced-fedcba9876543210', kind: 'unannounced' as const, digest: 'sha256:u', pushedAt: '2024-03-07T08:00:00.000Z' },
+  ];
+  const current = (over: Partial<CheckRecord> = {}): CheckRecord => ({ ...check(), stale: false, reason: 'current', nextVersion: undefined, leftoverTags: leftovers, ...over });
+
+  it('a current image: removes them in one call and says so, publishing nothing', async () => {
+    const { events, ecr, images } = world({ tags: ['6.0-bullseye-slim-1.2.0', 'latest'] });
+    images.push({ digest: 'sha256:s', tags: ['staging-0123456789abcdef'] }, { digest: 'sha256:u', tags: ['unannounced-fedcba9876543210'] });
+    const { lines, log } = logger();
+    const record = await finishCurrent(settingsFor(), current(), { ecr, log });
+    expect(record).toEqual({ runId: 'run-1', published: false, removedTags: ['staging-0123456789abcdef', 'unannounced-fedcba9876543210'] });
+    expect(events).toEqual(['ecr.removeTags runtime staging-0123456789abcdef,unannounced-fedcba9876543210']);
+    expect(images).toEqual([{ digest: 'sha256:old', tags: ['6.0-bullseye-slim-1.2.0', 'latest'] }]);
+    expect(lines).toEqual(['info net6-runtime: removed staging-0123456789abcdef, unannounced-fedcba9876543210 from runtime: left by runs that stopped (pushed over 1h ago, the first at 2024-03-07T07:00:00.000Z)']);
+  });
+
+  it('a current image with tags to finish: finishes them, then removes the leftovers', async () => {
+    const { events, ecr, images } = world({ tags: ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] });
+    images.push({ digest: PUSHED, tags: ['6.0-bullseye-slim-1.3.0'] });
+    const record = await finishCurrent(settingsFor(), current({ published: { versionTag: '6.0-bullseye-slim-1.3.0', digest: PUSHED }, repairTags: ['latest'] }), { ecr, log: logger().log });
+    expect(record).toMatchObject({ published: true, repaired: true, removedTags: ['staging-0123456789abcdef', 'unannounced-fedcba9876543210'] });
+    expect(events.slice(-2)).toEqual([`ecr.retag runtime ${PUSHED} latest`, 'ecr.removeTags runtime staging-0123456789abcdef,unannounced-fedcba9876543210']);
+  });
+
+  it('a rebuild: removes them after publishing', async () => {
+    const { events, ecr, docker } = world();
+    const record = await publishImage(settingsFor(), { ...check(), leftoverTags: leftovers }, build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
+    expect(record.removedTags).toEqual(['staging-0123456789abcdef', 'unannounced-fedcba9876543210']);
+    expect(events[events.length - 1]).toBe('ecr.removeTags runtime staging-0123456789abcdef,unannounced-fedcba9876543210');
+  });
+
+  it('only warns when they cannot be removed: the next run tries again', async () => {
+    const { ecr } = world({ removeError: 'ECR BatchDeleteImage runtime: staging-0123456789abcdef (AccessDenied)' });
+    const { lines, log } = logger();
+    const record = await finishCurrent(settingsFor(), current(), { ecr, log });
+    expect(record).toEqual({ runId: 'run-1', published: false });
+    expect(lines).toEqual([expect.stringMatching(/^warn net6-runtime: could not remove staging-0123456789abcdef, unannounced-fedcba9876543210 from runtime: .*AccessDenied.*\(the next run tries again\)$/s)]);
   });
 });
 

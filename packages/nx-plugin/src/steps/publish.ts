@@ -7,13 +7,15 @@
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, RetagResult } from '../lib/ecr';
-import { PartialPublishError, UserError } from '../lib/errors';
+import { formatDuration } from '../lib/duration';
+import { describeError, PartialPublishError, UserError } from '../lib/errors';
 import { inputRecord } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import { annotatedManifest } from '../lib/manifest';
-import { expandExtraTags, isValidTag } from '../lib/tags';
+import { expandExtraTags, isValidTag, runTag } from '../lib/tags';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
+import { webhookFrom } from './notify';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
 
 export async function publishImage(
@@ -32,7 +34,7 @@ export async function publishImage(
 ): Promise<PublishRecord> {
   const { docker, ecr, log } = deps;
   if (!test.passed || test.imageId !== build.imageId) {
-    throw new UserError(`${settings.project}: image ${build.imageId} has not passed its integration test; nothing is published`);
+    throw new UserError(`${settings.project}: image ${build.imageId} has not passed its integration test; nothing is published`, `run the whole chain: nx run ${settings.project}:publish`);
   }
   await docker.ensureEngine();
   if ((await docker.imageId(build.localTag!)) !== build.imageId) {
@@ -60,7 +62,8 @@ export async function publishImage(
   if (next.tag !== check.nextVersion?.tag) throw takenMeanwhile(settings, check);
   const { tags: extraTags, skipped } = expandExtraTags(settings.ecr.extraTags, { version: next.version, env: deps.env, now: deps.now ?? new Date() });
   for (const tag of extraTags) {
-    if (!isValidTag(tag)) throw new UserError(`${settings.configFile}: ecr.extraTags: "${tag}" is not a valid Docker tag after filling placeholders`);
+    if (!isValidTag(tag)) throw new UserError(`${settings.configFile}: ecr.extraTags: "${tag}" is not a valid Docker tag after filling placeholders`,
+      'a tag is at most 128 letters, digits, _ . and -, not starting with . or -: change the template, or the pipeline value its placeholder takes');
   }
   if (skipped.length) log.warn(`${settings.project}: extra tags ${skipped.join(', ')} skipped: their placeholders have no value outside Azure Pipelines`);
   const wanted = [...(settings.ecr.latest ? ['latest'] : []), ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
@@ -75,34 +78,58 @@ export async function publishImage(
   // tag, the record on the index (see annotatedManifest). Only the
   // version tag is written from here on: if anything later fails, what is published is complete and
   // versioned, the moving tags still name the previous version, and the next run's check moves them.
-  const stagingTag = `${STAGING_PREFIX}${check.runId ?? next.version}`;
+  const runId = check.runId ?? next.version;
+  const stagingTag = runTag('staging', runId);
   const stagingRef = `${repository.uri}:${stagingTag}`;
   const versionRef = `${repository.uri}:${next.tag}`;
+  // The card this version is owed, recorded in the registry itself before the version tag exists: a marker tag
+  // on the same image, which teams-notify removes once a card is delivered. A run that stops after the version
+  // tag leaves it for the next run's check to find; one that stops before leaves a marker on an image no
+  // version names, which a later publish removes as a leftover. Only when a card can be sent at all.
+  const marker = typeof webhookFrom(settings.teams.webhookEnv, deps.env) === 'string' ? undefined : runTag('unannounced', runId);
   // Docker logs in to the registry host that holds the repository, from its URI: in another account that
   // is another host than the caller's own, which GetAuthorizationToken's proxyEndpoint names.
   await docker.withLogin(repository.registry, login.username, login.password, async (configDir) => {
     await docker.tag(build.localTag!, stagingRef);
-    return docker.push(stagingRef, configDir, write);
+    try {
+      return await docker.push(stagingRef, configDir, write);
+    } finally {
+      // The local name only served the push; the candidate's own name stays until the end.
+      await docker.removeImage(stagingRef);
+    }
   });
   let digest: string;
+  let markerWritten = false;
   try {
-    const staged = (await ecr.getManifests(repository.name, [stagingTag])).get(stagingTag);
-    if (!staged) throw new UserError(`${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`, 'rerun');
-    const versioned = annotatedManifest(staged.manifest, staged.mediaType, inputRecord(check));
-    // An immutable repository refusing the version tag: another run published it first.
-    if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, next.tag)) === 'refused') throw takenMeanwhile(settings, check);
-    digest = versioned.digest;
-  } finally {
-    // Served its purpose, or failed it: either way no one should pull it. A leftover is only untidy.
-    await ecr.untag(repository.name, stagingTag).catch((err: unknown) => log.warn(`${settings.project}: could not remove ${stagingRef}: ${(err as Error).message}`));
-  }
-  // In a MUTABLE repository nothing stops a racing run from overwriting the tag just written: read it back.
-  const stored = (await ecr.listImages(repository.name)).find((image) => image.tags.includes(next.tag));
-  if (stored?.digest !== digest) {
-    throw new UserError(
-      `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run published ${digest}: another run published the same version at the same time`,
-      `make the repository's version tags immutable (IMMUTABLE_WITH_EXCLUSION), then rerun`,
-    );
+    try {
+      const staged = (await ecr.getManifests(repository.name, [stagingTag])).get(stagingTag);
+      if (!staged) throw new UserError(`${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`, 'rerun: the check decides again from what is published now');
+      const versioned = annotatedManifest(staged.manifest, staged.mediaType, inputRecord(check));
+      if (marker) {
+        if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, marker)) === 'refused') {
+          throw new UserError(`${settings.project}: ${repository.name} already has a ${marker} tag on another image; nothing was published`, 'rerun: the next run has another run id');
+        }
+        markerWritten = true;
+      }
+      // An immutable repository refusing the version tag: another run published it first.
+      if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, next.tag)) === 'refused') throw takenMeanwhile(settings, check);
+      digest = versioned.digest;
+    } finally {
+      // Served its purpose, or failed it: either way no one should pull it. A leftover is only untidy.
+      await ecr.untag(repository.name, stagingTag).catch((err: unknown) => log.warn(`${settings.project}: could not remove ${stagingRef}: ${(err as Error).message}`));
+    }
+    // In a MUTABLE repository nothing stops a racing run from overwriting the tag just written: read it back.
+    const stored = (await ecr.listImages(repository.name)).find((image) => image.tags.includes(next.tag));
+    if (stored?.digest !== digest) {
+      throw new UserError(
+        `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run published ${digest}: another run published the same version at the same time`,
+        `make the repository's version tags immutable (IMMUTABLE_WITH_EXCLUSION), then rerun`,
+      );
+    }
+  } catch (err) {
+    // Not published by this run: its marker would name an image no version of its own names.
+    if (markerWritten) await ecr.untag(repository.name, marker!).catch((e: unknown) => log.warn(`${settings.project}: could not remove ${repository.uri}:${marker}: ${(e as Error).message}`));
+    throw err;
   }
   let moved: RetagResult;
   try {
@@ -122,12 +149,50 @@ export async function publishImage(
         `(${exclusionCommand(repository.name, [...new Set([...repository.mutableTagFilters, ...blocked])])})`,
     );
   }
-  // Published: the local references have served their purpose. Dropping them keeps long-lived agents
-  // from collecting one image per run (layers still shared by other images stay).
-  for (const ref of [build.localTag!, stagingRef]) await docker.removeImage(ref);
+  // Published: the candidate has served its purpose. Dropping it keeps long-lived agents from collecting one
+  // image per run (layers still shared by other images stay).
+  await docker.removeImage(build.localTag!);
   const tags = [next.tag, ...moved.moved, ...moved.unchanged];
   log.info(`${settings.project}: published ${versionRef} (${digest}) with tags ${tags.join(', ')} in account ${account}`);
-  return { runId: check.runId, published: true, account, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped, ...(blocked.length ? { blockedTags: blocked } : {}) };
+  const removedTags = await removeLeftovers(settings, check, { ecr, log });
+  return {
+    runId: check.runId, published: true, account, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped,
+    ...(blocked.length ? { blockedTags: blocked } : {}),
+    ...(marker ? { marker } : {}),
+    ...(removedTags.length ? { removedTags } : {}),
+  };
+}
+
+/**
+ * A current image's publish work: the moving tags an interrupted publish left behind, and the run tags that
+ * stopped runs left in the repository. Nothing is built, pulled or pushed.
+ */
+export async function finishCurrent(settings: ImageSettings, check: CheckRecord, deps: { ecr: Ecr; log: Logger }): Promise<PublishRecord> {
+  const record: PublishRecord = check.repairTags?.length ? await finishTags(settings, check, deps) : { runId: check.runId, published: false };
+  const removedTags = await removeLeftovers(settings, check, deps);
+  return removedTags.length ? { ...record, removedTags } : record;
+}
+
+/**
+ * Removes the run tags the check found abandoned, in one BatchDeleteImage by tag: that removes each tag, and
+ * an image only when no other tag names it (ECR API reference, BatchDeleteImage). Tag immutability does not
+ * stop it: it refuses overwriting a tag (ImageTagAlreadyExistsException on a push), not removing one. Best
+ * effort: what is left is tried again by the next run.
+ */
+async function removeLeftovers(settings: ImageSettings, check: CheckRecord, deps: { ecr: Ecr; log: Logger }): Promise<string[]> {
+  const leftovers = check.leftoverTags ?? [];
+  if (!leftovers.length) return [];
+  try {
+    const removed = await deps.ecr.removeTags(settings.ecr.repository, leftovers.map((l) => l.tag));
+    if (removed.length) {
+      const oldest = leftovers.map((l) => l.pushedAt).sort()[0];
+      deps.log.info(`${settings.project}: removed ${removed.join(', ')} from ${settings.ecr.repository}: left by runs that stopped (pushed over ${formatDuration(settings.cleanup.registryAfterMs)} ago, the first at ${oldest})`);
+    }
+    return removed;
+  } catch (err) {
+    deps.log.warn(`${settings.project}: could not remove ${leftovers.map((l) => l.tag).join(', ')} from ${settings.ecr.repository}: ${describeError(err)} (the next run tries again)`);
+    return [];
+  }
 }
 
 /**
@@ -138,9 +203,9 @@ export async function finishTags(settings: ImageSettings, check: CheckRecord, de
   const { ecr, log } = deps;
   const published = check.published!;
   const repository = await ecr.findRepository(settings.ecr.repository);
-  if (!repository) throw new UserError(`${settings.project}: ECR repository ${settings.ecr.repository} is gone since the check`, 'rerun');
+  if (!repository) throw new UserError(`${settings.project}: ECR repository ${settings.ecr.repository} is gone since the check`, 'rerun: the check decides again from what is published now');
   const image = (await ecr.listImages(repository.name)).find((i) => i.tags.includes(published.versionTag));
-  if (!image) throw new UserError(`${settings.project}: ${published.versionTag} is gone from ${repository.name} since the check`, 'rerun');
+  if (!image) throw new UserError(`${settings.project}: ${published.versionTag} is gone from ${repository.name} since the check`, 'rerun: the check decides again from what is published now');
   const result = await ecr.retag(repository.name, image.digest, check.repairTags ?? []);
   if (result.refused.length) log.warn(`${settings.project}: ${repository.name} refused to move ${result.refused.join(', ')} (immutable)`);
   const tags = [published.versionTag, ...result.moved, ...result.unchanged];
@@ -170,9 +235,6 @@ function takenMeanwhile(settings: ImageSettings, check: CheckRecord): UserError 
     'rerun: the check decides again from what is published now',
   );
 }
-
-/** The tag Docker pushes to before the version tag exists: one per run, removed once the version is written. */
-export const STAGING_PREFIX = 'staging-';
 
 /** ECR accepts at most this many exclusion filters on a repository. */
 const MAX_EXCLUSION_FILTERS = 5;

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../lib/errors';
 import type { BuildArgDigests } from '../lib/build-args';
+import type { LeftoverTag } from '../lib/registry-recovery';
 import type { PublishedRecord, Reason } from '../lib/staleness';
 import type { VersionedTag } from '../lib/versioning';
 
@@ -26,6 +27,23 @@ export interface CheckRecord {
   repairTags?: string[];
   /** Things the user should act on that do not stop the run (e.g. .NET past its end of support). */
   warnings?: string[];
+  /** Versions published by an earlier run whose card was never delivered: teams-notify sends them. */
+  owedCards?: OwedCard[];
+  /** Run tags that stopped runs left in the repository, old enough to be nobody's: ecr-publish removes them. */
+  leftoverTags?: LeftoverTag[];
+}
+
+/** A published version whose `unannounced-<run id>` marker is still in ECR, with what its card shows. */
+export interface OwedCard {
+  marker: string;
+  versionTag: string;
+  digest: string;
+  /** Its tags when checked (the version and the moving tags naming it), run tags left out. */
+  tags: string[];
+  repositoryUri: string;
+  /** What the version records about its base, when it does. */
+  baseName?: string;
+  baseDigest?: string;
 }
 
 export interface BuildRecord {
@@ -58,6 +76,10 @@ export interface PublishRecord {
   blockedTags?: string[];
   /** This run only finished moving the tags of a version an earlier run published. */
   repaired?: boolean;
+  /** The `unannounced-<run id>` marker written with the version: teams-notify removes it once the card is delivered. */
+  marker?: string;
+  /** Run tags of stopped runs this step removed. */
+  removedTags?: string[];
 }
 
 export interface NotifyRecord {
@@ -65,11 +87,23 @@ export interface NotifyRecord {
   sent: boolean;
   status?: number;
   error?: string;
+  /** Versions an earlier run published whose cards this run delivered. */
+  lateCards?: string[];
 }
 
 /** A current image whose publish stopped half-way: ecr-publish and teams-notify still have work. */
 export function hasTagsToFinish(check: CheckRecord): boolean {
   return !!check.repairTags?.length;
+}
+
+/** ecr-publish has work on a current image: moving tags to finish, or run tags of stopped runs to remove. */
+export function publishHasWork(check: CheckRecord): boolean {
+  return hasTagsToFinish(check) || !!check.leftoverTags?.length;
+}
+
+/** teams-notify has work on a current image: a finished publish to announce, or cards owed by earlier runs. */
+export function notifyHasWork(check: CheckRecord): boolean {
+  return hasTagsToFinish(check) || !!check.owedCards?.length;
 }
 
 export const STEP_NAMES = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;

@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { executorOptions, MAX_TEST_TIMEOUT_SECONDS } from '../../config/settings';
 import { DockerCli } from '../../lib/docker';
 import { testImage } from '../../steps/integration-test';
 import { assertSameRun } from '../../steps/records';
@@ -15,7 +16,10 @@ export default async function integrationTest(options: IntegrationTestOptions, c
     assertSameRun(check, 'docker-build', build);
     return testImage(settings, check, build, { docker: new DockerCli(settings.docker.command), log });
   }, {
-    applyOptions: (settings) => { if (options.timeoutSeconds) settings.integrationTest.app.timeoutSeconds = options.timeoutSeconds; },
+    applyOptions: (settings) => {
+      const timeout = executorOptions('integration-test', options).number('timeoutSeconds', { min: 1, max: MAX_TEST_TIMEOUT_SECONDS });
+      if (timeout !== undefined) settings.integrationTest.app.timeoutSeconds = timeout;
+    },
     whenCurrent: () => ({ passed: false }),
     onFailure: async ({ settings, check, log, env }, error) => {
       await notifyFailure(settings, check, 'integration-test', error, { log, env });

@@ -1,7 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { executorOptions } from '../../config/settings';
 import { postToTeams } from '../../lib/teams';
 import { notifyTeams } from '../../steps/notify';
-import { assertSameRun, hasTagsToFinish } from '../../steps/records';
+import { assertSameRun, notifyHasWork } from '../../steps/records';
 import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
 
 export interface TeamsNotifyOptions {
@@ -10,15 +11,28 @@ export interface TeamsNotifyOptions {
 }
 
 export default async function teamsNotify(options: TeamsNotifyOptions, context: ExecutorContext, runtime?: TaskRuntime) {
-  return runStep('teams-notify', context, async ({ settings, log, records, check, env }) => {
+  let timeoutMs: number | undefined;
+  return runStep('teams-notify', context, async ({ settings, log, records, check, env, session }) => {
     const publish = records.read('ecr-publish');
     assertSameRun(check, 'ecr-publish', publish);
-    const timeoutMs = options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000;
-    return notifyTeams(settings, check, publish, { log, env, post: (webhook, message) => postToTeams(webhook, message, { timeoutMs }) });
+    return notifyTeams(settings, check, publish, {
+      log,
+      env,
+      post: (webhook, message) => postToTeams(webhook, message, { timeoutMs }),
+      // Delivered cards' markers are removed where ecr-publish wrote them: the image's own repository.
+      removeMarker: (tag) => session.ecr(settings).untag(settings.ecr.repository, tag),
+    });
   }, {
-    applyOptions: (settings) => { if (options.failOnError !== undefined) settings.teams.failOnError = options.failOnError; },
-    whenCurrent: () => ({ sent: false }),
-    runWhenCurrent: hasTagsToFinish,
+    applyOptions: (settings) => {
+      const fields = executorOptions('teams-notify', options);
+      const seconds = fields.number('timeoutSeconds', { min: 1, max: 300 });
+      timeoutMs = seconds === undefined ? undefined : seconds * 1000;
+      const failOnError = fields.boolean('failOnError');
+      if (failOnError !== undefined) settings.teams.failOnError = failOnError;
+    },
+    whenCurrent: (check) => ({ runId: check.runId, sent: false }),
+    // A current image may still owe cards: a finished publish's, or versions an earlier run never announced.
+    runWhenCurrent: notifyHasWork,
   }, runtime);
 }
 
