@@ -1,9 +1,12 @@
-import { runCommand } from './exec';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { commandEnv, runCommand } from './exec';
 
 const node = process.execPath;
 
 describe('runCommand', () => {
-  it('passes each argument as it is, with no shell to interpret it', async () => {
+  it('passes each argument as it is: quoted, nothing for the shell to interpret', async () => {
     const args = ['-e', 'console.log(JSON.stringify(process.argv.slice(1)))', '$HOME', 'a b', '"q"', '; echo no', '*'];
     const result = await runCommand(node, args);
     expect(result.exitCode).toBe(0);
@@ -31,7 +34,7 @@ describe('runCommand', () => {
   it('answers 127 and why for a command that cannot start', async () => {
     const result = await runCommand('/nonexistent/docker', ['version']);
     expect(result.exitCode).toBe(127);
-    expect(result.output).toMatch(/\/nonexistent\/docker: spawn \/nonexistent\/docker ENOENT/);
+    expect(result.output).toMatch(/\/nonexistent\/docker: .*No such file or directory/);
   });
 
   it('ends a command that runs past its timeout', async () => {
@@ -39,5 +42,29 @@ describe('runCommand', () => {
     const result = await runCommand(node, ['-e', 'setTimeout(() => {}, 60000)'], { timeoutMs: 200 });
     expect(result.exitCode).not.toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('runs no ~/.bashrc before the command, even started as the top-level shell (SHLVL 0)', async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'exec-spec-'));
+    try {
+      writeFileSync(path.join(home, '.bashrc'), 'echo "bashrc ran"\n');
+      const result = await runCommand(node, ['-e', 'console.log("command ran")'], { env: { HOME: home, SHLVL: '0' } });
+      expect(result.output).toBe('command ran\n');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('commandEnv', () => {
+  it.each<[string | undefined, string]>([
+    [undefined, '1'],
+    ['0', '1'],
+    ['', '1'],
+    ['1', '1'],
+    ['3', '3'],
+  ])('SHLVL %j becomes %j', (shlvl, expected) => {
+    expect(commandEnv({ SHLVL: shlvl }, { PATH: '/bin' }).SHLVL).toBe(expected);
+    expect(commandEnv(undefined, { PATH: '/bin', ...(shlvl === undefined ? {} : { SHLVL: shlvl }) }).SHLVL).toBe(expected);
   });
 });
