@@ -10,7 +10,7 @@ import { DockerfileSyntaxError, fromImages, startsFrom } from '../lib/dockerfile
 import { ConfigError } from '../lib/errors';
 import { parseImageRef } from '../lib/image-ref';
 import { isValidTag, KNOWN_PLACEHOLDERS, reservedPrefixOf, unknownPlaceholders } from '../lib/tags';
-import { webhookFrom } from '../steps/notify';
+import { webhookFrom } from '../lib/teams';
 import { formatJsonError } from './json';
 import { closest, Fields, isObject, JsonObject } from './validate';
 

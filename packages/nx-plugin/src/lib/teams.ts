@@ -105,6 +105,19 @@ export function validateWebhookUrl(value: string, envName: string): URL {
   return url;
 }
 
+/** The webhook URL from the environment, or why there is none usable. */
+export function webhookFrom(envName: string, env: Record<string, string | undefined>): URL | string {
+  const value = env[envName];
+  if (!value) return `${envName} is not set`;
+  // Azure Pipelines passes `$(NAME)` through literally when the variable is not defined.
+  if (/^\$\([\w.]+\)$/.test(value)) return `${envName} holds the unexpanded macro ${value}: the pipeline variable is not defined (add it to the variable group)`;
+  try {
+    return validateWebhookUrl(value, envName);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** The fix for a webhook that did not take the card: a published image's card stays owed until one is delivered. */
 const RESENT = 'check the network and that the Teams workflow is on; a published image\'s card stays owed, and the next run sends it';
 

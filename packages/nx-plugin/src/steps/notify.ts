@@ -7,23 +7,10 @@
 import type { ImageSettings } from '../config/settings';
 import { describeError, PartialPublishError, UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import { failureCard, pipelineRunUrl, postToTeams, publishedCard, validateWebhookUrl, type TeamsMessage } from '../lib/teams';
+import { failureCard, pipelineRunUrl, postToTeams, publishedCard, webhookFrom, type TeamsMessage } from '../lib/teams';
 import type { CheckRecord, NotifyRecord, OwedCard, PublishRecord } from './records';
 
 export type TeamsPoster = (webhook: URL, message: TeamsMessage) => Promise<number>;
-
-/** The webhook URL from the environment, or why there is none usable. */
-export function webhookFrom(envName: string, env: Record<string, string | undefined>): URL | string {
-  const value = env[envName];
-  if (!value) return `${envName} is not set`;
-  // Azure Pipelines passes `$(NAME)` through literally when the variable is not defined.
-  if (/^\$\([\w.]+\)$/.test(value)) return `${envName} holds the unexpanded macro ${value}: the pipeline variable is not defined (add it to the variable group)`;
-  try {
-    return validateWebhookUrl(value, envName);
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 /** A card to send, and the marker to remove once it is delivered. */
 interface Announcement {

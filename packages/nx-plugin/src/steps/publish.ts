@@ -13,9 +13,9 @@ import { inputRecord } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import { annotatedManifest } from '../lib/manifest';
 import { expandExtraTags, isValidTag, runTag } from '../lib/tags';
+import { webhookFrom } from '../lib/teams';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
-import { webhookFrom } from './notify';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
 
 export async function publishImage(
