@@ -141,3 +141,29 @@ describe('errors a user can act on', () => {
     expect(error.hint).toMatch(/aws\.rolecredential\.maxduration/);
   });
 });
+
+describe('removing tags (BatchDeleteImage by tag)', () => {
+  const answerWith = (failures: unknown[]) => () => ({ status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ imageIds: [], failures }) });
+
+  it('counts a tag already gone as removed, and names each one ECR would not remove, with its reason', async () => {
+    answer = answerWith([
+      { imageId: { imageTag: 'staging-a' }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' },
+      { imageId: { imageTag: 'staging-b' }, failureCode: 'AccessDenied', failureReason: 'not allowed' },
+    ]);
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    const error = (await ecr.removeTags('runtime', ['staging-a', 'staging-b', 'staging-c']).catch((e: unknown) => e)) as UserError;
+    expect(error.message).toBe('ECR BatchDeleteImage runtime: staging-b (AccessDenied: not allowed) (removed staging-a, staging-c)');
+    expect(JSON.parse(seen[0].body)).toEqual({ repositoryName: 'runtime', imageIds: [{ imageTag: 'staging-a' }, { imageTag: 'staging-b' }, { imageTag: 'staging-c' }] });
+
+    answer = answerWith([{ imageId: { imageTag: 'staging-a' }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }]);
+    await expect(ecr.removeTags('runtime', ['staging-a', 'staging-c'])).resolves.toEqual(['staging-a', 'staging-c']);
+  });
+
+  it('untag: one tag, the same rules, its own message', async () => {
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    answer = answerWith([{ imageId: { imageTag: 'staging-a' }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }]);
+    await expect(ecr.untag('runtime', 'staging-a')).resolves.toBeUndefined();
+    answer = answerWith([{ imageId: { imageTag: 'staging-a' }, failureCode: 'AccessDenied', failureReason: 'not allowed' }]);
+    await expect(ecr.untag('runtime', 'staging-a')).rejects.toThrow('ECR BatchDeleteImage runtime:staging-a: AccessDenied: not allowed');
+  });
+});

@@ -256,36 +256,38 @@ export class AwsEcr implements Ecr {
   }
 
   async untag(name: string, tag: string): Promise<void> {
-    try {
-      const out = await this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: name, imageIds: [{ imageTag: tag }] }));
-      const failure = out.failures?.find((f) => f.failureCode !== 'ImageNotFound' && f.failureCode !== 'ImageTagDoesNotMatchDigest');
-      if (failure) throw new UserError(`ECR BatchDeleteImage ${name}:${tag}: ${failure.failureCode}: ${failure.failureReason}`, 'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json), then rerun');
-    } catch (err) {
-      if (err instanceof UserError) throw err;
-      explain(err, `ECR BatchDeleteImage ${name}:${tag}`, this.attempts);
-    }
+    const failure = (await this.deleteTags(name, [tag], `ECR BatchDeleteImage ${name}:${tag}`)).get(tag);
+    if (failure) throw new UserError(`ECR BatchDeleteImage ${name}:${tag}: ${failure}`, 'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json), then rerun');
   }
 
   async removeTags(name: string, tags: string[]): Promise<string[]> {
-    const gone: string[] = [];
-    const failures: string[] = [];
-    for (const chunk of batches(tags)) {
-      try {
-        const out = await this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: name, imageIds: chunk.map((imageTag) => ({ imageTag })) }));
-        const failed = new Map((out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound').map((f) => [f.imageId?.imageTag, `${f.failureCode}: ${f.failureReason}`]));
-        for (const tag of chunk) {
-          if (failed.has(tag)) failures.push(`${tag} (${failed.get(tag)})`);
-          else gone.push(tag);
-        }
-      } catch (err) {
-        explain(err, `ECR BatchDeleteImage ${name}`, this.attempts);
-      }
-    }
-    if (failures.length) {
-      throw new UserError(`ECR BatchDeleteImage ${name}: ${failures.join(', ')}${gone.length ? ` (removed ${gone.join(', ')})` : ''}`,
+    const failed = await this.deleteTags(name, tags, `ECR BatchDeleteImage ${name}`);
+    const gone = [...new Set(tags)].filter((tag) => !failed.has(tag));
+    if (failed.size) {
+      throw new UserError(`ECR BatchDeleteImage ${name}: ${[...failed].map(([tag, why]) => `${tag} (${why})`).join(', ')}${gone.length ? ` (removed ${gone.join(', ')})` : ''}`,
         'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json); the next run tries again');
     }
     return gone;
+  }
+
+  /**
+   * Removes tags by name, 100 per BatchDeleteImage, and answers why each tag that is still there was not
+   * removed (`<failureCode>: <failureReason>`). A tag already gone (ImageNotFound) counts as removed.
+   */
+  private async deleteTags(name: string, tags: string[], what: string): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    for (const chunk of batches(tags)) {
+      try {
+        const out = await this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: name, imageIds: chunk.map((imageTag) => ({ imageTag })) }));
+        for (const f of out.failures ?? []) {
+          if (f.failureCode === 'ImageNotFound' || f.failureCode === 'ImageTagDoesNotMatchDigest' || !f.imageId?.imageTag) continue;
+          failed.set(f.imageId.imageTag, `${f.failureCode}: ${f.failureReason}`);
+        }
+      } catch (err) {
+        explain(err, what, this.attempts);
+      }
+    }
+    return failed;
   }
 
   async createRepository(name: string, settings: NewRepository): Promise<EcrRepository> {
