@@ -92,8 +92,8 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
   const images = await deps.ecr.images(repository.name);
   const tags = images.flatMap((image) => image.tags);
   const [newest] = versionTags(settings.ecr.tag, tags);
-  const owed = owedAnnouncements(settings.ecr.tag, images);
   if (!newest) return { repository, images, tags, owedCards: [] };
+  const owed = owedAnnouncements(settings.ecr.tag, images);
   // The versions owed a card are asked for with the newest one: the same BatchGetImage reads them all.
   const [stored, ...owedStored] = await Promise.all([newest.tag, ...owed.map((o) => o.versionTag)].map((tag) => deps.ecr.manifest(repository.name, tag)));
   const owedCards = owed.map((o, i): OwedCard => {
