@@ -364,7 +364,8 @@ interface Parked {
 
 const MAX_CONTROL_BODY = 1024 * 1024;
 
-function sendJson(res: http.ServerResponse, status: number, body?: unknown): void {
+/** A control API's answer: JSON, or nothing (a 204). */
+export function sendJson(res: http.ServerResponse, status: number, body?: unknown): void {
   if (body === undefined) {
     res.writeHead(status, { 'content-length': 0 });
     res.end();

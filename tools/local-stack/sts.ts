@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import { CredentialStore, EXPIRED_MESSAGE, INVALID_TOKEN_MESSAGE } from './aws-credentials';
+import { sendJson } from './faults';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 /** AssumeRole's DurationSeconds range (STS API reference). */
@@ -60,12 +61,6 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function sendJson(res: http.ServerResponse, status: number, body?: unknown): void {
-  const text = body === undefined ? '' : `${JSON.stringify(body)}\n`;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 export interface StsOptions {
