@@ -6,7 +6,13 @@ REPO_ROOT=$(cd "$LOCAL_STACK_DIR/../.." && pwd)
 STATE_DIR="$LOCAL_STACK_DIR/.state"
 PID_DIR="$STATE_DIR/pids"
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/platform-images-local-stack"
-ROOTFS_TAR="$CACHE_DIR/rootfs-bookworm.tar"
+# What the stand-in bases' root filesystem holds on top of debootstrap's minbase: what Microsoft's
+# runtime-deps images install for .NET (ca-certificates libc6 libgcc-s1 libicu72 libssl3 libstdc++6 tzdata
+# zlib1g; github.com/dotnet/dotnet-docker src/runtime-deps/8.0/bookworm-slim/amd64/Dockerfile), passwd
+# (groupadd/useradd, which platform Dockerfiles use) and busybox (httpd and wget for the busybox test apps).
+ROOTFS_PACKAGES=ca-certificates,libc6,libgcc-s1,libicu72,libssl3,libstdc++6,tzdata,zlib1g,passwd,busybox
+# Named by its package list, so changing the list builds a new one.
+ROOTFS_TAR="$CACHE_DIR/rootfs-bookworm-$(printf '%s' "$ROOTFS_PACKAGES" | sha256sum | cut -c1-12).tar"
 
 MCR_PORT=5001
 ECR_PROXY_PORT=5002

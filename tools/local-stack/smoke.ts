@@ -90,7 +90,32 @@ async function headDigest(auth: string, tag: string): Promise<string | null> {
   return res.headers.get('docker-content-digest');
 }
 
+/**
+ * The .NET stand-ins hold the .NET they declare (dotnet-stand-ins.ts): `dotnet --list-runtimes` in each lists
+ * DOTNET_VERSION (and ASPNET_VERSION). Where this machine has no .NET SDK they declare none and hold none.
+ */
+function checkDotnetStandIns(): void {
+  const hostHasDotnet = spawnSync('bash', ['-c', 'command -v dotnet'], { stdio: 'ignore' }).status === 0;
+  for (const tag of ['8.0-bookworm-slim', '10.0-noble']) {
+    for (const repo of ['runtime', 'aspnet', 'sdk']) {
+      const image = `${MCR}/dotnet/${repo}:${tag}`;
+      const env = JSON.parse(docker(['image', 'inspect', '--format', '{{json .Config.Env}}', image])) as string[];
+      const declared = Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      if (!hostHasDotnet) {
+        check(`${repo}:${tag} declares no .NET on a machine without the SDK`, declared.DOTNET_VERSION === undefined, declared);
+        continue;
+      }
+      const listed = docker(['run', '--rm', '--network', 'none', image, 'dotnet', '--list-runtimes']);
+      if (repo === 'runtime') process.stdout.write(`     docker run ${image} dotnet --list-runtimes:\n${listed.trimEnd().replace(/^/gm, '       ')}\n`);
+      const wanted = [`Microsoft.NETCore.App ${declared.DOTNET_VERSION} [/usr/share/dotnet/shared/Microsoft.NETCore.App]`];
+      if (repo !== 'runtime') wanted.push(`Microsoft.AspNetCore.App ${declared.ASPNET_VERSION} [/usr/share/dotnet/shared/Microsoft.AspNetCore.App]`);
+      check(`${repo}:${tag}: dotnet --list-runtimes lists ${wanted.map((w) => w.split(' [')[0]).join(', ')}`, declared.DOTNET_VERSION !== undefined && wanted.every((w) => listed.split('\n').includes(w)), listed);
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  checkDotnetStandIns();
   const identity = await sts.send(new GetCallerIdentityCommand({}));
   check('STS GetCallerIdentity', identity.Account === '000000000000' && identity.Arn === 'arn:aws:iam::000000000000:user/local', identity);
 

@@ -5,9 +5,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The MCR tags the platform images build on: .NET 6 on Debian 11, .NET 8 on Debian 12, .NET 10 on
-# Ubuntu 24.04 (Microsoft ships no Debian images for .NET 10). All are the same Debian rootfs here.
+# Ubuntu 24.04 (Microsoft ships no Debian images for .NET 10). All are the same Debian rootfs here; the
+# 8.0 and 10.0 ones carry real .NET (dotnet-stand-ins.ts says how they are built).
 BASE_IMAGES=()
 for tag in 6.0-bullseye-slim 8.0-bookworm-slim 10.0-noble; do
+  [[ $tag == 6.0-* ]] || BASE_IMAGES+=("dotnet/runtime-deps:$tag")
   for repo in dotnet/runtime dotnet/aspnet dotnet/sdk; do BASE_IMAGES+=("$repo:$tag"); done
 done
 ROOTFS_PATH_ENV='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -201,9 +203,8 @@ ensure_rootfs() {
   local work mirror
   work=$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")
   mirror=$(debian_mirror)
-  say "building the stand-in base root filesystem with debootstrap from $mirror (about 30 s, once per machine)"
-  # busybox brings httpd and wget for test apps; passwd (groupadd/useradd) is what platform Dockerfiles need.
-  if ! debootstrap --variant=minbase --include=busybox,passwd bookworm "$work/rootfs" "$mirror" >"$STATE_DIR/debootstrap.log" 2>&1; then
+  say "building the stand-in base root filesystem with debootstrap from $mirror (about a minute, once per machine)"
+  if ! debootstrap --variant=minbase --include="$ROOTFS_PACKAGES" bookworm "$work/rootfs" "$mirror" >"$STATE_DIR/debootstrap.log" 2>&1; then
     tail -n 20 "$STATE_DIR/debootstrap.log" >&2
     rm -rf "$work"
     die "debootstrap failed (log: $STATE_DIR/debootstrap.log)"
@@ -217,6 +218,8 @@ ensure_rootfs() {
   tar --numeric-owner --exclude='./dev/*' -C "$r" -cf "$work/rootfs.tar" .
   mv "$work/rootfs.tar" "$ROOTFS_TAR"
   rm -rf "$work"
+  # A root filesystem with another package list is not used again.
+  find "$CACHE_DIR" -maxdepth 1 -name 'rootfs-bookworm*.tar' ! -path "$ROOTFS_TAR" -delete
 }
 
 # The cached root filesystem as an image in the engine, imported again only when the tar changed:
@@ -229,54 +232,37 @@ ensure_rootfs_image() {
   docker import -c 'CMD ["bash"]' -c "ENV $ROOTFS_PATH_ENV" -c "LABEL local-stack.rootfs=$id" "$ROOTFS_TAR" "$ROOTFS_IMAGE"
 }
 
-# The environment and user the real image of REPO:TAG has, so platform Dockerfiles written for it work.
-stand_in_dockerfile() {
-  local repo=$1 tag=$2 major versions setup=''
-  major=${tag%%.*}
-  case $repo in
-    dotnet/runtime) versions="DOTNET_VERSION=$major.0.0" ;;
-    dotnet/aspnet) versions="DOTNET_VERSION=$major.0.0 ASPNET_VERSION=$major.0.0" ;;
-    dotnet/sdk) versions="DOTNET_VERSION=$major.0.0 ASPNET_VERSION=$major.0.0 DOTNET_SDK_VERSION=$major.0.100" ;;
-  esac
-  if ((major >= 8)); then
-    # Since .NET 8 the images listen on 8080 and ship a non-root user `app` (uid 1654) named by APP_UID.
-    versions+=" APP_UID=1654 ASPNETCORE_HTTP_PORTS=8080"
-    setup='RUN groupadd --gid 1654 app && useradd --uid 1654 --gid app --no-create-home --shell /bin/false app'
-  else
-    versions+=" ASPNETCORE_URLS=http://+:80"
-  fi
-  printf '%s\n' "FROM $ROOTFS_IMAGE" "ENV DOTNET_RUNNING_IN_CONTAINER=true $versions" "$setup" \
-    "LABEL local-stack.stand-in-for=mcr.microsoft.com/$repo:$tag" 'CMD ["bash"]'
+# What the seeded images are made of: the seeder, the root filesystem and this machine's .NET. When it
+# changes (a new SDK installed, the seeder changed), every base is seeded again: "Microsoft rebuilt them".
+seed_id() {
+  {
+    cat "$LOCAL_STACK_DIR/dotnet-stand-ins.ts"
+    echo "$ROOTFS_TAR"
+    command -v dotnet >/dev/null 2>&1 && (cd / && dotnet --list-sdks && dotnet --list-runtimes)
+  } 2>/dev/null | sha256sum | cut -c1-16
 }
 
 seed_base_images() {
-  local image missing=()
-  for image in "${BASE_IMAGES[@]}"; do
-    [[ -n $(manifest_digest "$MCR_PORT" "${image%%:*}" "${image#*:}") ]] || missing+=("$image")
-  done
+  local image missing=() id
+  id=$(seed_id)
+  if [[ $(cat "$STATE_DIR/mcr-seed-id" 2>/dev/null) != "$id" ]]; then
+    missing=("${BASE_IMAGES[@]}")
+  else
+    for image in "${BASE_IMAGES[@]}"; do
+      [[ -n $(manifest_digest "$MCR_PORT" "${image%%:*}" "${image#*:}") ]] || missing+=("$image")
+    done
+  fi
   ((${#missing[@]})) || return 0
   ensure_rootfs
   ensure_rootfs_image >>"$STATE_DIR/seed.log" 2>&1 || {
     tail -n 20 "$STATE_DIR/seed.log" >&2
     die "docker import of $ROOTFS_TAR failed (log: $STATE_DIR/seed.log)"
   }
-  local ref context previous
-  context=$(mktemp -d)
-  for image in "${missing[@]}"; do
-    ref="localhost:$MCR_PORT/$image"
-    previous=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
-    say "seeding $ref (stands in for mcr.microsoft.com/$image)"
-    stand_in_dockerfile "${image%%:*}" "${image#*:}" >"$context/Dockerfile"
-    # Legacy builder: no network and no frontend image needed.
-    { DOCKER_BUILDKIT=0 docker build -t "$ref" "$context" && docker push "$ref"; } >>"$STATE_DIR/seed.log" 2>&1 || {
-      rm -rf "$context"
-      tail -n 20 "$STATE_DIR/seed.log" >&2
-      die "could not seed $ref (log: $STATE_DIR/seed.log)"
-    }
-    # The image this tag named before (an earlier seed or bump) is left untagged: drop it unless in use.
-    [[ -z $previous ]] || docker rmi "$previous" >/dev/null 2>&1 || true
-  done
-  rm -rf "$context"
+  ensure_node_modules
+  (cd "$REPO_ROOT" && node -r @swc-node/register tools/local-stack/dotnet-stand-ins.ts \
+    "localhost:$MCR_PORT" "$ROOTFS_IMAGE" "$CACHE_DIR" "$STATE_DIR/seed.log" "${missing[@]}") ||
+    die "could not seed the MCR stand-in (log: $STATE_DIR/seed.log)"
+  echo "$id" >"$STATE_DIR/mcr-seed-id"
 }
 
 started=$SECONDS
@@ -293,7 +279,7 @@ seed_base_images
 
 cat <<EOF
 [local-stack] up in $((SECONDS - started))s
-  mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; ${#BASE_IMAGES[@]} dotnet images (6.0, 8.0, 10.0)
+  mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; ${#BASE_IMAGES[@]} dotnet images (6.0 without .NET; 8.0, 10.0)
   MCR through fault proxy     http://localhost:$MCR_PROXY_PORT         same images; /__faults, /__stats
   ECR registry (proxy)        http://localhost:$ECR_PROXY_PORT         Basic auth AWS:<GetAuthorizationToken password>; account 000000000000 (the caller's)
   ECR registry, other account http://localhost:$OTHER_ECR_PROXY_PORT         the same token; account $OTHER_ACCOUNT (registryId)
