@@ -57,7 +57,8 @@ export interface TestAppSettings {
   configFile: string;
   dockerfile: string;
   context: string;
-  port: number;
+  /** Only for images that configure no HTTP port themselves (the test uses the image's; see testPort). */
+  port?: number;
   request: HttpProbe;
   expectStatus: number;
   timeoutSeconds: number;
@@ -262,7 +263,7 @@ function readTestApp(workspaceRoot: string, appDir: string, referencedFrom: { fi
     configFile,
     dockerfile,
     context: path.resolve(dir, fields.string('context') ?? '.'),
-    port: fields.number('port', { min: 1, max: 65535, integer: true, default: 8080 })!,
+    port: fields.number('port', { min: 1, max: 65535, integer: true }),
     request: {
       method: request?.oneOf('method', ['GET', 'POST', 'PUT', 'HEAD'] as const) ?? 'GET',
       path: request?.string('path', { pattern: /^\//, patternHint: 'start the path with /' }) ?? '/',

@@ -217,6 +217,32 @@ export class DockerCli {
     return { id, hostPort };
   }
 
+  /** The user and environment an image runs with (`Config.User`, `Config.Env`). */
+  async imageConfig(ref: string): Promise<{ user: string; env: string[] }> {
+    const result = await this.must(['image', 'inspect', '--format', '{{json .Config}}', ref], `docker image inspect ${ref}`, 'Docker\'s answer above says why; rerun the chain on one agent so the image is in its engine');
+    const config = JSON.parse(result.stdout.trim() || '{}') ?? {};
+    return { user: typeof config.User === 'string' ? config.User : '', env: Array.isArray(config.Env) ? config.Env : [] };
+  }
+
+  /** `docker top`: the container's processes with their uid, as the engine's host sees them. */
+  async processes(id: string): Promise<string> {
+    return (await this.must(topArgs(id), 'docker top', 'Docker\'s answer above says why; rerun')).stdout;
+  }
+
+  /**
+   * One file of a container, through `docker cp <id>:<path> -`, which writes a tar archive to stdout (Docker
+   * CLI reference, `docker cp`): no program inside the image is needed. Undefined when it is not there.
+   */
+  async readFile(id: string, file: string): Promise<string | undefined> {
+    const result = await this.docker(['cp', `${id}:${file}`, '-']);
+    return result.exitCode === 0 ? firstTarEntry(result.stdout) : undefined;
+  }
+
+  /** `dotnet --list-runtimes` in a throwaway container of `image`, without network. */
+  async listRuntimes(image: string): Promise<CommandResult> {
+    return this.docker(listRuntimesArgs(image), { timeoutMs: 60_000 });
+  }
+
   async containerState(id: string): Promise<{ running: boolean; exitCode: number }> {
     const result = await this.docker(['inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', id]);
     const [running, code] = result.stdout.trim().split(' ');
@@ -231,6 +257,22 @@ export class DockerCli {
   async removeContainer(id: string): Promise<void> {
     await this.docker(['rm', '--force', '--volumes', id]);
   }
+}
+
+/** `ps` columns for `docker top`: the engine needs a PID column to match processes to the container. */
+export function topArgs(id: string): string[] {
+  return ['top', id, '-o', 'pid,uid,args'];
+}
+
+export function listRuntimesArgs(image: string): string[] {
+  return ['run', '--rm', '--network', 'none', '--entrypoint', 'dotnet', image, '--list-runtimes'];
+}
+
+/** The content of a tar archive's first member: a 512-byte header (size in octal at 124) then the bytes. */
+export function firstTarEntry(archive: string): string | undefined {
+  if (archive.length < 512) return undefined;
+  const size = parseInt(archive.slice(124, 136).replace(/\0.*$/s, '').trim(), 8);
+  return Number.isFinite(size) ? archive.slice(512, 512 + size) : undefined;
 }
 
 function lastLines(text: string, count = 8): string {

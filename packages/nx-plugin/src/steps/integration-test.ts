@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { assertTestAppStartsFrom, type ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import { overrideFrom } from '../lib/dockerfile';
+import { configuredPort, declaredRuntimes, envMap, imageUser, missingRuntimes, parseListRuntimes, parseTop, processesNotAs, uidFromPasswd } from '../lib/image-promises';
 import { CREATED_LABEL, OWNER_LABEL, ownerToken, tempDirPrefix, testContainerName, testImage as testImageName, thisProcess } from '../lib/local-leftovers';
 import { UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
@@ -16,16 +17,21 @@ import type { BuildRecord, CheckRecord, TestRecord } from './records';
 
 export interface ProbeResult {
   status?: number;
+  /** The start of the answer's body, for the log. */
+  body?: string;
   error?: string;
 }
+
+/** How much of the test app's answer the log shows. */
+const ANSWER_LOG_CHARS = 300;
 
 export type Probe = (url: string, init: RequestInit) => Promise<ProbeResult>;
 
 export const httpProbe: Probe = async (url, init) => {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
-    await response.body?.cancel();
-    return { status: response.status };
+    const body = (await response.text()).slice(0, ANSWER_LOG_CHARS);
+    return { status: response.status, body };
   } catch (err) {
     return { error: (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message };
   }
@@ -47,6 +53,10 @@ export async function testImage(
     throw new UserError(`${settings.project}: the image docker-build made (${build.imageId}) is not in this Docker engine`, `rerun the chain on one agent: nx run ${settings.project}:publish`);
   }
   const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
+  // What the new image promises its applications, read from its own configuration.
+  const image = await docker.imageConfig(build.localTag!);
+  const env = envMap(image.env);
+  const port = testPort(settings, env);
   const { text } = overrideFrom(readFileSync(app.dockerfile, 'utf8'), settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
   const builder = await docker.resolveBuilder(settings.docker.builder);
   // Everything made here is this process's, named or labelled so: if the run is killed before the finally
@@ -61,7 +71,7 @@ export async function testImage(
     log.info(`${settings.project}: building test app ${path.relative(settings.workspaceRoot, app.dir)} FROM ${build.localTag}`);
     await buildChecked(docker, builder, { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') }, `test app ${dockerfileName}`, deps.write ?? ((c) => process.stdout.write(c)));
 
-    const container = await docker.runDetached(testTag, testContainerName(settings.project, check.runId!), app.port, {
+    const container = await docker.runDetached(testTag, testContainerName(settings.project, check.runId!), port, {
       [OWNER_LABEL]: ownerToken(owner),
       [CREATED_LABEL]: (deps.now ?? new Date()).toISOString(),
     });
@@ -84,17 +94,87 @@ export async function testImage(
       if (Date.now() >= deadline) {
         const seen = last.status !== undefined ? `HTTP ${last.status}` : last.error ?? 'no answer';
         throw new UserError(`${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ${seen})\n${indent(await docker.logs(container.id))}`,
-          `check ${app.configFile} (port ${app.port}, request ${app.request.method} ${app.request.path}, expectStatus ${app.expectStatus}) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)`);
+          `check ${app.configFile} (port ${port}, request ${app.request.method} ${app.request.path}, expectStatus ${app.expectStatus}) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)`);
       }
       await new Promise((resolve) => setTimeout(resolve, deps.pollMs ?? 500));
     }
-    log.info(`${settings.project}: integration test passed (${app.request.method} ${app.request.path} -> ${last.status})`);
-    return { runId: check.runId, passed: true, imageId: build.imageId, status: last.status };
+    log.info(`${settings.project}: ${app.request.method} ${app.request.path} -> ${last.status}${last.body ? `: ${oneLine(last.body)}` : ''}`);
+    const output = (await docker.logs(container.id)).trim();
+    if (output) log.info(`${settings.project}: the test app printed:\n${output.split('\n').slice(0, APP_OUTPUT_LINES).map((l) => `  | ${l}`).join('\n')}`);
+    const user = await checkUser(settings, docker, container.id, image.user);
+    const runtimes = await checkRuntimes(settings, docker, build.localTag!, env);
+    log.info(`${settings.project}: integration test passed: answered ${last.status} on port ${port}; ${user}; ${runtimes}`);
+    return { runId: check.runId, passed: true, imageId: build.imageId, status: last.status, port, user, runtimes };
   } finally {
     if (containerId) await docker.removeContainer(containerId);
     await docker.removeImage(testTag);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** How much of the test app's own output the log shows when it passed. */
+const APP_OUTPUT_LINES = 20;
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The port the test app must answer on: the one the image configures for web servers (ASPNETCORE_URLS or
+ * ASPNETCORE_HTTP_PORTS), since applications built on it listen there. test-app.json's `port` is for images that
+ * configure none, and must agree otherwise.
+ */
+export function testPort(settings: ImageSettings, env: Record<string, string>): number {
+  const app = settings.integrationTest.app;
+  const configured = configuredPort(env);
+  if (configured && app.port !== undefined && app.port !== configured.port) {
+    throw new UserError(`${settings.project}: ${app.configFile} says the test app listens on port ${app.port}, but the new image configures ${configured.port} (${configured.source}), where applications built on it listen`,
+      `remove "port" from ${app.configFile} (the image's port is used), or fix ${configured.source} in ${path.relative(settings.workspaceRoot, settings.dockerfile)}`);
+  }
+  if (configured) return configured.port;
+  if (app.port === undefined) {
+    throw new UserError(`${settings.project}: the new image configures no HTTP port (neither ASPNETCORE_HTTP_PORTS nor ASPNETCORE_URLS) and ${app.configFile} sets none`,
+      `set "port" in ${app.configFile} to the port the test app listens on, or set ASPNETCORE_HTTP_PORTS in ${path.relative(settings.workspaceRoot, settings.dockerfile)}`);
+  }
+  return app.port;
+}
+
+/** Every process of the test app runs as the user the image sets; said as `runs as …` for the log. */
+async function checkUser(settings: ImageSettings, docker: DockerCli, containerId: string, spec: string): Promise<string> {
+  const user = imageUser(spec);
+  if (user.kind === 'root') return 'runs as root (the image sets no USER)';
+  let uid: number | undefined;
+  if (user.kind === 'uid') {
+    uid = user.uid;
+  } else {
+    const passwd = await docker.readFile(containerId, '/etc/passwd');
+    uid = passwd === undefined ? undefined : uidFromPasswd(passwd, user.name);
+    if (uid === undefined) {
+      throw new UserError(`${settings.project}: the new image runs as USER ${user.spec}, but its /etc/passwd has no user "${user.name}"`,
+        `create the user in ${path.relative(settings.workspaceRoot, settings.dockerfile)} before USER, or use a numeric uid`);
+    }
+  }
+  const strangers = processesNotAs(parseTop(await docker.processes(containerId)), uid);
+  if (strangers.length > 0) {
+    throw new UserError(`${settings.project}: the image runs as USER ${user.spec} (uid ${uid}), but the test app's processes run as ${strangers.map((p) => `uid ${p.uid} (${p.command})`).join(', ')}`,
+      `applications must run as the image's user: remove USER from ${path.relative(settings.workspaceRoot, settings.integrationTest.app.dockerfile)}, and keep anything in the image from switching users`);
+  }
+  return `runs as uid ${uid} (USER ${user.spec})`;
+}
+
+/** The .NET the image declares (DOTNET_VERSION, ASPNET_VERSION, inherited from its base) is the .NET inside it. */
+async function checkRuntimes(settings: ImageSettings, docker: DockerCli, image: string, env: Record<string, string>): Promise<string> {
+  const declared = declaredRuntimes(env);
+  if (declared.length === 0) return 'declares no .NET version (no DOTNET_VERSION)';
+  const result = await docker.listRuntimes(image);
+  const listed = result.exitCode === 0 ? parseListRuntimes(result.stdout) : [];
+  const missing = missingRuntimes(declared, listed);
+  if (missing.length > 0) {
+    const seen = result.exitCode === 0 ? (listed.map((l) => `${l.name} ${l.version}`).join(', ') || 'none') : `dotnet --list-runtimes failed (exit ${result.exitCode}): ${oneLine(result.output).slice(0, 300)}`;
+    throw new UserError(`${settings.project}: the new image declares ${missing.map((m) => `${m.variable}=${m.version}`).join(' and ')}, but holds ${seen}`,
+      `keep the base's .NET in ${path.relative(settings.workspaceRoot, settings.dockerfile)}: do not remove or replace /usr/share/dotnet, and do not set ${missing.map((m) => m.variable).join(' or ')}`);
+  }
+  return `.NET inside: ${declared.map((d) => `${d.name} ${d.version}`).join(', ')}`;
 }
 
 /** The test app stopped on its own: the new image broke it, or the app does not run as this test starts it. */

@@ -60,6 +60,12 @@ export interface TestRecord {
   passed: boolean;
   imageId?: string;
   status?: number;
+  /** Where the test app answered: the port the image configures. */
+  port?: number;
+  /** Whom the test app's processes ran as, checked against the image's USER. */
+  user?: string;
+  /** The .NET runtimes found inside, checked against the versions the image declares. */
+  runtimes?: string;
 }
 
 export interface PublishRecord {
