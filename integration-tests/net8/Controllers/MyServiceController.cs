@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Mvc;
 using WebApp.Models;
 
@@ -9,5 +10,6 @@ public class MyServiceController : ControllerBase
 {
     // [ApiController] answers 400 by itself when the body fails validation (no data).
     [HttpPost]
-    public ActionResult<MyServiceResponse> Post(MyServiceRequest request) => Ok(new MyServiceResponse(request.Data!));
+    public ActionResult<MyServiceResponse> Post(MyServiceRequest request) =>
+        Ok(new MyServiceResponse(request.Data!, RuntimeInformation.FrameworkDescription));
 }

@@ -10,4 +10,5 @@ public class MyServiceRequest
     public string? Color { get; set; }
 }
 
-public record MyServiceResponse(string Data);
+/// <summary>The answer: the data sent, and the .NET that answered (".NET 8.0.31").</summary>
+public record MyServiceResponse(string Data, string Runtime);
