@@ -13,7 +13,9 @@ LOCAL_STACK_ENV=(
   AWS_REGION=eu-west-1
   "AWS_DATA_PATH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/.state/aws-models"
   TEAMS_WEBHOOK_URI=http://localhost:5004/webhook/platform-images
-  PLATFORM_IMAGES_PROFILE=local
+  # The .NET 8 and 10 stand-in bases carry real .NET where this machine has the .NET SDK (up.sh), and the
+  # real test apps run on them; without it, the busybox stand-ins of the test apps do.
+  "PLATFORM_IMAGES_PROFILE=$(command -v dotnet >/dev/null 2>&1 && echo local || echo local-without-dotnet)"
 )
 
 if [[ ${BASH_SOURCE[0]} != "$0" ]]; then

@@ -28,9 +28,11 @@ export interface Workspace {
 
 /**
  * A copy of this workspace with only the named platform images (folders under platform-images/), each
- * publishing to `<prefix>/<repository>` so suites never share ECR repositories.
+ * publishing to `<prefix>/<repository>` so suites never share ECR repositories. The local profile runs the
+ * busybox stand-ins of the test apps (as on a machine without the .NET SDK) unless `realDotnet` asks for the
+ * real .NET apps: those prove .NET on the images, and are kept to the suites that are about that.
  */
-export function createWorkspace(images: string[] = ['net6/runtime', 'net6/sdk']): Workspace {
+export function createWorkspace(images: string[] = ['net6/runtime', 'net6/sdk'], options: { realDotnet?: boolean } = {}): Workspace {
   const root = mkdtempSync(path.join(tmpdir(), 'platform-images-e2e-'));
   const prefix = `e2e-${path.basename(root).split('-').pop()!.toLowerCase()}`;
   for (const entry of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', 'integration-tests', ...images.map((i) => `platform-images/${i}`)]) {
@@ -45,6 +47,12 @@ export function createWorkspace(images: string[] = ['net6/runtime', 'net6/sdk'])
       c.ecr.repository = `${prefix}/${c.ecr.repository}`;
       // A suite's repositories hold one .NET line, which owns `latest` there.
       delete c.ecr.latest;
+    });
+  }
+  if (!options.realDotnet) {
+    editJson(root, 'nx.json', (value) => {
+      const profiles = value.plugins[0].options.profiles;
+      profiles.local.testAppSubstitutes = { ...profiles['local-without-dotnet'].testAppSubstitutes };
     });
   }
   git(root, ['init', '-q', '-b', 'main']);

@@ -121,7 +121,7 @@ const CASES: Case[] = [
     run: undefined,
     config: {
       ecr: { repository: 'runtime', tag: '10.0-noble', extraTags: ['10.0', '{buildNumber}'] },
-      integrationTest: { app: 'integration-tests/net10', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:10.0-noble' },
+      integrationTest: { app: 'integration-tests/net10-runtime', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:10.0-noble' },
     },
   },
   {
@@ -258,7 +258,7 @@ USER $APP_UID
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime', base: '', repository: ' ', extraTags: [''] });
     expect(JSON.parse(tree.read('platform-images/net8/runtime/platform-image.json', 'utf-8')!)).toEqual({
       ecr: { repository: 'runtime', tag: '8.0-bookworm-slim', extraTags: [] },
-      integrationTest: { app: 'integration-tests/net8', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' },
+      integrationTest: { app: 'integration-tests/net8-runtime', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' },
     });
   });
 });
@@ -415,7 +415,7 @@ describe('warnings', () => {
   });
 
   test('none when the test app exists and starts FROM replaceFrom', async () => {
-    addTestApp('integration-tests/net8', 8);
+    addTestApp('integration-tests/net8-runtime', 8);
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime' });
     expect(warnings()).toEqual([]);
   });
@@ -429,22 +429,22 @@ describe('warnings', () => {
   });
 
   test('a test app whose Dockerfile docker build cannot read', async () => {
-    addTestApp('integration-tests/net8', 8);
-    tree.write('integration-tests/net8/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim\nRUN <<EOF\necho never closed\n');
+    addTestApp('integration-tests/net8-runtime', 8);
+    tree.write('integration-tests/net8-runtime/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim\nRUN <<EOF\necho never closed\n');
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime' });
     expect(warnings()).toEqual([
-      "integration-tests/net8/Dockerfile: line 2: unterminated heredoc <<EOF, which docker build cannot read either: net8-runtime's integration test fails until it is fixed",
+      "integration-tests/net8-runtime/Dockerfile: line 2: unterminated heredoc <<EOF, which docker build cannot read either: net8-runtime's integration test fails until it is fixed",
     ]);
   });
 
   test('a test-app.json that is not JSON, or a test app without its Dockerfile', async () => {
-    tree.write('integration-tests/net8/test-app.json', '{ "port": ');
+    tree.write('integration-tests/net8-runtime/test-app.json', '{ "port": ');
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime' });
     tree.write('integration-tests/net9/test-app.json', '{ "dockerfile": "app.Dockerfile" }');
-    await platformImageGenerator(tree, { dotnet: 'net9', variant: 'runtime' });
+    await platformImageGenerator(tree, { dotnet: 'net9', variant: 'aspnet' });
     expect(warnings()).toEqual([
-      "integration-tests/net8/test-app.json is not valid JSON: net8-runtime's integration test fails until it is fixed",
-      "integration-tests/net9/app.Dockerfile does not exist: net9-runtime's integration test fails until it does",
+      "integration-tests/net8-runtime/test-app.json is not valid JSON: net8-runtime's integration test fails until it is fixed",
+      "integration-tests/net9/app.Dockerfile does not exist: net9-aspnet's integration test fails until it does",
     ]);
   });
 

@@ -183,7 +183,9 @@ export function normalizeOptions(schema: PlatformImageGeneratorSchema): Normaliz
   const extraTags = schema.extraTags ? schema.extraTags.map((t) => t.trim()).filter(Boolean) : [`${major}.0`, '{buildNumber}'];
   checkExtraTags(extraTags, tag);
 
-  const testApp = normalizeAppPath(given(schema.testApp) ?? `integration-tests/${dotnet}`);
+  // From .NET 8 a runtime image has its own test app, one that needs only the base runtime (`nx g …:test-app
+  // --kind=runtime`); the others share the line's ASP.NET Core app. .NET 6's one app is self-contained.
+  const testApp = normalizeAppPath(given(schema.testApp) ?? `integration-tests/${dotnet}${variant === 'runtime' && major >= 8 ? '-runtime' : ''}`);
   if (testApp.startsWith('/') || testApp === '..' || testApp.startsWith('../') || testApp === '.') {
     throw new GeneratorInputError('testApp', `"${schema.testApp}" is not a folder inside the workspace`, 'name it relative to the workspace root, e.g. integration-tests/net8');
   }

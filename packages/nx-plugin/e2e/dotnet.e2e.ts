@@ -1,0 +1,89 @@
+/**
+ * Real .NET end to end: the local stack's .NET 8 and 10 stand-ins carry real .NET (tools/local-stack/
+ * dotnet-stand-ins.ts), and the real test apps under integration-tests/ are built with the real SDK on the sdk
+ * images and run framework-dependent on the runtime and aspnet images, so the platform image's own .NET serves
+ * the request. A platform image that breaks .NET fails the test with the app's own log, and nothing of it is
+ * published. Needs the .NET SDK on the machine (up.sh builds the stand-ins from it).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { cardFact, cards, createWorkspace, ecrTags, editJson, git, nx, REPO_ROOT, type Workspace } from './support';
+
+jest.setTimeout(30 * 60_000);
+
+const LINES = [
+  { dir: 'net8', tag: '8.0-bookworm-slim' },
+  { dir: 'net10', tag: '10.0-noble' },
+] as const;
+const VARIANTS = ['runtime', 'aspnet', 'sdk'] as const;
+
+let ws: Workspace;
+
+function expectOk(run: { code: number; output: string }): void {
+  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-8000)}`);
+}
+
+/** The variables an MCR stand-in declares (DOTNET_VERSION, ASPNET_VERSION). */
+function standInEnv(repoTag: string): Record<string, string> {
+  const env = JSON.parse(execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Env}}', `localhost:5001/dotnet/${repoTag}`], { encoding: 'utf8' })) as string[];
+  return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+}
+
+beforeAll(() => {
+  ws = createWorkspace(LINES.flatMap((l) => VARIANTS.map((v) => `${l.dir}/${v}`)), { realDotnet: true });
+  // Both lines share each repository here: only the newest moves `latest`, as in this workspace.
+  for (const variant of VARIANTS) editJson(ws.root, `platform-images/net8/${variant}/platform-image.json`, (c) => { c.ecr.latest = false; });
+  git(ws.root, ['commit', '-qam', 'one line owns latest']);
+});
+
+afterAll(() => ws?.dispose());
+
+test('the stack\'s smoke test: each .NET stand-in lists the runtimes it declares', () => {
+  const smoke = spawnSync('node', ['-r', '@swc-node/register', 'tools/local-stack/smoke.ts'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  expect(`${smoke.stdout}${smoke.stderr}`).toMatch(/smoke: all \d+ checks passed/);
+  const net8 = standInEnv('runtime:8.0-bookworm-slim').DOTNET_VERSION;
+  expect(net8).toMatch(/^8\.0\.\d+$/);
+  expect(smoke.stdout).toContain(`Microsoft.NETCore.App ${net8} [/usr/share/dotnet/shared/Microsoft.NETCore.App]`);
+  expect(smoke.stdout).toContain(`ok   runtime:10.0-noble: dotnet --list-runtimes lists Microsoft.NETCore.App ${standInEnv('runtime:10.0-noble').DOTNET_VERSION}`);
+});
+
+test('every .NET 8 and 10 image is published after its real test app answered on the image\'s own .NET', async () => {
+  const run = nx(ws, ['run-many', '-t', 'publish']);
+  expectOk(run);
+  for (const line of LINES) {
+    const declared = standInEnv(`aspnet:${line.tag}`);
+    for (const variant of VARIANTS) {
+      const project = `${line.dir}-${variant}`;
+      // The app says which runtime served it: the base's, since the app is framework-dependent.
+      expect(run.output).toMatch(new RegExp(`${project}: POST /MyService -> 200: \\{.*"runtime":"\\.NET ${declared.DOTNET_VERSION.replace(/\./g, '\\.')}"`));
+      const passed = new RegExp(`${project}: integration test passed: answered 200 on port 8080; ([^;]+); \\.NET inside: ([^\\n]+)`).exec(run.output);
+      expect(passed).not.toBeNull();
+      // runtime and aspnet images set USER $APP_UID; the sdk images keep root for builds.
+      expect(passed![1]).toBe(variant === 'sdk' ? 'runs as root (the image sets no USER)' : 'runs as uid 1654 (USER 1654)');
+      expect(passed![2]).toContain(`Microsoft.NETCore.App ${declared.DOTNET_VERSION}`);
+      if (variant !== 'runtime') expect(passed![2]).toContain(`Microsoft.AspNetCore.App ${declared.ASPNET_VERSION}`);
+      expect(ecrTags(`${ws.prefix}/${variant}`)).toContain(`${line.tag}-1.0.0`);
+    }
+  }
+  const received = await cards(ws);
+  expect(received.map((c) => cardFact(c, 'Version tag')).sort()).toEqual(LINES.flatMap((l) => VARIANTS.map(() => `${l.tag}-1.0.0`)).sort());
+});
+
+test('a platform image that removes libicu fails its test with the app\'s own log, and publishes nothing', async () => {
+  const dockerfile = path.join(ws.root, 'platform-images/net8/aspnet/Dockerfile');
+  const text = readFileSync(dockerfile, 'utf8');
+  // Before the USER line: removing a package needs root. --force-depends, as a careless "slimming" step would.
+  writeFileSync(dockerfile, text.replace(/^USER /m, 'RUN dpkg --purge --force-depends libicu72\n\nUSER '));
+  git(ws.root, ['commit', '-qam', 'slim the aspnet image']);
+  const before = ecrTags(`${ws.prefix}/aspnet`);
+  const run = nx(ws, ['run', 'net8-aspnet:publish']);
+  expect(run.code).not.toBe(0);
+  expect(run.output).toMatch(/net8-aspnet: STALE \(context-changed\)/);
+  expect(run.output).toMatch(/net8-aspnet: the test app exited with code \d+ before answering/);
+  // .NET's own words, from the app's log: globalization needs ICU.
+  expect(run.output).toMatch(/\| .*Couldn't find a valid ICU package installed on the system/);
+  expect(ecrTags(`${ws.prefix}/aspnet`)).toEqual(before);
+  const failure = (await cards(ws)).find((c) => JSON.stringify(c.body).includes('integration-test'));
+  expect(failure).toBeDefined();
+});
