@@ -104,7 +104,6 @@ test('a net8 image with its pipeline runs as the images\' app user and publishes
     '--dotnet=net8',
     '--variant=aspnet',
     `--repository=${repo}`,
-    '--replaceFrom=mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
     '--pipeline',
   ]);
   expectOk(generated);

@@ -1,4 +1,4 @@
-import { DockerfileSyntaxError, finalBaseImage, fromImages, fromMatches, overrideFrom, parseDockerfile, passedBuildArgs, pinBaseImage, startsFrom } from './dockerfile';
+import { DockerfileSyntaxError, finalBaseImage, finalStageFrom, fromImages, fromMatches, overrideFrom, parseDockerfile, passedBuildArgs, pinBaseImage, startsFrom } from './dockerfile';
 
 const RUNTIME = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const SDK = 'mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim';
@@ -701,5 +701,19 @@ describe('overrideFrom, startsFrom and fromImages on real-world Dockerfiles', ()
   it('keeps CRLF line endings', () => {
     const text = `FROM ${SDK8} AS build\r\nFROM ${ASPNET8}\r\n`;
     expect(overrideFrom(text, ASPNET8, 'candidate:1')).toEqual({ replaced: 1, text: `FROM ${SDK8} AS build\r\nFROM candidate:1\r\n` });
+  });
+});
+
+describe('finalStageFrom', () => {
+  const APP = 'FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nRUN make\nFROM mcr.microsoft.com/dotnet/aspnet:8.0 AS final\nCOPY --from=build /app .\n';
+  it.each([
+    [APP, 'mcr.microsoft.com/dotnet/aspnet:8.0', true],
+    [APP, 'mcr.microsoft.com/dotnet/sdk:8.0', false],
+    // Through an earlier stage: the final stage builds on `base`, which starts FROM the image.
+    ['FROM mcr.microsoft.com/dotnet/runtime:8.0 AS base\nFROM base AS final\n', 'mcr.microsoft.com/dotnet/runtime:8.0', true],
+    ['FROM scratch\n', 'mcr.microsoft.com/dotnet/runtime:8.0', false],
+    ['', 'mcr.microsoft.com/dotnet/runtime:8.0', false],
+  ])('%j runs on %s: %s', (text, wanted, expected) => {
+    expect(finalStageFrom(text, wanted)).toBe(expected);
   });
 });

@@ -605,6 +605,18 @@ export function fromImages(text: string): string[] {
   return [...new Set(imageFroms(parseDockerfile(text)).map((f) => f.image))];
 }
 
+/**
+ * Does the final stage start FROM `wanted` (directly or through earlier stages), so that what the Dockerfile
+ * builds runs on that image? False for a test app whose build stage alone is on it (an sdk image's test).
+ */
+export function finalStageFrom(text: string, wanted: string): boolean {
+  try {
+    return fromMatches(finalBaseImage(parseDockerfile(text)).image, wanted);
+  } catch {
+    return false;
+  }
+}
+
 /** Does any FROM start from `wanted`, so that overrideFrom would replace it? */
 export function startsFrom(text: string, wanted: string): boolean {
   return imageFroms(parseDockerfile(text)).some((f) => fromMatches(f.image, wanted));

@@ -24,12 +24,12 @@ beforeEach(() => {
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-function settingsWith(port?: number): ImageSettings {
+function settingsWith(port?: number, replaceFrom = 'mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim'): ImageSettings {
   const dir = path.join(root, 'integration-tests/net8');
   return imageSettings(root, 'runtime', {
     project: 'net8-aspnet',
     integrationTest: {
-      replaceFrom: 'mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim',
+      replaceFrom,
       app: {
         dir,
         configFile: 'integration-tests/net8/test-app.json',
@@ -61,6 +61,8 @@ function tarOf(name: string, content: string): string {
 interface Engine {
   user?: string;
   env?: string[];
+  /** The test app image's own configuration, where it differs from the new image's. */
+  testImage?: { user: string; env: string[] };
   top?: string;
   runtimes?: { exitCode: number; stdout: string };
   passwd?: string;
@@ -84,6 +86,7 @@ function fakeDocker(engine: Engine) {
       }
       case 'image':
         if (args[1] === 'inspect' && args.includes('{{.Id}}')) return ok(`${IMAGE_ID}\n`);
+        if (args[1] === 'inspect' && args.at(-1) !== LOCAL_TAG && engine.testImage) return ok(JSON.stringify({ User: engine.testImage.user, Env: engine.testImage.env }));
         if (args[1] === 'inspect') return ok(JSON.stringify({ User: engine.user ?? '1654', Env: engine.env ?? ASPNET_ENV }));
         return ok();
       case 'run':
@@ -108,10 +111,10 @@ function fakeDocker(engine: Engine) {
 
 const answers200 = async () => ({ status: 200, body: '{"data":"x","runtime":".NET 8.0.31"}' });
 
-async function runTest(engine: Engine, port?: number) {
+async function runTest(engine: Engine, port?: number, replaceFrom?: string) {
   const { docker, calls } = fakeDocker(engine);
   const { log, lines } = recordingLogger();
-  const result = await testImage(settingsWith(port), check, build, { docker, log, probe: answers200, write: () => undefined, pollMs: 1 });
+  const result = await testImage(settingsWith(port, replaceFrom), check, build, { docker, log, probe: answers200, write: () => undefined, pollMs: 1 });
   return { result, calls, lines };
 }
 
@@ -153,6 +156,18 @@ describe('testImage: what the image promises', () => {
       .rejects.toThrow(/declares DOTNET_VERSION=8\.0\.31 and ASPNET_VERSION=8\.0\.31, but holds Microsoft\.NETCore\.App 8\.0\.30/);
     await expect(runTest({ runtimes: { exitCode: 127, stdout: 'exec: "dotnet": executable file not found in $PATH' } }))
       .rejects.toThrow(/but holds dotnet --list-runtimes failed \(exit 127\)/);
+  });
+
+  it('an sdk image is the build stage only: the app runs on the final stage\'s image, whose user and port count', async () => {
+    const { result, calls } = await runTest({
+      user: '',
+      env: ['ASPNETCORE_URLS=http://+:80', 'DOTNET_VERSION=8.0.31', 'ASPNET_VERSION=8.0.31'],
+      testImage: { user: '', env: ['ASPNETCORE_HTTP_PORTS=8080'] },
+      top: 'PID UID COMMAND\n9 0 dotnet WebApp.dll\n',
+    }, undefined, 'mcr.microsoft.com/dotnet/sdk:8.0-bookworm-slim');
+    expect(result).toEqual(expect.objectContaining({ passed: true, port: 8080, user: 'runs as root (the image sets no USER) on its final stage\'s image' }));
+    // The .NET check is still the new image's own.
+    expect(calls).toContainEqual(listRuntimesArgs(LOCAL_TAG));
   });
 
   it('does not look for .NET in an image that declares none', async () => {

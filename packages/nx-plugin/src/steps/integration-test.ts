@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { assertTestAppStartsFrom, type ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
-import { overrideFrom } from '../lib/dockerfile';
+import { finalStageFrom, overrideFrom } from '../lib/dockerfile';
 import { configuredPort, declaredRuntimes, envMap, imageUser, missingRuntimes, parseListRuntimes, parseTop, processesNotAs, uidFromPasswd } from '../lib/image-promises';
 import { CREATED_LABEL, OWNER_LABEL, ownerToken, tempDirPrefix, testContainerName, testImage as testImageName, thisProcess } from '../lib/local-leftovers';
 import { UserError } from '../lib/errors';
@@ -53,11 +53,14 @@ export async function testImage(
     throw new UserError(`${settings.project}: the image docker-build made (${build.imageId}) is not in this Docker engine`, `rerun the chain on one agent: nx run ${settings.project}:publish`);
   }
   const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
-  // What the new image promises its applications, read from its own configuration.
+  const original = readFileSync(app.dockerfile, 'utf8');
+  // What the new image declares about itself (its .NET), read from its own configuration.
   const image = await docker.imageConfig(build.localTag!);
   const env = envMap(image.env);
-  const port = testPort(settings, env);
-  const { text } = overrideFrom(readFileSync(app.dockerfile, 'utf8'), settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
+  // The app runs on the new image when the test app's final stage is the one replaced (runtime, aspnet); an sdk
+  // image is only the build stage, and the app runs on the final stage's own image, whose promises hold then.
+  const runsOnNewImage = finalStageFrom(original, settings.integrationTest.replaceFrom);
+  const { text } = overrideFrom(original, settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
   const builder = await docker.resolveBuilder(settings.docker.builder);
   // Everything made here is this process's, named or labelled so: if the run is killed before the finally
   // below, the next run's sweep finds it and sees its owner gone (lib/local-leftovers.ts).
@@ -70,6 +73,8 @@ export async function testImage(
     writeFileSync(dockerfile, text);
     log.info(`${settings.project}: building test app ${path.relative(settings.workspaceRoot, app.dir)} FROM ${build.localTag}`);
     await buildChecked(docker, builder, { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') }, `test app ${dockerfileName}`, deps.write ?? ((c) => process.stdout.write(c)));
+    const runsOn = runsOnNewImage ? image : await docker.imageConfig(testTag);
+    const port = testPort(settings, envMap(runsOn.env), runsOnNewImage ? 'the new image' : "the test app's final stage");
 
     const container = await docker.runDetached(testTag, testContainerName(settings.project, check.runId!), port, {
       [OWNER_LABEL]: ownerToken(owner),
@@ -101,7 +106,7 @@ export async function testImage(
     log.info(`${settings.project}: ${app.request.method} ${app.request.path} -> ${last.status}${last.body ? `: ${oneLine(last.body)}` : ''}`);
     const output = (await docker.logs(container.id)).trim();
     if (output) log.info(`${settings.project}: the test app printed:\n${output.split('\n').slice(0, APP_OUTPUT_LINES).map((l) => `  | ${l}`).join('\n')}`);
-    const user = await checkUser(settings, docker, container.id, image.user);
+    const user = await checkUser(settings, docker, container.id, runsOn.user) + (runsOnNewImage ? '' : ' on its final stage\'s image');
     const runtimes = await checkRuntimes(settings, docker, build.localTag!, env);
     log.info(`${settings.project}: integration test passed: answered ${last.status} on port ${port}; ${user}; ${runtimes}`);
     return { runId: check.runId, passed: true, imageId: build.imageId, status: last.status, port, user, runtimes };
@@ -124,17 +129,18 @@ function oneLine(text: string): string {
  * ASPNETCORE_HTTP_PORTS), since applications built on it listen there. test-app.json's `port` is for images that
  * configure none, and must agree otherwise.
  */
-export function testPort(settings: ImageSettings, env: Record<string, string>): number {
+export function testPort(settings: ImageSettings, env: Record<string, string>, runsOn = 'the new image'): number {
   const app = settings.integrationTest.app;
   const configured = configuredPort(env);
+  const where = runsOn === 'the new image' ? path.relative(settings.workspaceRoot, settings.dockerfile) : path.relative(settings.workspaceRoot, app.dockerfile);
   if (configured && app.port !== undefined && app.port !== configured.port) {
-    throw new UserError(`${settings.project}: ${app.configFile} says the test app listens on port ${app.port}, but the new image configures ${configured.port} (${configured.source}), where applications built on it listen`,
-      `remove "port" from ${app.configFile} (the image's port is used), or fix ${configured.source} in ${path.relative(settings.workspaceRoot, settings.dockerfile)}`);
+    throw new UserError(`${settings.project}: ${app.configFile} says the test app listens on port ${app.port}, but ${runsOn} configures ${configured.port} (${configured.source}), where applications built on it listen`,
+      `remove "port" from ${app.configFile} (the image's port is used), or fix ${configured.source} in ${where}`);
   }
   if (configured) return configured.port;
   if (app.port === undefined) {
-    throw new UserError(`${settings.project}: the new image configures no HTTP port (neither ASPNETCORE_HTTP_PORTS nor ASPNETCORE_URLS) and ${app.configFile} sets none`,
-      `set "port" in ${app.configFile} to the port the test app listens on, or set ASPNETCORE_HTTP_PORTS in ${path.relative(settings.workspaceRoot, settings.dockerfile)}`);
+    throw new UserError(`${settings.project}: ${runsOn} configures no HTTP port (neither ASPNETCORE_HTTP_PORTS nor ASPNETCORE_URLS) and ${app.configFile} sets none`,
+      `set "port" in ${app.configFile} to the port the test app listens on, or set ASPNETCORE_HTTP_PORTS in ${where}`);
   }
   return app.port;
 }
