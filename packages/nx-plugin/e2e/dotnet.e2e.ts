@@ -59,8 +59,9 @@ test('every .NET 8 and 10 image is published after its real test app answered on
       expect(run.output).toMatch(new RegExp(`${project}: POST /MyService -> 200: \\{.*"runtime":"\\.NET ${declared.DOTNET_VERSION.replace(/\./g, '\\.')}"`));
       const passed = new RegExp(`${project}: integration test passed: answered 200 on port 8080; ([^;]+); \\.NET inside: ([^\\n]+)`).exec(run.output);
       expect(passed).not.toBeNull();
-      // runtime and aspnet images set USER $APP_UID; the sdk images keep root for builds.
-      expect(passed![1]).toBe(variant === 'sdk' ? 'runs as root (the image sets no USER)' : 'runs as uid 1654 (USER 1654)');
+      // runtime and aspnet images set USER $APP_UID. An sdk image is the build stage only: the app runs on the
+      // final stage's image (Microsoft's aspnet, through the mirror), which sets no USER.
+      expect(passed![1]).toBe(variant === 'sdk' ? "runs as root (the final stage's image sets no USER)" : 'runs as uid 1654 (USER 1654)');
       expect(passed![2]).toContain(`Microsoft.NETCore.App ${declared.DOTNET_VERSION}`);
       if (variant !== 'runtime') expect(passed![2]).toContain(`Microsoft.AspNetCore.App ${declared.ASPNET_VERSION}`);
       expect(ecrTags(`${ws.prefix}/${variant}`)).toContain(`${line.tag}-1.0.0`);

@@ -106,7 +106,7 @@ export async function testImage(
     log.info(`${settings.project}: ${app.request.method} ${app.request.path} -> ${last.status}${last.body ? `: ${oneLine(last.body)}` : ''}`);
     const output = (await docker.logs(container.id)).trim();
     if (output) log.info(`${settings.project}: the test app printed:\n${output.split('\n').slice(0, APP_OUTPUT_LINES).map((l) => `  | ${l}`).join('\n')}`);
-    const user = await checkUser(settings, docker, container.id, runsOn.user) + (runsOnNewImage ? '' : ' on its final stage\'s image');
+    const user = await checkUser(settings, docker, container.id, runsOn.user, runsOnNewImage ? 'the image' : "the final stage's image");
     const runtimes = await checkRuntimes(settings, docker, build.localTag!, env);
     log.info(`${settings.project}: integration test passed: answered ${last.status} on port ${port}; ${user}; ${runtimes}`);
     return { runId: check.runId, passed: true, imageId: build.imageId, status: last.status, port, user, runtimes };
@@ -146,9 +146,9 @@ export function testPort(settings: ImageSettings, env: Record<string, string>, r
 }
 
 /** Every process of the test app runs as the user the image sets; said as `runs as …` for the log. */
-async function checkUser(settings: ImageSettings, docker: DockerCli, containerId: string, spec: string): Promise<string> {
+async function checkUser(settings: ImageSettings, docker: DockerCli, containerId: string, spec: string, image: string): Promise<string> {
   const user = imageUser(spec);
-  if (user.kind === 'root') return 'runs as root (the image sets no USER)';
+  if (user.kind === 'root') return `runs as root (${image} sets no USER)`;
   let uid: number | undefined;
   if (user.kind === 'uid') {
     uid = user.uid;
@@ -156,16 +156,16 @@ async function checkUser(settings: ImageSettings, docker: DockerCli, containerId
     const passwd = await docker.readFile(containerId, '/etc/passwd');
     uid = passwd === undefined ? undefined : uidFromPasswd(passwd, user.name);
     if (uid === undefined) {
-      throw new UserError(`${settings.project}: the new image runs as USER ${user.spec}, but its /etc/passwd has no user "${user.name}"`,
+      throw new UserError(`${settings.project}: ${image === 'the image' ? 'the new image' : image} runs as USER ${user.spec}, but its /etc/passwd has no user "${user.name}"`,
         `create the user in ${path.relative(settings.workspaceRoot, settings.dockerfile)} before USER, or use a numeric uid`);
     }
   }
   const strangers = processesNotAs(parseTop(await docker.processes(containerId)), uid);
   if (strangers.length > 0) {
-    throw new UserError(`${settings.project}: the image runs as USER ${user.spec} (uid ${uid}), but the test app's processes run as ${strangers.map((p) => `uid ${p.uid} (${p.command})`).join(', ')}`,
+    throw new UserError(`${settings.project}: ${image} runs as USER ${user.spec} (uid ${uid}), but the test app's processes run as ${strangers.map((p) => `uid ${p.uid} (${p.command})`).join(', ')}`,
       `applications must run as the image's user: remove USER from ${path.relative(settings.workspaceRoot, settings.integrationTest.app.dockerfile)}, and keep anything in the image from switching users`);
   }
-  return `runs as uid ${uid} (USER ${user.spec})`;
+  return `runs as uid ${uid} (USER ${user.spec}${image === 'the image' ? '' : ` of ${image}`})`;
 }
 
 /** The .NET the image declares (DOTNET_VERSION, ASPNET_VERSION, inherited from its base) is the .NET inside it. */
