@@ -6,14 +6,16 @@
 import { normalizeAppPath } from '../../config/settings';
 import { formatImageRef, parseImageRef, type ImageRef } from '../../lib/image-ref';
 import { isValidTag, KNOWN_PLACEHOLDERS, unknownPlaceholders } from '../../lib/tags';
+import { defaultOsTag, dotnetMajor, GeneratorInputError, given } from '../dotnet-line';
 import type { PlatformImageGeneratorSchema } from './schema';
+
+export { defaultOsTag, GeneratorInputError } from '../dotnet-line';
 
 export const DEFAULT_SCHEDULE = '0 6 * * 1';
 // The workspace's AWS service connection, as the other pipelines in .azure-pipelines name it.
 export const DEFAULT_AWS_CREDENTIALS = 'platform-images-aws';
 const MCR = 'mcr.microsoft.com';
 
-const DOTNET = /^net(\d+)$/;
 const VARIANT = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 // The same rules settings.ts applies to platform-image.json.
 const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -61,39 +63,17 @@ export interface NormalizedOptions {
   warnings: string[];
 }
 
-export class GeneratorInputError extends Error {
-  constructor(option: string, problem: string, hint?: string) {
-    super(`--${option}: ${problem}${hint ? `\n  fix: ${hint}` : ''}`);
-    this.name = 'GeneratorInputError';
-  }
-}
-
-/** The OS Microsoft builds a .NET line's default images on: Debian 11, Debian 12, then Ubuntu (no Debian images from .NET 10). */
-export function defaultOsTag(major: number): string {
-  if (major >= 10) return 'noble';
-  if (major >= 8) return 'bookworm-slim';
-  return 'bullseye-slim';
-}
 
 /** `mcr.microsoft.com/dotnet/<variant>:<X.0>-<os>`. */
 export function defaultBase(major: number, variant: string): string {
   return `${MCR}/dotnet/${variant}:${major}.0-${defaultOsTag(major)}`;
 }
 
-/** An unset answer: absent, or left empty at a prompt. */
-function given(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
-
 function parseDotnet(raw: string | undefined): number {
-  const dotnet = raw?.trim() ?? '';
-  const match = DOTNET.exec(dotnet);
-  if (!match) throw new GeneratorInputError('dotnet', `"${dotnet}" is not a .NET version folder name`, 'write net<major>, e.g. net8 or net10');
-  const major = Number(match[1]);
+  const major = dotnetMajor(raw);
   // Before 5 the line was ".NET Core" (netcoreapp3.1): no netN images to derive from.
-  if (major < 5 || String(major) !== match[1]) {
-    throw new GeneratorInputError('dotnet', `"${dotnet}" is not a .NET version Microsoft ships container images for as netN`, 'write net5 or later, e.g. net8');
+  if (major < 5) {
+    throw new GeneratorInputError('dotnet', `"${raw?.trim()}" is not a .NET version Microsoft ships container images for as netN`, 'write net5 or later, e.g. net8');
   }
   return major;
 }

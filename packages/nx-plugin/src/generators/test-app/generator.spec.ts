@@ -220,7 +220,7 @@ describe('refusals', () => {
   test.each<[TestAppGeneratorSchema, RegExp]>([
     [{ dotnet: 'net6' }, /^--dotnet: .*\n {2}fix: /],
     [{ dotnet: 'net10', kind: 'web' }, /^--kind: .*\n {2}fix: /],
-    [{ dotnet: 'net11' }, /^--baseTag: .*\n {2}fix: pass --baseTag/],
+    [{ dotnet: 'net11', baseTag: '10.0-noble' }, /^--baseTag: .*\n {2}fix: use a 11\.0 tag/],
     [{ dotnet: 'net10', name: '../x' }, /^--name: .*\n {2}fix: /],
   ])('%p', async (answers, message) => {
     await refused(answers, message);

@@ -1,4 +1,5 @@
-import { DEFAULT_BASE_TAGS, GeneratorInputError, KINDS, normalizeOptions, type NormalizedOptions } from './normalize';
+import { defaultTag } from '../dotnet-line';
+import { GeneratorInputError, KINDS, normalizeOptions, type NormalizedOptions } from './normalize';
 import type { TestAppGeneratorSchema } from './schema';
 
 describe('normalizeOptions', () => {
@@ -30,8 +31,10 @@ describe('normalizeOptions', () => {
     expect(normalizeOptions(answers)).toMatchObject(expected);
   });
 
-  test('the default tags are those of the workspace\'s platform images of each line', () => {
-    expect(DEFAULT_BASE_TAGS).toEqual({ net8: '8.0-bookworm-slim', net10: '10.0-noble' });
+  test('the default tag of a line is the one the platform-image generator derives for its images', () => {
+    expect([8, 9, 10, 11].map(defaultTag)).toEqual(['8.0-bookworm-slim', '9.0-bookworm-slim', '10.0-noble', '11.0-noble']);
+    expect(normalizeOptions({ dotnet: 'net11' })).toMatchObject({ baseTag: '11.0-noble', sdkImage: 'mcr.microsoft.com/dotnet/sdk:11.0-noble' });
+    expect(normalizeOptions({ dotnet: 'net9', kind: 'runtime' })).toMatchObject({ baseTag: '9.0-bookworm-slim', finalImage: 'mcr.microsoft.com/dotnet/runtime:9.0-bookworm-slim' });
     expect(KINDS).toEqual(['aspnet', 'runtime']);
   });
 });
@@ -44,8 +47,6 @@ describe('bad answers: the message names the option, what is wrong and the fix',
     ['a leading zero', { dotnet: 'net08' }, '--dotnet: "net08" is not a .NET version folder name\n  fix: write net<major>, e.g. net8 or net10'],
     ['a line before .NET 8', { dotnet: 'net6' }, '--dotnet: "net6" is older than the .NET 8 these test apps need (ASPNETCORE_HTTP_PORTS, the images\' non-root user)\n  fix: write net8 or later; an older line keeps a test app of its own, as integration-tests/net6 is'],
     ['an unknown kind', { dotnet: 'net10', kind: 'sdk' }, '--kind: "sdk" is not a kind of test app\n  fix: write aspnet (an ASP.NET Core Web API, for the aspnet and sdk images) or runtime (an HttpListener app on the base runtime, for the runtime images)'],
-    ['a line with no default tag', { dotnet: 'net11' }, '--baseTag: there is no default tag for net11 (defaults: net8 8.0-bookworm-slim, net10 10.0-noble)\n  fix: pass --baseTag with the tag Microsoft publishes the net11 sdk and runtime images under, e.g. --baseTag=11.0-noble'],
-    ['net9, which has no default either', { dotnet: 'net9', kind: 'runtime' }, '--baseTag: there is no default tag for net9 (defaults: net8 8.0-bookworm-slim, net10 10.0-noble)\n  fix: pass --baseTag with the tag Microsoft publishes the net9 sdk and runtime images under, e.g. --baseTag=9.0-noble'],
     ['a tag of another line', { dotnet: 'net10', baseTag: '8.0-bookworm-slim' }, '--baseTag: "8.0-bookworm-slim" is .NET 8, not net10\n  fix: use a 10.0 tag, or --dotnet=net8'],
     ['a tag without a version', { dotnet: 'net10', baseTag: 'noble' }, '--baseTag: "noble" does not start with a .NET version\n  fix: Microsoft tags its .NET images <major>.0-<os>: write e.g. 10.0-noble'],
     ['latest', { dotnet: 'net10', baseTag: 'latest' }, '--baseTag: "latest" does not start with a .NET version\n  fix: Microsoft tags its .NET images <major>.0-<os>: write e.g. 10.0-noble'],

@@ -4,13 +4,12 @@
  * integration test builds the app.
  */
 import { normalizeAppPath } from '../../config/settings';
-import { GeneratorInputError } from '../platform-image/normalize';
+import { defaultTag, dotnetMajor, GeneratorInputError, given } from '../dotnet-line';
 import type { TestAppGeneratorSchema } from './schema';
 
-export { GeneratorInputError } from '../platform-image/normalize';
+export { GeneratorInputError } from '../dotnet-line';
 
 const MCR_DOTNET = 'mcr.microsoft.com/dotnet';
-const DOTNET = /^net(\d+)$/;
 // The tag rules settings.ts applies to ECR tags, which Docker's own rules contain.
 const TAG = /^[\w][\w.-]{0,127}$/;
 // Lines before .NET 8 have no ASPNETCORE_HTTP_PORTS and no non-root user in their images, and the generated
@@ -20,15 +19,6 @@ const MIN_MAJOR = 8;
 /** What the app needs from the image: ASP.NET Core (aspnet and sdk images) or the base runtime alone (runtime images). */
 export const KINDS = ['aspnet', 'runtime'] as const;
 export type TestAppKind = (typeof KINDS)[number];
-
-/**
- * The tag Microsoft publishes a .NET line's sdk, aspnet and runtime images under, as the platform images of
- * this workspace use them; another line names its tag with --baseTag.
- */
-export const DEFAULT_BASE_TAGS: Readonly<Record<string, string>> = {
-  net8: '8.0-bookworm-slim',
-  net10: '10.0-noble',
-};
 
 /** The project each kind of app builds, by its file name: `WebApp.csproj`, `WebApp.dll`. */
 const PROJECTS: Record<TestAppKind, string> = { aspnet: 'WebApp', runtime: 'RuntimeApp' };
@@ -51,21 +41,10 @@ export interface NormalizedOptions {
   project: string;
 }
 
-/** An unset answer: absent, or left empty at a prompt. */
-function given(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
-
 function parseDotnet(raw: string | undefined): number {
-  const dotnet = raw?.trim() ?? '';
-  const match = DOTNET.exec(dotnet);
-  if (!match || String(Number(match[1])) !== match[1]) {
-    throw new GeneratorInputError('dotnet', `"${dotnet}" is not a .NET version folder name`, 'write net<major>, e.g. net8 or net10');
-  }
-  const major = Number(match[1]);
+  const major = dotnetMajor(raw);
   if (major < MIN_MAJOR) {
-    throw new GeneratorInputError('dotnet', `"${dotnet}" is older than the .NET ${MIN_MAJOR} these test apps need (ASPNETCORE_HTTP_PORTS, the images' non-root user)`,
+    throw new GeneratorInputError('dotnet', `"net${major}" is older than the .NET ${MIN_MAJOR} these test apps need (ASPNETCORE_HTTP_PORTS, the images' non-root user)`,
       `write net${MIN_MAJOR} or later; an older line keeps a test app of its own, as integration-tests/net6 is`);
   }
   return major;
@@ -81,11 +60,8 @@ function parseKind(raw: string | undefined): TestAppKind {
 }
 
 function parseBaseTag(raw: string | undefined, dotnet: string, major: number): string {
-  const baseTag = given(raw) ?? DEFAULT_BASE_TAGS[dotnet];
-  if (baseTag === undefined) {
-    throw new GeneratorInputError('baseTag', `there is no default tag for ${dotnet} (defaults: ${Object.entries(DEFAULT_BASE_TAGS).map(([line, tag]) => `${line} ${tag}`).join(', ')})`,
-      `pass --baseTag with the tag Microsoft publishes the ${dotnet} sdk and runtime images under, e.g. --baseTag=${major}.0-noble`);
-  }
+  // The tag the platform-image generator derives for the line's images, so the two agree by default.
+  const baseTag = given(raw) ?? defaultTag(major);
   if (!TAG.test(baseTag)) throw new GeneratorInputError('baseTag', `"${baseTag}" is not a valid Docker tag`, `use letters, digits, ".", "_" and "-", e.g. ${major}.0-noble`);
   const version = /^(\d+)\.\d+(?:[.-]|$)/.exec(baseTag);
   if (!version) {
