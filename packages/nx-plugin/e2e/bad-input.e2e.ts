@@ -129,7 +129,7 @@ const ROWS: Row[] = [
   {
     case: 'test app port out of range (70000)',
     arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.port = 70000)),
-    file: `${TEST_APP}/test-app.json`, field: 'port', says: /must be at most 65535, got 70000/, fix: /set "port" to a whole number from 1 to 65535/,
+    file: `${TEST_APP}/test-app.json`, field: 'port', says: /must be at most 65535, got 70000/, fix: /set "port" to a whole number from 1 to 65535, or leave it out to probe the port the image configures/,
   },
   {
     case: 'test app timeout out of range (0 s)',

@@ -101,10 +101,10 @@ describe('loadImageSettings', () => {
     });
   });
 
-  it('fills test app defaults', () => {
+  it('fills test app defaults; no port, so the test probes the one the image configures', () => {
     write(TEST_APP_FILE, {});
     expect(loadImageSettings(input()).integrationTest.app).toMatchObject({
-      port: 8080,
+      port: undefined,
       request: { method: 'GET', path: '/', headers: {}, body: undefined },
       expectStatus: 200,
       timeoutSeconds: 60,
@@ -262,7 +262,7 @@ describe('loadImageSettings', () => {
     ['test app port out of range', () => {
       write(TEST_APP_FILE, { port: 70000 });
       return input();
-    }, TEST_APP_FILE, 'port', /must be at most 65535, got 70000/, /set "port" to a whole number from 1 to 65535, or leave it out for the default \(8080\)/],
+    }, TEST_APP_FILE, 'port', /must be at most 65535, got 70000/, /set "port" to a whole number from 1 to 65535, or leave it out to probe the port the image configures \(ASPNETCORE_HTTP_PORTS\)/],
     ['test app port 0', () => {
       write(TEST_APP_FILE, { port: 0 });
       return input();

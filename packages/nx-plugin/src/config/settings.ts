@@ -263,7 +263,7 @@ function readTestApp(workspaceRoot: string, appDir: string, referencedFrom: { fi
     configFile,
     dockerfile,
     context: path.resolve(dir, fields.string('context') ?? '.'),
-    port: fields.number('port', { min: 1, max: 65535, integer: true }),
+    port: fields.number('port', { min: 1, max: 65535, integer: true, whenLeftOut: 'to probe the port the image configures (ASPNETCORE_HTTP_PORTS)' }),
     request: {
       method: request?.oneOf('method', ['GET', 'POST', 'PUT', 'HEAD'] as const) ?? 'GET',
       path: request?.string('path', { pattern: /^\//, patternHint: 'start the path with /' }) ?? '/',

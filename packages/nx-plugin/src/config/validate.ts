@@ -15,6 +15,8 @@ export interface NumberRule {
   integer?: boolean;
   /** The value when the field is left out, named in the fix. */
   default?: number;
+  /** What leaving the field out means when there is no fixed default, for the fix ("to use the image's port"). */
+  whenLeftOut?: string;
 }
 
 /**
@@ -152,7 +154,7 @@ function numberFix(key: string, opts: NumberRule): string {
   const kind = opts.integer ? 'a whole number' : 'a number';
   const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}`
     : opts.min !== undefined ? ` of at least ${opts.min}` : opts.max !== undefined ? ` of at most ${opts.max}` : '';
-  const fallback = opts.default !== undefined ? `, or leave it out for the default (${opts.default})` : '';
+  const fallback = opts.default !== undefined ? `, or leave it out for the default (${opts.default})` : opts.whenLeftOut ? `, or leave it out ${opts.whenLeftOut}` : '';
   return `set "${key}" to ${kind}${range}${fallback}`;
 }
 
