@@ -19,15 +19,21 @@ export const IMAGES_PER_REPOSITORY = 4;
 export const IMAGES_DIR = 'platform-images/bench';
 
 /**
- * The stand-in test apps (busybox httpd, no .NET SDK needed). Images name the real test app and the local
- * profile's testAppSubstitutes swap in the stand-in, as for the real images. `replaceFrom` is the stand-in's
- * final stage, which the integration test points at the new platform image.
+ * The test apps of the many images: the busybox stand-ins (no .NET build), whose final stage the integration
+ * test points at the new platform image. The images measure the product's overhead per image, not .NET.
  */
 const TEST_APPS = [
-  { app: 'integration-tests/net8', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' },
-  { app: 'integration-tests/net10', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:10.0-noble' },
-  { app: 'integration-tests/net6', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim' },
+  { app: 'integration-tests/net8-runtime-stand-in', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' },
+  { app: 'integration-tests/net10-runtime-stand-in', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:10.0-noble' },
+  { app: 'integration-tests/net6-stand-in', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim' },
 ] as const;
+
+/**
+ * The floor image's test app: the real .NET one of the .NET 8 runtime images, built with the SDK on the sdk
+ * stand-in and run framework-dependent on the rebuilt image's own .NET, so the floor weighs what a real rebuild
+ * weighs. The bases are the .NET 8 runtime stand-in (stack.ts).
+ */
+const FLOOR_TEST_APP = { app: 'integration-tests/net8-runtime', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' } as const;
 
 export interface BaseRef {
   /** Repository in the MCR stand-in, e.g. `dotnet/bench-3fa9c1`; unique per bench run so runs never move each other's bases. */
@@ -46,7 +52,7 @@ export interface BenchImage {
   ecrRepository: string;
   /** Whether this image moves its repository's `latest` (only the first image of a repository does, as the generator decides). */
   movesLatest: boolean;
-  testApp: (typeof TEST_APPS)[number];
+  testApp: (typeof TEST_APPS)[number] | typeof FLOOR_TEST_APP;
 }
 
 export function baseRepository(benchId: string): string {
@@ -78,7 +84,7 @@ export function planImages(benchId: string, count: number): BenchImage[] {
 
 /** The image the floor comparison rebuilds: alone on its base and in its repository. */
 export function floorImage(benchId: string): BenchImage {
-  return image(FLOOR_IMAGE, { repository: baseRepository(benchId), tag: FLOOR_BASE_TAG }, `bench-${benchId}/floor`, true, TEST_APPS[0]);
+  return image(FLOOR_IMAGE, { repository: baseRepository(benchId), tag: FLOOR_BASE_TAG }, `bench-${benchId}/floor`, true, FLOOR_TEST_APP);
 }
 
 /**
