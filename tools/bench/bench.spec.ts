@@ -5,7 +5,7 @@
  */
 import { testDockerfile } from './floor';
 import type { MemoryPeak } from './measure';
-import { imagesWithNewVersions, type PassFigures } from './phases';
+import { imagesWithNewVersions, productPhases, type PassFigures } from './phases';
 import { evaluateTargets, type BenchResult } from './report';
 import { changedTags, type TagListing } from './stack';
 import { dockerfileFor, planImages, platformImageJson } from './workspace';
@@ -50,6 +50,35 @@ describe('ECR listings', () => {
 
   test('imagesWithNewVersions goes by each image\'s own version tags, not the moving ones', () => {
     expect(imagesWithNewVersions([img0, img1], before, after)).toEqual(['bench-img-000']);
+  });
+});
+
+describe('productPhases', () => {
+  const lines = (rows: Array<[number, string]>) => rows.map(([seconds, line]) => ({ seconds, line }));
+
+  test('splits a run at the tasks Nx starts: start-up, each step until the next starts, the last until Nx closes, then its exit', () => {
+    const output = lines([
+      [1.4, ' NX   Running target publish for project bench-img-floor and 5 tasks it depends on:'],
+      [1.5, '> nx run bench-img-floor:mcr-check'],
+      [2.3, '> nx run bench-img-floor:mcr-check'],
+      [2.3, 'bench-img-floor: STALE (base-moved): …'],
+      [2.4, '> nx run bench-img-floor:docker-build'],
+      [16.4, '> nx run bench-img-floor:docker-build'],
+      [16.5, '> nx run bench-img-floor:integration-test'],
+      [18.4, '> nx run bench-img-floor:ecr-publish'],
+      [27.3, '> nx run bench-img-floor:ecr-publish'],
+      [27.4, '> nx run bench-img-floor:teams-notify'],
+      [27.9, ' NX   Successfully ran target publish for project bench-img-floor and 5 tasks it depends on'],
+    ]);
+    const phases = productPhases(output, 28);
+    expect(phases.map((p) => [p.phase, Math.round(p.seconds * 10) / 10])).toEqual([
+      ['nx start-up', 1.5], ['mcr-check', 0.9], ['docker-build', 14.1], ['integration-test', 1.9], ['ecr-publish', 9], ['teams-notify', 0.5], ['nx finish', 0.1],
+    ]);
+    expect(phases.reduce((sum, p) => sum + p.seconds, 0)).toBeCloseTo(28);
+  });
+
+  test('a run with no task markers is one phase', () => {
+    expect(productPhases(lines([[0.5, 'something else']]), 3)).toEqual([{ phase: 'nx', seconds: 3 }]);
   });
 });
 

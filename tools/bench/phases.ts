@@ -225,28 +225,87 @@ export async function oneBaseChanged(ws: BenchWorkspace, baseTag: string): Promi
 // ---------------------------------------------------------------------------------------------------------
 // Floor: one stale image through the product vs the same Docker commands by hand
 
-export interface FloorFigures {
-  image: string;
-  product: { seconds: number; exitCode: number; memory: MemoryPeak; published: string[] };
+/** A stretch of one product run: Nx starting, one step of the chain, Nx finishing. */
+export interface ProductPhase {
+  phase: string;
+  seconds: number;
+}
+
+export interface FloorProduct {
+  seconds: number;
+  exitCode: number;
+  memory: MemoryPeak;
+  published: string[];
+  /** Where its time went, by the tasks Nx started (see productPhases). */
+  phases?: ProductPhase[];
+}
+
+/** One rebuild of the floor image through the product, and the same rebuild by hand right after it. */
+export interface FloorRound {
+  product: FloorProduct;
   manual: FloorRun;
   /** product seconds / manual seconds. */
   ratio: number;
 }
 
+export interface FloorFigures {
+  image: string;
+  /** The round with the median ratio (the only one when the floor ran once). */
+  product: FloorProduct;
+  manual: FloorRun;
+  /** product seconds / manual seconds. */
+  ratio: number;
+  /** Every round, in the order they ran, when more than one ran (`--repeat`). */
+  rounds?: FloorRound[];
+}
+
+/** Where Nx says a task starts: `> nx run <project>:<target>` (printed again above the task's output when it ends). */
+const TASK_MARKER = /^> nx run [^:\s]+:(\S+)/;
+/** Nx's closing line of a run, after the last task. */
+const RUN_DONE = /^\s*NX\s+(Successfully ran|Ran) target/;
+
 /**
- * `img` is added to the workspace and published once (not timed). It is alone on its base, so bumping the
- * base makes it the only stale image. The product goes first (`nx run <img>:publish`); the base is bumped
- * again before the manual run so both pull a new base digest.
+ * A product run's time by phase, from its output lines and when each arrived: `nx start-up` until the first
+ * task starts, each step from its start until the next one starts (the last until Nx's closing line), and
+ * `nx finish` from there until the process ended. The phases add up to the run's time.
  */
-export async function floorComparison(ws: BenchWorkspace, img: BenchImage): Promise<FloorFigures> {
+export function productPhases(lines: Array<{ seconds: number; line: string }>, totalSeconds: number): ProductPhase[] {
+  const starts: Array<{ target: string; seconds: number }> = [];
+  let done: number | undefined;
+  for (const { seconds, line } of lines) {
+    const target = TASK_MARKER.exec(line)?.[1];
+    if (target && !starts.some((s) => s.target === target)) starts.push({ target, seconds });
+    else if (done === undefined && starts.length && RUN_DONE.test(line)) done = seconds;
+  }
+  if (!starts.length) return [{ phase: 'nx', seconds: totalSeconds }];
+  const end = done ?? totalSeconds;
+  return [
+    { phase: 'nx start-up', seconds: starts[0].seconds },
+    ...starts.map((s, i) => ({ phase: s.target, seconds: (starts[i + 1]?.seconds ?? end) - s.seconds })),
+    { phase: 'nx finish', seconds: totalSeconds - end },
+  ];
+}
+
+/**
+ * Adds `img` to the workspace and publishes it once (not timed). It is alone on its base, so bumping the base
+ * makes it the only stale image.
+ */
+export async function prepareFloor(ws: BenchWorkspace, img: BenchImage): Promise<void> {
   addImage(ws.root, img);
   const first = await runNx(ws.root, ['run', `${img.project}:publish`], nxEnv(ws));
   if (first.code !== 0) throw failed(`first publish of ${img.project}`, first);
+}
 
+/**
+ * One round: the base bumped, `nx run <img>:publish` timed; the base bumped again and the same rebuild done
+ * by hand, so both build on a new base digest.
+ */
+export async function floorRound(ws: BenchWorkspace, img: BenchImage): Promise<FloorRound> {
   const repositories = [img.ecrRepository];
   await pushBase(img.base);
   const before = await tagListing(repositories);
-  const run = await runNx(ws.root, ['run', `${img.project}:publish`], nxEnv(ws));
+  const lines: Array<{ seconds: number; line: string }> = [];
+  const run = await runNx(ws.root, ['run', `${img.project}:publish`], nxEnv(ws), { onLine: (line, seconds) => lines.push({ seconds, line }) });
   if (run.code !== 0) throw failed(`nx run ${img.project}:publish`, run);
   const afterProduct = await tagListing(repositories);
   const published = imagesWithNewVersions([img], before, afterProduct);
@@ -256,11 +315,29 @@ export async function floorComparison(ws: BenchWorkspace, img: BenchImage): Prom
   const password = await ecrPassword();
   const manual = await manualRebuild(ws.root, img, { password, pushTag: `manual-${Date.now()}` });
   return {
-    image: img.project,
-    product: { seconds: round(run.seconds, 2), exitCode: run.code, memory: run.memory, published: changedTags(before, afterProduct) },
+    product: {
+      seconds: round(run.seconds, 2),
+      exitCode: run.code,
+      memory: run.memory,
+      published: changedTags(before, afterProduct),
+      phases: productPhases(lines, run.seconds).map((p) => ({ ...p, seconds: round(p.seconds, 2) })),
+    },
     manual: { ...manual, seconds: round(manual.seconds, 2), steps: manual.steps.map((s) => ({ ...s, seconds: round(s.seconds, 2) })) },
     ratio: round(run.seconds / manual.seconds, 2),
   };
+}
+
+/** The floor comparison: `img` prepared, then `rounds` rounds; the figures are the median round's, with every round beside. */
+export async function floorComparison(ws: BenchWorkspace, img: BenchImage, options: { rounds?: number; log?: (line: string) => void } = {}): Promise<FloorFigures> {
+  await prepareFloor(ws, img);
+  const rounds: FloorRound[] = [];
+  for (let i = 0; i < (options.rounds ?? 1); i++) {
+    const r = await floorRound(ws, img);
+    options.log?.(`  round ${i + 1}: product ${r.product.seconds.toFixed(1)} s, by hand ${r.manual.seconds.toFixed(1)} s, ratio ${r.ratio}`);
+    rounds.push(r);
+  }
+  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)];
+  return { image: img.project, product: median.product, manual: median.manual, ratio: median.ratio, ...(rounds.length > 1 ? { rounds } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
