@@ -259,31 +259,37 @@ export interface FloorFigures {
   rounds?: FloorRound[];
 }
 
-/** Where Nx says a task starts: `> nx run <project>:<target>` (printed again above the task's output when it ends). */
+/**
+ * `> nx run <project>:<target>`: Nx prints it when it starts a task alone, and above each task's output when
+ * the task ends (for a batch of several tasks it prints `Running N tasks with <executor>` when it starts them).
+ */
 const TASK_MARKER = /^> nx run [^:\s]+:(\S+)/;
-/** Nx's closing line of a run, after the last task. */
-const RUN_DONE = /^\s*NX\s+(Successfully ran|Ran) target/;
+const BATCH_START = /^\s*NX\s+Running \d+ tasks with /;
 
 /**
- * A product run's time by phase, from its output lines and when each arrived: `nx start-up` until the first
- * task starts, each step from its start until the next one starts (the last until Nx's closing line), and
- * `nx finish` from there until the process ended. The phases add up to the run's time.
+ * A product run's time by phase, from its output lines and when each arrived: `nx start-up` until Nx starts
+ * the first task, each step from the end of the one before (or the start-up) until Nx prints its output (the
+ * last `> nx run` line naming it: so a step's share includes starting the process it runs in), and `nx finish`
+ * from the last step's output until the process ended. The phases add up to the run's time.
  */
 export function productPhases(lines: Array<{ seconds: number; line: string }>, totalSeconds: number): ProductPhase[] {
-  const starts: Array<{ target: string; seconds: number }> = [];
-  let done: number | undefined;
+  let firstTask: number | undefined;
+  const ends = new Map<string, number>();
   for (const { seconds, line } of lines) {
     const target = TASK_MARKER.exec(line)?.[1];
-    if (target && !starts.some((s) => s.target === target)) starts.push({ target, seconds });
-    else if (done === undefined && starts.length && RUN_DONE.test(line)) done = seconds;
+    if ((target || BATCH_START.test(line)) && firstTask === undefined) firstTask = seconds;
+    // Map order is first appearance: the chain's order. A later line of the same target moves its end on.
+    if (target) ends.set(target, seconds);
   }
-  if (!starts.length) return [{ phase: 'nx', seconds: totalSeconds }];
-  const end = done ?? totalSeconds;
-  return [
-    { phase: 'nx start-up', seconds: starts[0].seconds },
-    ...starts.map((s, i) => ({ phase: s.target, seconds: (starts[i + 1]?.seconds ?? end) - s.seconds })),
-    { phase: 'nx finish', seconds: totalSeconds - end },
-  ];
+  if (firstTask === undefined) return [{ phase: 'nx', seconds: totalSeconds }];
+  const phases: ProductPhase[] = [{ phase: 'nx start-up', seconds: firstTask }];
+  let last = firstTask;
+  for (const [target, end] of ends) {
+    phases.push({ phase: target, seconds: end - last });
+    last = end;
+  }
+  phases.push({ phase: 'nx finish', seconds: totalSeconds - last });
+  return phases;
 }
 
 /**
