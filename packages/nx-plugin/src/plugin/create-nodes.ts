@@ -54,7 +54,10 @@ export function imageTargets(testAppRoot: string | undefined): Record<string, Ta
     if (index > 0) inputs.push({ dependentTasksOutputFiles: '**/*.json', transitive: true });
     if (testAppRoot && step === 'integration-test') inputs.push(`{workspaceRoot}/${testAppRoot}/**/*`);
     targets[step] = {
-      executor: `${PLUGIN_NAME}:${step}`,
+      // The steps after the check share one executor, naming their step: Nx then runs a rebuild's steps in one
+      // process (see executors/step). The check keeps its own, so the steps after it still replay from the
+      // Nx cache when it finds nothing to do.
+      ...(index === 0 ? { executor: `${PLUGIN_NAME}:${step}` } : { executor: `${PLUGIN_NAME}:step`, options: { step } }),
       dependsOn: index > 0 ? [STEPS[index - 1]] : [],
       // The check always asks the registries; later steps replay from the Nx cache only when the check
       // found nothing to do (a rebuild's records carry a fresh run id, so they never hit the cache).
