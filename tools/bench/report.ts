@@ -267,7 +267,8 @@ export function markdownPage(r: BenchResult, targets: TargetResult[], chartFile:
     '',
     'The floor image is a hardened one (OS packages from the Debian mirror, a company CA, an unprivileged user), so its rebuild weighs what real rebuilds weigh; the 200 no-op images are three-line Dockerfiles. The floor is the same rebuild done with Docker commands by hand in the same run and engine, with the builder the product uses: ' +
       'docker build of the platform image FROM the new base digest, docker build of the test app FROM it, docker run, the HTTP request the test app expects, ' +
-      'docker rm -f, docker login (password fetched beforehand, not timed), docker tag and docker push to the ECR registry.',
+      'docker rm -f, docker login (password fetched beforehand, not timed), docker tag and docker push to the ECR registry.' +
+      ' Each round bumps the base first, for the product and again for the commands by hand; `--repeat=K` runs K rounds and reports the median, and `npm run bench -- --only=floor` runs only this comparison (3 rounds) with the product\'s time by phase (Nx\'s start-up, each step including the start of the process it runs in, Nx\'s exit).',
     '',
     `All figures: \`bench.json\`. Memory: the nx process and every descendant, /proc VmRSS and VmHWM sampled every 100 ms.`,
     '',
