@@ -5,7 +5,7 @@
  */
 import { testDockerfile } from './floor';
 import type { MemoryPeak } from './measure';
-import { imagesWithNewVersions, type PassFigures } from './phases';
+import { imagesWithNewVersions, productPhases, type PassFigures } from './phases';
 import { evaluateTargets, type BenchResult } from './report';
 import { changedTags, type TagListing } from './stack';
 import { dockerfileFor, planImages, platformImageJson } from './workspace';
@@ -50,6 +50,53 @@ describe('ECR listings', () => {
 
   test('imagesWithNewVersions goes by each image\'s own version tags, not the moving ones', () => {
     expect(imagesWithNewVersions([img0, img1], before, after)).toEqual(['bench-img-000']);
+  });
+});
+
+describe('productPhases', () => {
+  const lines = (rows: Array<[number, string]>) => rows.map(([seconds, line]) => ({ seconds, line }));
+  const rounded = (output: ReturnType<typeof lines>, total: number) => productPhases(output, total).map((p) => [p.phase, Math.round(p.seconds * 10) / 10]);
+
+  test('one process per step: start-up, then each step until Nx prints its output, then the exit', () => {
+    const output = lines([
+      [1.4, ' NX   Running target publish for project bench-img-floor and 5 tasks it depends on:'],
+      [1.5, '> nx run bench-img-floor:mcr-check'],
+      [2.3, '> nx run bench-img-floor:mcr-check'],
+      [2.3, 'bench-img-floor: STALE (base-moved): …'],
+      [2.4, '> nx run bench-img-floor:docker-build'],
+      [16.4, '> nx run bench-img-floor:docker-build'],
+      [16.5, '> nx run bench-img-floor:integration-test'],
+      [18.4, '> nx run bench-img-floor:integration-test'],
+      [18.4, '> nx run bench-img-floor:ecr-publish'],
+      [27.3, '> nx run bench-img-floor:ecr-publish'],
+      [27.4, '> nx run bench-img-floor:teams-notify'],
+      [27.8, '> nx run bench-img-floor:teams-notify'],
+      [27.9, ' NX   Successfully ran target publish for project bench-img-floor and 5 tasks it depends on'],
+    ]);
+    expect(rounded(output, 28)).toEqual([
+      ['nx start-up', 1.5], ['mcr-check', 0.8], ['docker-build', 14.1], ['integration-test', 2], ['ecr-publish', 8.9], ['teams-notify', 0.5], ['nx finish', 0.2],
+    ]);
+    expect(productPhases(output, 28).reduce((sum, p) => sum + p.seconds, 0)).toBeCloseTo(28);
+  });
+
+  test('the steps after the check in one batch: the batch\'s start counts to its first step', () => {
+    const output = lines([
+      [1.5, '> nx run bench-img-floor:mcr-check'],
+      [2.3, '> nx run bench-img-floor:mcr-check'],
+      [2.4, ' NX   Running 4 tasks with @platform-images/nx-plugin:step'],
+      [15.9, '> nx run bench-img-floor:docker-build'],
+      [17.6, '> nx run bench-img-floor:integration-test'],
+      [25.9, '> nx run bench-img-floor:ecr-publish'],
+      [26.2, '> nx run bench-img-floor:teams-notify'],
+      [26.3, ' NX   Successfully ran target publish for project bench-img-floor and 5 tasks it depends on'],
+    ]);
+    expect(rounded(output, 26.5)).toEqual([
+      ['nx start-up', 1.5], ['mcr-check', 0.8], ['docker-build', 13.6], ['integration-test', 1.7], ['ecr-publish', 8.3], ['teams-notify', 0.3], ['nx finish', 0.3],
+    ]);
+  });
+
+  test('a run with no task markers is one phase', () => {
+    expect(productPhases(lines([[0.5, 'something else']]), 3)).toEqual([{ phase: 'nx', seconds: 3 }]);
   });
 });
 

@@ -114,9 +114,10 @@ const NX_BIN = path.join(REPO_ROOT, 'node_modules/.bin/nx');
 
 /**
  * Runs `nx <args>` in `cwd`, timing it from spawn to exit and sampling its process tree. The event loop stays
- * free while it runs, so the sampler keeps its pace. Output is kept for error reports, echoed with `echo`, and handed line by line to `onLine`.
+ * free while it runs, so the sampler keeps its pace. Output is kept for error reports, echoed with `echo`, and handed line by line to `onLine`
+ * with the seconds since the spawn at which it arrived.
  */
-export function runNx(cwd: string, args: string[], env: Record<string, string>, options: { echo?: boolean; onLine?: (line: string) => void } = {}): Promise<TimedRun> {
+export function runNx(cwd: string, args: string[], env: Record<string, string>, options: { echo?: boolean; onLine?: (line: string, seconds: number) => void } = {}): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(NX_BIN, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -133,7 +134,8 @@ export function runNx(cwd: string, args: string[], env: Record<string, string>, 
         if (!options.onLine) return;
         const lines = (partialLine + text).split('\n');
         partialLine = lines.pop()!;
-        for (const line of lines) options.onLine(line.replace(/\u001b\[[0-9;]*m/g, ''));
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        for (const line of lines) options.onLine(line.replace(/\u001b\[[0-9;]*m/g, ''), seconds);
       };
     };
     child.stdout.on('data', collector());

@@ -225,28 +225,93 @@ export async function oneBaseChanged(ws: BenchWorkspace, baseTag: string): Promi
 // ---------------------------------------------------------------------------------------------------------
 // Floor: one stale image through the product vs the same Docker commands by hand
 
-export interface FloorFigures {
-  image: string;
-  product: { seconds: number; exitCode: number; memory: MemoryPeak; published: string[] };
+/** A stretch of one product run: Nx starting, one step of the chain, Nx finishing. */
+export interface ProductPhase {
+  phase: string;
+  seconds: number;
+}
+
+export interface FloorProduct {
+  seconds: number;
+  exitCode: number;
+  memory: MemoryPeak;
+  published: string[];
+  /** Where its time went, by the tasks Nx started (see productPhases). */
+  phases?: ProductPhase[];
+}
+
+/** One rebuild of the floor image through the product, and the same rebuild by hand right after it. */
+export interface FloorRound {
+  product: FloorProduct;
   manual: FloorRun;
   /** product seconds / manual seconds. */
   ratio: number;
 }
 
+export interface FloorFigures {
+  image: string;
+  /** The round with the median ratio (the only one when the floor ran once). */
+  product: FloorProduct;
+  manual: FloorRun;
+  /** product seconds / manual seconds. */
+  ratio: number;
+  /** Every round, in the order they ran, when more than one ran (`--repeat`). */
+  rounds?: FloorRound[];
+}
+
 /**
- * `img` is added to the workspace and published once (not timed). It is alone on its base, so bumping the
- * base makes it the only stale image. The product goes first (`nx run <img>:publish`); the base is bumped
- * again before the manual run so both pull a new base digest.
+ * `> nx run <project>:<target>`: Nx prints it when it starts a task alone, and above each task's output when
+ * the task ends (for a batch of several tasks it prints `Running N tasks with <executor>` when it starts them).
  */
-export async function floorComparison(ws: BenchWorkspace, img: BenchImage): Promise<FloorFigures> {
+const TASK_MARKER = /^> nx run [^:\s]+:(\S+)/;
+const BATCH_START = /^\s*NX\s+Running \d+ tasks with /;
+
+/**
+ * A product run's time by phase, from its output lines and when each arrived: `nx start-up` until Nx starts
+ * the first task, each step from the end of the one before (or the start-up) until Nx prints its output (the
+ * last `> nx run` line naming it: so a step's share includes starting the process it runs in), and `nx finish`
+ * from the last step's output until the process ended. The phases add up to the run's time.
+ */
+export function productPhases(lines: Array<{ seconds: number; line: string }>, totalSeconds: number): ProductPhase[] {
+  let firstTask: number | undefined;
+  const ends = new Map<string, number>();
+  for (const { seconds, line } of lines) {
+    const target = TASK_MARKER.exec(line)?.[1];
+    if ((target || BATCH_START.test(line)) && firstTask === undefined) firstTask = seconds;
+    // Map order is first appearance: the chain's order. A later line of the same target moves its end on.
+    if (target) ends.set(target, seconds);
+  }
+  if (firstTask === undefined) return [{ phase: 'nx', seconds: totalSeconds }];
+  const phases: ProductPhase[] = [{ phase: 'nx start-up', seconds: firstTask }];
+  let last = firstTask;
+  for (const [target, end] of ends) {
+    phases.push({ phase: target, seconds: end - last });
+    last = end;
+  }
+  phases.push({ phase: 'nx finish', seconds: totalSeconds - last });
+  return phases;
+}
+
+/**
+ * Adds `img` to the workspace and publishes it once (not timed). It is alone on its base, so bumping the base
+ * makes it the only stale image.
+ */
+export async function prepareFloor(ws: BenchWorkspace, img: BenchImage): Promise<void> {
   addImage(ws.root, img);
   const first = await runNx(ws.root, ['run', `${img.project}:publish`], nxEnv(ws));
   if (first.code !== 0) throw failed(`first publish of ${img.project}`, first);
+}
 
+/**
+ * One round: the base bumped, `nx run <img>:publish` timed; the base bumped again and the same rebuild done
+ * by hand, so both build on a new base digest.
+ */
+export async function floorRound(ws: BenchWorkspace, img: BenchImage): Promise<FloorRound> {
   const repositories = [img.ecrRepository];
   await pushBase(img.base);
   const before = await tagListing(repositories);
-  const run = await runNx(ws.root, ['run', `${img.project}:publish`], nxEnv(ws));
+  const lines: Array<{ seconds: number; line: string }> = [];
+  const run = await runNx(ws.root, ['run', `${img.project}:publish`], nxEnv(ws), { onLine: (line, seconds) => lines.push({ seconds, line }) });
   if (run.code !== 0) throw failed(`nx run ${img.project}:publish`, run);
   const afterProduct = await tagListing(repositories);
   const published = imagesWithNewVersions([img], before, afterProduct);
@@ -256,11 +321,29 @@ export async function floorComparison(ws: BenchWorkspace, img: BenchImage): Prom
   const password = await ecrPassword();
   const manual = await manualRebuild(ws.root, img, { password, pushTag: `manual-${Date.now()}` });
   return {
-    image: img.project,
-    product: { seconds: round(run.seconds, 2), exitCode: run.code, memory: run.memory, published: changedTags(before, afterProduct) },
+    product: {
+      seconds: round(run.seconds, 2),
+      exitCode: run.code,
+      memory: run.memory,
+      published: changedTags(before, afterProduct),
+      phases: productPhases(lines, run.seconds).map((p) => ({ ...p, seconds: round(p.seconds, 2) })),
+    },
     manual: { ...manual, seconds: round(manual.seconds, 2), steps: manual.steps.map((s) => ({ ...s, seconds: round(s.seconds, 2) })) },
     ratio: round(run.seconds / manual.seconds, 2),
   };
+}
+
+/** The floor comparison: `img` prepared, then `rounds` rounds; the figures are the median round's, with every round beside. */
+export async function floorComparison(ws: BenchWorkspace, img: BenchImage, options: { rounds?: number; log?: (line: string) => void } = {}): Promise<FloorFigures> {
+  await prepareFloor(ws, img);
+  const rounds: FloorRound[] = [];
+  for (let i = 0; i < (options.rounds ?? 1); i++) {
+    const r = await floorRound(ws, img);
+    options.log?.(`  round ${i + 1}: product ${r.product.seconds.toFixed(1)} s, by hand ${r.manual.seconds.toFixed(1)} s, ratio ${r.ratio}`);
+    rounds.push(r);
+  }
+  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)];
+  return { image: img.project, product: median.product, manual: median.manual, ratio: median.ratio, ...(rounds.length > 1 ? { rounds } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -199,15 +199,22 @@ export function details(r: BenchResult): string[] {
     lines.push(`one base changed (${c.base} → ${c.newDigest.slice(0, 19)}…) among N=${c.images}: rebuilt ${c.rebuilt.length}, expected ${c.expected.length}, ${c.exact ? 'exact' : 'NOT exact'}; ${c.seconds.toFixed(1)} s, ${c.imagesPerHour} images/hour`);
     lines.push(`  that pass: ${perImage(c.pass)} requests/image (MCR · ECR reg · ECR API), ${c.pass.blobBytes} blob bytes, peak RSS ${c.pass.memory.processMB} MB / tree ${c.pass.memory.treeMB} MB`);
   }
-  const f = r.floor;
-  if (f) {
-    lines.push(`floor: ${f.image} rebuilt, tested and pushed: product ${f.product.seconds.toFixed(1)} s, Docker by hand ${f.manual.seconds.toFixed(1)} s, ratio ${f.ratio}`);
-    lines.push(`  by hand: ${f.manual.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`);
-  }
+  if (r.floor) lines.push(...floorLines(r.floor));
   for (const { images, seed } of r.bySize.filter((s) => s.seed.seconds !== undefined)) {
     lines.push(`seed's catalog check at N=${images}: ${seed.seconds!.toFixed(1)} s, would rebuild ${seed.stale} and skip ${seed.current}, ${seed.requests} requests, ${(seed.bytes! / 1e6).toFixed(1)} MB downloaded`);
   }
   lines.push(`setup: ${r.setup.images} images published once in ${(r.setup.seconds / 60).toFixed(1)} min (bases pushed in ${r.setup.basesSeconds.toFixed(1)} s)`);
+  return lines;
+}
+
+/** The floor comparison: its (median) round, where the product's time went, and every round when it ran more than once. */
+export function floorLines(f: FloorFigures): string[] {
+  const lines = [`floor: ${f.image} rebuilt, tested and pushed: product ${f.product.seconds.toFixed(1)} s, Docker by hand ${f.manual.seconds.toFixed(1)} s, ratio ${f.ratio}${f.rounds ? ` (median of ${f.rounds.length} rounds)` : ''}`];
+  if (f.product.phases) lines.push(`  product: ${f.product.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(', ')}`);
+  lines.push(`  by hand: ${f.manual.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`);
+  for (const [i, round] of (f.rounds ?? []).entries()) {
+    lines.push(`  round ${i + 1}: product ${round.product.seconds.toFixed(1)} s, by hand ${round.manual.seconds.toFixed(1)} s, ratio ${round.ratio}`);
+  }
   return lines;
 }
 
@@ -260,7 +267,8 @@ export function markdownPage(r: BenchResult, targets: TargetResult[], chartFile:
     '',
     'The floor image is a hardened one (OS packages from the Debian mirror, a company CA, an unprivileged user), so its rebuild weighs what real rebuilds weigh; the 200 no-op images are three-line Dockerfiles. The floor is the same rebuild done with Docker commands by hand in the same run and engine, with the builder the product uses: ' +
       'docker build of the platform image FROM the new base digest, docker build of the test app FROM it, docker run, the HTTP request the test app expects, ' +
-      'docker rm -f, docker login (password fetched beforehand, not timed), docker tag and docker push to the ECR registry.',
+      'docker rm -f, docker login (password fetched beforehand, not timed), docker tag and docker push to the ECR registry.' +
+      ' Each round bumps the base first, for the product and again for the commands by hand; `--repeat=K` runs K rounds and reports the median, and `npm run bench -- --only=floor` runs only this comparison (3 rounds) with the product\'s time by phase (Nx\'s start-up, each step including the start of the process it runs in, Nx\'s exit).',
     '',
     `All figures: \`bench.json\`. Memory: the nx process and every descendant, /proc VmRSS and VmHWM sampled every 100 ms.`,
     '',

@@ -2,7 +2,8 @@
  * `npm run bench`: how the product scales with the number of platform images, against the local stack.
  *
  *   node -r @swc-node/register tools/bench/run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets]
- *        [--no-seed] [--no-base-change] [--no-floor] [--keep]
+ *        [--no-seed] [--no-base-change] [--no-floor] [--repeat=1] [--keep]
+ *   node -r @swc-node/register tools/bench/run.ts --only=floor [--repeat=3] [--sizes=200] [--out=…] [--keep]
  *   node -r @swc-node/register tools/bench/run.ts --clean=<bench id>     # what a --keep or failed run left
  *
  * 1. Pushes five upstream bases (and one for the floor image) into the MCR stand-in.
@@ -11,8 +12,13 @@
  *    cache wiped, then one with it warm; and the seed pipeline's catalog check over the same images.
  * 4. Moves one base among the largest N: exactly the images FROM it must be rebuilt.
  * 5. The floor: one stale image through the product vs the same Docker commands by hand.
+ *    `--repeat=K` runs it K times (product, then by hand, each on a new base digest) and reports the median.
  * Then prints a table, writes bench.json, noop-time.svg and benchmark.md under --out, and exits non-zero when
  * a target fails (unless --no-targets).
+ *
+ * `--only=floor` runs step 5 alone, 3 rounds unless --repeat says otherwise, in a workspace of the largest N
+ * images (generated, not published: Nx and the plugin still read them all, as in the full run) plus the floor
+ * image; it prints each round with the product's time by phase, and writes floor.json under --out.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,8 +27,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { resolveAutoBuilder } from './floor';
 import { ourCheck } from './our-check';
-import { floorComparison, noOpProblems, oneBaseChanged, publishAll, round, runPass, seedCheck, type BenchWorkspace } from './phases';
-import { consoleTable, details, evaluateTargets, markdownPage, noOpChart, TABLE_HEADER, tableRows, verdict, type BenchResult, type SizeFigures } from './report';
+import { floorComparison, noOpProblems, oneBaseChanged, publishAll, round, runPass, seedCheck, type BenchWorkspace, type FloorFigures } from './phases';
+import { consoleTable, details, evaluateTargets, floorLines, markdownPage, noOpChart, TABLE_HEADER, tableRows, TARGETS, verdict, type BenchResult, type SizeFigures } from './report';
 import { deleteBase, deleteRepositories, ensureStack, LOCAL_ENV, pushBase, removeLocalImages, repositoriesStartingWith } from './stack';
 import { BASE_TAGS, baseRepository, floorImage, FLOOR_BASE_TAG, generateWorkspace, planImages, REPO_ROOT, type BaseRef, type BenchImage } from './workspace';
 
@@ -31,6 +37,8 @@ export interface BenchOptions {
   seed: boolean;
   baseChange: boolean;
   floor: boolean;
+  /** Rounds of the floor comparison (product, then by hand; 1 unless said); its figures are the median round's. */
+  repeat?: number;
   /** When to leave the workspaces, ECR repositories and bases behind for a look at them. */
   keep: 'always' | 'on-failure' | 'never';
   log: (line: string) => void;
@@ -127,12 +135,49 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     let floorFigures;
     if (options.floor) {
       options.log(`floor: ${floor.project} (alone on :${FLOOR_BASE_TAG}) added and published, then its base bumped: product vs Docker by hand`);
-      floorFigures = await floorComparison(full, floor);
+      floorFigures = await floorComparison(full, floor, { rounds: options.repeat, log: options.log });
       options.log(`  product ${floorFigures.product.seconds.toFixed(1)} s, by hand ${floorFigures.manual.seconds.toFixed(1)} s`);
     }
 
     succeeded = true;
     return { benchId, startedAt, finishedAt: new Date().toISOString(), machine: machine(), sizes, setup, bySize, baseChange, floor: floorFigures };
+  } finally {
+    if (options.keep === 'always' || (options.keep === 'on-failure' && !succeeded)) {
+      options.log(`left behind: ${benchDir}, ECR repositories bench-${benchId}/*, bases ${baseRepository(benchId)} (remove them: npm run bench -- --clean=${benchId})`);
+    } else {
+      await cleanUp(benchId);
+    }
+  }
+}
+
+/** What `--only=floor` measured. */
+export interface FloorOnlyResult {
+  benchId: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: BenchResult['machine'];
+  /** Images in the workspace beside the floor image (generated, never published). */
+  images: number;
+  floor: FloorFigures;
+}
+
+/** The floor comparison alone: no setup publish, no no-op passes, the floor image's base only. */
+export async function runFloorOnly(options: Pick<BenchOptions, 'sizes' | 'repeat' | 'keep' | 'log'>): Promise<FloorOnlyResult> {
+  const startedAt = new Date().toISOString();
+  const images = Math.max(...options.sizes);
+  ensureStack();
+  const benchId = randomBytes(3).toString('hex');
+  const benchDir = benchDirOf(benchId);
+  mkdirSync(benchDir);
+  const floor = floorImage(benchId);
+  options.log(`bench ${benchId}: floor only, ${options.repeat ?? 1} round(s), workspace of ${images} images + ${floor.project} in ${benchDir}`);
+  let succeeded = false;
+  try {
+    await pushBase(floor.base);
+    const ws = workspaceFor(benchDir, benchId, planImages(benchId, images));
+    const figures = await floorComparison(ws, floor, { rounds: options.repeat, log: options.log });
+    succeeded = true;
+    return { benchId, startedAt, finishedAt: new Date().toISOString(), machine: machine(), images, floor: figures };
   } finally {
     if (options.keep === 'always' || (options.keep === 'on-failure' && !succeeded)) {
       options.log(`left behind: ${benchDir}, ECR repositories bench-${benchId}/*, bases ${baseRepository(benchId)} (remove them: npm run bench -- --clean=${benchId})`);
@@ -152,10 +197,13 @@ interface CliOptions extends BenchOptions {
   clean?: string;
   /** An earlier run's bench.json to draw the outputs from again. */
   report?: string;
+  /** Run one part alone. */
+  only?: 'floor';
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { sizes: [10, 50, 200], out: 'dist/bench', targets: true, seed: true, baseChange: true, floor: true, keep: 'on-failure', log: (line) => console.log(line) };
+  const options: CliOptions = { sizes: [10, 50, 200], out: 'dist/bench', targets: true, seed: true, baseChange: true, floor: true, repeat: 1, keep: 'on-failure', log: (line) => console.log(line) };
+  let repeat: number | undefined;
   for (const arg of argv) {
     const [flag, value] = arg.split(/=(.*)/s, 2);
     if (flag === '--sizes' && value) options.sizes = value.split(',').map(Number);
@@ -165,10 +213,14 @@ function parseArgs(argv: string[]): CliOptions {
     else if (flag === '--no-base-change') options.baseChange = false;
     else if (flag === '--no-floor') options.floor = false;
     else if (flag === '--keep') options.keep = 'always';
+    else if (flag === '--repeat' && /^[1-9]\d*$/.test(value ?? '')) repeat = Number(value);
+    else if (flag === '--only' && value === 'floor') options.only = 'floor';
     else if (flag === '--clean' && /^[0-9a-f]{6}$/.test(value ?? '')) options.clean = value;
     else if (flag === '--report' && value) options.report = value;
-    else throw new Error(`unknown argument ${arg}; usage: run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets] [--no-seed] [--no-base-change] [--no-floor] [--keep] | --clean=<bench id> | --report=<bench.json> [--out=…]`);
+    else throw new Error(`unknown argument ${arg}; usage: run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets] [--no-seed] [--no-base-change] [--no-floor] [--repeat=1] [--keep] | --only=floor [--repeat=3] [--sizes=200] | --clean=<bench id> | --report=<bench.json> [--out=…]`);
   }
+  // The floor alone is for comparing one change: several rounds by default, since one is easily disturbed.
+  options.repeat = repeat ?? (options.only === 'floor' ? 3 : 1);
   if (!options.sizes.length || options.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes wants positive whole numbers, e.g. --sizes=10,50,200`);
   return options;
 }
@@ -183,9 +235,25 @@ function writeOutputs(result: BenchResult, out: string, log: (line: string) => v
   log(`written: ${path.relative(process.cwd(), dir)}/{bench.json,noop-time.svg,benchmark.md}`);
 }
 
+/** The floor alone: every round with the product's phases, floor.json under --out; non-zero when the median misses the target. */
+async function floorOnly(options: CliOptions): Promise<void> {
+  const result = await runFloorOnly(options);
+  const { floor } = result;
+  console.log('');
+  for (const line of floorLines(floor)) console.log(line);
+  const dir = path.resolve(REPO_ROOT, options.out);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'floor.json'), JSON.stringify(result, null, 2) + '\n');
+  options.log(`written: ${path.relative(process.cwd(), dir)}/floor.json`);
+  const ok = floor.ratio <= TARGETS.productOverFloor;
+  console.log(`${ok ? 'PASS' : 'FAIL'} one stale image: product / floor ≤ ${TARGETS.productOverFloor}: median ${floor.ratio}`);
+  if (!ok && options.targets) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   if (options.clean) return cleanUp(options.clean);
+  if (options.only === 'floor') return floorOnly(options);
   // Draws the table, page and chart again from the figures of an earlier run, measuring nothing.
   const result: BenchResult = options.report ? JSON.parse(readFileSync(options.report, 'utf8')) : await runBenchmark(options);
   console.log('');

@@ -71,6 +71,86 @@ describe('batchOf', () => {
   });
 });
 
+/** Each project's steps after the check, chained as the inferred targets chain them, all in one batch. */
+function chainGraph(projects: string[]): TaskGraph {
+  const steps = ['docker-build', 'integration-test', 'ecr-publish', 'teams-notify'];
+  const tasks: Record<string, unknown> = {};
+  const dependencies: Record<string, string[]> = {};
+  for (const project of projects) {
+    steps.forEach((target, i) => {
+      const id = `${project}:${target}`;
+      tasks[id] = { id, target: { project, target }, overrides: {}, outputs: [], parallelism: true };
+      dependencies[id] = i ? [`${project}:${steps[i - 1]}`] : [];
+    });
+  }
+  return { roots: projects.map((p) => `${p}:docker-build`), tasks, dependencies, continuousDependencies: {} } as unknown as TaskGraph;
+}
+
+describe('batchOf, a chain of steps in one batch', () => {
+  it('starts a step only after the step before it succeeded, and finishes one image before starting the next', async () => {
+    const started: string[] = [];
+    const run = batchOf<Record<string, never>>(async (_o, ctx) => {
+      started.push(`${ctx.projectName}:${ctx.targetName}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return { success: true };
+    }, () => 1);
+    const results = await collect(run(chainGraph(['a', 'b']), {}, {}, context));
+    expect(started).toEqual([
+      'a:docker-build', 'a:integration-test', 'a:ecr-publish', 'a:teams-notify',
+      'b:docker-build', 'b:integration-test', 'b:ecr-publish', 'b:teams-notify',
+    ]);
+    expect(results.map((r) => r.result.status)).toEqual(Array(8).fill('success'));
+  });
+
+  it('reports the steps after a failed one skipped, without running them; other images go on', async () => {
+    const started: string[] = [];
+    const run = batchOf<Record<string, never>>(async (_o, ctx) => {
+      started.push(`${ctx.projectName}:${ctx.targetName}`);
+      return { success: !(ctx.projectName === 'a' && ctx.targetName === 'integration-test') };
+    }, nxParallel);
+    const results = await collect(run(chainGraph(['a', 'b']), {}, {}, context));
+    expect(started.filter((t) => t.startsWith('a:'))).toEqual(['a:docker-build', 'a:integration-test']);
+    expect(started.filter((t) => t.startsWith('b:'))).toEqual(['b:docker-build', 'b:integration-test', 'b:ecr-publish', 'b:teams-notify']);
+    const byTask = Object.fromEntries(results.map((r) => [r.task, [r.result.status, r.result.success, r.result.terminalOutput]]));
+    expect(byTask['a:integration-test']).toEqual(['failure', false, '']);
+    expect(byTask['a:ecr-publish']).toEqual(['skipped', false, '']);
+    expect(byTask['a:teams-notify']).toEqual(['skipped', false, '']);
+    expect(results).toHaveLength(8);
+  });
+
+  it('a step that throws skips the steps after it too', async () => {
+    const run = batchOf<Record<string, never>>(async (_o, ctx) => {
+      if (ctx.targetName === 'docker-build') throw new Error('engine gone');
+      return { success: true };
+    }, () => 2);
+    const results = await collect(run(chainGraph(['a']), {}, {}, context));
+    expect(results.map((r) => [r.task, r.result.status])).toEqual([
+      ['a:docker-build', 'failure'], ['a:integration-test', 'skipped'], ['a:ecr-publish', 'skipped'], ['a:teams-notify', 'skipped'],
+    ]);
+  });
+
+  it('a dependency Nx completed before the batch (not in it) does not hold a task back', async () => {
+    const graph = chainGraph(['a']);
+    graph.dependencies['a:docker-build'] = ['a:mcr-check'];
+    const results = await collect(batchOf<Record<string, never>>(async () => ({ success: true }), () => 1)(graph, {}, {}, context));
+    expect(results.map((r) => r.result.status)).toEqual(Array(4).fill('success'));
+  });
+
+  it('keeps to the limit across the steps of every image', async () => {
+    let running = 0;
+    let most = 0;
+    const run = batchOf<Record<string, never>>(async () => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      running--;
+      return { success: true };
+    }, nxParallel);
+    const results = await collect(run(chainGraph(['a', 'b', 'c']), {}, {}, context));
+    expect(most).toBe(2);
+    expect(results).toHaveLength(12);
+  });
+});
+
 describe('nxParallel', () => {
   it.each([
     [{ parallel: 2 }, 2],

@@ -86,44 +86,90 @@ export async function runStep<S extends StepName>(
 
 export type StepExecutor<O> = (options: O, context: ExecutorContext, runtime?: TaskRuntime) => Promise<{ success: boolean }>;
 
+export type BatchTaskStatus = 'success' | 'failure' | 'skipped';
+
 interface BatchResult {
   task: string;
-  result: { success: boolean; terminalOutput: string; startTime: number; endTime: number };
+  result: { success: boolean; status: BatchTaskStatus; terminalOutput: string; startTime: number; endTime: number };
 }
 
 /**
- * Nx's batch implementation of a step: every task of this executor in the run, in one process sharing one
- * session, at most `concurrency(context)` at a time. Each task's output is its own (Nx prints and caches
- * it per task), and each result is reported as soon as that task ends.
+ * Nx's batch implementation: every task of this executor in the run, in one process sharing one session, at
+ * most `concurrency(context)` at a time. Nx puts a task's dependents into the same batch when they use the
+ * same executor (the steps after mcr-check do, see create-nodes.ts), so a task starts only once the tasks it
+ * depends on in the batch have succeeded; one whose dependency failed or was skipped is reported skipped, as
+ * Nx itself skips the dependents of a failed task. Of the tasks ready to start, those furthest along a chain
+ * go first, so an image is finished before the next one is started. Each task's output is its own (Nx prints
+ * and caches it per task), and each result is reported as soon as that task ends.
  */
 export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: ExecutorContext) => number) {
   return async function* runBatch(taskGraph: TaskGraph, inputs: Record<string, O>, _overrides: O, context: ExecutorContext): AsyncGenerator<BatchResult> {
     const session = new Session();
-    const queue = Object.values(taskGraph.tasks);
+    const ids = Object.keys(taskGraph.tasks);
+    // Only dependencies inside the batch: the others have completed before Nx started it.
+    const dependenciesOf = (id: string) => (taskGraph.dependencies?.[id] ?? []).filter((dep) => dep in taskGraph.tasks);
+    const depth = new Map<string, number>();
+    const depthOf = (id: string): number => {
+      if (!depth.has(id)) depth.set(id, 1 + Math.max(0, ...dependenciesOf(id).map(depthOf)));
+      return depth.get(id)!;
+    };
+    const order = new Map(ids.map((id, index) => [id, index]));
+    const pending = new Set(ids);
+    const status = new Map<string, BatchTaskStatus>();
     const done: BatchResult[] = [];
     let wake: (() => void) | undefined;
     let running = 0;
-    const start = () => {
-      const task = queue.shift()!;
+    const finish = (id: string, result: BatchResult['result']) => {
+      status.set(id, result.status);
+      done.push({ task: id, result });
+      wake?.();
+    };
+    const start = (id: string) => {
+      const task = taskGraph.tasks[id];
+      pending.delete(id);
       running++;
       const lines: string[] = [];
       const startTime = Date.now();
       const taskContext: ExecutorContext = { ...context, projectName: task.target.project, targetName: task.target.target, configurationName: task.target.configuration };
-      executor(inputs[task.id], taskContext, { session, write: (line) => lines.push(line) })
+      executor(inputs[id], taskContext, { session, write: (line) => lines.push(line) })
         .catch((err: unknown) => {
           lines.push(`error: ${task.target.project}: ${describeError(err)}`);
           return { success: false };
         })
         .then(({ success }) => {
           running--;
-          done.push({ task: task.id, result: { success, terminalOutput: lines.length ? `${lines.join('\n')}\n` : '', startTime, endTime: Date.now() } });
-          wake?.();
+          finish(id, { success, status: success ? 'success' : 'failure', terminalOutput: lines.length ? `${lines.join('\n')}\n` : '', startTime, endTime: Date.now() });
         });
     };
+    /** Reports skipped what can no longer run, and answers what may start now, furthest along first. */
+    const ready = (): string[] => {
+      const out: string[] = [];
+      for (let changed = true; changed; ) {
+        changed = false;
+        for (const id of pending) {
+          const deps = dependenciesOf(id).map((dep) => status.get(dep));
+          if (deps.some((s) => s === 'failure' || s === 'skipped')) {
+            pending.delete(id);
+            const now = Date.now();
+            finish(id, { success: false, status: 'skipped', terminalOutput: '', startTime: now, endTime: now });
+            changed = true;
+          }
+        }
+      }
+      for (const id of pending) if (dependenciesOf(id).every((dep) => status.get(dep) === 'success')) out.push(id);
+      return out.sort((a, b) => depthOf(b) - depthOf(a) || order.get(a)! - order.get(b)!);
+    };
     const limit = Math.max(1, concurrency(context));
-    while (queue.length || running || done.length) {
-      while (queue.length && running < limit) start();
-      if (!done.length) await new Promise<void>((resolve) => (wake = resolve));
+    while (pending.size || running || done.length) {
+      for (const id of ready()) {
+        if (running >= limit) break;
+        start(id);
+      }
+      if (!done.length) {
+        // Nothing running and nothing startable would wait forever: a dependency cycle, which Nx never sends.
+        if (!running) throw new Error(`batch: ${[...pending].join(', ')} wait on each other`);
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
       wake = undefined;
       while (done.length) yield done.shift()!;
     }

@@ -1,11 +1,13 @@
 /**
  * What the tasks one executor process runs share: the images' configs read once, one ECR client per
- * account and endpoint (its connection pool with it), one upstream registry client, and the reads the
- * checks make together. A batch of many tasks gets one session; a single task gets its own.
+ * account and endpoint (its connection pool with it), one Docker CLI per command (the engine and the
+ * builder asked once), one upstream registry client, and the reads the checks make together. A batch of
+ * many tasks gets one session (a rebuild's steps after the check are one batch); a single task gets its own.
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { PLUGIN_NAME, PROFILE_ENV, requireRegion, WorkspaceImages, type ImageSettings } from '../config/settings';
 import { memoize } from '../lib/coalescer';
+import { DockerCli } from '../lib/docker';
 import type { AwsEcr } from '../lib/ecr';
 import { EcrReader } from '../lib/ecr-reader';
 import type { ImageRef } from '../lib/image-ref';
@@ -21,6 +23,7 @@ export class Session {
   private readonly ecrs = new Map<string, AwsEcr>();
   private readonly readers = new Map<AwsEcr, EcrReader>();
   private readonly upstreams = new Map<string, UpstreamRegistry>();
+  private readonly dockers = new Map<string, DockerCli>();
   private workspaceImages?: WorkspaceImages;
   private swept = false;
 
@@ -40,6 +43,16 @@ export class Session {
   images(context: ExecutorContext): WorkspaceImages {
     this.workspaceImages ??= new WorkspaceImages(context.root, { file: 'nx.json', options: pluginOptions(context) }, this.env[PROFILE_ENV]?.trim() || undefined, this.env);
     return this.workspaceImages;
+  }
+
+  /** The Docker CLI `command` (docker.command), one per process: what it learns of the engine serves every step. */
+  docker(command: string): DockerCli {
+    let docker = this.dockers.get(command);
+    if (!docker) {
+      docker = new DockerCli(command);
+      this.dockers.set(command, docker);
+    }
+    return docker;
   }
 
   /** ECR for this image: the configured region, account and endpoints, the standard AWS credential chain. */

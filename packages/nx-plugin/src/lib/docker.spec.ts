@@ -112,6 +112,50 @@ describe('DockerCli', () => {
       const { run } = fakeRunner(() => ({ exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }));
       await expect(new DockerCli('docker', run).ensureEngine()).rejects.toThrow('the Docker engine is unreachable: Cannot connect to the Docker daemon');
     });
+
+    it('asks the engine once however many steps check it (one DockerCli per process)', async () => {
+      const { calls, run } = fakeRunner(() => ({ stdout: '27.1.1\n' }));
+      const docker = new DockerCli('docker', run);
+      await Promise.all([docker.ensureEngine(), docker.ensureEngine()]);
+      await expect(docker.ensureEngine()).resolves.toBe('27.1.1');
+      expect(calls.map((c) => c.args)).toEqual([['version', '--format', '{{.Server.Version}}']]);
+    });
+
+    it('asks again after an engine that did not answer', async () => {
+      let up = false;
+      const { calls, run } = fakeRunner(() => (up ? { stdout: '27.1.1\n' } : { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }));
+      const docker = new DockerCli('docker', run);
+      await expect(docker.ensureEngine()).rejects.toThrow(/unreachable/);
+      up = true;
+      await expect(docker.ensureEngine()).resolves.toBe('27.1.1');
+      expect(calls).toHaveLength(2);
+    });
+  });
+
+  describe('imageId after the engine was found answering', () => {
+    it('asks the engine again when the image is missing, and says the engine is gone when it is', async () => {
+      const { calls, run } = fakeRunner((args) => (args[0] === 'version' && calls.length > 1 ? { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' } : args[0] === 'version' ? { stdout: '27.1.1\n' } : { exitCode: 1 }));
+      const docker = new DockerCli('docker', run);
+      await docker.ensureEngine();
+      await expect(docker.imageId('x:1')).rejects.toThrow(/^the Docker engine is unreachable/);
+      expect(calls.map((c) => c.args[0])).toEqual(['version', 'image', 'version']);
+    });
+
+    it('answers undefined when the engine still answers: the image is missing', async () => {
+      const { calls, run } = fakeRunner((args) => (args[0] === 'version' ? { stdout: '27.1.1\n' } : { exitCode: 1 }));
+      const docker = new DockerCli('docker', run);
+      await docker.ensureEngine();
+      await expect(docker.imageId('x:1')).resolves.toBeUndefined();
+      expect(calls.map((c) => c.args[0])).toEqual(['version', 'image', 'version']);
+    });
+
+    it('asks nothing more when the image is there', async () => {
+      const { calls, run } = fakeRunner((args) => ({ stdout: args[0] === 'version' ? '27.1.1\n' : 'sha256:abc\n' }));
+      const docker = new DockerCli('docker', run);
+      await docker.ensureEngine();
+      await expect(docker.imageId('x:1')).resolves.toBe('sha256:abc');
+      expect(calls.map((c) => c.args[0])).toEqual(['version', 'image']);
+    });
   });
 
   describe('resolveBuilder', () => {
@@ -126,6 +170,13 @@ describe('DockerCli', () => {
       const { calls, run } = fakeRunner(() => ({ exitCode }));
       await expect(new DockerCli('docker', run).resolveBuilder(builder)).resolves.toBe(expected);
       expect(calls.map((c) => c.args)).toEqual(expectedCalls);
+    });
+
+    it('asks buildx once per DockerCli: the build and the test app build resolve auto alike', async () => {
+      const { calls, run } = fakeRunner(() => ({ exitCode: 0 }));
+      const docker = new DockerCli('docker', run);
+      expect([await docker.resolveBuilder('auto'), await docker.resolveBuilder('auto'), await docker.resolveBuilder('classic')]).toEqual(['buildx', 'buildx', 'classic']);
+      expect(calls.map((c) => c.args)).toEqual([['buildx', 'version']]);
     });
   });
 

@@ -110,8 +110,29 @@ export class DockerCli {
     return result;
   }
 
-  /** Fails with a clear message when no engine answers, before any real work. */
-  async ensureEngine(): Promise<string> {
+  /** The engine's answer to the first check, kept while it was a good one. */
+  private engine?: Promise<string>;
+  /** What `auto` came to, once asked. */
+  private autoBuilder?: Promise<ResolvedBuilder>;
+
+  /**
+   * Fails with a clear message when no engine answers, before any real work. Asked once per DockerCli, which
+   * is one per process and command (see Session): the steps of a rebuild that run in one process ask once.
+   * An engine that goes away later fails the next command, and imageId asks again, so a missing image is
+   * never blamed for a missing engine.
+   */
+  ensureEngine(): Promise<string> {
+    if (!this.engine) {
+      const asked = this.askEngine();
+      this.engine = asked;
+      asked.catch(() => {
+        if (this.engine === asked) this.engine = undefined;
+      });
+    }
+    return this.engine;
+  }
+
+  private async askEngine(): Promise<string> {
     const result = await this.docker(['version', '--format', '{{.Server.Version}}']);
     if (result.exitCode !== 0 || !result.stdout.trim()) {
       throw new UserError(`the Docker engine is unreachable: ${lastLines(result.output) || 'no answer'}`,
@@ -120,10 +141,11 @@ export class DockerCli {
     return result.stdout.trim();
   }
 
+  /** `auto`: buildx when its plugin answers, else the classic builder; asked once per DockerCli. */
   async resolveBuilder(builder: Builder): Promise<ResolvedBuilder> {
     if (builder !== 'auto') return builder;
-    const buildx = await this.docker(['buildx', 'version']);
-    return buildx.exitCode === 0 ? 'buildx' : 'classic';
+    this.autoBuilder ??= this.docker(['buildx', 'version']).then((buildx) => (buildx.exitCode === 0 ? 'buildx' : 'classic'));
+    return this.autoBuilder;
   }
 
   async build(builder: ResolvedBuilder, req: BuildRequest, onOutput?: (chunk: string) => void): Promise<{ imageId: string; output: string; exitCode: number }> {
@@ -134,9 +156,18 @@ export class DockerCli {
     return { imageId, output: result.output, exitCode: result.exitCode };
   }
 
+  /**
+   * The image's id, undefined when the engine has no such image. When the engine was found answering earlier
+   * in this process, a failed lookup asks it again: an engine gone since then is reported as such.
+   */
   async imageId(ref: string): Promise<string | undefined> {
     const result = await this.docker(['image', 'inspect', '--format', '{{.Id}}', ref]);
-    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+    if (result.exitCode === 0) return result.stdout.trim();
+    if (this.engine) {
+      this.engine = undefined;
+      await this.ensureEngine();
+    }
+    return undefined;
   }
 
   async imageLabels(ref: string): Promise<Record<string, string>> {

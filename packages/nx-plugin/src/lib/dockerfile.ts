@@ -644,3 +644,45 @@ export function overrideFrom(
   }
   return { text: images.size ? rewriteFroms(text, parsed, images) : text, replaced };
 }
+
+/** A LABEL word for one label: key and value double-quoted, `"`, `$` and the escape character escaped in them (as in sh). */
+function labelWord(key: string, value: string, escape: string): string {
+  const quote = (text: string) => `"${[...text].map((ch) => (ch === '"' || ch === '$' || ch === escape ? escape + ch : ch)).join('')}"`;
+  return `${quote(key)}=${quote(value)}`;
+}
+
+/**
+ * The Dockerfile with one LABEL instruction at its end that stamps `labels` on the image it builds (its last
+ * stage). The classic builder turns every `--label` flag into a LABEL step of its own, each a container
+ * created and committed; one instruction is one step. Keys and values are double-quoted with `"`, `$` and
+ * the escape character escaped, so the builder reads each back exactly as given, never expanding a variable.
+ * Undefined when that cannot be done safely (a line break in a label, a last line that continues, a value that
+ * would not read back), and the labels are then passed as `--label` flags.
+ */
+export function withLabelInstruction(text: string, labels: Record<string, string>): string | undefined {
+  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+  if (!entries.length) return text;
+  if (entries.some(([key, value]) => /[\r\n]/.test(key + value) || !key)) return undefined;
+  let escape: string;
+  try {
+    ({ escape } = parseDockerfile(text));
+  } catch {
+    return undefined;
+  }
+  const words = entries.map(([key, value]) => labelWord(key, value, escape));
+  const instruction = `LABEL ${words.join(' ')}`;
+  const out = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${instruction}\n`;
+  try {
+    const parsed = parseDockerfile(out);
+    const last = parsed.instructions[parsed.instructions.length - 1];
+    if (last?.keyword !== 'label' || last.endLine !== last.startLine || parsed.lines[last.startLine] !== instruction || last.args !== words.join(' ')) return undefined;
+    // Read back as the builder reads it: each word comes out as key=value, nothing expanded.
+    for (const [i, [key, value]] of entries.entries()) {
+      const back = expandWord(words[i], new Map(), escape);
+      if (back.value !== `${key}=${value}` || back.missing.length || back.builderDefined.length) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return out;
+}

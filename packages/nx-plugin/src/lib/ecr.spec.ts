@@ -167,3 +167,34 @@ describe('removing tags (BatchDeleteImage by tag)', () => {
     await expect(ecr.untag('runtime', 'staging-a')).rejects.toThrow('ECR BatchDeleteImage runtime:staging-a: AccessDenied: not allowed');
   });
 });
+
+describe('retag (PutImage of a manifest already in the repository)', () => {
+  const MANIFEST = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: {}, layers: [] });
+  const DIGEST = `sha256:${'a'.repeat(64)}`;
+
+  beforeEach(() => {
+    answer = (_server, req) => (req.headers['x-amz-target']?.toString().endsWith('BatchGetImage')
+      ? { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ images: [{ imageId: { imageDigest: DIGEST }, imageManifest: MANIFEST, imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json' }], failures: [] }) }
+      : { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ image: {} }) });
+  });
+
+  it('reads the manifest by digest (BatchGetImage), then writes it under each tag (PutImage)', async () => {
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    await expect(ecr.retag('runtime', DIGEST, ['latest', '6.0'])).resolves.toEqual({ moved: ['latest', '6.0'], unchanged: [], refused: [] });
+    expect(seen.map((s) => s.target)).toEqual(['AmazonEC2ContainerRegistry_V20150921.BatchGetImage', 'AmazonEC2ContainerRegistry_V20150921.PutImage', 'AmazonEC2ContainerRegistry_V20150921.PutImage']);
+  });
+
+  it('with the manifest in hand for that digest, only writes it: no BatchGetImage', async () => {
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    await ecr.retag('runtime', DIGEST, ['latest'], { digest: DIGEST, manifest: MANIFEST, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    expect(seen.map((s) => s.target)).toEqual(['AmazonEC2ContainerRegistry_V20150921.PutImage']);
+    expect(JSON.parse(seen[0].body)).toEqual({ repositoryName: 'runtime', imageManifest: MANIFEST, imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json', imageTag: 'latest' });
+  });
+
+  it('a manifest in hand for another digest is not used: the one the digest names is read', async () => {
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    await ecr.retag('runtime', DIGEST, ['latest'], { digest: `sha256:${'b'.repeat(64)}`, manifest: '{}', mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    expect(seen.map((s) => s.target)).toEqual(['AmazonEC2ContainerRegistry_V20150921.BatchGetImage', 'AmazonEC2ContainerRegistry_V20150921.PutImage']);
+    expect(JSON.parse(seen[1].body).imageManifest).toBe(MANIFEST);
+  });
+});

@@ -77,8 +77,12 @@ export interface Ecr {
   findRepositories(names: string[]): Promise<Map<string, EcrRepository | undefined>>;
   createRepository(name: string, settings: NewRepository): Promise<EcrRepository>;
   listImages(name: string): Promise<EcrImage[]>;
-  /** Points tags at an image already in the repository, registry-side (BatchGetImage + PutImage): no pull, no push. */
-  retag(name: string, digest: string, tags: string[]): Promise<RetagResult>;
+  /**
+   * Points tags at an image already in the repository, registry-side (BatchGetImage + PutImage): no pull, no
+   * push. `stored` is the manifest the digest names when the caller has it in hand (it just wrote it): then
+   * only PutImage is called.
+   */
+  retag(name: string, digest: string, tags: string[], stored?: StoredManifest): Promise<RetagResult>;
   /** The manifests the references (tags or digests) name, 100 per BatchGetImage; references naming nothing are left out. */
   getManifests(name: string, references: string[]): Promise<Map<string, StoredManifest>>;
   /** Writes a manifest under a tag (PutImage): `refused` when the tag is immutable and names another image. */
@@ -330,10 +334,11 @@ export class AwsEcr implements Ecr {
     return this.options.maxAttempts ?? 3;
   }
 
-  async retag(name: string, digest: string, tags: string[]): Promise<RetagResult> {
+  async retag(name: string, digest: string, tags: string[], known?: StoredManifest): Promise<RetagResult> {
     const result: RetagResult = { moved: [], unchanged: [], refused: [] };
     if (!tags.length) return result;
-    const stored = (await this.getManifests(name, [digest])).get(digest);
+    // A manifest in hand is used only for the digest it was stored under: PutImage must write the same image.
+    const stored = known?.digest === digest ? known : (await this.getManifests(name, [digest])).get(digest);
     if (!stored) throw new UserError(`ECR BatchGetImage ${name}@${digest}: the image is not in the repository`, 'it was deleted during the run: rerun, and the check decides again');
     for (const tag of tags) {
       const outcome = await this.putManifest(name, stored.manifest, stored.mediaType, tag);

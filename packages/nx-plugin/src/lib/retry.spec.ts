@@ -1,4 +1,4 @@
-import { isTransientStatus, nextRetry, parseRetryAfter, type RetryPolicy } from './retry';
+import { isTransientStatus, nextRetry, parseRetryAfter, probeDelayMs, type RetryPolicy } from './retry';
 
 const POLICY: RetryPolicy = { attempts: 3, baseDelayMs: 500, maxDelayMs: 30_000 };
 const NOW = Date.parse('2026-11-24T10:00:00Z');
@@ -51,5 +51,25 @@ describe('isTransientStatus', () => {
     [408, true], [429, true], [500, true], [501, false], [502, true], [503, true], [504, true], [505, false],
   ])('%i → %s', (status, expected) => {
     expect(isTransientStatus(status)).toBe(expected);
+  });
+});
+
+describe('probeDelayMs: the integration test polls a starting app every 100 ms for a second, then as before', () => {
+  it.each<[number, number, number]>([
+    [1, 500, 100],
+    [2, 500, 100],
+    [10, 500, 100],
+    [11, 500, 500],
+    [400, 500, 500],
+    [1, 50, 50],
+    [11, 50, 50],
+  ])('after failed probe %i, at most every %i ms → %i ms', (failed, maxMs, expected) => {
+    expect(probeDelayMs(failed, maxMs)).toBe(expected);
+  });
+
+  it('over the first second the probes are never further apart than 100 ms, and never closer than before after it', () => {
+    const at = (probes: number) => Array.from({ length: probes - 1 }, (_, i) => probeDelayMs(i + 1, 500)).reduce((a, b) => a + b, 0);
+    expect(at(11)).toBe(1000);
+    expect(at(12) - at(11)).toBe(500);
   });
 });

@@ -44,6 +44,20 @@ export function nextRetry(attempt: number, policy: RetryPolicy, retryAfterMs?: n
   return { retry: true, delayMs: Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs) };
 }
 
+/** The integration test's wait between probes while the test app has been up less than a second. */
+export const EARLY_PROBE_DELAY_MS = 100;
+/** Probes in that first second. */
+const EARLY_PROBES = 10;
+
+/**
+ * How long to wait after failed probe number `failed` (1-based) of a test app that is starting: every 100 ms
+ * for the first second, in which most apps answer (a poll every `maxMs` would see an app that answers at
+ * 50 ms only at `maxMs`), then every `maxMs`, as before.
+ */
+export function probeDelayMs(failed: number, maxMs: number): number {
+  return Math.min(failed <= EARLY_PROBES ? EARLY_PROBE_DELAY_MS : maxMs, maxMs);
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -55,22 +55,23 @@ describe('createNodesV2', () => {
     expect(app).toEqual({ name: 'test-app-net6', root: 'integration-tests/net6', projectType: 'application', tags: ['type:test-app'], targets: {} });
   });
 
-  it('chains the targets with dependsOn and caches all but the check', async () => {
+  it('chains the targets with dependsOn and caches all but the check; the steps after it share one executor, naming their step', async () => {
     const targets = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'].targets!;
-    const summary = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, { executor: t.executor, dependsOn: t.dependsOn, cache: t.cache }]));
+    const summary = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, { executor: t.executor, options: t.options, dependsOn: t.dependsOn, cache: t.cache }]));
     expect(summary).toEqual({
-      'mcr-check': { executor: '@platform-images/nx-plugin:mcr-check', dependsOn: [], cache: false },
-      'docker-build': { executor: '@platform-images/nx-plugin:docker-build', dependsOn: ['mcr-check'], cache: true },
-      'integration-test': { executor: '@platform-images/nx-plugin:integration-test', dependsOn: ['docker-build'], cache: true },
-      'ecr-publish': { executor: '@platform-images/nx-plugin:ecr-publish', dependsOn: ['integration-test'], cache: true },
-      'teams-notify': { executor: '@platform-images/nx-plugin:teams-notify', dependsOn: ['ecr-publish'], cache: true },
-      publish: { executor: 'nx:noop', dependsOn: ['teams-notify'], cache: undefined },
+      'mcr-check': { executor: '@platform-images/nx-plugin:mcr-check', options: undefined, dependsOn: [], cache: false },
+      'docker-build': { executor: '@platform-images/nx-plugin:step', options: { step: 'docker-build' }, dependsOn: ['mcr-check'], cache: true },
+      'integration-test': { executor: '@platform-images/nx-plugin:step', options: { step: 'integration-test' }, dependsOn: ['docker-build'], cache: true },
+      'ecr-publish': { executor: '@platform-images/nx-plugin:step', options: { step: 'ecr-publish' }, dependsOn: ['integration-test'], cache: true },
+      'teams-notify': { executor: '@platform-images/nx-plugin:step', options: { step: 'teams-notify' }, dependsOn: ['ecr-publish'], cache: true },
+      publish: { executor: 'nx:noop', options: undefined, dependsOn: ['teams-notify'], cache: undefined },
     });
   });
 
   it('declares inputs from the previous steps\' records and the test app', async () => {
     const targets = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'].targets!;
-    const later = [{ dependentTasksOutputFiles: '**/*.json', transitive: true }];
+    // The check's record only: the later steps' records follow from it (see records.ts).
+    const later = [{ dependentTasksOutputFiles: '**/mcr-check.json', transitive: true }];
     expect(targets['mcr-check'].inputs).toBeUndefined();
     expect(targets['docker-build'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later]);
     expect(targets['integration-test'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later, '{workspaceRoot}/integration-tests/net6/**/*']);

@@ -51,10 +51,18 @@ export function imageTargets(testAppRoot: string | undefined): Record<string, Ta
   const targets: Record<string, TargetConfiguration> = {};
   STEPS.forEach((step, index) => {
     const inputs: TargetConfiguration['inputs'] = ['{projectRoot}/**/*', { env: PROFILE_ENV }];
-    if (index > 0) inputs.push({ dependentTasksOutputFiles: '**/*.json', transitive: true });
+    // The later steps' records are each a function of the check's record alone: a run with work gets a
+    // fresh run id there, a run without work writes the same "nothing to do" records every time. So their
+    // hash takes the check's record and not the records of the steps in between, which Nx hashes before
+    // they are written when the steps run in one batch (Nx 22 re-hashes them after the batch in name only:
+    // nrwl/nx#35980), and the no-change path would otherwise miss the cache for every step but the first.
+    if (index > 0) inputs.push({ dependentTasksOutputFiles: '**/mcr-check.json', transitive: true });
     if (testAppRoot && step === 'integration-test') inputs.push(`{workspaceRoot}/${testAppRoot}/**/*`);
     targets[step] = {
-      executor: `${PLUGIN_NAME}:${step}`,
+      // The steps after the check share one executor, naming their step: Nx then runs a rebuild's steps in one
+      // process (see executors/step). The check keeps its own, so the steps after it still replay from the
+      // Nx cache when it finds nothing to do.
+      ...(index === 0 ? { executor: `${PLUGIN_NAME}:${step}` } : { executor: `${PLUGIN_NAME}:step`, options: { step } }),
       dependsOn: index > 0 ? [STEPS[index - 1]] : [],
       // The check always asks the registries; later steps replay from the Nx cache only when the check
       // found nothing to do (a rebuild's records carry a fresh run id, so they never hit the cache).

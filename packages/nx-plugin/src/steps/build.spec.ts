@@ -124,6 +124,27 @@ describe('buildImage', () => {
     ]);
   });
 
+  it('with the classic builder, stamps the labels with one LABEL instruction in the temporary copy instead of one step per --label', async () => {
+    const { builds, docker } = fakeDocker({}, 'classic');
+    const settings = settingsFor({ docker: { builder: 'classic', command: 'docker' } });
+    const record = await buildImage(settings, check, { docker, log: logger().log, source: { revision: 'abc123' }, write: () => undefined, now: NOW, runOwner: OWNER });
+    expect(record.builder).toBe('classic');
+    const [{ req, dockerfileText }] = builds;
+    expect(req.labels).toBeUndefined();
+    expect(dockerfileText).toBe(DOCKERFILE.replace(`FROM ${BASE} AS base`, `FROM ${PULL_REF} AS base`) +
+      `LABEL "${LABELS.contextDigest}"="${check.contextDigest}" "${LABELS.baseDigest}"="${BASE_DIGEST}" "${LABELS.baseName}"="${BASE}" ` +
+      `"${LABELS.created}"="2024-03-07T10:00:00.000Z" "${LABELS.revision}"="abc123" "${LABELS.version}"="6.0-bullseye-slim-1.3.0"\n`);
+    expect(readFileSync(settings.dockerfile, 'utf8')).toBe(DOCKERFILE);
+  });
+
+  it('with the classic builder and a Dockerfile whose last line continues, passes --label flags as before', async () => {
+    writeFileSync(settingsFor().dockerfile, `FROM ${BASE}\nRUN true \\\n`);
+    const { builds, docker } = fakeDocker({}, 'classic');
+    await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER });
+    expect(builds[0].req.labels?.[LABELS.version]).toBe('6.0-bullseye-slim-1.3.0');
+    expect(builds[0].dockerfileText).not.toContain('LABEL');
+  });
+
   it('passes no build args when the Dockerfile declares none', async () => {
     writeFileSync(settingsFor().dockerfile, `FROM ${BASE}\n`);
     const { builds, docker } = fakeDocker();

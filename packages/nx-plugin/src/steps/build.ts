@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { findBuildWarnings } from '../lib/build-warnings';
 import type { DockerCli } from '../lib/docker';
-import { finalBaseImage, parseDockerfile, passedBuildArgs, pinBaseImage } from '../lib/dockerfile';
+import { finalBaseImage, parseDockerfile, passedBuildArgs, pinBaseImage, withLabelInstruction } from '../lib/dockerfile';
 import { UserError } from '../lib/errors';
 import { sameImageName } from '../lib/image-ref';
 import { inputRecord, LABELS } from '../lib/labels';
@@ -72,13 +72,19 @@ export async function buildImage(
       throw new UserError(`${settings.project}: ${path.relative(settings.workspaceRoot, settings.dockerfile)} now builds on ${image}, but the check resolved ${check.base.name}`,
         `rerun the chain, from the check: nx run ${settings.project}:publish`);
     }
-    writeFileSync(dockerfile, pinBaseImage(source, check.base.pullRef, settings.buildArgs, settings.registryMirrors));
+    const pinned = pinBaseImage(source, check.base.pullRef, settings.buildArgs, settings.registryMirrors);
+    const labels = imageLabels(check, deps.source, deps.now ?? new Date());
+    // The classic builder makes each --label a step of its own (a container created and committed, about
+    // 0.1 s each); one LABEL instruction at the end of the temporary copy is one step. BuildKit applies
+    // --label to the image's config without a step, so it keeps the flags.
+    const labelled = builder === 'classic' ? withLabelInstruction(pinned, labels) : undefined;
+    writeFileSync(dockerfile, labelled ?? pinned);
     const buildArgs = passedBuildArgs(parsed, settings.buildArgs);
     deps.log.info(`${settings.project}: building ${check.nextVersion?.tag} FROM ${check.base.pullRef} with the ${builder} builder`);
     const imageId = await buildChecked(
       deps.docker,
       builder,
-      { dockerfile, context: settings.context, tag, buildArgs, labels: imageLabels(check, deps.source, deps.now ?? new Date()), iidFile: path.join(dir, 'iid') },
+      { dockerfile, context: settings.context, tag, buildArgs, ...(labelled ? {} : { labels }), iidFile: path.join(dir, 'iid') },
       `${settings.project} (${path.relative(settings.workspaceRoot, settings.dockerfile)})`,
       deps.write ?? ((chunk) => process.stdout.write(chunk)),
     );

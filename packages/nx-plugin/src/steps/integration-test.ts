@@ -12,6 +12,7 @@ import { configuredPort, declaredRuntimes, envMap, imageUser, missingRuntimes, p
 import { CREATED_LABEL, OWNER_LABEL, ownerToken, tempDirPrefix, testContainerName, testImage as testImageName, thisProcess } from '../lib/local-leftovers';
 import { UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { probeDelayMs, sleep } from '../lib/retry';
 import { buildChecked } from './build';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
 
@@ -89,7 +90,7 @@ export async function testImage(
     log.info(`${settings.project}: waiting up to ${app.timeoutSeconds}s for ${app.request.method} ${app.request.path} to answer ${app.expectStatus}`);
     const deadline = Date.now() + app.timeoutSeconds * 1000;
     let last: ProbeResult = {};
-    for (;;) {
+    for (let failed = 1; ; failed++) {
       last = await (deps.probe ?? httpProbe)(url, { method: app.request.method, headers: app.request.headers, body: app.request.body });
       if (last.status === app.expectStatus) break;
       const state = await docker.containerState(container.id);
@@ -101,7 +102,7 @@ export async function testImage(
         throw new UserError(`${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ${seen})\n${indent(await docker.logs(container.id))}`,
           `check ${app.configFile} (port ${port}, request ${app.request.method} ${app.request.path}, expectStatus ${app.expectStatus}) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)`);
       }
-      await new Promise((resolve) => setTimeout(resolve, deps.pollMs ?? 500));
+      await sleep(probeDelayMs(failed, deps.pollMs ?? 500));
     }
     log.info(`${settings.project}: ${app.request.method} ${app.request.path} -> ${last.status}${last.body ? `: ${oneLine(last.body)}` : ''}`);
     const output = (await docker.logs(container.id)).trim();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
-import type { Ecr, EcrImage, EcrRepository } from '../lib/ecr';
+import type { Ecr, EcrImage, EcrRepository, StoredManifest } from '../lib/ecr';
 import { PartialPublishError, UserError } from '../lib/errors';
 import { annotatedManifest, MEDIA_TYPES } from '../lib/manifest';
 import { finishCurrent, finishTags, publishImage } from './publish';
@@ -49,6 +49,8 @@ const repository: EcrRepository = { name: 'runtime', uri: URI, registryId: '1234
  */
 function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string; versionRefused?: boolean; staged?: { manifest: string; mediaType: string }; removeError?: string } = {}) {
   const events: string[] = [];
+  /** The manifests retag was handed (the caller had them in hand, so ECR is not asked for them again). */
+  const retagManifests: StoredManifest[] = [];
   let repo = 'repo' in opts ? opts.repo : repository;
   const images: EcrImage[] = [{ digest: 'sha256:old', tags: opts.tags ?? ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] }];
   const untag = (tag: string) => images.forEach((i) => (i.tags = i.tags.filter((t) => t !== tag)));
@@ -107,8 +109,9 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
       events.push(`ecr.listImages ${name}`);
       return images.map((i) => ({ ...i, tags: [...i.tags] }));
     },
-    retag: async (name, digest, tags) => {
+    retag: async (name, digest, tags, stored) => {
       events.push(`ecr.retag ${name} ${digest} ${tags.join(',')}`);
+      if (stored) retagManifests.push(stored);
       const result = { moved: [] as string[], unchanged: [] as string[], refused: [] as string[] };
       for (const tag of tags) {
         if (opts.refuse?.includes(tag)) result.refused.push(tag);
@@ -159,7 +162,7 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
       events.push(`docker.removeImage ${ref}`);
     },
   } as unknown as DockerCli;
-  return { events, ecr, docker, images };
+  return { events, ecr, docker, images, manifests, retagManifests };
 }
 
 const logger = recordingLogger;
@@ -222,6 +225,15 @@ describe('publishImage', () => {
     expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${VERSIONED.digest}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`);
   });
 
+
+  it('moves latest and the extra tags with the manifest it just wrote and read back: ECR is not asked for it again', async () => {
+    const { events, ecr, docker, images, manifests, retagManifests } = world();
+    const { log } = logger();
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    expect(events.filter((e) => e.startsWith('ecr.getManifests'))).toEqual(['ecr.getManifests runtime staging-run-1']);
+    expect(retagManifests).toEqual([{ digest: record.digest, manifest: manifests.get(record.digest!)!.text, mediaType: MEDIA_TYPES.ociManifest }]);
+    expect(images.find((i) => i.digest === record.digest)?.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
+  });
   it('warns that a MUTABLE repository lets racing runs overwrite versions, with the command to fix it', async () => {
     const { ecr, docker } = world();
     const { lines, log } = logger();

@@ -6,7 +6,7 @@
  */
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
-import type { Ecr, RetagResult } from '../lib/ecr';
+import type { Ecr, RetagResult, StoredManifest } from '../lib/ecr';
 import { formatDuration } from '../lib/duration';
 import { describeError, PartialPublishError, UserError } from '../lib/errors';
 import { inputRecord } from '../lib/labels';
@@ -98,13 +98,13 @@ export async function publishImage(
       await docker.removeImage(stagingRef);
     }
   });
-  let digest: string;
+  let versioned: StoredManifest;
   let markerWritten = false;
   try {
     try {
       const staged = (await ecr.getManifests(repository.name, [stagingTag])).get(stagingTag);
       if (!staged) throw new UserError(`${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`, 'rerun: the check decides again from what is published now');
-      const versioned = annotatedManifest(staged.manifest, staged.mediaType, inputRecord(check));
+      versioned = annotatedManifest(staged.manifest, staged.mediaType, inputRecord(check));
       if (marker) {
         if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, marker)) === 'refused') {
           throw new UserError(`${settings.project}: ${repository.name} already has a ${marker} tag on another image; nothing was published`, 'rerun: the next run has another run id');
@@ -113,16 +113,15 @@ export async function publishImage(
       }
       // An immutable repository refusing the version tag: another run published it first.
       if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, next.tag)) === 'refused') throw takenMeanwhile(settings, check);
-      digest = versioned.digest;
     } finally {
       // Served its purpose, or failed it: either way no one should pull it. A leftover is only untidy.
       await ecr.untag(repository.name, stagingTag).catch((err: unknown) => log.warn(`${settings.project}: could not remove ${stagingRef}: ${(err as Error).message}`));
     }
     // In a MUTABLE repository nothing stops a racing run from overwriting the tag just written: read it back.
     const stored = (await ecr.listImages(repository.name)).find((image) => image.tags.includes(next.tag));
-    if (stored?.digest !== digest) {
+    if (stored?.digest !== versioned.digest) {
       throw new UserError(
-        `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run published ${digest}: another run published the same version at the same time`,
+        `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run published ${versioned.digest}: another run published the same version at the same time`,
         `make the repository's version tags immutable (IMMUTABLE_WITH_EXCLUSION), then rerun`,
       );
     }
@@ -131,9 +130,11 @@ export async function publishImage(
     if (markerWritten) await ecr.untag(repository.name, marker!).catch((e: unknown) => log.warn(`${settings.project}: could not remove ${repository.uri}:${marker}: ${(e as Error).message}`));
     throw err;
   }
+  const digest = versioned.digest;
   let moved: RetagResult;
   try {
-    moved = await ecr.retag(repository.name, digest, plan.push);
+    // The manifest just written and read back under its digest: the moving tags get it without reading it again.
+    moved = await ecr.retag(repository.name, digest, plan.push, versioned);
   } catch (err) {
     throw new PartialPublishError(
       `${settings.project}: ${versionRef} is published (${digest}), but moving ${plan.push.join(', ')} to it failed: ${(err as Error).message}`,

@@ -1,6 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { Builder } from '../../config/settings';
-import { DockerCli } from '../../lib/docker';
 import { buildImage } from '../../steps/build';
 import { sourceInfo } from '../source-info';
 import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
@@ -10,8 +9,8 @@ export interface DockerBuildOptions {
 }
 
 export default async function dockerBuild(options: DockerBuildOptions, context: ExecutorContext, runtime?: TaskRuntime) {
-  return runStep('docker-build', context, async ({ settings, log, env, check }) =>
-    buildImage(settings, check, { docker: new DockerCli(settings.docker.command), log, source: await sourceInfo(context.root, settings.projectRoot, env) }), {
+  return runStep('docker-build', context, async ({ settings, log, env, check, session }) =>
+    buildImage(settings, check, { docker: session.docker(settings.docker.command), log, source: await sourceInfo(context.root, settings.projectRoot, env) }), {
     applyOptions: (settings) => { if (options.builder) settings.docker.builder = options.builder; },
     whenCurrent: () => ({ built: false }),
   }, runtime);

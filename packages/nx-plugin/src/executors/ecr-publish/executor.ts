@@ -1,5 +1,4 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { DockerCli } from '../../lib/docker';
 import { finishCurrent, publishImage } from '../../steps/publish';
 import { assertSameRun, publishHasWork } from '../../steps/records';
 import { notifyFailure } from '../../steps/notify';
@@ -13,7 +12,7 @@ export default async function ecrPublish(_options: Record<string, never>, contex
     const test = records.read('integration-test');
     assertSameRun(check, 'docker-build', build);
     assertSameRun(check, 'integration-test', test);
-    return publishImage(settings, check, build, test, { docker: new DockerCli(settings.docker.command), ecr, log, env });
+    return publishImage(settings, check, build, test, { docker: session.docker(settings.docker.command), ecr, log, env });
   }, {
     whenCurrent: (check) => ({ runId: check.runId, published: false }),
     // A current image may still have moving tags to finish, or run tags of stopped runs to remove.

@@ -1,6 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { executorOptions, MAX_TEST_TIMEOUT_SECONDS } from '../../config/settings';
-import { DockerCli } from '../../lib/docker';
 import { testImage } from '../../steps/integration-test';
 import { assertSameRun } from '../../steps/records';
 import { notifyFailure } from '../../steps/notify';
@@ -11,10 +10,10 @@ export interface IntegrationTestOptions {
 }
 
 export default async function integrationTest(options: IntegrationTestOptions, context: ExecutorContext, runtime?: TaskRuntime) {
-  return runStep('integration-test', context, async ({ settings, log, records, check }) => {
+  return runStep('integration-test', context, async ({ settings, log, records, check, session }) => {
     const build = records.read('docker-build');
     assertSameRun(check, 'docker-build', build);
-    return testImage(settings, check, build, { docker: new DockerCli(settings.docker.command), log });
+    return testImage(settings, check, build, { docker: session.docker(settings.docker.command), log });
   }, {
     applyOptions: (settings) => {
       const timeout = executorOptions('integration-test', options).number('timeoutSeconds', { min: 1, max: MAX_TEST_TIMEOUT_SECONDS });

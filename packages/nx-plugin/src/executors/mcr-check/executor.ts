@@ -1,6 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { assertTestAppStartsFrom, executorOptions } from '../../config/settings';
-import { DockerCli } from '../../lib/docker';
 import { RegistryClient } from '../../lib/registry-client';
 import { checkImage } from '../../steps/check';
 import { sweepLocalLeftovers } from '../../steps/sweep';
@@ -18,7 +17,7 @@ export default async function mcrCheck(options: McrCheckOptions, context: Execut
     assertTestAppStartsFrom(settings);
     // Every run starts here, also one that finds everything current: the place to clear away what killed
     // runs left on this machine, once per process, beside the check rather than before it.
-    const sweep = session.once(() => sweepLocalLeftovers({ docker: new DockerCli(settings.docker.command), log, maxAgeMs: settings.cleanup.localAfterMs })
+    const sweep = session.once(() => sweepLocalLeftovers({ docker: session.docker(settings.docker.command), log, maxAgeMs: settings.cleanup.localAfterMs })
       .catch((err: unknown) => log.warn(`cleanup: the local sweep failed: ${(err as Error).message}`)));
     const [record] = await Promise.all([
       checkImage(settings, {
