@@ -26,7 +26,7 @@ describe('planImages', () => {
     expect(new Set(images.map((i) => i.ecrRepository)).size).toBe(50);
     expect(platformImageJson(images[1])).toEqual({
       ecr: { repository: 'bench-abc123/r-00', tag: 'img-001', latest: false },
-      integrationTest: { app: 'integration-tests/net10', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:10.0-noble' },
+      integrationTest: { app: 'integration-tests/net10-runtime-stand-in', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:10.0-noble' },
     });
   });
 
