@@ -98,6 +98,49 @@ async function expectAnswer(url: string, app: TestApp, timeoutMs: number): Promi
   }
 }
 
+export interface TestAppBuildTimes {
+  app: string;
+  /** Nothing cached: restore and publish run, as on a fresh agent. */
+  firstSeconds: number;
+  /** The same build again: the restore layer (keyed by the project file) and the publish are reused. */
+  repeatSeconds: number;
+}
+
+/**
+ * The floor's test app built FROM its base (the .NET 8 runtime stand-in) twice, first with nothing cached, then
+ * again: what a real .NET test app costs the first time on an agent, and on every later rebuild there.
+ */
+export function testAppBuildTimes(workspaceRoot: string, img: BenchImage): TestAppBuildTimes {
+  const app = testAppFor(workspaceRoot, img);
+  const work = mkdtempSync(path.join(tmpdir(), 'bench-test-app-'));
+  const tag = `bench-floor/${img.name}-test-app:timing`;
+  try {
+    const dockerfile = path.join(work, 'Dockerfile');
+    writeFileSync(dockerfile, testDockerfile(readFileSync(app.dockerfile, 'utf8'), img.testApp.replaceFrom, `${MIRROR_HOST}/${img.base.repository}:${img.base.tag}`));
+    const build = (noCache: boolean): number => {
+      const command = buildCommand(resolveAutoBuilder(), { dockerfile, context: app.context, tag, iidFile: path.join(work, 'iid') });
+      const args = noCache ? [...command.args.slice(0, -1), '--no-cache', command.args.at(-1)!] : command.args;
+      const started = process.hrtime.bigint();
+      docker(args, { env: command.env });
+      return Number(process.hrtime.bigint() - started) / 1e9;
+    };
+    const firstSeconds = build(true);
+    const repeatSeconds = build(false);
+    return { app: path.relative(workspaceRoot, app.dir), firstSeconds, repeatSeconds };
+  } finally {
+    spawnSyncQuiet(['image', 'rm', '--force', tag]);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function spawnSyncQuiet(args: string[]): void {
+  try {
+    docker(args);
+  } catch {
+    // Nothing to remove.
+  }
+}
+
 /**
  * Rebuilds, tests and pushes `img` by hand as `<repository>:<pushTag>`. The ECR password is fetched by the
  * caller beforehand (a pipeline would run `aws ecr get-login-password`; that is not a Docker command).

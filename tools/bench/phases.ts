@@ -3,7 +3,7 @@
  * stack, measured the same way: wall time, the stack's request counters, the process tree's memory, and what
  * ECR holds before and after.
  */
-import { manualRebuild, type FloorRun } from './floor';
+import { manualRebuild, testAppBuildTimes, type FloorRun, type TestAppBuildTimes } from './floor';
 import { runNx, timed, type MemoryPeak, type TimedRun } from './measure';
 import {
   changedTags,
@@ -257,6 +257,8 @@ export interface FloorFigures {
   ratio: number;
   /** Every round, in the order they ran, when more than one ran (`--repeat`). */
   rounds?: FloorRound[];
+  /** The floor's real .NET test app built with nothing cached, then again. */
+  testAppBuild?: TestAppBuildTimes;
 }
 
 /**
@@ -336,6 +338,8 @@ export async function floorRound(ws: BenchWorkspace, img: BenchImage): Promise<F
 /** The floor comparison: `img` prepared, then `rounds` rounds; the figures are the median round's, with every round beside. */
 export async function floorComparison(ws: BenchWorkspace, img: BenchImage, options: { rounds?: number; log?: (line: string) => void } = {}): Promise<FloorFigures> {
   await prepareFloor(ws, img);
+  const testAppBuild = testAppBuildTimes(ws.root, img);
+  options.log?.(`  test app ${testAppBuild.app}: first build ${testAppBuild.firstSeconds.toFixed(1)} s (nothing cached), repeat ${testAppBuild.repeatSeconds.toFixed(1)} s`);
   const rounds: FloorRound[] = [];
   for (let i = 0; i < (options.rounds ?? 1); i++) {
     const r = await floorRound(ws, img);
@@ -343,7 +347,7 @@ export async function floorComparison(ws: BenchWorkspace, img: BenchImage, optio
     rounds.push(r);
   }
   const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)];
-  return { image: img.project, product: median.product, manual: median.manual, ratio: median.ratio, ...(rounds.length > 1 ? { rounds } : {}) };
+  return { image: img.project, product: median.product, manual: median.manual, ratio: median.ratio, testAppBuild, ...(rounds.length > 1 ? { rounds } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -210,6 +210,7 @@ export function details(r: BenchResult): string[] {
 /** The floor comparison: its (median) round, where the product's time went, and every round when it ran more than once. */
 export function floorLines(f: FloorFigures): string[] {
   const lines = [`floor: ${f.image} rebuilt, tested and pushed: product ${f.product.seconds.toFixed(1)} s, Docker by hand ${f.manual.seconds.toFixed(1)} s, ratio ${f.ratio}${f.rounds ? ` (median of ${f.rounds.length} rounds)` : ''}`];
+  if (f.testAppBuild) lines.push(`test app ${f.testAppBuild.app} (real .NET, framework-dependent): first build ${f.testAppBuild.firstSeconds.toFixed(1)} s with nothing cached, repeat ${f.testAppBuild.repeatSeconds.toFixed(1)} s (restore and publish layers reused)`);
   if (f.product.phases) lines.push(`  product: ${f.product.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(', ')}`);
   lines.push(`  by hand: ${f.manual.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`);
   for (const [i, round] of (f.rounds ?? []).entries()) {
@@ -265,7 +266,7 @@ export function markdownPage(r: BenchResult, targets: TargetResult[], chartFile:
     '',
     ...details(r).map((l) => (l.startsWith('  ') ? `  - ${l.trim()}` : `- ${l}`)),
     '',
-    'The floor image is a hardened one (OS packages from the Debian mirror, a company CA, an unprivileged user), so its rebuild weighs what real rebuilds weigh; the 200 no-op images are three-line Dockerfiles. The floor is the same rebuild done with Docker commands by hand in the same run and engine, with the builder the product uses: ' +
+    'The floor image is a hardened one (OS packages from the Debian mirror, a company CA, an unprivileged user) on the .NET 8 runtime stand-in, tested with the real .NET test app `integration-tests/net8-runtime` (built with the SDK on the sdk stand-in, run on the rebuilt image\'s own .NET), so its rebuild weighs what real rebuilds weigh; the 200 no-op images are three-line Dockerfiles tested with busybox stand-ins. The floor is the same rebuild done with Docker commands by hand in the same run and engine, with the builder the product uses: ' +
       'docker build of the platform image FROM the new base digest, docker build of the test app FROM it, docker run, the HTTP request the test app expects, ' +
       'docker rm -f, docker login (password fetched beforehand, not timed), docker tag and docker push to the ECR registry.' +
       ' Each round bumps the base first, for the product and again for the commands by hand; `--repeat=K` runs K rounds and reports the median, and `npm run bench -- --only=floor` runs only this comparison (3 rounds) with the product\'s time by phase (Nx\'s start-up, each step including the start of the process it runs in, Nx\'s exit).',
