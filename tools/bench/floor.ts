@@ -106,6 +106,14 @@ export interface TestAppBuildTimes {
   repeatSeconds: number;
 }
 
+/** As the product does before a test app build: the stages not on the new image start on the registry's current image. */
+function pullOtherStages(dockerfileText: string, newImage: string): void {
+  const stages = new Set<string>();
+  for (const m of dockerfileText.matchAll(/^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/gim)) stages.add(m[1]);
+  const names = new Set([...dockerfileText.matchAll(/^\s*FROM\s+\S+.*\sAS\s+(\S+)/gim)].map((m) => m[1].toLowerCase()));
+  for (const image of stages) if (image !== newImage && !names.has(image.toLowerCase())) docker(['pull', '--quiet', image]);
+}
+
 /**
  * The floor's test app built FROM its base (the .NET 8 runtime stand-in) twice, first with nothing cached, then
  * again: what a real .NET test app costs the first time on an agent, and on every later rebuild there.
@@ -116,7 +124,9 @@ export function testAppBuildTimes(workspaceRoot: string, img: BenchImage): TestA
   const tag = `bench-floor/${img.name}-test-app:timing`;
   try {
     const dockerfile = path.join(work, 'Dockerfile');
-    writeFileSync(dockerfile, testDockerfile(readFileSync(app.dockerfile, 'utf8'), img.testApp.replaceFrom, `${MIRROR_HOST}/${img.base.repository}:${img.base.tag}`));
+    const base = `${MIRROR_HOST}/${img.base.repository}:${img.base.tag}`;
+    writeFileSync(dockerfile, testDockerfile(readFileSync(app.dockerfile, 'utf8'), img.testApp.replaceFrom, base));
+    pullOtherStages(readFileSync(dockerfile, 'utf8'), base);
     const build = (noCache: boolean): number => {
       const command = buildCommand(resolveAutoBuilder(), { dockerfile, context: app.context, tag, iidFile: path.join(work, 'iid') });
       const args = noCache ? [...command.args.slice(0, -1), '--no-cache', command.args.at(-1)!] : command.args;
@@ -174,6 +184,7 @@ export async function manualRebuild(workspaceRoot: string, img: BenchImage, opti
     const app = testAppFor(workspaceRoot, img);
     const testFile = path.join(work, 'Dockerfile.test');
     writeFileSync(testFile, testDockerfile(readFileSync(app.dockerfile, 'utf8'), img.testApp.replaceFrom, imageTag));
+    pullOtherStages(readFileSync(testFile, 'utf8'), imageTag);
     const testBuild = buildCommand(builder, { dockerfile: testFile, context: app.context, tag: testTag, iidFile: path.join(work, 'iid-test') });
     docker(testBuild.args, { env: testBuild.env });
     lap('docker build (test app)');

@@ -248,6 +248,11 @@ export class DockerCli {
     return { id, hostPort };
   }
 
+  /** `docker pull`: the engine's copy of the tag becomes the registry's current image. */
+  async pull(ref: string): Promise<void> {
+    await this.must(['pull', '--quiet', ref], `docker pull ${ref}`, 'Docker\'s answer above says why: check the registry (or its mirror in registryMirrors) answers and the image exists, then rerun');
+  }
+
   /** The user and environment an image runs with (`Config.User`, `Config.Env`). */
   async imageConfig(ref: string): Promise<{ user: string; env: string[] }> {
     const result = await this.must(['image', 'inspect', '--format', '{{json .Config}}', ref], `docker image inspect ${ref}`, 'Docker\'s answer above says why; rerun the chain on one agent so the image is in its engine');

@@ -125,6 +125,8 @@ describe('testImage: what the image promises', () => {
     // The container publishes the image's port; the processes and runtimes are asked with these exact commands.
     expect(calls.find((c) => c[0] === 'run' && c.includes('--detach'))).toContain('127.0.0.1::8080');
     expect(calls).toContainEqual(topArgs(CONTAINER));
+    // The build stage's image is pulled fresh; the new image is the engine's own and is not pulled.
+    expect(calls.filter((c) => c[0] === 'pull')).toEqual([['pull', '--quiet', 'mcr.microsoft.com/dotnet/sdk:8.0-bookworm-slim']]);
     expect(calls).toContainEqual(listRuntimesArgs(LOCAL_TAG));
     expect(lines.join('\n')).toContain('POST /MyService -> 200: {"data":"x","runtime":".NET 8.0.31"}');
     expect(lines.join('\n')).toContain('  | MyService listening on port 8080 as uid 1654, .NET 8.0.31');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { assertTestAppStartsFrom, type ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
-import { finalStageFrom, overrideFrom } from '../lib/dockerfile';
+import { finalStageFrom, fromImages, overrideFrom } from '../lib/dockerfile';
 import { configuredPort, declaredRuntimes, envMap, imageUser, missingRuntimes, parseListRuntimes, parseTop, processesNotAs, uidFromPasswd } from '../lib/image-promises';
 import { CREATED_LABEL, OWNER_LABEL, ownerToken, tempDirPrefix, testContainerName, testImage as testImageName, thisProcess } from '../lib/local-leftovers';
 import { UserError } from '../lib/errors';
@@ -62,6 +62,10 @@ export async function testImage(
   // image is only the build stage, and the app runs on the final stage's own image, whose promises hold then.
   const runsOnNewImage = finalStageFrom(original, settings.integrationTest.replaceFrom);
   const { text } = overrideFrom(original, settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
+  // The test app's other stages (its build stage on the sdk image, for a runtime or aspnet image) start on the
+  // registry's current image: the classic builder uses whatever copy of a tag the engine already holds, however
+  // old, so an agent would otherwise build every test app on the SDK it happened to pull first.
+  await Promise.all(fromImages(text).filter((image) => image !== build.localTag).map((image) => docker.pull(image)));
   const builder = await docker.resolveBuilder(settings.docker.builder);
   // Everything made here is this process's, named or labelled so: if the run is killed before the finally
   // below, the next run's sweep finds it and sees its owner gone (lib/local-leftovers.ts).
