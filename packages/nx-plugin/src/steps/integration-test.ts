@@ -81,6 +81,8 @@ export async function testImage(
     const runsOn = runsOnNewImage ? image : await docker.imageConfig(testTag);
     const port = testPort(settings, envMap(runsOn.env), runsOnNewImage ? 'the new image' : "the test app's final stage");
 
+    // The new image's own .NET is listed in a throwaway container while the app starts, not after it answered.
+    const runtimesChecked = checkRuntimes(settings, docker, build.localTag!, env).then((said) => ({ said }), (error: unknown) => ({ error }));
     const container = await docker.runDetached(testTag, testContainerName(settings.project, check.runId!), port, {
       [OWNER_LABEL]: ownerToken(owner),
       [CREATED_LABEL]: (deps.now ?? new Date()).toISOString(),
@@ -112,7 +114,9 @@ export async function testImage(
     const output = (await docker.logs(container.id)).trim();
     if (output) log.info(`${settings.project}: the test app printed:\n${output.split('\n').slice(0, APP_OUTPUT_LINES).map((l) => `  | ${l}`).join('\n')}`);
     const user = await checkUser(settings, docker, container.id, runsOn.user, runsOnNewImage ? 'the image' : "the final stage's image");
-    const runtimes = await checkRuntimes(settings, docker, build.localTag!, env);
+    const checked = await runtimesChecked;
+    if ('error' in checked) throw checked.error;
+    const runtimes = checked.said;
     log.info(`${settings.project}: integration test passed: answered ${last.status} on port ${port}; ${user}; ${runtimes}`);
     return { runId: check.runId, passed: true, imageId: build.imageId, status: last.status, port, user, runtimes };
   } finally {
