@@ -121,6 +121,6 @@ describe('projectNameFor', () => {
 describe('imageTargets', () => {
   it('leaves the test app out of the inputs when there is none', () => {
     const targets: Record<string, TargetConfiguration> = imageTargets(undefined);
-    expect(targets['integration-test'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, { dependentTasksOutputFiles: '**/*.json', transitive: true }]);
+    expect(targets['integration-test'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, { dependentTasksOutputFiles: '**/mcr-check.json', transitive: true }]);
   });
 });
