@@ -65,7 +65,7 @@ export async function testImage(
   // The test app's other stages (its build stage on the sdk image, for a runtime or aspnet image) start on the
   // registry's current image: the classic builder uses whatever copy of a tag the engine already holds, however
   // old, so an agent would otherwise build every test app on the SDK it happened to pull first.
-  await Promise.all(fromImages(text).filter((image) => image !== build.localTag).map((image) => docker.pull(image)));
+  await Promise.all(fromImages(text).filter((stage) => stage !== build.localTag).map((stage) => docker.pull(stage)));
   const builder = await docker.resolveBuilder(settings.docker.builder);
   // Everything made here is this process's, named or labelled so: if the run is killed before the finally
   // below, the next run's sweep finds it and sees its owner gone (lib/local-leftovers.ts).
@@ -79,7 +79,7 @@ export async function testImage(
     log.info(`${settings.project}: building test app ${path.relative(settings.workspaceRoot, app.dir)} FROM ${build.localTag}`);
     await buildChecked(docker, builder, { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') }, `test app ${dockerfileName}`, deps.write ?? ((c) => process.stdout.write(c)));
     const runsOn = runsOnNewImage ? image : await docker.imageConfig(testTag);
-    const port = testPort(settings, envMap(runsOn.env), runsOnNewImage ? 'the new image' : "the test app's final stage");
+    const port = testPort(settings, envMap(runsOn.env), runsOnNewImage);
 
     // The new image's own .NET is listed in a throwaway container while the app starts, not after it answered.
     const runtimesChecked = checkRuntimes(settings, docker, build.localTag!, env).then((said) => ({ said }), (error: unknown) => ({ error }));
@@ -113,7 +113,7 @@ export async function testImage(
     log.info(`${settings.project}: ${app.request.method} ${app.request.path} -> ${last.status}${last.body ? `: ${oneLine(last.body)}` : ''}`);
     const output = (await docker.logs(container.id)).trim();
     if (output) log.info(`${settings.project}: the test app printed:\n${output.split('\n').slice(0, APP_OUTPUT_LINES).map((l) => `  | ${l}`).join('\n')}`);
-    const user = await checkUser(settings, docker, container.id, runsOn.user, runsOnNewImage ? 'the image' : "the final stage's image");
+    const user = await checkUser(settings, docker, container.id, runsOn.user, runsOnNewImage);
     const checked = await runtimesChecked;
     if ('error' in checked) throw checked.error;
     const runtimes = checked.said;
@@ -138,10 +138,11 @@ function oneLine(text: string): string {
  * ASPNETCORE_HTTP_PORTS), since applications built on it listen there. test-app.json's `port` is for images that
  * configure none, and must agree otherwise.
  */
-export function testPort(settings: ImageSettings, env: Record<string, string>, runsOn = 'the new image'): number {
+export function testPort(settings: ImageSettings, env: Record<string, string>, runsOnNewImage = true): number {
   const app = settings.integrationTest.app;
   const configured = configuredPort(env);
-  const where = runsOn === 'the new image' ? path.relative(settings.workspaceRoot, settings.dockerfile) : path.relative(settings.workspaceRoot, app.dockerfile);
+  const runsOn = runsOnNewImage ? 'the new image' : "the test app's final stage";
+  const where = path.relative(settings.workspaceRoot, runsOnNewImage ? settings.dockerfile : app.dockerfile);
   if (configured && app.port !== undefined && app.port !== configured.port) {
     throw new UserError(`${settings.project}: ${app.configFile} says the test app listens on port ${app.port}, but ${runsOn} configures ${configured.port} (${configured.source}), where applications built on it listen`,
       `remove "port" from ${app.configFile} (the image's port is used), or fix ${configured.source} in ${where}`);
@@ -155,7 +156,8 @@ export function testPort(settings: ImageSettings, env: Record<string, string>, r
 }
 
 /** Every process of the test app runs as the user the image sets; said as `runs as …` for the log. */
-async function checkUser(settings: ImageSettings, docker: DockerCli, containerId: string, spec: string, image: string): Promise<string> {
+async function checkUser(settings: ImageSettings, docker: DockerCli, containerId: string, spec: string, runsOnNewImage: boolean): Promise<string> {
+  const image = runsOnNewImage ? 'the image' : "the final stage's image";
   const user = imageUser(spec);
   if (user.kind === 'root') return `runs as root (${image} sets no USER)`;
   let uid: number | undefined;
@@ -165,7 +167,7 @@ async function checkUser(settings: ImageSettings, docker: DockerCli, containerId
     const passwd = await docker.readFile(containerId, '/etc/passwd');
     uid = passwd === undefined ? undefined : uidFromPasswd(passwd, user.name);
     if (uid === undefined) {
-      throw new UserError(`${settings.project}: ${image === 'the image' ? 'the new image' : image} runs as USER ${user.spec}, but its /etc/passwd has no user "${user.name}"`,
+      throw new UserError(`${settings.project}: ${runsOnNewImage ? 'the new image' : image} runs as USER ${user.spec}, but its /etc/passwd has no user "${user.name}"`,
         `create the user in ${path.relative(settings.workspaceRoot, settings.dockerfile)} before USER, or use a numeric uid`);
     }
   }
@@ -174,7 +176,7 @@ async function checkUser(settings: ImageSettings, docker: DockerCli, containerId
     throw new UserError(`${settings.project}: ${image} runs as USER ${user.spec} (uid ${uid}), but the test app's processes run as ${strangers.map((p) => `uid ${p.uid} (${p.command})`).join(', ')}`,
       `applications must run as the image's user: remove USER from ${path.relative(settings.workspaceRoot, settings.integrationTest.app.dockerfile)}, and keep anything in the image from switching users`);
   }
-  return `runs as uid ${uid} (USER ${user.spec}${image === 'the image' ? '' : ` of ${image}`})`;
+  return `runs as uid ${uid} (USER ${user.spec}${runsOnNewImage ? '' : ` of ${image}`})`;
 }
 
 /** The .NET the image declares (DOTNET_VERSION, ASPNET_VERSION, inherited from its base) is the .NET inside it. */
