@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildCommand, type ResolvedBuilder } from '../../packages/nx-plugin/src/lib/docker';
+import { fromImages } from '../../packages/nx-plugin/src/lib/dockerfile';
 import { ECR_REGISTRY, manifestDigest } from './stack';
 import { MCR_MIRROR, type BenchImage } from './workspace';
 
@@ -108,10 +109,7 @@ export interface TestAppBuildTimes {
 
 /** As the product does before a test app build: the stages not on the new image start on the registry's current image. */
 function pullOtherStages(dockerfileText: string, newImage: string): void {
-  const stages = new Set<string>();
-  for (const m of dockerfileText.matchAll(/^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/gim)) stages.add(m[1]);
-  const names = new Set([...dockerfileText.matchAll(/^\s*FROM\s+\S+.*\sAS\s+(\S+)/gim)].map((m) => m[1].toLowerCase()));
-  for (const image of stages) if (image !== newImage && !names.has(image.toLowerCase())) docker(['pull', '--quiet', image]);
+  for (const image of fromImages(dockerfileText)) if (image !== newImage) docker(['pull', '--quiet', image]);
 }
 
 /**

@@ -202,10 +202,15 @@ function layOutPack(pack: string, to: string): void {
   }
 }
 
+/** Runs a command to completion, its output appended to `log`; throws with the output's last lines when it fails. */
+function run(command: string, args: string[], log: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
+  const result = spawnSync(command, args, { cwd: options.cwd, encoding: 'utf8', env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+  writeFileSync(log, `$ ${command} ${args.join(' ')}\n${result.stdout}${result.stderr}`, { flag: 'a' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (log: ${log}):\n${(result.stdout + result.stderr).trim().split('\n').slice(-15).join('\n')}`);
+}
+
 function dotnet(args: string[], cwd: string, log: string): void {
-  const result = spawnSync('dotnet', args, { cwd, encoding: 'utf8', env: { ...process.env, DOTNET_NOLOGO: 'true', DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
-  writeFileSync(log, `$ dotnet ${args.join(' ')}\n${result.stdout}${result.stderr}`, { flag: 'a' });
-  if (result.status !== 0) throw new Error(`dotnet ${args.join(' ')} failed (log: ${log}):\n${(result.stdout + result.stderr).trim().split('\n').slice(-15).join('\n')}`);
+  run('dotnet', args, log, { cwd, env: { ...process.env, DOTNET_NOLOGO: 'true', DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
 }
 
 /** The project files of the test apps the feed serves, relative to the workspace, sorted. */
@@ -316,12 +321,6 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
   return { dir, lines };
 }
 
-function docker(args: string[], log: string, env: NodeJS.ProcessEnv = process.env): void {
-  const result = spawnSync('docker', args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
-  writeFileSync(log, `$ docker ${args.join(' ')}\n${result.stdout}${result.stderr}`, { flag: 'a' });
-  if (result.status !== 0) throw new Error(`docker ${args.join(' ')} failed (log: ${log}):\n${(result.stdout + result.stderr).trim().split('\n').slice(-15).join('\n')}`);
-}
-
 /** Builds every stand-in of the lines the wanted images belong to, in FROM order; pushes the wanted ones. */
 export function seed(options: { mcrHost: string; rootfsImage: string; cacheDir: string; log: string; wanted: string[]; workspaceRoot: string }): void {
   const host = hostDotnet();
@@ -350,8 +349,8 @@ export function seed(options: { mcrHost: string; rootfsImage: string; cacheDir: 
         const pushing = wantedHere.includes(repo);
         if (pushing) process.stdout.write(`[local-stack] seeding ${ref} (stands in for mcr.microsoft.com/dotnet/${repo}:${line.tag}, ${bits.runtime ? `.NET ${bits.runtime}` : 'without .NET'})\n`);
         // The classic builder: no network and no frontend image needed; its layer cache makes a rebuild quick.
-        docker(['build', '-q', '-f', dockerfile, '-t', ref, context], options.log, { ...process.env, DOCKER_BUILDKIT: '0' });
-        if (pushing) docker(['push', ref], options.log);
+        run('docker', ['build', '-q', '-f', dockerfile, '-t', ref, context], options.log, { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+        if (pushing) run('docker', ['push', ref], options.log);
         const now = execFileSync('docker', ['image', 'inspect', '-f', '{{.Id}}', ref], { encoding: 'utf8' }).trim();
         // The image this tag named before (an earlier seed or a bump) is left untagged: drop it unless in use.
         if (previous && previous !== now) spawnSync('docker', ['rmi', previous], { stdio: 'ignore' });

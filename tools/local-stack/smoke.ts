@@ -27,6 +27,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { hostDotnet } from './dotnet-stand-ins';
 
 const API = process.env.ECR_STAND_IN_API ?? 'http://localhost:5003';
 const SINK = process.env.TEAMS_SINK ?? 'http://localhost:5004';
@@ -95,7 +96,8 @@ async function headDigest(auth: string, tag: string): Promise<string | null> {
  * DOTNET_VERSION (and ASPNET_VERSION). Where this machine has no .NET SDK they declare none and hold none.
  */
 function checkDotnetStandIns(): void {
-  const hostHasDotnet = spawnSync('bash', ['-c', 'command -v dotnet'], { stdio: 'ignore' }).status === 0;
+  // The seeder's own reading of this machine's .NET, so the smoke test expects what it built.
+  const hostHasDotnet = hostDotnet() !== undefined;
   for (const tag of ['8.0-bookworm-slim', '10.0-noble']) {
     for (const repo of ['runtime', 'aspnet', 'sdk']) {
       const image = `${MCR}/dotnet/${repo}:${tag}`;

@@ -8,6 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { envMap } from '../src/lib/image-promises';
 import { cardFact, cards, createWorkspace, ecrTags, editJson, git, nx, REPO_ROOT, type Workspace } from './support';
 
 jest.setTimeout(30 * 60_000);
@@ -26,8 +27,7 @@ function expectOk(run: { code: number; output: string }): void {
 
 /** The variables an MCR stand-in declares (DOTNET_VERSION, ASPNET_VERSION). */
 function standInEnv(repoTag: string): Record<string, string> {
-  const env = JSON.parse(execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Env}}', `localhost:5001/dotnet/${repoTag}`], { encoding: 'utf8' })) as string[];
-  return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  return envMap(JSON.parse(execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Env}}', `localhost:5001/dotnet/${repoTag}`], { encoding: 'utf8' })));
 }
 
 beforeAll(() => {
