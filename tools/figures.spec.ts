@@ -3,17 +3,43 @@ import { render } from './figures';
 describe('render', () => {
   it('sums the suites into the headline table and lists every row', () => {
     const md = render([
-      { suite: 'faults', recordedAt: '2026-11-24T10:00:00Z', rows: [
-        { case: 'upstream: 404', ok: true, observed: 'not found' },
-        { case: 'Teams: 500 | always', ok: true, observed: 'warned', retried: 2 },
-      ] },
-      { suite: 'faults-totals', recordedAt: '2026-11-24T10:01:00Z', rows: [
-        { case: 'half-published images', ok: true, observed: '0' },
-        { case: 'overwritten versions', ok: true, observed: '0' },
-      ] },
-      { suite: 'bad-input', recordedAt: '2026-11-24T10:02:00Z', rows: [{ case: 'missing ecr', ok: true, observed: 'x' }, { case: 'bad region', ok: false, observed: 'y' }] },
-      { suite: 'races', recordedAt: '2026-11-24T10:03:00Z', rows: [{ case: 'same image, same repository, round 1', ok: true, observed: 'published 1.0.0 / refused cleanly' }] },
-      { suite: 'recovery', recordedAt: '2026-11-24T10:02:30Z', rows: [{ case: 'killed after ecr-publish', ok: true, observed: 'one card sent' }, { case: 'killed mid-test', ok: true, observed: 'removed' }] },
+      {
+        suite: 'faults',
+        recordedAt: '2026-11-24T10:00:00Z',
+        rows: [
+          { case: 'upstream: 404', ok: true, observed: 'not found' },
+          { case: 'Teams: 500 | always', ok: true, observed: 'warned', retried: 2 },
+        ],
+      },
+      {
+        suite: 'faults-totals',
+        recordedAt: '2026-11-24T10:01:00Z',
+        rows: [
+          { case: 'half-published images', ok: true, observed: '0' },
+          { case: 'overwritten versions', ok: true, observed: '0' },
+        ],
+      },
+      {
+        suite: 'bad-input',
+        recordedAt: '2026-11-24T10:02:00Z',
+        rows: [
+          { case: 'missing ecr', ok: true, observed: 'x' },
+          { case: 'bad region', ok: false, observed: 'y' },
+        ],
+      },
+      {
+        suite: 'races',
+        recordedAt: '2026-11-24T10:03:00Z',
+        rows: [{ case: 'same image, same repository, round 1', ok: true, observed: 'published 1.0.0 / refused cleanly' }],
+      },
+      {
+        suite: 'recovery',
+        recordedAt: '2026-11-24T10:02:30Z',
+        rows: [
+          { case: 'killed after ecr-publish', ok: true, observed: 'one card sent' },
+          { case: 'killed mid-test', ok: true, observed: 'removed' },
+        ],
+      },
     ]);
     expect(md).toContain('| Runs stopped half-way / finished or cleared by the next run | 2 / 2 |');
     expect(md).toContain('## Runs that stopped half-way');

@@ -56,7 +56,11 @@ export function render(suites: Suite[]): string {
   const secrets = find(suites, 'secrets');
   const recovery = find(suites, 'recovery');
   const kinds = new Set(faults.map((r) => r.case));
-  const lastRun = suites.map((s) => s.recordedAt).sort().pop() ?? 'never';
+  const lastRun =
+    suites
+      .map((s) => s.recordedAt)
+      .sort()
+      .pop() ?? 'never';
   const raceRounds = races.filter((r) => /round \d+/.test(r.case));
   const lines = [
     '# Reliability figures',
@@ -79,8 +83,16 @@ export function render(suites: Suite[]): string {
     const rows = find(suites, suite);
     if (!rows.length) continue;
     const extras = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => !['case', 'ok', 'observed'].includes(k))))];
-    lines.push(`## ${TITLES[suite] ?? suite}`, '', `| Case | Held | Observed |${extras.map((e) => ` ${e} |`).join('')}`, `| --- | --- | --- |${extras.map(() => ' --- |').join('')}`);
-    for (const r of rows) lines.push(`| ${cell(r.case)} | ${r.ok ? 'yes' : 'NO'} | ${cell(r.observed)} |${extras.map((e) => ` ${r[e] === undefined ? '' : cell(r[e])} |`).join('')}`);
+    lines.push(
+      `## ${TITLES[suite] ?? suite}`,
+      '',
+      `| Case | Held | Observed |${extras.map((e) => ` ${e} |`).join('')}`,
+      `| --- | --- | --- |${extras.map(() => ' --- |').join('')}`,
+    );
+    for (const r of rows)
+      lines.push(
+        `| ${cell(r.case)} | ${r.ok ? 'yes' : 'NO'} | ${cell(r.observed)} |${extras.map((e) => ` ${r[e] === undefined ? '' : cell(r[e])} |`).join('')}`,
+      );
     lines.push('');
   }
   return lines.join('\n');

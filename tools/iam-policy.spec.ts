@@ -38,22 +38,45 @@ interface RegistryRequest {
   evidence: Array<[file: string, pattern: RegExp]>;
 }
 
-const DOCKER_PUSH: RegistryRequest['evidence'] = [['steps/publish.ts', /\bdocker\.push\(/], ['lib/docker.ts', /'push', ref\]/]];
+const DOCKER_PUSH: RegistryRequest['evidence'] = [
+  ['steps/publish.ts', /\bdocker\.push\(/],
+  ['lib/docker.ts', /'push', ref\]/],
+];
 const LABEL_READ: RegistryRequest['evidence'] = [
   // mcr-check hands the ECR login to a registry client for versions whose manifest records nothing.
-  ['executors/mcr-check/executor.ts', /published: \([^)]*\) => new RegistryClient\(/],
-  ['steps/check.ts', /deps\.published\([^()]*await deps\.ecr\.login\(\)\)\.imageLabels\(/],
+  ['executors/mcr-check/executor.ts', /published: \([^)]*\) =>\s*new RegistryClient\(/],
+  ['steps/check.ts', /deps\s*\.published\([^()]*await deps\.ecr\.login\(\)\)\s*\.imageLabels\(/],
 ];
 
 const REGISTRY_REQUESTS: RegistryRequest[] = [
-  { action: 'ecr:BatchCheckLayerAvailability', why: 'docker push asks which layers the repository already holds', step: 'publish', evidence: DOCKER_PUSH },
+  {
+    action: 'ecr:BatchCheckLayerAvailability',
+    why: 'docker push asks which layers the repository already holds',
+    step: 'publish',
+    evidence: DOCKER_PUSH,
+  },
   { action: 'ecr:InitiateLayerUpload', why: 'docker push starts an upload per missing layer', step: 'publish', evidence: DOCKER_PUSH },
   { action: 'ecr:UploadLayerPart', why: 'docker push sends the layer data', step: 'publish', evidence: DOCKER_PUSH },
   { action: 'ecr:CompleteLayerUpload', why: 'docker push completes each upload', step: 'publish', evidence: DOCKER_PUSH },
   { action: 'ecr:PutImage', why: 'docker push writes the manifest under the staging tag', step: 'publish', evidence: DOCKER_PUSH },
-  { action: 'ecr:BatchGetImage', why: 'docker push (the ECR user guide\'s push policy lists it with the upload actions)', step: 'publish', evidence: DOCKER_PUSH },
-  { action: 'ecr:BatchGetImage', why: 'the registry client reads the newest version\'s manifest', step: 'check', evidence: [...LABEL_READ, ['lib/registry-client.ts', /'GET', `manifests\//]] },
-  { action: 'ecr:GetDownloadUrlForLayer', why: 'the registry client reads that manifest\'s config blob for its labels', step: 'check', evidence: [...LABEL_READ, ['lib/registry-client.ts', /'GET', `blobs\//]] },
+  {
+    action: 'ecr:BatchGetImage',
+    why: "docker push (the ECR user guide's push policy lists it with the upload actions)",
+    step: 'publish',
+    evidence: DOCKER_PUSH,
+  },
+  {
+    action: 'ecr:BatchGetImage',
+    why: "the registry client reads the newest version's manifest",
+    step: 'check',
+    evidence: [...LABEL_READ, ['lib/registry-client.ts', /'GET', `manifests\//]],
+  },
+  {
+    action: 'ecr:GetDownloadUrlForLayer',
+    why: "the registry client reads that manifest's config blob for its labels",
+    step: 'check',
+    evidence: [...LABEL_READ, ['lib/registry-client.ts', /'GET', `blobs\//]],
+  },
 ];
 
 /**
@@ -69,7 +92,10 @@ const actionFor = (operation: string) => (operation in NO_PERMISSION_NEEDED ? un
 const sorted = (items: Iterable<string>) => [...new Set(items)].sort();
 
 /** Everything a scheduled run sends: mcr-check, docker-build, integration-test and ecr-publish together. */
-const publishingNeeds = sorted([...scan.calls.map((c) => actionFor(c.operation)).filter((a): a is string => !!a), ...REGISTRY_REQUESTS.map((r) => r.action)]);
+const publishingNeeds = sorted([
+  ...scan.calls.map((c) => actionFor(c.operation)).filter((a): a is string => !!a),
+  ...REGISTRY_REQUESTS.map((r) => r.action),
+]);
 
 /**
  * What mcr-check sends: it reads ECR only through EcrReader (lib/ecr-reader.ts), so its SDK calls are those of
@@ -87,42 +113,84 @@ const readOnlyNeeds = sorted([
 
 describe('the AWS calls scan', () => {
   it.each([
-    ['a Command from a static import', `import { ListImagesCommand } from '@aws-sdk/client-ecr';\nclient.send(new ListImagesCommand({}));`, ['ecr:ListImages'], []],
+    [
+      'a Command from a static import',
+      `import { ListImagesCommand } from '@aws-sdk/client-ecr';\nclient.send(new ListImagesCommand({}));`,
+      ['ecr:ListImages'],
+      [],
+    ],
     ['a renamed import', `import { PutImageCommand as Put } from '@aws-sdk/client-ecr';\nnew Put({});`, ['ecr:PutImage'], []],
-    ['a paginator, which sends the operation it pages', `import { paginateDescribeImages } from '@aws-sdk/client-ecr';\npaginateDescribeImages({ client }, {});`, ['ecr:DescribeImages'], []],
-    ['STS loaded on demand', `const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');\nnew STSClient({}).send(new GetCallerIdentityCommand({}));`, ['sts:GetCallerIdentity'], []],
+    [
+      'a paginator, which sends the operation it pages',
+      `import { paginateDescribeImages } from '@aws-sdk/client-ecr';\npaginateDescribeImages({ client }, {});`,
+      ['ecr:DescribeImages'],
+      [],
+    ],
+    [
+      'STS loaded on demand',
+      `const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');\nnew STSClient({}).send(new GetCallerIdentityCommand({}));`,
+      ['sts:GetCallerIdentity'],
+      [],
+    ],
     ['a namespace', `import * as ecr from '@aws-sdk/client-ecr';\nnew ecr.TagResourceCommand({});`, ['ecr:TagResource'], []],
-    ['types, clients, exceptions and enums, which send nothing', `import type { ImageIdentifier } from '@aws-sdk/client-ecr';\nimport { ECRClient, RepositoryNotFoundException, TagStatus } from '@aws-sdk/client-ecr';\nnew ECRClient({}); RepositoryNotFoundException; TagStatus.TAGGED;`, [], []],
-    ['an aggregated client, whose methods it cannot name', `import { ECR } from '@aws-sdk/client-ecr';\nnew ECR({}).listImages({});`, [], ['x.ts:2: ECR from @aws-sdk/client-ecr may send requests the scan cannot name']],
-    ['an SDK package it does not map (temporary credentials ask STS to assume a role)', `import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';\nfromTemporaryCredentials({ params: { RoleArn } });`, [],
-      ['x.ts:2: fromTemporaryCredentials from @aws-sdk/credential-providers, a package the scan does not map to IAM actions']],
-    ['a load whose exports are not bound to names', `new (await import('@aws-sdk/client-ecr')).PutImageCommand({});`, [], ['x.ts:1: @aws-sdk/client-ecr loaded without binding its exports to names']],
+    [
+      'types, clients, exceptions and enums, which send nothing',
+      `import type { ImageIdentifier } from '@aws-sdk/client-ecr';\nimport { ECRClient, RepositoryNotFoundException, TagStatus } from '@aws-sdk/client-ecr';\nnew ECRClient({}); RepositoryNotFoundException; TagStatus.TAGGED;`,
+      [],
+      [],
+    ],
+    [
+      'an aggregated client, whose methods it cannot name',
+      `import { ECR } from '@aws-sdk/client-ecr';\nnew ECR({}).listImages({});`,
+      [],
+      ['x.ts:2: ECR from @aws-sdk/client-ecr may send requests the scan cannot name'],
+    ],
+    [
+      'an SDK package it does not map (temporary credentials ask STS to assume a role)',
+      `import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';\nfromTemporaryCredentials({ params: { RoleArn } });`,
+      [],
+      ['x.ts:2: fromTemporaryCredentials from @aws-sdk/credential-providers, a package the scan does not map to IAM actions'],
+    ],
+    [
+      'a load whose exports are not bound to names',
+      `new (await import('@aws-sdk/client-ecr')).PutImageCommand({});`,
+      [],
+      ['x.ts:1: @aws-sdk/client-ecr loaded without binding its exports to names'],
+    ],
   ])('reads %s', (_name, text, operations, unrecognised) => {
     const result = scanSource('x.ts', text);
     expect(result.calls.map((c) => c.operation)).toEqual(operations);
     expect(result.unrecognised).toEqual(unrecognised);
   });
 
-  it('recognises every AWS SDK use in the plugin\'s source', () => {
+  it("recognises every AWS SDK use in the plugin's source", () => {
     expect(scan.unrecognised).toEqual([]);
   });
 
-  it('finds the plugin\'s ECR calls (the scan sees the source at all)', () => {
-    expect(scan.calls.map((c) => c.operation)).toEqual(expect.arrayContaining(['ecr:DescribeRepositories', 'ecr:DescribeImages', 'ecr:GetAuthorizationToken']));
+  it("finds the plugin's ECR calls (the scan sees the source at all)", () => {
+    expect(scan.calls.map((c) => c.operation)).toEqual(
+      expect.arrayContaining(['ecr:DescribeRepositories', 'ecr:DescribeImages', 'ecr:GetAuthorizationToken']),
+    );
   });
 
-  it('follows members through `this` and finds what the check\'s reader calls', () => {
-    const byMember = operationsByMember('x.ts', `import { PutImageCommand, BatchGetImageCommand } from '@aws-sdk/client-ecr';
-      class A { get id() { return this.ask(); } ask() { return new BatchGetImageCommand({}); } put() { this.id; return new PutImageCommand({}); } }`);
+  it("follows members through `this` and finds what the check's reader calls", () => {
+    const byMember = operationsByMember(
+      'x.ts',
+      `import { PutImageCommand, BatchGetImageCommand } from '@aws-sdk/client-ecr';
+      class A { get id() { return this.ask(); } ask() { return new BatchGetImageCommand({}); } put() { this.id; return new PutImageCommand({}); } }`,
+    );
     expect([...byMember.get('put')!].sort()).toEqual(['ecr:BatchGetImage', 'ecr:PutImage']);
     expect(checkSdkOperations.called).toEqual(expect.arrayContaining(['login']));
   });
 });
 
-describe('every AWS call in the plugin\'s source', () => {
+describe("every AWS call in the plugin's source", () => {
   const publishing = allowedActions(readPolicy(POLICIES.publishing));
   const readOnly = allowedActions(readPolicy(POLICIES.readOnly));
-  const verdict = (operation: string) => (actionFor(operation) ? 'is allowed by the publishing policy' : `needs no permission and is in neither policy: ${NO_PERMISSION_NEEDED[operation]}`);
+  const verdict = (operation: string) =>
+    actionFor(operation)
+      ? 'is allowed by the publishing policy'
+      : `needs no permission and is in neither policy: ${NO_PERMISSION_NEEDED[operation]}`;
   it.each(scan.calls.map((c) => [c.operation, `${c.via} in ${c.file}`, verdict(c.operation)]))('%s (%s) %s', (operation) => {
     const action = actionFor(operation);
     if (action) {
@@ -162,7 +230,10 @@ describe.each([
   it('names only operations the AWS SDK knows (no typo grants nothing while looking right)', () => {
     const operations = ['ecr', 'sts'].flatMap((prefix) =>
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      Object.keys(require(`@aws-sdk/client-${prefix}`) as object).filter((k) => k.endsWith('Command')).map((k) => `${prefix}:${k.slice(0, -'Command'.length)}`));
+      Object.keys(require(`@aws-sdk/client-${prefix}`) as object)
+        .filter((k) => k.endsWith('Command'))
+        .map((k) => `${prefix}:${k.slice(0, -'Command'.length)}`),
+    );
     expect(operations).toContain('ecr:GetAuthorizationToken');
     expect(allowed.filter((a) => !operations.includes(a))).toEqual([]);
   });
@@ -172,13 +243,18 @@ describe('a pull request run', () => {
   it('reads what a scheduled run reads and writes nothing', () => {
     const publishing = allowedActions(readPolicy(POLICIES.publishing));
     expect(readOnlyNeeds.filter((a) => !publishing.includes(a))).toEqual([]);
-    for (const write of ['ecr:PutImage', 'ecr:BatchDeleteImage', 'ecr:CreateRepository', 'ecr:InitiateLayerUpload']) expect(readOnlyNeeds).not.toContain(write);
+    for (const write of ['ecr:PutImage', 'ecr:BatchDeleteImage', 'ecr:CreateRepository', 'ecr:InitiateLayerUpload'])
+      expect(readOnlyNeeds).not.toContain(write);
     expect(readOnlyNeeds).toEqual(expect.arrayContaining(['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']));
   });
 });
 
 describe('the documentation', () => {
-  const everyAction = sorted([...allowedActions(readPolicy(POLICIES.publishing)), ...allowedActions(readPolicy(POLICIES.readOnly)), ...Object.keys(NO_PERMISSION_NEEDED)]);
+  const everyAction = sorted([
+    ...allowedActions(readPolicy(POLICIES.publishing)),
+    ...allowedActions(readPolicy(POLICIES.readOnly)),
+    ...Object.keys(NO_PERMISSION_NEEDED),
+  ]);
 
   /** The section under `heading`, up to the next heading of the same or a higher level. */
   const section = (file: string, heading: string) => {

@@ -102,7 +102,8 @@ export function scanSource(file: string, text: string): SourceScan {
         const named = clause.namedBindings;
         if (named && ts.isNamespaceImport(named)) bind(pkg, '', named.name);
         if (named && ts.isNamedImports(named)) {
-          for (const element of named.elements) if (!element.isTypeOnly) bind(pkg, (element.propertyName ?? element.name).text, element.name);
+          for (const element of named.elements)
+            if (!element.isTypeOnly) bind(pkg, (element.propertyName ?? element.name).text, element.name);
         }
       }
       return;
@@ -137,14 +138,16 @@ export function scanSource(file: string, text: string): SourceScan {
     if (operation) {
       calls.push({ operation, via: exported, file });
       uses.push({ operation, at: node.getStart() });
-    } else if (!sendsNothing(pkg, exported)) unrecognised.push(`${where(node)}: ${exported} from ${pkg} may send requests the scan cannot name`);
+    } else if (!sendsNothing(pkg, exported))
+      unrecognised.push(`${where(node)}: ${exported} from ${pkg} may send requests the scan cannot name`);
   };
 
   const findUses = (node: ts.Node): void => {
     if (ts.isIdentifier(node) && !declarations.has(node) && bindings.has(node.text)) {
       const parent = node.parent;
       // In `x.y` only x can be a binding: a property that shares a binding's name is not a use of it.
-      const isPropertyName = (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
+      const isPropertyName =
+        (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
       const [pkg, exported] = bindings.get(node.text)!;
       if (!isPropertyName && !ts.isImportSpecifier(parent) && !ts.isBindingElement(parent)) {
         if (exported) record(pkg, exported, node);
@@ -202,7 +205,12 @@ export function operationsByMember(file: string, text: string): Map<string, Set<
   const reaches = new Map<string, Set<string>>();
   const visitClass = (cls: ts.ClassDeclaration) => {
     for (const member of cls.members) {
-      const name = member.name && (ts.isIdentifier(member.name) || ts.isPrivateIdentifier(member.name)) ? member.name.text : ts.isConstructorDeclaration(member) ? 'constructor' : undefined;
+      const name =
+        member.name && (ts.isIdentifier(member.name) || ts.isPrivateIdentifier(member.name))
+          ? member.name.text
+          : ts.isConstructorDeclaration(member)
+            ? 'constructor'
+            : undefined;
       if (!name) continue;
       const ops = direct.get(name) ?? new Set<string>();
       const next = reaches.get(name) ?? new Set<string>();
@@ -265,7 +273,8 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-export const asList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+export const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** Every action the document allows, as written (the checks reject wildcards, so no expansion is needed). */
 export function allowedActions(policy: PolicyDocument): string[] {
@@ -303,7 +312,8 @@ export function policyProblems(policy: PolicyDocument, wildcardOnly: Set<string>
       problems.push(`${at}: ${needStar.join(', ')} take Resource "*" and belong in a statement of their own`);
     }
     if (!needStar.length) {
-      for (const resource of resources) if (!resourcePattern.test(resource)) problems.push(`${at}: Resource ${resource} is not scoped to repositories`);
+      for (const resource of resources)
+        if (!resourcePattern.test(resource)) problems.push(`${at}: Resource ${resource} is not scoped to repositories`);
     }
   });
   return problems;

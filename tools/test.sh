@@ -9,6 +9,8 @@ bash tools/local-stack/up.sh || { echo "local stack failed to start"; echo "0 pa
 
 status=0
 npx tsc -p tsconfig.json --noEmit || status=1
+# Format is part of the tests: a file Prettier would change fails the run (fix with: npm run format).
+npm run --silent format:check || status=1
 
 results=$(mktemp -d)
 npx jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1

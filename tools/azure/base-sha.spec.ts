@@ -20,17 +20,29 @@ function fakeFetch(answer: { status?: number; body?: unknown; error?: Error }) {
   return { fetch, calls };
 }
 
-const build = (over: Record<string, unknown> = {}) => ({ count: 1, value: [{ id: 1234, buildNumber: '20240101.3', sourceVersion: SHA, result: 'succeeded', ...over }] });
+const build = (over: Record<string, unknown> = {}) => ({
+  count: 1,
+  value: [{ id: 1234, buildNumber: '20240101.3', sourceVersion: SHA, result: 'succeeded', ...over }],
+});
 
 describe('buildsUrl', () => {
   it('asks for the newest succeeded run of this definition on the branch', () => {
-    expect(buildsUrl({ collectionUri: 'https://dev.azure.com/contoso/', project: 'Platform Images', definitionId: '42', branch: 'refs/heads/main' })).toBe(
+    expect(
+      buildsUrl({
+        collectionUri: 'https://dev.azure.com/contoso/',
+        project: 'Platform Images',
+        definitionId: '42',
+        branch: 'refs/heads/main',
+      }),
+    ).toBe(
       'https://dev.azure.com/contoso/Platform%20Images/_apis/build/builds?definitions=42&branchName=refs%2Fheads%2Fmain&statusFilter=completed&resultFilter=succeeded&queryOrder=finishTimeDescending&$top=1&api-version=7.1',
     );
   });
 
   it('adds the missing slash of a collection URI', () => {
-    expect(buildsUrl({ collectionUri: 'https://tfs.contoso.com/DefaultCollection', project: 'p', definitionId: '1', branch: 'refs/heads/main' })).toMatch(/^https:\/\/tfs\.contoso\.com\/DefaultCollection\/p\/_apis\/build\/builds\?/);
+    expect(
+      buildsUrl({ collectionUri: 'https://tfs.contoso.com/DefaultCollection', project: 'p', definitionId: '1', branch: 'refs/heads/main' }),
+    ).toMatch(/^https:\/\/tfs\.contoso\.com\/DefaultCollection\/p\/_apis\/build\/builds\?/);
   });
 });
 
@@ -54,7 +66,10 @@ describe('resolveBase', () => {
     const { fetch, calls } = fakeFetch({ body: build() });
     const { base, lines } = await resolveBase(ENV, { fetch, hasCommit });
     expect(base).toBe(SHA);
-    expect(lines).toEqual([`base: ${SHA}, built by the last successful run 20240101.3 (#1234)`, `##vso[task.setvariable variable=PLATFORM_IMAGES_BASE]${SHA}`]);
+    expect(lines).toEqual([
+      `base: ${SHA}, built by the last successful run 20240101.3 (#1234)`,
+      `##vso[task.setvariable variable=PLATFORM_IMAGES_BASE]${SHA}`,
+    ]);
     expect(calls).toHaveLength(1);
     expect(calls[0].url).toContain('definitions=42&branchName=refs%2Fheads%2Fmain');
     expect(calls[0].headers.Authorization).toBe(`Bearer ${TOKEN}`);
@@ -64,7 +79,11 @@ describe('resolveBase', () => {
     ['no successful run yet', { body: { count: 0, value: [] } }, /no successful run of this pipeline on refs\/heads\/main yet/],
     ['the API refuses the token', { status: 401 }, /HTTP 401 \(the build service identity needs "View builds"/],
     ['the API fails', { status: 500 }, /HTTP 500/],
-    ['the API cannot be reached (an error quoting the token)', { error: new Error(`connect ECONNREFUSED, Authorization: Bearer ${TOKEN}`) }, /could not be reached: connect ECONNREFUSED, Authorization: Bearer \*\*\*/],
+    [
+      'the API cannot be reached (an error quoting the token)',
+      { error: new Error(`connect ECONNREFUSED, Authorization: Bearer ${TOKEN}`) },
+      /could not be reached: connect ECONNREFUSED, Authorization: Bearer \*\*\*/,
+    ],
   ])('falls back to HEAD~1 when %s', async (_name, answer, warning) => {
     const { fetch } = fakeFetch(answer);
     const { base, lines } = await resolveBase(ENV, { fetch, hasCommit });

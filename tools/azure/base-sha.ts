@@ -30,7 +30,10 @@ export interface ChosenBuild {
   id?: number;
 }
 
-export type Fetch = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type Fetch = (
+  url: string,
+  init: { headers: Record<string, string>; signal?: AbortSignal },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export interface BaseDeps {
   fetch: Fetch;
@@ -87,15 +90,26 @@ export async function resolveBase(env: Record<string, string | undefined>, deps:
 
   const missing = REQUIRED.filter((name) => !env[name] || env[name]!.startsWith('$('));
   if (missing.length) {
-    return fallback(`cannot look up the last successful run: ${missing.join(', ')} not set (map them into the step's env; for SYSTEM_ACCESSTOKEN use $(System.AccessToken))`);
+    return fallback(
+      `cannot look up the last successful run: ${missing.join(', ')} not set (map them into the step's env; for SYSTEM_ACCESSTOKEN use $(System.AccessToken))`,
+    );
   }
-  const url = buildsUrl({ collectionUri: env.SYSTEM_COLLECTIONURI!, project: env.SYSTEM_TEAMPROJECT!, definitionId: env.SYSTEM_DEFINITIONID!, branch: deps.branch ?? 'refs/heads/main' });
+  const url = buildsUrl({
+    collectionUri: env.SYSTEM_COLLECTIONURI!,
+    project: env.SYSTEM_TEAMPROJECT!,
+    definitionId: env.SYSTEM_DEFINITIONID!,
+    branch: deps.branch ?? 'refs/heads/main',
+  });
 
   let body: unknown;
   try {
-    const response = await deps.fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+    const response = await deps.fetch(url, {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      signal: AbortSignal.timeout(30_000),
+    });
     if (!response.ok) {
-      const hint = response.status === 401 || response.status === 403 ? ' (the build service identity needs "View builds" on this pipeline)' : '';
+      const hint =
+        response.status === 401 || response.status === 403 ? ' (the build service identity needs "View builds" on this pipeline)' : '';
       return fallback(`the builds API answered HTTP ${response.status}${hint}`);
     }
     body = await response.json();
@@ -107,7 +121,8 @@ export async function resolveBase(env: Record<string, string | undefined>, deps:
   const chosen = chooseBase(body);
   if (!chosen) return fallback(`no successful run of this pipeline on ${deps.branch ?? 'refs/heads/main'} yet`);
   const from = `run ${chosen.buildNumber ?? '?'}${chosen.id ? ` (#${chosen.id})` : ''}`;
-  if (!deps.hasCommit(chosen.sha)) return fallback(`${chosen.sha}, built by the last successful ${from}, is not in this clone (history rewritten?)`);
+  if (!deps.hasCommit(chosen.sha))
+    return fallback(`${chosen.sha}, built by the last successful ${from}, is not in this clone (history rewritten?)`);
   log.info(`base: ${chosen.sha}, built by the last successful ${from}`);
   return done(chosen.sha);
 }
@@ -135,13 +150,22 @@ export function parseBranch(argv: string[]): string {
 
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '../..');
-  const { lines } = await resolveBase(process.env, { fetch: fetch as unknown as Fetch, hasCommit: gitHasCommit(root), branch: parseBranch(process.argv.slice(2)) });
+  const { lines } = await resolveBase(process.env, {
+    fetch: fetch as unknown as Fetch,
+    hasCommit: gitHasCommit(root),
+    branch: parseBranch(process.argv.slice(2)),
+  });
   for (const line of lines) console.log(line);
 }
 
 if (require.main === module) {
   main().catch((err) => {
-    console.log(redact(`##vso[task.logissue type=error]base commit not determined: ${(err as Error)?.message ?? String(err)}`, process.env.SYSTEM_ACCESSTOKEN));
+    console.log(
+      redact(
+        `##vso[task.logissue type=error]base commit not determined: ${(err as Error)?.message ?? String(err)}`,
+        process.env.SYSTEM_ACCESSTOKEN,
+      ),
+    );
     process.exit(1);
   });
 }

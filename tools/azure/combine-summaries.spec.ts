@@ -4,15 +4,28 @@ import * as path from 'node:path';
 import type { SummaryRow } from '../../packages/nx-plugin/src/plugin/run-summary';
 import { attemptOf, combine, combineRows, expectedProjects, findSummaries, parseArgs } from './combine-summaries';
 
-const row = (image: string, decision: string, over: Partial<SummaryRow> = {}): SummaryRow => ({ image, decision, reason: '', tags: [], durationMs: 1000, warnings: [], ...over });
+const row = (image: string, decision: string, over: Partial<SummaryRow> = {}): SummaryRow => ({
+  image,
+  decision,
+  reason: '',
+  tags: [],
+  durationMs: 1000,
+  warnings: [],
+  ...over,
+});
 
 describe('combineRows', () => {
   it('keeps one row per image, from the latest job attempt, sorted', () => {
-    expect(combineRows([
-      { attempt: 1, rows: [row('net6-sdk', 'failed at docker-build')] },
-      { attempt: 1, rows: [row('net6-runtime', 'current')] },
-      { attempt: 2, rows: [row('net6-sdk', 'rebuilt')] },
-    ], [])).toEqual([row('net6-runtime', 'current'), row('net6-sdk', 'rebuilt')]);
+    expect(
+      combineRows(
+        [
+          { attempt: 1, rows: [row('net6-sdk', 'failed at docker-build')] },
+          { attempt: 1, rows: [row('net6-runtime', 'current')] },
+          { attempt: 2, rows: [row('net6-sdk', 'rebuilt')] },
+        ],
+        [],
+      ),
+    ).toEqual([row('net6-runtime', 'current'), row('net6-sdk', 'rebuilt')]);
   });
 
   it('reports an expected image that left no summary', () => {
@@ -25,20 +38,34 @@ describe('combineRows', () => {
 
 describe('expectedProjects', () => {
   it('reads the planned matrix', () => {
-    expect(expectedProjects('{"net6_runtime":{"project":"net6-runtime"},"net6_sdk":{"project":"net6-sdk"}}')).toEqual(['net6-runtime', 'net6-sdk']);
+    expect(expectedProjects('{"net6_runtime":{"project":"net6-runtime"},"net6_sdk":{"project":"net6-sdk"}}')).toEqual([
+      'net6-runtime',
+      'net6-sdk',
+    ]);
   });
 
   it('reads the images of each shard', () => {
-    expect(expectedProjects('{"shard_1_of_2":{"project":"shard-1-of-2","projects":"a,c"},"shard_2_of_2":{"project":"shard-2-of-2","projects":"b"}}')).toEqual(['a', 'c', 'b']);
+    expect(
+      expectedProjects(
+        '{"shard_1_of_2":{"project":"shard-1-of-2","projects":"a,c"},"shard_2_of_2":{"project":"shard-2-of-2","projects":"b"}}',
+      ),
+    ).toEqual(['a', 'c', 'b']);
   });
 
-  it.each([undefined, '', '$(expected_matrix)', "$[ dependencies.plan.outputs['list.matrix'] ]", 'not json'])('is empty for %p', (value) => {
-    expect(expectedProjects(value)).toEqual([]);
-  });
+  it.each([undefined, '', '$(expected_matrix)', "$[ dependencies.plan.outputs['list.matrix'] ]", 'not json'])(
+    'is empty for %p',
+    (value) => {
+      expect(expectedProjects(value)).toEqual([]);
+    },
+  );
 });
 
 describe('attemptOf', () => {
-  it.each([['summary-net6-runtime-1', 1], ['summary-net6-runtime-12', 12], ['summaries', 0]] as const)('%s → %d', (folder, attempt) => expect(attemptOf(folder)).toBe(attempt));
+  it.each([
+    ['summary-net6-runtime-1', 1],
+    ['summary-net6-runtime-12', 12],
+    ['summaries', 0],
+  ] as const)('%s → %d', (folder, attempt) => expect(attemptOf(folder)).toBe(attempt));
 });
 
 describe('combine', () => {
@@ -56,23 +83,38 @@ describe('combine', () => {
 
   it('merges the downloaded artifacts into one table and attaches it', () => {
     artifact('summary-net6-sdk-1', [row('net6-sdk', 'failed at integration-test')]);
-    artifact('summary-net6-sdk-2', [row('net6-sdk', 'rebuilt', { versionTag: '6.0-bullseye-slim-1.1.0', tags: ['latest'], digest: 'sha256:abcdefabcdef0123', durationMs: 61_000 })]);
+    artifact('summary-net6-sdk-2', [
+      row('net6-sdk', 'rebuilt', {
+        versionTag: '6.0-bullseye-slim-1.1.0',
+        tags: ['latest'],
+        digest: 'sha256:abcdefabcdef0123',
+        durationMs: 61_000,
+      }),
+    ]);
     artifact('summary-net6-runtime-1', [row('net6-runtime', 'current')]);
-    expect(findSummaries(path.join(dir, 'in')).map((s) => s.attempt).sort()).toEqual([1, 1, 2]);
+    expect(
+      findSummaries(path.join(dir, 'in'))
+        .map((s) => s.attempt)
+        .sort(),
+    ).toEqual([1, 1, 2]);
 
     const out = path.join(dir, 'out', 'platform-images-summary.md');
-    const lines = combine(path.join(dir, 'in'), out, { EXPECTED_MATRIX: '{"a":{"project":"net6-runtime"},"b":{"project":"net6-sdk"},"c":{"project":"net8-runtime"}}' });
+    const lines = combine(path.join(dir, 'in'), out, {
+      EXPECTED_MATRIX: '{"a":{"project":"net6-runtime"},"b":{"project":"net6-sdk"},"c":{"project":"net8-runtime"}}',
+    });
     expect(lines).toEqual(['3 image(s) in the run summary', `##vso[task.uploadsummary]${out}`]);
-    expect(readFileSync(out, 'utf8')).toBe([
-      '### Platform images',
-      '',
-      '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
-      '| net6-runtime | current | — | — | — | — | 1.0s |',
-      '| net6-sdk | rebuilt | — | `6.0-bullseye-slim-1.1.0` | `latest` | `sha256:abcdefabcdef` | 1m 01s |',
-      '| net8-runtime | no summary | the image job ended before nx ran the chain; see its log | — | — | — | 0.0s |',
-      '',
-    ].join('\n'));
+    expect(readFileSync(out, 'utf8')).toBe(
+      [
+        '### Platform images',
+        '',
+        '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+        '| net6-runtime | current | — | — | — | — | 1.0s |',
+        '| net6-sdk | rebuilt | — | `6.0-bullseye-slim-1.1.0` | `latest` | `sha256:abcdefabcdef` | 1m 01s |',
+        '| net8-runtime | no summary | the image job ended before nx ran the chain; see its log | — | — | — | 0.0s |',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('still writes a table when nothing was downloaded', () => {

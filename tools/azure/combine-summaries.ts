@@ -11,7 +11,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createLogger } from '../../packages/nx-plugin/src/lib/log';
-import { renderSummary, SUMMARY_JSON, uploadSummaryCommand, type SummaryFile, type SummaryRow } from '../../packages/nx-plugin/src/plugin/run-summary';
+import {
+  renderSummary,
+  SUMMARY_JSON,
+  uploadSummaryCommand,
+  type SummaryFile,
+  type SummaryRow,
+} from '../../packages/nx-plugin/src/plugin/run-summary';
 
 export interface FoundSummary {
   /** Job attempt from the artifact folder name; a rerun's summary replaces the earlier attempt's. */
@@ -67,7 +73,14 @@ export function combineRows(found: FoundSummary[], expected: string[]): SummaryR
     if (!best.has(project)) {
       best.set(project, {
         attempt: -1,
-        row: { image: project, decision: 'no summary', reason: 'the image job ended before nx ran the chain; see its log', tags: [], durationMs: 0, warnings: [] },
+        row: {
+          image: project,
+          decision: 'no summary',
+          reason: 'the image job ended before nx ran the chain; see its log',
+          tags: [],
+          durationMs: 0,
+          warnings: [],
+        },
       });
     }
   }

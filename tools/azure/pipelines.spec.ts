@@ -93,7 +93,12 @@ function resolveTemplate(file: string, ref: string): string {
 function templateRefs(file: string): TemplateRef[] {
   return objects(load(file))
     .filter((o) => typeof o.template === 'string')
-    .map((o) => ({ file, ref: o.template as string, resolved: resolveTemplate(file, o.template as string), passed: isObj(o.parameters) ? o.parameters : {} }));
+    .map((o) => ({
+      file,
+      ref: o.template as string,
+      resolved: resolveTemplate(file, o.template as string),
+      passed: isObj(o.parameters) ? o.parameters : {},
+    }));
 }
 
 /** Parameters declared by a file (a template's, or a pipeline's runtime parameters). */
@@ -114,7 +119,8 @@ function steps(file: string): Step[] {
     const env = isObj(o.env) ? o.env : {};
     if (typeof o.script === 'string') return [{ file, step: o, body: o.script, env }];
     if (typeof o.bash === 'string') return [{ file, step: o, body: o.bash, env }];
-    if (typeof o.task === 'string' && isObj(o.inputs) && typeof o.inputs.inlineScript === 'string') return [{ file, step: o, body: o.inputs.inlineScript, env }];
+    if (typeof o.task === 'string' && isObj(o.inputs) && typeof o.inputs.inlineScript === 'string')
+      return [{ file, step: o, body: o.inputs.inlineScript, env }];
     return [];
   });
 }
@@ -130,13 +136,23 @@ const isExpression = (text: string) => /\$\(|\$\{\{|\$\[/.test(text);
 const TARGETS = Object.keys(imageTargets(undefined));
 const IMAGE_ROOTS = readdirSync(path.join(ROOT, 'platform-images'), { withFileTypes: true })
   .filter((d) => d.isDirectory())
-  .flatMap((d) => readdirSync(path.join(ROOT, 'platform-images', d.name), { withFileTypes: true }).filter((v) => v.isDirectory()).map((v) => `platform-images/${d.name}/${v.name}`))
+  .flatMap((d) =>
+    readdirSync(path.join(ROOT, 'platform-images', d.name), { withFileTypes: true })
+      .filter((v) => v.isDirectory())
+      .map((v) => `platform-images/${d.name}/${v.name}`),
+  )
   .filter((root) => existsSync(path.join(ROOT, root, 'platform-image.json')));
 const PROJECTS = IMAGE_ROOTS.map(projectNameFor);
-const SCRIPTS = Object.keys((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+const SCRIPTS = Object.keys(
+  (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts,
+);
 
 async function imageTags(): Promise<Set<string>> {
-  const results = await createNodesV2[1](IMAGE_ROOTS.map((r) => `${r}/platform-image.json`), undefined, { nxJsonConfiguration: {}, workspaceRoot: ROOT });
+  const results = await createNodesV2[1](
+    IMAGE_ROOTS.map((r) => `${r}/platform-image.json`),
+    undefined,
+    { nxJsonConfiguration: {}, workspaceRoot: ROOT },
+  );
   return new Set(results.flatMap(([, r]) => Object.values(r.projects ?? {}).flatMap((p) => p.tags ?? [])));
 }
 
@@ -163,24 +179,32 @@ function nxCommands(file: string): NxCommand[] {
     const expressions: string[] = [];
     const text = raw.replace(/\$\{\{.*?\}\}/g, (e) => `\u0000${expressions.push(e) - 1}\u0000`);
     const restore = (token: string) => token.replace(/\u0000(\d+)\u0000/g, (_m, i) => expressions[Number(i)]);
-    for (const m of text.matchAll(/\bnx run (\S+?):(\S+)/g)) found.push({ file, text: restore(m[0]), project: restore(m[1]), targets: targetsNamed(file, restore(m[2])) });
+    for (const m of text.matchAll(/\bnx run (\S+?):(\S+)/g))
+      found.push({ file, text: restore(m[0]), project: restore(m[1]), targets: targetsNamed(file, restore(m[2])) });
     for (const m of text.matchAll(/\bnx (?:run-many|affected)\b[^\n]*/g)) {
       const t = /(?:-t|--targets?)[ =](\S+)/.exec(m[0]);
-      found.push({ file, text: restore(m[0]), targets: t ? t[1].split(',').flatMap((x) => targetsNamed(file, restore(x))) : ['<no target>'] });
+      found.push({
+        file,
+        text: restore(m[0]),
+        targets: t ? t[1].split(',').flatMap((x) => targetsNamed(file, restore(x))) : ['<no target>'],
+      });
     }
-    for (const m of text.matchAll(/tools\/azure\/plan\.ts[^\n]*?--target=(\S+)/g)) found.push({ file, text: restore(m[0]), targets: targetsNamed(file, restore(m[1])) });
+    for (const m of text.matchAll(/tools\/azure\/plan\.ts[^\n]*?--target=(\S+)/g))
+      found.push({ file, text: restore(m[0]), targets: targetsNamed(file, restore(m[1])) });
   }
   return found;
 }
 
 describe('Azure Pipelines files', () => {
   it('finds the pipelines, the templates and the per-image pipelines', () => {
-    expect(pipelineFiles.map(rel)).toEqual(expect.arrayContaining([
-      '.azure-pipelines/changes.yml',
-      '.azure-pipelines/scheduled.yml',
-      'platform-images/net6/runtime/azure-pipelines.yml',
-      'platform-images/net6/sdk/azure-pipelines.yml',
-    ]));
+    expect(pipelineFiles.map(rel)).toEqual(
+      expect.arrayContaining([
+        '.azure-pipelines/changes.yml',
+        '.azure-pipelines/scheduled.yml',
+        'platform-images/net6/runtime/azure-pipelines.yml',
+        'platform-images/net6/sdk/azure-pipelines.yml',
+      ]),
+    );
     expect(templateFiles.map(rel)).toEqual(expect.arrayContaining(['.azure-pipelines/templates/platform-image.yml']));
   });
 
@@ -204,19 +228,22 @@ describe('templates', () => {
     expect(existsSync(ref.resolved)).toBe(true);
   });
 
-  it.each(refs.map((r) => [rel(r.file), r.ref, r] as const))('%s: %s gets only declared parameters and every required one', (_f, _r, ref) => {
-    const declared = declaredParameters(ref.resolved);
-    const names = declared.map((d) => d.name);
-    expect(Object.keys(ref.passed).filter((k) => !names.includes(k))).toEqual([]);
-    expect(declared.filter((d) => !d.hasDefault && !(d.name in ref.passed)).map((d) => d.name)).toEqual([]);
-    for (const d of declared) {
-      const value = ref.passed[d.name];
-      if (value === undefined || (typeof value === 'string' && isExpression(value))) continue;
-      if (d.type === 'boolean') expect([d.name, typeof value]).toEqual([d.name, 'boolean']);
-      if (d.type === 'number') expect([d.name, typeof value]).toEqual([d.name, 'number']);
-      if (d.values) expect(d.values).toContain(value);
-    }
-  });
+  it.each(refs.map((r) => [rel(r.file), r.ref, r] as const))(
+    '%s: %s gets only declared parameters and every required one',
+    (_f, _r, ref) => {
+      const declared = declaredParameters(ref.resolved);
+      const names = declared.map((d) => d.name);
+      expect(Object.keys(ref.passed).filter((k) => !names.includes(k))).toEqual([]);
+      expect(declared.filter((d) => !d.hasDefault && !(d.name in ref.passed)).map((d) => d.name)).toEqual([]);
+      for (const d of declared) {
+        const value = ref.passed[d.name];
+        if (value === undefined || (typeof value === 'string' && isExpression(value))) continue;
+        if (d.type === 'boolean') expect([d.name, typeof value]).toEqual([d.name, 'boolean']);
+        if (d.type === 'number') expect([d.name, typeof value]).toEqual([d.name, 'number']);
+        if (d.values) expect(d.values).toContain(value);
+      }
+    },
+  );
 
   it('every template file is used', () => {
     const used = new Set(refs.map((r) => r.resolved));
@@ -224,11 +251,19 @@ describe('templates', () => {
   });
 
   it.each(templateFiles.map(rel))('%s declares typed parameters', (file) => {
-    for (const p of declaredParameters(path.join(ROOT, file))) expect([p.name, p.type]).toEqual([p.name, expect.stringMatching(/^(string|number|boolean|object|step|stepList|job|jobList|stage|stageList)$/)]);
+    for (const p of declaredParameters(path.join(ROOT, file)))
+      expect([p.name, p.type]).toEqual([
+        p.name,
+        expect.stringMatching(/^(string|number|boolean|object|step|stepList|job|jobList|stage|stageList)$/),
+      ]);
   });
 
   it.each(pipelineFiles.map(rel))('%s: runtime parameters have defaults (scheduled runs cannot ask)', (file) => {
-    expect(declaredParameters(path.join(ROOT, file)).filter((p) => !p.hasDefault).map((p) => p.name)).toEqual([]);
+    expect(
+      declaredParameters(path.join(ROOT, file))
+        .filter((p) => !p.hasDefault)
+        .map((p) => p.name),
+    ).toEqual([]);
   });
 });
 
@@ -247,9 +282,12 @@ describe('commands the pipelines run', () => {
     expect(command.targets.filter((t) => !TARGETS.includes(t))).toEqual([]);
   });
 
-  it.each(commands.filter((c) => c.project).map((c) => [rel(c.file), c.text, c] as const))('%s: `%s` names a real project or a variable', (_f, _t, command) => {
-    if (!isExpression(command.project!)) expect(PROJECTS).toContain(command.project);
-  });
+  it.each(commands.filter((c) => c.project).map((c) => [rel(c.file), c.text, c] as const))(
+    '%s: `%s` names a real project or a variable',
+    (_f, _t, command) => {
+      if (!isExpression(command.project!)) expect(PROJECTS).toContain(command.project);
+    },
+  );
 
   it('select projects by a tag the plugin gives platform images', async () => {
     const tags = await imageTags();
@@ -259,7 +297,9 @@ describe('commands the pipelines run', () => {
   });
 
   it('name only root npm scripts', () => {
-    const named = allStrings.flatMap((s) => [...s.matchAll(/\bnpm run ([\w:.-]+)/g)].map((m) => m[1]).concat(/\bnpm (test|t)\b/.test(s) ? ['test'] : []));
+    const named = allStrings.flatMap((s) =>
+      [...s.matchAll(/\bnpm run ([\w:.-]+)/g)].map((m) => m[1]).concat(/\bnpm (test|t)\b/.test(s) ? ['test'] : []),
+    );
     expect(named.length).toBeGreaterThan(0);
     expect(named.filter((n) => !SCRIPTS.includes(n))).toEqual([]);
   });
@@ -268,7 +308,8 @@ describe('commands the pipelines run', () => {
     const tools = allStrings.flatMap((s) => [...s.matchAll(/(tools\/azure\/[\w.-]+\.ts)/g)].map((m) => m[1]));
     expect(tools.length).toBeGreaterThan(0);
     for (const tool of tools) expect(existsSync(path.join(ROOT, tool))).toBe(true);
-    for (const s of allStrings.filter((x) => /tools\/azure\/[\w.-]+\.ts/.test(x))) expect(s).toMatch(/node -r @swc-node\/register tools\/azure\//);
+    for (const s of allStrings.filter((x) => /tools\/azure\/[\w.-]+\.ts/.test(x)))
+      expect(s).toMatch(/node -r @swc-node\/register tools\/azure\//);
   });
 });
 
@@ -291,7 +332,11 @@ describe('secrets', () => {
   });
 
   it('no step hands a secret to its command line', () => {
-    for (const s of all) expect([rel(s.file), s.body]).toEqual([rel(s.file), expect.not.stringMatching(/\$\((TEAMS_WEBHOOK_URI|System\.AccessToken|AWS_SECRET_ACCESS_KEY)\)/)]);
+    for (const s of all)
+      expect([rel(s.file), s.body]).toEqual([
+        rel(s.file),
+        expect.not.stringMatching(/\$\((TEAMS_WEBHOOK_URI|System\.AccessToken|AWS_SECRET_ACCESS_KEY)\)/),
+      ]);
   });
 
   it('TEAMS_WEBHOOK_URI reaches only the steps running the chain, from a variable', () => {
@@ -303,9 +348,14 @@ describe('secrets', () => {
       expect(value).toMatch(/^\$\{\{\s*parameters\.teams_webhook_uri\s*\}\}$|^\$\(TEAMS_WEBHOOK_URI\)$/);
     }
     // The default every template falls back to is the secret variable, never a URL.
-    const defaults = allFiles.flatMap((f) => declaredParameters(f)).filter((p) => p.name === 'teams_webhook_uri').map((p) => p.default);
+    const defaults = allFiles
+      .flatMap((f) => declaredParameters(f))
+      .filter((p) => p.name === 'teams_webhook_uri')
+      .map((p) => p.default);
     for (const d of defaults) expect(['', '$(TEAMS_WEBHOOK_URI)']).toContain(d);
-    expect(allStrings()).not.toEqual(expect.arrayContaining([expect.stringMatching(/https:\/\/[^\s]*(webhook|logic\.azure|office\.com)/i)]));
+    expect(allStrings()).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/https:\/\/[^\s]*(webhook|logic\.azure|office\.com)/i)]),
+    );
   });
 
   it('the OAuth token reaches only the base commit step', () => {
@@ -313,12 +363,14 @@ describe('secrets', () => {
     expect(mapping.length).toBeGreaterThan(0);
     for (const s of mapping) {
       expect(s.body).toMatch(/tools\/azure\/base-sha\.ts/);
-      expect(envEntries(s.env)).toEqual(expect.arrayContaining([
-        ['SYSTEM_ACCESSTOKEN', '$(System.AccessToken)'],
-        ['SYSTEM_COLLECTIONURI', '$(System.CollectionUri)'],
-        ['SYSTEM_TEAMPROJECT', '$(System.TeamProject)'],
-        ['SYSTEM_DEFINITIONID', '$(System.DefinitionId)'],
-      ]));
+      expect(envEntries(s.env)).toEqual(
+        expect.arrayContaining([
+          ['SYSTEM_ACCESSTOKEN', '$(System.AccessToken)'],
+          ['SYSTEM_COLLECTIONURI', '$(System.CollectionUri)'],
+          ['SYSTEM_TEAMPROJECT', '$(System.TeamProject)'],
+          ['SYSTEM_DEFINITIONID', '$(System.DefinitionId)'],
+        ]),
+      );
     }
   });
 
@@ -334,18 +386,27 @@ describe('secrets', () => {
 describe('AWS credentials last as long as the job', () => {
   const NX_STEPS = path.join(PIPELINES_DIR, 'templates/steps/nx.yml');
   /** Every job in a file, with the nx.yml uses among its steps. */
-  const jobs = allFiles.flatMap((file) => objects(load(file))
-    .filter((o) => typeof o.job === 'string')
-    .map((job) => ({ file, job, nxSteps: objects(job.steps ?? []).filter((o) => typeof o.template === 'string' && resolveTemplate(file, o.template) === NX_STEPS) })));
+  const jobs = allFiles.flatMap((file) =>
+    objects(load(file))
+      .filter((o) => typeof o.job === 'string')
+      .map((job) => ({
+        file,
+        job,
+        nxSteps: objects(job.steps ?? []).filter((o) => typeof o.template === 'string' && resolveTemplate(file, o.template) === NX_STEPS),
+      })),
+  );
 
   it('finds the jobs that run nx with AWS credentials', () => {
     expect(jobs.filter((j) => j.nxSteps.length).length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(jobs.filter((j) => j.nxSteps.length).map((j) => [rel(j.file), String(j.job.job), j] as const))('%s: job %s hands its own timeout to every nx step', (_f, _j, { job, nxSteps }) => {
-    expect(job.timeoutInMinutes).toBeDefined();
-    for (const step of nxSteps) expect((step.parameters as Obj).timeout_minutes).toBe(job.timeoutInMinutes);
-  });
+  it.each(jobs.filter((j) => j.nxSteps.length).map((j) => [rel(j.file), String(j.job.job), j] as const))(
+    '%s: job %s hands its own timeout to every nx step',
+    (_f, _j, { job, nxSteps }) => {
+      expect(job.timeoutInMinutes).toBeDefined();
+      for (const step of nxSteps) expect((step.parameters as Obj).timeout_minutes).toBe(job.timeoutInMinutes);
+    },
+  );
 
   /** The step that sets aws.rolecredential.maxduration, run in bash with the timeout filled in. */
   function sessionStep(timeoutMinutes: number, env: Record<string, string> = {}): string {
@@ -373,9 +434,17 @@ describe('AWS credentials last as long as the job', () => {
 
   it('runs before the AWS Toolkit task, only where a service connection is used', () => {
     const doc = load(NX_STEPS).steps as Json[];
-    const withConnection = (doc.find((s) => isObj(s) && Object.keys(s).some((k) => k.includes("ne(parameters.aws_credentials, '')"))) as Obj);
+    const withConnection = doc.find((s) => isObj(s) && Object.keys(s).some((k) => k.includes("ne(parameters.aws_credentials, '')"))) as Obj;
     const list = Object.values(withConnection)[0] as Obj[];
-    expect(list.map((s) => (typeof s.task === 'string' ? s.task : typeof s.bash === 'string' && s.bash.includes('aws.rolecredential.maxduration') ? 'session' : '?'))).toEqual(['session', 'AWSShellScript@1']);
+    expect(
+      list.map((s) =>
+        typeof s.task === 'string'
+          ? s.task
+          : typeof s.bash === 'string' && s.bash.includes('aws.rolecredential.maxduration')
+            ? 'session'
+            : '?',
+      ),
+    ).toEqual(['session', 'AWSShellScript@1']);
   });
 });
 
@@ -389,21 +458,35 @@ describe('force_update', () => {
     seen = [...seen, file];
     const direct = steps(file).some((s) => envEntries(s.env).some(([k, v]) => k === FORCE_ENV && fromParameter.test(v)));
     const viaTemplates = templateRefs(file).filter((r) => 'force_update' in r.passed);
-    return direct || (viaTemplates.length > 0 && viaTemplates.every((r) => r.passed.force_update === '${{ parameters.force_update }}' && forwardsForce(r.resolved, seen)));
+    return (
+      direct ||
+      (viaTemplates.length > 0 &&
+        viaTemplates.every((r) => r.passed.force_update === '${{ parameters.force_update }}' && forwardsForce(r.resolved, seen)))
+    );
   }
 
   it('is a boolean runtime parameter, false by default, of the scheduled and per-image pipelines', () => {
     for (const file of [path.join(PIPELINES_DIR, 'scheduled.yml'), ...imagePipelines]) {
-      expect([rel(file), declaredParameters(file).find((p) => p.name === 'force_update')]).toEqual([rel(file), expect.objectContaining({ type: 'boolean', default: false })]);
+      expect([rel(file), declaredParameters(file).find((p) => p.name === 'force_update')]).toEqual([
+        rel(file),
+        expect.objectContaining({ type: 'boolean', default: false }),
+      ]);
     }
   });
 
-  it.each(allFiles.filter((f) => declaredParameters(f).some((p) => p.name === 'force_update')).map(rel))('%s maps force_update to PLATFORM_IMAGES_FORCE_UPDATE', (file) => {
-    expect(forwardsForce(path.join(ROOT, file))).toBe(true);
-  });
+  it.each(allFiles.filter((f) => declaredParameters(f).some((p) => p.name === 'force_update')).map(rel))(
+    '%s maps force_update to PLATFORM_IMAGES_FORCE_UPDATE',
+    (file) => {
+      expect(forwardsForce(path.join(ROOT, file))).toBe(true);
+    },
+  );
 
   it('is the only thing PLATFORM_IMAGES_FORCE_UPDATE is set from', () => {
-    const values = allFiles.flatMap(steps).flatMap((s) => envEntries(s.env)).filter(([k]) => k === FORCE_ENV).map(([, v]) => v);
+    const values = allFiles
+      .flatMap(steps)
+      .flatMap((s) => envEntries(s.env))
+      .filter(([k]) => k === FORCE_ENV)
+      .map(([, v]) => v);
     expect(values.length).toBeGreaterThan(0);
     for (const v of values) expect(v).toMatch(fromParameter);
     for (const s of allFiles.flatMap((f) => strings(load(f)))) expect(s).not.toMatch(/PLATFORM_IMAGES_FORCE_UPDATE=/);
@@ -414,18 +497,21 @@ describe('triggers', () => {
   const scheduled = () => load(path.join(PIPELINES_DIR, 'scheduled.yml'));
   const changes = () => load(path.join(PIPELINES_DIR, 'changes.yml'));
 
-  it.each([path.join(PIPELINES_DIR, 'scheduled.yml'), ...imagePipelines].map(rel))('%s runs on a schedule on main even without commits, and on nothing else', (file) => {
-    const doc = load(path.join(ROOT, file));
-    expect(doc.trigger).toBe('none');
-    expect(doc.pr).toBe('none');
-    const schedules = doc.schedules as Obj[];
-    expect(schedules.length).toBeGreaterThan(0);
-    for (const s of schedules) {
-      expect(String(s.cron).split(' ')).toHaveLength(5);
-      expect(s.always).toBe(true);
-      expect(s.branches).toEqual({ include: ['main'] });
-    }
-  });
+  it.each([path.join(PIPELINES_DIR, 'scheduled.yml'), ...imagePipelines].map(rel))(
+    '%s runs on a schedule on main even without commits, and on nothing else',
+    (file) => {
+      const doc = load(path.join(ROOT, file));
+      expect(doc.trigger).toBe('none');
+      expect(doc.pr).toBe('none');
+      const schedules = doc.schedules as Obj[];
+      expect(schedules.length).toBeGreaterThan(0);
+      for (const s of schedules) {
+        expect(String(s.cron).split(' ')).toHaveLength(5);
+        expect(s.always).toBe(true);
+        expect(s.branches).toEqual({ include: ['main'] });
+      }
+    },
+  );
 
   it('the scheduled pipeline selects every image and publishes', () => {
     const ref = templateRefs(path.join(PIPELINES_DIR, 'scheduled.yml'))[0];
@@ -437,8 +523,19 @@ describe('triggers', () => {
     expect(changes().pr).toMatchObject({ branches: { include: ['main'] } });
     const fanOuts = templateRefs(path.join(PIPELINES_DIR, 'changes.yml')).filter((r) => r.ref.endsWith('fan-out.yml'));
     expect(fanOuts.map((r) => r.passed)).toEqual([
-      expect.objectContaining({ selection: 'affected', affected_base: 'origin/main', target: 'integration-test', teams_webhook_uri: '', aws_credentials: '${{ variables.aws_readonly_service_connection }}' }),
-      expect.objectContaining({ selection: 'affected', affected_base: 'last-successful-run', target: 'publish', aws_credentials: '${{ variables.aws_service_connection }}' }),
+      expect.objectContaining({
+        selection: 'affected',
+        affected_base: 'origin/main',
+        target: 'integration-test',
+        teams_webhook_uri: '',
+        aws_credentials: '${{ variables.aws_readonly_service_connection }}',
+      }),
+      expect.objectContaining({
+        selection: 'affected',
+        affected_base: 'last-successful-run',
+        target: 'publish',
+        aws_credentials: '${{ variables.aws_service_connection }}',
+      }),
     ]);
     const jobs = changes().jobs as Obj[];
     expect(Object.keys(jobs[0])).toEqual(["${{ if eq(variables['Build.Reason'], 'PullRequest') }}"]);
@@ -449,7 +546,9 @@ describe('triggers', () => {
   it('service connections are named by compile-time variables the pipeline defines', () => {
     for (const file of pipelineFiles) {
       const defined = ((load(file).variables ?? []) as Obj[]).filter((v) => typeof v.name === 'string').map((v) => v.name);
-      for (const s of strings(load(file))) for (const m of s.matchAll(/\$\{\{\s*variables\.(\w+)\s*\}\}/g)) expect([rel(file), defined]).toEqual([rel(file), expect.arrayContaining([m[1]])]);
+      for (const s of strings(load(file)))
+        for (const m of s.matchAll(/\$\{\{\s*variables\.(\w+)\s*\}\}/g))
+          expect([rel(file), defined]).toEqual([rel(file), expect.arrayContaining([m[1]])]);
     }
   });
 });
@@ -502,10 +601,24 @@ describe('per-image pipelines', () => {
 
   it('the template still declares every parameter of the seed pipeline', () => {
     const names = declaredParameters(path.join(PIPELINES_DIR, 'templates/platform-image.yml')).map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining([
-      'aws_credentials', 'aws_account', 'private_ecr_region', 'aws_ecr_repository_name', 'aws_ecr_tag_without_version', 'aws_ecr_extra_tags',
-      'mcr_registry_uri', 'mcr_tag_name', 'dockerfile_context_path', 'integration_test_dockerfile_local_path',
-      'integration_test_dockerfile_local_overwrite_image_name', 'integration_test_dockerfile_context', 'teams_webhook_uri', 'force_update', 'project',
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'aws_credentials',
+        'aws_account',
+        'private_ecr_region',
+        'aws_ecr_repository_name',
+        'aws_ecr_tag_without_version',
+        'aws_ecr_extra_tags',
+        'mcr_registry_uri',
+        'mcr_tag_name',
+        'dockerfile_context_path',
+        'integration_test_dockerfile_local_path',
+        'integration_test_dockerfile_local_overwrite_image_name',
+        'integration_test_dockerfile_context',
+        'teams_webhook_uri',
+        'force_update',
+        'project',
+      ]),
+    );
   });
 });

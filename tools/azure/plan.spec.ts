@@ -10,7 +10,9 @@ describe('matrixFor', () => {
   });
 
   it('serialises to the JSON the images job expands', () => {
-    expect(JSON.stringify(matrixFor(['net6-runtime', 'net6-sdk']))).toBe('{"net6_runtime":{"project":"net6-runtime"},"net6_sdk":{"project":"net6-sdk"}}');
+    expect(JSON.stringify(matrixFor(['net6-runtime', 'net6-sdk']))).toBe(
+      '{"net6_runtime":{"project":"net6-runtime"},"net6_sdk":{"project":"net6-sdk"}}',
+    );
   });
 
   it('is empty for no projects, and ignores duplicates', () => {
@@ -40,7 +42,11 @@ describe('matrixFor with shards', () => {
   ])('%s shard(s) over 5 images: %s leg(s), every image exactly once', (shards, legs) => {
     const matrix = matrixFor(images, shards);
     expect(Object.keys(matrix)).toHaveLength(legs);
-    expect(Object.values(matrix).flatMap((leg) => leg.projects!.split(',')).sort()).toEqual([...images].sort());
+    expect(
+      Object.values(matrix)
+        .flatMap((leg) => leg.projects!.split(','))
+        .sort(),
+    ).toEqual([...images].sort());
   });
 
   it('is empty for no projects', () => {
@@ -94,12 +100,27 @@ describe('planOutput with shards', () => {
 
 describe('showProjectsArgs', () => {
   it('lists every image with the target', () => {
-    expect(showProjectsArgs({ target: 'publish', tag: 'type:platform-image' })).toEqual(['nx', 'show', 'projects', '--with-target=publish', '--projects=tag:type:platform-image', '--json']);
+    expect(showProjectsArgs({ target: 'publish', tag: 'type:platform-image' })).toEqual([
+      'nx',
+      'show',
+      'projects',
+      '--with-target=publish',
+      '--projects=tag:type:platform-image',
+      '--json',
+    ]);
   });
 
   it('lists the affected ones between two commits', () => {
     expect(showProjectsArgs({ target: 'publish', tag: 'type:platform-image', base: 'abc123', head: 'HEAD' })).toEqual([
-      'nx', 'show', 'projects', '--with-target=publish', '--projects=tag:type:platform-image', '--json', '--affected', '--base=abc123', '--head=HEAD',
+      'nx',
+      'show',
+      'projects',
+      '--with-target=publish',
+      '--projects=tag:type:platform-image',
+      '--json',
+      '--affected',
+      '--base=abc123',
+      '--head=HEAD',
     ]);
   });
 });
@@ -107,7 +128,12 @@ describe('showProjectsArgs', () => {
 describe('parseArgs', () => {
   it('defaults to every platform image and publish', () => {
     expect(parseArgs([])).toEqual({ target: 'publish', tag: 'type:platform-image' });
-    expect(parseArgs(['--target=integration-test', '--base=origin/main', '--head=HEAD'])).toEqual({ target: 'integration-test', tag: 'type:platform-image', base: 'origin/main', head: 'HEAD' });
+    expect(parseArgs(['--target=integration-test', '--base=origin/main', '--head=HEAD'])).toEqual({
+      target: 'integration-test',
+      tag: 'type:platform-image',
+      base: 'origin/main',
+      head: 'HEAD',
+    });
   });
 
   it('refuses what it does not know', () => {

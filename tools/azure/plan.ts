@@ -52,7 +52,11 @@ export function showProjectsArgs(options: PlanOptions): string[] {
 
 /** The JSON list `nx show projects --json` printed, ignoring any line around it. */
 export function parseProjectList(stdout: string): string[] {
-  const line = stdout.split(/\r?\n/).map((l) => l.trim()).reverse().find((l) => l.startsWith('['));
+  const line = stdout
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .reverse()
+    .find((l) => l.startsWith('['));
   if (!line) throw new Error(`nx show projects printed no project list: ${stdout.slice(0, 200)}`);
   const list: unknown = JSON.parse(line);
   if (!Array.isArray(list) || !list.every((p) => typeof p === 'string')) throw new Error(`not a list of project names: ${line}`);
@@ -75,7 +79,10 @@ export function matrixFor(projects: string[], shards = 0): Matrix {
     // Dealt round-robin, so each leg gets a similar share of every .NET line and base.
     const legs = Math.min(shards, sorted.length);
     for (let i = 0; i < legs; i++) {
-      matrix[`shard_${i + 1}_of_${legs}`] = { project: `shard-${i + 1}-of-${legs}`, projects: sorted.filter((_p, j) => j % legs === i).join(',') };
+      matrix[`shard_${i + 1}_of_${legs}`] = {
+        project: `shard-${i + 1}-of-${legs}`,
+        projects: sorted.filter((_p, j) => j % legs === i).join(','),
+      };
     }
     return matrix;
   }
@@ -108,7 +115,12 @@ function main(): void {
   console.log(`##[group]npx ${args.join(' ')}`);
   let stdout: string;
   try {
-    stdout = execFileSync('npx', args, { cwd: root, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    stdout = execFileSync('npx', args, {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NX_DAEMON: 'false' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
   } finally {
     console.log('##[endgroup]');
   }

@@ -19,8 +19,14 @@ describe('planImages', () => {
 
   test('four images per repository, only the first of each moves latest', () => {
     expect(images.slice(0, 9).map((i) => [i.ecrRepository, i.movesLatest])).toEqual([
-      ['bench-abc123/r-00', true], ['bench-abc123/r-00', false], ['bench-abc123/r-00', false], ['bench-abc123/r-00', false],
-      ['bench-abc123/r-01', true], ['bench-abc123/r-01', false], ['bench-abc123/r-01', false], ['bench-abc123/r-01', false],
+      ['bench-abc123/r-00', true],
+      ['bench-abc123/r-00', false],
+      ['bench-abc123/r-00', false],
+      ['bench-abc123/r-00', false],
+      ['bench-abc123/r-01', true],
+      ['bench-abc123/r-01', false],
+      ['bench-abc123/r-01', false],
+      ['bench-abc123/r-01', false],
       ['bench-abc123/r-02', true],
     ]);
     expect(new Set(images.map((i) => i.ecrRepository)).size).toBe(50);
@@ -40,22 +46,42 @@ describe('planImages', () => {
 
 describe('ECR listings', () => {
   const [img0, img1] = planImages('abc123', 2);
-  const before: TagListing = new Map([['bench-abc123/r-00', new Map([['img-000-1.0.0', 'sha256:a'], ['img-001-1.0.0', 'sha256:b'], ['latest', 'sha256:a']])]]);
-  const after: TagListing = new Map([['bench-abc123/r-00', new Map([['img-000-1.0.0', 'sha256:a'], ['img-000-1.1.0', 'sha256:c'], ['img-001-1.0.0', 'sha256:b'], ['latest', 'sha256:c']])]]);
+  const before: TagListing = new Map([
+    [
+      'bench-abc123/r-00',
+      new Map([
+        ['img-000-1.0.0', 'sha256:a'],
+        ['img-001-1.0.0', 'sha256:b'],
+        ['latest', 'sha256:a'],
+      ]),
+    ],
+  ]);
+  const after: TagListing = new Map([
+    [
+      'bench-abc123/r-00',
+      new Map([
+        ['img-000-1.0.0', 'sha256:a'],
+        ['img-000-1.1.0', 'sha256:c'],
+        ['img-001-1.0.0', 'sha256:b'],
+        ['latest', 'sha256:c'],
+      ]),
+    ],
+  ]);
 
   test('changedTags names added and moved tags', () => {
     expect(changedTags(before, after)).toEqual(['bench-abc123/r-00:img-000-1.1.0', 'bench-abc123/r-00:latest']);
     expect(changedTags(before, before)).toEqual([]);
   });
 
-  test('imagesWithNewVersions goes by each image\'s own version tags, not the moving ones', () => {
+  test("imagesWithNewVersions goes by each image's own version tags, not the moving ones", () => {
     expect(imagesWithNewVersions([img0, img1], before, after)).toEqual(['bench-img-000']);
   });
 });
 
 describe('productPhases', () => {
   const lines = (rows: Array<[number, string]>) => rows.map(([seconds, line]) => ({ seconds, line }));
-  const rounded = (output: ReturnType<typeof lines>, total: number) => productPhases(output, total).map((p) => [p.phase, Math.round(p.seconds * 10) / 10]);
+  const rounded = (output: ReturnType<typeof lines>, total: number) =>
+    productPhases(output, total).map((p) => [p.phase, Math.round(p.seconds * 10) / 10]);
 
   test('one process per step: start-up, then each step until Nx prints its output, then the exit', () => {
     const output = lines([
@@ -74,12 +100,18 @@ describe('productPhases', () => {
       [27.9, ' NX   Successfully ran target publish for project bench-img-floor and 5 tasks it depends on'],
     ]);
     expect(rounded(output, 28)).toEqual([
-      ['nx start-up', 1.5], ['mcr-check', 0.8], ['docker-build', 14.1], ['integration-test', 2], ['ecr-publish', 8.9], ['teams-notify', 0.5], ['nx finish', 0.2],
+      ['nx start-up', 1.5],
+      ['mcr-check', 0.8],
+      ['docker-build', 14.1],
+      ['integration-test', 2],
+      ['ecr-publish', 8.9],
+      ['teams-notify', 0.5],
+      ['nx finish', 0.2],
     ]);
     expect(productPhases(output, 28).reduce((sum, p) => sum + p.seconds, 0)).toBeCloseTo(28);
   });
 
-  test('the steps after the check in one batch: the batch\'s start counts to its first step', () => {
+  test("the steps after the check in one batch: the batch's start counts to its first step", () => {
     const output = lines([
       [1.5, '> nx run bench-img-floor:mcr-check'],
       [2.3, '> nx run bench-img-floor:mcr-check'],
@@ -91,7 +123,13 @@ describe('productPhases', () => {
       [26.3, ' NX   Successfully ran target publish for project bench-img-floor and 5 tasks it depends on'],
     ]);
     expect(rounded(output, 26.5)).toEqual([
-      ['nx start-up', 1.5], ['mcr-check', 0.8], ['docker-build', 13.6], ['integration-test', 1.7], ['ecr-publish', 8.3], ['teams-notify', 0.3], ['nx finish', 0.3],
+      ['nx start-up', 1.5],
+      ['mcr-check', 0.8],
+      ['docker-build', 13.6],
+      ['integration-test', 1.7],
+      ['ecr-publish', 8.3],
+      ['teams-notify', 0.3],
+      ['nx finish', 0.3],
     ]);
   });
 
@@ -100,7 +138,7 @@ describe('productPhases', () => {
   });
 });
 
-test('the floor\'s test app Dockerfile starts its final stage FROM the new image and pulls the rest through the mirror', () => {
+test("the floor's test app Dockerfile starts its final stage FROM the new image and pulls the rest through the mirror", () => {
   const text = [
     'FROM mcr.microsoft.com/dotnet/sdk:8.0-bookworm-slim AS build',
     'COPY cgi-bin/ /out/wwwroot/cgi-bin/',
@@ -151,8 +189,23 @@ describe('evaluateTargets', () => {
       seedRatio: 12,
       seedOverPass: 1.5,
     })),
-    baseChange: { images: 200, base: 'dotnet/bench-abc123:c', newDigest: 'sha256:x', expected: ['a', 'b'], rebuilt: ['b', 'a'], exact: true, seconds: 60, imagesPerHour: 120, pass: pass('one base changed', 200, 60) },
-    floor: { image: 'bench-img-floor', product: { seconds: 11, exitCode: 0, memory, published: [] }, manual: { seconds: 10, steps: [], pushedRef: 'x' }, ratio: 1.1 },
+    baseChange: {
+      images: 200,
+      base: 'dotnet/bench-abc123:c',
+      newDigest: 'sha256:x',
+      expected: ['a', 'b'],
+      rebuilt: ['b', 'a'],
+      exact: true,
+      seconds: 60,
+      imagesPerHour: 120,
+      pass: pass('one base changed', 200, 60),
+    },
+    floor: {
+      image: 'bench-img-floor',
+      product: { seconds: 11, exitCode: 0, memory, published: [] },
+      manual: { seconds: 10, steps: [], pushedRef: 'x' },
+      ratio: 1.1,
+    },
   });
 
   test('all targets met: nothing fails', () => {
@@ -161,7 +214,11 @@ describe('evaluateTargets', () => {
   });
 
   test('a slow cold pass at N=200 fails its target; without N=200 it is not measured rather than failed', () => {
-    expect(evaluateTargets(result([10, 50, 200], () => 20)).filter((t) => t.ok === false).map((t) => t.target)).toEqual(['no-op pass, cache wiped, N=200: ≤ 15 s']);
+    expect(
+      evaluateTargets(result([10, 50, 200], () => 20))
+        .filter((t) => t.ok === false)
+        .map((t) => t.target),
+    ).toEqual(['no-op pass, cache wiped, N=200: ≤ 15 s']);
     const small = evaluateTargets(result([10], () => 20));
     expect(small.filter((t) => t.ok === false)).toEqual([]);
     expect(small.filter((t) => t.ok === undefined).map((t) => t.observed)).toEqual(['not measured (sizes 10)', 'not measured (sizes 10)']);
@@ -169,8 +226,15 @@ describe('evaluateTargets', () => {
 
   test('a pass that published something or downloaded blobs fails', () => {
     const r = result([10], () => 5);
-    r.bySize[0].cold = pass('no-op cold', 10, 5, { blobBytes: 1200, changedTags: ['r:latest'], requests: { upstream: 10, ecrRegistry: 20, ecrApi: 10 }, registryRequestsPerImage: 3 });
-    const failed = evaluateTargets(r).filter((t) => t.ok === false).map((t) => t.target);
+    r.bySize[0].cold = pass('no-op cold', 10, 5, {
+      blobBytes: 1200,
+      changedTags: ['r:latest'],
+      requests: { upstream: 10, ecrRegistry: 20, ecrApi: 10 },
+      registryRequestsPerImage: 3,
+    });
+    const failed = evaluateTargets(r)
+      .filter((t) => t.ok === false)
+      .map((t) => t.target);
     expect(failed).toEqual([
       'no-op passes: every image checked CURRENT, no ECR tag added or moved',
       expect.stringMatching(/^≤ 2 registry requests per image/),

@@ -58,7 +58,7 @@ describe('niceTicks', () => {
 
   it('covers any range with 1, 2 or 5 × 10^k steps and values without float noise', () => {
     let seed = 7;
-    const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < 2000; i++) {
       const scale = 10 ** Math.floor(random() * 12 - 6);
       const a = (random() - 0.3) * 100 * scale;
@@ -72,7 +72,8 @@ describe('niceTicks', () => {
       expect([1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6)).toBe(true);
       // No 0.30000000000000004: a value has no more decimals than its step.
       const decimals = decimalsOf(ticks.step);
-      for (const v of ticks.values) if (!String(v).includes('e')) expect((String(v).split('.')[1] ?? '').length).toBeLessThanOrEqual(decimals);
+      for (const v of ticks.values)
+        if (!String(v).includes('e')) expect((String(v).split('.')[1] ?? '').length).toBeLessThanOrEqual(decimals);
     }
   });
 
@@ -93,17 +94,46 @@ describe('linearScale', () => {
 });
 
 describe('formatValue', () => {
-  it.each([[10.4231, '10.4'], [0.40213, '0.402'], [1.5, '1.5'], [0, '0'], [200, '200'], [0.0001234, '0.000123'], [579173350, '579,173,350'], [-2.345, '-2.35']])('%p → %p', (value, text) => {
+  it.each([
+    [10.4231, '10.4'],
+    [0.40213, '0.402'],
+    [1.5, '1.5'],
+    [0, '0'],
+    [200, '200'],
+    [0.0001234, '0.000123'],
+    [579173350, '579,173,350'],
+    [-2.345, '-2.35'],
+  ])('%p → %p', (value, text) => {
     expect(formatValue(value)).toBe(text);
   });
 });
 
 describe('lineChartSvg', () => {
   const series: Series[] = [
-    { name: 'seed <catalog> & co', points: [{ x: 200, y: 10.42 }, { x: 1, y: 0.4 }, { x: 50, y: 2.9 }] },
-    { name: "ours 'nx'", points: [{ x: 1, y: 1.3 }, { x: 50, y: 1.45 }, { x: 200, y: 1.9 }] },
+    {
+      name: 'seed <catalog> & co',
+      points: [
+        { x: 200, y: 10.42 },
+        { x: 1, y: 0.4 },
+        { x: 50, y: 2.9 },
+      ],
+    },
+    {
+      name: "ours 'nx'",
+      points: [
+        { x: 1, y: 1.3 },
+        { x: 50, y: 1.45 },
+        { x: 200, y: 1.9 },
+      ],
+    },
   ];
-  const svg = lineChartSvg({ title: 'Seed vs "ours" <N=200>', xLabel: 'images', yLabel: 'seconds', series, target: { y: 15, label: '15 s budget' } });
+  const svg = lineChartSvg({
+    title: 'Seed vs "ours" <N=200>',
+    xLabel: 'images',
+    yLabel: 'seconds',
+    series,
+    target: { y: 15, label: '15 s budget' },
+  });
 
   it('is well-formed XML with every text escaped', () => {
     expect(() => assertWellFormed(svg)).not.toThrow();
@@ -130,7 +160,9 @@ describe('lineChartSvg', () => {
     }
     expect([...gridY.keys()]).toEqual([0, 5, 10, 15]);
     expect([...gridX.keys()]).toEqual([0, 50, 100, 150, 200]);
-    const lines = [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) => m[1].split(' ').map((pair) => pair.split(',').map(Number)));
+    const lines = [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) =>
+      m[1].split(' ').map((pair) => pair.split(',').map(Number)),
+    );
     expect(lines).toHaveLength(2);
     const [seed, ours] = lines;
     // (50, 2.9) lies between the 0 and 5 gridlines in proportion; (200, ...) on the 200 gridline.
@@ -151,18 +183,31 @@ describe('lineChartSvg', () => {
   });
 
   it('labels every point with its value, in its series colour', () => {
-    for (const [text, colour] of [['10.4', COLOURS[0]], ['0.4', COLOURS[0]], ['2.9', COLOURS[0]], ['1.3', COLOURS[1]], ['1.45', COLOURS[1]], ['1.9', COLOURS[1]]]) {
+    for (const [text, colour] of [
+      ['10.4', COLOURS[0]],
+      ['0.4', COLOURS[0]],
+      ['2.9', COLOURS[0]],
+      ['1.3', COLOURS[1]],
+      ['1.45', COLOURS[1]],
+      ['1.9', COLOURS[1]],
+    ]) {
       expect(svg).toMatch(new RegExp(`fill="${colour}"[^>]*>${text.replace('.', '\\.')}</text>`));
     }
   });
 
   it('keeps value labels from overlapping each other', () => {
     const crowded = lineChartSvg({
-      title: 't', xLabel: 'x', yLabel: 'y',
-      series: [0, 1, 2].map((k) => ({ name: `s${k}`, points: [1, 10, 20, 50, 100, 200].map((n) => ({ x: n, y: 1.2 + k * 0.05 + n * 0.001 })) })),
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [0, 1, 2].map((k) => ({
+        name: `s${k}`,
+        points: [1, 10, 20, 50, 100, 200].map((n) => ({ x: n, y: 1.2 + k * 0.05 + n * 0.001 })),
+      })),
     });
-    const boxes = [...crowded.matchAll(/<text x="([\d.]+)" y="([\d.]+)" text-anchor="middle" font-size="11"[^>]*>([^<]+)<\/text>/g)]
-      .map((m) => ({ cx: Number(m[1]), base: Number(m[2]), w: m[3].length * 11 * 0.64 }));
+    const boxes = [...crowded.matchAll(/<text x="([\d.]+)" y="([\d.]+)" text-anchor="middle" font-size="11"[^>]*>([^<]+)<\/text>/g)].map(
+      (m) => ({ cx: Number(m[1]), base: Number(m[2]), w: m[3].length * 11 * 0.64 }),
+    );
     expect(boxes).toHaveLength(18);
     for (let i = 0; i < boxes.length; i++) {
       for (let j = i + 1; j < boxes.length; j++) {

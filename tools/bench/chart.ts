@@ -29,7 +29,7 @@ const TARGET_COLOUR = '#B2182B';
 
 const WIDTH = 820;
 const HEIGHT = 500;
-const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
+const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 const LABEL_SIZE = 11;
 
 /** Estimated width of a text: DejaVu Sans, the widest of the fonts above, advances digits by 0.64 em. */
@@ -178,11 +178,13 @@ export function placeLabels(labels: LabelSpec[], obstacles: Obstacles): Box[] {
   const placed: (Box | undefined)[] = labels.map(() => undefined);
   const cost = (i: number, b: Box): number => {
     const others = placed.filter((p, j): p is Box => j !== i && p !== undefined);
-    return (obstacles.inside(b) ? 0 : 1e6)
-      + 1000 * (obstacles.fixed.filter((t) => overlaps(b, t)).length + others.filter((t) => overlaps(b, t)).length)
-      + 200 * obstacles.markers.filter((m) => overlaps(b, m)).length
-      + 6 * obstacles.lines.filter((l) => overlaps(b, l)).length
-      + 1.5 * Math.hypot(b.x + b.w / 2 - labels[i].px, b.y + b.h / 2 - labels[i].py);
+    return (
+      (obstacles.inside(b) ? 0 : 1e6) +
+      1000 * (obstacles.fixed.filter((t) => overlaps(b, t)).length + others.filter((t) => overlaps(b, t)).length) +
+      200 * obstacles.markers.filter((m) => overlaps(b, m)).length +
+      6 * obstacles.lines.filter((l) => overlaps(b, l)).length +
+      1.5 * Math.hypot(b.x + b.w / 2 - labels[i].px, b.y + b.h / 2 - labels[i].py)
+    );
   };
   const choose = (i: number): void => {
     let best = Infinity;
@@ -197,7 +199,10 @@ export function placeLabels(labels: LabelSpec[], obstacles: Obstacles): Box[] {
 }
 
 export function lineChartSvg(opts: LineChartOptions): string {
-  const series = opts.series.map((s) => ({ ...s, points: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x) }));
+  const series = opts.series.map((s) => ({
+    ...s,
+    points: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x),
+  }));
   const points = series.flatMap((s) => s.points);
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
@@ -215,10 +220,14 @@ export function lineChartSvg(opts: LineChartOptions): string {
   const y = linearScale([yTicks.min, yTicks.max], [plot.bottom, plot.top]);
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(opts.title)}" font-family="${FONT}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(opts.title)}" font-family="${FONT}">`,
+  );
   out.push(`<title>${escapeXml(opts.title)}</title>`);
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`);
-  out.push(`<text x="${fmt((plot.left + plot.right) / 2)}" y="30" text-anchor="middle" font-size="18" font-weight="bold" fill="#222222">${escapeXml(opts.title)}</text>`);
+  out.push(
+    `<text x="${fmt((plot.left + plot.right) / 2)}" y="30" text-anchor="middle" font-size="18" font-weight="bold" fill="#222222">${escapeXml(opts.title)}</text>`,
+  );
 
   // Gridlines and ticks.
   out.push('<g stroke="#e3e3e3" stroke-width="1">');
@@ -226,16 +235,24 @@ export function lineChartSvg(opts: LineChartOptions): string {
   for (const v of xTicks.values) out.push(`<line x1="${fmt(x(v))}" y1="${fmt(plot.top)}" x2="${fmt(x(v))}" y2="${fmt(plot.bottom)}"/>`);
   out.push('</g>');
   out.push(`<g font-size="12" fill="#444444">`);
-  for (const v of yTicks.values) out.push(`<text x="${fmt(plot.left - 8)}" y="${fmt(y(v) + 4)}" text-anchor="end">${formatTick(v, yTicks.step)}</text>`);
-  for (const v of xTicks.values) out.push(`<text x="${fmt(x(v))}" y="${fmt(plot.bottom + 18)}" text-anchor="middle">${formatTick(v, xTicks.step)}</text>`);
+  for (const v of yTicks.values)
+    out.push(`<text x="${fmt(plot.left - 8)}" y="${fmt(y(v) + 4)}" text-anchor="end">${formatTick(v, yTicks.step)}</text>`);
+  for (const v of xTicks.values)
+    out.push(`<text x="${fmt(x(v))}" y="${fmt(plot.bottom + 18)}" text-anchor="middle">${formatTick(v, xTicks.step)}</text>`);
   out.push('</g>');
   // Axes: the x axis sits on zero when zero is in range.
   const xAxisY = yTicks.min <= 0 && yTicks.max >= 0 ? y(0) : plot.bottom;
-  out.push(`<g stroke="#333333" stroke-width="1.2"><line x1="${fmt(plot.left)}" y1="${fmt(xAxisY)}" x2="${fmt(plot.right)}" y2="${fmt(xAxisY)}"/><line x1="${fmt(plot.left)}" y1="${fmt(plot.top)}" x2="${fmt(plot.left)}" y2="${fmt(plot.bottom)}"/></g>`);
-  out.push(`<text x="${fmt((plot.left + plot.right) / 2)}" y="${HEIGHT - 18}" text-anchor="middle" font-size="13" fill="#222222">${escapeXml(opts.xLabel)}</text>`);
+  out.push(
+    `<g stroke="#333333" stroke-width="1.2"><line x1="${fmt(plot.left)}" y1="${fmt(xAxisY)}" x2="${fmt(plot.right)}" y2="${fmt(xAxisY)}"/><line x1="${fmt(plot.left)}" y1="${fmt(plot.top)}" x2="${fmt(plot.left)}" y2="${fmt(plot.bottom)}"/></g>`,
+  );
+  out.push(
+    `<text x="${fmt((plot.left + plot.right) / 2)}" y="${HEIGHT - 18}" text-anchor="middle" font-size="13" fill="#222222">${escapeXml(opts.xLabel)}</text>`,
+  );
   const yLabelX = 18;
   const yLabelY = (plot.top + plot.bottom) / 2;
-  out.push(`<text x="${yLabelX}" y="${fmt(yLabelY)}" text-anchor="middle" font-size="13" fill="#222222" transform="rotate(-90 ${yLabelX} ${fmt(yLabelY)})">${escapeXml(opts.yLabel)}</text>`);
+  out.push(
+    `<text x="${yLabelX}" y="${fmt(yLabelY)}" text-anchor="middle" font-size="13" fill="#222222" transform="rotate(-90 ${yLabelX} ${fmt(yLabelY)})">${escapeXml(opts.yLabel)}</text>`,
+  );
 
   // What value labels should keep off: markers, lines (sampled every few pixels) and other labels.
   const markers: Box[] = points.map((p) => ({ x: x(p.x) - 5, y: y(p.y) - 5, w: 10, h: 10 }));
@@ -244,19 +261,24 @@ export function lineChartSvg(opts: LineChartOptions): string {
     for (let i = 1; i < s.points.length; i++) {
       const [x0, y0, x1, y1] = [x(s.points[i - 1].x), y(s.points[i - 1].y), x(s.points[i].x), y(s.points[i].y)];
       const steps = Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 4);
-      for (let k = 0; k <= steps; k++) lines.push({ x: x0 + ((x1 - x0) * k) / steps - 1.5, y: y0 + ((y1 - y0) * k) / steps - 1.5, w: 3, h: 3 });
+      for (let k = 0; k <= steps; k++)
+        lines.push({ x: x0 + ((x1 - x0) * k) / steps - 1.5, y: y0 + ((y1 - y0) * k) / steps - 1.5, w: 3, h: 3 });
     }
   }
   const taken: Box[] = [];
   if (opts.target) {
     const ty = y(opts.target.y);
-    out.push(`<line x1="${fmt(plot.left)}" y1="${fmt(ty)}" x2="${fmt(plot.right)}" y2="${fmt(ty)}" stroke="${TARGET_COLOUR}" stroke-width="1.6" stroke-dasharray="7 5"/>`);
+    out.push(
+      `<line x1="${fmt(plot.left)}" y1="${fmt(ty)}" x2="${fmt(plot.right)}" y2="${fmt(ty)}" stroke="${TARGET_COLOUR}" stroke-width="1.6" stroke-dasharray="7 5"/>`,
+    );
     const width = textWidth(opts.target.label, 12, true);
     // Above the line at the right end, or below it when the plot's top is in the way.
     const above = ty - 6 - 12 >= plot.top;
     const box = { x: plot.right - 4 - width, y: above ? ty - 6 - 12 : ty + 4, w: width, h: 14 };
     taken.push(box);
-    out.push(`<text x="${fmt(plot.right - 4)}" y="${fmt(box.y + 11)}" text-anchor="end" font-size="12" font-weight="bold" fill="${TARGET_COLOUR}">${escapeXml(opts.target.label)}</text>`);
+    out.push(
+      `<text x="${fmt(plot.right - 4)}" y="${fmt(box.y + 11)}" text-anchor="end" font-size="12" font-weight="bold" fill="${TARGET_COLOUR}">${escapeXml(opts.target.label)}</text>`,
+    );
   }
 
   const wanted: LabelSpec[] = [];
@@ -264,7 +286,9 @@ export function lineChartSvg(opts: LineChartOptions): string {
     const colour = COLOURS[i % COLOURS.length];
     const shape = MARKERS[i % MARKERS.length];
     if (s.points.length > 1) {
-      out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2.4" stroke-linejoin="round" stroke-linecap="round" points="${s.points.map((p) => `${fmt(x(p.x))},${fmt(y(p.y))}`).join(' ')}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${colour}" stroke-width="2.4" stroke-linejoin="round" stroke-linecap="round" points="${s.points.map((p) => `${fmt(x(p.x))},${fmt(y(p.y))}`).join(' ')}"/>`,
+      );
     }
     for (const p of s.points) out.push(marker(shape, x(p.x), y(p.y), colour));
     for (const p of s.points) {
@@ -272,7 +296,8 @@ export function lineChartSvg(opts: LineChartOptions): string {
       wanted.push({ px: x(p.x), py: y(p.y), text, colour, w: textWidth(text, LABEL_SIZE) + 2, h: LABEL_SIZE + 2 });
     }
   });
-  const inside = (b: Box): boolean => b.x >= plot.left + 2 && b.x + b.w <= plot.right + 16 && b.y >= plot.top - 14 && b.y + b.h <= plot.bottom - 2;
+  const inside = (b: Box): boolean =>
+    b.x >= plot.left + 2 && b.x + b.w <= plot.right + 16 && b.y >= plot.top - 14 && b.y + b.h <= plot.bottom - 2;
   const placed = placeLabels(wanted, { fixed: taken, markers, lines, inside });
   const labels: string[] = [];
   wanted.forEach((label, i) => {
@@ -284,9 +309,13 @@ export function lineChartSvg(opts: LineChartOptions): string {
     if (length > 14) {
       const sx = label.px + ((cx - label.px) * 6) / length;
       const sy = label.py + ((cy - label.py) * 6) / length;
-      labels.push(`<line x1="${fmt(sx)}" y1="${fmt(sy)}" x2="${fmt(cx)}" y2="${fmt(cy)}" stroke="${label.colour}" stroke-width="0.8" opacity="0.7"/>`);
+      labels.push(
+        `<line x1="${fmt(sx)}" y1="${fmt(sy)}" x2="${fmt(cx)}" y2="${fmt(cy)}" stroke="${label.colour}" stroke-width="0.8" opacity="0.7"/>`,
+      );
     }
-    labels.push(`<text x="${fmt(box.x + box.w / 2)}" y="${fmt(box.y + label.h - 3)}" text-anchor="middle" font-size="${LABEL_SIZE}" fill="${label.colour}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(label.text)}</text>`);
+    labels.push(
+      `<text x="${fmt(box.x + box.w / 2)}" y="${fmt(box.y + label.h - 3)}" text-anchor="middle" font-size="${LABEL_SIZE}" fill="${label.colour}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(label.text)}</text>`,
+    );
   });
   out.push(`<g>${labels.join('')}</g>`);
 
@@ -301,7 +330,9 @@ export function lineChartSvg(opts: LineChartOptions): string {
   });
   if (opts.target) {
     const ly = plot.top + 8 + series.length * 22;
-    out.push(`<line x1="${legendX}" y1="${ly}" x2="${legendX + 24}" y2="${ly}" stroke="${TARGET_COLOUR}" stroke-width="1.6" stroke-dasharray="7 5"/>`);
+    out.push(
+      `<line x1="${legendX}" y1="${ly}" x2="${legendX + 24}" y2="${ly}" stroke="${TARGET_COLOUR}" stroke-width="1.6" stroke-dasharray="7 5"/>`,
+    );
     out.push(`<text x="${legendX + 32}" y="${ly + 4}" font-size="12" fill="#222222">${escapeXml(opts.target.label)}</text>`);
   }
 

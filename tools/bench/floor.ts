@@ -36,7 +36,12 @@ interface TestApp {
 }
 
 function docker(args: string[], options: { env?: Record<string, string>; input?: string } = {}): string {
-  return execFileSync('docker', args, { encoding: 'utf8', input: options.input, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    input: options.input,
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** As the product's `docker.builder: auto` decides: buildx when the plugin is installed, else the classic builder. */
@@ -83,17 +88,24 @@ export function testDockerfile(text: string, replaceFrom: string, imageTag: stri
 }
 
 async function expectAnswer(url: string, app: TestApp, timeoutMs: number): Promise<void> {
-  const body = app.request.body === undefined ? undefined : typeof app.request.body === 'string' ? app.request.body : JSON.stringify(app.request.body);
+  const body =
+    app.request.body === undefined ? undefined : typeof app.request.body === 'string' ? app.request.body : JSON.stringify(app.request.body);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const response = await fetch(url, { method: app.request.method ?? 'GET', headers: app.request.headers, body, signal: AbortSignal.timeout(5_000) });
+      const response = await fetch(url, {
+        method: app.request.method ?? 'GET',
+        headers: app.request.headers,
+        body,
+        signal: AbortSignal.timeout(5_000),
+      });
       await response.body?.cancel();
       if (response.status === app.expectStatus) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`floor: the test app did not answer ${app.expectStatus} at ${url} within ${timeoutMs / 1000}s`);
+    if (Date.now() > deadline)
+      throw new Error(`floor: the test app did not answer ${app.expectStatus} at ${url} within ${timeoutMs / 1000}s`);
     // A tighter poll than the product's: the floor is the least the commands can take.
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -153,7 +165,11 @@ function spawnSyncQuiet(args: string[]): void {
  * Rebuilds, tests and pushes `img` by hand as `<repository>:<pushTag>`. The ECR password is fetched by the
  * caller beforehand (a pipeline would run `aws ecr get-login-password`; that is not a Docker command).
  */
-export async function manualRebuild(workspaceRoot: string, img: BenchImage, options: { password: string; pushTag: string }): Promise<FloorRun> {
+export async function manualRebuild(
+  workspaceRoot: string,
+  img: BenchImage,
+  options: { password: string; pushTag: string },
+): Promise<FloorRun> {
   const steps: FloorStep[] = [];
   const started = process.hrtime.bigint();
   let last = started;
@@ -174,7 +190,13 @@ export async function manualRebuild(workspaceRoot: string, img: BenchImage, opti
     const digest = await manifestDigest(MIRROR_HOST, img.base.repository, img.base.tag);
     const imageDir = path.join(workspaceRoot, img.root);
     const dockerfile = path.join(work, 'Dockerfile');
-    writeFileSync(dockerfile, readFileSync(path.join(imageDir, 'Dockerfile'), 'utf8').replace(/^FROM \S+/m, `FROM ${MIRROR_HOST}/${img.base.repository}:${img.base.tag}@${digest}`));
+    writeFileSync(
+      dockerfile,
+      readFileSync(path.join(imageDir, 'Dockerfile'), 'utf8').replace(
+        /^FROM \S+/m,
+        `FROM ${MIRROR_HOST}/${img.base.repository}:${img.base.tag}@${digest}`,
+      ),
+    );
     const platformBuild = buildCommand(builder, { dockerfile, context: imageDir, tag: imageTag, iidFile: path.join(work, 'iid') });
     docker(platformBuild.args, { env: platformBuild.env });
     lap('docker build (platform image)');
@@ -183,7 +205,12 @@ export async function manualRebuild(workspaceRoot: string, img: BenchImage, opti
     const testFile = path.join(work, 'Dockerfile.test');
     writeFileSync(testFile, testDockerfile(readFileSync(app.dockerfile, 'utf8'), img.testApp.replaceFrom, imageTag));
     pullOtherStages(readFileSync(testFile, 'utf8'), imageTag);
-    const testBuild = buildCommand(builder, { dockerfile: testFile, context: app.context, tag: testTag, iidFile: path.join(work, 'iid-test') });
+    const testBuild = buildCommand(builder, {
+      dockerfile: testFile,
+      context: app.context,
+      tag: testTag,
+      iidFile: path.join(work, 'iid-test'),
+    });
     docker(testBuild.args, { env: testBuild.env });
     lap('docker build (test app)');
 

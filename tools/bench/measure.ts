@@ -46,7 +46,7 @@ function treeOf(root: number, parents: Map<number, number>): number[] {
   const children = new Map<number, number[]>();
   for (const [pid, parent] of parents) children.set(parent, [...(children.get(parent) ?? []), pid]);
   const tree: number[] = [];
-  for (const pending = [root]; pending.length; ) {
+  for (const pending = [root]; pending.length;) {
     const pid = pending.pop()!;
     if (!parents.has(pid)) continue;
     tree.push(pid);
@@ -62,7 +62,11 @@ function memoryOf(pid: number): ProcessMemory | undefined {
     let name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?';
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     // A node process is better named by its script (the nx CLI, a forked task runner).
-    if (cmdline.length > 1) name += ` ${cmdline.slice(1, 3).map((a) => path.basename(a)).join(' ')}`;
+    if (cmdline.length > 1)
+      name += ` ${cmdline
+        .slice(1, 3)
+        .map((a) => path.basename(a))
+        .join(' ')}`;
     return { rssKiB: kib('VmRSS'), hwmKiB: kib('VmHWM'), name };
   } catch {
     return undefined;
@@ -74,7 +78,10 @@ export class TreeMemorySampler {
   private timer?: NodeJS.Timeout;
   private peak = { hwmKiB: 0, name: '', treeKiB: 0, processes: 0, samples: 0 };
 
-  constructor(private readonly root: number, private readonly intervalMs = 100) {}
+  constructor(
+    private readonly root: number,
+    private readonly intervalMs = 100,
+  ) {}
 
   start(): this {
     this.sample();
@@ -99,7 +106,13 @@ export class TreeMemorySampler {
   stop(): MemoryPeak {
     clearInterval(this.timer);
     const mb = (kib: number) => Math.round((kib * 1024) / 1e5) / 10;
-    return { processMB: mb(this.peak.hwmKiB), process: this.peak.name, treeMB: mb(this.peak.treeKiB), processes: this.peak.processes, samples: this.peak.samples };
+    return {
+      processMB: mb(this.peak.hwmKiB),
+      process: this.peak.name,
+      treeMB: mb(this.peak.treeKiB),
+      processes: this.peak.processes,
+      samples: this.peak.samples,
+    };
   }
 }
 
@@ -117,7 +130,12 @@ const NX_BIN = path.join(REPO_ROOT, 'node_modules/.bin/nx');
  * free while it runs, so the sampler keeps its pace. Output is kept for error reports, echoed with `echo`, and handed line by line to `onLine`
  * with the seconds since the spawn at which it arrived.
  */
-export function runNx(cwd: string, args: string[], env: Record<string, string>, options: { echo?: boolean; onLine?: (line: string, seconds: number) => void } = {}): Promise<TimedRun> {
+export function runNx(
+  cwd: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { echo?: boolean; onLine?: (line: string, seconds: number) => void } = {},
+): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(NX_BIN, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -17,25 +17,38 @@ export interface OurCheckResult {
 }
 
 /** `projects` maps each project name to its root (e.g. `platform-images/bench/img-007`). */
-export async function ourCheck(workspaceRoot: string, projects: Record<string, string>, env: Record<string, string | undefined>): Promise<OurCheckResult> {
+export async function ourCheck(
+  workspaceRoot: string,
+  projects: Record<string, string>,
+  env: Record<string, string | undefined>,
+): Promise<OurCheckResult> {
   const nxJson = JSON.parse(readFileSync(path.join(workspaceRoot, 'nx.json'), 'utf8'));
   const context = {
     root: workspaceRoot,
     cwd: workspaceRoot,
     isVerbose: false,
     nxJsonConfiguration: nxJson,
-    projectsConfigurations: { version: 2, projects: Object.fromEntries(Object.entries(projects).map(([name, root]) => [name, { name, root }])) },
+    projectsConfigurations: {
+      version: 2,
+      projects: Object.fromEntries(Object.entries(projects).map(([name, root]) => [name, { name, root }])),
+    },
   } as unknown as ExecutorContext;
   const session = new Session(env);
   const result: OurCheckResult = { seconds: 0, stale: [], current: [], failed: [] };
   const started = process.hrtime.bigint();
-  await Promise.all(Object.keys(projects).map(async (project) => {
-    const lines: string[] = [];
-    const { success } = await mcrCheck({}, { ...context, projectName: project, targetName: 'mcr-check' }, { session, write: (line) => lines.push(line) });
-    if (!success) result.failed.push(project);
-    else if (lines.some((l) => l.includes(': STALE ('))) result.stale.push(project);
-    else result.current.push(project);
-  }));
+  await Promise.all(
+    Object.keys(projects).map(async (project) => {
+      const lines: string[] = [];
+      const { success } = await mcrCheck(
+        {},
+        { ...context, projectName: project, targetName: 'mcr-check' },
+        { session, write: (line) => lines.push(line) },
+      );
+      if (!success) result.failed.push(project);
+      else if (lines.some((l) => l.includes(': STALE ('))) result.stale.push(project);
+      else result.current.push(project);
+    }),
+  );
   result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return result;
 }

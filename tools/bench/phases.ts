@@ -111,10 +111,18 @@ export interface PassFigures {
   changedTags: string[];
 }
 
-function figuresFrom(kind: PassKind, ws: BenchWorkspace, run: TimedRun, stats: StackStats, before: TagListing, after: TagListing): PassFigures {
+function figuresFrom(
+  kind: PassKind,
+  ws: BenchWorkspace,
+  run: TimedRun,
+  stats: StackStats,
+  before: TagListing,
+  after: TagListing,
+): PassFigures {
   const n = ws.images.length;
   const services = Object.keys(COUNTED_SERVICES) as CountedService[];
-  const perService = <T>(pick: (s: ServiceStats) => T) => Object.fromEntries(services.map((s) => [s, pick(stats[s])])) as Record<CountedService, T>;
+  const perService = <T>(pick: (s: ServiceStats) => T) =>
+    Object.fromEntries(services.map((s) => [s, pick(stats[s])])) as Record<CountedService, T>;
   const requests = perService((s) => s.requests);
   const byKind = perService((s) => s.byKind);
   const records = ws.images.map((img) => ({ img, record: checkRecordOf(ws.root, img) }));
@@ -163,7 +171,8 @@ export async function runPass(kind: PassKind, ws: BenchWorkspace, options: { wip
 export function noOpProblems(pass: PassFigures): string[] {
   const problems: string[] = [];
   if (pass.stale.length) problems.push(`${pass.stale.length} image(s) found stale: ${pass.stale.slice(0, 5).join(', ')}`);
-  if (pass.unchecked.length) problems.push(`${pass.unchecked.length} image(s) left no check record: ${pass.unchecked.slice(0, 5).join(', ')}`);
+  if (pass.unchecked.length)
+    problems.push(`${pass.unchecked.length} image(s) left no check record: ${pass.unchecked.slice(0, 5).join(', ')}`);
   if (pass.changedTags.length) problems.push(`ECR tags changed: ${pass.changedTags.slice(0, 5).join(', ')}`);
   return problems;
 }
@@ -313,11 +322,14 @@ export async function floorRound(ws: BenchWorkspace, img: BenchImage): Promise<F
   await pushBase(img.base);
   const before = await tagListing(repositories);
   const lines: Array<{ seconds: number; line: string }> = [];
-  const run = await runNx(ws.root, ['run', `${img.project}:publish`], nxEnv(ws), { onLine: (line, seconds) => lines.push({ seconds, line }) });
+  const run = await runNx(ws.root, ['run', `${img.project}:publish`], nxEnv(ws), {
+    onLine: (line, seconds) => lines.push({ seconds, line }),
+  });
   if (run.code !== 0) throw failed(`nx run ${img.project}:publish`, run);
   const afterProduct = await tagListing(repositories);
   const published = imagesWithNewVersions([img], before, afterProduct);
-  if (published.length !== 1) throw new Error(`floor: nx run ${img.project}:publish published no new version of it:\n${run.output.slice(-4000)}`);
+  if (published.length !== 1)
+    throw new Error(`floor: nx run ${img.project}:publish published no new version of it:\n${run.output.slice(-4000)}`);
 
   await pushBase(img.base);
   const password = await ecrPassword();
@@ -336,18 +348,33 @@ export async function floorRound(ws: BenchWorkspace, img: BenchImage): Promise<F
 }
 
 /** The floor comparison: `img` prepared, then `rounds` rounds; the figures are the median round's, with every round beside. */
-export async function floorComparison(ws: BenchWorkspace, img: BenchImage, options: { rounds?: number; log?: (line: string) => void } = {}): Promise<FloorFigures> {
+export async function floorComparison(
+  ws: BenchWorkspace,
+  img: BenchImage,
+  options: { rounds?: number; log?: (line: string) => void } = {},
+): Promise<FloorFigures> {
   await prepareFloor(ws, img);
   const testAppBuild = testAppBuildTimes(ws.root, img);
-  options.log?.(`  test app ${testAppBuild.app}: first build ${testAppBuild.firstSeconds.toFixed(1)} s (nothing cached), repeat ${testAppBuild.repeatSeconds.toFixed(1)} s`);
+  options.log?.(
+    `  test app ${testAppBuild.app}: first build ${testAppBuild.firstSeconds.toFixed(1)} s (nothing cached), repeat ${testAppBuild.repeatSeconds.toFixed(1)} s`,
+  );
   const rounds: FloorRound[] = [];
   for (let i = 0; i < (options.rounds ?? 1); i++) {
     const r = await floorRound(ws, img);
-    options.log?.(`  round ${i + 1}: product ${r.product.seconds.toFixed(1)} s, by hand ${r.manual.seconds.toFixed(1)} s, ratio ${r.ratio}`);
+    options.log?.(
+      `  round ${i + 1}: product ${r.product.seconds.toFixed(1)} s, by hand ${r.manual.seconds.toFixed(1)} s, ratio ${r.ratio}`,
+    );
     rounds.push(r);
   }
   const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)];
-  return { image: img.project, product: median.product, manual: median.manual, ratio: median.ratio, testAppBuild, ...(rounds.length > 1 ? { rounds } : {}) };
+  return {
+    image: img.project,
+    product: median.product,
+    manual: median.manual,
+    ratio: median.ratio,
+    testAppBuild,
+    ...(rounds.length > 1 ? { rounds } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -370,10 +397,17 @@ export interface SeedFigures {
 
 /** The seed pipeline's check over the same images, through the same counting proxy; its verdicts are its own (it compares days). */
 export async function seedCheck(images: BenchImage[]): Promise<SeedFigures> {
-  const seedImages: SeedImage[] = images.map((img) => ({ project: img.project, baseRepository: img.base.repository, baseTag: img.base.tag, ecrRepository: img.ecrRepository }));
+  const seedImages: SeedImage[] = images.map((img) => ({
+    project: img.project,
+    baseRepository: img.base.repository,
+    baseTag: img.base.tag,
+    ecrRepository: img.ecrRepository,
+  }));
   await resetStats();
   try {
-    const { value, seconds } = await timed(() => seedCatalogCheck(seedImages, { catalogUrl: MCR_MIRROR, ecrEndpoint: ECR_ENDPOINT, region: REGION }));
+    const { value, seconds } = await timed(() =>
+      seedCatalogCheck(seedImages, { catalogUrl: MCR_MIRROR, ecrEndpoint: ECR_ENDPOINT, region: REGION }),
+    );
     const stats = await readStats();
     return {
       images: images.length,

@@ -27,10 +27,43 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { resolveAutoBuilder } from './floor';
 import { ourCheck } from './our-check';
-import { floorComparison, noOpProblems, oneBaseChanged, publishAll, round, runPass, seedCheck, type BenchWorkspace, type FloorFigures } from './phases';
-import { consoleTable, details, evaluateTargets, floorLines, markdownPage, noOpChart, TABLE_HEADER, tableRows, TARGETS, verdict, type BenchResult, type SizeFigures } from './report';
+import {
+  floorComparison,
+  noOpProblems,
+  oneBaseChanged,
+  publishAll,
+  round,
+  runPass,
+  seedCheck,
+  type BenchWorkspace,
+  type FloorFigures,
+} from './phases';
+import {
+  consoleTable,
+  details,
+  evaluateTargets,
+  floorLines,
+  markdownPage,
+  noOpChart,
+  TABLE_HEADER,
+  tableRows,
+  TARGETS,
+  verdict,
+  type BenchResult,
+  type SizeFigures,
+} from './report';
 import { deleteBase, deleteRepositories, ensureStack, LOCAL_ENV, pushBase, removeLocalImages, repositoriesStartingWith } from './stack';
-import { BASE_TAGS, baseRepository, floorImage, FLOOR_BASE_TAG, generateWorkspace, planImages, REPO_ROOT, type BaseRef, type BenchImage } from './workspace';
+import {
+  BASE_TAGS,
+  baseRepository,
+  floorImage,
+  FLOOR_BASE_TAG,
+  generateWorkspace,
+  planImages,
+  REPO_ROOT,
+  type BaseRef,
+  type BenchImage,
+} from './workspace';
 
 export interface BenchOptions {
   sizes: number[];
@@ -49,7 +82,13 @@ const CHANGED_BASE = 'c';
 
 function machine(): BenchResult['machine'] {
   const dockerVersion = execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim();
-  return { cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e9), node: process.versions.node, docker: dockerVersion, builder: resolveAutoBuilder() };
+  return {
+    cpus: cpus().length,
+    memoryGB: Math.round(totalmem() / 1e9),
+    node: process.versions.node,
+    docker: dockerVersion,
+    builder: resolveAutoBuilder(),
+  };
 }
 
 function workspaceFor(benchDir: string, benchId: string, images: BenchImage[]): BenchWorkspace {
@@ -71,13 +110,18 @@ async function measureSize(ws: BenchWorkspace, options: BenchOptions): Promise<S
   const ours = options.seed ? await timeOurCheck(ws) : undefined;
   const seedRatio = seed.seconds !== undefined && ours ? round(seed.seconds / ours.seconds, 1) : undefined;
   const seedOverPass = seed.seconds !== undefined ? round(seed.seconds / cold.seconds, 1) : undefined;
-  options.log(`  cold ${cold.seconds.toFixed(1)} s, warm ${warm.seconds.toFixed(1)} s, ${cold.registryRequestsPerImage} registry requests/image, our check ${ours?.seconds.toFixed(2) ?? '–'} s, seed ${seed.seconds?.toFixed(1) ?? '–'} s`);
+  options.log(
+    `  cold ${cold.seconds.toFixed(1)} s, warm ${warm.seconds.toFixed(1)} s, ${cold.registryRequestsPerImage} registry requests/image, our check ${ours?.seconds.toFixed(2) ?? '–'} s, seed ${seed.seconds?.toFixed(1) ?? '–'} s`,
+  );
   return { images: n, cold, warm, seed, ourCheck: ours, seedRatio, seedOverPass };
 }
 
 /** The product's check alone over the workspace's images, as the mcr-check batch runs it. */
 async function timeOurCheck(ws: BenchWorkspace): Promise<NonNullable<SizeFigures['ourCheck']>> {
-  const result = await ourCheck(ws.root, Object.fromEntries(ws.images.map((img) => [img.project, img.root])), { ...process.env, ...LOCAL_ENV });
+  const result = await ourCheck(ws.root, Object.fromEntries(ws.images.map((img) => [img.project, img.root])), {
+    ...process.env,
+    ...LOCAL_ENV,
+  });
   return { seconds: round(result.seconds, 3), stale: result.stale.length, current: result.current.length, failed: result.failed.length };
 }
 
@@ -109,7 +153,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
   const images = planImages(benchId, largest);
   const floor = floorImage(benchId);
   const bases = basesOf(benchId).filter((base) => options.floor || base.tag !== FLOOR_BASE_TAG);
-  options.log(`bench ${benchId}: workspaces in ${benchDir}, ECR repositories bench-${benchId}/*, bases ${baseRepository(benchId)}:{${bases.map((b) => b.tag).join(',')}}`);
+  options.log(
+    `bench ${benchId}: workspaces in ${benchDir}, ECR repositories bench-${benchId}/*, bases ${baseRepository(benchId)}:{${bases.map((b) => b.tag).join(',')}}`,
+  );
 
   let succeeded = false;
   try {
@@ -123,7 +169,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     options.log(`setup: done in ${(setup.seconds / 60).toFixed(1)} min`);
 
     const bySize: SizeFigures[] = [];
-    for (const n of sizes) bySize.push(await measureSize(n === largest ? full : workspaceFor(benchDir, benchId, images.slice(0, n)), options));
+    for (const n of sizes)
+      bySize.push(await measureSize(n === largest ? full : workspaceFor(benchDir, benchId, images.slice(0, n)), options));
 
     let baseChange;
     if (options.baseChange) {
@@ -134,16 +181,30 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
 
     let floorFigures;
     if (options.floor) {
-      options.log(`floor: ${floor.project} (alone on :${FLOOR_BASE_TAG}) added and published, then its base bumped: product vs Docker by hand`);
+      options.log(
+        `floor: ${floor.project} (alone on :${FLOOR_BASE_TAG}) added and published, then its base bumped: product vs Docker by hand`,
+      );
       floorFigures = await floorComparison(full, floor, { rounds: options.repeat, log: options.log });
       options.log(`  product ${floorFigures.product.seconds.toFixed(1)} s, by hand ${floorFigures.manual.seconds.toFixed(1)} s`);
     }
 
     succeeded = true;
-    return { benchId, startedAt, finishedAt: new Date().toISOString(), machine: machine(), sizes, setup, bySize, baseChange, floor: floorFigures };
+    return {
+      benchId,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine: machine(),
+      sizes,
+      setup,
+      bySize,
+      baseChange,
+      floor: floorFigures,
+    };
   } finally {
     if (options.keep === 'always' || (options.keep === 'on-failure' && !succeeded)) {
-      options.log(`left behind: ${benchDir}, ECR repositories bench-${benchId}/*, bases ${baseRepository(benchId)} (remove them: npm run bench -- --clean=${benchId})`);
+      options.log(
+        `left behind: ${benchDir}, ECR repositories bench-${benchId}/*, bases ${baseRepository(benchId)} (remove them: npm run bench -- --clean=${benchId})`,
+      );
     } else {
       await cleanUp(benchId);
     }
@@ -170,7 +231,9 @@ export async function runFloorOnly(options: Pick<BenchOptions, 'sizes' | 'repeat
   const benchDir = benchDirOf(benchId);
   mkdirSync(benchDir);
   const floor = floorImage(benchId);
-  options.log(`bench ${benchId}: floor only, ${options.repeat ?? 1} round(s), workspace of ${images} images + ${floor.project} in ${benchDir}`);
+  options.log(
+    `bench ${benchId}: floor only, ${options.repeat ?? 1} round(s), workspace of ${images} images + ${floor.project} in ${benchDir}`,
+  );
   let succeeded = false;
   try {
     await pushBase(floor.base);
@@ -180,7 +243,9 @@ export async function runFloorOnly(options: Pick<BenchOptions, 'sizes' | 'repeat
     return { benchId, startedAt, finishedAt: new Date().toISOString(), machine: machine(), images, floor: figures };
   } finally {
     if (options.keep === 'always' || (options.keep === 'on-failure' && !succeeded)) {
-      options.log(`left behind: ${benchDir}, ECR repositories bench-${benchId}/*, bases ${baseRepository(benchId)} (remove them: npm run bench -- --clean=${benchId})`);
+      options.log(
+        `left behind: ${benchDir}, ECR repositories bench-${benchId}/*, bases ${baseRepository(benchId)} (remove them: npm run bench -- --clean=${benchId})`,
+      );
     } else {
       await cleanUp(benchId);
     }
@@ -202,7 +267,17 @@ interface CliOptions extends BenchOptions {
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { sizes: [10, 50, 200], out: 'dist/bench', targets: true, seed: true, baseChange: true, floor: true, repeat: 1, keep: 'on-failure', log: (line) => console.log(line) };
+  const options: CliOptions = {
+    sizes: [10, 50, 200],
+    out: 'dist/bench',
+    targets: true,
+    seed: true,
+    baseChange: true,
+    floor: true,
+    repeat: 1,
+    keep: 'on-failure',
+    log: (line) => console.log(line),
+  };
   let repeat: number | undefined;
   for (const arg of argv) {
     const [flag, value] = arg.split(/=(.*)/s, 2);
@@ -217,11 +292,15 @@ function parseArgs(argv: string[]): CliOptions {
     else if (flag === '--only' && value === 'floor') options.only = 'floor';
     else if (flag === '--clean' && /^[0-9a-f]{6}$/.test(value ?? '')) options.clean = value;
     else if (flag === '--report' && value) options.report = value;
-    else throw new Error(`unknown argument ${arg}; usage: run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets] [--no-seed] [--no-base-change] [--no-floor] [--repeat=1] [--keep] | --only=floor [--repeat=3] [--sizes=200] | --clean=<bench id> | --report=<bench.json> [--out=…]`);
+    else
+      throw new Error(
+        `unknown argument ${arg}; usage: run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets] [--no-seed] [--no-base-change] [--no-floor] [--repeat=1] [--keep] | --only=floor [--repeat=3] [--sizes=200] | --clean=<bench id> | --report=<bench.json> [--out=…]`,
+      );
   }
   // The floor alone is for comparing one change: several rounds by default, since one is easily disturbed.
   options.repeat = repeat ?? (options.only === 'floor' ? 3 : 1);
-  if (!options.sizes.length || options.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes wants positive whole numbers, e.g. --sizes=10,50,200`);
+  if (!options.sizes.length || options.sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--sizes wants positive whole numbers, e.g. --sizes=10,50,200`);
   return options;
 }
 

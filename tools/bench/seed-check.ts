@@ -53,7 +53,10 @@ export function dayOf(time: string | Date | undefined | null): string {
  * tag, compared as strings. The same day rebuilds (needlessly, the seed's known defect); a tag missing from
  * the catalog or a repository with no image rebuilds too.
  */
-export function seedDecision(mcrLastModified: string | undefined | null, ecrPushedAt: string | Date | undefined | null): 'stale' | 'current' {
+export function seedDecision(
+  mcrLastModified: string | undefined | null,
+  ecrPushedAt: string | Date | undefined | null,
+): 'stale' | 'current' {
   const mcrDay = dayOf(mcrLastModified);
   const ecrDay = dayOf(ecrPushedAt);
   if (!mcrDay || !ecrDay) return 'stale';
@@ -139,7 +142,10 @@ async function lastPush(ecr: ECRClient, repositoryName: string): Promise<Date | 
     images.push(...(out.imageDetails ?? []));
     nextToken = out.nextToken;
   } while (nextToken);
-  return images.map((image) => image.imagePushedAt).filter((at): at is Date => at !== undefined).sort((a, b) => b.getTime() - a.getTime())[0];
+  return images
+    .map((image) => image.imagePushedAt)
+    .filter((at): at is Date => at !== undefined)
+    .sort((a, b) => b.getTime() - a.getTime())[0];
 }
 
 export async function seedCatalogCheck(images: SeedImage[], opts: SeedCheckOptions): Promise<SeedCheckResult> {

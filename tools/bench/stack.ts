@@ -6,7 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DeleteRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import {
+  DeleteRepositoryCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr';
 import { MCR_MIRROR, REPO_ROOT, type BaseRef } from './workspace';
 import { LOCAL_ENV, REGION, stackCall } from '../local-stack/client';
 import type { StatsSnapshot } from '../local-stack/faults';
@@ -26,14 +32,18 @@ export function ensureStack(): void {
 // Upstream bases
 
 /** Without an Accept header registry 2.8 converts to schema1, whose digest differs from the pushed one. */
-const MANIFEST_ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+const MANIFEST_ACCEPT =
+  'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 
 /** What every bench base derives from: the .NET 8 stand-in up.sh seeds (it has the non-root `app` user). */
 const STAND_IN_BASE = `${MCR_REGISTRY}/dotnet/runtime:8.0-bookworm-slim`;
 
 export async function manifestDigest(registry: string, repository: string, tag: string): Promise<string | undefined> {
-  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT } });
-  return response.ok ? response.headers.get('docker-content-digest') ?? undefined : undefined;
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { Accept: MANIFEST_ACCEPT },
+  });
+  return response.ok ? (response.headers.get('docker-content-digest') ?? undefined) : undefined;
 }
 
 function docker(args: string[], env: Record<string, string> = {}): string {
@@ -58,7 +68,10 @@ export async function pushBase(base: BaseRef): Promise<string> {
   const context = mkdtempSync(path.join(tmpdir(), 'bench-base-'));
   try {
     const stamp = `${new Date().toISOString()} ${process.hrtime.bigint()}`;
-    writeFileSync(path.join(context, 'Dockerfile'), `FROM ${STAND_IN_BASE}\nLABEL bench.base="${base.repository}:${base.tag}" bench.pushed="${stamp}"\n`);
+    writeFileSync(
+      path.join(context, 'Dockerfile'),
+      `FROM ${STAND_IN_BASE}\nLABEL bench.base="${base.repository}:${base.tag}" bench.pushed="${stamp}"\n`,
+    );
     // The legacy builder needs no network and no frontend image (see ../shared/ENVIRONMENT.md).
     docker(['build', '-q', '-t', ref, context], { DOCKER_BUILDKIT: '0' });
     docker(['push', '-q', ref]);
@@ -81,7 +94,11 @@ export async function deleteBase(base: BaseRef): Promise<void> {
  * (5005): each bump leaves one behind. Only bench images are named here, so removing by id touches nothing else.
  */
 export function removeLocalImages(repository: string, registries = [MCR_REGISTRY, new URL(MCR_MIRROR).host]): void {
-  const ids = registries.flatMap((registry) => docker(['images', '--quiet', '--no-trunc', `${registry}/${repository}`]).split('\n').filter(Boolean));
+  const ids = registries.flatMap((registry) =>
+    docker(['images', '--quiet', '--no-trunc', `${registry}/${repository}`])
+      .split('\n')
+      .filter(Boolean),
+  );
   for (const id of new Set(ids)) {
     try {
       docker(['image', 'rm', '--force', id]);
@@ -109,7 +126,9 @@ export async function resetStats(): Promise<void> {
 
 export async function readStats(): Promise<StackStats> {
   const entries = await Promise.all(
-    Object.entries(COUNTED_SERVICES).map(async ([name, port]) => [name, JSON.parse(await stackCall(port, 'GET', '/__stats')) as ServiceStats] as const),
+    Object.entries(COUNTED_SERVICES).map(
+      async ([name, port]) => [name, JSON.parse(await stackCall(port, 'GET', '/__stats')) as ServiceStats] as const,
+    ),
   );
   return Object.fromEntries(entries) as StackStats;
 }
@@ -120,7 +139,11 @@ export async function readStats(): Promise<StackStats> {
 let client: ECRClient | undefined;
 
 function ecr(): ECRClient {
-  client ??= new ECRClient({ endpoint: ECR_ENDPOINT, region: REGION, credentials: { accessKeyId: LOCAL_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_ENV.AWS_SECRET_ACCESS_KEY } });
+  client ??= new ECRClient({
+    endpoint: ECR_ENDPOINT,
+    region: REGION,
+    credentials: { accessKeyId: LOCAL_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_ENV.AWS_SECRET_ACCESS_KEY },
+  });
   return client;
 }
 

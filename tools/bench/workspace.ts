@@ -33,7 +33,10 @@ const TEST_APPS = [
  * stand-in and run framework-dependent on the rebuilt image's own .NET, so the floor weighs what a real rebuild
  * weighs. The bases are the .NET 8 runtime stand-in (stack.ts).
  */
-const FLOOR_TEST_APP = { app: 'integration-tests/net8-runtime', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' } as const;
+const FLOOR_TEST_APP = {
+  app: 'integration-tests/net8-runtime',
+  replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
+} as const;
 
 export interface BaseRef {
   /** Repository in the MCR stand-in, e.g. `dotnet/bench-3fa9c1`; unique per bench run so runs never move each other's bases. */
@@ -146,7 +149,11 @@ export function writeImage(workspaceRoot: string, img: BenchImage): void {
   writeFileSync(path.join(dir, 'motd'), `Platform image ${img.name}, built by the benchmark\n`);
   if (img.name === FLOOR_IMAGE) {
     // A throwaway self-signed CA standing in for the company's root certificate.
-    const pem = execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=Company Root CA', '-days', '3650'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const pem = execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=Company Root CA', '-days', '3650'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     writeFileSync(path.join(dir, 'company-root-ca.crt'), pem);
   }
 }

@@ -25,10 +25,26 @@ const image = (over: Partial<PushedImage> = {}): PushedImage => ({
 
 describe('attestedPush', () => {
   it.each<[string, PushedImage, { platform: object; purlPlatform: string; materials: number }]>([
-    ['a Docker v2 manifest for linux/amd64 (what the engine here pushes)', image(), { platform: { architecture: 'amd64', os: 'linux' }, purlPlatform: 'linux%2Famd64', materials: 0 }],
-    ['an OCI manifest (what a containerd store pushes)', image({ mediaType: MEDIA.ociManifest }), { platform: { architecture: 'amd64', os: 'linux' }, purlPlatform: 'linux%2Famd64', materials: 0 }],
-    ['an arm64/v8 image', image({ platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } }), { platform: { architecture: 'arm64', os: 'linux', variant: 'v8' }, purlPlatform: 'linux%2Farm64%2Fv8', materials: 0 }],
-    ['an image recording its base', image({ base: { name: 'mcr.microsoft.com/dotnet/runtime:8.0', digest: `sha256:${'b'.repeat(64)}` } }), { platform: { architecture: 'amd64', os: 'linux' }, purlPlatform: 'linux%2Famd64', materials: 1 }],
+    [
+      'a Docker v2 manifest for linux/amd64 (what the engine here pushes)',
+      image(),
+      { platform: { architecture: 'amd64', os: 'linux' }, purlPlatform: 'linux%2Famd64', materials: 0 },
+    ],
+    [
+      'an OCI manifest (what a containerd store pushes)',
+      image({ mediaType: MEDIA.ociManifest }),
+      { platform: { architecture: 'amd64', os: 'linux' }, purlPlatform: 'linux%2Famd64', materials: 0 },
+    ],
+    [
+      'an arm64/v8 image',
+      image({ platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } }),
+      { platform: { architecture: 'arm64', os: 'linux', variant: 'v8' }, purlPlatform: 'linux%2Farm64%2Fv8', materials: 0 },
+    ],
+    [
+      'an image recording its base',
+      image({ base: { name: 'mcr.microsoft.com/dotnet/runtime:8.0', digest: `sha256:${'b'.repeat(64)}` } }),
+      { platform: { architecture: 'amd64', os: 'linux' }, purlPlatform: 'linux%2Famd64', materials: 1 },
+    ],
   ])('%s', (_name, pushed, expected) => {
     const { blobs, attestation, index } = attestedPush(pushed, RUN);
     const [statementBlob, configBlob] = blobs;
@@ -55,18 +71,36 @@ describe('attestedPush', () => {
       schemaVersion: 2,
       mediaType: MEDIA.ociManifest,
       config: { mediaType: MEDIA.ociConfig, digest: configBlob.digest, size: configBlob.size },
-      layers: [{ mediaType: MEDIA.inToto, digest: statementBlob.digest, size: statementBlob.size, annotations: { 'in-toto.io/predicate-type': SLSA_PROVENANCE_V02 } }],
+      layers: [
+        {
+          mediaType: MEDIA.inToto,
+          digest: statementBlob.digest,
+          size: statementBlob.size,
+          annotations: { 'in-toto.io/predicate-type': SLSA_PROVENANCE_V02 },
+        },
+      ],
     });
-    expect(JSON.parse(configBlob.bytes.toString('utf8'))).toEqual({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [statementBlob.digest] } });
+    expect(JSON.parse(configBlob.bytes.toString('utf8'))).toEqual({
+      architecture: 'unknown',
+      os: 'unknown',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [statementBlob.digest] },
+    });
 
     // The statement: SLSA v0.2 provenance about the image manifest.
     const statement = JSON.parse(statementBlob.bytes.toString('utf8'));
     expect(statement._type).toBe('https://in-toto.io/Statement/v0.1');
     expect(statement.predicateType).toBe(SLSA_PROVENANCE_V02);
-    expect(statement.subject).toEqual([{ name: `pkg:docker/localhost:5002/e2e-x/runtime@staging-1?platform=${expected.purlPlatform}`, digest: { sha256: 'a'.repeat(64) } }]);
+    expect(statement.subject).toEqual([
+      { name: `pkg:docker/localhost:5002/e2e-x/runtime@staging-1?platform=${expected.purlPlatform}`, digest: { sha256: 'a'.repeat(64) } },
+    ]);
     expect(statement.predicate.buildType).toBe('https://mobyproject.org/buildkit@v1');
     expect(statement.predicate.materials).toHaveLength(expected.materials);
-    expect(statement.predicate.metadata).toMatchObject({ buildInvocationID: 'inv1', buildStartedOn: RUN.startedOn, buildFinishedOn: RUN.finishedOn });
+    expect(statement.predicate.metadata).toMatchObject({
+      buildInvocationID: 'inv1',
+      buildStartedOn: RUN.startedOn,
+      buildFinishedOn: RUN.finishedOn,
+    });
 
     // Every descriptor names exactly the bytes uploaded.
     for (const blob of [index, attestation, statementBlob, configBlob]) {

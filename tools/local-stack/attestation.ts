@@ -106,7 +106,9 @@ export function provenanceStatement(image: PushedImage, run: BuildRun): Blob {
     predicate: {
       builder: { id: '' },
       buildType: 'https://mobyproject.org/buildkit@v1',
-      materials: image.base ? [{ uri: imagePurl(image.base.name, image.platform), digest: { sha256: image.base.digest.replace(/^sha256:/, '') } }] : [],
+      materials: image.base
+        ? [{ uri: imagePurl(image.base.name, image.platform), digest: { sha256: image.base.digest.replace(/^sha256:/, '') } }]
+        : [],
       invocation: {
         configSource: { entryPoint: 'Dockerfile' },
         parameters: { frontend: 'dockerfile.v0', locals: [{ name: 'context' }, { name: 'dockerfile' }] },
@@ -128,37 +130,50 @@ export function provenanceStatement(image: PushedImage, run: BuildRun): Blob {
 
 /** The attestation manifest for one statement, and the config blob it names. */
 export function attestationManifest(statement: Blob, predicateType: string): { config: Blob; manifest: Blob } {
-  const config = blobOf(JSON.stringify({
-    architecture: ATTESTATION_PLATFORM.architecture,
-    os: ATTESTATION_PLATFORM.os,
-    config: {},
-    rootfs: { type: 'layers', diff_ids: [statement.digest] },
-  }));
-  const manifest = blobOf(indented({
-    schemaVersion: 2,
-    mediaType: MEDIA.ociManifest,
-    config: { mediaType: MEDIA.ociConfig, digest: config.digest, size: config.size },
-    layers: [{ mediaType: MEDIA.inToto, digest: statement.digest, size: statement.size, annotations: { 'in-toto.io/predicate-type': predicateType } }],
-  }));
+  const config = blobOf(
+    JSON.stringify({
+      architecture: ATTESTATION_PLATFORM.architecture,
+      os: ATTESTATION_PLATFORM.os,
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [statement.digest] },
+    }),
+  );
+  const manifest = blobOf(
+    indented({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: config.digest, size: config.size },
+      layers: [
+        {
+          mediaType: MEDIA.inToto,
+          digest: statement.digest,
+          size: statement.size,
+          annotations: { 'in-toto.io/predicate-type': predicateType },
+        },
+      ],
+    }),
+  );
   return { config, manifest };
 }
 
 /** The index a Docker 29 push names by the tag: the image first, then its attestation manifest. */
 export function pushedIndex(image: PushedImage, attestation: Blob): Blob {
-  return blobOf(indented({
-    schemaVersion: 2,
-    mediaType: MEDIA.ociIndex,
-    manifests: [
-      { mediaType: image.mediaType, digest: image.digest, size: image.size, platform: image.platform },
-      {
-        mediaType: MEDIA.ociManifest,
-        digest: attestation.digest,
-        size: attestation.size,
-        annotations: { [REFERENCE_DIGEST]: image.digest, [REFERENCE_TYPE]: 'attestation-manifest' },
-        platform: { ...ATTESTATION_PLATFORM },
-      },
-    ],
-  }));
+  return blobOf(
+    indented({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociIndex,
+      manifests: [
+        { mediaType: image.mediaType, digest: image.digest, size: image.size, platform: image.platform },
+        {
+          mediaType: MEDIA.ociManifest,
+          digest: attestation.digest,
+          size: attestation.size,
+          annotations: { [REFERENCE_DIGEST]: image.digest, [REFERENCE_TYPE]: 'attestation-manifest' },
+          platform: { ...ATTESTATION_PLATFORM },
+        },
+      ],
+    }),
+  );
 }
 
 /** Everything a Docker 29 push adds to what the engine here pushed, in the order it is uploaded. */

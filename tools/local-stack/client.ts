@@ -30,7 +30,11 @@ export function stackCall(port: number, method: string, pathname: string, body?:
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => ((res.statusCode ?? 0) >= 300 ? reject(new Error(`${method} ${pathname} on port ${port} answered ${res.statusCode}: ${text}`)) : resolve(text)));
+      res.on('end', () =>
+        (res.statusCode ?? 0) >= 300
+          ? reject(new Error(`${method} ${pathname} on port ${port} answered ${res.statusCode}: ${text}`))
+          : resolve(text),
+      );
     });
     req.on('error', reject);
     req.end(payload);

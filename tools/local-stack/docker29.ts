@@ -78,7 +78,16 @@ function withConfig(globals: string[], configDir: string): string[] {
 // ---------------------------------------------------------------------------------------------------
 // The relay the engine pushes through
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+];
 
 function withoutHopByHop(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = { ...headers };
@@ -97,7 +106,12 @@ function startRelay(upstream: URL): Promise<Relay> {
   const agent = new http.Agent({ keepAlive: true });
   const relay: Relay = { port: 0, close: () => undefined };
   const server = http.createServer((req, res) => {
-    const send = (method: string, target: string, body?: Buffer, onAnswer?: (status: number, headers: http.IncomingHttpHeaders) => void) => {
+    const send = (
+      method: string,
+      target: string,
+      body?: Buffer,
+      onAnswer?: (status: number, headers: http.IncomingHttpHeaders) => void,
+    ) => {
       const headers = withoutHopByHop(req.headers);
       if (body) headers['content-length'] = String(body.length);
       // Host stays the relay's, so the upload URLs the registry answers with lead back here.
@@ -120,7 +134,9 @@ function startRelay(upstream: URL): Promise<Relay> {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const manifest = blobOf(Buffer.concat(chunks));
-        const mediaType = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+        const mediaType = String(req.headers['content-type'] ?? '')
+          .split(';')[0]
+          .trim();
         send('PUT', `/v2/${manifestByTag[1]}/manifests/${manifest.digest}`, manifest.bytes, (status) => {
           if (status === 201) relay.pushed = { digest: manifest.digest, size: manifest.size, mediaType };
         });
@@ -147,7 +163,10 @@ function startRelay(upstream: URL): Promise<Relay> {
 function runDocker(args: string[], rewrite: (line: string) => string | undefined): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(REAL_DOCKER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const [stream, target] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+    for (const [stream, target] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ] as const) {
       let pending = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
@@ -180,7 +199,10 @@ function dockerQuiet(args: string[]): void {
 class Registry {
   private readonly base: string;
 
-  constructor(private readonly ref: Reference, private readonly authorization: string | undefined) {
+  constructor(
+    private readonly ref: Reference,
+    private readonly authorization: string | undefined,
+  ) {
     this.base = baseUrl(ref.registry);
   }
 
@@ -207,17 +229,29 @@ class Registry {
   async putBlob(blob: Blob): Promise<boolean> {
     const head = await this.call('HEAD', `/v2/${this.ref.repository}/blobs/${blob.digest}`);
     if (head.status === 200) return false;
-    const started = await this.expect(await this.call('POST', `/v2/${this.ref.repository}/blobs/uploads/`), [202], `POST blob upload ${blob.digest}`);
+    const started = await this.expect(
+      await this.call('POST', `/v2/${this.ref.repository}/blobs/uploads/`),
+      [202],
+      `POST blob upload ${blob.digest}`,
+    );
     const location = started.headers.get('location');
     if (!location) throw new PushError(`POST blob upload ${blob.digest}: no Location`);
     const url = new URL(location, this.base);
     url.searchParams.set('digest', blob.digest);
-    await this.expect(await this.call('PUT', url.toString(), { 'Content-Type': 'application/octet-stream' }, blob.bytes), [201], `PUT blob ${blob.digest}`);
+    await this.expect(
+      await this.call('PUT', url.toString(), { 'Content-Type': 'application/octet-stream' }, blob.bytes),
+      [201],
+      `PUT blob ${blob.digest}`,
+    );
     return true;
   }
 
   async putManifest(reference: string, mediaType: string, manifest: Blob): Promise<void> {
-    await this.expect(await this.call('PUT', `/v2/${this.ref.repository}/manifests/${reference}`, { 'Content-Type': mediaType }, manifest.bytes), [201], `PUT manifest ${reference}`);
+    await this.expect(
+      await this.call('PUT', `/v2/${this.ref.repository}/manifests/${reference}`, { 'Content-Type': mediaType }, manifest.bytes),
+      [201],
+      `PUT manifest ${reference}`,
+    );
   }
 }
 
@@ -234,7 +268,10 @@ async function push(argv: string[]): Promise<number> {
   const startedOn = new Date().toISOString();
   try {
     // The engine logs in to the relay with the same credentials (it answers the registry's own challenge).
-    writeFileSync(path.join(relayConfig, 'config.json'), JSON.stringify({ auths: authorization ? { [relayHost]: { auth: authorization.replace(/^Basic /, '') } } : {} }));
+    writeFileSync(
+      path.join(relayConfig, 'config.json'),
+      JSON.stringify({ auths: authorization ? { [relayHost]: { auth: authorization.replace(/^Basic /, '') } } : {} }),
+    );
     dockerQuiet([...globals, 'tag', ref, relayRef]);
     const code = await runDocker([...withConfig(globals, relayConfig), 'push', relayRef], (line) => {
       // The engine's own closing line names the single manifest: Docker 29's names the index, below.
@@ -248,7 +285,12 @@ async function push(argv: string[]): Promise<number> {
     const registry = new Registry(target, authorization);
     const manifest = await registry.getJson<{ config?: { digest: string } }>(`manifests/${relay.pushed.digest}`, MANIFEST_ACCEPT);
     if (!manifest.config?.digest) throw new PushError(`${ref}: the pushed manifest has no config`);
-    const config = await registry.getJson<{ architecture: string; os: string; variant?: string; config?: { Labels?: Record<string, string> | null } }>(`blobs/${manifest.config.digest}`);
+    const config = await registry.getJson<{
+      architecture: string;
+      os: string;
+      variant?: string;
+      config?: { Labels?: Record<string, string> | null };
+    }>(`blobs/${manifest.config.digest}`);
     const labels = config.config?.Labels ?? {};
     const platform: Platform = { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
     const image: PushedImage = {
@@ -259,7 +301,11 @@ async function push(argv: string[]): Promise<number> {
         ? { base: { name: labels['org.opencontainers.image.base.name'], digest: labels['org.opencontainers.image.base.digest'] } }
         : {}),
     };
-    const { blobs, attestation, index } = attestedPush(image, { invocationId: randomBytes(13).toString('hex'), startedOn, finishedOn: new Date().toISOString() });
+    const { blobs, attestation, index } = attestedPush(image, {
+      invocationId: randomBytes(13).toString('hex'),
+      startedOn,
+      finishedOn: new Date().toISOString(),
+    });
     for (const blob of blobs) {
       const uploaded = await registry.putBlob(blob);
       process.stdout.write(`${blob.digest.slice(7, 19)}: ${uploaded ? 'Pushed' : 'Layer already exists'}\n`);
@@ -277,7 +323,7 @@ async function push(argv: string[]): Promise<number> {
 push(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof PushError ? err.message : (err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`${err instanceof PushError ? err.message : ((err as Error).stack ?? String(err))}\n`);
     process.exit(1);
   },
 );

@@ -32,7 +32,7 @@ describe('bundledVersions', () => {
   it.each([
     ['net8.0', { targetingPack: '8.0.31', latestRuntime: '8.0.31', appHostPack: '8.0.30' }],
     ['net10.0', { targetingPack: '10.0.12', latestRuntime: '10.0.12', appHostPack: '10.0.12' }],
-  ])('%s → %j (Microsoft.NETCore.App only, never ASP.NET Core\'s entry)', (tfm, expected) => {
+  ])("%s → %j (Microsoft.NETCore.App only, never ASP.NET Core's entry)", (tfm, expected) => {
     expect(bundledVersions(PROPS, tfm)).toEqual(expected);
   });
 
@@ -44,19 +44,25 @@ describe('bundledVersions', () => {
 describe('standInDockerfile', () => {
   const net8 = { major: 8, runtime: '8.0.31', aspnet: '8.0.31', sdk: '10.0.401' };
 
-  it('runtime-deps: the environment and the app user of Microsoft\'s .NET 8+ images', () => {
-    expect(standInDockerfile('runtime-deps', '8.0-bookworm-slim', net8, 'rootfs')).toBe([
-      'FROM rootfs',
-      'ENV APP_UID=1654 ASPNETCORE_HTTP_PORTS=8080 DOTNET_RUNNING_IN_CONTAINER=true',
-      'RUN groupadd --gid=$APP_UID app && useradd --no-log-init --uid=$APP_UID --gid=$APP_UID --create-home app',
-      'LABEL local-stack.stand-in-for=mcr.microsoft.com/dotnet/runtime-deps:8.0-bookworm-slim',
-      '',
-    ].join('\n'));
+  it("runtime-deps: the environment and the app user of Microsoft's .NET 8+ images", () => {
+    expect(standInDockerfile('runtime-deps', '8.0-bookworm-slim', net8, 'rootfs')).toBe(
+      [
+        'FROM rootfs',
+        'ENV APP_UID=1654 ASPNETCORE_HTTP_PORTS=8080 DOTNET_RUNNING_IN_CONTAINER=true',
+        'RUN groupadd --gid=$APP_UID app && useradd --no-log-init --uid=$APP_UID --gid=$APP_UID --create-home app',
+        'LABEL local-stack.stand-in-for=mcr.microsoft.com/dotnet/runtime-deps:8.0-bookworm-slim',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('runtime, aspnet and sdk add .NET and declare its versions', () => {
-    expect(standInDockerfile('runtime', '8.0-bookworm-slim', net8, 'deps')).toContain('ENV DOTNET_VERSION=8.0.31\nCOPY dotnet /usr/share/dotnet\nRUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet\n');
-    expect(standInDockerfile('aspnet', '8.0-bookworm-slim', net8, 'runtime')).toContain('ENV ASPNET_VERSION=8.0.31\nCOPY dotnet /usr/share/dotnet\n');
+    expect(standInDockerfile('runtime', '8.0-bookworm-slim', net8, 'deps')).toContain(
+      'ENV DOTNET_VERSION=8.0.31\nCOPY dotnet /usr/share/dotnet\nRUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet\n',
+    );
+    expect(standInDockerfile('aspnet', '8.0-bookworm-slim', net8, 'runtime')).toContain(
+      'ENV ASPNET_VERSION=8.0.31\nCOPY dotnet /usr/share/dotnet\n',
+    );
     const sdk = standInDockerfile('sdk', '8.0-bookworm-slim', net8, 'aspnet');
     expect(sdk).toContain('ENV DOTNET_SDK_VERSION=10.0.401');
     expect(sdk).toContain('COPY NuGet.Config /root/.nuget/NuGet/NuGet.Config');

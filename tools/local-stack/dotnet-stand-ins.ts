@@ -25,7 +25,18 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 
 export const REPOS = ['runtime-deps', 'runtime', 'aspnet', 'sdk'] as const;
@@ -64,13 +75,22 @@ function attributes(element: string): Record<string, string> {
  * restores exactly these versions (the targeting pack, and the runtime pack when publishing self-contained).
  */
 export function bundledVersions(propsXml: string, tfm: string): BundledVersions {
-  const items = [...propsXml.matchAll(/<(KnownFrameworkReference|KnownAppHostPack)\s([^>]*?)\/>/gs)].map((m): Record<string, string> => ({ kind: m[1], ...attributes(m[2]) }));
-  const framework = items.find((i) => i.kind === 'KnownFrameworkReference' && i.Include === 'Microsoft.NETCore.App' && i.TargetFramework === tfm);
+  const items = [...propsXml.matchAll(/<(KnownFrameworkReference|KnownAppHostPack)\s([^>]*?)\/>/gs)].map((m): Record<string, string> => ({
+    kind: m[1],
+    ...attributes(m[2]),
+  }));
+  const framework = items.find(
+    (i) => i.kind === 'KnownFrameworkReference' && i.Include === 'Microsoft.NETCore.App' && i.TargetFramework === tfm,
+  );
   const appHost = items.find((i) => i.kind === 'KnownAppHostPack' && i.Include === 'Microsoft.NETCore.App' && i.TargetFramework === tfm);
   if (!framework?.TargetingPackVersion || !framework.LatestRuntimeFrameworkVersion || !appHost?.AppHostPackVersion) {
     throw new Error(`the SDK's bundled versions name no Microsoft.NETCore.App packs for ${tfm}`);
   }
-  return { targetingPack: framework.TargetingPackVersion, latestRuntime: framework.LatestRuntimeFrameworkVersion, appHostPack: appHost.AppHostPackVersion };
+  return {
+    targetingPack: framework.TargetingPackVersion,
+    latestRuntime: framework.LatestRuntimeFrameworkVersion,
+    appHostPack: appHost.AppHostPackVersion,
+  };
 }
 
 /** The Dockerfile of one stand-in; `from` is the image it starts FROM (the previous stand-in, or the root filesystem). */
@@ -91,14 +111,20 @@ export function standInDockerfile(repo: Repo, tag: string, bits: LineBits, from:
         lines.push('ENV ASPNETCORE_URLS=http://+:80 DOTNET_RUNNING_IN_CONTAINER=true');
       }
       if (withDotnet) {
-        lines.push(`ENV DOTNET_VERSION=${bits.runtime}`, 'COPY dotnet /usr/share/dotnet', 'RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet');
+        lines.push(
+          `ENV DOTNET_VERSION=${bits.runtime}`,
+          'COPY dotnet /usr/share/dotnet',
+          'RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet',
+        );
       }
       break;
     case 'aspnet':
       if (withDotnet) lines.push(`ENV ASPNET_VERSION=${bits.aspnet}`, 'COPY dotnet /usr/share/dotnet');
       break;
     case 'sdk':
-      lines.push('ENV DOTNET_GENERATE_ASPNET_CERTIFICATE=false DOTNET_NOLOGO=true DOTNET_USE_POLLING_FILE_WATCHER=true NUGET_XMLDOC_MODE=skip');
+      lines.push(
+        'ENV DOTNET_GENERATE_ASPNET_CERTIFICATE=false DOTNET_NOLOGO=true DOTNET_USE_POLLING_FILE_WATCHER=true NUGET_XMLDOC_MODE=skip',
+      );
       if (withDotnet) {
         lines.push(
           `ENV DOTNET_SDK_VERSION=${bits.sdk}`,
@@ -171,9 +197,12 @@ function copySdk(host: HostDotnet, to: string): void {
 
 function copyRuntime(host: HostDotnet, to: string): void {
   cpSync(path.join(host.root, 'dotnet'), path.join(to, 'dotnet'));
-  for (const f of ['LICENSE.txt', 'ThirdPartyNotices.txt']) if (existsSync(path.join(host.root, f))) cpSync(path.join(host.root, f), path.join(to, f));
+  for (const f of ['LICENSE.txt', 'ThirdPartyNotices.txt'])
+    if (existsSync(path.join(host.root, f))) cpSync(path.join(host.root, f), path.join(to, f));
   cpSync(path.join(host.root, 'host/fxr', host.runtime), path.join(to, 'host/fxr', host.runtime), { recursive: true });
-  cpSync(path.join(host.root, 'shared/Microsoft.NETCore.App', host.runtime), path.join(to, 'shared/Microsoft.NETCore.App', host.runtime), { recursive: true });
+  cpSync(path.join(host.root, 'shared/Microsoft.NETCore.App', host.runtime), path.join(to, 'shared/Microsoft.NETCore.App', host.runtime), {
+    recursive: true,
+  });
 }
 
 /** A shared framework from a runtime pack: its managed and native files in one folder, hostfxr beside the muxer. */
@@ -204,9 +233,17 @@ function layOutPack(pack: string, to: string): void {
 
 /** Runs a command to completion, its output appended to `log`; throws with the output's last lines when it fails. */
 function run(command: string, args: string[], log: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
-  const result = spawnSync(command, args, { cwd: options.cwd, encoding: 'utf8', env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, args, {
+    cwd: options.cwd,
+    encoding: 'utf8',
+    env: options.env ?? process.env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   writeFileSync(log, `$ ${command} ${args.join(' ')}\n${result.stdout}${result.stderr}`, { flag: 'a' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (log: ${log}):\n${(result.stdout + result.stderr).trim().split('\n').slice(-15).join('\n')}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} failed (log: ${log}):\n${(result.stdout + result.stderr).trim().split('\n').slice(-15).join('\n')}`,
+    );
 }
 
 function dotnet(args: string[], cwd: string, log: string): void {
@@ -218,7 +255,13 @@ export function testAppProjects(workspaceRoot: string): string[] {
   const base = path.join(workspaceRoot, 'integration-tests');
   if (!existsSync(base)) return [];
   return readdirSync(base)
-    .flatMap((dir) => (existsSync(path.join(base, dir)) && !dir.startsWith('.') ? readdirSync(path.join(base, dir)).filter((f) => f.endsWith('.csproj')).map((f) => `integration-tests/${dir}/${f}`) : []))
+    .flatMap((dir) =>
+      existsSync(path.join(base, dir)) && !dir.startsWith('.')
+        ? readdirSync(path.join(base, dir))
+            .filter((f) => f.endsWith('.csproj'))
+            .map((f) => `integration-tests/${dir}/${f}`)
+        : [],
+    )
     .sort();
 }
 
@@ -237,7 +280,15 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
   const net10 = bundledVersions(props, `net${host.runtime.split('.')[0]}.0`);
   const projects = testAppProjects(workspaceRoot);
   const key = createHash('sha256')
-    .update(JSON.stringify({ seeder: readFileSync(__filename, 'utf8'), host, net8, net10, projects: projects.map((p) => [p, readFileSync(path.join(workspaceRoot, p), 'utf8')]) }))
+    .update(
+      JSON.stringify({
+        seeder: readFileSync(__filename, 'utf8'),
+        host,
+        net8,
+        net10,
+        projects: projects.map((p) => [p, readFileSync(path.join(workspaceRoot, p), 'utf8')]),
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
   const lines: LineBits[] = [
@@ -257,7 +308,9 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     const downloads = path.join(work, 'downloads');
     mkdirSync(downloads);
     const versions = (v: BundledVersions[]) => [...new Set(v.map((x) => `[${x.latestRuntime}]`))].join(';');
-    writeFileSync(path.join(downloads, 'packs.csproj'), `<Project Sdk="Microsoft.NET.Sdk">
+    writeFileSync(
+      path.join(downloads, 'packs.csproj'),
+      `<Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup><TargetFramework>net${host.runtime.split('.')[0]}.0</TargetFramework></PropertyGroup>
   <ItemGroup>
     <PackageDownload Include="Microsoft.NETCore.App.Runtime.linux-x64" Version="${versions([net8, net10])}" />
@@ -267,7 +320,8 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     <PackageDownload Include="Microsoft.NETCore.App.Host.linux-x64" Version="[${net8.appHostPack}]" />
   </ItemGroup>
 </Project>
-`);
+`,
+    );
     dotnet(['restore', 'packs.csproj', '--packages', packages], downloads, log);
     for (const project of projects) {
       const copy = path.join(work, 'apps', path.dirname(project));
@@ -281,20 +335,42 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     const r8 = path.join(out, 'runtime-8/dotnet');
     mkdirSync(r8, { recursive: true });
     cpSync(path.join(host.root, 'dotnet'), path.join(r8, 'dotnet'));
-    layOutRuntimePack(pkg('Microsoft.NETCore.App.Runtime.linux-x64', net8.latestRuntime), 'net8.0', net8.latestRuntime, 'Microsoft.NETCore.App', r8);
-    layOutRuntimePack(pkg('Microsoft.AspNetCore.App.Runtime.linux-x64', net8.latestRuntime), 'net8.0', net8.latestRuntime, 'Microsoft.AspNetCore.App', path.join(out, 'aspnet-8/dotnet'));
+    layOutRuntimePack(
+      pkg('Microsoft.NETCore.App.Runtime.linux-x64', net8.latestRuntime),
+      'net8.0',
+      net8.latestRuntime,
+      'Microsoft.NETCore.App',
+      r8,
+    );
+    layOutRuntimePack(
+      pkg('Microsoft.AspNetCore.App.Runtime.linux-x64', net8.latestRuntime),
+      'net8.0',
+      net8.latestRuntime,
+      'Microsoft.AspNetCore.App',
+      path.join(out, 'aspnet-8/dotnet'),
+    );
     const s8 = path.join(out, 'sdk-8/dotnet');
     copySdk(host, s8);
     copyRuntime(host, s8);
     rmSync(path.join(s8, 'dotnet'));
     layOutPack(pkg('Microsoft.NETCore.App.Ref', net8.targetingPack), path.join(s8, 'packs/Microsoft.NETCore.App.Ref', net8.targetingPack));
-    layOutPack(pkg('Microsoft.AspNetCore.App.Ref', net8.targetingPack), path.join(s8, 'packs/Microsoft.AspNetCore.App.Ref', net8.targetingPack));
-    layOutPack(pkg('Microsoft.NETCore.App.Host.linux-x64', net8.appHostPack), path.join(s8, 'packs/Microsoft.NETCore.App.Host.linux-x64', net8.appHostPack));
+    layOutPack(
+      pkg('Microsoft.AspNetCore.App.Ref', net8.targetingPack),
+      path.join(s8, 'packs/Microsoft.AspNetCore.App.Ref', net8.targetingPack),
+    );
+    layOutPack(
+      pkg('Microsoft.NETCore.App.Host.linux-x64', net8.appHostPack),
+      path.join(s8, 'packs/Microsoft.NETCore.App.Host.linux-x64', net8.appHostPack),
+    );
 
     // .NET 10: this machine's installation.
     const major = host.runtime.split('.')[0];
     copyRuntime(host, path.join(out, `runtime-${major}/dotnet`));
-    cpSync(path.join(host.root, 'shared/Microsoft.AspNetCore.App', host.aspnet), path.join(out, `aspnet-${major}/dotnet/shared/Microsoft.AspNetCore.App`, host.aspnet), { recursive: true });
+    cpSync(
+      path.join(host.root, 'shared/Microsoft.AspNetCore.App', host.aspnet),
+      path.join(out, `aspnet-${major}/dotnet/shared/Microsoft.AspNetCore.App`, host.aspnet),
+      { recursive: true },
+    );
     copySdk(host, path.join(out, `sdk-${major}/dotnet`));
 
     for (const sdk of [`sdk-8`, `sdk-${major}`]) {
@@ -313,7 +389,8 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     renameSync(out, dir);
     // Earlier layouts (another SDK, other test apps) are not needed again.
     for (const old of readdirSync(cacheDir)) {
-      if (/^dotnet-[0-9a-f]{16}$/.test(old) && old !== path.basename(dir)) rmSync(path.join(cacheDir, old), { recursive: true, force: true });
+      if (/^dotnet-[0-9a-f]{16}$/.test(old) && old !== path.basename(dir))
+        rmSync(path.join(cacheDir, old), { recursive: true, force: true });
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -322,10 +399,20 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
 }
 
 /** Builds every stand-in of the lines the wanted images belong to, in FROM order; pushes the wanted ones. */
-export function seed(options: { mcrHost: string; rootfsImage: string; cacheDir: string; log: string; wanted: string[]; workspaceRoot: string }): void {
+export function seed(options: {
+  mcrHost: string;
+  rootfsImage: string;
+  cacheDir: string;
+  log: string;
+  wanted: string[];
+  workspaceRoot: string;
+}): void {
   const host = hostDotnet();
   const prepared = host ? prepare(host, options.workspaceRoot, options.cacheDir, options.log) : undefined;
-  if (!host) process.stdout.write('[local-stack] no `dotnet` on PATH: the .NET 8 and 10 stand-ins are built without .NET (only the busybox test apps run on them)\n');
+  if (!host)
+    process.stdout.write(
+      '[local-stack] no `dotnet` on PATH: the .NET 8 and 10 stand-ins are built without .NET (only the busybox test apps run on them)\n',
+    );
   mkdirSync(options.cacheDir, { recursive: true });
   const contexts = mkdtempSync(path.join(options.cacheDir, 'contexts-'));
   try {
@@ -347,9 +434,14 @@ export function seed(options: { mcrHost: string; rootfsImage: string; cacheDir: 
         writeFileSync(dockerfile, standInDockerfile(repo, line.tag, bits, from));
         const previous = spawnSync('docker', ['image', 'inspect', '-f', '{{.Id}}', ref], { encoding: 'utf8' }).stdout.trim();
         const pushing = wantedHere.includes(repo);
-        if (pushing) process.stdout.write(`[local-stack] seeding ${ref} (stands in for mcr.microsoft.com/dotnet/${repo}:${line.tag}, ${bits.runtime ? `.NET ${bits.runtime}` : 'without .NET'})\n`);
+        if (pushing)
+          process.stdout.write(
+            `[local-stack] seeding ${ref} (stands in for mcr.microsoft.com/dotnet/${repo}:${line.tag}, ${bits.runtime ? `.NET ${bits.runtime}` : 'without .NET'})\n`,
+          );
         // The classic builder: no network and no frontend image needed; its layer cache makes a rebuild quick.
-        run('docker', ['build', '-q', '-f', dockerfile, '-t', ref, context], options.log, { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+        run('docker', ['build', '-q', '-f', dockerfile, '-t', ref, context], options.log, {
+          env: { ...process.env, DOCKER_BUILDKIT: '0' },
+        });
         if (pushing) run('docker', ['push', ref], options.log);
         const now = execFileSync('docker', ['image', 'inspect', '-f', '{{.Id}}', ref], { encoding: 'utf8' }).trim();
         // The image this tag named before (an earlier seed or a bump) is left untagged: drop it unless in use.

@@ -28,7 +28,16 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { immutableTagMessage, isTagImmutable, type MutabilitySetting, MUTABILITIES, type Mutability, parseMutabilitySetting, InvalidMutabilityError, type ExclusionFilter } from './ecr-tag-rules';
+import {
+  immutableTagMessage,
+  isTagImmutable,
+  type MutabilitySetting,
+  MUTABILITIES,
+  type Mutability,
+  parseMutabilitySetting,
+  InvalidMutabilityError,
+  type ExclusionFilter,
+} from './ecr-tag-rules';
 import { CredentialStore, EXPIRED_MESSAGE, INVALID_TOKEN_MESSAGE } from './aws-credentials';
 import { Instrumentation, registryInstrumentation, registryKind } from './faults';
 import { isIndexMediaType, MANIFEST_ACCEPT } from './media-types';
@@ -82,7 +91,9 @@ class MetaStore {
     }
     const parsed = JSON.parse(text) as { repositories?: Record<string, Partial<RepositoryMeta>> };
     for (const [name, repo] of Object.entries(parsed.repositories ?? {})) {
-      const mutability = (MUTABILITIES as readonly unknown[]).includes(repo.imageTagMutability) ? (repo.imageTagMutability as Mutability) : 'MUTABLE';
+      const mutability = (MUTABILITIES as readonly unknown[]).includes(repo.imageTagMutability)
+        ? (repo.imageTagMutability as Mutability)
+        : 'MUTABLE';
       this.repositories[name] = {
         createdAt: typeof repo.createdAt === 'number' ? repo.createdAt : STARTED_AT,
         imageTagMutability: mutability,
@@ -155,18 +166,34 @@ interface Account {
 
 function account(id: string, proxyPort: number, backend: string, storage: string, metaFile: string): Account {
   return {
-    id, proxyPort, registryHost: `localhost:${proxyPort}`, backend: new URL(backend), storage,
-    meta: new MetaStore(metaFile), manifests: new Map(), locks: new Map(),
+    id,
+    proxyPort,
+    registryHost: `localhost:${proxyPort}`,
+    backend: new URL(backend),
+    storage,
+    meta: new MetaStore(metaFile),
+    manifests: new Map(),
+    locks: new Map(),
   };
 }
 
 /** `<account>=<proxy port>:<backing registry port>`, comma-separated: accounts other than the caller's. */
 function otherAccounts(spec: string): Account[] {
-  return spec.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
-    const match = /^(\d{12})=(\d+):(\d+)$/.exec(entry);
-    if (!match) throw new Error(`ECR_STAND_IN_OTHER_ACCOUNTS: "${entry}" is not <12-digit account>=<proxy port>:<backing port>`);
-    return account(match[1], Number(match[2]), `http://127.0.0.1:${match[3]}`, path.join(STATE_DIR, `ecr-data-${match[1]}`), path.join(STATE_DIR, `ecr-meta-${match[1]}.json`));
-  });
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^(\d{12})=(\d+):(\d+)$/.exec(entry);
+      if (!match) throw new Error(`ECR_STAND_IN_OTHER_ACCOUNTS: "${entry}" is not <12-digit account>=<proxy port>:<backing port>`);
+      return account(
+        match[1],
+        Number(match[2]),
+        `http://127.0.0.1:${match[3]}`,
+        path.join(STATE_DIR, `ecr-data-${match[1]}`),
+        path.join(STATE_DIR, `ecr-meta-${match[1]}.json`),
+      );
+    });
 }
 
 /** The caller's own account: where credentials of the stack belong, and what GetAuthorizationToken's proxyEndpoint names. */
@@ -192,7 +219,13 @@ interface BackendResponse {
 
 class BackendError extends Error {}
 
-function backend(acct: Account, method: string, target: string, headers: Record<string, string> = {}, body?: Buffer): Promise<BackendResponse> {
+function backend(
+  acct: Account,
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+  body?: Buffer,
+): Promise<BackendResponse> {
   const BACKEND = acct.backend;
   return new Promise((resolve, reject) => {
     const sent: http.OutgoingHttpHeaders = { host: BACKEND.host, ...headers };
@@ -207,7 +240,9 @@ function backend(acct: Account, method: string, target: string, headers: Record<
       },
     );
     req.setTimeout(30_000, () => req.destroy(new BackendError(`backing registry ${BACKEND.host} did not answer ${method} ${target}`)));
-    req.on('error', (err) => reject(err instanceof BackendError ? err : new BackendError(`backing registry ${BACKEND.host}: ${err.message}`)));
+    req.on('error', (err) =>
+      reject(err instanceof BackendError ? err : new BackendError(`backing registry ${BACKEND.host}: ${err.message}`)),
+    );
     req.end(body);
   });
 }
@@ -259,8 +294,15 @@ async function fetchManifest(acct: Account, name: string, digest: string): Promi
   const res = await backend(acct, 'GET', `/v2/${repoPath(name)}/manifests/${digest}`, { accept: MANIFEST_ACCEPT });
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw unexpected(res, `GET manifest ${name}@${digest}`);
-  const parsed = JSON.parse(res.body.toString('utf8')) as { mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] };
-  const contentType = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+  const parsed = JSON.parse(res.body.toString('utf8')) as {
+    mediaType?: string;
+    config?: Descriptor;
+    layers?: Descriptor[];
+    manifests?: Descriptor[];
+  };
+  const contentType = String(res.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim();
   const info: ManifestInfo = {
     digest,
     mediaType: parsed.mediaType ?? contentType,
@@ -319,7 +361,10 @@ function withRepositoryLock<T>(acct: Account, name: string, fn: () => Promise<T>
   const repositoryLocks = acct.locks;
   const previous = repositoryLocks.get(name) ?? Promise.resolve();
   const result = previous.then(fn);
-  const tail = result.then(() => undefined, () => undefined);
+  const tail = result.then(
+    () => undefined,
+    () => undefined,
+  );
   repositoryLocks.set(name, tail);
   void tail.then(() => {
     if (repositoryLocks.get(name) === tail) repositoryLocks.delete(name);
@@ -340,8 +385,23 @@ interface TagAssignment {
 
 let history: TagAssignment[] = [];
 
-function recordAssignment(acct: Account, repository: string, tag: string, digest: string, previous: string | undefined, via: TagAssignment['via']): void {
-  const entry: TagAssignment = { registryId: acct.id, repository, tag, digest, previous: previous ?? null, at: new Date().toISOString(), via };
+function recordAssignment(
+  acct: Account,
+  repository: string,
+  tag: string,
+  digest: string,
+  previous: string | undefined,
+  via: TagAssignment['via'],
+): void {
+  const entry: TagAssignment = {
+    registryId: acct.id,
+    repository,
+    tag,
+    digest,
+    previous: previous ?? null,
+    at: new Date().toISOString(),
+    via,
+  };
   history.push(entry);
   fs.mkdirSync(path.dirname(HISTORY_FILE), { recursive: true });
   fs.appendFileSync(HISTORY_FILE, `${JSON.stringify(entry)}\n`);
@@ -403,7 +463,7 @@ async function loadImages(acct: Account, name: string): Promise<Image[]> {
   const byDigest = new Map(images.map((image) => [image.digest, image]));
   for (const image of images) {
     if (!image.manifest.manifests) continue;
-    image.size = image.manifest.manifests.reduce((sum, d) => sum + (d.digest && byDigest.get(d.digest)?.size || d.size || 0), 0);
+    image.size = image.manifest.manifests.reduce((sum, d) => sum + ((d.digest && byDigest.get(d.digest)?.size) || d.size || 0), 0);
   }
   return images.sort((a, b) => a.pushedAt - b.pushedAt || a.digest.localeCompare(b.digest));
 }
@@ -412,7 +472,11 @@ async function loadImages(acct: Account, name: string): Promise<Image[]> {
 // ECR API
 
 class AwsError extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -432,7 +496,8 @@ interface ImageId {
 function optionalString(input: Json, key: string): string | undefined {
   const value = input[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new AwsError('InvalidParameterException', `Invalid parameter at '${key}' failed to satisfy constraint: 'must be a string'`);
+  if (typeof value !== 'string')
+    throw new AwsError('InvalidParameterException', `Invalid parameter at '${key}' failed to satisfy constraint: 'must be a string'`);
   return value;
 }
 
@@ -444,26 +509,37 @@ function optionalString(input: Json, key: string): string | undefined {
 function accountOf(input: Json, ctx: Context): Account {
   const id = optionalString(input, 'registryId');
   if (id === undefined) return CALLER;
-  if (!/^\d{12}$/.test(id)) throw new AwsError('InvalidParameterException', `Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''`);
+  if (!/^\d{12}$/.test(id))
+    throw new AwsError(
+      'InvalidParameterException',
+      `Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''`,
+    );
   const found = ACCOUNTS.find((a) => a.id === id);
   if (!found) {
     const name = optionalString(input, 'repositoryName') ?? '*';
-    throw new AwsError('AccessDeniedException',
-      `User: ${ctx.callerArn} is not authorized to perform: ecr:${ctx.operation} on resource: arn:aws:ecr:${ctx.region}:${id}:repository/${name} because no resource-based policy allows the ecr:${ctx.operation} action`);
+    throw new AwsError(
+      'AccessDeniedException',
+      `User: ${ctx.callerArn} is not authorized to perform: ecr:${ctx.operation} on resource: arn:aws:ecr:${ctx.region}:${id}:repository/${name} because no resource-based policy allows the ecr:${ctx.operation} action`,
+    );
   }
   return found;
 }
 
 function checkName(name: string, field = 'repositoryName'): string {
   if (name.length < 2 || name.length > 256 || !REPOSITORY_NAME.test(name)) {
-    throw new AwsError('InvalidParameterException',
-      `Invalid parameter at '${field}' failed to satisfy constraint: 'must satisfy regular expression '${REPOSITORY_NAME.source.slice(1, -1)}''`);
+    throw new AwsError(
+      'InvalidParameterException',
+      `Invalid parameter at '${field}' failed to satisfy constraint: 'must satisfy regular expression '${REPOSITORY_NAME.source.slice(1, -1)}''`,
+    );
   }
   return name;
 }
 
 function notFound(name: string, registryId: string): AwsError {
-  return new AwsError('RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${registryId}'`);
+  return new AwsError(
+    'RepositoryNotFoundException',
+    `The repository with name '${name}' does not exist in the registry with id '${registryId}'`,
+  );
 }
 
 /** The named repository, which must have been created through CreateRepository. */
@@ -471,7 +547,11 @@ function existingRepository(input: Json, ctx: Context): { acct: Account; name: s
   const acct = accountOf(input, ctx);
   const registryId = acct.id;
   const name = optionalString(input, 'repositoryName');
-  if (name === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'`);
+  if (name === undefined)
+    throw new AwsError(
+      'InvalidParameterException',
+      `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'`,
+    );
   const repo = acct.meta.get(checkName(name));
   if (!repo) throw notFound(name, registryId);
   return { acct, name, registryId, repo };
@@ -490,7 +570,9 @@ function mutabilityOf(input: Json, fallback?: Mutability): MutabilitySetting {
 function mutabilityOut(repo: MutabilitySetting): Json {
   return {
     imageTagMutability: repo.imageTagMutability,
-    ...(repo.exclusionFilters.length ? { imageTagMutabilityExclusionFilters: repo.exclusionFilters.map((f: ExclusionFilter) => ({ ...f })) } : {}),
+    ...(repo.exclusionFilters.length
+      ? { imageTagMutabilityExclusionFilters: repo.exclusionFilters.map((f: ExclusionFilter) => ({ ...f })) }
+      : {}),
   };
 }
 
@@ -512,7 +594,10 @@ function repositoryOut(acct: Account, name: string, repo: RepositoryMeta, ctx: C
 function page<T>(items: T[], input: Json, defaultSize: number): { items: T[]; nextToken?: string } {
   const max = input.maxResults;
   if (max !== undefined && max !== null && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 1000)) {
-    throw new AwsError('InvalidParameterException', `Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000'`);
+    throw new AwsError(
+      'InvalidParameterException',
+      `Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000'`,
+    );
   }
   const size = typeof max === 'number' ? max : defaultSize;
   let offset = 0;
@@ -523,37 +608,50 @@ function page<T>(items: T[], input: Json, defaultSize: number): { items: T[]; ne
       if (typeof decoded.offset !== 'number' || !Number.isInteger(decoded.offset) || decoded.offset < 0) throw new Error('bad offset');
       offset = decoded.offset;
     } catch {
-      throw new AwsError('InvalidParameterException', 'Invalid parameter at \'nextToken\' failed to satisfy constraint: \'The token is not valid\'');
+      throw new AwsError(
+        'InvalidParameterException',
+        "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The token is not valid'",
+      );
     }
   }
   const slice = items.slice(offset, offset + size);
   const end = offset + slice.length;
-  return end < items.length ? { items: slice, nextToken: Buffer.from(JSON.stringify({ offset: end })).toString('base64url') } : { items: slice };
+  return end < items.length
+    ? { items: slice, nextToken: Buffer.from(JSON.stringify({ offset: end })).toString('base64url') }
+    : { items: slice };
 }
 
 function imageIdsOf(input: Json): ImageId[] | undefined {
   const ids = input.imageIds;
   if (ids === undefined || ids === null) return undefined;
-  if (!Array.isArray(ids)) throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageIds' failed to satisfy constraint: 'must be a list'`);
+  if (!Array.isArray(ids))
+    throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageIds' failed to satisfy constraint: 'must be a list'`);
   return ids.map((raw: unknown) => {
     const id = (raw ?? {}) as Json;
     const imageDigest = optionalString(id, 'imageDigest');
     const imageTag = optionalString(id, 'imageTag');
     if (imageDigest === undefined && imageTag === undefined) {
-      throw new AwsError('InvalidParameterException', 'Invalid parameter at \'imageIds\' failed to satisfy constraint: \'imageId must have imageDigest or imageTag\'');
+      throw new AwsError(
+        'InvalidParameterException',
+        "Invalid parameter at 'imageIds' failed to satisfy constraint: 'imageId must have imageDigest or imageTag'",
+      );
     }
     return { imageDigest, imageTag };
   });
 }
 
 function findImage(images: Image[], id: ImageId): Image | undefined {
-  return images.find((image) => (id.imageDigest === undefined || image.digest === id.imageDigest)
-    && (id.imageTag === undefined || image.tags.includes(id.imageTag)));
+  return images.find(
+    (image) =>
+      (id.imageDigest === undefined || image.digest === id.imageDigest) && (id.imageTag === undefined || image.tags.includes(id.imageTag)),
+  );
 }
 
 function imageNotFound(id: ImageId, name: string, registryId: string): AwsError {
-  return new AwsError('ImageNotFoundException',
-    `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${name}' in the registry with id '${registryId}'`);
+  return new AwsError(
+    'ImageNotFoundException',
+    `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${name}' in the registry with id '${registryId}'`,
+  );
 }
 
 function byTagStatus(images: Image[], input: Json): Image[] {
@@ -561,7 +659,10 @@ function byTagStatus(images: Image[], input: Json): Image[] {
   if (status === undefined || status === null || status === 'ANY') return images;
   if (status === 'TAGGED') return images.filter((image) => image.tags.length > 0);
   if (status === 'UNTAGGED') return images.filter((image) => image.tags.length === 0);
-  throw new AwsError('InvalidParameterException', `Invalid parameter at 'filter.tagStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [TAGGED, UNTAGGED, ANY]'`);
+  throw new AwsError(
+    'InvalidParameterException',
+    `Invalid parameter at 'filter.tagStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [TAGGED, UNTAGGED, ANY]'`,
+  );
 }
 
 function imageDetail(name: string, registryId: string, image: Image): Json {
@@ -594,10 +695,17 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
     const acct = accountOf(input, ctx);
     const registryId = acct.id;
     const name = optionalString(input, 'repositoryName');
-    if (name === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'`);
+    if (name === undefined)
+      throw new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'`,
+      );
     checkName(name);
     if (acct.meta.get(name)) {
-      throw new AwsError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${registryId}'`);
+      throw new AwsError(
+        'RepositoryAlreadyExistsException',
+        `The repository with name '${name}' already exists in the registry with id '${registryId}'`,
+      );
     }
     const scanning = (input.imageScanningConfiguration ?? {}) as Json;
     const repo = acct.meta.create(name, mutabilityOf(input, 'MUTABLE'), scanning.scanOnPush === true);
@@ -619,15 +727,20 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
       names = meta.names();
     }
     const { items, nextToken } = page(names, input, 100);
-    return { repositories: items.map((n) => repositoryOut(acct, n, meta.get(n) as RepositoryMeta, ctx)), ...(nextToken ? { nextToken } : {}) };
+    return {
+      repositories: items.map((n) => repositoryOut(acct, n, meta.get(n) as RepositoryMeta, ctx)),
+      ...(nextToken ? { nextToken } : {}),
+    };
   },
 
   async DeleteRepository(input, ctx) {
     const { acct, name, registryId, repo } = existingRepository(input, ctx);
     const images = await loadImages(acct, name);
     if (images.length && input.force !== true) {
-      throw new AwsError('RepositoryNotEmptyException',
-        `The repository with name '${name}' in registry with id '${registryId}' cannot be deleted because it still contains images`);
+      throw new AwsError(
+        'RepositoryNotEmptyException',
+        `The repository with name '${name}' in registry with id '${registryId}' cannot be deleted because it still contains images`,
+      );
     }
     for (const image of images) await deleteManifest(acct, name, image.digest);
     fs.rmSync(repositoryDir(acct, name), { recursive: true, force: true });
@@ -732,36 +845,56 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
   async PutImage(input, ctx) {
     const { acct, name, registryId } = existingRepository(input, ctx);
     const manifestText = optionalString(input, 'imageManifest');
-    if (manifestText === undefined) throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageManifest' failed to satisfy constraint: 'must not be null'`);
+    if (manifestText === undefined)
+      throw new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'imageManifest' failed to satisfy constraint: 'must not be null'`,
+      );
     const body = Buffer.from(manifestText, 'utf8');
     if (!manifestText.length || body.length > MAX_MANIFEST_BYTES) {
-      throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Member must have length between 1 and ${MAX_MANIFEST_BYTES}'`);
+      throw new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Member must have length between 1 and ${MAX_MANIFEST_BYTES}'`,
+      );
     }
     const tag = optionalString(input, 'imageTag');
     if (tag !== undefined && (tag.length < 1 || tag.length > 300)) {
-      throw new AwsError('InvalidParameterException', `Invalid parameter at 'imageTag' failed to satisfy constraint: 'Member must have length between 1 and 300'`);
+      throw new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'imageTag' failed to satisfy constraint: 'Member must have length between 1 and 300'`,
+      );
     }
     let parsed: { mediaType?: unknown };
     try {
       parsed = JSON.parse(manifestText) as { mediaType?: unknown };
     } catch {
-      throw new AwsError('InvalidParameterException', `Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'`);
+      throw new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'`,
+      );
     }
     const declared = typeof parsed?.mediaType === 'string' ? parsed.mediaType : undefined;
     const given = optionalString(input, 'imageManifestMediaType');
     if (given !== undefined && declared !== undefined && given !== declared) {
-      throw new AwsError('InvalidParameterException',
-        `Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'Manifest media type ${declared} does not match the provided media type ${given}'`);
+      throw new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'Manifest media type ${declared} does not match the provided media type ${given}'`,
+      );
     }
     const mediaType = given ?? declared;
     if (mediaType === undefined) {
-      throw new AwsError('InvalidParameterException',
-        `Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'must be given when the manifest has no mediaType field'`);
+      throw new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'must be given when the manifest has no mediaType field'`,
+      );
     }
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     const wanted = optionalString(input, 'imageDigest');
     if (wanted !== undefined && wanted !== digest) {
-      throw new AwsError('ImageDigestDoesNotMatchException', `The image digest '${wanted}' does not match the digest '${digest}' calculated for the image manifest`);
+      throw new AwsError(
+        'ImageDigestDoesNotMatchException',
+        `The image digest '${wanted}' does not match the digest '${digest}' calculated for the image manifest`,
+      );
     }
 
     return withRepositoryLock(acct, name, async () => {
@@ -771,19 +904,29 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
       if (tag !== undefined) {
         previous = await resolveTag(acct, name, tag);
         if (previous === digest) {
-          throw new AwsError('ImageAlreadyExistsException',
-            `Image with digest '${digest}' and tag '${tag}' already exists in the repository with name '${name}' in registry with id '${registryId}'`);
+          throw new AwsError(
+            'ImageAlreadyExistsException',
+            `Image with digest '${digest}' and tag '${tag}' already exists in the repository with name '${name}' in registry with id '${registryId}'`,
+          );
         }
         if (previous !== undefined && isTagImmutable(repo, tag)) {
           log(`PutImage refused ${name}:${tag} (immutable, has ${previous}, given ${digest})`);
           throw new AwsError('ImageTagAlreadyExistsException', immutableTagMessage(name, tag));
         }
       } else if (storedRevisions(acct, name).has(digest)) {
-        throw new AwsError('ImageAlreadyExistsException',
-          `Image with digest '${digest}' already exists in the repository with name '${name}' in registry with id '${registryId}'`);
+        throw new AwsError(
+          'ImageAlreadyExistsException',
+          `Image with digest '${digest}' already exists in the repository with name '${name}' in registry with id '${registryId}'`,
+        );
       }
       // The backing registry checks that every blob (or, for an index, every manifest) it refers to is there.
-      const res = await backend(acct, 'PUT', `/v2/${repoPath(name)}/manifests/${encodeURIComponent(tag ?? digest)}`, { 'content-type': mediaType }, body);
+      const res = await backend(
+        acct,
+        'PUT',
+        `/v2/${repoPath(name)}/manifests/${encodeURIComponent(tag ?? digest)}`,
+        { 'content-type': mediaType },
+        body,
+      );
       if (res.status !== 201) throw putImageError(res, name, registryId, mediaType);
       acct.meta.recordPush(name, digest);
       if (tag !== undefined) recordAssignment(acct, name, tag, digest, previous, 'PutImage');
@@ -803,7 +946,9 @@ const operations: Record<string, (input: Json, ctx: Context) => Promise<Json>> =
   async PutImageScanningConfiguration(input, ctx) {
     const { acct, name, registryId } = existingRepository(input, ctx);
     const scanOnPush = ((input.imageScanningConfiguration ?? {}) as Json).scanOnPush === true;
-    acct.meta.update(name, (repo) => { repo.scanOnPush = scanOnPush; });
+    acct.meta.update(name, (repo) => {
+      repo.scanOnPush = scanOnPush;
+    });
     return { registryId, repositoryName: name, imageScanningConfiguration: { scanOnPush } };
   },
 };
@@ -816,24 +961,36 @@ function putImageError(res: BackendResponse, name: string, registryId: string, m
   } catch {
     // not a registry error body
   }
-  const missing = errors.filter((e) => e.code === 'MANIFEST_BLOB_UNKNOWN' || e.code === 'BLOB_UNKNOWN')
-    .map((e) => (typeof e.detail === 'string' ? e.detail : typeof (e.detail as Json)?.digest === 'string' ? String((e.detail as Json).digest) : '?'));
+  const missing = errors
+    .filter((e) => e.code === 'MANIFEST_BLOB_UNKNOWN' || e.code === 'BLOB_UNKNOWN')
+    .map((e) =>
+      typeof e.detail === 'string' ? e.detail : typeof (e.detail as Json)?.digest === 'string' ? String((e.detail as Json).digest) : '?',
+    );
   if (missing.length && isIndexMediaType(mediaType)) {
-    return new AwsError('ReferencedImagesNotFoundException', `The following images referenced in the manifest list were not found: [${missing.join(', ')}]`);
+    return new AwsError(
+      'ReferencedImagesNotFoundException',
+      `The following images referenced in the manifest list were not found: [${missing.join(', ')}]`,
+    );
   }
   if (missing.length) {
-    return new AwsError('LayersNotFoundException',
-      `Layers with digests '[${missing.join(', ')}]' required for pushing image into repository with name '${name}' in the registry with id '${registryId}' do not exist`);
+    return new AwsError(
+      'LayersNotFoundException',
+      `Layers with digests '[${missing.join(', ')}]' required for pushing image into repository with name '${name}' in the registry with id '${registryId}' do not exist`,
+    );
   }
   if (res.status === 400 && errors.length) {
-    return new AwsError('InvalidParameterException',
-      `Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${errors.map((e) => `${e.code}: ${e.message}`).join('; ')}'`);
+    return new AwsError(
+      'InvalidParameterException',
+      `Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${errors.map((e) => `${e.code}: ${e.message}`).join('; ')}'`,
+    );
   }
   return unexpected(res, `PUT manifest in ${name}`);
 }
 
 function describeMutability(setting: MutabilitySetting): string {
-  return setting.exclusionFilters.length ? `${setting.imageTagMutability} except ${setting.exclusionFilters.map((f) => f.filter).join(', ')}` : setting.imageTagMutability;
+  return setting.exclusionFilters.length
+    ? `${setting.imageTagMutability} except ${setting.exclusionFilters.map((f) => f.filter).join(', ')}`
+    : setting.imageTagMutability;
 }
 
 const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
@@ -899,7 +1056,14 @@ async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): P
   const pathname = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && pathname === '/health') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ service: 'ecr-stand-in', account: CALLER.id, registries: Object.fromEntries(ACCOUNTS.map((a) => [a.id, a.registryHost])), sts: `localhost:${STS_PORT}` }));
+    res.end(
+      JSON.stringify({
+        service: 'ecr-stand-in',
+        account: CALLER.id,
+        registries: Object.fromEntries(ACCOUNTS.map((a) => [a.id, a.registryHost])),
+        sts: `localhost:${STS_PORT}`,
+      }),
+    );
     return;
   }
   if (pathname === '/__history') {
@@ -907,7 +1071,12 @@ async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): P
     return;
   }
   if (req.method !== 'POST' || pathname !== '/') {
-    sendJson(res, 404, { __type: 'UnknownOperationException', message: `${req.method} ${pathname} is not an AWS API call` }, { 'x-amzn-requestid': requestId });
+    sendJson(
+      res,
+      404,
+      { __type: 'UnknownOperationException', message: `${req.method} ${pathname} is not an AWS API call` },
+      { 'x-amzn-requestid': requestId },
+    );
     return;
   }
   const body = await readBody(req, 10 * 1024 * 1024);
@@ -927,7 +1096,8 @@ async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): P
     } catch {
       throw new AwsError('SerializationException', 'Request body is not valid JSON');
     }
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AwsError('SerializationException', 'Request body must be a JSON object');
+    if (input === null || typeof input !== 'object' || Array.isArray(input))
+      throw new AwsError('SerializationException', 'Request body must be a JSON object');
     const callerArn = credentials.of(req)?.arn ?? `arn:aws:iam::${CALLER.id}:user/local`;
     const out = await handler(input, { region: regionOf(req), operation, callerArn });
     sendJson(res, 200, out, { 'x-amzn-requestid': requestId });
@@ -946,9 +1116,25 @@ async function handleApi(req: http.IncomingMessage, res: http.ServerResponse): P
 // ---------------------------------------------------------------------------------------------------
 // Registry proxy
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 
-function registryError(res: http.ServerResponse, status: number, code: string, message: string, detail: unknown = null, headers: Record<string, string> = {}): void {
+function registryError(
+  res: http.ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  detail: unknown = null,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify({ errors: [{ code, message, detail }] });
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -959,7 +1145,9 @@ function registryError(res: http.ServerResponse, status: number, code: string, m
   res.end(text);
 }
 
-const EXPECTED_AUTH = createHash('sha256').update(`Basic ${Buffer.from(`AWS:${PASSWORD}`).toString('base64')}`).digest();
+const EXPECTED_AUTH = createHash('sha256')
+  .update(`Basic ${Buffer.from(`AWS:${PASSWORD}`).toString('base64')}`)
+  .digest();
 
 function authorized(header: string | undefined): boolean {
   if (!header) return false;
@@ -980,7 +1168,13 @@ interface Proxy {
 /** `GET /v2/<name>/manifests/<reference>`: the request whose answer ECR sends without a digest header. */
 const MANIFEST_PATH = /^\/v2\/.+\/manifests\/[^/]+$/;
 
-function forward(proxy: Proxy, req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer, onResponse?: (status: number, headers: http.IncomingHttpHeaders) => void): Promise<void> {
+function forward(
+  proxy: Proxy,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body?: Buffer,
+  onResponse?: (status: number, headers: http.IncomingHttpHeaders) => void,
+): Promise<void> {
   const BACKEND = proxy.acct.backend;
   const headers: http.OutgoingHttpHeaders = {};
   for (const [key, value] of Object.entries(req.headers)) {
@@ -1000,21 +1194,25 @@ function forward(proxy: Proxy, req: http.IncomingMessage, res: http.ServerRespon
   const dropDigest = req.method === 'GET' && MANIFEST_PATH.test(pathname);
   return new Promise((resolve) => {
     // The Host header goes through unchanged, so the Location URLs the registry builds point back here.
-    const upstream = http.request({ host: BACKEND.hostname, port: BACKEND.port, method: req.method, path: req.url, headers, agent: backendAgent }, (up) => {
-      const out: http.OutgoingHttpHeaders = {};
-      for (const [key, value] of Object.entries(up.headers)) {
-        if (value === undefined || HOP_BY_HOP.has(key) || key === 'transfer-encoding') continue;
-        if (dropDigest && key === 'docker-content-digest') continue;
-        out[key] = value;
-      }
-      const status = up.statusCode ?? 502;
-      onResponse?.(status, up.headers);
-      if (countBlobBytes && status >= 200 && status < 300) up.on('data', (chunk: Buffer) => proxy.instrumentation.stats.addBlobBytes(chunk.length));
-      res.writeHead(status, out);
-      up.pipe(res);
-      up.on('error', () => res.destroy());
-      resolve();
-    });
+    const upstream = http.request(
+      { host: BACKEND.hostname, port: BACKEND.port, method: req.method, path: req.url, headers, agent: backendAgent },
+      (up) => {
+        const out: http.OutgoingHttpHeaders = {};
+        for (const [key, value] of Object.entries(up.headers)) {
+          if (value === undefined || HOP_BY_HOP.has(key) || key === 'transfer-encoding') continue;
+          if (dropDigest && key === 'docker-content-digest') continue;
+          out[key] = value;
+        }
+        const status = up.statusCode ?? 502;
+        onResponse?.(status, up.headers);
+        if (countBlobBytes && status >= 200 && status < 300)
+          up.on('data', (chunk: Buffer) => proxy.instrumentation.stats.addBlobBytes(chunk.length));
+        res.writeHead(status, out);
+        up.pipe(res);
+        up.on('error', () => res.destroy());
+        resolve();
+      },
+    );
     // A manifest PUT holds its repository's lock until the answer: a stuck backend must not hold it forever.
     if (body) upstream.setTimeout(30_000, () => upstream.destroy(new Error('no answer within 30 s')));
     upstream.on('error', (err) => {
@@ -1030,7 +1228,13 @@ function forward(proxy: Proxy, req: http.IncomingMessage, res: http.ServerRespon
   });
 }
 
-async function handleManifestPut(proxy: Proxy, req: http.IncomingMessage, res: http.ServerResponse, name: string, reference: string): Promise<void> {
+async function handleManifestPut(
+  proxy: Proxy,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  name: string,
+  reference: string,
+): Promise<void> {
   const { acct } = proxy;
   let body: Buffer;
   try {
@@ -1055,7 +1259,9 @@ async function handleManifestPut(proxy: Proxy, req: http.IncomingMessage, res: h
     // Read again under the lock: the repository may have been deleted or its mutability changed meanwhile.
     const repo = acct.meta.get(name);
     if (!repo) {
-      registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${acct.id}'`, { name });
+      registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${acct.id}'`, {
+        name,
+      });
       return;
     }
     const current = await resolveTag(acct, name, tag);
@@ -1097,7 +1303,9 @@ function proxyHandler(proxy: Proxy) {
       const name = decodeURIComponent(match[1]);
       const repo = acct.meta.get(name);
       if (!repo) {
-        registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${acct.id}'`, { name });
+        registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${acct.id}'`, {
+          name,
+        });
         req.resume();
         return;
       }
@@ -1126,21 +1334,31 @@ const stsInstrumentation = new Instrumentation({ service: 'sts stand-in', flavor
 // The caller's registry keeps the service name the benchmark and tests read its statistics under.
 const proxies: Proxy[] = ACCOUNTS.map((acct) => ({
   acct,
-  instrumentation: registryInstrumentation(acct === CALLER ? 'ecr-stand-in registry proxy' : `ecr-stand-in registry proxy (${acct.id})`, log),
+  instrumentation: registryInstrumentation(
+    acct === CALLER ? 'ecr-stand-in registry proxy' : `ecr-stand-in registry proxy (${acct.id})`,
+    log,
+  ),
 }));
 
-function serve(port: number, name: string, instrumentation: Instrumentation, handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
+function serve(
+  port: number,
+  name: string,
+  instrumentation: Instrumentation,
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>,
+): http.Server {
   const server = http.createServer((req, res) => {
-    instrumentation.handle(req, res, () => handler(req, res)).catch((err: unknown) => {
-      log(`${name}: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-      if (!res.headersSent) {
-        const status = err instanceof AwsError ? err.status : 500;
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: (err as Error).message }));
-      } else {
-        res.destroy();
-      }
-    });
+    instrumentation
+      .handle(req, res, () => handler(req, res))
+      .catch((err: unknown) => {
+        log(`${name}: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+        if (!res.headersSent) {
+          const status = err instanceof AwsError ? err.status : 500;
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: (err as Error).message }));
+        } else {
+          res.destroy();
+        }
+      });
   });
   // Blob uploads can take long; the defaults would cut them off.
   server.requestTimeout = 0;
@@ -1157,16 +1375,22 @@ function serve(port: number, name: string, instrumentation: Instrumentation, han
 const servers = [
   serve(API_PORT, 'ECR API', apiInstrumentation, handleApi),
   serve(STS_PORT, 'STS', stsInstrumentation, stsHandler({ account: CALLER.id, credentials, log })),
-  ...proxies.map((proxy) => serve(proxy.acct.proxyPort, `registry proxy of account ${proxy.acct.id}`, proxy.instrumentation, proxyHandler(proxy))),
+  ...proxies.map((proxy) =>
+    serve(proxy.acct.proxyPort, `registry proxy of account ${proxy.acct.id}`, proxy.instrumentation, proxyHandler(proxy)),
+  ),
 ];
-for (const acct of ACCOUNTS) log(`account ${acct.id}${acct === CALLER ? ' (the caller\'s)' : ''}: registry ${acct.registryHost}, backing registry ${acct.backend.href}, storage ${acct.storage}`);
+for (const acct of ACCOUNTS)
+  log(
+    `account ${acct.id}${acct === CALLER ? " (the caller's)" : ''}: registry ${acct.registryHost}, backing registry ${acct.backend.href}, storage ${acct.storage}`,
+  );
 log(`history ${HISTORY_FILE}`);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
     // Delayed and hanging requests would otherwise keep the servers from closing.
-    for (const instrumentation of [apiInstrumentation, stsInstrumentation, ...proxies.map((p) => p.instrumentation)]) instrumentation.close();
+    for (const instrumentation of [apiInstrumentation, stsInstrumentation, ...proxies.map((p) => p.instrumentation)])
+      instrumentation.close();
     let open = servers.length;
     for (const server of servers) {
       server.close(() => {

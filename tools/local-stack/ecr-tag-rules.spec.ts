@@ -7,24 +7,69 @@ describe('parseMutabilitySetting', () => {
     ['the CreateRepository default', undefined, undefined, 'MUTABLE', { imageTagMutability: 'MUTABLE', exclusionFilters: [] }],
     ['IMMUTABLE', 'IMMUTABLE', undefined, undefined, { imageTagMutability: 'IMMUTABLE', exclusionFilters: [] }],
     ['null filters', 'IMMUTABLE', null, undefined, { imageTagMutability: 'IMMUTABLE', exclusionFilters: [] }],
-    ['IMMUTABLE_WITH_EXCLUSION', 'IMMUTABLE_WITH_EXCLUSION', latest, undefined, { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', exclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest' }] }],
-    ['MUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION', [{ filterType: 'WILDCARD', filter: 'v*' }], undefined,
-      { imageTagMutability: 'MUTABLE_WITH_EXCLUSION', exclusionFilters: [{ filterType: 'WILDCARD', filter: 'v*' }] }],
+    [
+      'IMMUTABLE_WITH_EXCLUSION',
+      'IMMUTABLE_WITH_EXCLUSION',
+      latest,
+      undefined,
+      { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', exclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest' }] },
+    ],
+    [
+      'MUTABLE_WITH_EXCLUSION',
+      'MUTABLE_WITH_EXCLUSION',
+      [{ filterType: 'WILDCARD', filter: 'v*' }],
+      undefined,
+      { imageTagMutability: 'MUTABLE_WITH_EXCLUSION', exclusionFilters: [{ filterType: 'WILDCARD', filter: 'v*' }] },
+    ],
   ])('accepts %s', (_what, mutability, filters, fallback, expected) => {
     expect(parseMutabilitySetting(mutability, filters, fallback as never)).toEqual(expected);
   });
 
   it.each<[string, unknown, unknown, string]>([
-    ['a missing mutability', undefined, undefined, `Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'must not be null'`],
-    ['an unknown mutability', 'FROZEN', undefined, 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'],
-    ['exclusion without filters', 'IMMUTABLE_WITH_EXCLUSION', undefined,
-      `Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as IMMUTABLE_WITH_EXCLUSION'`],
+    [
+      'a missing mutability',
+      undefined,
+      undefined,
+      `Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'must not be null'`,
+    ],
+    [
+      'an unknown mutability',
+      'FROZEN',
+      undefined,
+      'Member must satisfy enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]',
+    ],
+    [
+      'exclusion without filters',
+      'IMMUTABLE_WITH_EXCLUSION',
+      undefined,
+      `Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as IMMUTABLE_WITH_EXCLUSION'`,
+    ],
     ['an empty filter list', 'IMMUTABLE_WITH_EXCLUSION', [], 'Member must have length between 1 and 5'],
-    ['six filters', 'IMMUTABLE_WITH_EXCLUSION', Array.from({ length: 6 }, (_, i) => ({ filterType: 'WILDCARD', filter: `t${i}` })), 'Member must have length between 1 and 5'],
+    [
+      'six filters',
+      'IMMUTABLE_WITH_EXCLUSION',
+      Array.from({ length: 6 }, (_, i) => ({ filterType: 'WILDCARD', filter: `t${i}` })),
+      'Member must have length between 1 and 5',
+    ],
     ['filters with IMMUTABLE', 'IMMUTABLE', latest, 'must be null when imageTagMutability is set as IMMUTABLE'],
-    ['another filter type', 'IMMUTABLE_WITH_EXCLUSION', [{ filterType: 'REGEX', filter: 'x' }], `'imageTagMutabilityExclusionFilters.1.member.filterType'`],
-    ['a character outside the pattern', 'IMMUTABLE_WITH_EXCLUSION', [{ filterType: 'WILDCARD', filter: 'a/b' }], 'regular expression pattern: ^[0-9a-zA-Z._*-]{1,128}$'],
-    ['a 129-character filter', 'IMMUTABLE_WITH_EXCLUSION', [{ filterType: 'WILDCARD', filter: 'a'.repeat(129) }], 'regular expression pattern'],
+    [
+      'another filter type',
+      'IMMUTABLE_WITH_EXCLUSION',
+      [{ filterType: 'REGEX', filter: 'x' }],
+      `'imageTagMutabilityExclusionFilters.1.member.filterType'`,
+    ],
+    [
+      'a character outside the pattern',
+      'IMMUTABLE_WITH_EXCLUSION',
+      [{ filterType: 'WILDCARD', filter: 'a/b' }],
+      'regular expression pattern: ^[0-9a-zA-Z._*-]{1,128}$',
+    ],
+    [
+      'a 129-character filter',
+      'IMMUTABLE_WITH_EXCLUSION',
+      [{ filterType: 'WILDCARD', filter: 'a'.repeat(129) }],
+      'regular expression pattern',
+    ],
   ])('refuses %s', (_what, mutability, filters, message) => {
     expect(() => parseMutabilitySetting(mutability, filters)).toThrow(InvalidMutabilityError);
     expect(() => parseMutabilitySetting(mutability, filters)).toThrow(message);
@@ -51,7 +96,10 @@ describe('wildcardMatches', () => {
 });
 
 describe('isTagImmutable', () => {
-  const filters = [{ filterType: 'WILDCARD' as const, filter: 'latest' }, { filterType: 'WILDCARD' as const, filter: '8.0*' }];
+  const filters = [
+    { filterType: 'WILDCARD' as const, filter: 'latest' },
+    { filterType: 'WILDCARD' as const, filter: '8.0*' },
+  ];
   it.each<[MutabilitySetting['imageTagMutability'], string, boolean]>([
     ['MUTABLE', '1.0.0', false],
     ['IMMUTABLE', 'latest', true],

@@ -71,7 +71,10 @@ export function parseMutabilitySetting(mutabilityRaw: unknown, filtersRaw: unkno
 
 /** A WILDCARD filter matches the whole tag; each `*` stands for any run of characters, including none. */
 export function wildcardMatches(filter: string, tag: string): boolean {
-  const pattern = filter.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*');
+  const pattern = filter
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${pattern}$`).test(tag);
 }
 

@@ -1,16 +1,47 @@
-import { FaultRuleError, FaultTable, faultResponse, parseRule, registryKind, RequestStats, ruleMatches, selectRule, type FaultAction, type FaultMatch, type RequestInfo } from './faults';
+import {
+  FaultRuleError,
+  FaultTable,
+  faultResponse,
+  parseRule,
+  registryKind,
+  RequestStats,
+  ruleMatches,
+  selectRule,
+  type FaultAction,
+  type FaultMatch,
+  type RequestInfo,
+} from './faults';
 
 const get = (path: string, operation?: string): RequestInfo => ({ method: 'GET', path, operation });
 
 describe('parseRule', () => {
   it.each<[string, unknown, object]>([
-    ['a status with headers', { action: { status: 429, headers: { 'Retry-After': 1 } } }, { match: {}, action: { status: 429, headers: { 'Retry-After': '1' } } }],
-    ['a method, upper-cased', { match: { method: 'head' }, action: { reset: true } }, { match: { method: 'HEAD' }, action: { reset: true } }],
-    ['times', { match: { path: '/manifests/' }, times: 2, action: { hang: true } }, { match: { path: '/manifests/' }, times: 2, action: { hang: true } }],
-    ['an AWS error', { match: { operation: 'DescribeImages' }, action: { awsError: 'ThrottlingException', message: 'slow down' } },
-      { match: { operation: 'DescribeImages' }, action: { awsError: 'ThrottlingException', message: 'slow down' } }],
+    [
+      'a status with headers',
+      { action: { status: 429, headers: { 'Retry-After': 1 } } },
+      { match: {}, action: { status: 429, headers: { 'Retry-After': '1' } } },
+    ],
+    [
+      'a method, upper-cased',
+      { match: { method: 'head' }, action: { reset: true } },
+      { match: { method: 'HEAD' }, action: { reset: true } },
+    ],
+    [
+      'times',
+      { match: { path: '/manifests/' }, times: 2, action: { hang: true } },
+      { match: { path: '/manifests/' }, times: 2, action: { hang: true } },
+    ],
+    [
+      'an AWS error',
+      { match: { operation: 'DescribeImages' }, action: { awsError: 'ThrottlingException', message: 'slow down' } },
+      { match: { operation: 'DescribeImages' }, action: { awsError: 'ThrottlingException', message: 'slow down' } },
+    ],
     ['a delay alone', { action: { delayMs: 5000 } }, { match: {}, action: { delayMs: 5000 } }],
-    ['a delay before a status', { action: { delayMs: 10, status: 503, body: { x: 1 } } }, { match: {}, action: { delayMs: 10, status: 503, body: { x: 1 } } }],
+    [
+      'a delay before a status',
+      { action: { delayMs: 10, status: 503, body: { x: 1 } } },
+      { match: {}, action: { delayMs: 10, status: 503, body: { x: 1 } } },
+    ],
   ])('accepts %s', (_what, raw, expected) => {
     expect(parseRule(raw)).toEqual(expected);
   });
@@ -103,13 +134,51 @@ describe('FaultTable', () => {
 
 describe('faultResponse', () => {
   it.each<[string, FaultAction, 'registry' | 'aws' | 'plain', string, number, Record<string, string>, unknown]>([
-    ['a registry 429', { status: 429, headers: { 'Retry-After': '1' } }, 'registry', 'GET', 429, { 'retry-after': '1', 'docker-distribution-api-version': 'registry/2.0' },
-      { errors: [{ code: 'TOOMANYREQUESTS', message: 'injected fault: HTTP 429', detail: null }] }],
-    ['a registry 502', { status: 502 }, 'registry', 'GET', 502, {}, { errors: [{ code: 'UNKNOWN', message: 'injected fault: HTTP 502', detail: null }] }],
-    ['an AWS error', { awsError: 'ThrottlingException', message: 'Rate exceeded' }, 'aws', 'POST', 400,
-      { 'x-amzn-errortype': 'ThrottlingException', 'content-type': 'application/x-amz-json-1.1' }, { __type: 'ThrottlingException', message: 'Rate exceeded' }],
-    ['an AWS error with a status', { awsError: 'ServerException', status: 500 }, 'aws', 'POST', 500, {}, { __type: 'ServerException', message: 'injected fault: ServerException' }],
-    ['a bare 503 on an AWS API', { status: 503 }, 'aws', 'POST', 503, { 'x-amzn-errortype': 'ServerException' }, { __type: 'ServerException', message: 'injected fault: HTTP 503' }],
+    [
+      'a registry 429',
+      { status: 429, headers: { 'Retry-After': '1' } },
+      'registry',
+      'GET',
+      429,
+      { 'retry-after': '1', 'docker-distribution-api-version': 'registry/2.0' },
+      { errors: [{ code: 'TOOMANYREQUESTS', message: 'injected fault: HTTP 429', detail: null }] },
+    ],
+    [
+      'a registry 502',
+      { status: 502 },
+      'registry',
+      'GET',
+      502,
+      {},
+      { errors: [{ code: 'UNKNOWN', message: 'injected fault: HTTP 502', detail: null }] },
+    ],
+    [
+      'an AWS error',
+      { awsError: 'ThrottlingException', message: 'Rate exceeded' },
+      'aws',
+      'POST',
+      400,
+      { 'x-amzn-errortype': 'ThrottlingException', 'content-type': 'application/x-amz-json-1.1' },
+      { __type: 'ThrottlingException', message: 'Rate exceeded' },
+    ],
+    [
+      'an AWS error with a status',
+      { awsError: 'ServerException', status: 500 },
+      'aws',
+      'POST',
+      500,
+      {},
+      { __type: 'ServerException', message: 'injected fault: ServerException' },
+    ],
+    [
+      'a bare 503 on an AWS API',
+      { status: 503 },
+      'aws',
+      'POST',
+      503,
+      { 'x-amzn-errortype': 'ServerException' },
+      { __type: 'ServerException', message: 'injected fault: HTTP 503' },
+    ],
     ['a JSON body', { status: 400, body: { error: 'x' } }, 'plain', 'POST', 400, { 'content-type': 'application/json' }, { error: 'x' }],
     ['a plain 500', { status: 500 }, 'plain', 'POST', 500, { 'content-type': 'text/plain; charset=utf-8' }, 'injected fault: HTTP 500'],
   ])('%s', (_what, action, flavor, method, status, headers, body) => {
@@ -149,8 +218,19 @@ describe('RequestStats', () => {
     stats.count('HEAD', 'manifests');
     stats.count('GET', 'blobs');
     stats.addBlobBytes(100);
-    expect(stats.snapshot()).toMatchObject({ service: 'svc', requests: 3, byMethod: { GET: 2, HEAD: 1 }, byKind: { manifests: 1, blobs: 2, tags: 0, other: 0 }, blobBytes: 100 });
+    expect(stats.snapshot()).toMatchObject({
+      service: 'svc',
+      requests: 3,
+      byMethod: { GET: 2, HEAD: 1 },
+      byKind: { manifests: 1, blobs: 2, tags: 0, other: 0 },
+      blobBytes: 100,
+    });
     stats.reset();
-    expect(stats.snapshot()).toMatchObject({ requests: 0, byMethod: {}, byKind: { manifests: 0, blobs: 0, tags: 0, other: 0 }, blobBytes: 0 });
+    expect(stats.snapshot()).toMatchObject({
+      requests: 0,
+      byMethod: {},
+      byKind: { manifests: 0, blobs: 0, tags: 0, other: 0 },
+      blobBytes: 0,
+    });
   });
 });

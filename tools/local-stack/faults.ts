@@ -79,7 +79,10 @@ function isObject(value: unknown): value is JsonObject {
 
 function unknownKeys(value: JsonObject, allowed: Set<string>, where: string): void {
   const extra = Object.keys(value).filter((key) => !allowed.has(key));
-  if (extra.length) throw new FaultRuleError(`${where}: unknown ${extra.length > 1 ? 'keys' : 'key'} ${extra.join(', ')} (allowed: ${[...allowed].join(', ')})`);
+  if (extra.length)
+    throw new FaultRuleError(
+      `${where}: unknown ${extra.length > 1 ? 'keys' : 'key'} ${extra.join(', ')} (allowed: ${[...allowed].join(', ')})`,
+    );
 }
 
 function optionalText(value: JsonObject, key: string, where: string): string | undefined {
@@ -124,7 +127,8 @@ function parseAction(raw: unknown, where: string): FaultAction {
     if (!isObject(raw.headers)) throw new FaultRuleError(`${where}.headers must be an object of header values`);
     action.headers = {};
     for (const [name, value] of Object.entries(raw.headers)) {
-      if (typeof value !== 'string' && typeof value !== 'number') throw new FaultRuleError(`${where}.headers.${name} must be a string or number`);
+      if (typeof value !== 'string' && typeof value !== 'number')
+        throw new FaultRuleError(`${where}.headers.${name} must be a string or number`);
       action.headers[name] = String(value);
     }
   }
@@ -146,15 +150,21 @@ function parseAction(raw: unknown, where: string): FaultAction {
   }
 
   // One outcome per rule; only a delay can come before another one.
-  const outcomes = [action.awsError !== undefined ? 'awsError' : action.status !== undefined ? 'status' : undefined, action.reset && 'reset', action.hang && 'hang']
-    .filter((o): o is string => typeof o === 'string');
+  const outcomes = [
+    action.awsError !== undefined ? 'awsError' : action.status !== undefined ? 'status' : undefined,
+    action.reset && 'reset',
+    action.hang && 'hang',
+  ].filter((o): o is string => typeof o === 'string');
   if (outcomes.length > 1) throw new FaultRuleError(`${where}: choose one of status, awsError, reset, hang (got ${outcomes.join(', ')})`);
-  if (!outcomes.length && action.delayMs === undefined) throw new FaultRuleError(`${where} needs one of status, awsError, reset, delayMs, hang`);
-  if (action.hang && action.delayMs !== undefined) throw new FaultRuleError(`${where}: delayMs before hang changes nothing; use hang alone`);
+  if (!outcomes.length && action.delayMs === undefined)
+    throw new FaultRuleError(`${where} needs one of status, awsError, reset, delayMs, hang`);
+  if (action.hang && action.delayMs !== undefined)
+    throw new FaultRuleError(`${where}: delayMs before hang changes nothing; use hang alone`);
   if ((action.headers || action.body !== undefined) && outcomes[0] !== 'status' && outcomes[0] !== 'awsError') {
     throw new FaultRuleError(`${where}: headers and body only go with status or awsError`);
   }
-  if (action.body !== undefined && action.awsError !== undefined) throw new FaultRuleError(`${where}: an awsError has its body made from awsError and message`);
+  if (action.body !== undefined && action.awsError !== undefined)
+    throw new FaultRuleError(`${where}: an awsError has its body made from awsError and message`);
   if (action.message !== undefined && action.awsError === undefined) throw new FaultRuleError(`${where}.message only goes with awsError`);
   return action;
 }
@@ -163,9 +173,13 @@ function parseAction(raw: unknown, where: string): FaultAction {
 export function parseRule(raw: unknown, where = 'rule'): Omit<FaultRule, 'id' | 'hits'> {
   if (!isObject(raw)) throw new FaultRuleError(`${where} must be an object`);
   unknownKeys(raw, RULE_KEYS, where);
-  const rule: Omit<FaultRule, 'id' | 'hits'> = { match: parseMatch(raw.match, `${where}.match`), action: parseAction(raw.action, `${where}.action`) };
+  const rule: Omit<FaultRule, 'id' | 'hits'> = {
+    match: parseMatch(raw.match, `${where}.match`),
+    action: parseAction(raw.action, `${where}.action`),
+  };
   if (raw.times !== undefined) {
-    if (typeof raw.times !== 'number' || !Number.isInteger(raw.times) || raw.times < 1) throw new FaultRuleError(`${where}.times must be a whole number of at least 1`);
+    if (typeof raw.times !== 'number' || !Number.isInteger(raw.times) || raw.times < 1)
+      throw new FaultRuleError(`${where}.times must be a whole number of at least 1`);
     rule.times = raw.times;
   }
   return rule;
@@ -179,7 +193,10 @@ export function ruleMatches(match: FaultMatch, request: RequestInfo): boolean {
 }
 
 /** The rule that applies to a request: the first that matches and has hits left. */
-export function selectRule<R extends Pick<FaultRule, 'match' | 'times' | 'hits'>>(rules: readonly R[], request: RequestInfo): R | undefined {
+export function selectRule<R extends Pick<FaultRule, 'match' | 'times' | 'hits'>>(
+  rules: readonly R[],
+  request: RequestInfo,
+): R | undefined {
   return rules.find((rule) => (rule.times === undefined || rule.hits < rule.times) && ruleMatches(rule.match, request));
 }
 
@@ -259,7 +276,9 @@ export function faultResponse(action: FaultAction, flavor: Flavor, method: strin
     const note = `injected fault: HTTP ${status}`;
     if (action.body !== undefined) {
       const text = typeof action.body === 'string';
-      headers = { 'content-type': text ? 'text/plain; charset=utf-8' : flavor === 'aws' ? 'application/x-amz-json-1.1' : 'application/json' };
+      headers = {
+        'content-type': text ? 'text/plain; charset=utf-8' : flavor === 'aws' ? 'application/x-amz-json-1.1' : 'application/json',
+      };
       body = text ? (action.body as string) : JSON.stringify(action.body);
     } else if (flavor === 'registry') {
       headers = { 'content-type': 'application/json; charset=utf-8', 'docker-distribution-api-version': 'registry/2.0' };
@@ -307,7 +326,10 @@ export class RequestStats {
   private byKind: Record<string, number> = {};
   private blobBytes = 0;
 
-  constructor(private readonly service: string, private readonly kinds: readonly string[] = []) {
+  constructor(
+    private readonly service: string,
+    private readonly kinds: readonly string[] = [],
+  ) {
     this.reset();
   }
 
@@ -322,7 +344,14 @@ export class RequestStats {
   }
 
   snapshot(): StatsSnapshot {
-    return { service: this.service, since: this.since.toISOString(), requests: this.requests, byMethod: { ...this.byMethod }, byKind: { ...this.byKind }, blobBytes: this.blobBytes };
+    return {
+      service: this.service,
+      since: this.since.toISOString(),
+      requests: this.requests,
+      byMethod: { ...this.byMethod },
+      byKind: { ...this.byKind },
+      blobBytes: this.blobBytes,
+    };
   }
 
   reset(): void {
@@ -418,7 +447,9 @@ export class Instrumentation {
     this.stats.count(method, this.options.kindOf(req, pathname));
     const rule = this.faults.take({ method, path: url, operation: this.options.operationOf?.(req) });
     if (!rule) return next();
-    this.options.log?.(`fault #${rule.id} (hit ${rule.hits}${rule.times ? ` of ${rule.times}` : ''}) on ${method} ${url}: ${JSON.stringify(rule.action)}`);
+    this.options.log?.(
+      `fault #${rule.id} (hit ${rule.hits}${rule.times ? ` of ${rule.times}` : ''}) on ${method} ${url}: ${JSON.stringify(rule.action)}`,
+    );
     const { action } = rule;
 
     if (action.delayMs !== undefined && !(await this.delay(req, action.delayMs))) return;
@@ -493,7 +524,9 @@ export class Instrumentation {
       case 'POST':
         try {
           const added = this.faults.add(await readJson(req));
-          this.options.log?.(`fault rules added: ${added.map((rule) => `#${rule.id} ${JSON.stringify({ match: rule.match, times: rule.times, action: rule.action })}`).join('; ')}`);
+          this.options.log?.(
+            `fault rules added: ${added.map((rule) => `#${rule.id} ${JSON.stringify({ match: rule.match, times: rule.times, action: rule.action })}`).join('; ')}`,
+          );
           return sendJson(res, 201, { rules: added });
         } catch (err) {
           if (err instanceof FaultRuleError) return sendJson(res, 400, { error: err.message });
@@ -518,5 +551,11 @@ export class Instrumentation {
 
 /** Instrumentation for a service speaking the registry API: faults by path, requests counted by kind. */
 export function registryInstrumentation(service: string, log: (message: string) => void): Instrumentation {
-  return new Instrumentation({ service, flavor: 'registry', kindOf: (_req, pathname) => registryKind(pathname), kinds: REGISTRY_KINDS, log });
+  return new Instrumentation({
+    service,
+    flavor: 'registry',
+    kindOf: (_req, pathname) => registryKind(pathname),
+    kinds: REGISTRY_KINDS,
+    log,
+  });
 }

@@ -1,6 +1,17 @@
 import {
-  catalogBody, type CatalogTag, currentRecord, HISTORY_END, imageSize, MEDIA_TYPES, observe, osVersionOf, patchTuesdays, portalDate, representative,
-  seededRandom, syntheticHistory,
+  catalogBody,
+  type CatalogTag,
+  currentRecord,
+  HISTORY_END,
+  imageSize,
+  MEDIA_TYPES,
+  observe,
+  osVersionOf,
+  patchTuesdays,
+  portalDate,
+  representative,
+  seededRandom,
+  syntheticHistory,
 } from './mcr-catalog';
 
 const parse = (chunks: Buffer[]): CatalogTag[] => JSON.parse(Buffer.concat(chunks).toString('utf8')) as CatalogTag[];
@@ -25,24 +36,49 @@ describe('syntheticHistory', () => {
 
   it('has records shaped like the portal: names, digests, dates in order, platform, size', () => {
     const end = Date.parse(`${HISTORY_END}T23:59:59.999Z`);
-    const keys = ['name', 'digest', 'createdDate', 'lastModifiedDate', 'operatingSystem', 'osVersion', 'architecture', 'size', 'mediaType', 'repository', 'dockerfile'].join();
+    const keys = [
+      'name',
+      'digest',
+      'createdDate',
+      'lastModifiedDate',
+      'operatingSystem',
+      'osVersion',
+      'architecture',
+      'size',
+      'mediaType',
+      'repository',
+      'dockerfile',
+    ].join();
     // One expectation over all records: thousands of expect() calls would take seconds.
-    const wrong = records.filter((r) => Object.keys(r).join() !== keys
-      || !/^sha256:[0-9a-f]{64}$/.test(r.digest)
-      || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/.test(r.createdDate)
-      || !(Date.parse(r.createdDate) <= Date.parse(r.lastModifiedDate) && Date.parse(r.lastModifiedDate) <= end)
-      || !['linux', 'windows'].includes(r.operatingSystem)
-      || !['amd64', 'arm64', 'arm', 'multiarch'].includes(r.architecture)
-      || !(Number.isInteger(r.size) && r.size > 0)
-      || !Object.values(MEDIA_TYPES).includes(r.mediaType as never)
-      || r.repository !== 'dotnet/runtime'
-      || !r.dockerfile?.startsWith('https://github.com/dotnet/dotnet-docker/'));
+    const wrong = records.filter(
+      (r) =>
+        Object.keys(r).join() !== keys ||
+        !/^sha256:[0-9a-f]{64}$/.test(r.digest) ||
+        !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/.test(r.createdDate) ||
+        !(Date.parse(r.createdDate) <= Date.parse(r.lastModifiedDate) && Date.parse(r.lastModifiedDate) <= end) ||
+        !['linux', 'windows'].includes(r.operatingSystem) ||
+        !['amd64', 'arm64', 'arm', 'multiarch'].includes(r.architecture) ||
+        !(Number.isInteger(r.size) && r.size > 0) ||
+        !Object.values(MEDIA_TYPES).includes(r.mediaType as never) ||
+        r.repository !== 'dotnet/runtime' ||
+        !r.dockerfile?.startsWith('https://github.com/dotnet/dotnet-docker/'),
+    );
     expect(wrong.slice(0, 3)).toEqual([]);
     expect(new Set(records.map((r) => r.name)).size).toBe(records.length);
     expect(new Set(records.map((r) => r.digest)).size).toBe(records.length);
-    expect(records.find((r) => r.name === '6.0.36-bullseye-slim-arm64v8')).toMatchObject({ architecture: 'arm64', osVersion: 'Debian 11', operatingSystem: 'linux' });
-    expect(records.find((r) => r.name === '8.0.0-bookworm-slim')).toMatchObject({ architecture: 'multiarch', mediaType: MEDIA_TYPES.dockerList });
-    expect(records.find((r) => r.name === '8.0.0-nanoserver-ltsc2022')).toMatchObject({ architecture: 'amd64', operatingSystem: 'windows' });
+    expect(records.find((r) => r.name === '6.0.36-bullseye-slim-arm64v8')).toMatchObject({
+      architecture: 'arm64',
+      osVersion: 'Debian 11',
+      operatingSystem: 'linux',
+    });
+    expect(records.find((r) => r.name === '8.0.0-bookworm-slim')).toMatchObject({
+      architecture: 'multiarch',
+      mediaType: MEDIA_TYPES.dockerList,
+    });
+    expect(records.find((r) => r.name === '8.0.0-nanoserver-ltsc2022')).toMatchObject({
+      architecture: 'amd64',
+      operatingSystem: 'windows',
+    });
     expect(records.some((r) => r.name === '8.0.0-rc.2-bookworm-slim-amd64')).toBe(true);
   });
 
@@ -89,7 +125,11 @@ describe('observe', () => {
   const t2 = new Date('2026-11-25T11:00:00Z');
 
   it('dates a tag seen for the first time now', () => {
-    expect(observe(undefined, 'sha256:a', t1)).toEqual({ digest: 'sha256:a', createdDate: '2026-11-24T10:00:00.0000000Z', lastModifiedDate: '2026-11-24T10:00:00.0000000Z' });
+    expect(observe(undefined, 'sha256:a', t1)).toEqual({
+      digest: 'sha256:a',
+      createdDate: '2026-11-24T10:00:00.0000000Z',
+      lastModifiedDate: '2026-11-24T10:00:00.0000000Z',
+    });
   });
 
   it('keeps the dates while the digest stays', () => {
@@ -99,7 +139,11 @@ describe('observe', () => {
 
   it('moves lastModifiedDate, not createdDate, when the tag moves', () => {
     const moved = observe(observe(undefined, 'sha256:a', t1), 'sha256:b', t2);
-    expect(moved).toEqual({ digest: 'sha256:b', createdDate: '2026-11-24T10:00:00.0000000Z', lastModifiedDate: '2026-11-25T11:00:00.0000000Z' });
+    expect(moved).toEqual({
+      digest: 'sha256:b',
+      createdDate: '2026-11-24T10:00:00.0000000Z',
+      lastModifiedDate: '2026-11-25T11:00:00.0000000Z',
+    });
   });
 });
 
@@ -107,7 +151,10 @@ describe('catalogBody', () => {
   const history = syntheticHistory('dotnet/runtime', { until: new Date('2019-01-01T00:00:00Z') });
   const facts = { mediaType: MEDIA_TYPES.dockerManifest, operatingSystem: 'linux', architecture: 'amd64', size: 29_512_800 };
   const sighting = observe(undefined, `sha256:${'a'.repeat(64)}`, new Date('2026-11-24T02:00:00Z'));
-  const current = [currentRecord('dotnet/runtime', '6.0-bullseye-slim', sighting, facts), currentRecord('dotnet/runtime', '8.0-bookworm-slim', sighting, facts)];
+  const current = [
+    currentRecord('dotnet/runtime', '6.0-bullseye-slim', sighting, facts),
+    currentRecord('dotnet/runtime', '8.0-bookworm-slim', sighting, facts),
+  ];
 
   it('is the cached history followed by the current tags, one JSON array', () => {
     const chunks = catalogBody(history, current);
@@ -115,7 +162,11 @@ describe('catalogBody', () => {
     const all = parse(chunks);
     expect(all.length).toBe(history.records.length + 2);
     expect(all.slice(-2)).toEqual(current);
-    expect(all.find((r) => r.name === '6.0-bullseye-slim')).toMatchObject({ lastModifiedDate: '2026-11-24T02:00:00.0000000Z', osVersion: 'Debian 11', dockerfile: null });
+    expect(all.find((r) => r.name === '6.0-bullseye-slim')).toMatchObject({
+      lastModifiedDate: '2026-11-24T02:00:00.0000000Z',
+      osVersion: 'Debian 11',
+      dockerfile: null,
+    });
   });
 
   it('is still valid JSON with no current tags or no history', () => {

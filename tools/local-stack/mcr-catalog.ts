@@ -60,11 +60,47 @@ const NO_ARM32: readonly Arch[] = ['amd64', 'arm64v8'];
 const AMD64: readonly Arch[] = ['amd64'];
 const ARCH_NAME: Record<Arch, string> = { amd64: 'amd64', arm64v8: 'arm64', arm32v7: 'arm' };
 
-const debian = (tag: string, version: number, from?: string, to?: string): Distro => ({ tag, osVersion: `Debian ${version}`, from, to, archs: ALL_ARCHS, weight: 1 });
-const ubuntu = (tag: string, version: string, from?: string, to?: string, weight = 1.05): Distro => ({ tag, osVersion: `Ubuntu ${version}`, from, to, archs: ALL_ARCHS, weight });
-const alpine = (version: string, from?: string, to?: string): Distro => ({ tag: `alpine${version}`, osVersion: `Alpine ${version}`, from, to, archs: ALL_ARCHS, weight: 0.55 });
-const mariner = (tag: string, osVersion: string, from?: string, to?: string, weight = 0.9): Distro => ({ tag, osVersion, from, to, archs: NO_ARM32, weight });
-const windows = (tag: string, osVersion: string, weight: number, from?: string, to?: string): Distro => ({ tag, osVersion, from, to, archs: AMD64, windows: true, weight });
+const debian = (tag: string, version: number, from?: string, to?: string): Distro => ({
+  tag,
+  osVersion: `Debian ${version}`,
+  from,
+  to,
+  archs: ALL_ARCHS,
+  weight: 1,
+});
+const ubuntu = (tag: string, version: string, from?: string, to?: string, weight = 1.05): Distro => ({
+  tag,
+  osVersion: `Ubuntu ${version}`,
+  from,
+  to,
+  archs: ALL_ARCHS,
+  weight,
+});
+const alpine = (version: string, from?: string, to?: string): Distro => ({
+  tag: `alpine${version}`,
+  osVersion: `Alpine ${version}`,
+  from,
+  to,
+  archs: ALL_ARCHS,
+  weight: 0.55,
+});
+const mariner = (tag: string, osVersion: string, from?: string, to?: string, weight = 0.9): Distro => ({
+  tag,
+  osVersion,
+  from,
+  to,
+  archs: NO_ARM32,
+  weight,
+});
+const windows = (tag: string, osVersion: string, weight: number, from?: string, to?: string): Distro => ({
+  tag,
+  osVersion,
+  from,
+  to,
+  archs: AMD64,
+  windows: true,
+  weight,
+});
 
 interface Major {
   version: string;
@@ -79,73 +115,210 @@ interface Major {
 /** .NET majors with the distros their images shipped on, roughly as Microsoft published them. */
 const MAJORS: readonly Major[] = [
   {
-    version: '2.1', ga: '2018-05-30', eol: '2021-08-21', previews: 0,
-    distros: [debian('stretch-slim', 9), ubuntu('bionic', '18.04'), ubuntu('focal', '20.04', '2020-06-01'), alpine('3.7', undefined, '2019-01-01'),
-      alpine('3.9', '2019-01-01', '2020-01-01'), alpine('3.11', '2020-01-01', '2020-07-01'), alpine('3.12', '2020-07-01'), windows('nanoserver-1809', 'Windows Server 2019', 1.4)],
+    version: '2.1',
+    ga: '2018-05-30',
+    eol: '2021-08-21',
+    previews: 0,
+    distros: [
+      debian('stretch-slim', 9),
+      ubuntu('bionic', '18.04'),
+      ubuntu('focal', '20.04', '2020-06-01'),
+      alpine('3.7', undefined, '2019-01-01'),
+      alpine('3.9', '2019-01-01', '2020-01-01'),
+      alpine('3.11', '2020-01-01', '2020-07-01'),
+      alpine('3.12', '2020-07-01'),
+      windows('nanoserver-1809', 'Windows Server 2019', 1.4),
+    ],
   },
   {
-    version: '2.2', ga: '2018-12-04', eol: '2019-12-23', previews: 0,
-    distros: [debian('stretch-slim', 9), ubuntu('bionic', '18.04'), alpine('3.8', undefined, '2019-06-01'), alpine('3.9', '2019-06-01'),
-      windows('nanoserver-1803', 'Windows Server 1803', 1.4, undefined, '2019-11-12'), windows('nanoserver-1809', 'Windows Server 2019', 1.4)],
+    version: '2.2',
+    ga: '2018-12-04',
+    eol: '2019-12-23',
+    previews: 0,
+    distros: [
+      debian('stretch-slim', 9),
+      ubuntu('bionic', '18.04'),
+      alpine('3.8', undefined, '2019-06-01'),
+      alpine('3.9', '2019-06-01'),
+      windows('nanoserver-1803', 'Windows Server 1803', 1.4, undefined, '2019-11-12'),
+      windows('nanoserver-1809', 'Windows Server 2019', 1.4),
+    ],
   },
   {
-    version: '3.0', ga: '2019-09-23', eol: '2020-03-03', previews: 11,
-    distros: [debian('buster-slim', 10), ubuntu('bionic', '18.04'), ubuntu('disco', '19.04'), alpine('3.9', undefined, '2019-11-01'), alpine('3.10', '2019-11-01'),
-      windows('nanoserver-1809', 'Windows Server 2019', 1.4), windows('nanoserver-1903', 'Windows Server 1903', 1.4), windows('nanoserver-1909', 'Windows Server 1909', 1.4, '2019-11-12')],
+    version: '3.0',
+    ga: '2019-09-23',
+    eol: '2020-03-03',
+    previews: 11,
+    distros: [
+      debian('buster-slim', 10),
+      ubuntu('bionic', '18.04'),
+      ubuntu('disco', '19.04'),
+      alpine('3.9', undefined, '2019-11-01'),
+      alpine('3.10', '2019-11-01'),
+      windows('nanoserver-1809', 'Windows Server 2019', 1.4),
+      windows('nanoserver-1903', 'Windows Server 1903', 1.4),
+      windows('nanoserver-1909', 'Windows Server 1909', 1.4, '2019-11-12'),
+    ],
   },
   {
-    version: '3.1', ga: '2019-12-03', eol: '2022-12-13', previews: 0,
-    distros: [debian('buster-slim', 10), debian('bullseye-slim', 11, '2021-08-20'), ubuntu('bionic', '18.04', undefined, '2021-06-01'), ubuntu('focal', '20.04', '2020-06-01'),
-      alpine('3.10', undefined, '2020-01-01'), alpine('3.11', '2020-01-01', '2020-07-01'), alpine('3.12', '2020-07-01', '2021-02-01'), alpine('3.13', '2021-02-01', '2021-07-01'),
-      alpine('3.14', '2021-07-01', '2022-01-01'), alpine('3.15', '2022-01-01', '2022-06-01'), alpine('3.16', '2022-06-01'), mariner('cbl-mariner1.0', 'CBL-Mariner 1.0', '2021-04-01'),
-      windows('nanoserver-1809', 'Windows Server 2019', 1.4), windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4, '2021-09-01')],
+    version: '3.1',
+    ga: '2019-12-03',
+    eol: '2022-12-13',
+    previews: 0,
+    distros: [
+      debian('buster-slim', 10),
+      debian('bullseye-slim', 11, '2021-08-20'),
+      ubuntu('bionic', '18.04', undefined, '2021-06-01'),
+      ubuntu('focal', '20.04', '2020-06-01'),
+      alpine('3.10', undefined, '2020-01-01'),
+      alpine('3.11', '2020-01-01', '2020-07-01'),
+      alpine('3.12', '2020-07-01', '2021-02-01'),
+      alpine('3.13', '2021-02-01', '2021-07-01'),
+      alpine('3.14', '2021-07-01', '2022-01-01'),
+      alpine('3.15', '2022-01-01', '2022-06-01'),
+      alpine('3.16', '2022-06-01'),
+      mariner('cbl-mariner1.0', 'CBL-Mariner 1.0', '2021-04-01'),
+      windows('nanoserver-1809', 'Windows Server 2019', 1.4),
+      windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4, '2021-09-01'),
+    ],
   },
   {
-    version: '5.0', ga: '2020-11-10', eol: '2022-05-10', previews: 8,
-    distros: [debian('buster-slim', 10), debian('bullseye-slim', 11, '2021-08-20'), ubuntu('focal', '20.04'), alpine('3.12', undefined, '2021-02-01'),
-      alpine('3.13', '2021-02-01', '2021-07-01'), alpine('3.14', '2021-07-01', '2022-01-01'), alpine('3.15', '2022-01-01'), mariner('cbl-mariner1.0', 'CBL-Mariner 1.0', '2021-04-01'),
-      windows('nanoserver-1809', 'Windows Server 2019', 1.4), windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4, '2021-09-01'), windows('windowsservercore-ltsc2019', 'Windows Server 2019', 22)],
+    version: '5.0',
+    ga: '2020-11-10',
+    eol: '2022-05-10',
+    previews: 8,
+    distros: [
+      debian('buster-slim', 10),
+      debian('bullseye-slim', 11, '2021-08-20'),
+      ubuntu('focal', '20.04'),
+      alpine('3.12', undefined, '2021-02-01'),
+      alpine('3.13', '2021-02-01', '2021-07-01'),
+      alpine('3.14', '2021-07-01', '2022-01-01'),
+      alpine('3.15', '2022-01-01'),
+      mariner('cbl-mariner1.0', 'CBL-Mariner 1.0', '2021-04-01'),
+      windows('nanoserver-1809', 'Windows Server 2019', 1.4),
+      windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4, '2021-09-01'),
+      windows('windowsservercore-ltsc2019', 'Windows Server 2019', 22),
+    ],
   },
   {
-    version: '6.0', ga: '2021-11-08', eol: '2024-11-12', previews: 9,
-    distros: [debian('bullseye-slim', 11), debian('bookworm-slim', 12, '2023-06-13'), ubuntu('focal', '20.04'), ubuntu('jammy', '22.04', '2022-08-09'),
-      ubuntu('jammy-chiseled', '22.04', '2023-08-08', undefined, 0.4), alpine('3.14', undefined, '2022-01-01'), alpine('3.15', '2022-01-01', '2022-06-01'),
-      alpine('3.16', '2022-06-01', '2022-12-01'), alpine('3.17', '2022-12-01', '2023-06-01'), alpine('3.18', '2023-06-01', '2024-01-01'), alpine('3.19', '2024-01-01', '2024-06-01'),
-      alpine('3.20', '2024-06-01'), mariner('cbl-mariner2.0', 'CBL-Mariner 2.0', '2022-08-09'), mariner('cbl-mariner2.0-distroless', 'CBL-Mariner 2.0', '2022-08-09', undefined, 0.45),
-      windows('nanoserver-1809', 'Windows Server 2019', 1.4), windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4),
-      windows('windowsservercore-ltsc2019', 'Windows Server 2019', 22), windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20)],
+    version: '6.0',
+    ga: '2021-11-08',
+    eol: '2024-11-12',
+    previews: 9,
+    distros: [
+      debian('bullseye-slim', 11),
+      debian('bookworm-slim', 12, '2023-06-13'),
+      ubuntu('focal', '20.04'),
+      ubuntu('jammy', '22.04', '2022-08-09'),
+      ubuntu('jammy-chiseled', '22.04', '2023-08-08', undefined, 0.4),
+      alpine('3.14', undefined, '2022-01-01'),
+      alpine('3.15', '2022-01-01', '2022-06-01'),
+      alpine('3.16', '2022-06-01', '2022-12-01'),
+      alpine('3.17', '2022-12-01', '2023-06-01'),
+      alpine('3.18', '2023-06-01', '2024-01-01'),
+      alpine('3.19', '2024-01-01', '2024-06-01'),
+      alpine('3.20', '2024-06-01'),
+      mariner('cbl-mariner2.0', 'CBL-Mariner 2.0', '2022-08-09'),
+      mariner('cbl-mariner2.0-distroless', 'CBL-Mariner 2.0', '2022-08-09', undefined, 0.45),
+      windows('nanoserver-1809', 'Windows Server 2019', 1.4),
+      windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4),
+      windows('windowsservercore-ltsc2019', 'Windows Server 2019', 22),
+      windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20),
+    ],
   },
   {
-    version: '7.0', ga: '2022-11-08', eol: '2024-05-14', previews: 9,
-    distros: [debian('bullseye-slim', 11), debian('bookworm-slim', 12, '2023-06-13'), ubuntu('jammy', '22.04'), ubuntu('jammy-chiseled', '22.04', '2023-03-14', undefined, 0.4),
-      alpine('3.16', undefined, '2022-12-01'), alpine('3.17', '2022-12-01', '2023-06-01'), alpine('3.18', '2023-06-01', '2024-01-01'), alpine('3.19', '2024-01-01'),
-      mariner('cbl-mariner2.0', 'CBL-Mariner 2.0'), mariner('cbl-mariner2.0-distroless', 'CBL-Mariner 2.0', undefined, undefined, 0.45),
-      windows('nanoserver-1809', 'Windows Server 2019', 1.4), windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4),
-      windows('windowsservercore-ltsc2019', 'Windows Server 2019', 22), windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20)],
+    version: '7.0',
+    ga: '2022-11-08',
+    eol: '2024-05-14',
+    previews: 9,
+    distros: [
+      debian('bullseye-slim', 11),
+      debian('bookworm-slim', 12, '2023-06-13'),
+      ubuntu('jammy', '22.04'),
+      ubuntu('jammy-chiseled', '22.04', '2023-03-14', undefined, 0.4),
+      alpine('3.16', undefined, '2022-12-01'),
+      alpine('3.17', '2022-12-01', '2023-06-01'),
+      alpine('3.18', '2023-06-01', '2024-01-01'),
+      alpine('3.19', '2024-01-01'),
+      mariner('cbl-mariner2.0', 'CBL-Mariner 2.0'),
+      mariner('cbl-mariner2.0-distroless', 'CBL-Mariner 2.0', undefined, undefined, 0.45),
+      windows('nanoserver-1809', 'Windows Server 2019', 1.4),
+      windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4),
+      windows('windowsservercore-ltsc2019', 'Windows Server 2019', 22),
+      windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20),
+    ],
   },
   {
-    version: '8.0', ga: '2023-11-14', eol: '2026-11-10', previews: 9,
-    distros: [debian('bookworm-slim', 12), ubuntu('jammy', '22.04'), ubuntu('jammy-chiseled', '22.04', undefined, undefined, 0.4), ubuntu('jammy-chiseled-extra', '22.04', '2024-02-13', undefined, 0.6),
-      ubuntu('noble', '24.04', '2024-05-14'), ubuntu('noble-chiseled', '24.04', '2024-05-14', undefined, 0.4), ubuntu('noble-chiseled-extra', '24.04', '2024-05-14', undefined, 0.6),
-      alpine('3.18', undefined, '2024-01-01'), alpine('3.19', '2024-01-01', '2024-06-01'), alpine('3.20', '2024-06-01', '2025-01-01'), alpine('3.21', '2025-01-01', '2025-06-01'),
-      alpine('3.22', '2025-06-01'), mariner('cbl-mariner2.0', 'CBL-Mariner 2.0', undefined, '2025-07-01'), mariner('cbl-mariner2.0-distroless', 'CBL-Mariner 2.0', undefined, '2025-07-01', 0.45),
-      mariner('azurelinux3.0', 'Azure Linux 3.0', '2024-08-13'), mariner('azurelinux3.0-distroless', 'Azure Linux 3.0', '2024-08-13', undefined, 0.45),
-      windows('nanoserver-1809', 'Windows Server 2019', 1.4), windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4), windows('nanoserver-ltsc2025', 'Windows Server 2025', 1.4, '2024-11-12'),
-      windows('windowsservercore-ltsc2019', 'Windows Server 2019', 22), windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20), windows('windowsservercore-ltsc2025', 'Windows Server 2025', 20, '2024-11-12')],
+    version: '8.0',
+    ga: '2023-11-14',
+    eol: '2026-11-10',
+    previews: 9,
+    distros: [
+      debian('bookworm-slim', 12),
+      ubuntu('jammy', '22.04'),
+      ubuntu('jammy-chiseled', '22.04', undefined, undefined, 0.4),
+      ubuntu('jammy-chiseled-extra', '22.04', '2024-02-13', undefined, 0.6),
+      ubuntu('noble', '24.04', '2024-05-14'),
+      ubuntu('noble-chiseled', '24.04', '2024-05-14', undefined, 0.4),
+      ubuntu('noble-chiseled-extra', '24.04', '2024-05-14', undefined, 0.6),
+      alpine('3.18', undefined, '2024-01-01'),
+      alpine('3.19', '2024-01-01', '2024-06-01'),
+      alpine('3.20', '2024-06-01', '2025-01-01'),
+      alpine('3.21', '2025-01-01', '2025-06-01'),
+      alpine('3.22', '2025-06-01'),
+      mariner('cbl-mariner2.0', 'CBL-Mariner 2.0', undefined, '2025-07-01'),
+      mariner('cbl-mariner2.0-distroless', 'CBL-Mariner 2.0', undefined, '2025-07-01', 0.45),
+      mariner('azurelinux3.0', 'Azure Linux 3.0', '2024-08-13'),
+      mariner('azurelinux3.0-distroless', 'Azure Linux 3.0', '2024-08-13', undefined, 0.45),
+      windows('nanoserver-1809', 'Windows Server 2019', 1.4),
+      windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4),
+      windows('nanoserver-ltsc2025', 'Windows Server 2025', 1.4, '2024-11-12'),
+      windows('windowsservercore-ltsc2019', 'Windows Server 2019', 22),
+      windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20),
+      windows('windowsservercore-ltsc2025', 'Windows Server 2025', 20, '2024-11-12'),
+    ],
   },
   {
-    version: '9.0', ga: '2024-11-12', eol: '2026-11-10', previews: 9,
-    distros: [debian('bookworm-slim', 12), ubuntu('noble', '24.04'), ubuntu('noble-chiseled', '24.04', undefined, undefined, 0.4), ubuntu('noble-chiseled-extra', '24.04', undefined, undefined, 0.6),
-      alpine('3.20', undefined, '2025-01-01'), alpine('3.21', '2025-01-01', '2025-06-01'), alpine('3.22', '2025-06-01'), mariner('azurelinux3.0', 'Azure Linux 3.0'),
-      mariner('azurelinux3.0-distroless', 'Azure Linux 3.0', undefined, undefined, 0.45), windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4),
-      windows('nanoserver-ltsc2025', 'Windows Server 2025', 1.4), windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20), windows('windowsservercore-ltsc2025', 'Windows Server 2025', 20)],
+    version: '9.0',
+    ga: '2024-11-12',
+    eol: '2026-11-10',
+    previews: 9,
+    distros: [
+      debian('bookworm-slim', 12),
+      ubuntu('noble', '24.04'),
+      ubuntu('noble-chiseled', '24.04', undefined, undefined, 0.4),
+      ubuntu('noble-chiseled-extra', '24.04', undefined, undefined, 0.6),
+      alpine('3.20', undefined, '2025-01-01'),
+      alpine('3.21', '2025-01-01', '2025-06-01'),
+      alpine('3.22', '2025-06-01'),
+      mariner('azurelinux3.0', 'Azure Linux 3.0'),
+      mariner('azurelinux3.0-distroless', 'Azure Linux 3.0', undefined, undefined, 0.45),
+      windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4),
+      windows('nanoserver-ltsc2025', 'Windows Server 2025', 1.4),
+      windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20),
+      windows('windowsservercore-ltsc2025', 'Windows Server 2025', 20),
+    ],
   },
   {
-    version: '10.0', ga: '2025-11-11', eol: '2028-11-14', previews: 9,
-    distros: [debian('trixie-slim', 13), ubuntu('noble', '24.04'), ubuntu('noble-chiseled', '24.04', undefined, undefined, 0.4), ubuntu('noble-chiseled-extra', '24.04', undefined, undefined, 0.6),
-      alpine('3.22', undefined, '2026-01-01'), alpine('3.23', '2026-01-01'), mariner('azurelinux3.0', 'Azure Linux 3.0'), mariner('azurelinux3.0-distroless', 'Azure Linux 3.0', undefined, undefined, 0.45),
-      windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4), windows('nanoserver-ltsc2025', 'Windows Server 2025', 1.4),
-      windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20), windows('windowsservercore-ltsc2025', 'Windows Server 2025', 20)],
+    version: '10.0',
+    ga: '2025-11-11',
+    eol: '2028-11-14',
+    previews: 9,
+    distros: [
+      debian('trixie-slim', 13),
+      ubuntu('noble', '24.04'),
+      ubuntu('noble-chiseled', '24.04', undefined, undefined, 0.4),
+      ubuntu('noble-chiseled-extra', '24.04', undefined, undefined, 0.6),
+      alpine('3.22', undefined, '2026-01-01'),
+      alpine('3.23', '2026-01-01'),
+      mariner('azurelinux3.0', 'Azure Linux 3.0'),
+      mariner('azurelinux3.0-distroless', 'Azure Linux 3.0', undefined, undefined, 0.45),
+      windows('nanoserver-ltsc2022', 'Windows Server 2022', 1.4),
+      windows('nanoserver-ltsc2025', 'Windows Server 2025', 1.4),
+      windows('windowsservercore-ltsc2022', 'Windows Server 2022', 20),
+      windows('windowsservercore-ltsc2025', 'Windows Server 2025', 20),
+    ],
   },
 ];
 
@@ -203,7 +376,9 @@ interface Release {
 function releasesOf(major: Major, image: string, until: number): Release[] {
   const out: { version: string; day: number }[] = [];
   const ga = utc(major.ga);
-  const previewNames = [...Array(Math.max(0, major.previews - 2)).keys()].map((i) => `preview.${i + 1}`).concat(major.previews >= 2 ? ['rc.1', 'rc.2'] : []);
+  const previewNames = [...Array(Math.max(0, major.previews - 2)).keys()]
+    .map((i) => `preview.${i + 1}`)
+    .concat(major.previews >= 2 ? ['rc.1', 'rc.2'] : []);
   previewNames.forEach((suffix, i) => {
     out.push({ version: `${major.version}.0-${suffix}`, day: ga - (previewNames.length - i) * 30 * DAY_MS });
   });
@@ -266,11 +441,22 @@ export function syntheticHistory(repository: string, options: HistoryOptions = {
         const lastModifiedDate = rebuilt === created ? createdDate : portalDate(Math.min(rebuilt, until), random);
         const modern = created >= utc('2024-06-01');
         const operatingSystem = distro.windows ? 'windows' : 'linux';
-        const size = (arch: Arch): number => Math.round(baseSize * distro.weight * (arch === 'amd64' ? 1 : arch === 'arm64v8' ? 1.03 : 0.88) * (0.95 + random() * 0.1));
-        const dockerfile = (arch: Arch): string => `https://github.com/dotnet/dotnet-docker/blob/main/src/${image}/${major.version}/${distro.tag}/${arch}/Dockerfile`;
+        const size = (arch: Arch): number =>
+          Math.round(baseSize * distro.weight * (arch === 'amd64' ? 1 : arch === 'arm64v8' ? 1.03 : 0.88) * (0.95 + random() * 0.1));
+        const dockerfile = (arch: Arch): string =>
+          `https://github.com/dotnet/dotnet-docker/blob/main/src/${image}/${major.version}/${distro.tag}/${arch}/Dockerfile`;
         const record = (name: string, architecture: string, size: number, mediaType: string, arch: Arch): CatalogTag => ({
-          name, digest: syntheticDigest(repository, name, createdDate, lastModifiedDate), createdDate, lastModifiedDate,
-          operatingSystem, osVersion: distro.osVersion, architecture, size, mediaType, repository, dockerfile: dockerfile(arch),
+          name,
+          digest: syntheticDigest(repository, name, createdDate, lastModifiedDate),
+          createdDate,
+          lastModifiedDate,
+          operatingSystem,
+          osVersion: distro.osVersion,
+          architecture,
+          size,
+          mediaType,
+          repository,
+          dockerfile: dockerfile(arch),
         });
 
         for (const arch of distro.archs) {
@@ -278,7 +464,15 @@ export function syntheticHistory(repository: string, options: HistoryOptions = {
           add(record(name, ARCH_NAME[arch], size(arch), modern ? MEDIA_TYPES.ociManifest : MEDIA_TYPES.dockerManifest, arch));
         }
         if (!distro.windows) {
-          add(record(`${release.version}-${distro.tag}`, 'multiarch', size('amd64'), modern ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.dockerList, 'amd64'));
+          add(
+            record(
+              `${release.version}-${distro.tag}`,
+              'multiarch',
+              size('amd64'),
+              modern ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.dockerList,
+              'amd64',
+            ),
+          );
         }
       }
     }
@@ -351,7 +545,13 @@ export function osVersionOf(tag: string): string | null {
   for (const major of MAJORS) {
     for (const distro of major.distros) if (tag.endsWith(`-${distro.tag}`) || tag.includes(`-${distro.tag}-`)) return distro.osVersion;
   }
-  const known: Record<string, string> = { bookworm: 'Debian 12', bullseye: 'Debian 11', trixie: 'Debian 13', noble: 'Ubuntu 24.04', jammy: 'Ubuntu 22.04' };
+  const known: Record<string, string> = {
+    bookworm: 'Debian 12',
+    bullseye: 'Debian 11',
+    trixie: 'Debian 13',
+    noble: 'Ubuntu 24.04',
+    jammy: 'Ubuntu 22.04',
+  };
   for (const [word, version] of Object.entries(known)) if (tag.includes(word)) return version;
   return null;
 }

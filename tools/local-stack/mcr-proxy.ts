@@ -16,14 +16,34 @@ import * as http from 'node:http';
 import { Instrumentation, REGISTRY_KINDS, registryKind } from './faults';
 import { MANIFEST_ACCEPT } from './media-types';
 import {
-  catalogBody, currentRecord, type CatalogTag, type ImageFacts, imageSize, isIndexMediaType, MEDIA_TYPES, observe, representative, type Sighting,
-  syntheticHistory, type SyntheticHistory,
+  catalogBody,
+  currentRecord,
+  type CatalogTag,
+  type ImageFacts,
+  imageSize,
+  isIndexMediaType,
+  MEDIA_TYPES,
+  observe,
+  representative,
+  type Sighting,
+  syntheticHistory,
+  type SyntheticHistory,
 } from './mcr-catalog';
 
 const BIND = process.env.LOCAL_STACK_BIND ?? '127.0.0.1';
 const PORT = Number(process.env.MCR_PROXY_PORT ?? 5005);
 const UPSTREAM = new URL(process.env.MCR_PROXY_UPSTREAM ?? 'http://127.0.0.1:5001');
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'transfer-encoding',
+]);
 
 function log(message: string): void {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);
@@ -48,7 +68,9 @@ function upstreamError(res: http.ServerResponse, err: Error): void {
     res.destroy();
     return;
   }
-  const text = JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: `MCR stand-in ${UPSTREAM.host}: ${err.message}`, detail: null }] });
+  const text = JSON.stringify({
+    errors: [{ code: 'UNAVAILABLE', message: `MCR stand-in ${UPSTREAM.host}: ${err.message}`, detail: null }],
+  });
   res.writeHead(502, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -64,17 +86,21 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse): void {
   }
   const pathname = (req.url ?? '/').split('?')[0];
   const countBlobBytes = req.method === 'GET' && registryKind(pathname) === 'blobs';
-  const upstream = http.request({ host: UPSTREAM.hostname, port: UPSTREAM.port, method: req.method, path: req.url, headers, agent }, (up) => {
-    const out: http.OutgoingHttpHeaders = {};
-    for (const [key, value] of Object.entries(up.headers)) {
-      if (value !== undefined && !HOP_BY_HOP.has(key)) out[key] = value;
-    }
-    const status = up.statusCode ?? 502;
-    if (countBlobBytes && status >= 200 && status < 300) up.on('data', (chunk: Buffer) => instrumentation.stats.addBlobBytes(chunk.length));
-    res.writeHead(status, out);
-    up.pipe(res);
-    up.on('error', () => res.destroy());
-  });
+  const upstream = http.request(
+    { host: UPSTREAM.hostname, port: UPSTREAM.port, method: req.method, path: req.url, headers, agent },
+    (up) => {
+      const out: http.OutgoingHttpHeaders = {};
+      for (const [key, value] of Object.entries(up.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(key)) out[key] = value;
+      }
+      const status = up.statusCode ?? 502;
+      if (countBlobBytes && status >= 200 && status < 300)
+        up.on('data', (chunk: Buffer) => instrumentation.stats.addBlobBytes(chunk.length));
+      res.writeHead(status, out);
+      up.pipe(res);
+      up.on('error', () => res.destroy());
+    },
+  );
   upstream.on('error', (err) => upstreamError(res, err));
   res.on('close', () => {
     if (!res.writableFinished) upstream.destroy();
@@ -99,12 +125,15 @@ interface Answer {
 /** One request to the registry, read whole (lists, manifests and configs are small). */
 function ask(method: 'GET' | 'HEAD', path: string, headers: http.OutgoingHttpHeaders = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: UPSTREAM.hostname, port: UPSTREAM.port, method, path, headers, agent, timeout: UPSTREAM_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: UPSTREAM.hostname, port: UPSTREAM.port, method, path, headers, agent, timeout: UPSTREAM_TIMEOUT_MS },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${UPSTREAM_TIMEOUT_MS} ms`)));
     req.on('error', reject);
     req.end();
@@ -138,9 +167,16 @@ async function imageFacts(repository: string, digest: string): Promise<ImageFact
     // The portal describes a multi-arch tag by its linux/amd64 image.
     const child = representative(manifest);
     const inner = child?.digest ? await factsOf(repository, child.digest) : undefined;
-    return { mediaType, operatingSystem: child?.platform?.os ?? inner?.operatingSystem ?? 'linux', architecture: 'multiarch', size: inner?.size ?? 0 };
+    return {
+      mediaType,
+      operatingSystem: child?.platform?.os ?? inner?.operatingSystem ?? 'linux',
+      architecture: 'multiarch',
+      size: inner?.size ?? 0,
+    };
   }
-  const config = manifest.config?.digest ? await askJson<{ os?: string; architecture?: string }>(`/v2/${repository}/blobs/${manifest.config.digest}`) : {};
+  const config = manifest.config?.digest
+    ? await askJson<{ os?: string; architecture?: string }>(`/v2/${repository}/blobs/${manifest.config.digest}`)
+    : {};
   return { mediaType, operatingSystem: config.os ?? 'linux', architecture: config.architecture ?? 'amd64', size: imageSize(manifest) };
 }
 
@@ -171,7 +207,8 @@ async function currentTags(repository: string): Promise<CatalogTag[] | undefined
       // Deleted between the list and the HEAD: it is not a tag any more.
       if (head.status === 404) continue;
       const digest = head.headers['docker-content-digest'];
-      if (head.status !== 200 || typeof digest !== 'string') throw new Error(`HEAD /v2/${repository}/manifests/${tags[i]}: HTTP ${head.status}, no digest`);
+      if (head.status !== 200 || typeof digest !== 'string')
+        throw new Error(`HEAD /v2/${repository}/manifests/${tags[i]}: HTTP ${head.status}, no digest`);
       const key = `${repository}:${tags[i]}`;
       const sighting = observe(sightings.get(key), digest, new Date());
       sightings.set(key, sighting);
@@ -186,13 +223,19 @@ async function catalog(req: http.IncomingMessage, res: http.ServerResponse, repo
   req.resume();
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     const text = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message: 'GET or HEAD only', detail: null }] });
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(405, {
+      allow: 'GET, HEAD',
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
     return;
   }
   const current = await currentTags(repository);
   if (!current) {
-    const text = JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: `repository ${repository} not known to the MCR stand-in`, detail: { name: repository } }] });
+    const text = JSON.stringify({
+      errors: [{ code: 'NAME_UNKNOWN', message: `repository ${repository} not known to the MCR stand-in`, detail: { name: repository } }],
+    });
     res.writeHead(404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
     return;
@@ -232,10 +275,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 }
 
 const server = http.createServer((req, res) => {
-  instrumentation.handle(req, res, () => handle(req, res)).catch((err: unknown) => {
-    log(`${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-    upstreamError(res, err as Error);
-  });
+  instrumentation
+    .handle(req, res, () => handle(req, res))
+    .catch((err: unknown) => {
+      log(`${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      upstreamError(res, err as Error);
+    });
 });
 // Layers can take long to stream; the defaults would cut them off.
 server.requestTimeout = 0;

@@ -46,7 +46,8 @@ const localImages: string[] = [];
 let passed = 0;
 
 function check(what: string, ok: boolean, detail?: unknown): void {
-  if (!ok) throw new Error(`FAILED: ${what}${detail === undefined ? '' : `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`}`);
+  if (!ok)
+    throw new Error(`FAILED: ${what}${detail === undefined ? '' : `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`}`);
   passed++;
   process.stdout.write(`ok   ${what}\n`);
 }
@@ -85,7 +86,8 @@ async function headDigest(auth: string, tag: string): Promise<string | null> {
     method: 'HEAD',
     headers: {
       authorization: auth,
-      accept: 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+      accept:
+        'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
     },
   });
   return res.headers.get('docker-content-digest');
@@ -108,10 +110,16 @@ function checkDotnetStandIns(): void {
         continue;
       }
       const listed = docker(['run', '--rm', '--network', 'none', image, 'dotnet', '--list-runtimes']);
-      if (repo === 'runtime') process.stdout.write(`     docker run ${image} dotnet --list-runtimes:\n${listed.trimEnd().replace(/^/gm, '       ')}\n`);
+      if (repo === 'runtime')
+        process.stdout.write(`     docker run ${image} dotnet --list-runtimes:\n${listed.trimEnd().replace(/^/gm, '       ')}\n`);
       const wanted = [`Microsoft.NETCore.App ${declared.DOTNET_VERSION} [/usr/share/dotnet/shared/Microsoft.NETCore.App]`];
-      if (repo !== 'runtime') wanted.push(`Microsoft.AspNetCore.App ${declared.ASPNET_VERSION} [/usr/share/dotnet/shared/Microsoft.AspNetCore.App]`);
-      check(`${repo}:${tag}: dotnet --list-runtimes lists ${wanted.map((w) => w.split(' [')[0]).join(', ')}`, declared.DOTNET_VERSION !== undefined && wanted.every((w) => listed.split('\n').includes(w)), listed);
+      if (repo !== 'runtime')
+        wanted.push(`Microsoft.AspNetCore.App ${declared.ASPNET_VERSION} [/usr/share/dotnet/shared/Microsoft.AspNetCore.App]`);
+      check(
+        `${repo}:${tag}: dotnet --list-runtimes lists ${wanted.map((w) => w.split(' [')[0]).join(', ')}`,
+        declared.DOTNET_VERSION !== undefined && wanted.every((w) => listed.split('\n').includes(w)),
+        listed,
+      );
     }
   }
 }
@@ -121,29 +129,55 @@ async function main(): Promise<void> {
   const identity = await sts.send(new GetCallerIdentityCommand({}));
   check('STS GetCallerIdentity', identity.Account === '000000000000' && identity.Arn === 'arn:aws:iam::000000000000:user/local', identity);
 
-  await expectError('DescribeRepositories of a missing repository', 'RepositoryNotFoundException',
-    () => ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] })));
+  await expectError('DescribeRepositories of a missing repository', 'RepositoryNotFoundException', () =>
+    ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] })),
+  );
   const created = await ecr.send(new CreateRepositoryCommand({ repositoryName: repo, imageScanningConfiguration: { scanOnPush: true } }));
-  check('CreateRepository', created.repository?.repositoryUri === `${REGISTRY}/${repo}` && created.repository?.imageTagMutability === 'MUTABLE'
-    && created.repository?.imageScanningConfiguration?.scanOnPush === true && created.repository?.createdAt instanceof Date, created.repository);
-  await expectError('CreateRepository again', 'RepositoryAlreadyExistsException', () => ecr.send(new CreateRepositoryCommand({ repositoryName: repo })));
+  check(
+    'CreateRepository',
+    created.repository?.repositoryUri === `${REGISTRY}/${repo}` &&
+      created.repository?.imageTagMutability === 'MUTABLE' &&
+      created.repository?.imageScanningConfiguration?.scanOnPush === true &&
+      created.repository?.createdAt instanceof Date,
+    created.repository,
+  );
+  await expectError('CreateRepository again', 'RepositoryAlreadyExistsException', () =>
+    ecr.send(new CreateRepositoryCommand({ repositoryName: repo })),
+  );
   const described = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] }));
   check('DescribeRepositories', described.repositories?.[0]?.repositoryName === repo, described.repositories);
 
   const token = await ecr.send(new GetAuthorizationTokenCommand({}));
   const data = token.authorizationData?.[0];
   const decoded = Buffer.from(data?.authorizationToken ?? '', 'base64').toString('utf8');
-  check('GetAuthorizationToken', decoded.startsWith('AWS:') && data?.proxyEndpoint === `http://${REGISTRY}` && data?.expiresAt instanceof Date, data);
+  check(
+    'GetAuthorizationToken',
+    decoded.startsWith('AWS:') && data?.proxyEndpoint === `http://${REGISTRY}` && data?.expiresAt instanceof Date,
+    data,
+  );
   const password = decoded.slice(4);
   const auth = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
 
   const anonymous = await fetch(`http://${REGISTRY}/v2/`);
-  check('proxy wants Basic auth', anonymous.status === 401 && anonymous.headers.get('www-authenticate') === 'Basic realm="ECR stand-in"', anonymous.status);
-  const wrong = await fetch(`http://${REGISTRY}/v2/`, { headers: { authorization: `Basic ${Buffer.from('AWS:nope').toString('base64')}` } });
+  check(
+    'proxy wants Basic auth',
+    anonymous.status === 401 && anonymous.headers.get('www-authenticate') === 'Basic realm="ECR stand-in"',
+    anonymous.status,
+  );
+  const wrong = await fetch(`http://${REGISTRY}/v2/`, {
+    headers: { authorization: `Basic ${Buffer.from('AWS:nope').toString('base64')}` },
+  });
   check('proxy refuses a wrong password', wrong.status === 401, wrong.status);
-  const unknown = await fetch(`http://${REGISTRY}/v2/not-created-${randomBytes(3).toString('hex')}/blobs/uploads/`, { method: 'POST', headers: { authorization: auth } });
+  const unknown = await fetch(`http://${REGISTRY}/v2/not-created-${randomBytes(3).toString('hex')}/blobs/uploads/`, {
+    method: 'POST',
+    headers: { authorization: auth },
+  });
   const unknownBody = (await unknown.json()) as { errors: { code: string }[] };
-  check('push to a repository nobody created → NAME_UNKNOWN', unknown.status === 404 && unknownBody.errors[0].code === 'NAME_UNKNOWN', unknownBody);
+  check(
+    'push to a repository nobody created → NAME_UNKNOWN',
+    unknown.status === 404 && unknownBody.errors[0].code === 'NAME_UNKNOWN',
+    unknownBody,
+  );
 
   docker(['login', REGISTRY, '-u', 'AWS', '--password-stdin'], password);
   check('docker login', true);
@@ -156,14 +190,23 @@ async function main(): Promise<void> {
   docker(['tag', refA, refB]);
   docker(['push', refB]);
 
-  const skopeo = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--creds', `AWS:${password}`, `docker://${refA}`], { encoding: 'utf8' })) as { Digest: string; Labels: Record<string, string> };
+  const skopeo = JSON.parse(
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', '--creds', `AWS:${password}`, `docker://${refA}`], { encoding: 'utf8' }),
+  ) as { Digest: string; Labels: Record<string, string> };
   check('skopeo inspect shows labels', skopeo.Digest === digestA && skopeo.Labels['smoke.label'] === 'first', skopeo.Labels);
 
   let images = await ecr.send(new DescribeImagesCommand({ repositoryName: repo }));
   const first = images.imageDetails?.[0];
-  check('DescribeImages', images.imageDetails?.length === 1 && first?.imageDigest === digestA && first?.imageTags?.join() === 'a,b'
-    && (first?.imageSizeInBytes ?? 0) > 1_000_000 && first?.imagePushedAt instanceof Date
-    && first?.imageManifestMediaType === 'application/vnd.docker.distribution.manifest.v2+json', first);
+  check(
+    'DescribeImages',
+    images.imageDetails?.length === 1 &&
+      first?.imageDigest === digestA &&
+      first?.imageTags?.join() === 'a,b' &&
+      (first?.imageSizeInBytes ?? 0) > 1_000_000 &&
+      first?.imagePushedAt instanceof Date &&
+      first?.imageManifestMediaType === 'application/vnd.docker.distribution.manifest.v2+json',
+    first,
+  );
 
   // A second image takes tag "a": the first keeps "b", like ECR.
   buildImage(refA, 'second');
@@ -176,9 +219,14 @@ async function main(): Promise<void> {
     pages++;
     for (const d of p.imageDetails ?? []) all.push(`${d.imageDigest}=${(d.imageTags ?? []).join('+')}`);
   }
-  check('DescribeImages pages with maxResults 1', pages === 2 && all.sort().join() === [`${digestA}=b`, `${digestA2}=a`].sort().join(), all);
-  await expectError('DescribeImages of a missing tag', 'ImageNotFoundException',
-    () => ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'nope' }] })));
+  check(
+    'DescribeImages pages with maxResults 1',
+    pages === 2 && all.sort().join() === [`${digestA}=b`, `${digestA2}=a`].sort().join(),
+    all,
+  );
+  await expectError('DescribeImages of a missing tag', 'ImageNotFoundException', () =>
+    ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'nope' }] })),
+  );
   const byTag = await ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'b' }] }));
   check('DescribeImages by tag', byTag.imageDetails?.[0]?.imageDigest === digestA, byTag.imageDetails);
 
@@ -186,13 +234,35 @@ async function main(): Promise<void> {
   check('ListImages', listed.imageIds?.length === 2, listed.imageIds);
   const got = await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'a' }, { imageTag: 'nope' }] }));
   const manifest = got.images?.[0]?.imageManifest ?? '';
-  check('BatchGetImage returns the exact manifest', `sha256:${createHash('sha256').update(manifest).digest('hex')}` === digestA2
-    && got.failures?.[0]?.failureCode === 'ImageNotFound', got.failures);
+  check(
+    'BatchGetImage returns the exact manifest',
+    `sha256:${createHash('sha256').update(manifest).digest('hex')}` === digestA2 && got.failures?.[0]?.failureCode === 'ImageNotFound',
+    got.failures,
+  );
 
-  const aws = JSON.parse(execFileSync('/usr/bin/aws', ['ecr', 'describe-images', '--endpoint-url', API, '--region', 'eu-west-1', '--repository-name', repo, '--output', 'json'], {
-    encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_PAGER: '' },
-  })) as { imageDetails: { imageDigest: string }[] };
-  check('aws ecr describe-images (AWS CLI)', aws.imageDetails.map((d) => d.imageDigest).sort().join() === [digestA, digestA2].sort().join(), aws);
+  const aws = JSON.parse(
+    execFileSync(
+      '/usr/bin/aws',
+      ['ecr', 'describe-images', '--endpoint-url', API, '--region', 'eu-west-1', '--repository-name', repo, '--output', 'json'],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          AWS_PAGER: '',
+        },
+      },
+    ),
+  ) as { imageDetails: { imageDigest: string }[] };
+  check(
+    'aws ecr describe-images (AWS CLI)',
+    aws.imageDetails
+      .map((d) => d.imageDigest)
+      .sort()
+      .join() === [digestA, digestA2].sort().join(),
+    aws,
+  );
 
   await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: repo, imageTagMutability: 'IMMUTABLE' }));
   buildImage(refA, 'third');
@@ -205,23 +275,47 @@ async function main(): Promise<void> {
   docker(['push', `${REGISTRY}/${repo}:c`]);
   const untagged = await ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'c' }] }));
   images = await ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageDigest: digestA ?? '' }] }));
-  check('BatchDeleteImage of one tag keeps the image', untagged.imageIds?.length === 1 && images.imageDetails?.[0]?.imageTags?.join() === 'b', images.imageDetails);
+  check(
+    'BatchDeleteImage of one tag keeps the image',
+    untagged.imageIds?.length === 1 && images.imageDetails?.[0]?.imageTags?.join() === 'b',
+    images.imageDetails,
+  );
   const deleted = await ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: digestA ?? '' }] }));
   const left = await ecr.send(new ListImagesCommand({ repositoryName: repo, filter: { tagStatus: 'ANY' } }));
-  check('BatchDeleteImage by digest', deleted.imageIds?.[0]?.imageTag === 'b' && left.imageIds?.length === 1 && left.imageIds[0].imageDigest === digestA2, left.imageIds);
+  check(
+    'BatchDeleteImage by digest',
+    deleted.imageIds?.[0]?.imageTag === 'b' && left.imageIds?.length === 1 && left.imageIds[0].imageDigest === digestA2,
+    left.imageIds,
+  );
 
   // IMMUTABLE_WITH_EXCLUSION: "lat*" tags move, every other tag stays put; PutImage retags without a push.
-  const exclusion = await ecr.send(new PutImageTagMutabilityCommand({
-    repositoryName: repo, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'lat*' }],
-  }));
+  const exclusion = await ecr.send(
+    new PutImageTagMutabilityCommand({
+      repositoryName: repo,
+      imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+      imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'lat*' }],
+    }),
+  );
   check('PutImageTagMutability IMMUTABLE_WITH_EXCLUSION', exclusion.imageTagMutabilityExclusionFilters?.[0]?.filter === 'lat*', exclusion);
-  await expectError('IMMUTABLE_WITH_EXCLUSION without filters', 'InvalidParameterException',
-    () => ecr.send(new PutImageTagMutabilityCommand({ repositoryName: repo, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION' })));
-  const manifestA2 = (await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: digestA2 ?? '' }] }))).images?.[0];
-  const retag = { repositoryName: repo, imageManifest: manifestA2?.imageManifest, imageManifestMediaType: manifestA2?.imageManifestMediaType };
+  await expectError('IMMUTABLE_WITH_EXCLUSION without filters', 'InvalidParameterException', () =>
+    ecr.send(new PutImageTagMutabilityCommand({ repositoryName: repo, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION' })),
+  );
+  const manifestA2 = (await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: digestA2 ?? '' }] })))
+    .images?.[0];
+  const retag = {
+    repositoryName: repo,
+    imageManifest: manifestA2?.imageManifest,
+    imageManifestMediaType: manifestA2?.imageManifestMediaType,
+  };
   const put = await ecr.send(new PutImageCommand({ ...retag, imageTag: 'v1' }));
-  check('PutImage retags an image', put.image?.imageId?.imageDigest === digestA2 && (await headDigest(auth, 'v1')) === digestA2, put.image?.imageId);
-  await expectError('PutImage of a tag that names this image already', 'ImageAlreadyExistsException', () => ecr.send(new PutImageCommand({ ...retag, imageTag: 'v1' })));
+  check(
+    'PutImage retags an image',
+    put.image?.imageId?.imageDigest === digestA2 && (await headDigest(auth, 'v1')) === digestA2,
+    put.image?.imageId,
+  );
+  await expectError('PutImage of a tag that names this image already', 'ImageAlreadyExistsException', () =>
+    ecr.send(new PutImageCommand({ ...retag, imageTag: 'v1' })),
+  );
   await ecr.send(new PutImageCommand({ ...retag, imageTag: 'latest' }));
   const refLatest = `${REGISTRY}/${repo}:latest`;
   buildImage(refLatest, 'fourth');
@@ -230,13 +324,27 @@ async function main(): Promise<void> {
   check('an excluded tag moves', digestLatest !== digestA2, digestLatest);
   docker(['tag', refLatest, `${REGISTRY}/${repo}:v1`]);
   const refusedV1 = dockerFails(['push', `${REGISTRY}/${repo}:v1`]);
-  check('any other tag does not', refusedV1.includes('cannot be overwritten because the tag is immutable') && (await headDigest(auth, 'v1')) === digestA2, refusedV1);
-  const manifestLatest = (await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'latest' }] }))).images?.[0];
-  await expectError('PutImage moving an immutable tag', 'ImageTagAlreadyExistsException',
-    () => ecr.send(new PutImageCommand({ repositoryName: repo, imageTag: 'v1', imageManifest: manifestLatest?.imageManifest })));
-  const history = (await (await fetch(`${API}/__history?repository=${encodeURIComponent(repo)}`)).json()) as { tag: string; digest: string; via: string }[];
+  check(
+    'any other tag does not',
+    refusedV1.includes('cannot be overwritten because the tag is immutable') && (await headDigest(auth, 'v1')) === digestA2,
+    refusedV1,
+  );
+  const manifestLatest = (await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'latest' }] })))
+    .images?.[0];
+  await expectError('PutImage moving an immutable tag', 'ImageTagAlreadyExistsException', () =>
+    ecr.send(new PutImageCommand({ repositoryName: repo, imageTag: 'v1', imageManifest: manifestLatest?.imageManifest })),
+  );
+  const history = (await (await fetch(`${API}/__history?repository=${encodeURIComponent(repo)}`)).json()) as {
+    tag: string;
+    digest: string;
+    via: string;
+  }[];
   const digestsOf = (tag: string): string[] => [...new Set(history.filter((h) => h.tag === tag).map((h) => h.digest))];
-  check('tag history', digestsOf('v1').join() === digestA2 && digestsOf('latest').length === 2 && history.some((h) => h.tag === 'v1' && h.via === 'PutImage'), history);
+  check(
+    'tag history',
+    digestsOf('v1').join() === digestA2 && digestsOf('latest').length === 2 && history.some((h) => h.tag === 'v1' && h.via === 'PutImage'),
+    history,
+  );
 
   // Fault rules and statistics: a throttled API call the SDK retries, a throttled MCR, a throttled Teams.
   const addRules = async (base: string, rules: unknown[]): Promise<number[]> => {
@@ -246,46 +354,90 @@ async function main(): Promise<void> {
   const removeRules = async (base: string, ids: number[]): Promise<void> => {
     for (const id of ids) await fetch(`${base}/__faults/${id}`, { method: 'DELETE' });
   };
-  const statsOf = async (base: string): Promise<{ requests: number; byKind: Record<string, number> }> => (await fetch(`${base}/__stats`)).json() as never;
+  const statsOf = async (base: string): Promise<{ requests: number; byKind: Record<string, number> }> =>
+    (await fetch(`${base}/__stats`)).json() as never;
   const apiBefore = await statsOf(API);
-  const apiRules = await addRules(API, [{ match: { operation: 'DescribeRepositories' }, times: 1, action: { awsError: 'ThrottlingException', message: 'Rate exceeded' } }]);
+  const apiRules = await addRules(API, [
+    { match: { operation: 'DescribeRepositories' }, times: 1, action: { awsError: 'ThrottlingException', message: 'Rate exceeded' } },
+  ]);
   const throttled = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] }));
   const apiAfter = await statsOf(API);
-  check('ECR API fault: the SDK retries a ThrottlingException', throttled.$metadata.attempts === 2
-    && apiAfter.byKind.DescribeRepositories - (apiBefore.byKind.DescribeRepositories ?? 0) >= 2, { attempts: throttled.$metadata.attempts, apiAfter });
+  check(
+    'ECR API fault: the SDK retries a ThrottlingException',
+    throttled.$metadata.attempts === 2 && apiAfter.byKind.DescribeRepositories - (apiBefore.byKind.DescribeRepositories ?? 0) >= 2,
+    { attempts: throttled.$metadata.attempts, apiAfter },
+  );
   await removeRules(API, apiRules);
 
-  const mcrRules = await addRules(MCR_PROXY, [{ match: { method: 'HEAD', path: '/manifests/6\\.0-bullseye-slim$' }, times: 1, action: { status: 429, headers: { 'Retry-After': '1' } } }]);
+  const mcrRules = await addRules(MCR_PROXY, [
+    {
+      match: { method: 'HEAD', path: '/manifests/6\\.0-bullseye-slim$' },
+      times: 1,
+      action: { status: 429, headers: { 'Retry-After': '1' } },
+    },
+  ]);
   const mcrBefore = await statsOf(MCR_PROXY);
-  const head = (): Promise<Response> => fetch(`${MCR_PROXY}/v2/dotnet/runtime/manifests/6.0-bullseye-slim`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const head = (): Promise<Response> =>
+    fetch(`${MCR_PROXY}/v2/dotnet/runtime/manifests/6.0-bullseye-slim`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
   const throttledHead = await head();
   const okHead = await head();
   const mcrAfter = await statsOf(MCR_PROXY);
-  check('MCR proxy fault: 429 with Retry-After, then the manifest', throttledHead.status === 429 && throttledHead.headers.get('retry-after') === '1'
-    && okHead.status === 200 && /^sha256:/.test(okHead.headers.get('docker-content-digest') ?? '') && mcrAfter.byKind.manifests - mcrBefore.byKind.manifests >= 2,
-  { throttled: throttledHead.status, ok: okHead.status, mcrAfter });
+  check(
+    'MCR proxy fault: 429 with Retry-After, then the manifest',
+    throttledHead.status === 429 &&
+      throttledHead.headers.get('retry-after') === '1' &&
+      okHead.status === 200 &&
+      /^sha256:/.test(okHead.headers.get('docker-content-digest') ?? '') &&
+      mcrAfter.byKind.manifests - mcrBefore.byKind.manifests >= 2,
+    { throttled: throttledHead.status, ok: okHead.status, mcrAfter },
+  );
   await removeRules(MCR_PROXY, mcrRules);
 
-  const sinkRules = await addRules(SINK, [{ match: { method: 'POST', path: '^/webhook/smoke-faults$' }, times: 1, action: { status: 429, headers: { 'Retry-After': '1' } } }]);
-  const card = (): Promise<Response> => fetch(`${SINK}/webhook/smoke-faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"x"}' });
+  const sinkRules = await addRules(SINK, [
+    { match: { method: 'POST', path: '^/webhook/smoke-faults$' }, times: 1, action: { status: 429, headers: { 'Retry-After': '1' } } },
+  ]);
+  const card = (): Promise<Response> =>
+    fetch(`${SINK}/webhook/smoke-faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"x"}' });
   const throttledCard = await card();
   const acceptedCard = await card();
-  check('Teams sink fault: 429, then accepted', throttledCard.status === 429 && throttledCard.headers.get('retry-after') === '1' && acceptedCard.status === 202,
-    [throttledCard.status, acceptedCard.status]);
+  check(
+    'Teams sink fault: 429, then accepted',
+    throttledCard.status === 429 && throttledCard.headers.get('retry-after') === '1' && acceptedCard.status === 202,
+    [throttledCard.status, acceptedCard.status],
+  );
   await removeRules(SINK, sinkRules);
 
   await expectError('unknown operation', 'UnknownOperationException', async () => {
-    const res = await fetch(API, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.Frobnicate' }, body: '{}' });
+    const res = await fetch(API, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.Frobnicate' },
+      body: '{}',
+    });
     const body = (await res.json()) as { __type: string };
     throw Object.assign(new Error(`HTTP ${res.status}`), { name: res.status === 400 ? body.__type : 'unexpected' });
   });
 
   await fetch(`${SINK}/cards`, { method: 'DELETE' });
-  const posted = await fetch(`${SINK}/webhook/smoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text: 'smoke' }) });
+  const posted = await fetch(`${SINK}/webhook/smoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'message', text: 'smoke' }),
+  });
   const bad = await fetch(`${SINK}/webhook/smoke`, { method: 'POST', body: '{not json' });
   const cards = (await (await fetch(`${SINK}/cards`)).json()) as { path: string; body: { text: string } }[];
-  check('Teams sink keeps cards', posted.status === 202 && (await posted.text()) === '' && bad.status === 400
-    && cards.length === 1 && cards[0].path === '/webhook/smoke' && cards[0].body.text === 'smoke', cards);
+  check(
+    'Teams sink keeps cards',
+    posted.status === 202 &&
+      (await posted.text()) === '' &&
+      bad.status === 400 &&
+      cards.length === 1 &&
+      cards[0].path === '/webhook/smoke' &&
+      cards[0].body.text === 'smoke',
+    cards,
+  );
   await fetch(`${SINK}/cards`, { method: 'DELETE' });
 }
 

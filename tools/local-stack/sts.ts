@@ -31,7 +31,10 @@ function send(res: http.ServerResponse, status: number, xml: string, requestId: 
 }
 
 function error(res: http.ServerResponse, status: number, code: string, message: string, requestId: string): void {
-  send(res, status, `<ErrorResponse xmlns="${NS}">
+  send(
+    res,
+    status,
+    `<ErrorResponse xmlns="${NS}">
   <Error>
     <Type>Sender</Type>
     <Code>${code}</Code>
@@ -39,11 +42,16 @@ function error(res: http.ServerResponse, status: number, code: string, message: 
   </Error>
   <RequestId>${requestId}</RequestId>
 </ErrorResponse>
-`, requestId);
+`,
+    requestId,
+  );
 }
 
 function result(res: http.ServerResponse, action: string, inner: string, requestId: string): void {
-  send(res, 200, `<${action}Response xmlns="${NS}">
+  send(
+    res,
+    200,
+    `<${action}Response xmlns="${NS}">
   <${action}Result>
 ${inner}
   </${action}Result>
@@ -51,7 +59,9 @@ ${inner}
     <RequestId>${requestId}</RequestId>
   </ResponseMetadata>
 </${action}Response>
-`, requestId);
+`,
+    requestId,
+  );
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -90,7 +100,12 @@ export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res
     }
     const lifetime = Number(body.lifetimeSeconds ?? DEFAULT_DURATION);
     if (!Number.isFinite(lifetime) || lifetime <= 0) return sendJson(res, 400, { error: 'lifetimeSeconds must be a positive number' });
-    const issued = credentials.issue(account, String(body.role ?? 'platform-images-publish'), String(body.session ?? 'local-stack'), lifetime);
+    const issued = credentials.issue(
+      account,
+      String(body.role ?? 'platform-images-publish'),
+      String(body.session ?? 'local-stack'),
+      lifetime,
+    );
     log(`issued session credentials ${issued.accessKeyId} for ${lifetime} s (control)`);
     return sendJson(res, 201, {
       accessKeyId: issued.accessKeyId,
@@ -113,9 +128,14 @@ export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res
     const action = form.get('Action');
     if (action === 'GetCallerIdentity') {
       const arn = caller?.arn ?? `arn:aws:iam::${account}:user/local`;
-      return result(res, action, `    <Arn>${xmlEscape(arn)}</Arn>
+      return result(
+        res,
+        action,
+        `    <Arn>${xmlEscape(arn)}</Arn>
     <UserId>AIDALOCALSTACKUSER0001</UserId>
-    <Account>${caller?.account ?? account}</Account>`, requestId);
+    <Account>${caller?.account ?? account}</Account>`,
+        requestId,
+      );
     }
     if (action === 'AssumeRole') {
       const roleArn = form.get('RoleArn') ?? '';
@@ -123,18 +143,39 @@ export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res
       const match = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
       if (!match) return error(res, 400, 'ValidationError', `${roleArn} is invalid`, requestId);
       if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-        return error(res, 400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`, requestId);
+        return error(
+          res,
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+          requestId,
+        );
       }
       const duration = Number(form.get('DurationSeconds') ?? DEFAULT_DURATION);
       if (!Number.isInteger(duration) || duration < MIN_DURATION || duration > MAX_DURATION) {
-        return error(res, 400, 'ValidationError', `1 validation error detected: Value '${form.get('DurationSeconds')}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${duration < MIN_DURATION ? `greater than or equal to ${MIN_DURATION}` : `less than or equal to ${MAX_DURATION}`}`, requestId);
+        return error(
+          res,
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${form.get('DurationSeconds')}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${duration < MIN_DURATION ? `greater than or equal to ${MIN_DURATION}` : `less than or equal to ${MAX_DURATION}`}`,
+          requestId,
+        );
       }
       if (duration > ROLE_MAX_SESSION) {
-        return error(res, 400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', requestId);
+        return error(
+          res,
+          400,
+          'ValidationError',
+          'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+          requestId,
+        );
       }
       const issued = credentials.issue(match[1], match[2], sessionName, duration);
       log(`AssumeRole ${roleArn} as ${sessionName}: ${issued.accessKeyId} for ${duration} s`);
-      return result(res, action, `    <AssumedRoleUser>
+      return result(
+        res,
+        action,
+        `    <AssumedRoleUser>
       <Arn>${xmlEscape(issued.arn)}</Arn>
       <AssumedRoleId>AROALOCALSTACKROLE01:${xmlEscape(sessionName)}</AssumedRoleId>
     </AssumedRoleUser>
@@ -143,8 +184,16 @@ export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res
       <SecretAccessKey>${issued.secretAccessKey}</SecretAccessKey>
       <SessionToken>${issued.sessionToken}</SessionToken>
       <Expiration>${new Date(issued.expiresAt).toISOString().replace(/\.\d+Z$/, 'Z')}</Expiration>
-    </Credentials>`, requestId);
+    </Credentials>`,
+        requestId,
+      );
     }
-    return error(res, 400, 'InvalidAction', `Could not find operation ${action ?? '(none)'} for version ${form.get('Version') ?? '(none)'}`, requestId);
+    return error(
+      res,
+      400,
+      'InvalidAction',
+      `Could not find operation ${action ?? '(none)'} for version ${form.get('Version') ?? '(none)'}`,
+      requestId,
+    );
   };
 }

@@ -104,11 +104,13 @@ const instrumentation = new Instrumentation({
 });
 
 const server = http.createServer((req, res) => {
-  instrumentation.handle(req, res, () => handle(req, res)).catch((err: unknown) => {
-    process.stdout.write(`${new Date().toISOString()} ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}\n`);
-    if (!res.headersSent) send(res, 500, { error: (err as Error).message });
-    else res.destroy();
-  });
+  instrumentation
+    .handle(req, res, () => handle(req, res))
+    .catch((err: unknown) => {
+      process.stdout.write(`${new Date().toISOString()} ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}\n`);
+      if (!res.headersSent) send(res, 500, { error: (err as Error).message });
+      else res.destroy();
+    });
 });
 server.on('error', (err) => {
   process.stdout.write(`cannot listen on ${BIND}:${PORT}: ${err.message}\n`);

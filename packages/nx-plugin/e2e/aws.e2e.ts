@@ -51,7 +51,7 @@ describe('a repository in another account', () => {
   });
   afterAll(() => ws?.dispose());
 
-  test('is published on that account\'s registry host, logged in there with the token GetAuthorizationToken gave', async () => {
+  test("is published on that account's registry host, logged in there with the token GetAuthorizationToken gave", async () => {
     const run = nx(ws, ['run', 'net6-runtime:publish']);
     expectOk(run);
     expect(run.output).toContain(`published ${OTHER_ACCOUNT.registry}/${repository}:6.0-bullseye-slim-1.0.0`);
@@ -63,8 +63,23 @@ describe('a repository in another account', () => {
     const authDir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
     try {
       const authFile = path.join(authDir, 'auth.json');
-      writeFileSync(authFile, JSON.stringify({ auths: { [OTHER_ACCOUNT.registry]: { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }));
-      const labels = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--authfile', authFile, `docker://${OTHER_ACCOUNT.registry}/${repository}:6.0-bullseye-slim-1.0.0`], { encoding: 'utf8' })).Labels;
+      writeFileSync(
+        authFile,
+        JSON.stringify({ auths: { [OTHER_ACCOUNT.registry]: { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
+      );
+      const labels = JSON.parse(
+        execFileSync(
+          'skopeo',
+          [
+            'inspect',
+            '--tls-verify=false',
+            '--authfile',
+            authFile,
+            `docker://${OTHER_ACCOUNT.registry}/${repository}:6.0-bullseye-slim-1.0.0`,
+          ],
+          { encoding: 'utf8' },
+        ),
+      ).Labels;
       expect(labels['org.opencontainers.image.version']).toBe('6.0-bullseye-slim-1.0.0');
     } finally {
       rmSync(authDir, { recursive: true, force: true });
@@ -78,7 +93,7 @@ describe('a repository in another account', () => {
   });
 });
 
-describe('endpoints: STS is never the ECR endpoint, and the SDK\'s per-service variables are honoured', () => {
+describe("endpoints: STS is never the ECR endpoint, and the SDK's per-service variables are honoured", () => {
   let ws: Workspace;
   let repository: string;
 
@@ -107,7 +122,10 @@ describe('endpoints: STS is never the ECR endpoint, and the SDK\'s per-service v
     editJson(ws.root, 'nx.json', (value) => {
       delete value.plugins[0].options.profiles.local.aws;
     });
-    const run = nx(ws, ['run', 'net6-runtime:publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true', AWS_ENDPOINT_URL_ECR: 'http://localhost:5003' });
+    const run = nx(ws, ['run', 'net6-runtime:publish'], {
+      PLATFORM_IMAGES_FORCE_UPDATE: 'true',
+      AWS_ENDPOINT_URL_ECR: 'http://localhost:5003',
+    });
     expectOk(run);
     expect(ecrTags(repository).filter((t) => VERSION.test(t))).toEqual(['6.0-bullseye-slim-1.0.0', '6.0-bullseye-slim-1.1.0']);
   });
@@ -123,8 +141,10 @@ describe('credentials that expire mid-run', () => {
     // The test app takes 20 s to answer, so the run reaches ecr-publish well after credentials that last
     // 10 s have expired, and well after the check that used them (the first few seconds of the run).
     const dockerfile = path.join(ws.root, 'integration-tests/net6-stand-in/Dockerfile');
-    writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8').replace(/^CMD .*$/m,
-      'CMD ["sh", "-c", "sleep 20; exec busybox httpd -f -p 8080 -h /app/wwwroot"]'));
+    writeFileSync(
+      dockerfile,
+      readFileSync(dockerfile, 'utf8').replace(/^CMD .*$/m, 'CMD ["sh", "-c", "sleep 20; exec busybox httpd -f -p 8080 -h /app/wwwroot"]'),
+    );
   });
   afterAll(() => ws?.dispose());
 
@@ -133,8 +153,12 @@ describe('credentials that expire mid-run', () => {
     expect(run.code).not.toBe(0);
     expect(run.output).toMatch(/net6-runtime: STALE \(nothing-published\)/);
     const error = run.output.split('\n').find((l) => l.includes('ecr-publish failed'));
-    expect(error).toMatch(/the AWS credentials expired during the run \(ExpiredTokenException: The security token included in the request is expired\)/);
-    expect(run.output).toMatch(/fix: give the run credentials that outlast it: in Azure Pipelines set the variable aws\.rolecredential\.maxduration/);
+    expect(error).toMatch(
+      /the AWS credentials expired during the run \(ExpiredTokenException: The security token included in the request is expired\)/,
+    );
+    expect(run.output).toMatch(
+      /fix: give the run credentials that outlast it: in Azure Pipelines set the variable aws\.rolecredential\.maxduration/,
+    );
     expect(ecrTags(repository)).toEqual([]);
     const [failure] = await cards(ws);
     expect(failure.body.attachments[0].content.body[0].text).toBe('Platform image net6-runtime: ecr-publish failed, nothing published');

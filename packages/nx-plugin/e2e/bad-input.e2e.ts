@@ -91,7 +91,10 @@ const ROWS: Row[] = [
   {
     case: 'missing required field (ecr.tag)',
     arrange: image((c) => delete c.ecr.tag),
-    file: IMAGE_FILE, field: 'ecr.tag', says: /is required/, fix: /a Docker tag such as "6\.0-bullseye-slim"/,
+    file: IMAGE_FILE,
+    field: 'ecr.tag',
+    says: /is required/,
+    fix: /a Docker tag such as "6\.0-bullseye-slim"/,
   },
   {
     case: 'mistyped field name (ecr.repositry)',
@@ -99,165 +102,256 @@ const ROWS: Row[] = [
       c.ecr.repositry = c.ecr.repository;
       delete c.ecr.repository;
     }),
-    file: IMAGE_FILE, field: 'ecr.repositry', says: /unknown field/, fix: /did you mean "repository"\?/,
+    file: IMAGE_FILE,
+    field: 'ecr.repositry',
+    says: /unknown field/,
+    fix: /did you mean "repository"\?/,
   },
   {
     case: 'mistyped field name in nx.json (aws.regoin)',
     arrange: pluginOptions((o) => (o.aws = { regoin: 'eu-west-1' })),
-    file: 'nx.json', field: `${OPTIONS}.aws.regoin`, says: /unknown field/, fix: /did you mean "region"\?/,
+    file: 'nx.json',
+    field: `${OPTIONS}.aws.regoin`,
+    says: /unknown field/,
+    fix: /did you mean "region"\?/,
   },
   {
     case: 'unknown field',
     arrange: image((c) => (c.cacheFrom = 'runtime:latest')),
-    file: IMAGE_FILE, field: 'cacheFrom', says: /unknown field/, fix: /known fields: dockerfile, context, ecr, integrationTest/,
+    file: IMAGE_FILE,
+    field: 'cacheFrom',
+    says: /unknown field/,
+    fix: /known fields: dockerfile, context, ecr, integrationTest/,
   },
   {
     case: 'wrong type (extraTags item a number)',
     arrange: image((c) => (c.ecr.extraTags = [6.0, '{buildNumber}'])),
-    file: IMAGE_FILE, field: 'ecr.extraTags[0]', says: /must be a string, got 6/, fix: /write "6" in quotes/,
+    file: IMAGE_FILE,
+    field: 'ecr.extraTags[0]',
+    says: /must be a string, got 6/,
+    fix: /write "6" in quotes/,
   },
   {
     case: 'wrong type (boolean in quotes)',
     arrange: image((c) => (c.ecr.latest = 'false')),
-    file: IMAGE_FILE, field: 'ecr.latest', says: /must be true or false, got "false"/, fix: /write false without quotes/,
+    file: IMAGE_FILE,
+    field: 'ecr.latest',
+    says: /must be true or false, got "false"/,
+    fix: /write false without quotes/,
   },
   {
     case: 'wrong type in the test app (port in quotes)',
     arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.port = '8080')),
-    file: `${TEST_APP}/test-app.json`, field: 'port', says: /must be a number, got "8080"/, fix: /write 8080 without quotes/,
+    file: `${TEST_APP}/test-app.json`,
+    field: 'port',
+    says: /must be a number, got "8080"/,
+    fix: /write 8080 without quotes/,
   },
   {
     case: 'test app port out of range (70000)',
     arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.port = 70000)),
-    file: `${TEST_APP}/test-app.json`, field: 'port', says: /must be at most 65535, got 70000/, fix: /set "port" to a whole number from 1 to 65535, or leave it out to probe the port the image configures/,
+    file: `${TEST_APP}/test-app.json`,
+    field: 'port',
+    says: /must be at most 65535, got 70000/,
+    fix: /set "port" to a whole number from 1 to 65535, or leave it out to probe the port the image configures/,
   },
   {
     case: 'test app timeout out of range (0 s)',
     arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.timeoutSeconds = 0)),
-    file: `${TEST_APP}/test-app.json`, field: 'timeoutSeconds', says: /must be at least 1, got 0/, fix: /set "timeoutSeconds" to a number from 1 to 3600, or leave it out for the default \(60\)/,
+    file: `${TEST_APP}/test-app.json`,
+    field: 'timeoutSeconds',
+    says: /must be at least 1, got 0/,
+    fix: /set "timeoutSeconds" to a number from 1 to 3600, or leave it out for the default \(60\)/,
   },
   {
     case: 'invalid JSON in the test app (an unquoted word)',
-    arrange: () => write(`${TEST_APP}/test-app.json`, read(`${TEST_APP}/test-app.json`).replace('"expectStatus": 200', '"expectStatus": ok')),
-    file: `${TEST_APP}/test-app.json`, field: '(file)', says: /is not valid JSON: Unexpected token "o" \(line \d+, column \d+\)/, fix: /trailing commas/,
+    arrange: () =>
+      write(`${TEST_APP}/test-app.json`, read(`${TEST_APP}/test-app.json`).replace('"expectStatus": 200', '"expectStatus": ok')),
+    file: `${TEST_APP}/test-app.json`,
+    field: '(file)',
+    says: /is not valid JSON: Unexpected token "o" \(line \d+, column \d+\)/,
+    fix: /trailing commas/,
   },
   {
     case: 'cleanup age without a unit in nx.json',
     arrange: pluginOptions((o) => (o.cleanup = { registryAfter: '60' })),
-    file: 'nx.json', field: `${OPTIONS}.cleanup.registryAfter`, says: /"60" is not a duration/, fix: /"30s", "90m", "6h" or "2d"/,
+    file: 'nx.json',
+    field: `${OPTIONS}.cleanup.registryAfter`,
+    says: /"60" is not a duration/,
+    fix: /"30s", "90m", "6h" or "2d"/,
   },
   {
     case: 'invalid JSON (trailing comma)',
     arrange: () => write(IMAGE_FILE, read(IMAGE_FILE).replace(/("replaceFrom": "[^"]+")/, '$1,')),
-    file: IMAGE_FILE, field: '(file)', says: /is not valid JSON: Expected double-quoted property name \(line \d+, column \d+\)/, fix: /trailing commas/,
+    file: IMAGE_FILE,
+    field: '(file)',
+    says: /is not valid JSON: Expected double-quoted property name \(line \d+, column \d+\)/,
+    fix: /trailing commas/,
   },
   {
     case: 'missing Dockerfile',
     arrange: () => rmSync(path.join(ws.root, DOCKERFILE)),
-    file: IMAGE_FILE, field: 'dockerfile', says: /platform-images\/net6\/runtime\/Dockerfile does not exist/, fix: /add a Dockerfile/,
+    file: IMAGE_FILE,
+    field: 'dockerfile',
+    says: /platform-images\/net6\/runtime\/Dockerfile does not exist/,
+    fix: /add a Dockerfile/,
   },
   {
     case: 'Dockerfile without FROM',
     arrange: () => write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, '# the FROM line was deleted')),
-    file: DOCKERFILE, field: 'FROM', says: /has no FROM instruction/,
+    file: DOCKERFILE,
+    field: 'FROM',
+    says: /has no FROM instruction/,
   },
   {
     case: 'unresolvable ARG in FROM',
     arrange: () => write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}')),
-    file: DOCKERFILE, field: 'FROM', says: /FROM \$\{BASE_IMAGE\} uses ARG BASE_IMAGE which has no default value \(line 2\)/,
+    file: DOCKERFILE,
+    field: 'FROM',
+    says: /FROM \$\{BASE_IMAGE\} uses ARG BASE_IMAGE which has no default value \(line 2\)/,
   },
   {
     case: 'Dockerfile FROM scratch',
     arrange: () => write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, 'FROM scratch')),
-    file: DOCKERFILE, field: 'FROM', says: /builds FROM scratch/,
+    file: DOCKERFILE,
+    field: 'FROM',
+    says: /builds FROM scratch/,
   },
   {
     case: 'base tag that does not exist upstream',
-    arrange: () => write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim-nope')),
-    file: DOCKERFILE, field: 'FROM', says: /mcr\.microsoft\.com\/dotnet\/runtime:6\.0-bullseye-slim-nope: not found/,
+    arrange: () =>
+      write(DOCKERFILE, read(DOCKERFILE).replace(/^FROM .*$/m, 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim-nope')),
+    file: DOCKERFILE,
+    field: 'FROM',
+    says: /mcr\.microsoft\.com\/dotnet\/runtime:6\.0-bullseye-slim-nope: not found/,
   },
   {
     case: 'test app Dockerfile without the configured FROM (integrationTest.replaceFrom)',
     // The stand-in's final stage no longer starts FROM the runtime image the new platform image replaces.
-    arrange: () => write(`${TEST_APP}/Dockerfile`, read(`${TEST_APP}/Dockerfile`).replace('FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', 'FROM mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim')),
+    arrange: () =>
+      write(
+        `${TEST_APP}/Dockerfile`,
+        read(`${TEST_APP}/Dockerfile`).replace(
+          'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+          'FROM mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim',
+        ),
+      ),
     // Known from the files alone; integration-test is the step that needs it (and mcr-check, once it asks first).
     target: 'net6-runtime:integration-test',
-    file: IMAGE_FILE, field: 'integrationTest.replaceFrom',
+    file: IMAGE_FILE,
+    field: 'integrationTest.replaceFrom',
     says: /no FROM in integration-tests\/net6-stand-in\/Dockerfile names "mcr\.microsoft\.com\/dotnet\/runtime:6\.0-bullseye-slim" \(it starts FROM .*aspnet:6\.0-bullseye-slim\)/,
   },
   {
     case: 'test app folder without test-app.json',
     arrange: image((c) => (c.integrationTest.app = 'integration-tests/net9')),
-    file: IMAGE_FILE, field: 'integrationTest.app', says: /test app "integration-tests\/net9" has no test-app\.json/,
+    file: IMAGE_FILE,
+    field: 'integrationTest.app',
+    says: /test app "integration-tests\/net9" has no test-app\.json/,
   },
   {
     case: 'test app Dockerfile missing',
     arrange: () => rmSync(path.join(ws.root, TEST_APP, 'Dockerfile')),
-    file: `${TEST_APP}/test-app.json`, field: 'dockerfile', says: /integration-tests\/net6-stand-in\/Dockerfile does not exist/,
+    file: `${TEST_APP}/test-app.json`,
+    field: 'dockerfile',
+    says: /integration-tests\/net6-stand-in\/Dockerfile does not exist/,
   },
   {
     case: 'extra tag with an unknown placeholder',
     arrange: image((c) => (c.ecr.extraTags = ['6.0', '{buildNumer}'])),
-    file: IMAGE_FILE, field: 'ecr.extraTags[1]', says: /unknown placeholder \{buildNumer\}/, fix: /known placeholders: \{buildNumber\}/,
+    file: IMAGE_FILE,
+    field: 'ecr.extraTags[1]',
+    says: /unknown placeholder \{buildNumer\}/,
+    fix: /known placeholders: \{buildNumber\}/,
   },
   {
     case: 'extra tag colliding with the version tags',
     arrange: image((c) => (c.ecr.extraTags = [`${PREFIX}-{buildId}`])),
-    file: IMAGE_FILE, field: 'ecr.extraTags[0]', says: /looks like a version tag/,
+    file: IMAGE_FILE,
+    field: 'ecr.extraTags[0]',
+    says: /looks like a version tag/,
   },
   {
     case: 'repository name with capitals',
     arrange: image((c) => (c.ecr.repository = 'Platform/Runtime')),
-    file: IMAGE_FILE, field: 'ecr.repository', says: /"Platform\/Runtime" is not valid/, fix: /lowercase/,
+    file: IMAGE_FILE,
+    field: 'ecr.repository',
+    says: /"Platform\/Runtime" is not valid/,
+    fix: /lowercase/,
   },
   {
     case: 'invalid webhook URL in TEAMS_WEBHOOK_URI (teams.failOnError)',
     arrange: pluginOptions((o) => (o.teams.failOnError = true)),
     env: { TEAMS_WEBHOOK_URI: `hooks.example.invalid/workflows/run?${WEBHOOK_SECRET}` },
-    file: 'environment', field: 'TEAMS_WEBHOOK_URI', says: /does not hold a valid URL; teams\.failOnError is true/, fix: /set TEAMS_WEBHOOK_URI to the Teams Workflows webhook URL/,
+    file: 'environment',
+    field: 'TEAMS_WEBHOOK_URI',
+    says: /does not hold a valid URL; teams\.failOnError is true/,
+    fix: /set TEAMS_WEBHOOK_URI to the Teams Workflows webhook URL/,
     never: [WEBHOOK_SECRET, 'hooks.example.invalid'],
   },
   {
     case: 'TEAMS_WEBHOOK_URI unset with teams.failOnError',
     arrange: pluginOptions((o) => (o.teams.failOnError = true)),
     env: { TEAMS_WEBHOOK_URI: '' },
-    file: 'environment', field: 'TEAMS_WEBHOOK_URI', says: /is not set; teams\.failOnError is true/, fix: /or set teams\.failOnError to false/,
+    file: 'environment',
+    field: 'TEAMS_WEBHOOK_URI',
+    says: /is not set; teams\.failOnError is true/,
+    fix: /or set teams\.failOnError to false/,
   },
   {
     case: 'AWS region that is not one, in nx.json (eu-westt-1)',
     arrange: pluginOptions((o) => (o.aws.region = 'eu-westt-1')),
-    file: 'nx.json', field: `${OPTIONS}.aws.region`, says: /"eu-westt-1" is not valid/, fix: /did you mean "eu-west-1"\? an AWS region code is <area>-<direction>-<number>/,
+    file: 'nx.json',
+    field: `${OPTIONS}.aws.region`,
+    says: /"eu-westt-1" is not valid/,
+    fix: /did you mean "eu-west-1"\? an AWS region code is <area>-<direction>-<number>/,
   },
   {
     case: 'AWS region that is not one, in AWS_REGION (Ireland)',
     arrange: pluginOptions((o) => delete o.aws.region),
     env: { AWS_REGION: 'Ireland' },
-    file: 'environment', field: 'AWS_REGION', says: /"Ireland" is not an AWS region code/, fix: /<area>-<direction>-<number>/,
+    file: 'environment',
+    field: 'AWS_REGION',
+    says: /"Ireland" is not an AWS region code/,
+    fix: /<area>-<direction>-<number>/,
   },
   {
     case: 'bad PLATFORM_IMAGES_FORCE_UPDATE',
     env: { PLATFORM_IMAGES_FORCE_UPDATE: 'sometimes' },
-    file: 'environment', field: 'PLATFORM_IMAGES_FORCE_UPDATE', says: /"sometimes" is not a boolean/, fix: /true or false/,
+    file: 'environment',
+    field: 'PLATFORM_IMAGES_FORCE_UPDATE',
+    says: /"sometimes" is not a boolean/,
+    fix: /true or false/,
   },
   {
     case: 'unknown profile',
     env: { PLATFORM_IMAGES_PROFILE: 'staging' },
-    file: 'nx.json', field: `${OPTIONS}.profiles.staging`, says: /profile "staging" \(from PLATFORM_IMAGES_PROFILE\) is not defined/, fix: /use one of: local/,
+    file: 'nx.json',
+    field: `${OPTIONS}.profiles.staging`,
+    says: /profile "staging" \(from PLATFORM_IMAGES_PROFILE\) is not defined/,
+    fix: /use one of: local/,
   },
   {
     case: 'unknown builder in nx.json',
     arrange: pluginOptions((o) => (o.docker.builder = 'kaniko')),
-    file: 'nx.json', field: `${OPTIONS}.docker.builder`, says: /"kaniko" is not one of auto, buildx, buildkit, classic/,
+    file: 'nx.json',
+    field: `${OPTIONS}.docker.builder`,
+    says: /"kaniko" is not one of auto, buildx, buildkit, classic/,
   },
   {
     case: 'conflicting options: two images publish the same repository and tag',
     arrange: () => secondImage('platform-images/net6/runtime-hardened'),
-    file: IMAGE_FILE, field: 'ecr.tag', says: /platform-images\/net6\/runtime-hardened\/platform-image\.json also publishes "6\.0-bullseye-slim-<version>" to ECR repository "e2e-[^"]+\/runtime"/,
+    file: IMAGE_FILE,
+    field: 'ecr.tag',
+    says: /platform-images\/net6\/runtime-hardened\/platform-image\.json also publishes "6\.0-bullseye-slim-<version>" to ECR repository "e2e-[^"]+\/runtime"/,
   },
   {
     case: 'conflicting options: two images move latest in one repository',
     arrange: () => secondImage('platform-images/net8/runtime', (c) => (c.ecr.tag = '8.0-bookworm-slim')),
-    file: IMAGE_FILE, field: 'ecr.latest', says: /platform-images\/net8\/runtime\/platform-image\.json also moves "latest" in ECR repository/, fix: /"latest": false in all but one/,
+    file: IMAGE_FILE,
+    field: 'ecr.latest',
+    says: /platform-images\/net8\/runtime\/platform-image\.json also moves "latest" in ECR repository/,
+    fix: /"latest": false in all but one/,
   },
 ];
 
@@ -295,11 +389,22 @@ describe('malformed version tags in ECR are not an error', () => {
     // claim the prefix but are no version this product writes, and another prefix's version.
     const authDir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
     const authFile = path.join(authDir, 'auth.json');
-    writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }));
+    writeFileSync(
+      authFile,
+      JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
+    );
     try {
       for (const tag of [`${PREFIX}-1.1.0`, ...malformed, 'other-prefix-9.9.9']) {
-        execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-authfile', authFile,
-          'docker://localhost:5001/dotnet/runtime:6.0-bullseye-slim', `docker://localhost:5002/${repository()}:${tag}`]);
+        execFileSync('skopeo', [
+          'copy',
+          '--quiet',
+          '--src-tls-verify=false',
+          '--dest-tls-verify=false',
+          '--dest-authfile',
+          authFile,
+          'docker://localhost:5001/dotnet/runtime:6.0-bullseye-slim',
+          `docker://localhost:5002/${repository()}:${tag}`,
+        ]);
       }
     } finally {
       rmSync(authDir, { recursive: true, force: true });
@@ -315,7 +420,10 @@ describe('malformed version tags in ECR are not an error', () => {
   test('mcr-check succeeds, numbers the next version from the well-formed ones and names the ignored tags', () => {
     expect(ecrTags(repository())).toEqual([...malformed, `${PREFIX}-1.1.0`, 'other-prefix-9.9.9'].sort());
     const result = run('net6-runtime:mcr-check');
-    const warning = result.output.split('\n').find((l) => l.includes('ignored:'))?.trim();
+    const warning = result.output
+      .split('\n')
+      .find((l) => l.includes('ignored:'))
+      ?.trim();
     const checks: Record<string, boolean> = {
       'exit 0': result.code === 0,
       // 01.2.3 read loosely as 1.2.3 would make it 1.3.0.
@@ -326,11 +434,21 @@ describe('malformed version tags in ECR are not an error', () => {
       'no stack trace': !STACK_FRAME.test(result.output),
       // Pushed without annotations, so the check read its labels with GET manifest, which ECR answers
       // without Docker-Content-Digest: the digest is computed from the bytes, never the tag name.
-      'records the version\'s digest': recordedDigest() === publishedDigest(`${PREFIX}-1.1.0`),
+      "records the version's digest": recordedDigest() === publishedDigest(`${PREFIX}-1.1.0`),
     };
     const failed = Object.keys(checks).filter((name) => !checks[name]);
-    const observed = warning ?? result.output.split('\n').find((l) => /STALE|CURRENT|^error: /.test(l))?.trim() ?? `exit ${result.code}`;
-    recordFigure('bad-input', { case: `malformed tags in ECR (${malformed.join(', ')}, other-prefix-9.9.9)`, ok: failed.length === 0, observed });
+    const observed =
+      warning ??
+      result.output
+        .split('\n')
+        .find((l) => /STALE|CURRENT|^error: /.test(l))
+        ?.trim() ??
+      `exit ${result.code}`;
+    recordFigure('bad-input', {
+      case: `malformed tags in ECR (${malformed.join(', ')}, other-prefix-9.9.9)`,
+      ok: failed.length === 0,
+      observed,
+    });
     if (failed.length) throw new Error(`${failed.join('; ')}\n--- output ---\n${result.output.slice(-4000)}`);
   });
 });

@@ -15,7 +15,14 @@ let result: BenchResult;
 
 beforeAll(async () => {
   // Progress straight to stdout: the run takes minutes, and console.log inside Jest adds a stack line to each.
-  result = await runBenchmark({ sizes: [IMAGES], seed: false, baseChange: true, floor: true, keep: 'never', log: (line) => process.stdout.write(`${line}\n`) });
+  result = await runBenchmark({
+    sizes: [IMAGES],
+    seed: false,
+    baseChange: true,
+    floor: true,
+    keep: 'never',
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
 });
 
 function noOpPasses(): PassFigures[] {
@@ -25,18 +32,26 @@ function noOpPasses(): PassFigures[] {
 
 test('no-op passes, cache wiped and warm: every image checked CURRENT, no ECR tag added or moved', () => {
   for (const pass of noOpPasses()) {
-    expect({ kind: pass.kind, stale: pass.stale, unchecked: pass.unchecked, changedTags: pass.changedTags }).toEqual({ kind: pass.kind, stale: [], unchecked: [], changedTags: [] });
+    expect({ kind: pass.kind, stale: pass.stale, unchecked: pass.unchecked, changedTags: pass.changedTags }).toEqual({
+      kind: pass.kind,
+      stale: [],
+      unchecked: [],
+      changedTags: [],
+    });
     expect(pass.current).toHaveLength(IMAGES);
   }
 });
 
 test('no-op passes download no blob from either registry', () => {
-  for (const pass of noOpPasses()) expect({ kind: pass.kind, blobBytes: pass.blobBytes }).toEqual({ kind: pass.kind, blobBytes: TARGETS.blobBytes });
+  for (const pass of noOpPasses())
+    expect({ kind: pass.kind, blobBytes: pass.blobBytes }).toEqual({ kind: pass.kind, blobBytes: TARGETS.blobBytes });
 });
 
 test(`no-op passes send at most ${TARGETS.registryRequestsPerImage} registry requests per image (upstream + ECR registry)`, () => {
   for (const pass of noOpPasses()) {
-    process.stdout.write(`${pass.kind}: requests ${JSON.stringify(pass.requests)}, ${pass.registryRequestsPerImage} registry requests/image\n`);
+    process.stdout.write(
+      `${pass.kind}: requests ${JSON.stringify(pass.requests)}, ${pass.registryRequestsPerImage} registry requests/image\n`,
+    );
     expect(pass.registryRequestsPerImage).toBeLessThanOrEqual(TARGETS.registryRequestsPerImage);
   }
 });

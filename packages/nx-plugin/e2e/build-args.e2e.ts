@@ -24,19 +24,22 @@ beforeAll(() => {
   repository = `${ws.prefix}/runtime`;
   // Written for Windows habits, as real ones are: the backtick escape directive, and a path ending in a
   // backslash that, under it, continues nothing. A tools stage on another image, through the same mirror.
-  writeFileSync(path.join(ws.root, DOCKERFILE), [
-    '# escape=`',
-    'ARG TAG=8.0-bookworm-slim',
-    'FROM mcr.microsoft.com/dotnet/sdk:${TAG} AS tools',
-    'RUN echo C:\\tools\\ > /tools-path',
-    'FROM mcr.microsoft.com/dotnet/runtime:${TAG}',
-    'COPY --from=tools /tools-path /tools-path',
-    'ARG FEED_URL=https://feed.example/default',
-    'RUN echo "$FEED_URL" | wc -c > /feed-url-length',
-    'WORKDIR /app',
-    'USER $APP_UID',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(ws.root, DOCKERFILE),
+    [
+      '# escape=`',
+      'ARG TAG=8.0-bookworm-slim',
+      'FROM mcr.microsoft.com/dotnet/sdk:${TAG} AS tools',
+      'RUN echo C:\\tools\\ > /tools-path',
+      'FROM mcr.microsoft.com/dotnet/runtime:${TAG}',
+      'COPY --from=tools /tools-path /tools-path',
+      'ARG FEED_URL=https://feed.example/default',
+      'RUN echo "$FEED_URL" | wc -c > /feed-url-length',
+      'WORKDIR /app',
+      'USER $APP_UID',
+      '',
+    ].join('\n'),
+  );
   editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c) => {
     c.buildArgs = { TAG: '10.0-noble', FEED_URL: `https://feed.example/${SECRET_PATH}/v1`, NOT_DECLARED: 'ignored' };
   });
@@ -72,6 +75,9 @@ test('a changed value of a declared build arg rebuilds, naming the arg; an undec
   const changed = nx(ws, ['run', 'net8-runtime:publish', '--skip-nx-cache']);
   expectOk(changed);
   expect(changed.output).toMatch(/net8-runtime: STALE \(build-args-changed\): build arg FEED_URL changed since 8\.0-bookworm-slim-1\.0\.0/);
-  expect(ecrTags(repository).filter((t) => /^8\.0-bookworm-slim-\d/.test(t))).toEqual(['8.0-bookworm-slim-1.0.0', '8.0-bookworm-slim-1.1.0']);
+  expect(ecrTags(repository).filter((t) => /^8\.0-bookworm-slim-\d/.test(t))).toEqual([
+    '8.0-bookworm-slim-1.0.0',
+    '8.0-bookworm-slim-1.1.0',
+  ]);
   expect(changed.output).not.toContain(SECRET_PATH);
 });

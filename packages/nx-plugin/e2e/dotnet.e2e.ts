@@ -27,28 +27,42 @@ function expectOk(run: { code: number; output: string }): void {
 
 /** The variables an MCR stand-in declares (DOTNET_VERSION, ASPNET_VERSION). */
 function standInEnv(repoTag: string): Record<string, string> {
-  return envMap(JSON.parse(execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Env}}', `localhost:5001/dotnet/${repoTag}`], { encoding: 'utf8' })));
+  return envMap(
+    JSON.parse(
+      execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Env}}', `localhost:5001/dotnet/${repoTag}`], {
+        encoding: 'utf8',
+      }),
+    ),
+  );
 }
 
 beforeAll(() => {
-  ws = createWorkspace(LINES.flatMap((l) => VARIANTS.map((v) => `${l.dir}/${v}`)), { realDotnet: true });
+  ws = createWorkspace(
+    LINES.flatMap((l) => VARIANTS.map((v) => `${l.dir}/${v}`)),
+    { realDotnet: true },
+  );
   // Both lines share each repository here: only the newest moves `latest`, as in this workspace.
-  for (const variant of VARIANTS) editJson(ws.root, `platform-images/net8/${variant}/platform-image.json`, (c) => { c.ecr.latest = false; });
+  for (const variant of VARIANTS)
+    editJson(ws.root, `platform-images/net8/${variant}/platform-image.json`, (c) => {
+      c.ecr.latest = false;
+    });
   git(ws.root, ['commit', '-qam', 'one line owns latest']);
 });
 
 afterAll(() => ws?.dispose());
 
-test('the stack\'s smoke test: each .NET stand-in lists the runtimes it declares', () => {
+test("the stack's smoke test: each .NET stand-in lists the runtimes it declares", () => {
   const smoke = spawnSync('node', ['-r', '@swc-node/register', 'tools/local-stack/smoke.ts'], { cwd: REPO_ROOT, encoding: 'utf8' });
   expect(`${smoke.stdout}${smoke.stderr}`).toMatch(/smoke: all \d+ checks passed/);
   const net8 = standInEnv('runtime:8.0-bookworm-slim').DOTNET_VERSION;
   expect(net8).toMatch(/^8\.0\.\d+$/);
   expect(smoke.stdout).toContain(`Microsoft.NETCore.App ${net8} [/usr/share/dotnet/shared/Microsoft.NETCore.App]`);
-  expect(smoke.stdout).toContain(`ok   runtime:10.0-noble: dotnet --list-runtimes lists Microsoft.NETCore.App ${standInEnv('runtime:10.0-noble').DOTNET_VERSION}`);
+  expect(smoke.stdout).toContain(
+    `ok   runtime:10.0-noble: dotnet --list-runtimes lists Microsoft.NETCore.App ${standInEnv('runtime:10.0-noble').DOTNET_VERSION}`,
+  );
 });
 
-test('every .NET 8 and 10 image is published after its real test app answered on the image\'s own .NET', async () => {
+test("every .NET 8 and 10 image is published after its real test app answered on the image's own .NET", async () => {
   const run = nx(ws, ['run-many', '-t', 'publish']);
   expectOk(run);
   for (const line of LINES) {
@@ -56,8 +70,12 @@ test('every .NET 8 and 10 image is published after its real test app answered on
     for (const variant of VARIANTS) {
       const project = `${line.dir}-${variant}`;
       // The app says which runtime served it: the base's, since the app is framework-dependent.
-      expect(run.output).toMatch(new RegExp(`${project}: POST /MyService -> 200: \\{.*"runtime":"\\.NET ${declared.DOTNET_VERSION.replace(/\./g, '\\.')}"`));
-      const passed = new RegExp(`${project}: integration test passed: answered 200 on port 8080; ([^;]+); \\.NET inside: ([^\\n]+)`).exec(run.output);
+      expect(run.output).toMatch(
+        new RegExp(`${project}: POST /MyService -> 200: \\{.*"runtime":"\\.NET ${declared.DOTNET_VERSION.replace(/\./g, '\\.')}"`),
+      );
+      const passed = new RegExp(`${project}: integration test passed: answered 200 on port 8080; ([^;]+); \\.NET inside: ([^\\n]+)`).exec(
+        run.output,
+      );
       expect(passed).not.toBeNull();
       // runtime and aspnet images set USER $APP_UID. An sdk image is the build stage only: the app runs on the
       // final stage's image (Microsoft's aspnet, through the mirror), which sets no USER.
@@ -71,7 +89,7 @@ test('every .NET 8 and 10 image is published after its real test app answered on
   expect(received.map((c) => cardFact(c, 'Version tag')).sort()).toEqual(LINES.flatMap((l) => VARIANTS.map(() => `${l.tag}-1.0.0`)).sort());
 });
 
-test('a platform image that removes libicu fails its test with the app\'s own log, and publishes nothing', async () => {
+test("a platform image that removes libicu fails its test with the app's own log, and publishes nothing", async () => {
   const dockerfile = path.join(ws.root, 'platform-images/net8/aspnet/Dockerfile');
   const text = readFileSync(dockerfile, 'utf8');
   // Before the USER line: removing a package needs root. --force-depends, as a careless "slimming" step would.

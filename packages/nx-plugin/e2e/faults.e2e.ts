@@ -153,9 +153,13 @@ describe('upstream registry', () => {
 
   test('429 with Retry-After: 1, twice: waits as told and succeeds', async () => {
     let run!: NxRun & { ms: number };
-    const hits = await withFaults('upstream', [{ match: HEAD_MANIFEST, times: 2, action: { status: 429, headers: { 'Retry-After': '1' } } }], () => {
-      run = timed(() => nx(ws, ['run', 'net6-runtime:mcr-check']));
-    });
+    const hits = await withFaults(
+      'upstream',
+      [{ match: HEAD_MANIFEST, times: 2, action: { status: 429, headers: { 'Retry-After': '1' } } }],
+      () => {
+        run = timed(() => nx(ws, ['run', 'net6-runtime:mcr-check']));
+      },
+    );
     expectOk(run);
     expect(run.output).toMatch(/net6-runtime: CURRENT/);
     expect(hits).toEqual([2]);
@@ -166,9 +170,13 @@ describe('upstream registry', () => {
 
   test('429 asking for longer than the bound: gives up at once', async () => {
     let run!: NxRun;
-    const hits = await withFaults('upstream', [{ match: HEAD_MANIFEST, action: { status: 429, headers: { 'Retry-After': '120' } } }], () => {
-      run = nx(ws, ['run', 'net6-runtime:mcr-check']);
-    });
+    const hits = await withFaults(
+      'upstream',
+      [{ match: HEAD_MANIFEST, action: { status: 429, headers: { 'Retry-After': '120' } } }],
+      () => {
+        run = nx(ws, ['run', 'net6-runtime:mcr-check']);
+      },
+    );
     const line = expectFailure(run, /HTTP 429 .*retry after 120 s, longer than the 30 s this run waits/);
     expect(hits).toEqual([1]);
     row('upstream', '429 with Retry-After: 120', true, line, { retried: 0 });
@@ -222,17 +230,25 @@ describe('upstream registry', () => {
 describe('ECR API', () => {
   test('ThrottlingException twice is retried by the SDK; always, it fails naming the fix', async () => {
     let once!: NxRun;
-    const hits = await withFaults('ecrApi', [{ match: { operation: 'DescribeImages' }, times: 2, action: { awsError: 'ThrottlingException', message: 'Rate exceeded' } }], () => {
-      once = nx(ws, ['run', 'net6-runtime:mcr-check']);
-    });
+    const hits = await withFaults(
+      'ecrApi',
+      [{ match: { operation: 'DescribeImages' }, times: 2, action: { awsError: 'ThrottlingException', message: 'Rate exceeded' } }],
+      () => {
+        once = nx(ws, ['run', 'net6-runtime:mcr-check']);
+      },
+    );
     expectOk(once);
     expect(hits).toEqual([2]);
     row('ECR API', 'ThrottlingException twice', true, 'retried twice, then CURRENT', { retried: 2 });
 
     let always!: NxRun;
-    await withFaults('ecrApi', [{ match: { operation: 'DescribeImages' }, action: { awsError: 'ThrottlingException', message: 'Rate exceeded' } }], () => {
-      always = nx(ws, ['run', 'net6-runtime:mcr-check']);
-    });
+    await withFaults(
+      'ecrApi',
+      [{ match: { operation: 'DescribeImages' }, action: { awsError: 'ThrottlingException', message: 'Rate exceeded' } }],
+      () => {
+        always = nx(ws, ['run', 'net6-runtime:mcr-check']);
+      },
+    );
     const line = expectFailure(always, /AWS kept throttling the request \(ThrottlingException\) after 3 attempts/);
     expect(always.output).toMatch(/fix: rerun later, run fewer images at once/);
     row('ECR API', 'ThrottlingException every time', true, line);
@@ -240,9 +256,18 @@ describe('ECR API', () => {
 
   test('AccessDeniedException names the call and the permissions to grant', async () => {
     let run!: NxRun;
-    await withFaults('ecrApi', [{ match: { operation: 'DescribeRepositories' }, action: { awsError: 'AccessDeniedException', message: 'User is not authorized to perform: ecr:DescribeRepositories' } }], () => {
-      run = nx(ws, ['run', 'net6-runtime:mcr-check']);
-    });
+    await withFaults(
+      'ecrApi',
+      [
+        {
+          match: { operation: 'DescribeRepositories' },
+          action: { awsError: 'AccessDeniedException', message: 'User is not authorized to perform: ecr:DescribeRepositories' },
+        },
+      ],
+      () => {
+        run = nx(ws, ['run', 'net6-runtime:mcr-check']);
+      },
+    );
     const line = expectFailure(run, /ECR DescribeRepositories .*AWS refused the request \(AccessDeniedException/);
     expect(run.output).toMatch(/fix: give these credentials the policy in docs\/iam\/publishing-policy\.json/);
     row('ECR API', 'AccessDeniedException', true, line);
@@ -263,14 +288,30 @@ describe('ECR API', () => {
 
   test('a version taken by another run while this one tested: refused, and the rerun takes the next', async () => {
     expectOk(nx(ws, ['run', 'net6-runtime:integration-test'], FORCE));
-    const next = JSON.parse(readFileSync(path.join(ws.root, 'dist/platform-images/net6/runtime/mcr-check.json'), 'utf8')).nextVersion.tag as string;
+    const next = JSON.parse(readFileSync(path.join(ws.root, 'dist/platform-images/net6/runtime/mcr-check.json'), 'utf8')).nextVersion
+      .tag as string;
     // Another publisher's image lands under that version tag.
     const password = ecrPassword();
-    execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', `AWS:${password}`, '--dest-creds', `AWS:${password}`,
-      `docker://localhost:5002/${repo}:6.0-bullseye-slim-1.0.0`, `docker://localhost:5002/${repo}:${next}`]);
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--src-creds',
+      `AWS:${password}`,
+      '--dest-creds',
+      `AWS:${password}`,
+      `docker://localhost:5002/${repo}:6.0-bullseye-slim-1.0.0`,
+      `docker://localhost:5002/${repo}:${next}`,
+    ]);
     const taken = digestOf(repo, next);
     const run = nx(ws, ['run', 'net6-runtime:ecr-publish', '--excludeTaskDependencies'], FORCE);
-    const line = expectFailure(run, new RegExp(`${next.replace(/\./g, '\\.')} was published by another run while this one built and tested; this image was not published`));
+    const line = expectFailure(
+      run,
+      new RegExp(
+        `${next.replace(/\./g, '\\.')} was published by another run while this one built and tested; this image was not published`,
+      ),
+    );
     expect(digestOf(repo, next)).toBe(taken);
     expectOk(nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER }));
     expectContiguous(versions());
@@ -285,12 +326,16 @@ describe('registry push', () => {
     let run!: NxRun;
     // The first three PutImage calls (the card's unannounced-<run id> tag, the version tag, then latest) go
     // through, every later one fails.
-    await withFaults('ecrApi', [
-      { match: { operation: 'PutImage' }, times: 3, action: { delayMs: 0 } },
-      { match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } },
-    ], () => {
-      run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
-    });
+    await withFaults(
+      'ecrApi',
+      [
+        { match: { operation: 'PutImage' }, times: 3, action: { delayMs: 0 } },
+        { match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } },
+      ],
+      () => {
+        run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
+      },
+    );
     const line = expectFailure(run, /is published \(sha256:\w+\), but moving .* to it failed: ECR PutImage .*ServerException/);
     expect(run.output).toMatch(/fix: rerun: the check finds the tags behind and moves them/);
     const after = versions();
@@ -300,7 +345,9 @@ describe('registry push', () => {
     expect(digestOf(repo, 'latest')).toBe(versionDigest);
     expect(digestOf(repo, '6.0')).not.toBe(versionDigest);
     const failure = (await cards(ws)).slice(cardsBefore);
-    expect(failure.map((c) => c.body.attachments[0].content.body[0].text)).toEqual([`Platform image net6-runtime: ecr-publish failed after publishing ${version}; its moving tags lag behind until the next run`]);
+    expect(failure.map((c) => c.body.attachments[0].content.body[0].text)).toEqual([
+      `Platform image net6-runtime: ecr-publish failed after publishing ${version}; its moving tags lag behind until the next run`,
+    ]);
 
     const rerun = nx(ws, ['run', 'net6-runtime:publish'], BUILD_NUMBER);
     expectOk(rerun);
@@ -332,12 +379,16 @@ describe('registry push', () => {
     const expected = `6.0-bullseye-slim-1.${before.length}.0`;
     let run!: NxRun;
     // The first PutImage (the card's unannounced-<run id> tag) goes through; every write of the version tag fails.
-    const hits = await withFaults('ecrApi', [
-      { match: { operation: 'PutImage' }, times: 1, action: { delayMs: 0 } },
-      { match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } },
-    ], () => {
-      run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
-    });
+    const hits = await withFaults(
+      'ecrApi',
+      [
+        { match: { operation: 'PutImage' }, times: 1, action: { delayMs: 0 } },
+        { match: { operation: 'PutImage' }, action: { awsError: 'ServerException', status: 500, message: 'injected' } },
+      ],
+      () => {
+        run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
+      },
+    );
     const line = expectFailure(run, new RegExp(`ECR PutImage .*:${expected.replace(/\./g, '\\.')}: ServerException: injected`));
     expect(hits).toEqual([1, 3]);
     expect(versions()).toEqual(before);
@@ -355,7 +406,10 @@ describe('integration test', () => {
     const dir = path.join(ws.root, 'integration-tests', name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'Dockerfile'), ['FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', ...dockerfile, ''].join('\n'));
-    writeFileSync(path.join(dir, 'test-app.json'), JSON.stringify({ port: 8080, request: { method: 'GET', path: '/cgi-bin/health' }, expectStatus: 200, timeoutSeconds: 6, ...testApp }));
+    writeFileSync(
+      path.join(dir, 'test-app.json'),
+      JSON.stringify({ port: 8080, request: { method: 'GET', path: '/cgi-bin/health' }, expectStatus: 200, timeoutSeconds: 6, ...testApp }),
+    );
     for (const [file, text] of Object.entries(extra)) writeFileSync(path.join(dir, file), text, { mode: 0o755 });
     const nxJson = readFileSync(path.join(ws.root, 'nx.json'), 'utf8');
     editJson(ws.root, 'nx.json', (value) => {
@@ -390,21 +444,34 @@ describe('integration test', () => {
   test('an app that answers 500', async () => {
     const [before, cardsBefore] = [versions(), (await cards(ws)).length];
     // COPY keeps the file's mode from the context: a CGI script anyone may run.
-    const run = withTestApp('net6-500', ['COPY health /app/cgi-bin/health', HTTPD], {}, {
-      health: '#!/bin/sh\nprintf "Status: 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\nboom\\n"\n',
-    });
+    const run = withTestApp(
+      'net6-500',
+      ['COPY health /app/cgi-bin/health', HTTPD],
+      {},
+      {
+        health: '#!/bin/sh\nprintf "Status: 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\nboom\\n"\n',
+      },
+    );
     await expectNothingPublished(run, /did not answer 200 within 6s \(last: HTTP 500\)/, 'app answers HTTP 500', cardsBefore, before);
   });
 
   test('an app that never becomes healthy', async () => {
     const [before, cardsBefore] = [versions(), (await cards(ws)).length];
-    const run = withTestApp('net6-unhealthy', ['RUN mkdir -p /tmp/www', 'CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/tmp/www"]'], {});
+    const run = withTestApp(
+      'net6-unhealthy',
+      ['RUN mkdir -p /tmp/www', 'CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/tmp/www"]'],
+      {},
+    );
     await expectNothingPublished(run, /did not answer 200 within 6s \(last: HTTP 404\)/, 'app never healthy (404)', cardsBefore, before);
   });
 
   test('a build warning in the test app fails the test', async () => {
     const [before, cardsBefore] = [versions(), (await cards(ws)).length];
-    const run = withTestApp('net6-warning', ['RUN echo "Program.cs(3,13): warning CS0168: The variable \'e\' is declared but never used"', HTTPD], {});
+    const run = withTestApp(
+      'net6-warning',
+      ['RUN echo "Program.cs(3,13): warning CS0168: The variable \'e\' is declared but never used"', HTTPD],
+      {},
+    );
     await expectNothingPublished(run, /warning CS0168/, 'build warning in the test app', cardsBefore, before);
   });
 });
@@ -432,9 +499,13 @@ describe('Teams', () => {
   test('429 once is retried and the card arrives', async () => {
     const cardsBefore = (await cards(ws)).length;
     let run!: NxRun;
-    const hits = await withFaults('teams', [{ match: { method: 'POST' }, times: 1, action: { status: 429, headers: { 'Retry-After': '1' } } }], () => {
-      run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
-    });
+    const hits = await withFaults(
+      'teams',
+      [{ match: { method: 'POST' }, times: 1, action: { status: 429, headers: { 'Retry-After': '1' } } }],
+      () => {
+        run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER });
+      },
+    );
     expectOk(run);
     expect(hits).toEqual([1]);
     expect((await cards(ws)).length).toBe(cardsBefore + 1);
@@ -450,7 +521,13 @@ describe('Teams', () => {
       strict = nx(ws, ['run', 'net6-runtime:teams-notify', '--excludeTaskDependencies', '--failOnError']);
     });
     expectOk(run);
-    const warning = run.output.split('\n').find((l) => /Teams card not sent: Teams webhook at localhost:5004 answered HTTP 500, after 3 attempts \(the image stays published; the card stays owed, and the next run sends it\)/.test(l));
+    const warning = run.output
+      .split('\n')
+      .find((l) =>
+        /Teams card not sent: Teams webhook at localhost:5004 answered HTTP 500, after 3 attempts \(the image stays published; the card stays owed, and the next run sends it\)/.test(
+          l,
+        ),
+      );
     expect(warning).toBeDefined();
     expect(versions()).toHaveLength(before.length + 1);
     expectFailure(strict, /Teams card not sent: .*HTTP 500, after 3 attempts/);
@@ -467,7 +544,9 @@ describe('Teams', () => {
       run = nx(ws, ['run', 'net6-runtime:teams-notify', '--excludeTaskDependencies', '--timeoutSeconds=1']);
     });
     expectOk(run);
-    const warning = run.output.split('\n').find((l) => /Teams card not sent: Teams webhook at localhost:5004 could not be reached \(TimeoutError\) after 3 attempts/.test(l));
+    const warning = run.output
+      .split('\n')
+      .find((l) => /Teams card not sent: Teams webhook at localhost:5004 could not be reached \(TimeoutError\) after 3 attempts/.test(l));
     expect(warning).toBeDefined();
     row('Teams', 'no answer (timeout 1 s)', true, warning!.trim());
   });
@@ -476,7 +555,11 @@ describe('Teams', () => {
 describe('Docker engine', () => {
   test('unreachable: the build says so and what to do; the rerun publishes', async () => {
     const before = versions();
-    const run = nx(ws, ['run', 'net6-runtime:publish'], { ...FORCE, ...BUILD_NUMBER, DOCKER_HOST: 'unix:///tmp/platform-images-no-docker.sock' });
+    const run = nx(ws, ['run', 'net6-runtime:publish'], {
+      ...FORCE,
+      ...BUILD_NUMBER,
+      DOCKER_HOST: 'unix:///tmp/platform-images-no-docker.sock',
+    });
     const line = expectFailure(run, /the Docker engine is unreachable/);
     expect(run.output).toMatch(/fix: start the Docker daemon \(or set DOCKER_HOST\), then rerun/);
     expect(versions()).toEqual(before);

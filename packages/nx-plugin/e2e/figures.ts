@@ -26,5 +26,8 @@ export function recordFigure(suite: string, row: FigureRow): void {
   list.push(row);
   rows.set(suite, list);
   mkdirSync(FIGURES_DIR, { recursive: true });
-  writeFileSync(path.join(FIGURES_DIR, `${suite}.json`), JSON.stringify({ suite, recordedAt: new Date().toISOString(), rows: list }, null, 2) + '\n');
+  writeFileSync(
+    path.join(FIGURES_DIR, `${suite}.json`),
+    JSON.stringify({ suite, recordedAt: new Date().toISOString(), rows: list }, null, 2) + '\n',
+  );
 }

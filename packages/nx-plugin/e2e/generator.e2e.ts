@@ -83,7 +83,9 @@ test('nx g creates net6-aspnet; nx infers the project with the chain; its first 
   const repo = `${ws.prefix}/aspnet`;
   expect(ecrTags(repo)).toEqual([BUILD_NUMBER, '6.0', '6.0-bullseye-slim-1.0.0', 'latest'].sort());
   expect(digestOf(repo, 'latest')).toBe(digestOf(repo, '6.0-bullseye-slim-1.0.0'));
-  expect(labelsOf(repo, '6.0-bullseye-slim-1.0.0')['org.opencontainers.image.base.name']).toBe('mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim');
+  expect(labelsOf(repo, '6.0-bullseye-slim-1.0.0')['org.opencontainers.image.base.name']).toBe(
+    'mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim',
+  );
   const received = await cards(ws);
   expect(received).toHaveLength(1);
   expect(cardFact(received[0], 'Version tag')).toBe('6.0-bullseye-slim-1.0.0');
@@ -98,14 +100,9 @@ test('nx g refuses an image folder that exists, and leaves it as it was', () => 
   expect(git(ws.root, ['status', '--porcelain'])).toBe('');
 });
 
-test('a net8 image with its pipeline runs as the images\' app user and publishes through the chain', async () => {
+test("a net8 image with its pipeline runs as the images' app user and publishes through the chain", async () => {
   const repo = `${ws.prefix}/net8-aspnet`;
-  const generated = generate([
-    '--dotnet=net8',
-    '--variant=aspnet',
-    `--repository=${repo}`,
-    '--pipeline',
-  ]);
+  const generated = generate(['--dotnet=net8', '--variant=aspnet', `--repository=${repo}`, '--pipeline']);
   expectOk(generated);
   expect(generated.output).toContain('CREATE platform-images/net8/aspnet/azure-pipelines.yml');
   const dockerfile = read('platform-images/net8/aspnet/Dockerfile');

@@ -50,9 +50,16 @@ interface Descriptor {
 function rawManifest(reference: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
   const authFile = path.join(dir, 'auth.json');
-  writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }));
+  writeFileSync(
+    authFile,
+    JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
+  );
   try {
-    return execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repo}${reference}`], { encoding: 'utf8' });
+    return execFileSync(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repo}${reference}`],
+      { encoding: 'utf8' },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -80,7 +87,11 @@ beforeAll(() => {
 afterAll(() => {
   if (!ws) return;
   // What this suite put in the engine and in ECR, and nothing else.
-  const refs = execFileSync('docker', ['images', `localhost:5002/${ws.prefix}/*`, '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const refs = execFileSync('docker', ['images', `localhost:5002/${ws.prefix}/*`, '--format', '{{.Repository}}:{{.Tag}}'], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
   for (const ref of [...refs, ...candidates]) spawnSync('docker', ['image', 'rm', '--force', ref], { stdio: 'ignore' });
   awsEcr(['delete-repository', '--repository-name', repo, '--force']);
   ws.dispose();
@@ -104,7 +115,10 @@ test('the version tag names the pushed index, annotated: the image and its attes
   const [image, attestation] = index.manifests;
   expect(image.platform).toEqual({ architecture: 'amd64', os: 'linux' });
   expect(attestation.platform).toEqual({ architecture: 'unknown', os: 'unknown' });
-  expect(attestation.annotations).toEqual({ 'vnd.docker.reference.digest': image.digest, 'vnd.docker.reference.type': 'attestation-manifest' });
+  expect(attestation.annotations).toEqual({
+    'vnd.docker.reference.digest': image.digest,
+    'vnd.docker.reference.type': 'attestation-manifest',
+  });
   // Untouched: each descriptor names the bytes stored under its digest.
   for (const child of index.manifests) {
     const stored = rawManifest(`@${child.digest}`);
@@ -112,7 +126,9 @@ test('the version tag names the pushed index, annotated: the image and its attes
     expect(Buffer.byteLength(stored)).toBe(child.size);
   }
   const attested = JSON.parse(rawManifest(`@${attestation.digest}`)) as { layers: Descriptor[] };
-  expect(attested.layers.map((l) => [l.mediaType, l.annotations?.['in-toto.io/predicate-type']])).toEqual([['application/vnd.in-toto+json', 'https://slsa.dev/provenance/v0.2']]);
+  expect(attested.layers.map((l) => [l.mediaType, l.annotations?.['in-toto.io/predicate-type']])).toEqual([
+    ['application/vnd.in-toto+json', 'https://slsa.dev/provenance/v0.2'],
+  ]);
 
   // The record the next check reads, on the index itself.
   expect(index.annotations).toEqual({
@@ -126,7 +142,11 @@ test('the version tag names the pushed index, annotated: the image and its attes
   // Moving tags name the same index; the staging index is gone; nothing else is tagged.
   expect(digestOf(repo, 'latest')).toBe(digest);
   expect(digestOf(repo, '8.0')).toBe(digest);
-  expect(ecrImages(repo).map((i) => i.imageDigest).sort()).toEqual([digest, image.digest, attestation.digest].sort());
+  expect(
+    ecrImages(repo)
+      .map((i) => i.imageDigest)
+      .sort(),
+  ).toEqual([digest, image.digest, attestation.digest].sort());
 
   // Log, record and card all name the index.
   expect(run.output).toContain(`net8-runtime: published localhost:5002/${repo}:${VERSION} (${digest})`);
@@ -135,7 +155,9 @@ test('the version tag names the pushed index, annotated: the image and its attes
   expect(received).toHaveLength(1);
   expect(cardFact(received[0], 'Version tag')).toBe(VERSION);
   expect(cardFact(received[0], 'Digest')).toBe(digest);
-  process.stdout.write(`index push: ${VERSION} = ${digest}, an OCI index of ${index.manifests.length} (linux/amd64 ${image.digest}, attestation ${attestation.digest}); latest, 8.0, log, record and card name it\n`);
+  process.stdout.write(
+    `index push: ${VERSION} = ${digest}, an OCI index of ${index.manifests.length} (linux/amd64 ${image.digest}, attestation ${attestation.digest}); latest, 8.0, log, record and card name it\n`,
+  );
 });
 
 test('a second run reads the record from the index: CURRENT, nothing built, pushed or announced', async () => {
@@ -143,7 +165,9 @@ test('a second run reads the record from the index: CURRENT, nothing built, push
   rmSync(path.join(ws.root, '.nx'), { recursive: true, force: true });
   const run = publish();
   expectOk(run);
-  expect(run.output).toMatch(new RegExp(`net8-runtime: CURRENT: ${VERSION.replace(/\./g, '\\.')} is built on sha256:[0-9a-f]{12}, the current base; nothing to do`));
+  expect(run.output).toMatch(
+    new RegExp(`net8-runtime: CURRENT: ${VERSION.replace(/\./g, '\\.')} is built on sha256:[0-9a-f]{12}, the current base; nothing to do`),
+  );
   expect(run.output).not.toMatch(/building 8\.0-bookworm-slim/);
   expect(run.output).not.toMatch(/net8-runtime: published/);
   expect({ tags: ecrTags(repo), latest: digestOf(repo, 'latest') }).toEqual(before);

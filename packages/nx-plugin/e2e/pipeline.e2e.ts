@@ -73,14 +73,18 @@ test('first publish: <tag>-1.0.0, latest and the extra tags, with the labels, an
   expect(cardFact(runtimeCard, 'Base digest')).toBe(upstreamDigest('dotnet/runtime:6.0-bullseye-slim'));
   // .NET 6 is past its end of support: said in the log and on the card.
   expect(run.output).toMatch(/warning: net6-runtime: \.NET 6 reached its end of support on 2024-11-12/);
-  expect(runtimeCard.body.attachments[0].content.body.map((b) => b.text ?? '').join('\n')).toMatch(/Warning: \.NET 6 reached its end of support/);
+  expect(runtimeCard.body.attachments[0].content.body.map((b) => b.text ?? '').join('\n')).toMatch(
+    /Warning: \.NET 6 reached its end of support/,
+  );
 });
 
 test('a rerun with nothing changed builds nothing, pushes nothing, sends nothing — also with the Nx cache wiped', async () => {
   const before = { runtime: ecrTags(runtimeRepo), sdk: ecrTags(sdkRepo) };
   // As on a fresh agent: the engine no longer has the images docker-build made, so the warm run's
   // docker-build cache hits must not matter to the steps after it.
-  const candidates = execFileSync('docker', ['images', 'platform-images/*', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const candidates = execFileSync('docker', ['images', 'platform-images/*', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   if (candidates.length) execFileSync('docker', ['image', 'rm', ...candidates]);
   // The first no-change run fills the Nx cache, the second replays the later steps from it, the third
   // runs with the cache wiped: the registry alone decides.
@@ -149,13 +153,19 @@ test('a test app that never answers 200 publishes nothing; the channel gets a fa
   // A test app whose endpoint answers 404: built FROM the image like the real one, but never healthy.
   const appDir = path.join(ws.root, 'integration-tests/net6-unhealthy');
   mkdirSync(appDir, { recursive: true });
-  writeFileSync(path.join(appDir, 'Dockerfile'), [
-    'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
-    'WORKDIR /app',
-    'CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/app"]',
-    '',
-  ].join('\n'));
-  writeFileSync(path.join(appDir, 'test-app.json'), JSON.stringify({ port: 8080, request: { method: 'GET', path: '/health' }, expectStatus: 200, timeoutSeconds: 8 }));
+  writeFileSync(
+    path.join(appDir, 'Dockerfile'),
+    [
+      'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+      'WORKDIR /app',
+      'CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/app"]',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    path.join(appDir, 'test-app.json'),
+    JSON.stringify({ port: 8080, request: { method: 'GET', path: '/health' }, expectStatus: 200, timeoutSeconds: 8 }),
+  );
   const nxJsonFile = path.join(ws.root, 'nx.json');
   const nxJson = readFileSync(nxJsonFile, 'utf8');
   editJson(ws.root, 'nx.json', (value) => {
@@ -176,8 +186,12 @@ test('a test app that never answers 200 publishes nothing; the channel gets a fa
   expect(failure[2].text).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
   expect(existsSync(path.join(ws.root, 'dist/platform-images/net6/runtime/ecr-publish.json'))).toBe(false);
   // The failed test left no container and no test image behind.
-  expect(execFileSync('docker', ['ps', '-a', '--filter', 'name=platform-images-test-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim()).toBe('');
-  expect(execFileSync('docker', ['images', 'platform-images-test/*', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).trim()).toBe('');
+  expect(
+    execFileSync('docker', ['ps', '-a', '--filter', 'name=platform-images-test-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim(),
+  ).toBe('');
+  expect(
+    execFileSync('docker', ['images', 'platform-images-test/*', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).trim(),
+  ).toBe('');
 });
 
 test('an IMMUTABLE repository gets the new version, and the moving tags that exist stay where they were', () => {

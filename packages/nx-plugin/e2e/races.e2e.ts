@@ -41,18 +41,25 @@ function workspace(images: string[]): Workspace {
   return ws;
 }
 
-type Outcome = { kind: 'published'; version: string; digest: string } | { kind: 'refused'; line: string } | { kind: 'unexpected'; output: string };
+type Outcome =
+  { kind: 'published'; version: string; digest: string } | { kind: 'refused'; line: string } | { kind: 'unexpected'; output: string };
 
 function outcomeOf(run: NxRun): Outcome {
   const published = /net6-runtime: published \S+:(6\.0-bullseye-slim-\d+\.\d+\.\d+) \((sha256:\w+)\)/.exec(run.output);
   if (run.code === 0 && published) return { kind: 'published', version: published[1], digest: published[2] };
-  const refused = run.output.split('\n').find((l) => /was published by another run while this one built and tested; this image was not published/.test(l));
+  const refused = run.output
+    .split('\n')
+    .find((l) => /was published by another run while this one built and tested; this image was not published/.test(l));
   if (run.code !== 0 && refused) return { kind: 'refused', line: refused.trim() };
   return { kind: 'unexpected', output: run.output.slice(-4000) };
 }
 
 function describeOutcome(o: Outcome): string {
-  return o.kind === 'published' ? `published ${o.version} (${o.digest.slice(7, 19)})` : o.kind === 'refused' ? 'refused cleanly' : 'UNEXPECTED';
+  return o.kind === 'published'
+    ? `published ${o.version} (${o.digest.slice(7, 19)})`
+    : o.kind === 'refused'
+      ? 'refused cleanly'
+      : 'UNEXPECTED';
 }
 
 test(`two publishes of one image into one repository at once, ${ROUNDS} rounds: one digest per version, none lost`, async () => {
@@ -66,7 +73,10 @@ test(`two publishes of one image into one repository at once, ${ROUNDS} rounds: 
 
   const published: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const runs = await Promise.all([nxAsync(a, ['run', 'net6-runtime:publish'], FORCE), nxAsync(b, ['run', 'net6-runtime:publish'], FORCE)]);
+    const runs = await Promise.all([
+      nxAsync(a, ['run', 'net6-runtime:publish'], FORCE),
+      nxAsync(b, ['run', 'net6-runtime:publish'], FORCE),
+    ]);
     const outcomes = runs.map(outcomeOf);
     const unexpected = outcomes.find((o): o is Extract<Outcome, { kind: 'unexpected' }> => o.kind === 'unexpected');
     if (unexpected) throw new Error(`round ${round}: a run neither published nor refused cleanly:\n${unexpected.output}`);
@@ -78,17 +88,27 @@ test(`two publishes of one image into one repository at once, ${ROUNDS} rounds: 
     for (const win of wins) byVersion.set(win.version, (byVersion.get(win.version) ?? new Set()).add(win.digest));
     expect([...byVersion.values()].every((digests) => digests.size === 1)).toBe(true);
     published.push(...byVersion.keys());
-    recordFigure('races', { case: `same image, same repository, round ${round}`, ok: true, observed: outcomes.map(describeOutcome).join(' / ') });
+    recordFigure('races', {
+      case: `same image, same repository, round ${round}`,
+      ok: true,
+      observed: outcomes.map(describeOutcome).join(' / '),
+    });
   }
 
   const history = await tagHistory(repo);
   expect(movedVersions(history, VERSION)).toEqual([]);
   // Every published version is in the repository, numbered without gaps.
-  const inRepository = ecrTags(repo).filter((t) => VERSION.test(t)).sort();
+  const inRepository = ecrTags(repo)
+    .filter((t) => VERSION.test(t))
+    .sort();
   expect(inRepository).toEqual([...published].sort());
   expect(inRepository.map((t) => Number(t.split('.')[2]))).toEqual(inRepository.map((_t, i) => i));
   recordFigure('races', { case: 'version tags on two digests (tag history)', ok: true, observed: '0' });
-  recordFigure('races', { case: 'versions lost or skipped', ok: true, observed: `0 (${inRepository.length} published in ${ROUNDS} rounds)` });
+  recordFigure('races', {
+    case: 'versions lost or skipped',
+    ok: true,
+    observed: `0 (${inRepository.length} published in ${ROUNDS} rounds)`,
+  });
 });
 
 test('many images in parallel (--parallel=3) share nothing they should not', async () => {
@@ -116,6 +136,14 @@ test('many images in parallel (--parallel=3) share nothing they should not', asy
   const runtimeTags = ecrTags(`${ws.prefix}/runtime`);
   expect(runtimeTags).toEqual(expect.arrayContaining(['6.0', '8.0', 'latest', '6.0-bullseye-slim-1.0.0', '8.0-bookworm-slim-1.0.0']));
   const sent = await cards(ws);
-  expect(sent.map((c) => cardFact(c, 'Version tag')).sort()).toEqual(['6.0-bullseye-slim-1.0.0', '6.0-bullseye-slim-1.0.0', '8.0-bookworm-slim-1.0.0']);
-  recordFigure('races', { case: '3 images with --parallel=3 (two share a repository)', ok: true, observed: '3 published, each with its own base labels and card' });
+  expect(sent.map((c) => cardFact(c, 'Version tag')).sort()).toEqual([
+    '6.0-bullseye-slim-1.0.0',
+    '6.0-bullseye-slim-1.0.0',
+    '8.0-bookworm-slim-1.0.0',
+  ]);
+  recordFigure('races', {
+    case: '3 images with --parallel=3 (two share a repository)',
+    ok: true,
+    observed: '3 published, each with its own base labels and card',
+  });
 });

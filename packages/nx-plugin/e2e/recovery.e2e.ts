@@ -53,11 +53,19 @@ function docker(args: string[]): string {
 
 /** The product's line that matches, as the run printed it. */
 function said(run: NxRun, pattern: RegExp): string {
-  return run.output.split('\n').find((line) => pattern.test(line))?.trim() ?? '';
+  return (
+    run.output
+      .split('\n')
+      .find((line) => pattern.test(line))
+      ?.trim() ?? ''
+  );
 }
 
 function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** The run id the check of the run in progress (or last run) wrote, if it has one. */
@@ -71,8 +79,9 @@ function currentRunId(): string | undefined {
 
 /** Images of this project whose tag carries the run id: the candidate docker-build made and the test app image. */
 function imagesOfRun(runId: string): string[] {
-  return lines(docker(['images', '--format', '{{.Repository}}:{{.Tag}}']))
-    .filter((ref) => (ref.startsWith(`platform-images/${PROJECT}:candidate-${runId}`) || ref.startsWith(`platform-images-test/${PROJECT}:${runId}`)));
+  return lines(docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).filter(
+    (ref) => ref.startsWith(`platform-images/${PROJECT}:candidate-${runId}`) || ref.startsWith(`platform-images-test/${PROJECT}:${runId}`),
+  );
 }
 
 function containersOfRun(runId: string): string[] {
@@ -96,7 +105,9 @@ function testFoldersOfRun(runId: string): string[] {
 /** A fault rule on the Teams sink for this workspace's webhook path only; removed by its id. */
 async function teamsFault(action: Record<string, unknown>): Promise<string> {
   const port = Number(new URL(SINK).port);
-  const added = JSON.parse(await stackCall(port, 'POST', '/__faults', { rules: [{ match: { method: 'POST', path: `^${ws.webhookPath}$` }, action }] }));
+  const added = JSON.parse(
+    await stackCall(port, 'POST', '/__faults', { rules: [{ match: { method: 'POST', path: `^${ws.webhookPath}$` }, action }] }),
+  );
   return added.rules[0].id;
 }
 
@@ -108,10 +119,21 @@ async function removeTeamsFault(id: string): Promise<void> {
 function pushTag(source: string, tag: string): void {
   const authDir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
   const authFile = path.join(authDir, 'auth.json');
-  writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }));
+  writeFileSync(
+    authFile,
+    JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
+  );
   try {
-    execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-authfile', authFile,
-      `docker://localhost:5001/${source}`, `docker://localhost:5002/${repo}:${tag}`]);
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--dest-authfile',
+      authFile,
+      `docker://localhost:5001/${source}`,
+      `docker://localhost:5002/${repo}:${tag}`,
+    ]);
   } finally {
     rmSync(authDir, { recursive: true, force: true });
   }
@@ -166,7 +188,11 @@ test('a run stopped after ecr-publish, before teams-notify: the next run sends t
   expectOk(third);
   expect(third.output).toMatch(new RegExp(`${PROJECT}: CURRENT: .*; nothing to do`));
   expect(await cards(ws)).toHaveLength(1);
-  recordFigure('recovery', { case: 'killed after ecr-publish, before teams-notify', ok: true, observed: `next run: ${said(next, /Teams card sent for/)}; the run after: no card` });
+  recordFigure('recovery', {
+    case: 'killed after ecr-publish, before teams-notify',
+    ok: true,
+    observed: `next run: ${said(next, /Teams card sent for/)}; the run after: no card`,
+  });
 });
 
 test('a card the webhook refused is owed: the next run sends it, and only it', async () => {
@@ -194,15 +220,25 @@ test('a card the webhook refused is owed: the next run sends it, and only it', a
 
   expectOk(nx(ws, ['run', `${PROJECT}:publish`]));
   expect(await cards(ws)).toHaveLength(start.cards + 1);
-  recordFigure('recovery', { case: 'card refused by the webhook (HTTP 503, every try)', ok: true, observed: `next run: ${said(next, /Teams card sent for/)}` });
+  recordFigure('recovery', {
+    case: 'card refused by the webhook (HTTP 503, every try)',
+    ok: true,
+    observed: `next run: ${said(next, /Teams card sent for/)}`,
+  });
 });
 
 test('a run killed during its integration test: the next run removes its container, images and temp folder, and says so', async () => {
   // A test app that never gives the expected answer keeps the test container up until the run is killed.
   const appDir = path.join(ws.root, 'integration-tests/net6-never-ready');
   mkdirSync(appDir, { recursive: true });
-  writeFileSync(path.join(appDir, 'Dockerfile'), 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\nWORKDIR /app\nCMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/app"]\n');
-  writeFileSync(path.join(appDir, 'test-app.json'), JSON.stringify({ port: 8080, request: { method: 'GET', path: '/ready' }, expectStatus: 200, timeoutSeconds: 900 }));
+  writeFileSync(
+    path.join(appDir, 'Dockerfile'),
+    'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\nWORKDIR /app\nCMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/app"]\n',
+  );
+  writeFileSync(
+    path.join(appDir, 'test-app.json'),
+    JSON.stringify({ port: 8080, request: { method: 'GET', path: '/ready' }, expectStatus: 200, timeoutSeconds: 900 }),
+  );
   const published = versions();
   const nxJson = readFileSync(path.join(ws.root, 'nx.json'), 'utf8');
   editJson(ws.root, 'nx.json', (value) => {
@@ -255,7 +291,11 @@ test('a run killed during its integration test: the next run removes its contain
   expect(imagesOfRun(runId)).toEqual([]);
   expect(existsSync(folders[0])).toBe(false);
   expect(versions()).toEqual(published);
-  recordFigure('recovery', { case: 'killed (SIGKILL to the nx process group) during the integration test', ok: true, observed: `next run: ${said(next, /removed what stopped runs left/)}` });
+  recordFigure('recovery', {
+    case: 'killed (SIGKILL to the nx process group) during the integration test',
+    ok: true,
+    observed: `next run: ${said(next, /removed what stopped runs left/)}`,
+  });
 });
 
 test('tags a stopped publish left in ECR, older than cleanup.registryAfter, are removed by the next run, which says so', async () => {
@@ -285,5 +325,9 @@ test('tags a stopped publish left in ECR, older than cleanup.registryAfter, are 
   const again = nx(ws, ['run', `${PROJECT}:publish`]);
   expectOk(again);
   expect(again.output).not.toMatch(new RegExp(`${PROJECT}: removed`));
-  recordFigure('recovery', { case: 'staging tag and orphan marker left in ECR (cleanup.registryAfter 2s)', ok: true, observed: `next run: ${said(next, new RegExp(`${PROJECT}: removed`))}` });
+  recordFigure('recovery', {
+    case: 'staging tag and orphan marker left in ECR (cleanup.registryAfter 2s)',
+    ok: true,
+    observed: `next run: ${said(next, new RegExp(`${PROJECT}: removed`))}`,
+  });
 });

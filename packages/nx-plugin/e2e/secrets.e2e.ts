@@ -44,7 +44,10 @@ function sampleArgv(): { stop: () => string[] } {
 
 function runNx(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], { cwd: ws.root, env: { ...process.env, ...LOCAL_ENV, ...env } });
+    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
+      cwd: ws.root,
+      env: { ...process.env, ...LOCAL_ENV, ...env },
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -56,7 +59,12 @@ test('no secret appears in output, argv, task records, the Nx cache or leftover 
   const signature = `sig-${randomBytes(12).toString('hex')}`;
   const webhook = `${SINK}${ws.webhookPath}?api-version=2016-06-01&sig=${signature}`;
   const password = ecrPassword();
-  const secrets = { 'AWS secret key': LOCAL_ENV.AWS_SECRET_ACCESS_KEY, 'ECR password': password, 'webhook signature': signature, 'webhook URL': webhook };
+  const secrets = {
+    'AWS secret key': LOCAL_ENV.AWS_SECRET_ACCESS_KEY,
+    'ECR password': password,
+    'webhook signature': signature,
+    'webhook URL': webhook,
+  };
   expect(password.length).toBeGreaterThan(16);
   const tmpBefore = new Set(readdirSync(tmpdir()));
 
@@ -70,7 +78,9 @@ test('no secret appears in output, argv, task records, the Nx cache or leftover 
   expect(await cards(ws)).toHaveLength(1);
   expect(argv.some((line) => line.includes('docker') && line.includes('push'))).toBe(true);
 
-  const leftovers = readdirSync(tmpdir()).filter((name) => !tmpBefore.has(name) && name.startsWith('platform-images-') && !name.startsWith('platform-images-e2e-'));
+  const leftovers = readdirSync(tmpdir()).filter(
+    (name) => !tmpBefore.has(name) && name.startsWith('platform-images-') && !name.startsWith('platform-images-e2e-'),
+  );
   const places: Record<string, string> = {
     'nx output': run.output,
     'process arguments': argv.join('\n'),
@@ -79,9 +89,13 @@ test('no secret appears in output, argv, task records, the Nx cache or leftover 
     ...Object.fromEntries(leftovers.flatMap((d) => filesUnder(path.join(tmpdir(), d))).map((f) => [f, readFileSync(f, 'latin1')])),
   };
   const found = Object.entries(places).flatMap(([where, text]) =>
-    Object.entries(secrets).filter(([, value]) => text.includes(value)).map(([what]) => `${what} in ${where}`),
+    Object.entries(secrets)
+      .filter(([, value]) => text.includes(value))
+      .map(([what]) => `${what} in ${where}`),
   );
-  console.log(`secrets scan: ${Object.keys(places).length} places searched for ${Object.keys(secrets).length} secrets, ${found.length} found`);
+  console.log(
+    `secrets scan: ${Object.keys(places).length} places searched for ${Object.keys(secrets).length} secrets, ${found.length} found`,
+  );
   recordFigure('secrets', {
     case: `${Object.keys(secrets).length} secrets (${Object.keys(secrets).join(', ')}) in ${Object.keys(places).length} places (nx output, every process's argv, dist, .nx cache, temp files)`,
     ok: found.length === 0,

@@ -35,7 +35,14 @@ export interface Workspace {
 export function createWorkspace(images: string[] = ['net6/runtime', 'net6/sdk'], options: { realDotnet?: boolean } = {}): Workspace {
   const root = mkdtempSync(path.join(tmpdir(), 'platform-images-e2e-'));
   const prefix = `e2e-${path.basename(root).split('-').pop()!.toLowerCase()}`;
-  for (const entry of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', 'integration-tests', ...images.map((i) => `platform-images/${i}`)]) {
+  for (const entry of [
+    'nx.json',
+    'package.json',
+    'tsconfig.base.json',
+    'tsconfig.json',
+    'integration-tests',
+    ...images.map((i) => `platform-images/${i}`),
+  ]) {
     cpSync(path.join(REPO_ROOT, entry), path.join(root, entry), { recursive: true });
   }
   // The plugin and its dependencies come from this checkout.
@@ -124,7 +131,9 @@ export function ecrImages(repository: string): PublishedImage[] {
 }
 
 export function ecrTags(repository: string): string[] {
-  return ecrImages(repository).flatMap((i) => i.imageTags ?? []).sort();
+  return ecrImages(repository)
+    .flatMap((i) => i.imageTags ?? [])
+    .sort();
 }
 
 export function digestOf(repository: string, tag: string): string | undefined {
@@ -137,7 +146,11 @@ export function labelsOf(repository: string, tag: string): Record<string, string
   const authFile = path.join(mkdtempSync(path.join(tmpdir(), 'skopeo-')), 'auth.json');
   writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${password}`).toString('base64') } } }));
   try {
-    const out = execFileSync('skopeo', ['inspect', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repository}:${tag}`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'skopeo',
+      ['inspect', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repository}:${tag}`],
+      { encoding: 'utf8' },
+    );
     return JSON.parse(out).Labels ?? {};
   } finally {
     rmSync(path.dirname(authFile), { recursive: true, force: true });
@@ -146,7 +159,13 @@ export function labelsOf(repository: string, tag: string): Record<string, string
 
 export interface Card {
   path: string;
-  body: { type: string; attachments: Array<{ contentType: string; content: { version: string; body: Array<{ text?: string; facts?: Array<{ title: string; value: string }> }> } }> };
+  body: {
+    type: string;
+    attachments: Array<{
+      contentType: string;
+      content: { version: string; body: Array<{ text?: string; facts?: Array<{ title: string; value: string }> }> };
+    }>;
+  };
 }
 
 /**
@@ -172,7 +191,16 @@ export function bumpBase(repoTag: string): string {
 
 export function upstreamDigest(repoTag: string): string {
   const [repo, tag] = repoTag.split(':');
-  const out = execFileSync('curl', ['-sfI', '-H', 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json', `http://localhost:5001/v2/${repo}/manifests/${tag}`], { encoding: 'utf8' });
+  const out = execFileSync(
+    'curl',
+    [
+      '-sfI',
+      '-H',
+      'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+      `http://localhost:5001/v2/${repo}/manifests/${tag}`,
+    ],
+    { encoding: 'utf8' },
+  );
   return /docker-content-digest:\s*(\S+)/i.exec(out)![1];
 }
 
@@ -229,7 +257,9 @@ export interface SessionCredentials {
 
 /** Temporary credentials from the STS stand-in that expire after `lifetimeSeconds`, as the environment of a run. */
 export async function sessionCredentials(lifetimeSeconds: number): Promise<SessionCredentials> {
-  const issued: { accessKeyId: string; secretAccessKey: string; sessionToken: string } = await control('sts', 'POST', '/__credentials', { lifetimeSeconds });
+  const issued: { accessKeyId: string; secretAccessKey: string; sessionToken: string } = await control('sts', 'POST', '/__credentials', {
+    lifetimeSeconds,
+  });
   return { AWS_ACCESS_KEY_ID: issued.accessKeyId, AWS_SECRET_ACCESS_KEY: issued.secretAccessKey, AWS_SESSION_TOKEN: issued.sessionToken };
 }
 

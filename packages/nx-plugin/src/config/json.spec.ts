@@ -40,24 +40,62 @@ describe('formatJsonError: the messages of Node 20 and of Node 22 and later', ()
   const trailing = '{\n  "a": 1,\n}\n';
   const bareWord = '{\n  "a": yes\n}';
   it.each<[string, string, string, string]>([
-    ['Node 20, an offset', 'Expected double-quoted property name in JSON at position 12', trailing, 'Expected double-quoted property name (line 3, column 1)'],
-    ['Node 22, an offset with its own line and column', 'Expected double-quoted property name in JSON at position 12 (line 3 column 1)', trailing, 'Expected double-quoted property name (line 3, column 1)'],
-    ['Node 20 and 22, the token and the text quoted', `Unexpected token 'y', "{\n  "a": yes\n}" is not valid JSON`, bareWord, 'Unexpected token "y" (line 2, column 8)'],
-    ['the quoted text cut short', `Unexpected token 'y', ..."  "a": yes\n}" is not valid JSON`, bareWord, 'Unexpected token "y" (line 2, column 8)'],
-    ['a newline as the token', `Unexpected token '\n', "{\n  "a": tru\n}" is not valid JSON`, '{\n  "a": tru\n}', 'Unexpected token "\\n" (line 2, column 11)'],
-    ['a byte order mark as the token', `Unexpected token '\uFEFF', "\uFEFF{}" is not valid JSON`, '\uFEFF{}', 'Unexpected token "\uFEFF" (line 1, column 1)'],
+    [
+      'Node 20, an offset',
+      'Expected double-quoted property name in JSON at position 12',
+      trailing,
+      'Expected double-quoted property name (line 3, column 1)',
+    ],
+    [
+      'Node 22, an offset with its own line and column',
+      'Expected double-quoted property name in JSON at position 12 (line 3 column 1)',
+      trailing,
+      'Expected double-quoted property name (line 3, column 1)',
+    ],
+    [
+      'Node 20 and 22, the token and the text quoted',
+      `Unexpected token 'y', "{\n  "a": yes\n}" is not valid JSON`,
+      bareWord,
+      'Unexpected token "y" (line 2, column 8)',
+    ],
+    [
+      'the quoted text cut short',
+      `Unexpected token 'y', ..."  "a": yes\n}" is not valid JSON`,
+      bareWord,
+      'Unexpected token "y" (line 2, column 8)',
+    ],
+    [
+      'a newline as the token',
+      `Unexpected token '\n', "{\n  "a": tru\n}" is not valid JSON`,
+      '{\n  "a": tru\n}',
+      'Unexpected token "\\n" (line 2, column 11)',
+    ],
+    [
+      'a byte order mark as the token',
+      `Unexpected token '\uFEFF', "\uFEFF{}" is not valid JSON`,
+      '\uFEFF{}',
+      'Unexpected token "\uFEFF" (line 1, column 1)',
+    ],
     ['no offset at all', 'Unexpected end of JSON input', '{\n  "a": [1, 2', 'Unexpected end of JSON input (line 2, column 13)'],
-    ['Node 22, past the end', 'Unexpected non-whitespace character after JSON at position 8 (line 2 column 1)', '{"a":1}\n}', 'Unexpected non-whitespace character after JSON (line 2, column 1)'],
+    [
+      'Node 22, past the end',
+      'Unexpected non-whitespace character after JSON at position 8 (line 2 column 1)',
+      '{"a":1}\n}',
+      'Unexpected non-whitespace character after JSON (line 2, column 1)',
+    ],
   ])('%s', (_name, message, text, expected) => {
     expect(formatJsonError(message, text)).toBe(expected);
   });
 });
 
 describe('firstJsonError', () => {
-  it.each(['{}', '[]', '{"a":[1,-2.5e+3,true,false,null,"x\\u00e9\\n"]}', ' \n{ "a" : { "b" : [ ] } } \n', '"text"', '0'])('%j is JSON', (text) => {
-    expect(firstJsonError(text)).toBeUndefined();
-    expect(() => JSON.parse(text)).not.toThrow();
-  });
+  it.each(['{}', '[]', '{"a":[1,-2.5e+3,true,false,null,"x\\u00e9\\n"]}', ' \n{ "a" : { "b" : [ ] } } \n', '"text"', '0'])(
+    '%j is JSON',
+    (text) => {
+      expect(firstJsonError(text)).toBeUndefined();
+      expect(() => JSON.parse(text)).not.toThrow();
+    },
+  );
 
   it.each(CASES)('finds %s where JSON.parse stops', (_name, text, where) => {
     expect(lineAndColumn(text, firstJsonError(text)!)).toEqual(where);

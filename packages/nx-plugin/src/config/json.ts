@@ -16,7 +16,7 @@ export interface JsonSyntaxProblem {
 
 export function locateJsonError(message: string, text: string): JsonSyntaxProblem {
   const offset = /at position (\d+)/.exec(message)?.[1];
-  const at = offset !== undefined ? Number(offset) : firstJsonError(text) ?? text.length;
+  const at = offset !== undefined ? Number(offset) : (firstJsonError(text) ?? text.length);
   return { what: describe(message), ...lineAndColumn(text, at) };
 }
 

@@ -2,7 +2,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../lib/errors';
-import { assertTestAppStartsFrom, DEFAULT_SHARED, executorOptions, FORCE_ENV, loadImageSettings, MAX_TEST_TIMEOUT_SECONDS, parseForce, PROFILE_ENV, regionHint, requireRegion, resolveShared, type LoadImageInput } from './settings';
+import {
+  assertTestAppStartsFrom,
+  DEFAULT_SHARED,
+  executorOptions,
+  FORCE_ENV,
+  loadImageSettings,
+  MAX_TEST_TIMEOUT_SECONDS,
+  parseForce,
+  PROFILE_ENV,
+  regionHint,
+  requireRegion,
+  resolveShared,
+  type LoadImageInput,
+} from './settings';
 
 const PROJECT_ROOT = 'platform-images/net6/runtime';
 const IMAGE_FILE = `${PROJECT_ROOT}/platform-image.json`;
@@ -52,7 +65,12 @@ beforeEach(() => {
   root = mkdtempSync(path.join(tmpdir(), 'settings-spec-'));
   write(IMAGE_FILE, imageConfig());
   write(`${PROJECT_ROOT}/Dockerfile`, 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\n');
-  write(TEST_APP_FILE, { port: 8080, request: { method: 'POST', path: '/MyService', headers: { 'Content-Type': 'application/json' }, body: { data: 'string' } }, expectStatus: 200, timeoutSeconds: 60 });
+  write(TEST_APP_FILE, {
+    port: 8080,
+    request: { method: 'POST', path: '/MyService', headers: { 'Content-Type': 'application/json' }, body: { data: 'string' } },
+    expectStatus: 200,
+    timeoutSeconds: 60,
+  });
   write('integration-tests/net6/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\n');
   write('integration-tests/net6-stand-in/test-app.json', { port: 8081 });
   write('integration-tests/net6-stand-in/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\n');
@@ -134,7 +152,13 @@ describe('loadImageSettings', () => {
   });
 
   it('lets image settings override the workspace', () => {
-    write(IMAGE_FILE, { ...imageConfig(), aws: { region: 'us-east-1' }, docker: { builder: 'classic' }, buildArgs: { A: 'image' }, ecr: { ...imageConfig().ecr, scanOnPush: false } });
+    write(IMAGE_FILE, {
+      ...imageConfig(),
+      aws: { region: 'us-east-1' },
+      docker: { builder: 'classic' },
+      buildArgs: { A: 'image' },
+      ecr: { ...imageConfig().ecr, scanOnPush: false },
+    });
     const settings = loadImageSettings(input());
     expect(settings.aws.region).toBe('us-east-1');
     expect(settings.docker).toEqual({ builder: 'classic', command: 'docker' });
@@ -183,170 +207,674 @@ describe('loadImageSettings', () => {
     write(IMAGE_FILE, patch(imageConfig()));
     return input();
   };
-  const withOptions = (patch: (o: ReturnType<typeof workspaceOptions> & Record<string, unknown>) => unknown, env: Record<string, string> = {}) => () => input({ options: patch(workspaceOptions()), env });
+  const withOptions =
+    (patch: (o: ReturnType<typeof workspaceOptions> & Record<string, unknown>) => unknown, env: Record<string, string> = {}) =>
+    () =>
+      input({ options: patch(workspaceOptions()), env });
 
   it.each<Case>([
     ['missing ecr', withImage(({ ecr: _e, ...c }) => c), IMAGE_FILE, 'ecr', /is required/, /"ecr"/],
-    ['unknown field extraTag', withImage((c) => ({ ...c, ecr: { repository: 'runtime', tag: '6.0', extraTag: ['x'] } })), IMAGE_FILE, 'ecr.extraTag', /unknown field/, /did you mean "extraTags"\?/],
-    ['unknown top-level field', withImage((c) => ({ ...c, ecrRepository: 'x' })), IMAGE_FILE, 'ecrRepository', /unknown field/, /did you mean "ecr"\?/],
-    ['extraTags item a number', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['latest', 6] } })), IMAGE_FILE, 'ecr.extraTags[1]', /must be a string, got 6/, /write "6" in quotes/],
-    ['extraTags not an array', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: '6.0' } })), IMAGE_FILE, 'ecr.extraTags', /must be an array of strings/],
-    ['unknown placeholder {build}', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['6.0', '{build}'] } })), IMAGE_FILE, 'ecr.extraTags[1]', /unknown placeholder \{build\}/, /\{buildNumber\}/],
-    ['prototype name as placeholder', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['{constructor}'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /unknown placeholder \{constructor\}/],
-    ['extra tag not a valid tag', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['has space'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /"has space" is not a valid Docker tag/],
-    ['extra tag looks like a version', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['1.2.3'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /looks like a version tag/],
-    ['extra tag collides with the version prefix', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['6.0-bullseye-slim-{buildId}'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /looks like a version tag/],
-    ['bad region in the image', withImage((c) => ({ ...c, aws: { region: 'Ireland' } })), IMAGE_FILE, 'aws.region', /"Ireland" is not valid/, /eu-west-1/],
-    ['bad region in nx.json', withOptions((o) => ({ ...o, aws: { region: 'eu_west_1' } })), 'nx.json', `${OPTIONS_PATH}.aws.region`, /"eu_west_1" is not valid/, /did you mean "eu-west-1"\?/],
-    ['region with a misspelt direction', withOptions((o) => ({ ...o, aws: { region: 'eu-westt-1' } })), 'nx.json', `${OPTIONS_PATH}.aws.region`, /"eu-westt-1" is not valid/, /did you mean "eu-west-1"\? an AWS region code is <area>-<direction>-<number>/],
-    ['region with an unknown direction', withImage((c) => ({ ...c, aws: { region: 'eu-middle-1' } })), IMAGE_FILE, 'aws.region', /"eu-middle-1" is not valid/, /^an AWS region code is <area>-<direction>-<number>, e.g. "eu-west-1"/],
-    ['region without its number', withImage((c) => ({ ...c, aws: { region: 'eu-west' } })), IMAGE_FILE, 'aws.region', /"eu-west" is not valid/, /^an AWS region code/],
-    ['end-of-support date not a date', withOptions((o) => ({ ...o, dotnetEndOfSupport: { net8: 'Nov 2026' } })), 'nx.json', `${OPTIONS_PATH}.dotnetEndOfSupport.net8`, /"Nov 2026" is not a date/, /YYYY-MM-DD/],
-    ['end-of-support key not a .NET line', withOptions((o) => ({ ...o, dotnetEndOfSupport: { '8.0': '2026-11-10' } })), 'nx.json', `${OPTIONS_PATH}.dotnetEndOfSupport.8.0`, /is not a \.NET line/, /"net8"/],
-    ['11-digit account', withImage((c) => ({ ...c, aws: { account: '12345678901' } })), IMAGE_FILE, 'aws.account', /"12345678901" is not valid/, /12 digits/],
-    ['account as a number', withOptions((o) => ({ ...o, aws: { account: 123456789012 } })), 'nx.json', `${OPTIONS_PATH}.aws.account`, /must be a string, got 123456789012/],
-    ['bad ecrEndpoint', withOptions((o) => ({ ...o, aws: { ecrEndpoint: 'localhost:5003' } })), 'nx.json', `${OPTIONS_PATH}.aws.ecrEndpoint`, /"localhost:5003" is not valid/],
-    ['repository name with capitals', withImage((c) => ({ ...c, ecr: { ...c.ecr, repository: 'Dotnet/Runtime' } })), IMAGE_FILE, 'ecr.repository', /"Dotnet\/Runtime" is not valid/, /lowercase/],
-    ['empty repository', withImage((c) => ({ ...c, ecr: { ...c.ecr, repository: '' } })), IMAGE_FILE, 'ecr.repository', /must not be empty/],
-    ['missing tag', withImage((c) => ({ ...c, ecr: { repository: 'runtime' } })), IMAGE_FILE, 'ecr.tag', /is required/, /a Docker tag such as "6.0-bullseye-slim"/],
-    ['misspelt repository', withImage((c) => ({ ...c, ecr: { repositry: 'runtime', tag: '6.0' } })), IMAGE_FILE, 'ecr.repositry', /unknown field/, /did you mean "repository"\?/],
-    ['misspelt replaceFrom', withImage((c) => ({ ...c, integrationTest: { app: c.integrationTest.app, replaceform: c.integrationTest.replaceFrom } })), IMAGE_FILE, 'integrationTest.replaceform', /unknown field/, /did you mean "replaceFrom"\?/],
-    ['missing integrationTest.app', withImage((c) => ({ ...c, integrationTest: { replaceFrom: c.integrationTest.replaceFrom } })), IMAGE_FILE, 'integrationTest.app', /is required/, /integration-tests\/net6/],
-    ['latest as a quoted boolean', withImage((c) => ({ ...c, ecr: { ...c.ecr, latest: 'false' } })), IMAGE_FILE, 'ecr.latest', /must be true or false, got "false"/, /write false without quotes/],
-    ['port as a quoted number', () => {
-      write(TEST_APP_FILE, { port: '8080' });
-      return input();
-    }, TEST_APP_FILE, 'port', /must be a number, got "8080"/, /write 8080 without quotes/],
+    [
+      'unknown field extraTag',
+      withImage((c) => ({ ...c, ecr: { repository: 'runtime', tag: '6.0', extraTag: ['x'] } })),
+      IMAGE_FILE,
+      'ecr.extraTag',
+      /unknown field/,
+      /did you mean "extraTags"\?/,
+    ],
+    [
+      'unknown top-level field',
+      withImage((c) => ({ ...c, ecrRepository: 'x' })),
+      IMAGE_FILE,
+      'ecrRepository',
+      /unknown field/,
+      /did you mean "ecr"\?/,
+    ],
+    [
+      'extraTags item a number',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['latest', 6] } })),
+      IMAGE_FILE,
+      'ecr.extraTags[1]',
+      /must be a string, got 6/,
+      /write "6" in quotes/,
+    ],
+    [
+      'extraTags not an array',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: '6.0' } })),
+      IMAGE_FILE,
+      'ecr.extraTags',
+      /must be an array of strings/,
+    ],
+    [
+      'unknown placeholder {build}',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['6.0', '{build}'] } })),
+      IMAGE_FILE,
+      'ecr.extraTags[1]',
+      /unknown placeholder \{build\}/,
+      /\{buildNumber\}/,
+    ],
+    [
+      'prototype name as placeholder',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['{constructor}'] } })),
+      IMAGE_FILE,
+      'ecr.extraTags[0]',
+      /unknown placeholder \{constructor\}/,
+    ],
+    [
+      'extra tag not a valid tag',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['has space'] } })),
+      IMAGE_FILE,
+      'ecr.extraTags[0]',
+      /"has space" is not a valid Docker tag/,
+    ],
+    [
+      'extra tag looks like a version',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['1.2.3'] } })),
+      IMAGE_FILE,
+      'ecr.extraTags[0]',
+      /looks like a version tag/,
+    ],
+    [
+      'extra tag collides with the version prefix',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['6.0-bullseye-slim-{buildId}'] } })),
+      IMAGE_FILE,
+      'ecr.extraTags[0]',
+      /looks like a version tag/,
+    ],
+    [
+      'bad region in the image',
+      withImage((c) => ({ ...c, aws: { region: 'Ireland' } })),
+      IMAGE_FILE,
+      'aws.region',
+      /"Ireland" is not valid/,
+      /eu-west-1/,
+    ],
+    [
+      'bad region in nx.json',
+      withOptions((o) => ({ ...o, aws: { region: 'eu_west_1' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.aws.region`,
+      /"eu_west_1" is not valid/,
+      /did you mean "eu-west-1"\?/,
+    ],
+    [
+      'region with a misspelt direction',
+      withOptions((o) => ({ ...o, aws: { region: 'eu-westt-1' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.aws.region`,
+      /"eu-westt-1" is not valid/,
+      /did you mean "eu-west-1"\? an AWS region code is <area>-<direction>-<number>/,
+    ],
+    [
+      'region with an unknown direction',
+      withImage((c) => ({ ...c, aws: { region: 'eu-middle-1' } })),
+      IMAGE_FILE,
+      'aws.region',
+      /"eu-middle-1" is not valid/,
+      /^an AWS region code is <area>-<direction>-<number>, e.g. "eu-west-1"/,
+    ],
+    [
+      'region without its number',
+      withImage((c) => ({ ...c, aws: { region: 'eu-west' } })),
+      IMAGE_FILE,
+      'aws.region',
+      /"eu-west" is not valid/,
+      /^an AWS region code/,
+    ],
+    [
+      'end-of-support date not a date',
+      withOptions((o) => ({ ...o, dotnetEndOfSupport: { net8: 'Nov 2026' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.dotnetEndOfSupport.net8`,
+      /"Nov 2026" is not a date/,
+      /YYYY-MM-DD/,
+    ],
+    [
+      'end-of-support key not a .NET line',
+      withOptions((o) => ({ ...o, dotnetEndOfSupport: { '8.0': '2026-11-10' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.dotnetEndOfSupport.8.0`,
+      /is not a \.NET line/,
+      /"net8"/,
+    ],
+    [
+      '11-digit account',
+      withImage((c) => ({ ...c, aws: { account: '12345678901' } })),
+      IMAGE_FILE,
+      'aws.account',
+      /"12345678901" is not valid/,
+      /12 digits/,
+    ],
+    [
+      'account as a number',
+      withOptions((o) => ({ ...o, aws: { account: 123456789012 } })),
+      'nx.json',
+      `${OPTIONS_PATH}.aws.account`,
+      /must be a string, got 123456789012/,
+    ],
+    [
+      'bad ecrEndpoint',
+      withOptions((o) => ({ ...o, aws: { ecrEndpoint: 'localhost:5003' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.aws.ecrEndpoint`,
+      /"localhost:5003" is not valid/,
+    ],
+    [
+      'repository name with capitals',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, repository: 'Dotnet/Runtime' } })),
+      IMAGE_FILE,
+      'ecr.repository',
+      /"Dotnet\/Runtime" is not valid/,
+      /lowercase/,
+    ],
+    [
+      'empty repository',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, repository: '' } })),
+      IMAGE_FILE,
+      'ecr.repository',
+      /must not be empty/,
+    ],
+    [
+      'missing tag',
+      withImage((c) => ({ ...c, ecr: { repository: 'runtime' } })),
+      IMAGE_FILE,
+      'ecr.tag',
+      /is required/,
+      /a Docker tag such as "6.0-bullseye-slim"/,
+    ],
+    [
+      'misspelt repository',
+      withImage((c) => ({ ...c, ecr: { repositry: 'runtime', tag: '6.0' } })),
+      IMAGE_FILE,
+      'ecr.repositry',
+      /unknown field/,
+      /did you mean "repository"\?/,
+    ],
+    [
+      'misspelt replaceFrom',
+      withImage((c) => ({ ...c, integrationTest: { app: c.integrationTest.app, replaceform: c.integrationTest.replaceFrom } })),
+      IMAGE_FILE,
+      'integrationTest.replaceform',
+      /unknown field/,
+      /did you mean "replaceFrom"\?/,
+    ],
+    [
+      'missing integrationTest.app',
+      withImage((c) => ({ ...c, integrationTest: { replaceFrom: c.integrationTest.replaceFrom } })),
+      IMAGE_FILE,
+      'integrationTest.app',
+      /is required/,
+      /integration-tests\/net6/,
+    ],
+    [
+      'latest as a quoted boolean',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, latest: 'false' } })),
+      IMAGE_FILE,
+      'ecr.latest',
+      /must be true or false, got "false"/,
+      /write false without quotes/,
+    ],
+    [
+      'port as a quoted number',
+      () => {
+        write(TEST_APP_FILE, { port: '8080' });
+        return input();
+      },
+      TEST_APP_FILE,
+      'port',
+      /must be a number, got "8080"/,
+      /write 8080 without quotes/,
+    ],
     ['bad tag', withImage((c) => ({ ...c, ecr: { ...c.ecr, tag: '-6.0' } })), IMAGE_FILE, 'ecr.tag', /"-6.0" is not valid/],
-    ['scanOnPush a string', withImage((c) => ({ ...c, ecr: { ...c.ecr, scanOnPush: 'yes' } })), IMAGE_FILE, 'ecr.scanOnPush', /must be true or false, got "yes"/],
-    ['missing Dockerfile', () => {
-      rmSync(path.join(root, PROJECT_ROOT, 'Dockerfile'));
-      return input();
-    }, IMAGE_FILE, 'dockerfile', /platform-images\/net6\/runtime\/Dockerfile does not exist/],
-    ['missing context', withImage((c) => ({ ...c, context: 'nope' })), IMAGE_FILE, 'context', /platform-images\/net6\/runtime\/nope does not exist/],
-    ['invalid JSON', () => {
-      write(IMAGE_FILE, '{\n  "ecr": {\n    "repository": "runtime",\n  }\n}\n');
-      return input();
-    }, IMAGE_FILE, '(file)', /is not valid JSON: Expected double-quoted property name \(line 4, column 3\)$/, /no trailing commas/],
-    ['JSON cut short', () => {
-      write(IMAGE_FILE, '{\n  "ecr": {\n    "repository": "runtime"');
-      return input();
-    }, IMAGE_FILE, '(file)', /is not valid JSON: .*\(line 3, column 28\)$/, /no trailing commas/],
-    ['JSON with a bare word', () => {
-      write(IMAGE_FILE, '{\n  "ecr": {\n    "latest": yes\n  }\n}\n');
-      return input();
-    }, IMAGE_FILE, '(file)', /is not valid JSON: Unexpected token "y" \(line 3, column 15\)$/, /no trailing commas/],
-    ['JSON array at the root', () => {
-      write(IMAGE_FILE, '[]');
-      return input();
-    }, IMAGE_FILE, '(root)', /must be a JSON object/],
-    ['missing platform-image.json', () => {
-      rmSync(path.join(root, IMAGE_FILE));
-      return input();
-    }, IMAGE_FILE, '(file)', /cannot be read/],
+    [
+      'scanOnPush a string',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, scanOnPush: 'yes' } })),
+      IMAGE_FILE,
+      'ecr.scanOnPush',
+      /must be true or false, got "yes"/,
+    ],
+    [
+      'missing Dockerfile',
+      () => {
+        rmSync(path.join(root, PROJECT_ROOT, 'Dockerfile'));
+        return input();
+      },
+      IMAGE_FILE,
+      'dockerfile',
+      /platform-images\/net6\/runtime\/Dockerfile does not exist/,
+    ],
+    [
+      'missing context',
+      withImage((c) => ({ ...c, context: 'nope' })),
+      IMAGE_FILE,
+      'context',
+      /platform-images\/net6\/runtime\/nope does not exist/,
+    ],
+    [
+      'invalid JSON',
+      () => {
+        write(IMAGE_FILE, '{\n  "ecr": {\n    "repository": "runtime",\n  }\n}\n');
+        return input();
+      },
+      IMAGE_FILE,
+      '(file)',
+      /is not valid JSON: Expected double-quoted property name \(line 4, column 3\)$/,
+      /no trailing commas/,
+    ],
+    [
+      'JSON cut short',
+      () => {
+        write(IMAGE_FILE, '{\n  "ecr": {\n    "repository": "runtime"');
+        return input();
+      },
+      IMAGE_FILE,
+      '(file)',
+      /is not valid JSON: .*\(line 3, column 28\)$/,
+      /no trailing commas/,
+    ],
+    [
+      'JSON with a bare word',
+      () => {
+        write(IMAGE_FILE, '{\n  "ecr": {\n    "latest": yes\n  }\n}\n');
+        return input();
+      },
+      IMAGE_FILE,
+      '(file)',
+      /is not valid JSON: Unexpected token "y" \(line 3, column 15\)$/,
+      /no trailing commas/,
+    ],
+    [
+      'JSON array at the root',
+      () => {
+        write(IMAGE_FILE, '[]');
+        return input();
+      },
+      IMAGE_FILE,
+      '(root)',
+      /must be a JSON object/,
+    ],
+    [
+      'missing platform-image.json',
+      () => {
+        rmSync(path.join(root, IMAGE_FILE));
+        return input();
+      },
+      IMAGE_FILE,
+      '(file)',
+      /cannot be read/,
+    ],
     ['missing integrationTest', withImage(({ integrationTest: _i, ...c }) => c), IMAGE_FILE, 'integrationTest', /is required/],
-    ['bad replaceFrom', withImage((c) => ({ ...c, integrationTest: { ...c.integrationTest, replaceFrom: 'Not An Image' } })), IMAGE_FILE, 'integrationTest.replaceFrom', /not an image reference/],
-    ['unknown profile', withOptions((o) => o, { [PROFILE_ENV]: 'ci' }), 'nx.json', `${OPTIONS_PATH}.profiles.ci`, /profile "ci" \(from PLATFORM_IMAGES_PROFILE\) is not defined/, /use one of: local/],
-    ['profile with no profiles defined', withOptions(({ profiles: _p, ...o }) => o, { [PROFILE_ENV]: 'local' }), 'nx.json', `${OPTIONS_PATH}.profiles.local`, /is not defined/, /unset PLATFORM_IMAGES_PROFILE/],
-    ['unknown field in a profile', withOptions((o) => ({ ...o, profiles: { local: { mirrors: {} } } }), { [PROFILE_ENV]: 'local' }), 'nx.json', `${OPTIONS_PATH}.profiles.local.mirrors`, /unknown field/],
+    [
+      'bad replaceFrom',
+      withImage((c) => ({ ...c, integrationTest: { ...c.integrationTest, replaceFrom: 'Not An Image' } })),
+      IMAGE_FILE,
+      'integrationTest.replaceFrom',
+      /not an image reference/,
+    ],
+    [
+      'unknown profile',
+      withOptions((o) => o, { [PROFILE_ENV]: 'ci' }),
+      'nx.json',
+      `${OPTIONS_PATH}.profiles.ci`,
+      /profile "ci" \(from PLATFORM_IMAGES_PROFILE\) is not defined/,
+      /use one of: local/,
+    ],
+    [
+      'profile with no profiles defined',
+      withOptions(({ profiles: _p, ...o }) => o, { [PROFILE_ENV]: 'local' }),
+      'nx.json',
+      `${OPTIONS_PATH}.profiles.local`,
+      /is not defined/,
+      /unset PLATFORM_IMAGES_PROFILE/,
+    ],
+    [
+      'unknown field in a profile',
+      withOptions((o) => ({ ...o, profiles: { local: { mirrors: {} } } }), { [PROFILE_ENV]: 'local' }),
+      'nx.json',
+      `${OPTIONS_PATH}.profiles.local.mirrors`,
+      /unknown field/,
+    ],
     ['unknown plugin option', withOptions((o) => ({ ...o, region: 'eu-west-1' })), 'nx.json', `${OPTIONS_PATH}.region`, /unknown field/],
-    ['test app dir without test-app.json', withImage((c) => ({ ...c, integrationTest: { ...c.integrationTest, app: 'platform-images/net6' } })), IMAGE_FILE, 'integrationTest.app', /test app "platform-images\/net6" has no test-app.json/],
-    ['substituted test app without test-app.json', () => {
-      rmSync(path.join(root, 'integration-tests/net6-stand-in/test-app.json'));
-      return input({ env: { [PROFILE_ENV]: 'local' } });
-    }, 'nx.json (profile local) or platform-images/net6/runtime/platform-image.json', 'testAppSubstitutes.integration-tests/net6', /test app "integration-tests\/net6-stand-in" has no test-app.json/],
-    ['test app Dockerfile missing', () => {
-      rmSync(path.join(root, 'integration-tests/net6/Dockerfile'));
-      return input();
-    }, TEST_APP_FILE, 'dockerfile', /integration-tests\/net6\/Dockerfile does not exist/],
-    ['test app port out of range', () => {
-      write(TEST_APP_FILE, { port: 70000 });
-      return input();
-    }, TEST_APP_FILE, 'port', /must be at most 65535, got 70000/, /set "port" to a whole number from 1 to 65535, or leave it out to probe the port the image configures \(ASPNETCORE_HTTP_PORTS\)/],
-    ['test app port 0', () => {
-      write(TEST_APP_FILE, { port: 0 });
-      return input();
-    }, TEST_APP_FILE, 'port', /must be at least 1, got 0/, /from 1 to 65535/],
-    ['test app port not a whole number', () => {
-      write(TEST_APP_FILE, { port: 8080.5 });
-      return input();
-    }, TEST_APP_FILE, 'port', /must be a whole number, got 8080\.5/, /a whole number from 1 to 65535/],
-    ['test app timeout out of range', () => {
-      write(TEST_APP_FILE, { timeoutSeconds: 7200 });
-      return input();
-    }, TEST_APP_FILE, 'timeoutSeconds', /must be at most 3600, got 7200/, /set "timeoutSeconds" to a number from 1 to 3600, or leave it out for the default \(60\)/],
-    ['test app timeout of zero', () => {
-      write(TEST_APP_FILE, { timeoutSeconds: 0 });
-      return input();
-    }, TEST_APP_FILE, 'timeoutSeconds', /must be at least 1, got 0/, /from 1 to 3600/],
-    ['test app timeout as text', () => {
-      write(TEST_APP_FILE, { timeoutSeconds: 'a minute' });
-      return input();
-    }, TEST_APP_FILE, 'timeoutSeconds', /must be a number, got "a minute"/, /from 1 to 3600/],
-    ['test app expectStatus out of range', () => {
-      write(TEST_APP_FILE, { expectStatus: 2000 });
-      return input();
-    }, TEST_APP_FILE, 'expectStatus', /must be at most 599/, /a whole number from 100 to 599, or leave it out for the default \(200\)/],
-    ['test app request not an object', () => {
-      write(TEST_APP_FILE, { request: 'GET /' });
-      return input();
-    }, TEST_APP_FILE, 'request', /must be an object/, /"request": \{/],
-    ['test app headers a list', () => {
-      write(TEST_APP_FILE, { request: { headers: ['Accept: */*'] } });
-      return input();
-    }, TEST_APP_FILE, 'request.headers', /must be an object of strings/, /"headers": \{ "NAME": "value" \}/],
-    ['test app not JSON', () => {
-      write(TEST_APP_FILE, '{ "port": 8080 "timeoutSeconds": 5 }');
-      return input();
-    }, TEST_APP_FILE, '(file)', /is not valid JSON: .*\(line 1, column 16\)/, /no trailing commas/],
-    ['cleanup duration without a unit', withOptions((o) => ({ ...o, cleanup: { registryAfter: '60' } })), 'nx.json', `${OPTIONS_PATH}.cleanup.registryAfter`, /"60" is not a duration/, /"30s", "90m", "6h" or "2d"/],
-    ['cleanup duration as a number', withImage((c) => ({ ...c, cleanup: { localAfter: 3600 } })), IMAGE_FILE, 'cleanup.localAfter', /must be a duration such as "1h", got 3600/, /write "3600s" for 3600 seconds/],
-    ['cleanup field misspelt', withOptions((o) => ({ ...o, cleanup: { registryAfterMinutes: 60 } })), 'nx.json', `${OPTIONS_PATH}.cleanup.registryAfterMinutes`, /unknown field/, /did you mean "registryAfter"\?/],
-    ['extra tag with a run tag prefix', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['staging-{buildId}'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /"staging-\{buildId\}" starts with "staging-", which this product's own run tags use/, /choose another name/],
-    ['extra tag with the marker prefix', withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['unannounced-build'] } })), IMAGE_FILE, 'ecr.extraTags[0]', /starts with "unannounced-"/],
-    ['test app method unknown', () => {
-      write(TEST_APP_FILE, { request: { method: 'FETCH' } });
-      return input();
-    }, TEST_APP_FILE, 'request.method', /"FETCH" is not one of GET, POST, PUT, HEAD/],
-    ['test app path without slash', () => {
-      write(TEST_APP_FILE, { request: { path: 'MyService' } });
-      return input();
-    }, TEST_APP_FILE, 'request.path', /"MyService" is not valid/, /start the path with \//],
-    ['test app unknown field', () => {
-      write(TEST_APP_FILE, { healthcheck: '/health' });
-      return input();
-    }, TEST_APP_FILE, 'healthcheck', /unknown field/, /known fields: dockerfile, context, port, request, expectStatus, timeoutSeconds/],
-    ['test app field misspelt', () => {
-      write(TEST_APP_FILE, { expectedStatus: 200 });
-      return input();
-    }, TEST_APP_FILE, 'expectedStatus', /unknown field/, /did you mean "expectStatus"\?/],
-    ['test app field with the wrong case', () => {
-      write(TEST_APP_FILE, { Port: 8080 });
-      return input();
-    }, TEST_APP_FILE, 'Port', /unknown field/, /did you mean "port"\?/],
-    ['bad PLATFORM_IMAGES_FORCE_UPDATE', () => input({ env: { [FORCE_ENV]: 'maybe' } }), 'environment', FORCE_ENV, /"maybe" is not a boolean/],
-    ['webhookEnv holding a URL', withOptions((o) => ({ ...o, teams: { webhookEnv: 'https://prod.logic.azure.com/workflows/x' } })), 'nx.json', `${OPTIONS_PATH}.teams.webhookEnv`, /is not valid/, /never put the URL itself here/],
-    ['failOnError a string', withImage((c) => ({ ...c, teams: { failOnError: 'true' } })), IMAGE_FILE, 'teams.failOnError', /must be true or false/],
-    ['mirror not a host', withOptions((o) => ({ ...o, registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001/v2/path' } })), 'nx.json', `${OPTIONS_PATH}.registryMirrors.mcr.microsoft.com`, /"http:\/\/localhost:5001\/v2\/path" is not a registry host/],
-    ['mirror value not a string', withImage((c) => ({ ...c, registryMirrors: { 'mcr.microsoft.com': 5001 } })), IMAGE_FILE, 'registryMirrors.mcr.microsoft.com', /must be a string, got 5001/],
-    ['unknown builder', withOptions((o) => ({ ...o, docker: { builder: 'kaniko' } })), 'nx.json', `${OPTIONS_PATH}.docker.builder`, /"kaniko" is not one of auto, buildx, buildkit, classic/],
-    ['buildArgs value a number', withImage((c) => ({ ...c, buildArgs: { PORT: 8080 } })), IMAGE_FILE, 'buildArgs.PORT', /must be a string, got 8080/],
+    [
+      'test app dir without test-app.json',
+      withImage((c) => ({ ...c, integrationTest: { ...c.integrationTest, app: 'platform-images/net6' } })),
+      IMAGE_FILE,
+      'integrationTest.app',
+      /test app "platform-images\/net6" has no test-app.json/,
+    ],
+    [
+      'substituted test app without test-app.json',
+      () => {
+        rmSync(path.join(root, 'integration-tests/net6-stand-in/test-app.json'));
+        return input({ env: { [PROFILE_ENV]: 'local' } });
+      },
+      'nx.json (profile local) or platform-images/net6/runtime/platform-image.json',
+      'testAppSubstitutes.integration-tests/net6',
+      /test app "integration-tests\/net6-stand-in" has no test-app.json/,
+    ],
+    [
+      'test app Dockerfile missing',
+      () => {
+        rmSync(path.join(root, 'integration-tests/net6/Dockerfile'));
+        return input();
+      },
+      TEST_APP_FILE,
+      'dockerfile',
+      /integration-tests\/net6\/Dockerfile does not exist/,
+    ],
+    [
+      'test app port out of range',
+      () => {
+        write(TEST_APP_FILE, { port: 70000 });
+        return input();
+      },
+      TEST_APP_FILE,
+      'port',
+      /must be at most 65535, got 70000/,
+      /set "port" to a whole number from 1 to 65535, or leave it out to probe the port the image configures \(ASPNETCORE_HTTP_PORTS\)/,
+    ],
+    [
+      'test app port 0',
+      () => {
+        write(TEST_APP_FILE, { port: 0 });
+        return input();
+      },
+      TEST_APP_FILE,
+      'port',
+      /must be at least 1, got 0/,
+      /from 1 to 65535/,
+    ],
+    [
+      'test app port not a whole number',
+      () => {
+        write(TEST_APP_FILE, { port: 8080.5 });
+        return input();
+      },
+      TEST_APP_FILE,
+      'port',
+      /must be a whole number, got 8080\.5/,
+      /a whole number from 1 to 65535/,
+    ],
+    [
+      'test app timeout out of range',
+      () => {
+        write(TEST_APP_FILE, { timeoutSeconds: 7200 });
+        return input();
+      },
+      TEST_APP_FILE,
+      'timeoutSeconds',
+      /must be at most 3600, got 7200/,
+      /set "timeoutSeconds" to a number from 1 to 3600, or leave it out for the default \(60\)/,
+    ],
+    [
+      'test app timeout of zero',
+      () => {
+        write(TEST_APP_FILE, { timeoutSeconds: 0 });
+        return input();
+      },
+      TEST_APP_FILE,
+      'timeoutSeconds',
+      /must be at least 1, got 0/,
+      /from 1 to 3600/,
+    ],
+    [
+      'test app timeout as text',
+      () => {
+        write(TEST_APP_FILE, { timeoutSeconds: 'a minute' });
+        return input();
+      },
+      TEST_APP_FILE,
+      'timeoutSeconds',
+      /must be a number, got "a minute"/,
+      /from 1 to 3600/,
+    ],
+    [
+      'test app expectStatus out of range',
+      () => {
+        write(TEST_APP_FILE, { expectStatus: 2000 });
+        return input();
+      },
+      TEST_APP_FILE,
+      'expectStatus',
+      /must be at most 599/,
+      /a whole number from 100 to 599, or leave it out for the default \(200\)/,
+    ],
+    [
+      'test app request not an object',
+      () => {
+        write(TEST_APP_FILE, { request: 'GET /' });
+        return input();
+      },
+      TEST_APP_FILE,
+      'request',
+      /must be an object/,
+      /"request": \{/,
+    ],
+    [
+      'test app headers a list',
+      () => {
+        write(TEST_APP_FILE, { request: { headers: ['Accept: */*'] } });
+        return input();
+      },
+      TEST_APP_FILE,
+      'request.headers',
+      /must be an object of strings/,
+      /"headers": \{ "NAME": "value" \}/,
+    ],
+    [
+      'test app not JSON',
+      () => {
+        write(TEST_APP_FILE, '{ "port": 8080 "timeoutSeconds": 5 }');
+        return input();
+      },
+      TEST_APP_FILE,
+      '(file)',
+      /is not valid JSON: .*\(line 1, column 16\)/,
+      /no trailing commas/,
+    ],
+    [
+      'cleanup duration without a unit',
+      withOptions((o) => ({ ...o, cleanup: { registryAfter: '60' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.cleanup.registryAfter`,
+      /"60" is not a duration/,
+      /"30s", "90m", "6h" or "2d"/,
+    ],
+    [
+      'cleanup duration as a number',
+      withImage((c) => ({ ...c, cleanup: { localAfter: 3600 } })),
+      IMAGE_FILE,
+      'cleanup.localAfter',
+      /must be a duration such as "1h", got 3600/,
+      /write "3600s" for 3600 seconds/,
+    ],
+    [
+      'cleanup field misspelt',
+      withOptions((o) => ({ ...o, cleanup: { registryAfterMinutes: 60 } })),
+      'nx.json',
+      `${OPTIONS_PATH}.cleanup.registryAfterMinutes`,
+      /unknown field/,
+      /did you mean "registryAfter"\?/,
+    ],
+    [
+      'extra tag with a run tag prefix',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['staging-{buildId}'] } })),
+      IMAGE_FILE,
+      'ecr.extraTags[0]',
+      /"staging-\{buildId\}" starts with "staging-", which this product's own run tags use/,
+      /choose another name/,
+    ],
+    [
+      'extra tag with the marker prefix',
+      withImage((c) => ({ ...c, ecr: { ...c.ecr, extraTags: ['unannounced-build'] } })),
+      IMAGE_FILE,
+      'ecr.extraTags[0]',
+      /starts with "unannounced-"/,
+    ],
+    [
+      'test app method unknown',
+      () => {
+        write(TEST_APP_FILE, { request: { method: 'FETCH' } });
+        return input();
+      },
+      TEST_APP_FILE,
+      'request.method',
+      /"FETCH" is not one of GET, POST, PUT, HEAD/,
+    ],
+    [
+      'test app path without slash',
+      () => {
+        write(TEST_APP_FILE, { request: { path: 'MyService' } });
+        return input();
+      },
+      TEST_APP_FILE,
+      'request.path',
+      /"MyService" is not valid/,
+      /start the path with \//,
+    ],
+    [
+      'test app unknown field',
+      () => {
+        write(TEST_APP_FILE, { healthcheck: '/health' });
+        return input();
+      },
+      TEST_APP_FILE,
+      'healthcheck',
+      /unknown field/,
+      /known fields: dockerfile, context, port, request, expectStatus, timeoutSeconds/,
+    ],
+    [
+      'test app field misspelt',
+      () => {
+        write(TEST_APP_FILE, { expectedStatus: 200 });
+        return input();
+      },
+      TEST_APP_FILE,
+      'expectedStatus',
+      /unknown field/,
+      /did you mean "expectStatus"\?/,
+    ],
+    [
+      'test app field with the wrong case',
+      () => {
+        write(TEST_APP_FILE, { Port: 8080 });
+        return input();
+      },
+      TEST_APP_FILE,
+      'Port',
+      /unknown field/,
+      /did you mean "port"\?/,
+    ],
+    [
+      'bad PLATFORM_IMAGES_FORCE_UPDATE',
+      () => input({ env: { [FORCE_ENV]: 'maybe' } }),
+      'environment',
+      FORCE_ENV,
+      /"maybe" is not a boolean/,
+    ],
+    [
+      'webhookEnv holding a URL',
+      withOptions((o) => ({ ...o, teams: { webhookEnv: 'https://prod.logic.azure.com/workflows/x' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.teams.webhookEnv`,
+      /is not valid/,
+      /never put the URL itself here/,
+    ],
+    [
+      'failOnError a string',
+      withImage((c) => ({ ...c, teams: { failOnError: 'true' } })),
+      IMAGE_FILE,
+      'teams.failOnError',
+      /must be true or false/,
+    ],
+    [
+      'mirror not a host',
+      withOptions((o) => ({ ...o, registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001/v2/path' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.registryMirrors.mcr.microsoft.com`,
+      /"http:\/\/localhost:5001\/v2\/path" is not a registry host/,
+    ],
+    [
+      'mirror value not a string',
+      withImage((c) => ({ ...c, registryMirrors: { 'mcr.microsoft.com': 5001 } })),
+      IMAGE_FILE,
+      'registryMirrors.mcr.microsoft.com',
+      /must be a string, got 5001/,
+    ],
+    [
+      'unknown builder',
+      withOptions((o) => ({ ...o, docker: { builder: 'kaniko' } })),
+      'nx.json',
+      `${OPTIONS_PATH}.docker.builder`,
+      /"kaniko" is not one of auto, buildx, buildkit, classic/,
+    ],
+    [
+      'buildArgs value a number',
+      withImage((c) => ({ ...c, buildArgs: { PORT: 8080 } })),
+      IMAGE_FILE,
+      'buildArgs.PORT',
+      /must be a string, got 8080/,
+    ],
     ['plugin options not an object', () => input({ options: 'yes' }), 'nx.json', '(root)', /the plugin options must be a JSON object/],
-    ['failOnError without the webhook variable', withOptions((o) => ({ ...o, teams: { failOnError: true } })), 'environment', 'TEAMS_WEBHOOK_URI', /^environment: TEAMS_WEBHOOK_URI: is not set; teams.failOnError is true/, /or set teams.failOnError to false/],
-    ['failOnError with a webhook that is not a URL', () => {
-      write(IMAGE_FILE, { ...imageConfig(), teams: { failOnError: true } });
-      return input({ env: { TEAMS_WEBHOOK_URI: 'secret-part not a url' } });
-    }, 'environment', 'TEAMS_WEBHOOK_URI', /^environment: TEAMS_WEBHOOK_URI: does not hold a valid URL; teams.failOnError is true(?!.*secret-part)/],
-    ['failOnError with an unexpanded pipeline macro', withOptions((o) => ({ ...o, teams: { failOnError: true } }), { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }), 'environment', 'TEAMS_WEBHOOK_URI', /holds the unexpanded macro/],
-    ['failOnError names the configured variable', withOptions((o) => ({ ...o, teams: { webhookEnv: 'CHANNEL_HOOK', failOnError: true } }), { TEAMS_WEBHOOK_URI: 'https://example.invalid/hook' }), 'environment', 'CHANNEL_HOOK', /is not set/],
-    ['another image publishing the same repository and tag', () => {
-      write('platform-images/net6/runtime-copy/platform-image.json', imageConfig());
-      return input();
-    }, IMAGE_FILE, 'ecr.tag', /^platform-images\/net6\/runtime\/platform-image.json: ecr.tag: platform-images\/net6\/runtime-copy\/platform-image.json also publishes "6.0-bullseye-slim-<version>" to ECR repository "runtime"/, /another ecr.tag or ecr.repository/],
-    ['two images moving latest in one repository', () => {
-      write('platform-images/net8/runtime/platform-image.json', { ...imageConfig(), ecr: { repository: 'runtime', tag: '8.0-bookworm-slim' } });
-      return input();
-    }, IMAGE_FILE, 'ecr.latest', /platform-images\/net8\/runtime\/platform-image.json also moves "latest" in ECR repository "runtime"/, /"latest": false in all but one/],
+    [
+      'failOnError without the webhook variable',
+      withOptions((o) => ({ ...o, teams: { failOnError: true } })),
+      'environment',
+      'TEAMS_WEBHOOK_URI',
+      /^environment: TEAMS_WEBHOOK_URI: is not set; teams.failOnError is true/,
+      /or set teams.failOnError to false/,
+    ],
+    [
+      'failOnError with a webhook that is not a URL',
+      () => {
+        write(IMAGE_FILE, { ...imageConfig(), teams: { failOnError: true } });
+        return input({ env: { TEAMS_WEBHOOK_URI: 'secret-part not a url' } });
+      },
+      'environment',
+      'TEAMS_WEBHOOK_URI',
+      /^environment: TEAMS_WEBHOOK_URI: does not hold a valid URL; teams.failOnError is true(?!.*secret-part)/,
+    ],
+    [
+      'failOnError with an unexpanded pipeline macro',
+      withOptions((o) => ({ ...o, teams: { failOnError: true } }), { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }),
+      'environment',
+      'TEAMS_WEBHOOK_URI',
+      /holds the unexpanded macro/,
+    ],
+    [
+      'failOnError names the configured variable',
+      withOptions((o) => ({ ...o, teams: { webhookEnv: 'CHANNEL_HOOK', failOnError: true } }), {
+        TEAMS_WEBHOOK_URI: 'https://example.invalid/hook',
+      }),
+      'environment',
+      'CHANNEL_HOOK',
+      /is not set/,
+    ],
+    [
+      'another image publishing the same repository and tag',
+      () => {
+        write('platform-images/net6/runtime-copy/platform-image.json', imageConfig());
+        return input();
+      },
+      IMAGE_FILE,
+      'ecr.tag',
+      /^platform-images\/net6\/runtime\/platform-image.json: ecr.tag: platform-images\/net6\/runtime-copy\/platform-image.json also publishes "6.0-bullseye-slim-<version>" to ECR repository "runtime"/,
+      /another ecr.tag or ecr.repository/,
+    ],
+    [
+      'two images moving latest in one repository',
+      () => {
+        write('platform-images/net8/runtime/platform-image.json', {
+          ...imageConfig(),
+          ecr: { repository: 'runtime', tag: '8.0-bookworm-slim' },
+        });
+        return input();
+      },
+      IMAGE_FILE,
+      'ecr.latest',
+      /platform-images\/net8\/runtime\/platform-image.json also moves "latest" in ECR repository "runtime"/,
+      /"latest": false in all but one/,
+    ],
   ])('%s → ConfigError', (_name, make, file, field, problem, ...optional) => {
     // A rest parameter keeps the arity at five, so rows without a hint get no `done` callback.
     const [hint] = optional;
@@ -413,7 +941,9 @@ describe('parseForce', () => {
   });
 
   it.each(['maybe', '2', 'on', 'y'])('rejects %j', (value) => {
-    expect(() => parseForce({ [FORCE_ENV]: value })).toThrow(new ConfigError('environment', FORCE_ENV, `"${value}" is not a boolean`, 'set it to true or false'));
+    expect(() => parseForce({ [FORCE_ENV]: value })).toThrow(
+      new ConfigError('environment', FORCE_ENV, `"${value}" is not a boolean`, 'set it to true or false'),
+    );
   });
 });
 
@@ -455,14 +985,21 @@ describe('requireRegion', () => {
 
 describe('images sharing an ECR repository', () => {
   const other = 'platform-images/net8/runtime/platform-image.json';
-  const otherConfig = (over: Record<string, unknown> = {}, ecr: Record<string, unknown> = {}) => ({ ...imageConfig(), ...over, ecr: { repository: 'runtime', tag: '8.0-bookworm-slim', ...ecr } });
+  const otherConfig = (over: Record<string, unknown> = {}, ecr: Record<string, unknown> = {}) => ({
+    ...imageConfig(),
+    ...over,
+    ecr: { repository: 'runtime', tag: '8.0-bookworm-slim', ...ecr },
+  });
 
   it.each<[string, () => void, Record<string, string>?]>([
     ['the other leaves latest to this one', () => write(other, otherConfig({}, { latest: false }))],
-    ['this one leaves latest to the other', () => {
-      write(other, otherConfig());
-      write(IMAGE_FILE, { ...imageConfig(), ecr: { ...imageConfig().ecr, latest: false } });
-    }],
+    [
+      'this one leaves latest to the other',
+      () => {
+        write(other, otherConfig());
+        write(IMAGE_FILE, { ...imageConfig(), ecr: { ...imageConfig().ecr, latest: false } });
+      },
+    ],
     ['same name in another region', () => write(other, otherConfig({ aws: { region: 'us-east-1' } }))],
     ['same name in another account', () => write(other, otherConfig({ aws: { account: '123456789012' } }))],
     ['another repository, same tag', () => write(other, otherConfig({}, { repository: 'aspnet', tag: '6.0-bullseye-slim' }))],
@@ -514,7 +1051,21 @@ describe('regionHint', () => {
     else expect(hint).not.toMatch(/did you mean/);
   });
 
-  it.each(['eu-west-1', 'eu-west-9', 'us-east-2', 'ap-southeast-7', 'ca-west-1', 'il-central-1', 'mx-central-1', 'cn-northwest-1', 'us-gov-east-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'eusc-de-east-1'])('accepts %s', (region) => {
+  it.each([
+    'eu-west-1',
+    'eu-west-9',
+    'us-east-2',
+    'ap-southeast-7',
+    'ca-west-1',
+    'il-central-1',
+    'mx-central-1',
+    'cn-northwest-1',
+    'us-gov-east-1',
+    'us-iso-east-1',
+    'us-isob-east-1',
+    'eu-isoe-west-1',
+    'eusc-de-east-1',
+  ])('accepts %s', (region) => {
     write(IMAGE_FILE, { ...imageConfig(), aws: { region } });
     expect(loadImageSettings(input()).aws.region).toBe(region);
   });
@@ -524,15 +1075,27 @@ describe('assertTestAppStartsFrom', () => {
   const TEST_APP_DOCKERFILE = 'integration-tests/net6/Dockerfile';
 
   it('passes when a FROM of the test app names replaceFrom', () => {
-    write(TEST_APP_DOCKERFILE, 'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build\nFROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim AS final\n');
+    write(
+      TEST_APP_DOCKERFILE,
+      'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build\nFROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim AS final\n',
+    );
     expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).not.toThrow();
   });
 
   it('names the image config, the field, the Dockerfile and what it starts FROM', () => {
-    write(TEST_APP_DOCKERFILE, 'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build\nFROM mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim\n');
+    write(
+      TEST_APP_DOCKERFILE,
+      'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build\nFROM mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim\n',
+    );
     const settings = loadImageSettings(input());
-    expect(() => assertTestAppStartsFrom(settings)).toThrow(new ConfigError(IMAGE_FILE, 'integrationTest.replaceFrom',
-      `no FROM in ${TEST_APP_DOCKERFILE} names "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim" (it starts FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim, mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim), so the test app would not run on the new image`, 'set it to the image in the test app\'s Dockerfile that the new platform image stands in for'));
+    expect(() => assertTestAppStartsFrom(settings)).toThrow(
+      new ConfigError(
+        IMAGE_FILE,
+        'integrationTest.replaceFrom',
+        `no FROM in ${TEST_APP_DOCKERFILE} names "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim" (it starts FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim, mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim), so the test app would not run on the new image`,
+        "set it to the image in the test app's Dockerfile that the new platform image stands in for",
+      ),
+    );
   });
 
   it('reads the substituted test app under a profile', () => {
@@ -559,28 +1122,38 @@ describe('assertTestAppStartsFrom', () => {
   });
 
   it('reads past heredocs and honours the escape directive', () => {
-    write(TEST_APP_DOCKERFILE, [
-      '# escape=`',
-      'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build',
-      'RUN dotnet publish -o C:\\out\\',
-      'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim AS final',
-      'COPY <<EOF /app/check.py',
-      'from os import path',
-      'EOF',
-      '',
-    ].join('\n'));
+    write(
+      TEST_APP_DOCKERFILE,
+      [
+        '# escape=`',
+        'FROM mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim AS build',
+        'RUN dotnet publish -o C:\\out\\',
+        'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim AS final',
+        'COPY <<EOF /app/check.py',
+        'from os import path',
+        'EOF',
+        '',
+      ].join('\n'),
+    );
     expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).not.toThrow();
   });
 
-  it('names the test app\'s Dockerfile and line when docker build could not read it', () => {
+  it("names the test app's Dockerfile and line when docker build could not read it", () => {
     write(TEST_APP_DOCKERFILE, 'FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\nRUN <<EOF\necho never closed\n');
-    expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).toThrow(new ConfigError(TEST_APP_DOCKERFILE, 'line 2', 'unterminated heredoc <<EOF', 'docker build cannot read it either'));
+    expect(() => assertTestAppStartsFrom(loadImageSettings(input()))).toThrow(
+      new ConfigError(TEST_APP_DOCKERFILE, 'line 2', 'unterminated heredoc <<EOF', 'docker build cannot read it either'),
+    );
   });
 });
 
 describe('executorOptions', () => {
   it.each<[string, unknown, RegExp, RegExp]>([
-    ['integration-test', { timeoutSeconds: 0 }, /^integration-test options \(--option, project\.json or nx\.json targetDefaults\): timeoutSeconds: must be at least 1, got 0$/, /set "timeoutSeconds" to a number from 1 to 3600/],
+    [
+      'integration-test',
+      { timeoutSeconds: 0 },
+      /^integration-test options \(--option, project\.json or nx\.json targetDefaults\): timeoutSeconds: must be at least 1, got 0$/,
+      /set "timeoutSeconds" to a number from 1 to 3600/,
+    ],
     ['integration-test', { timeoutSeconds: 86400 }, /timeoutSeconds: must be at most 3600, got 86400$/, /from 1 to 3600/],
     ['integration-test', { timeoutSeconds: '60' }, /timeoutSeconds: must be a number, got "60"$/, /write 60 without quotes/],
   ])('%s %j: the same message and fix as in a file', (executor, options, problem, fix) => {

@@ -115,10 +115,20 @@ const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9
 /** What a region looks like, led by the likely intended one for a near miss (`eu-westt-1`, `EU_WEST_1`). */
 export function regionHint(value: unknown): string {
   const shape = 'an AWS region code is <area>-<direction>-<number>, e.g. "eu-west-1", "us-east-2", "ap-southeast-2"';
-  const parts = typeof value === 'string' ? value.trim().toLowerCase().split(/[-_\s]+/) : [];
+  const parts =
+    typeof value === 'string'
+      ? value
+          .trim()
+          .toLowerCase()
+          .split(/[-_\s]+/)
+      : [];
   if (parts.length >= 3 && /^\d{1,2}$/.test(parts[parts.length - 1])) {
     const direction = parts[parts.length - 2];
-    const guess = [...parts.slice(0, -2), REGION_DIRECTIONS.includes(direction) ? direction : closest(direction, REGION_DIRECTIONS), parts[parts.length - 1]].join('-');
+    const guess = [
+      ...parts.slice(0, -2),
+      REGION_DIRECTIONS.includes(direction) ? direction : closest(direction, REGION_DIRECTIONS),
+      parts[parts.length - 1],
+    ].join('-');
     if (REGION.test(guess) && guess !== value) return `did you mean "${guess}"? ${shape}`;
   }
   return shape;
@@ -158,7 +168,11 @@ function readShared(fields: Fields, base: SharedSettings): SharedSettings {
   }
   const teams = fields.object('teams')?.allowOnly(['webhookEnv', 'failOnError']);
   if (teams) {
-    out.teams.webhookEnv = teams.string('webhookEnv', { pattern: ENV_NAME, patternHint: 'name an environment variable, e.g. "TEAMS_WEBHOOK_URI"; never put the URL itself here' }) ?? out.teams.webhookEnv;
+    out.teams.webhookEnv =
+      teams.string('webhookEnv', {
+        pattern: ENV_NAME,
+        patternHint: 'name an environment variable, e.g. "TEAMS_WEBHOOK_URI"; never put the URL itself here',
+      }) ?? out.teams.webhookEnv;
     out.teams.failOnError = teams.boolean('failOnError') ?? out.teams.failOnError;
   }
   const docker = fields.object('docker')?.allowOnly(['builder', 'command']);
@@ -170,7 +184,8 @@ function readShared(fields: Fields, base: SharedSettings): SharedSettings {
   Object.assign(out.buildArgs, fields.stringMap('buildArgs') ?? {});
   for (const [line, date] of Object.entries(fields.stringMap('dotnetEndOfSupport') ?? {})) {
     if (!/^net\d+$/.test(line)) fields.fail(`dotnetEndOfSupport.${line}`, 'is not a .NET line', 'use keys such as "net8"');
-    if (!/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(date))) fields.fail(`dotnetEndOfSupport.${line}`, `"${date}" is not a date`, 'write YYYY-MM-DD');
+    if (!/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(date)))
+      fields.fail(`dotnetEndOfSupport.${line}`, `"${date}" is not a date`, 'write YYYY-MM-DD');
     out.dotnetEndOfSupport[line] = date;
   }
   const cleanup = fields.object('cleanup')?.allowOnly(['registryAfter', 'localAfter']);
@@ -199,8 +214,12 @@ function profileFields(source: WorkspaceOptionsFile, profile: string): Fields {
   const selected = profiles?.object(profile);
   if (!selected) {
     const known = profiles ? Object.keys(profiles.value) : [];
-    throw new ConfigError(source.file, `plugins[${PLUGIN_NAME}].options.profiles.${profile}`, `profile "${profile}" (from ${PROFILE_ENV}) is not defined`,
-      known.length ? `use one of: ${known.join(', ')}, or unset ${PROFILE_ENV}` : `unset ${PROFILE_ENV}`);
+    throw new ConfigError(
+      source.file,
+      `plugins[${PLUGIN_NAME}].options.profiles.${profile}`,
+      `profile "${profile}" (from ${PROFILE_ENV}) is not defined`,
+      known.length ? `use one of: ${known.join(', ')}, or unset ${PROFILE_ENV}` : `unset ${PROFILE_ENV}`,
+    );
   }
   return selected.allowOnly(SHARED_KEYS);
 }
@@ -224,9 +243,15 @@ export function readJsonFile(file: string, displayName: string): JsonObject {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(displayName, '(file)', `is not valid JSON: ${formatJsonError((err as Error).message, text)}`, 'no trailing commas or comments; keys and strings in double quotes');
+    throw new ConfigError(
+      displayName,
+      '(file)',
+      `is not valid JSON: ${formatJsonError((err as Error).message, text)}`,
+      'no trailing commas or comments; keys and strings in double quotes',
+    );
   }
-  if (!isObject(value)) throw new ConfigError(displayName, '(root)', 'must be a JSON object', 'write the settings as one object: { "field": value, … }');
+  if (!isObject(value))
+    throw new ConfigError(displayName, '(root)', 'must be a JSON object', 'write the settings as one object: { "field": value, … }');
   return value;
 }
 
@@ -249,13 +274,22 @@ function readTestApp(workspaceRoot: string, appDir: string, referencedFrom: { fi
   const dir = path.resolve(workspaceRoot, appDir);
   const configFile = path.join(appDir, TEST_APP_FILE);
   if (!existsSync(path.join(dir, TEST_APP_FILE))) {
-    throw new ConfigError(referencedFrom.file, referencedFrom.field, `test app "${appDir}" has no ${TEST_APP_FILE}`,
-      `point it at a folder holding the test app's Dockerfile and ${TEST_APP_FILE}`);
+    throw new ConfigError(
+      referencedFrom.file,
+      referencedFrom.field,
+      `test app "${appDir}" has no ${TEST_APP_FILE}`,
+      `point it at a folder holding the test app's Dockerfile and ${TEST_APP_FILE}`,
+    );
   }
   const fields = Fields.root(configFile, readJsonFile(path.join(dir, TEST_APP_FILE), configFile));
   fields.allowOnly(['dockerfile', 'context', 'port', 'request', 'expectStatus', 'timeoutSeconds']);
   const dockerfile = path.resolve(dir, fields.string('dockerfile') ?? 'Dockerfile');
-  if (!existsSync(dockerfile)) fields.fail('dockerfile', `${path.relative(workspaceRoot, dockerfile)} does not exist`, `add the test app's Dockerfile, or set "dockerfile" (relative to ${appDir})`);
+  if (!existsSync(dockerfile))
+    fields.fail(
+      'dockerfile',
+      `${path.relative(workspaceRoot, dockerfile)} does not exist`,
+      `add the test app's Dockerfile, or set "dockerfile" (relative to ${appDir})`,
+    );
   const request = fields.object('request')?.allowOnly(['method', 'path', 'headers', 'body']);
   const body = request?.value.body;
   return {
@@ -263,7 +297,12 @@ function readTestApp(workspaceRoot: string, appDir: string, referencedFrom: { fi
     configFile,
     dockerfile,
     context: path.resolve(dir, fields.string('context') ?? '.'),
-    port: fields.number('port', { min: 1, max: 65535, integer: true, whenLeftOut: 'to probe the port the image configures (ASPNETCORE_HTTP_PORTS)' }),
+    port: fields.number('port', {
+      min: 1,
+      max: 65535,
+      integer: true,
+      whenLeftOut: 'to probe the port the image configures (ASPNETCORE_HTTP_PORTS)',
+    }),
     request: {
       method: request?.oneOf('method', ['GET', 'POST', 'PUT', 'HEAD'] as const) ?? 'GET',
       path: request?.string('path', { pattern: /^\//, patternHint: 'start the path with /' }) ?? '/',
@@ -304,32 +343,73 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
 
   const imageDir = path.join(workspaceRoot, projectRoot);
   const dockerfile = path.resolve(imageDir, fields.string('dockerfile') ?? 'Dockerfile');
-  if (!existsSync(dockerfile)) fields.fail('dockerfile', `${path.relative(workspaceRoot, dockerfile)} does not exist`, 'add a Dockerfile next to platform-image.json or set "dockerfile"');
+  if (!existsSync(dockerfile))
+    fields.fail(
+      'dockerfile',
+      `${path.relative(workspaceRoot, dockerfile)} does not exist`,
+      'add a Dockerfile next to platform-image.json or set "dockerfile"',
+    );
   const context = path.resolve(imageDir, fields.string('context') ?? '.');
-  if (!existsSync(context)) fields.fail('context', `${path.relative(workspaceRoot, context)} does not exist`, 'set "context" to a folder relative to the image folder, or leave it out for the image folder itself');
+  if (!existsSync(context))
+    fields.fail(
+      'context',
+      `${path.relative(workspaceRoot, context)} does not exist`,
+      'set "context" to a folder relative to the image folder, or leave it out for the image folder itself',
+    );
 
   const ecrFields = fields.object('ecr') ?? fields.fail('ecr', 'is required', 'add "ecr": { "repository": "...", "tag": "..." }');
   ecrFields.allowOnly(['repository', 'tag', 'extraTags', 'scanOnPush', 'latest']);
-  const repository = ecrFields.requiredString('repository', { pattern: REPOSITORY, patternHint: 'ECR repository names are lowercase, e.g. "dotnet/runtime"' });
+  const repository = ecrFields.requiredString('repository', {
+    pattern: REPOSITORY,
+    patternHint: 'ECR repository names are lowercase, e.g. "dotnet/runtime"',
+  });
   const tag = ecrFields.requiredString('tag', { pattern: /^[\w][\w.-]{0,100}$/, patternHint: 'a Docker tag such as "6.0-bullseye-slim"' });
   const extraTags = ecrFields.stringArray('extraTags') ?? [];
   extraTags.forEach((t, i) => {
     const unknown = unknownPlaceholders(t);
-    if (unknown.length) ecrFields.fail(`extraTags[${i}]`, `unknown placeholder {${unknown[0]}}`, `known placeholders: ${KNOWN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`);
-    if (!isValidTag(t.replace(/\{[^}]*\}/g, 'x'))) ecrFields.fail(`extraTags[${i}]`, `"${t}" is not a valid Docker tag`, 'a tag is at most 128 letters, digits, _ . and -, not starting with . or -');
+    if (unknown.length)
+      ecrFields.fail(
+        `extraTags[${i}]`,
+        `unknown placeholder {${unknown[0]}}`,
+        `known placeholders: ${KNOWN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+      );
+    if (!isValidTag(t.replace(/\{[^}]*\}/g, 'x')))
+      ecrFields.fail(
+        `extraTags[${i}]`,
+        `"${t}" is not a valid Docker tag`,
+        'a tag is at most 128 letters, digits, _ . and -, not starting with . or -',
+      );
     const reserved = reservedPrefixOf(t);
-    if (reserved) ecrFields.fail(`extraTags[${i}]`, `"${t}" starts with "${reserved}", which this product's own run tags use`, `choose another name: "${reserved}<run id>" tags are the ones each run writes and removes itself`);
-    if (/^\d+\.\d+\.\d+$/.test(t) || t.startsWith(`${tag}-`)) ecrFields.fail(`extraTags[${i}]`, `"${t}" looks like a version tag`, 'version tags are computed; extra tags must not collide with them');
+    if (reserved)
+      ecrFields.fail(
+        `extraTags[${i}]`,
+        `"${t}" starts with "${reserved}", which this product's own run tags use`,
+        `choose another name: "${reserved}<run id>" tags are the ones each run writes and removes itself`,
+      );
+    if (/^\d+\.\d+\.\d+$/.test(t) || t.startsWith(`${tag}-`))
+      ecrFields.fail(
+        `extraTags[${i}]`,
+        `"${t}" looks like a version tag`,
+        'version tags are computed; extra tags must not collide with them',
+      );
   });
 
-  const itFields = fields.object('integrationTest') ?? fields.fail('integrationTest', 'is required', 'add "integrationTest": { "app": "integration-tests/...", "replaceFrom": "..." }');
+  const itFields =
+    fields.object('integrationTest') ??
+    fields.fail('integrationTest', 'is required', 'add "integrationTest": { "app": "integration-tests/...", "replaceFrom": "..." }');
   itFields.allowOnly(['app', 'replaceFrom']);
   const appDir = normalizeAppPath(itFields.requiredString('app', { patternHint: 'the test app folder, e.g. "integration-tests/net6"' }));
-  const replaceFrom = itFields.requiredString('replaceFrom', { patternHint: 'the image the test app\'s Dockerfile starts FROM, e.g. "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim"' });
+  const replaceFrom = itFields.requiredString('replaceFrom', {
+    patternHint: 'the image the test app\'s Dockerfile starts FROM, e.g. "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim"',
+  });
   try {
     parseImageRef(replaceFrom);
   } catch (err) {
-    itFields.fail('replaceFrom', (err as Error).message, 'name the image the test app\'s Dockerfile starts FROM, e.g. "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim"');
+    itFields.fail(
+      'replaceFrom',
+      (err as Error).message,
+      'name the image the test app\'s Dockerfile starts FROM, e.g. "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim"',
+    );
   }
   const substitute = Object.entries(shared.testAppSubstitutes).find(([from]) => normalizeAppPath(from) === appDir)?.[1];
   const app = readTestApp(workspaceRoot, substitute ? normalizeAppPath(substitute) : appDir, {
@@ -337,11 +417,20 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
     field: substitute ? `testAppSubstitutes.${appDir}` : 'integrationTest.app',
   });
 
-  const ecr = { repository, tag, extraTags, scanOnPush: ecrFields.boolean('scanOnPush') ?? true, latest: ecrFields.boolean('latest') ?? true };
+  const ecr = {
+    repository,
+    tag,
+    extraTags,
+    scanOnPush: ecrFields.boolean('scanOnPush') ?? true,
+    latest: ecrFields.boolean('latest') ?? true,
+  };
   const force = parseForce(env);
   checkWebhook(shared.teams, env);
   const images = input.images ?? new WorkspaceImages(workspaceRoot, input.workspaceOptions, profile, env);
-  const repositoryImages = checkSharedRepository({ projectRoot, configFile, ecr, region: ecrRegion(shared, env), account: shared.aws.account }, images);
+  const repositoryImages = checkSharedRepository(
+    { projectRoot, configFile, ecr, region: ecrRegion(shared, env), account: shared.aws.account },
+    images,
+  );
 
   return {
     ...shared,
@@ -370,8 +459,12 @@ function checkWebhook(teams: SharedSettings['teams'], env: Record<string, string
   const webhook = webhookFrom(teams.webhookEnv, env);
   if (typeof webhook !== 'string') return;
   const problem = webhook.startsWith(`${teams.webhookEnv} `) ? webhook.slice(teams.webhookEnv.length + 1) : webhook;
-  throw new ConfigError('environment', teams.webhookEnv, `${problem}; teams.failOnError is true, so the run would fail after publishing`,
-    `set ${teams.webhookEnv} to the Teams Workflows webhook URL (from a secret variable), or set teams.failOnError to false`);
+  throw new ConfigError(
+    'environment',
+    teams.webhookEnv,
+    `${problem}; teams.failOnError is true, so the run would fail after publishing`,
+    `set ${teams.webhookEnv} to the Teams Workflows webhook URL (from a secret variable), or set teams.failOnError to false`,
+  );
 }
 
 /** The region the image's repository lives in, as requireRegion will pick it (undefined when none is set anywhere). */
@@ -407,7 +500,9 @@ export class WorkspaceImages {
     if (!this.files) {
       const dirs = (dir: string) => {
         try {
-          return readdirSync(path.join(this.workspaceRoot, dir), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}`);
+          return readdirSync(path.join(this.workspaceRoot, dir), { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => `${dir}/${e.name}`);
         } catch {
           return [];
         }
@@ -435,7 +530,12 @@ export class WorkspaceImages {
       const tag = ecr?.string('tag');
       if (!repository || !tag) return undefined;
       const shared = imageShared(fields, this.workspaceOptions, this.profile);
-      return { configFile, ecr: { repository, tag, latest: ecr!.boolean('latest') ?? true, extraTags: ecr!.stringArray('extraTags') ?? [] }, region: ecrRegion(shared, this.env), account: shared.aws.account };
+      return {
+        configFile,
+        ecr: { repository, tag, latest: ecr!.boolean('latest') ?? true, extraTags: ecr!.stringArray('extraTags') ?? [] },
+        region: ecrRegion(shared, this.env),
+        account: shared.aws.account,
+      };
     } catch {
       return undefined;
     }
@@ -456,12 +556,20 @@ function checkSharedRepository(self: EcrTarget & { projectRoot: string }, images
     const other = images.target(file);
     if (!other || other.ecr.repository !== self.ecr.repository || other.region !== self.region || other.account !== self.account) continue;
     if (other.ecr.tag === self.ecr.tag) {
-      throw new ConfigError(self.configFile, 'ecr.tag', `${file} also publishes "${self.ecr.tag}-<version>" to ECR repository "${self.ecr.repository}": the two images would share one version sequence`,
-        `give one of them another ecr.tag or ecr.repository`);
+      throw new ConfigError(
+        self.configFile,
+        'ecr.tag',
+        `${file} also publishes "${self.ecr.tag}-<version>" to ECR repository "${self.ecr.repository}": the two images would share one version sequence`,
+        `give one of them another ecr.tag or ecr.repository`,
+      );
     }
     if (other.ecr.latest && self.ecr.latest) {
-      throw new ConfigError(self.configFile, 'ecr.latest', `${file} also moves "latest" in ECR repository "${self.ecr.repository}": each run would move it to its own image`,
-        `set "latest": false in all but one of the images sharing the repository (usually keep it on the newest .NET line)`);
+      throw new ConfigError(
+        self.configFile,
+        'ecr.latest',
+        `${file} also moves "latest" in ECR repository "${self.ecr.repository}": each run would move it to its own image`,
+        `set "latest": false in all but one of the images sharing the repository (usually keep it on the newest .NET line)`,
+      );
     }
     sharing.push({ extraTags: other.ecr.extraTags, latest: other.ecr.latest });
   }
@@ -482,12 +590,18 @@ export function assertTestAppStartsFrom(settings: ImageSettings): void {
     if (startsFrom(text, replaceFrom)) return;
     images = fromImages(text);
   } catch (err) {
-    if (err instanceof DockerfileSyntaxError) throw new ConfigError(dockerfileName, `line ${err.line}`, err.problem, 'docker build cannot read it either');
+    if (err instanceof DockerfileSyntaxError)
+      throw new ConfigError(dockerfileName, `line ${err.line}`, err.problem, 'docker build cannot read it either');
     throw err;
   }
-  throw new ConfigError(settings.configFile, 'integrationTest.replaceFrom',
+  throw new ConfigError(
+    settings.configFile,
+    'integrationTest.replaceFrom',
     `no FROM in ${dockerfileName} names "${replaceFrom}"${images.length ? ` (it starts FROM ${images.join(', ')})` : ''}, so the test app would not run on the new image`,
-    images.length ? `set it to the image in ${dockerfileName} that the new platform image stands in for` : `start ${dockerfileName} FROM ${replaceFrom}`);
+    images.length
+      ? `set it to the image in ${dockerfileName} that the new platform image stands in for`
+      : `start ${dockerfileName} FROM ${replaceFrom}`,
+  );
 }
 
 /**
@@ -501,11 +615,21 @@ export function executorOptions(executor: string, options: unknown): Fields {
 export function requireRegion(settings: ImageSettings, env: Record<string, string | undefined>): string {
   const region = ecrRegion(settings, env);
   if (!region) {
-    throw new ConfigError('nx.json', `plugins[${PLUGIN_NAME}].options.aws.region`, 'no AWS region configured', 'set aws.region in nx.json (or the image\'s platform-image.json), or AWS_REGION');
+    throw new ConfigError(
+      'nx.json',
+      `plugins[${PLUGIN_NAME}].options.aws.region`,
+      'no AWS region configured',
+      "set aws.region in nx.json (or the image's platform-image.json), or AWS_REGION",
+    );
   }
   // A configured region was checked where it was read, with its file and field; one from the environment is checked here.
   if (!settings.aws.region && !REGION.test(region)) {
-    throw new ConfigError('environment', env.AWS_REGION ? 'AWS_REGION' : 'AWS_DEFAULT_REGION', `"${region}" is not an AWS region code`, regionHint(region));
+    throw new ConfigError(
+      'environment',
+      env.AWS_REGION ? 'AWS_REGION' : 'AWS_DEFAULT_REGION',
+      `"${region}" is not an AWS region code`,
+      regionHint(region),
+    );
   }
   return region;
 }

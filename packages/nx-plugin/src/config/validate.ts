@@ -6,7 +6,9 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /** A string field's pattern always comes with the words that say what to write instead. */
-export type StringRule = { required?: boolean } & ({ pattern: RegExp; patternHint: string } | { pattern?: undefined; patternHint?: string });
+export type StringRule = { required?: boolean } & (
+  { pattern: RegExp; patternHint: string } | { pattern?: undefined; patternHint?: string }
+);
 
 export interface NumberRule {
   min?: number;
@@ -31,7 +33,8 @@ export class Fields {
   ) {}
 
   static root(file: string, value: unknown, what = 'the file'): Fields {
-    if (!isObject(value)) throw new ConfigError(file, '(root)', `${what} must be a JSON object`, 'write the settings as one object: { "field": value, … }');
+    if (!isObject(value))
+      throw new ConfigError(file, '(root)', `${what} must be a JSON object`, 'write the settings as one object: { "field": value, … }');
     return new Fields(file, '', value);
   }
 
@@ -48,7 +51,8 @@ export class Fields {
     for (const key of Object.keys(this.value)) {
       if (key === '$schema') continue;
       if (!keys.includes(key)) {
-        const near = keys.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k)) ?? closest(key, keys);
+        const near =
+          keys.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k)) ?? closest(key, keys);
         this.fail(key, 'unknown field', near ? `did you mean "${near}"?` : `known fields: ${keys.join(', ')}`);
       }
     }
@@ -67,7 +71,11 @@ export class Fields {
       return undefined;
     }
     if (typeof v !== 'string') {
-      this.fail(key, `must be a string, got ${JSON.stringify(v)}`, typeof v === 'number' || typeof v === 'boolean' ? `write "${v}" in quotes` : `write "${key}" as text in double quotes`);
+      this.fail(
+        key,
+        `must be a string, got ${JSON.stringify(v)}`,
+        typeof v === 'number' || typeof v === 'boolean' ? `write "${v}" in quotes` : `write "${key}" as text in double quotes`,
+      );
     }
     if (opts.required && v.trim() === '') this.fail(key, 'must not be empty', opts.patternHint ?? `give "${key}" a value`);
     if (opts.pattern && !opts.pattern.test(v)) this.fail(key, `"${v}" is not valid`, opts.patternHint!);
@@ -81,7 +89,12 @@ export class Fields {
   boolean(key: string): boolean | undefined {
     const v = this.value[key];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`, v === 'true' || v === 'false' ? `write ${v} without quotes` : 'write true or false, without quotes');
+    if (typeof v !== 'boolean')
+      this.fail(
+        key,
+        `must be true or false, got ${JSON.stringify(v)}`,
+        v === 'true' || v === 'false' ? `write ${v} without quotes` : 'write true or false, without quotes',
+      );
     return v;
   }
 
@@ -90,7 +103,11 @@ export class Fields {
     if (v === undefined || v === null) return opts.default;
     const fix = numberFix(key, opts);
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      this.fail(key, `must be a number, got ${JSON.stringify(v)}`, typeof v === 'string' && /^\d+$/.test(v) ? `write ${v} without quotes` : fix);
+      this.fail(
+        key,
+        `must be a number, got ${JSON.stringify(v)}`,
+        typeof v === 'string' && /^\d+$/.test(v) ? `write ${v} without quotes` : fix,
+      );
     }
     if (opts.integer && !Number.isInteger(v)) this.fail(key, `must be a whole number, got ${v}`, fix);
     if (opts.min !== undefined && v < opts.min) this.fail(key, `must be at least ${opts.min}, got ${v}`, fix);
@@ -102,7 +119,11 @@ export class Fields {
     const v = this.string(key);
     if (v !== undefined && !choices.includes(v as T)) {
       const near = closest(v, choices);
-      this.fail(key, `"${v}" is not one of ${choices.join(', ')}`, `${near ? `did you mean "${near}"? ` : ''}use one of: ${choices.join(', ')}`);
+      this.fail(
+        key,
+        `"${v}" is not one of ${choices.join(', ')}`,
+        `${near ? `did you mean "${near}"? ` : ''}use one of: ${choices.join(', ')}`,
+      );
     }
     return v as T | undefined;
   }
@@ -112,7 +133,12 @@ export class Fields {
     const v = this.value[key];
     if (v === undefined || v === null) return undefined;
     const fix = 'write a whole number and a unit: "30s", "90m", "6h" or "2d"';
-    if (typeof v !== 'string') this.fail(key, `must be a duration such as "1h", got ${JSON.stringify(v)}`, typeof v === 'number' ? `write "${v}s" for ${v} seconds, or ${fix}` : fix);
+    if (typeof v !== 'string')
+      this.fail(
+        key,
+        `must be a duration such as "1h", got ${JSON.stringify(v)}`,
+        typeof v === 'number' ? `write "${v}s" for ${v} seconds, or ${fix}` : fix,
+      );
     const ms = parseDuration(v);
     if (ms === undefined) this.fail(key, `"${v}" is not a duration`, fix);
     return ms;
@@ -125,7 +151,11 @@ export class Fields {
     return v.map((item, i) => {
       if (typeof item === 'string') return item;
       // YAML-minded users write `- 6.0` and get a number; say so precisely.
-      return this.fail(`${key}[${i}]`, `must be a string, got ${JSON.stringify(item)}`, typeof item === 'number' ? `write "${item}" in quotes` : 'write each entry as text in double quotes');
+      return this.fail(
+        `${key}[${i}]`,
+        `must be a string, got ${JSON.stringify(item)}`,
+        typeof item === 'number' ? `write "${item}" in quotes` : 'write each entry as text in double quotes',
+      );
     });
   }
 
@@ -135,7 +165,12 @@ export class Fields {
     if (!isObject(v)) this.fail(key, 'must be an object of strings', `write an object such as "${key}": { "NAME": "value" }`);
     const out: Record<string, string> = {};
     for (const [k, item] of Object.entries(v)) {
-      if (typeof item !== 'string') this.fail(`${key}.${k}`, `must be a string, got ${JSON.stringify(item)}`, typeof item === 'number' || typeof item === 'boolean' ? `write "${item}" in quotes` : 'write the value as text in double quotes');
+      if (typeof item !== 'string')
+        this.fail(
+          `${key}.${k}`,
+          `must be a string, got ${JSON.stringify(item)}`,
+          typeof item === 'number' || typeof item === 'boolean' ? `write "${item}" in quotes` : 'write the value as text in double quotes',
+        );
       out[k] = item;
     }
     return out;
@@ -152,9 +187,20 @@ export class Fields {
 /** What to write in a number field: its kind, its range, and the default when it has one. */
 function numberFix(key: string, opts: NumberRule): string {
   const kind = opts.integer ? 'a whole number' : 'a number';
-  const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}`
-    : opts.min !== undefined ? ` of at least ${opts.min}` : opts.max !== undefined ? ` of at most ${opts.max}` : '';
-  const fallback = opts.default !== undefined ? `, or leave it out for the default (${opts.default})` : opts.whenLeftOut ? `, or leave it out ${opts.whenLeftOut}` : '';
+  const range =
+    opts.min !== undefined && opts.max !== undefined
+      ? ` from ${opts.min} to ${opts.max}`
+      : opts.min !== undefined
+        ? ` of at least ${opts.min}`
+        : opts.max !== undefined
+          ? ` of at most ${opts.max}`
+          : '';
+  const fallback =
+    opts.default !== undefined
+      ? `, or leave it out for the default (${opts.default})`
+      : opts.whenLeftOut
+        ? `, or leave it out ${opts.whenLeftOut}`
+        : '';
   return `set "${key}" to ${kind}${range}${fallback}`;
 }
 
@@ -174,7 +220,9 @@ export function closest(word: string, candidates: readonly string[]): string | u
 
 /** Levenshtein distance, counting a swap of two neighbours as one edit (the commonest typo). */
 export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -2,13 +2,18 @@ import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { batchOf, nxParallel, type TaskRuntime } from './run-step';
 
 function taskGraph(projects: string[]): TaskGraph {
-  const tasks = Object.fromEntries(projects.map((project) => [`${project}:docker-build`, {
-    id: `${project}:docker-build`,
-    target: { project, target: 'docker-build' },
-    overrides: {},
-    outputs: [],
-    parallelism: true,
-  }]));
+  const tasks = Object.fromEntries(
+    projects.map((project) => [
+      `${project}:docker-build`,
+      {
+        id: `${project}:docker-build`,
+        target: { project, target: 'docker-build' },
+        overrides: {},
+        outputs: [],
+        parallelism: true,
+      },
+    ]),
+  );
   return { roots: Object.keys(tasks), tasks, dependencies: {}, continuousDependencies: {} } as unknown as TaskGraph;
 }
 
@@ -23,14 +28,28 @@ async function collect<T>(results: AsyncGenerator<T>): Promise<T[]> {
 describe('batchOf', () => {
   it('runs every task with its own project and options, one session for all, each output kept apart', async () => {
     const seen: Array<{ project?: string; option: string; runtime: TaskRuntime }> = [];
-    const run = batchOf<{ option: string }>(async (options, ctx, runtime) => {
-      seen.push({ project: ctx.projectName, option: options.option, runtime: runtime! });
-      runtime!.write(`${ctx.projectName}: built`);
-      return { success: ctx.projectName !== 'b' };
-    }, () => 10);
+    const run = batchOf<{ option: string }>(
+      async (options, ctx, runtime) => {
+        seen.push({ project: ctx.projectName, option: options.option, runtime: runtime! });
+        runtime!.write(`${ctx.projectName}: built`);
+        return { success: ctx.projectName !== 'b' };
+      },
+      () => 10,
+    );
     const graph = taskGraph(['a', 'b', 'c']);
-    const results = await collect(run(graph, { 'a:docker-build': { option: 'x' }, 'b:docker-build': { option: 'y' }, 'c:docker-build': { option: 'z' } }, { option: '' }, context));
-    expect(seen.map((s) => [s.project, s.option])).toEqual([['a', 'x'], ['b', 'y'], ['c', 'z']]);
+    const results = await collect(
+      run(
+        graph,
+        { 'a:docker-build': { option: 'x' }, 'b:docker-build': { option: 'y' }, 'c:docker-build': { option: 'z' } },
+        { option: '' },
+        context,
+      ),
+    );
+    expect(seen.map((s) => [s.project, s.option])).toEqual([
+      ['a', 'x'],
+      ['b', 'y'],
+      ['c', 'z'],
+    ]);
     expect(new Set(seen.map((s) => s.runtime.session)).size).toBe(1);
     expect(results.map((r) => [r.task, r.result.success, r.result.terminalOutput]).sort()).toEqual([
       ['a:docker-build', true, 'a: built\n'],
@@ -60,12 +79,18 @@ describe('batchOf', () => {
   });
 
   it('turns an executor that throws into that task failing with the reason (and, being unexpected, its stack), the others unaffected', async () => {
-    const run = batchOf<Record<string, never>>(async (_o, ctx) => {
-      if (ctx.projectName === 'a') throw new Error('engine gone');
-      return { success: true };
-    }, () => 1);
+    const run = batchOf<Record<string, never>>(
+      async (_o, ctx) => {
+        if (ctx.projectName === 'a') throw new Error('engine gone');
+        return { success: true };
+      },
+      () => 1,
+    );
     const results = await collect(run(taskGraph(['a', 'b']), {}, {}, context));
-    expect(results.map((r) => [r.task, r.result.success])).toEqual([['a:docker-build', false], ['b:docker-build', true]]);
+    expect(results.map((r) => [r.task, r.result.success])).toEqual([
+      ['a:docker-build', false],
+      ['b:docker-build', true],
+    ]);
     expect(results[0].result.terminalOutput).toMatch(/^error: a: Error: engine gone\n\s+at /);
     expect(results[1].result.terminalOutput).toBe('');
   });
@@ -89,15 +114,24 @@ function chainGraph(projects: string[]): TaskGraph {
 describe('batchOf, a chain of steps in one batch', () => {
   it('starts a step only after the step before it succeeded, and finishes one image before starting the next', async () => {
     const started: string[] = [];
-    const run = batchOf<Record<string, never>>(async (_o, ctx) => {
-      started.push(`${ctx.projectName}:${ctx.targetName}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      return { success: true };
-    }, () => 1);
+    const run = batchOf<Record<string, never>>(
+      async (_o, ctx) => {
+        started.push(`${ctx.projectName}:${ctx.targetName}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return { success: true };
+      },
+      () => 1,
+    );
     const results = await collect(run(chainGraph(['a', 'b']), {}, {}, context));
     expect(started).toEqual([
-      'a:docker-build', 'a:integration-test', 'a:ecr-publish', 'a:teams-notify',
-      'b:docker-build', 'b:integration-test', 'b:ecr-publish', 'b:teams-notify',
+      'a:docker-build',
+      'a:integration-test',
+      'a:ecr-publish',
+      'a:teams-notify',
+      'b:docker-build',
+      'b:integration-test',
+      'b:ecr-publish',
+      'b:teams-notify',
     ]);
     expect(results.map((r) => r.result.status)).toEqual(Array(8).fill('success'));
   });
@@ -119,20 +153,31 @@ describe('batchOf, a chain of steps in one batch', () => {
   });
 
   it('a step that throws skips the steps after it too', async () => {
-    const run = batchOf<Record<string, never>>(async (_o, ctx) => {
-      if (ctx.targetName === 'docker-build') throw new Error('engine gone');
-      return { success: true };
-    }, () => 2);
+    const run = batchOf<Record<string, never>>(
+      async (_o, ctx) => {
+        if (ctx.targetName === 'docker-build') throw new Error('engine gone');
+        return { success: true };
+      },
+      () => 2,
+    );
     const results = await collect(run(chainGraph(['a']), {}, {}, context));
     expect(results.map((r) => [r.task, r.result.status])).toEqual([
-      ['a:docker-build', 'failure'], ['a:integration-test', 'skipped'], ['a:ecr-publish', 'skipped'], ['a:teams-notify', 'skipped'],
+      ['a:docker-build', 'failure'],
+      ['a:integration-test', 'skipped'],
+      ['a:ecr-publish', 'skipped'],
+      ['a:teams-notify', 'skipped'],
     ]);
   });
 
   it('a dependency Nx completed before the batch (not in it) does not hold a task back', async () => {
     const graph = chainGraph(['a']);
     graph.dependencies['a:docker-build'] = ['a:mcr-check'];
-    const results = await collect(batchOf<Record<string, never>>(async () => ({ success: true }), () => 1)(graph, {}, {}, context));
+    const results = await collect(
+      batchOf<Record<string, never>>(
+        async () => ({ success: true }),
+        () => 1,
+      )(graph, {}, {}, context),
+    );
     expect(results.map((r) => r.result.status)).toEqual(Array(4).fill('success'));
   });
 

@@ -103,7 +103,12 @@ interface BatchResult {
  * and caches it per task), and each result is reported as soon as that task ends.
  */
 export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: ExecutorContext) => number) {
-  return async function* runBatch(taskGraph: TaskGraph, inputs: Record<string, O>, _overrides: O, context: ExecutorContext): AsyncGenerator<BatchResult> {
+  return async function* runBatch(
+    taskGraph: TaskGraph,
+    inputs: Record<string, O>,
+    _overrides: O,
+    context: ExecutorContext,
+  ): AsyncGenerator<BatchResult> {
     const session = new Session();
     const ids = Object.keys(taskGraph.tasks);
     // Only dependencies inside the batch: the others have completed before Nx started it.
@@ -130,7 +135,12 @@ export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: Exe
       running++;
       const lines: string[] = [];
       const startTime = Date.now();
-      const taskContext: ExecutorContext = { ...context, projectName: task.target.project, targetName: task.target.target, configurationName: task.target.configuration };
+      const taskContext: ExecutorContext = {
+        ...context,
+        projectName: task.target.project,
+        targetName: task.target.target,
+        configurationName: task.target.configuration,
+      };
       executor(inputs[id], taskContext, { session, write: (line) => lines.push(line) })
         .catch((err: unknown) => {
           lines.push(`error: ${task.target.project}: ${describeError(err)}`);
@@ -138,13 +148,19 @@ export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: Exe
         })
         .then(({ success }) => {
           running--;
-          finish(id, { success, status: success ? 'success' : 'failure', terminalOutput: lines.length ? `${lines.join('\n')}\n` : '', startTime, endTime: Date.now() });
+          finish(id, {
+            success,
+            status: success ? 'success' : 'failure',
+            terminalOutput: lines.length ? `${lines.join('\n')}\n` : '',
+            startTime,
+            endTime: Date.now(),
+          });
         });
     };
     /** Reports skipped what can no longer run, and answers what may start now, furthest along first. */
     const ready = (): string[] => {
       const out: string[] = [];
-      for (let changed = true; changed; ) {
+      for (let changed = true; changed;) {
         changed = false;
         for (const id of pending) {
           const deps = dependenciesOf(id).map((dep) => status.get(dep));

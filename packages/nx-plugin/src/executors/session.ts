@@ -41,7 +41,12 @@ export class Session {
 
   /** Every image's config, for the settings of each task: the workspace, options and environment are the run's. */
   images(context: ExecutorContext): WorkspaceImages {
-    this.workspaceImages ??= new WorkspaceImages(context.root, { file: 'nx.json', options: pluginOptions(context) }, this.env[PROFILE_ENV]?.trim() || undefined, this.env);
+    this.workspaceImages ??= new WorkspaceImages(
+      context.root,
+      { file: 'nx.json', options: pluginOptions(context) },
+      this.env[PROFILE_ENV]?.trim() || undefined,
+      this.env,
+    );
     return this.workspaceImages;
   }
 
@@ -57,7 +62,12 @@ export class Session {
 
   /** ECR for this image: the configured region, account and endpoints, the standard AWS credential chain. */
   ecr(settings: ImageSettings): AwsEcr {
-    const options = { region: requireRegion(settings, this.env), account: settings.aws.account, endpoint: settings.aws.ecrEndpoint, stsEndpoint: settings.aws.stsEndpoint };
+    const options = {
+      region: requireRegion(settings, this.env),
+      account: settings.aws.account,
+      endpoint: settings.aws.ecrEndpoint,
+      stsEndpoint: settings.aws.stsEndpoint,
+    };
     const key = JSON.stringify(options);
     let ecr = this.ecrs.get(key);
     if (!ecr) {
@@ -87,7 +97,12 @@ export class Session {
     let upstream = this.upstreams.get(key);
     if (!upstream) {
       const client = new RegistryClient({ mirrors: settings.registryMirrors, timeoutMs });
-      upstream = { resolveDigest: memoize((ref: ImageRef) => client.resolveDigest(ref), (ref) => `${ref.registry}/${ref.repository}:${ref.tag ?? ''}@${ref.digest ?? ''}`) };
+      upstream = {
+        resolveDigest: memoize(
+          (ref: ImageRef) => client.resolveDigest(ref),
+          (ref) => `${ref.registry}/${ref.repository}:${ref.tag ?? ''}@${ref.digest ?? ''}`,
+        ),
+      };
       this.upstreams.set(key, upstream);
     }
     return upstream;

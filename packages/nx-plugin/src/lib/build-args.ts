@@ -9,12 +9,22 @@ import { createHash } from 'node:crypto';
 export type BuildArgDigests = Record<string, string>;
 
 export function buildArgDigests(args: Record<string, string>): BuildArgDigests {
-  return Object.fromEntries(Object.keys(args).sort().map((name) => [name, `sha256:${createHash('sha256').update(`platform-images build arg\0${name}\0${args[name]}`).digest('hex')}`]));
+  return Object.fromEntries(
+    Object.keys(args)
+      .sort()
+      .map((name) => [name, `sha256:${createHash('sha256').update(`platform-images build arg\0${name}\0${args[name]}`).digest('hex')}`]),
+  );
 }
 
 /** As recorded in a label/annotation: JSON with sorted keys, so equal inputs give equal text. */
 export function encodeBuildArgDigests(digests: BuildArgDigests): string {
-  return JSON.stringify(Object.fromEntries(Object.keys(digests).sort().map((name) => [name, digests[name]])));
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.keys(digests)
+        .sort()
+        .map((name) => [name, digests[name]]),
+    ),
+  );
 }
 
 /** A recorded value read back; undefined when absent or not a map of strings (an image that recorded none). */
@@ -24,7 +34,7 @@ export function decodeBuildArgDigests(text: string | undefined): BuildArgDigests
     const value: unknown = JSON.parse(text);
     if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
     const entries = Object.entries(value as Record<string, unknown>);
-    return entries.every(([, v]) => typeof v === 'string') ? Object.fromEntries(entries) as BuildArgDigests : undefined;
+    return entries.every(([, v]) => typeof v === 'string') ? (Object.fromEntries(entries) as BuildArgDigests) : undefined;
   } catch {
     return undefined;
   }

@@ -12,7 +12,10 @@ export class Coalescer<K, V> {
   lookups = 0;
 
   /** `lookup` answers the keys it can; keys missing from its answer get `missing`. */
-  constructor(private readonly lookup: (keys: K[]) => Promise<Map<K, V>>, private readonly missing: V) {}
+  constructor(
+    private readonly lookup: (keys: K[]) => Promise<Map<K, V>>,
+    private readonly missing: V,
+  ) {}
 
   get(key: K): Promise<V> {
     const known = this.answers.get(key);

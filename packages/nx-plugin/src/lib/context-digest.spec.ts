@@ -68,10 +68,13 @@ describe('contextDigest', () => {
     ['a file content changes', () => write('ctx/app/config.json', '{"a":2}\n')],
     ['a new file appears', () => write('ctx/app/extra.txt', 'x')],
     ['a new empty file appears', () => write('ctx/empty', '')],
-    ['a file is renamed', () => {
-      rmSync(path.join(root, 'ctx/app/config.json'));
-      write('ctx/app/config2.json', '{"a":1}\n');
-    }],
+    [
+      'a file is renamed',
+      () => {
+        rmSync(path.join(root, 'ctx/app/config.json'));
+        write('ctx/app/config2.json', '{"a":1}\n');
+      },
+    ],
     ['a file is removed', () => rmSync(path.join(root, 'ctx/app/config.json'))],
     ['a file becomes executable', () => chmodSync(path.join(root, 'ctx/app/run.sh'), 0o755)],
     ['the Dockerfile changes', () => write('ctx/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:8.0\nCOPY . /app\n')],
@@ -112,11 +115,23 @@ describe('contextFiles', () => {
   it('lists what .dockerignore lets through, sorted', async () => {
     write('ctx/node_modules/pkg/index.js', 'x');
     write('ctx/b.tmp', 'x');
-    expect(await contextFiles(path.join(root, 'ctx'))).toEqual(['.dockerignore', 'Dockerfile', 'app/config.json', 'app/run.sh', 'logs/keep.log']);
+    expect(await contextFiles(path.join(root, 'ctx'))).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'app/config.json',
+      'app/run.sh',
+      'logs/keep.log',
+    ]);
   });
 
   it('sends everything without a .dockerignore', async () => {
     rmSync(path.join(root, 'ctx/.dockerignore'));
-    expect(await contextFiles(path.join(root, 'ctx'))).toEqual(['Dockerfile', 'app/config.json', 'app/run.sh', 'logs/build.log', 'logs/keep.log']);
+    expect(await contextFiles(path.join(root, 'ctx'))).toEqual([
+      'Dockerfile',
+      'app/config.json',
+      'app/run.sh',
+      'logs/build.log',
+      'logs/keep.log',
+    ]);
   });
 });

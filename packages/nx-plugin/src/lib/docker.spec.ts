@@ -38,19 +38,42 @@ const request: BuildRequest = {
 };
 
 const common = [
-  '-f', '/tmp/b/Dockerfile',
-  '-t', 'platform-images/net6-runtime:candidate-abc',
-  '--iidfile', '/tmp/b/iid',
-  '--build-arg', 'CREDPROVIDER_URL=',
-  '--build-arg', 'NUGET_FEED=https://feed',
-  '--label', 'io.platform-images.context.digest=sha256:ctx',
-  '--label', 'org.opencontainers.image.base.digest=sha256:base',
-  '--label', 'org.opencontainers.image.version=6.0-bullseye-slim-1.1.0',
+  '-f',
+  '/tmp/b/Dockerfile',
+  '-t',
+  'platform-images/net6-runtime:candidate-abc',
+  '--iidfile',
+  '/tmp/b/iid',
+  '--build-arg',
+  'CREDPROVIDER_URL=',
+  '--build-arg',
+  'NUGET_FEED=https://feed',
+  '--label',
+  'io.platform-images.context.digest=sha256:ctx',
+  '--label',
+  'org.opencontainers.image.base.digest=sha256:base',
+  '--label',
+  'org.opencontainers.image.version=6.0-bullseye-slim-1.1.0',
 ];
 
 describe('buildCommand', () => {
   it.each<[Parameters<typeof buildCommand>[0], { args: string[]; env: Record<string, string> }]>([
-    ['buildx', { args: ['buildx', 'build', '--load', '--progress=plain', '--provenance=false', '--sbom=false', ...common, '/repo/platform-images/net6/runtime'], env: {} }],
+    [
+      'buildx',
+      {
+        args: [
+          'buildx',
+          'build',
+          '--load',
+          '--progress=plain',
+          '--provenance=false',
+          '--sbom=false',
+          ...common,
+          '/repo/platform-images/net6/runtime',
+        ],
+        env: {},
+      },
+    ],
     ['buildkit', { args: ['build', '--progress=plain', ...common, '/repo/platform-images/net6/runtime'], env: { DOCKER_BUILDKIT: '1' } }],
     ['classic', { args: ['build', ...common, '/repo/platform-images/net6/runtime'], env: { DOCKER_BUILDKIT: '0' } }],
   ])('%s', (builder, expected) => {
@@ -98,7 +121,10 @@ describe('DockerCli', () => {
     });
 
     it.each<[string, Partial<CommandResult>]>([
-      ['the engine is down', { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n' }],
+      [
+        'the engine is down',
+        { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n' },
+      ],
       ['the server answers nothing', { exitCode: 0, stdout: '\n' }],
     ])('throws a UserError with a hint when %s', async (_name, answer) => {
       const { run } = fakeRunner(() => answer);
@@ -110,7 +136,9 @@ describe('DockerCli', () => {
 
     it('includes the engine error in the message', async () => {
       const { run } = fakeRunner(() => ({ exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }));
-      await expect(new DockerCli('docker', run).ensureEngine()).rejects.toThrow('the Docker engine is unreachable: Cannot connect to the Docker daemon');
+      await expect(new DockerCli('docker', run).ensureEngine()).rejects.toThrow(
+        'the Docker engine is unreachable: Cannot connect to the Docker daemon',
+      );
     });
 
     it('asks the engine once however many steps check it (one DockerCli per process)', async () => {
@@ -123,7 +151,9 @@ describe('DockerCli', () => {
 
     it('asks again after an engine that did not answer', async () => {
       let up = false;
-      const { calls, run } = fakeRunner(() => (up ? { stdout: '27.1.1\n' } : { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }));
+      const { calls, run } = fakeRunner(() =>
+        up ? { stdout: '27.1.1\n' } : { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' },
+      );
       const docker = new DockerCli('docker', run);
       await expect(docker.ensureEngine()).rejects.toThrow(/unreachable/);
       up = true;
@@ -134,7 +164,13 @@ describe('DockerCli', () => {
 
   describe('imageId after the engine was found answering', () => {
     it('asks the engine again when the image is missing, and says the engine is gone when it is', async () => {
-      const { calls, run } = fakeRunner((args) => (args[0] === 'version' && calls.length > 1 ? { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' } : args[0] === 'version' ? { stdout: '27.1.1\n' } : { exitCode: 1 }));
+      const { calls, run } = fakeRunner((args) =>
+        args[0] === 'version' && calls.length > 1
+          ? { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }
+          : args[0] === 'version'
+            ? { stdout: '27.1.1\n' }
+            : { exitCode: 1 },
+      );
       const docker = new DockerCli('docker', run);
       await docker.ensureEngine();
       await expect(docker.imageId('x:1')).rejects.toThrow(/^the Docker engine is unreachable/);
@@ -175,7 +211,11 @@ describe('DockerCli', () => {
     it('asks buildx once per DockerCli: the build and the test app build resolve auto alike', async () => {
       const { calls, run } = fakeRunner(() => ({ exitCode: 0 }));
       const docker = new DockerCli('docker', run);
-      expect([await docker.resolveBuilder('auto'), await docker.resolveBuilder('auto'), await docker.resolveBuilder('classic')]).toEqual(['buildx', 'buildx', 'classic']);
+      expect([await docker.resolveBuilder('auto'), await docker.resolveBuilder('auto'), await docker.resolveBuilder('classic')]).toEqual([
+        'buildx',
+        'buildx',
+        'classic',
+      ]);
       expect(calls.map((c) => c.args)).toEqual([['buildx', 'version']]);
     });
   });
@@ -216,14 +256,27 @@ describe('DockerCli', () => {
     it('passes the password only on stdin and removes the config directory afterwards', async () => {
       const { calls, run } = fakeRunner();
       let seenDir = '';
-      const result = await new DockerCli('docker', run).withLogin('123456789012.dkr.ecr.eu-west-1.amazonaws.com', 'AWS', password, async (configDir) => {
-        seenDir = configDir;
-        expect(existsSync(configDir)).toBe(true);
-        return 'done';
-      });
+      const result = await new DockerCli('docker', run).withLogin(
+        '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+        'AWS',
+        password,
+        async (configDir) => {
+          seenDir = configDir;
+          expect(existsSync(configDir)).toBe(true);
+          return 'done';
+        },
+      );
       expect(result).toBe('done');
       expect(calls).toHaveLength(1);
-      expect(calls[0].args).toEqual(['--config', seenDir, 'login', '--username', 'AWS', '--password-stdin', '123456789012.dkr.ecr.eu-west-1.amazonaws.com']);
+      expect(calls[0].args).toEqual([
+        '--config',
+        seenDir,
+        'login',
+        '--username',
+        'AWS',
+        '--password-stdin',
+        '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+      ]);
       expect(calls[0].options.input).toBe(password);
       expect(calls[0].args.some((a) => a.includes(password))).toBe(false);
       expect(JSON.stringify(calls[0].options.env ?? {})).not.toContain(password);
@@ -236,11 +289,13 @@ describe('DockerCli', () => {
     it('removes the config directory when fn throws', async () => {
       const { run } = fakeRunner();
       let seenDir = '';
-      await expect(new DockerCli('docker', run).withLogin('r.example', 'AWS', password, async (configDir) => {
-        seenDir = configDir;
-        writeFileSync(path.join(configDir, 'config.json'), '{"auths":{"r.example":{"auth":"x"}}}');
-        throw new Error('push failed');
-      })).rejects.toThrow('push failed');
+      await expect(
+        new DockerCli('docker', run).withLogin('r.example', 'AWS', password, async (configDir) => {
+          seenDir = configDir;
+          writeFileSync(path.join(configDir, 'config.json'), '{"auths":{"r.example":{"auth":"x"}}}');
+          throw new Error('push failed');
+        }),
+      ).rejects.toThrow('push failed');
       expect(seenDir).not.toBe('');
       expect(existsSync(seenDir)).toBe(false);
     });
@@ -268,26 +323,38 @@ describe('DockerCli', () => {
 
     it('fails when no digest is reported', async () => {
       const { run } = fakeRunner(() => ({ stdout: 'done\n' }));
-      await expect(new DockerCli('docker', run).push('r.example/runtime:1.1.0', '/tmp/cfg')).rejects.toThrow('docker push r.example/runtime:1.1.0 did not report a digest');
+      await expect(new DockerCli('docker', run).push('r.example/runtime:1.1.0', '/tmp/cfg')).rejects.toThrow(
+        'docker push r.example/runtime:1.1.0 did not report a digest',
+      );
     });
 
     it('fails with the end of the output when the push fails', async () => {
       const { run } = fakeRunner(() => ({ exitCode: 1, stderr: 'denied: not authorized' }));
-      await expect(new DockerCli('docker', run).push('r.example/runtime:1.1.0', '/tmp/cfg')).rejects.toThrow('docker push r.example/runtime:1.1.0 failed (exit 1): denied: not authorized');
+      await expect(new DockerCli('docker', run).push('r.example/runtime:1.1.0', '/tmp/cfg')).rejects.toThrow(
+        'docker push r.example/runtime:1.1.0 failed (exit 1): denied: not authorized',
+      );
     });
   });
 
   describe('runDetached', () => {
     it('returns no port for a container that already stopped, so the caller can say why', async () => {
       const { calls, run } = fakeRunner((args) =>
-        args[0] === 'run' ? { stdout: 'dead\n' } : args[0] === 'port' ? { exitCode: 1, stdout: '', output: "Error: No public port '8080/tcp' published for dead" } : { stdout: 'false 3\n' });
+        args[0] === 'run'
+          ? { stdout: 'dead\n' }
+          : args[0] === 'port'
+            ? { exitCode: 1, stdout: '', output: "Error: No public port '8080/tcp' published for dead" }
+            : { stdout: 'false 3\n' },
+      );
       await expect(new DockerCli('docker', run).runDetached('app:test', 'n', 8080)).resolves.toEqual({ id: 'dead' });
       expect(calls.map((c) => c.args[0])).toEqual(['run', 'port', 'inspect']);
     });
 
     it('publishes the port on loopback and reads the host port', async () => {
       const { calls, run } = fakeRunner((args) => (args[0] === 'run' ? { stdout: 'f00dcafe\n' } : { stdout: '127.0.0.1:49153\n' }));
-      await expect(new DockerCli('docker', run).runDetached('app:test', 'platform-images-test-x', 8080)).resolves.toEqual({ id: 'f00dcafe', hostPort: 49153 });
+      await expect(new DockerCli('docker', run).runDetached('app:test', 'platform-images-test-x', 8080)).resolves.toEqual({
+        id: 'f00dcafe',
+        hostPort: 49153,
+      });
       expect(calls.map((c) => c.args)).toEqual([
         ['run', '--detach', '--name', 'platform-images-test-x', '--publish', '127.0.0.1::8080', 'app:test'],
         ['port', 'f00dcafe', '8080/tcp'],
@@ -296,38 +363,67 @@ describe('DockerCli', () => {
 
     it('labels the container with its owner and when it was made, in key order', async () => {
       const { calls, run } = fakeRunner((args) => (args[0] === 'run' ? { stdout: 'f00dcafe\n' } : { stdout: '127.0.0.1:49153\n' }));
-      await new DockerCli('docker', run).runDetached('app:test', 'platform-images-test-x', 8080, { 'io.platform-images.owner': 'agent-07-4242', 'io.platform-images.created': '2024-03-07T10:00:00.000Z' });
+      await new DockerCli('docker', run).runDetached('app:test', 'platform-images-test-x', 8080, {
+        'io.platform-images.owner': 'agent-07-4242',
+        'io.platform-images.created': '2024-03-07T10:00:00.000Z',
+      });
       expect(calls[0].args).toEqual([
-        'run', '--detach', '--name', 'platform-images-test-x',
-        '--label', 'io.platform-images.created=2024-03-07T10:00:00.000Z',
-        '--label', 'io.platform-images.owner=agent-07-4242',
-        '--publish', '127.0.0.1::8080', 'app:test',
+        'run',
+        '--detach',
+        '--name',
+        'platform-images-test-x',
+        '--label',
+        'io.platform-images.created=2024-03-07T10:00:00.000Z',
+        '--label',
+        'io.platform-images.owner=agent-07-4242',
+        '--publish',
+        '127.0.0.1::8080',
+        'app:test',
       ]);
     });
 
     it('takes the container id from the last line when docker pulled first', async () => {
-      const { calls, run } = fakeRunner((args) => (args[0] === 'run' ? { stdout: 'Unable to find image locally\nabc123\n' } : { stdout: '127.0.0.1:32768\n' }));
+      const { calls, run } = fakeRunner((args) =>
+        args[0] === 'run' ? { stdout: 'Unable to find image locally\nabc123\n' } : { stdout: '127.0.0.1:32768\n' },
+      );
       await expect(new DockerCli('docker', run).runDetached('app:test', 'n', 80)).resolves.toEqual({ id: 'abc123', hostPort: 32768 });
       expect(calls[1].args).toEqual(['port', 'abc123', '80/tcp']);
     });
 
     it('fails when the port cannot be read', async () => {
       const { run } = fakeRunner((args) => (args[0] === 'run' ? { stdout: 'abc\n' } : { stdout: '' }));
-      await expect(new DockerCli('docker', run).runDetached('app:test', 'n', 80)).rejects.toThrow('could not read the published port of container n');
+      await expect(new DockerCli('docker', run).runDetached('app:test', 'n', 80)).rejects.toThrow(
+        'could not read the published port of container n',
+      );
     });
   });
 
   describe('the listings the local sweep reads', () => {
     it.each<[string, string[]]>([
-      ['containers a run made, stopped ones too, with their owner and creation labels', ['ps', '--all', '--filter', 'label=io.platform-images.owner', '--format', '{{.ID}}\t{{.Names}}\t{{.Label "io.platform-images.owner"}}\t{{.Label "io.platform-images.created"}}']],
-      ['images built from a platform image build, one line per name', ['images', '--filter', 'label=io.platform-images.context.digest', '--format', '{{.ID}}\t{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}']],
+      [
+        'containers a run made, stopped ones too, with their owner and creation labels',
+        [
+          'ps',
+          '--all',
+          '--filter',
+          'label=io.platform-images.owner',
+          '--format',
+          '{{.ID}}\t{{.Names}}\t{{.Label "io.platform-images.owner"}}\t{{.Label "io.platform-images.created"}}',
+        ],
+      ],
+      [
+        'images built from a platform image build, one line per name',
+        ['images', '--filter', 'label=io.platform-images.context.digest', '--format', '{{.ID}}\t{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}'],
+      ],
     ])('%s', (name, args) => {
       expect(name.startsWith('containers') ? containerListArgs() : imageListArgs()).toEqual(args);
     });
 
     it('splits the lines on tabs, with a bounded wait', async () => {
       const { calls, run } = fakeRunner(() => ({ stdout: 'abc\tplatform-images-test-x\tagent-07-4242\t2024-03-07T10:00:00Z\n\n' }));
-      await expect(new DockerCli('docker', run).listOwnedContainers()).resolves.toEqual([['abc', 'platform-images-test-x', 'agent-07-4242', '2024-03-07T10:00:00Z']]);
+      await expect(new DockerCli('docker', run).listOwnedContainers()).resolves.toEqual([
+        ['abc', 'platform-images-test-x', 'agent-07-4242', '2024-03-07T10:00:00Z'],
+      ]);
       expect(calls[0].args).toEqual(containerListArgs());
       expect(calls[0].options.timeoutMs).toBe(10_000);
     });
@@ -344,7 +440,11 @@ describe('DockerCli', () => {
     });
 
     it('removes an image name without --force, so an image a container runs stays, and says why not', async () => {
-      const { calls, run } = fakeRunner(() => ({ exitCode: 1, stderr: 'Error response from daemon: conflict: unable to remove repository reference "x:1" (must force) - container abc is using its referenced image def\n' }));
+      const { calls, run } = fakeRunner(() => ({
+        exitCode: 1,
+        stderr:
+          'Error response from daemon: conflict: unable to remove repository reference "x:1" (must force) - container abc is using its referenced image def\n',
+      }));
       await expect(new DockerCli('docker', run).removeImageName('x:1')).resolves.toMatch(/container abc is using its referenced image/);
       expect(calls.map((c) => c.args)).toEqual([['image', 'rm', 'x:1']]);
     });

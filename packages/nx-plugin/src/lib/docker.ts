@@ -67,7 +67,14 @@ export function parsePushDigest(output: string): string | undefined {
  * value (Docker CLI reference, `docker ps`: Filtering, Formatting).
  */
 export function containerListArgs(): string[] {
-  return ['ps', '--all', '--filter', `label=${OWNER_LABEL}`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}\t{{.Label "${CREATED_LABEL}"}}`];
+  return [
+    'ps',
+    '--all',
+    '--filter',
+    `label=${OWNER_LABEL}`,
+    '--format',
+    `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}\t{{.Label "${CREATED_LABEL}"}}`,
+  ];
 }
 
 /**
@@ -135,8 +142,10 @@ export class DockerCli {
   private async askEngine(): Promise<string> {
     const result = await this.docker(['version', '--format', '{{.Server.Version}}']);
     if (result.exitCode !== 0 || !result.stdout.trim()) {
-      throw new UserError(`the Docker engine is unreachable: ${lastLines(result.output) || 'no answer'}`,
-        'start the Docker daemon (or set DOCKER_HOST), then rerun');
+      throw new UserError(
+        `the Docker engine is unreachable: ${lastLines(result.output) || 'no answer'}`,
+        'start the Docker daemon (or set DOCKER_HOST), then rerun',
+      );
     }
     return result.stdout.trim();
   }
@@ -148,7 +157,11 @@ export class DockerCli {
     return this.autoBuilder;
   }
 
-  async build(builder: ResolvedBuilder, req: BuildRequest, onOutput?: (chunk: string) => void): Promise<{ imageId: string; output: string; exitCode: number }> {
+  async build(
+    builder: ResolvedBuilder,
+    req: BuildRequest,
+    onOutput?: (chunk: string) => void,
+  ): Promise<{ imageId: string; output: string; exitCode: number }> {
     const { args, env } = buildCommand(builder, req);
     const result = await this.docker(args, { env, onOutput });
     let imageId = '';
@@ -171,12 +184,20 @@ export class DockerCli {
   }
 
   async imageLabels(ref: string): Promise<Record<string, string>> {
-    const result = await this.must(['image', 'inspect', '--format', '{{json .Config.Labels}}', ref], `docker image inspect ${ref}`, 'Docker\'s answer above says why; rerun the chain on one agent so the image is in its engine');
+    const result = await this.must(
+      ['image', 'inspect', '--format', '{{json .Config.Labels}}', ref],
+      `docker image inspect ${ref}`,
+      "Docker's answer above says why; rerun the chain on one agent so the image is in its engine",
+    );
     return JSON.parse(result.stdout.trim() || '{}') ?? {};
   }
 
   async tag(source: string, target: string): Promise<void> {
-    await this.must(['tag', source, target], `docker tag ${target}`, `Docker's answer above says why; rerun the chain on one agent so ${source} is in its engine`);
+    await this.must(
+      ['tag', source, target],
+      `docker tag ${target}`,
+      `Docker's answer above says why; rerun the chain on one agent so ${source} is in its engine`,
+    );
   }
 
   async removeImage(ref: string): Promise<void> {
@@ -205,7 +226,10 @@ export class DockerCli {
   private async listing(args: string[]): Promise<string[][] | undefined> {
     const result = await this.docker(args, { timeoutMs: LIST_TIMEOUT_MS }).catch(() => undefined);
     if (!result || result.exitCode !== 0) return undefined;
-    return result.stdout.split('\n').filter((line) => line.trim()).map((line) => line.split('\t'));
+    return result.stdout
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => line.split('\t'));
   }
 
   /**
@@ -215,8 +239,12 @@ export class DockerCli {
   async withLogin<T>(registry: string, username: string, password: string, fn: (configDir: string) => Promise<T>): Promise<T> {
     const configDir = mkdtempSync(path.join(tmpdir(), tempDirPrefix('docker', thisProcess())));
     try {
-      await this.must(['--config', configDir, 'login', '--username', username, '--password-stdin', registry], `docker login ${registry}`,
-        'check the credentials may call ecr:GetAuthorizationToken and that the registry host answers, then rerun', { input: password });
+      await this.must(
+        ['--config', configDir, 'login', '--username', username, '--password-stdin', registry],
+        `docker login ${registry}`,
+        'check the credentials may call ecr:GetAuthorizationToken and that the registry host answers, then rerun',
+        { input: password },
+      );
       return await fn(configDir);
     } finally {
       rmSync(configDir, { recursive: true, force: true });
@@ -224,45 +252,68 @@ export class DockerCli {
   }
 
   async push(ref: string, configDir: string, onOutput?: (chunk: string) => void): Promise<string> {
-    const result = await this.must(['--config', configDir, 'push', ref], `docker push ${ref}`,
-      'Docker\'s answer above says why: check the network and that the credentials have the push actions of docs/iam/publishing-policy.json, then rerun', { onOutput });
+    const result = await this.must(
+      ['--config', configDir, 'push', ref],
+      `docker push ${ref}`,
+      "Docker's answer above says why: check the network and that the credentials have the push actions of docs/iam/publishing-policy.json, then rerun",
+      { onOutput },
+    );
     const digest = parsePushDigest(result.output);
-    if (!digest) throw new UserError(`docker push ${ref} did not report a digest`, 'docker.command must be a Docker CLI whose push prints "<tag>: digest: sha256:… size: N"; check it, then rerun');
+    if (!digest)
+      throw new UserError(
+        `docker push ${ref} did not report a digest`,
+        'docker.command must be a Docker CLI whose push prints "<tag>: digest: sha256:… size: N"; check it, then rerun',
+      );
     return digest;
   }
 
   /** `labels` say whose it is (see local-leftovers.ts), so a run killed while it runs leaves nothing unexplained. */
   async runDetached(image: string, name: string, containerPort: number, labels: Record<string, string> = {}): Promise<RunningContainer> {
     const labelArgs = sorted(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
-    const result = await this.must(['run', '--detach', '--name', name, ...labelArgs, '--publish', `127.0.0.1::${containerPort}`, image], `docker run ${image}`,
-      'Docker\'s answer above says why (a name still in use, no free port, the engine\'s resources); fix that, then rerun');
+    const result = await this.must(
+      ['run', '--detach', '--name', name, ...labelArgs, '--publish', `127.0.0.1::${containerPort}`, image],
+      `docker run ${image}`,
+      "Docker's answer above says why (a name still in use, no free port, the engine's resources); fix that, then rerun",
+    );
     const id = result.stdout.trim().split(/\s+/).pop()!;
     const port = await this.docker(['port', id, `${containerPort}/tcp`]);
     if (port.exitCode !== 0) {
       // A stopped container has no published port: the caller reads why from its state and logs.
       if (!(await this.containerState(id)).running) return { id };
-      throw new UserError(`docker port failed (exit ${port.exitCode}): ${lastLines(port.output)}`, 'Docker\'s answer above says why; rerun');
+      throw new UserError(`docker port failed (exit ${port.exitCode}): ${lastLines(port.output)}`, "Docker's answer above says why; rerun");
     }
     const hostPort = Number(/:(\d+)\s*$/m.exec(port.stdout)?.[1]);
-    if (!hostPort) throw new UserError(`could not read the published port of container ${name}: ${port.stdout}`, 'set port in test-app.json to the port the test app listens on inside its container');
+    if (!hostPort)
+      throw new UserError(
+        `could not read the published port of container ${name}: ${port.stdout}`,
+        'set port in test-app.json to the port the test app listens on inside its container',
+      );
     return { id, hostPort };
   }
 
   /** `docker pull`: the engine's copy of the tag becomes the registry's current image. */
   async pull(ref: string): Promise<void> {
-    await this.must(['pull', '--quiet', ref], `docker pull ${ref}`, 'Docker\'s answer above says why: check the registry (or its mirror in registryMirrors) answers and the image exists, then rerun');
+    await this.must(
+      ['pull', '--quiet', ref],
+      `docker pull ${ref}`,
+      "Docker's answer above says why: check the registry (or its mirror in registryMirrors) answers and the image exists, then rerun",
+    );
   }
 
   /** The user and environment an image runs with (`Config.User`, `Config.Env`). */
   async imageConfig(ref: string): Promise<{ user: string; env: string[] }> {
-    const result = await this.must(['image', 'inspect', '--format', '{{json .Config}}', ref], `docker image inspect ${ref}`, 'Docker\'s answer above says why; rerun the chain on one agent so the image is in its engine');
+    const result = await this.must(
+      ['image', 'inspect', '--format', '{{json .Config}}', ref],
+      `docker image inspect ${ref}`,
+      "Docker's answer above says why; rerun the chain on one agent so the image is in its engine",
+    );
     const config = JSON.parse(result.stdout.trim() || '{}') ?? {};
     return { user: typeof config.User === 'string' ? config.User : '', env: Array.isArray(config.Env) ? config.Env : [] };
   }
 
   /** `docker top`: the container's processes with their uid, as the engine's host sees them. */
   async processes(id: string): Promise<string> {
-    return (await this.must(topArgs(id), 'docker top', 'Docker\'s answer above says why; rerun')).stdout;
+    return (await this.must(topArgs(id), 'docker top', "Docker's answer above says why; rerun")).stdout;
   }
 
   /**

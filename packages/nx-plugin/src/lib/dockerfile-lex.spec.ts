@@ -1,8 +1,12 @@
 import { expandWord, heredocWords, type Environment, type VariableValue } from './dockerfile-lex';
 
 const env = (values: Record<string, string | { builder: true }>): Environment =>
-  new Map(Object.entries(values).map(([name, value]): [string, VariableValue] =>
-    [name, typeof value === 'string' ? { value } : { causes: { missing: [], builderDefined: [name] } }]));
+  new Map(
+    Object.entries(values).map(([name, value]): [string, VariableValue] => [
+      name,
+      typeof value === 'string' ? { value } : { causes: { missing: [], builderDefined: [name] } },
+    ]),
+  );
 
 const ENV = env({ TAG: '8.0-bookworm-slim', EMPTY: '', PATHS: 'a/b/c/b/a', TARGETARCH: { builder: true } });
 
@@ -56,7 +60,11 @@ describe('expandWord', () => {
   });
 
   it('does not report a variable in a word it did not use', () => {
-    expect(expandWord('${TAG:-$NOPE}${NOPE2:+$NOPE3}${TARGETARCH+x}', ENV, '\\')).toEqual({ value: '8.0-bookworm-slimx', missing: [], builderDefined: [] });
+    expect(expandWord('${TAG:-$NOPE}${NOPE2:+$NOPE3}${TARGETARCH+x}', ENV, '\\')).toEqual({
+      value: '8.0-bookworm-slimx',
+      missing: [],
+      builderDefined: [],
+    });
   });
 
   it('passes on what an unresolved variable depends on', () => {

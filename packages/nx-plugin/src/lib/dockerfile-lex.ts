@@ -95,7 +95,10 @@ class Lexer {
   private rawEscapes: boolean;
   private causes = new Causes();
 
-  constructor(private readonly chars: string[], private readonly options: LexOptions) {
+  constructor(
+    private readonly chars: string[],
+    private readonly options: LexOptions,
+  ) {
     this.rawEscapes = options.rawEscapes;
   }
 
@@ -377,7 +380,8 @@ function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean
       // `}` and `/` are escaped only to get them through ${…}; the escape is not part of the pattern.
       if (chars[i + 1] === '}' || chars[i + 1] === '/') continue;
       ch = chars[++i];
-      if (ch !== '*' && ch !== '?' && ch !== '\\') throw new Error(`invalid pattern (${pattern}) in substitution: invalid escape '\\${ch ?? ''}'`);
+      if (ch !== '*' && ch !== '?' && ch !== '\\')
+        throw new Error(`invalid pattern (${pattern}) in substitution: invalid escape '\\${ch ?? ''}'`);
       out += '\\' + ch;
       continue;
     }

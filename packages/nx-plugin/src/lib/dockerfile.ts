@@ -85,8 +85,17 @@ export class DockerfileSyntaxError extends Error {
  * a FROM image needing one is not known before the build, unless a build arg or an ARG default sets it.
  */
 const PLATFORM_ARGS = [
-  'BUILDPLATFORM', 'BUILDOS', 'BUILDOSVERSION', 'BUILDARCH', 'BUILDVARIANT',
-  'TARGETPLATFORM', 'TARGETOS', 'TARGETOSVERSION', 'TARGETARCH', 'TARGETVARIANT', 'TARGETSTAGE',
+  'BUILDPLATFORM',
+  'BUILDOS',
+  'BUILDOSVERSION',
+  'BUILDARCH',
+  'BUILDVARIANT',
+  'TARGETPLATFORM',
+  'TARGETOS',
+  'TARGETOSVERSION',
+  'TARGETARCH',
+  'TARGETVARIANT',
+  'TARGETSTAGE',
 ];
 
 /** Instructions whose text may open heredocs (parser.go heredocDirectives; ONBUILD passes them on). */
@@ -164,7 +173,9 @@ function continuation(escape: string): (line: string) => { text: string; ends: b
 function splitCommand(text: string): { command: string; rest: string } {
   const trimmed = text.trim();
   const blank = WHITESPACE.exec(trimmed);
-  return blank ? { command: trimmed.slice(0, blank.index), rest: trimmed.slice(blank.index + blank[0].length) } : { command: trimmed, rest: '' };
+  return blank
+    ? { command: trimmed.slice(0, blank.index), rest: trimmed.slice(blank.index + blank[0].length) }
+    : { command: trimmed, rest: '' };
 }
 
 /**
@@ -404,11 +415,15 @@ function fromDeclaration(instruction: DockerfileInstruction): FromDeclaration {
   const line = instruction.startLine + 1;
   if (words.length === 3 && words[1].toLowerCase() === 'as') {
     if (!STAGE_NAME.test(words[2].toLowerCase())) {
-      throw new DockerfileSyntaxError(line, `invalid name for build stage: "${words[2]}", name can't start with a number or contain symbols`);
+      throw new DockerfileSyntaxError(
+        line,
+        `invalid name for build stage: "${words[2]}", name can't start with a number or contain symbols`,
+      );
     }
     return { instruction, rawImage: words[0], stageName: words[2] };
   }
-  if (words.length !== 1) throw new DockerfileSyntaxError(line, 'FROM requires either one or three arguments: FROM [--platform=…] <image> [AS <name>]');
+  if (words.length !== 1)
+    throw new DockerfileSyntaxError(line, 'FROM requires either one or three arguments: FROM [--platform=…] <image> [AS <name>]');
   return { instruction, rawImage: words[0] };
 }
 
@@ -559,7 +574,12 @@ function rewriteFroms(text: string, parsed: ParsedDockerfile, images: Map<FromIn
  * A copy of the Dockerfile whose base stage starts FROM `pinnedImage` (what was checked is what is built).
  * `buildArgs` are the run's: they choose the base stage's image just as they do for the check.
  */
-export function pinBaseImage(text: string, pinnedImage: string, buildArgs: Record<string, string>, mirrors: Record<string, string> = {}): string {
+export function pinBaseImage(
+  text: string,
+  pinnedImage: string,
+  buildArgs: Record<string, string>,
+  mirrors: Record<string, string> = {},
+): string {
   const parsed = parseDockerfile(text, { buildArgs });
   const { from } = finalBaseImage(parsed);
   // The other stages' images come through the mirror too: a build that reaches MCR only through one would
@@ -596,8 +616,10 @@ export function fromMatches(image: string, wanted: string): boolean {
 
 /** The FROMs that start from an image (not an earlier stage, not scratch, not an unresolved ARG). */
 function imageFroms(parsed: ParsedDockerfile): Array<FromInstruction & { image: string }> {
-  return parsed.froms.filter((f, index): f is FromInstruction & { image: string } =>
-    Boolean(f.image) && f.image !== 'scratch' && stageBefore(parsed.froms, index, f.image!) < 0);
+  return parsed.froms.filter(
+    (f, index): f is FromInstruction & { image: string } =>
+      Boolean(f.image) && f.image !== 'scratch' && stageBefore(parsed.froms, index, f.image!) < 0,
+  );
 }
 
 /** The images a Dockerfile starts FROM, in order and without repeats (for messages). */
@@ -675,7 +697,13 @@ export function withLabelInstruction(text: string, labels: Record<string, string
   try {
     const parsed = parseDockerfile(out);
     const last = parsed.instructions[parsed.instructions.length - 1];
-    if (last?.keyword !== 'label' || last.endLine !== last.startLine || parsed.lines[last.startLine] !== instruction || last.args !== words.join(' ')) return undefined;
+    if (
+      last?.keyword !== 'label' ||
+      last.endLine !== last.startLine ||
+      parsed.lines[last.startLine] !== instruction ||
+      last.args !== words.join(' ')
+    )
+      return undefined;
     // Read back as the builder reads it: each word comes out as key=value, nothing expanded.
     for (const [i, [key, value]] of entries.entries()) {
       const back = expandWord(words[i], new Map(), escape);

@@ -2,7 +2,14 @@ import { Coalescer, memoize } from './coalescer';
 import type { Ecr, EcrRepository, StoredManifest } from './ecr';
 import { EcrReader } from './ecr-reader';
 
-const repo = (name: string): EcrRepository => ({ name, uri: `r.example/${name}`, registryId: '1', registry: 'r.example', tagMutability: 'IMMUTABLE', mutableTagFilters: [] });
+const repo = (name: string): EcrRepository => ({
+  name,
+  uri: `r.example/${name}`,
+  registryId: '1',
+  registry: 'r.example',
+  tagMutability: 'IMMUTABLE',
+  mutableTagFilters: [],
+});
 const stored = (tag: string): StoredManifest => ({ digest: `sha256:${tag}`, manifest: `{"tag":"${tag}"}` });
 
 function fakeEcr(existing: string[]) {
@@ -37,10 +44,25 @@ describe('EcrReader', () => {
       return reader.manifest(name, tag);
     };
     const answers = await Promise.all([
-      check('a', 'x-1'), check('a', 'y-1'), check('b', 'x-1'), check('b', 'gone-1'),
-      check('a', 'x-1'), check('a', 'y-1'), check('b', 'x-1'), check('missing', 'x-1'),
+      check('a', 'x-1'),
+      check('a', 'y-1'),
+      check('b', 'x-1'),
+      check('b', 'gone-1'),
+      check('a', 'x-1'),
+      check('a', 'y-1'),
+      check('b', 'x-1'),
+      check('missing', 'x-1'),
     ]);
-    expect(answers).toEqual([stored('x-1'), stored('y-1'), stored('x-1'), undefined, stored('x-1'), stored('y-1'), stored('x-1'), undefined]);
+    expect(answers).toEqual([
+      stored('x-1'),
+      stored('y-1'),
+      stored('x-1'),
+      undefined,
+      stored('x-1'),
+      stored('y-1'),
+      stored('x-1'),
+      undefined,
+    ]);
     expect(calls).toEqual([
       'DescribeRepositories a,b,missing',
       'DescribeImages a',
@@ -93,7 +115,13 @@ describe('memoize', () => {
   it('shares the work of arguments that make the same key', async () => {
     const fn = jest.fn(async (ref: { repository: string; tag: string }) => `${ref.repository}:${ref.tag}`);
     const m = memoize(fn, (ref) => `${ref.repository}:${ref.tag}`);
-    expect(await Promise.all([m({ repository: 'runtime', tag: '8.0' }), m({ repository: 'runtime', tag: '8.0' }), m({ repository: 'sdk', tag: '8.0' })])).toEqual(['runtime:8.0', 'runtime:8.0', 'sdk:8.0']);
+    expect(
+      await Promise.all([
+        m({ repository: 'runtime', tag: '8.0' }),
+        m({ repository: 'runtime', tag: '8.0' }),
+        m({ repository: 'sdk', tag: '8.0' }),
+      ]),
+    ).toEqual(['runtime:8.0', 'runtime:8.0', 'sdk:8.0']);
     expect(fn).toHaveBeenCalledTimes(2);
   });
 });

@@ -33,9 +33,11 @@ export class EcrReader implements EcrReads {
         byRepository.set(name, [...(byRepository.get(name) ?? []), tag]);
       }
       const found = new Map<string, StoredManifest>();
-      await Promise.all([...byRepository].map(async ([name, tags]) => {
-        for (const [tag, manifest] of await ecr.getManifests(name, tags)) found.set(keyOf(name, tag), manifest);
-      }));
+      await Promise.all(
+        [...byRepository].map(async ([name, tags]) => {
+          for (const [tag, manifest] of await ecr.getManifests(name, tags)) found.set(keyOf(name, tag), manifest);
+        }),
+      );
       return found;
     }, undefined);
     this.images = memoize((name) => ecr.listImages(name));

@@ -29,14 +29,26 @@ function start(name: string): Promise<string> {
     });
   });
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 const IDENTITY = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
 <Arn>arn:aws:iam::210987654321:user/ci</Arn><UserId>AIDAX</UserId><Account>210987654321</Account>
 </GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`;
 
-const ENV_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL_STS', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'];
+const ENV_KEYS = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_ECR',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_PROFILE',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+];
 const saved: Record<string, string | undefined> = {};
 let ecrUrl: string;
 let stsUrl: string;
@@ -63,9 +75,10 @@ beforeEach(() => {
   process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
   process.env.AWS_ACCESS_KEY_ID = 'AKIAUNITTEST';
   process.env.AWS_SECRET_ACCESS_KEY = 'secret';
-  answer = (server) => (server === 'sts'
-    ? { status: 200, type: 'text/xml', body: IDENTITY }
-    : { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ repositories: [] }) });
+  answer = (server) =>
+    server === 'sts'
+      ? { status: 200, type: 'text/xml', body: IDENTITY }
+      : { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ repositories: [] }) };
 });
 
 describe('endpoints', () => {
@@ -81,7 +94,13 @@ describe('endpoints', () => {
     process.env.AWS_ENDPOINT_URL_ECR = ecrUrl;
     const ecr = new AwsEcr({ region: 'eu-west-1', maxAttempts: 1 });
     await ecr.findRepositories(['runtime']);
-    expect(seen).toEqual([{ server: 'ecr', target: 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories', body: JSON.stringify({ repositoryNames: ['runtime'] }) }]);
+    expect(seen).toEqual([
+      {
+        server: 'ecr',
+        target: 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories',
+        body: JSON.stringify({ repositoryNames: ['runtime'] }),
+      },
+    ]);
   });
 
   it('prefers the configured endpoints over the environment, each for its own service', async () => {
@@ -106,7 +125,15 @@ describe('endpoints', () => {
 describe('GetAuthorizationToken', () => {
   it('asks without the deprecated registryIds and returns only the credentials, not proxyEndpoint', async () => {
     const token = Buffer.from('AWS:the-password').toString('base64');
-    answer = () => ({ status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ authorizationData: [{ authorizationToken: token, expiresAt: 1, proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' }] }) });
+    answer = () => ({
+      status: 200,
+      type: 'application/x-amz-json-1.1',
+      body: JSON.stringify({
+        authorizationData: [
+          { authorizationToken: token, expiresAt: 1, proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' },
+        ],
+      }),
+    });
     const ecr = new AwsEcr({ region: 'eu-west-1', account: '210987654321', endpoint: ecrUrl, maxAttempts: 1 });
     await expect(ecr.login()).resolves.toEqual({ username: 'AWS', password: 'the-password' });
     expect(seen).toEqual([{ server: 'ecr', target: 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', body: '{}' }]);
@@ -114,16 +141,29 @@ describe('GetAuthorizationToken', () => {
 });
 
 describe('errors a user can act on', () => {
-  const awsError = (type: string, message: string, status = 400) => () => ({ status, type: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: type, message }) });
+  const awsError =
+    (type: string, message: string, status = 400) =>
+    () => ({ status, type: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: type, message }) });
 
   it.each<[string, ReturnType<typeof awsError>, RegExp, RegExp | undefined]>([
-    ['expired session credentials', awsError('ExpiredTokenException', 'The security token included in the request is expired'),
+    [
+      'expired session credentials',
+      awsError('ExpiredTokenException', 'The security token included in the request is expired'),
       /^ECR DescribeRepositories runtime: the AWS credentials expired during the run \(ExpiredTokenException: The security token included in the request is expired\)$/,
-      /aws\.rolecredential\.maxduration.*maximum session duration/],
-    ['access denied', awsError('AccessDeniedException', 'User: arn:aws:iam::1:user/x is not authorized to perform: ecr:DescribeRepositories'),
-      /^ECR DescribeRepositories runtime: AWS refused the request \(AccessDeniedException: User: .* is not authorized to perform: ecr:DescribeRepositories\)$/, /docs\/iam\/publishing-policy\.json/],
-    ['a security token AWS does not know', awsError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
-      /AWS refused the request \(UnrecognizedClientException/, /docs\/iam\/publishing-policy\.json/],
+      /aws\.rolecredential\.maxduration.*maximum session duration/,
+    ],
+    [
+      'access denied',
+      awsError('AccessDeniedException', 'User: arn:aws:iam::1:user/x is not authorized to perform: ecr:DescribeRepositories'),
+      /^ECR DescribeRepositories runtime: AWS refused the request \(AccessDeniedException: User: .* is not authorized to perform: ecr:DescribeRepositories\)$/,
+      /docs\/iam\/publishing-policy\.json/,
+    ],
+    [
+      'a security token AWS does not know',
+      awsError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
+      /AWS refused the request \(UnrecognizedClientException/,
+      /docs\/iam\/publishing-policy\.json/,
+    ],
   ])('%s', async (_name, reply, message, fix) => {
     answer = reply;
     const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
@@ -133,17 +173,27 @@ describe('errors a user can act on', () => {
     if (fix) expect((error as UserError).hint).toMatch(fix);
   });
 
-  it('says the same of STS\'s expired-credentials answer', async () => {
-    answer = () => ({ status: 400, type: 'text/xml', body: '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>r</RequestId></ErrorResponse>' });
+  it("says the same of STS's expired-credentials answer", async () => {
+    answer = () => ({
+      status: 400,
+      type: 'text/xml',
+      body: '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>r</RequestId></ErrorResponse>',
+    });
     const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, stsEndpoint: stsUrl, maxAttempts: 1 });
     const error = (await ecr.accountId().catch((e: unknown) => e)) as UserError;
-    expect(error.message).toBe('STS GetCallerIdentity: the AWS credentials expired during the run (ExpiredToken: The security token included in the request is expired)');
+    expect(error.message).toBe(
+      'STS GetCallerIdentity: the AWS credentials expired during the run (ExpiredToken: The security token included in the request is expired)',
+    );
     expect(error.hint).toMatch(/aws\.rolecredential\.maxduration/);
   });
 });
 
 describe('removing tags (BatchDeleteImage by tag)', () => {
-  const answerWith = (failures: unknown[]) => () => ({ status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ imageIds: [], failures }) });
+  const answerWith = (failures: unknown[]) => () => ({
+    status: 200,
+    type: 'application/x-amz-json-1.1',
+    body: JSON.stringify({ imageIds: [], failures }),
+  });
 
   it('counts a tag already gone as removed, and names each one ECR would not remove, with its reason', async () => {
     answer = answerWith([
@@ -153,7 +203,10 @@ describe('removing tags (BatchDeleteImage by tag)', () => {
     const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
     const error = (await ecr.removeTags('runtime', ['staging-a', 'staging-b', 'staging-c']).catch((e: unknown) => e)) as UserError;
     expect(error.message).toBe('ECR BatchDeleteImage runtime: staging-b (AccessDenied: not allowed) (removed staging-a, staging-c)');
-    expect(JSON.parse(seen[0].body)).toEqual({ repositoryName: 'runtime', imageIds: [{ imageTag: 'staging-a' }, { imageTag: 'staging-b' }, { imageTag: 'staging-c' }] });
+    expect(JSON.parse(seen[0].body)).toEqual({
+      repositoryName: 'runtime',
+      imageIds: [{ imageTag: 'staging-a' }, { imageTag: 'staging-b' }, { imageTag: 'staging-c' }],
+    });
 
     answer = answerWith([{ imageId: { imageTag: 'staging-a' }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }]);
     await expect(ecr.removeTags('runtime', ['staging-a', 'staging-c'])).resolves.toEqual(['staging-a', 'staging-c']);
@@ -173,28 +226,66 @@ describe('retag (PutImage of a manifest already in the repository)', () => {
   const DIGEST = `sha256:${'a'.repeat(64)}`;
 
   beforeEach(() => {
-    answer = (_server, req) => (req.headers['x-amz-target']?.toString().endsWith('BatchGetImage')
-      ? { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ images: [{ imageId: { imageDigest: DIGEST }, imageManifest: MANIFEST, imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json' }], failures: [] }) }
-      : { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ image: {} }) });
+    answer = (_server, req) =>
+      req.headers['x-amz-target']?.toString().endsWith('BatchGetImage')
+        ? {
+            status: 200,
+            type: 'application/x-amz-json-1.1',
+            body: JSON.stringify({
+              images: [
+                {
+                  imageId: { imageDigest: DIGEST },
+                  imageManifest: MANIFEST,
+                  imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json',
+                },
+              ],
+              failures: [],
+            }),
+          }
+        : { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify({ image: {} }) };
   });
 
   it('reads the manifest by digest (BatchGetImage), then writes it under each tag (PutImage)', async () => {
     const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
-    await expect(ecr.retag('runtime', DIGEST, ['latest', '6.0'])).resolves.toEqual({ moved: ['latest', '6.0'], unchanged: [], refused: [] });
-    expect(seen.map((s) => s.target)).toEqual(['AmazonEC2ContainerRegistry_V20150921.BatchGetImage', 'AmazonEC2ContainerRegistry_V20150921.PutImage', 'AmazonEC2ContainerRegistry_V20150921.PutImage']);
+    await expect(ecr.retag('runtime', DIGEST, ['latest', '6.0'])).resolves.toEqual({
+      moved: ['latest', '6.0'],
+      unchanged: [],
+      refused: [],
+    });
+    expect(seen.map((s) => s.target)).toEqual([
+      'AmazonEC2ContainerRegistry_V20150921.BatchGetImage',
+      'AmazonEC2ContainerRegistry_V20150921.PutImage',
+      'AmazonEC2ContainerRegistry_V20150921.PutImage',
+    ]);
   });
 
   it('with the manifest in hand for that digest, only writes it: no BatchGetImage', async () => {
     const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
-    await ecr.retag('runtime', DIGEST, ['latest'], { digest: DIGEST, manifest: MANIFEST, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    await ecr.retag('runtime', DIGEST, ['latest'], {
+      digest: DIGEST,
+      manifest: MANIFEST,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    });
     expect(seen.map((s) => s.target)).toEqual(['AmazonEC2ContainerRegistry_V20150921.PutImage']);
-    expect(JSON.parse(seen[0].body)).toEqual({ repositoryName: 'runtime', imageManifest: MANIFEST, imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json', imageTag: 'latest' });
+    expect(JSON.parse(seen[0].body)).toEqual({
+      repositoryName: 'runtime',
+      imageManifest: MANIFEST,
+      imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json',
+      imageTag: 'latest',
+    });
   });
 
   it('a manifest in hand for another digest is not used: the one the digest names is read', async () => {
     const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
-    await ecr.retag('runtime', DIGEST, ['latest'], { digest: `sha256:${'b'.repeat(64)}`, manifest: '{}', mediaType: 'application/vnd.oci.image.manifest.v1+json' });
-    expect(seen.map((s) => s.target)).toEqual(['AmazonEC2ContainerRegistry_V20150921.BatchGetImage', 'AmazonEC2ContainerRegistry_V20150921.PutImage']);
+    await ecr.retag('runtime', DIGEST, ['latest'], {
+      digest: `sha256:${'b'.repeat(64)}`,
+      manifest: '{}',
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    });
+    expect(seen.map((s) => s.target)).toEqual([
+      'AmazonEC2ContainerRegistry_V20150921.BatchGetImage',
+      'AmazonEC2ContainerRegistry_V20150921.PutImage',
+    ]);
     expect(JSON.parse(seen[1].body).imageManifest).toBe(MANIFEST);
   });
 });

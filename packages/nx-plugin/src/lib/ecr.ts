@@ -126,7 +126,9 @@ function toRepository(repo: {
     registryId: repo.registryId ?? '',
     registry: uri.split('/')[0],
     tagMutability: repo.imageTagMutability ?? 'MUTABLE',
-    mutableTagFilters: (repo.imageTagMutabilityExclusionFilters ?? []).filter((f) => f.filterType === 'WILDCARD' && f.filter).map((f) => f.filter!),
+    mutableTagFilters: (repo.imageTagMutabilityExclusionFilters ?? [])
+      .filter((f) => f.filterType === 'WILDCARD' && f.filter)
+      .map((f) => f.filter!),
   };
 }
 
@@ -138,28 +140,47 @@ function explain(err: unknown, what: string, attempts: number): never {
   if (name === 'ExpiredTokenException' || name === 'ExpiredToken' || name === 'RequestExpired') {
     // Static credentials from a role (the AWS Toolkit's AWSShellScript@1 exports them) end after the session
     // duration it asked for: 900 s unless the pipeline variable aws.rolecredential.maxduration says more.
-    throw new UserError(`${what}: the AWS credentials expired during the run (${name}: ${e.message})`,
+    throw new UserError(
+      `${what}: the AWS credentials expired during the run (${name}: ${e.message})`,
       'give the run credentials that outlast it: in Azure Pipelines set the variable aws.rolecredential.maxduration (seconds) to at least the job timeout, ' +
-        'and the IAM role\'s maximum session duration to match (the templates in .azure-pipelines do the first); elsewhere use credentials the AWS SDK refreshes itself ' +
-        '(an instance or task role, web identity, or a profile with role_arn); then rerun');
+        "and the IAM role's maximum session duration to match (the templates in .azure-pipelines do the first); elsewhere use credentials the AWS SDK refreshes itself " +
+        '(an instance or task role, web identity, or a profile with role_arn); then rerun',
+    );
   }
   if (name === 'CredentialsProviderError') {
-    throw new UserError(`${what}: no AWS credentials found (${e.message})`, 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run under an AWS service connection');
+    throw new UserError(
+      `${what}: no AWS credentials found (${e.message})`,
+      'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run under an AWS service connection',
+    );
   }
   if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException') {
-    throw new UserError(`${what}: AWS refused the request (${name}: ${e.message})`, 'give these credentials the policy in docs/iam/publishing-policy.json (docs/iam/read-only-policy.json for runs that stop before ecr-publish)');
+    throw new UserError(
+      `${what}: AWS refused the request (${name}: ${e.message})`,
+      'give these credentials the policy in docs/iam/publishing-policy.json (docs/iam/read-only-policy.json for runs that stop before ecr-publish)',
+    );
   }
   if (name === 'ThrottlingException' || name === 'TooManyRequestsException') {
-    throw new UserError(`${what}: AWS kept throttling the request (${name}) after ${tries} attempt${tries === 1 ? '' : 's'}`,
-      'rerun later, run fewer images at once (--parallel), or ask AWS for a higher ECR API rate');
+    throw new UserError(
+      `${what}: AWS kept throttling the request (${name}) after ${tries} attempt${tries === 1 ? '' : 's'}`,
+      'rerun later, run fewer images at once (--parallel), or ask AWS for a higher ECR API rate',
+    );
   }
   if (name === 'RepositoryNotFoundException') {
-    throw new UserError(`${what}: the repository does not exist (any more)`, 'if it was deleted during the run, rerun: the next run recreates it and publishes');
+    throw new UserError(
+      `${what}: the repository does not exist (any more)`,
+      'if it was deleted during the run, rerun: the next run recreates it and publishes',
+    );
   }
   if (name === 'TimeoutError' || name === 'RequestTimeout' || (e as { code?: string }).code === 'ECONNREFUSED') {
-    throw new UserError(`${what}: no answer from the ECR API (${name}: ${e.message})`, 'check aws.region / aws.ecrEndpoint and the network, then rerun');
+    throw new UserError(
+      `${what}: no answer from the ECR API (${name}: ${e.message})`,
+      'check aws.region / aws.ecrEndpoint and the network, then rerun',
+    );
   }
-  throw new UserError(`${what}: ${name}: ${e.message ?? String(err)}`, 'the AWS error above says why: fix what it names (see docs/iam for permissions), then rerun');
+  throw new UserError(
+    `${what}: ${name}: ${e.message ?? String(err)}`,
+    'the AWS error above says why: fix what it names (see docs/iam for permissions), then rerun',
+  );
 }
 
 /** Names or image ids per DescribeRepositories / BatchGetImage call. */
@@ -217,7 +238,8 @@ export class AwsEcr implements Ecr {
         for (const repo of out.repositories ?? []) found.set(repo.repositoryName ?? '', toRepository(repo));
         for (const name of chunk) if (!found.has(name)) found.set(name, undefined);
       } catch (err) {
-        if ((err as Error).name !== 'RepositoryNotFoundException') explain(err, `ECR DescribeRepositories ${chunk.join(', ')}`, this.attempts);
+        if ((err as Error).name !== 'RepositoryNotFoundException')
+          explain(err, `ECR DescribeRepositories ${chunk.join(', ')}`, this.attempts);
         // One missing name fails the whole call and ECR names only that one: ask for each on its own.
         for (const name of chunk) found.set(name, await this.findRepository(name));
       }
@@ -229,12 +251,14 @@ export class AwsEcr implements Ecr {
     const found = new Map<string, StoredManifest>();
     for (const chunk of batches(references)) {
       try {
-        const out = await this.client.send(new BatchGetImageCommand({
-          registryId: this.registryId,
-          repositoryName: name,
-          imageIds: chunk.map((ref) => (ref.startsWith('sha256:') ? { imageDigest: ref } : { imageTag: ref })),
-          acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
-        }));
+        const out = await this.client.send(
+          new BatchGetImageCommand({
+            registryId: this.registryId,
+            repositoryName: name,
+            imageIds: chunk.map((ref) => (ref.startsWith('sha256:') ? { imageDigest: ref } : { imageTag: ref })),
+            acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
+          }),
+        );
         for (const image of out.images ?? []) {
           const ref = image.imageId?.imageTag ?? image.imageId?.imageDigest;
           if (!ref || !image.imageManifest || !image.imageId?.imageDigest) continue;
@@ -249,7 +273,15 @@ export class AwsEcr implements Ecr {
 
   async putManifest(name: string, manifest: string, mediaType: string | undefined, tag: string): Promise<PutOutcome> {
     try {
-      await this.client.send(new PutImageCommand({ registryId: this.registryId, repositoryName: name, imageManifest: manifest, imageManifestMediaType: mediaType, imageTag: tag }));
+      await this.client.send(
+        new PutImageCommand({
+          registryId: this.registryId,
+          repositoryName: name,
+          imageManifest: manifest,
+          imageManifestMediaType: mediaType,
+          imageTag: tag,
+        }),
+      );
       return 'put';
     } catch (err) {
       const errName = (err as Error).name;
@@ -261,15 +293,21 @@ export class AwsEcr implements Ecr {
 
   async untag(name: string, tag: string): Promise<void> {
     const failure = (await this.deleteTags(name, [tag], `ECR BatchDeleteImage ${name}:${tag}`)).get(tag);
-    if (failure) throw new UserError(`ECR BatchDeleteImage ${name}:${tag}: ${failure}`, 'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json), then rerun');
+    if (failure)
+      throw new UserError(
+        `ECR BatchDeleteImage ${name}:${tag}: ${failure}`,
+        'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json), then rerun',
+      );
   }
 
   async removeTags(name: string, tags: string[]): Promise<string[]> {
     const failed = await this.deleteTags(name, tags, `ECR BatchDeleteImage ${name}`);
     const gone = [...new Set(tags)].filter((tag) => !failed.has(tag));
     if (failed.size) {
-      throw new UserError(`ECR BatchDeleteImage ${name}: ${[...failed].map(([tag, why]) => `${tag} (${why})`).join(', ')}${gone.length ? ` (removed ${gone.join(', ')})` : ''}`,
-        'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json); the next run tries again');
+      throw new UserError(
+        `ECR BatchDeleteImage ${name}: ${[...failed].map(([tag, why]) => `${tag} (${why})`).join(', ')}${gone.length ? ` (removed ${gone.join(', ')})` : ''}`,
+        'give the credentials ecr:BatchDeleteImage (docs/iam/publishing-policy.json); the next run tries again',
+      );
     }
     return gone;
   }
@@ -282,7 +320,13 @@ export class AwsEcr implements Ecr {
     const failed = new Map<string, string>();
     for (const chunk of batches(tags)) {
       try {
-        const out = await this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: name, imageIds: chunk.map((imageTag) => ({ imageTag })) }));
+        const out = await this.client.send(
+          new BatchDeleteImageCommand({
+            registryId: this.registryId,
+            repositoryName: name,
+            imageIds: chunk.map((imageTag) => ({ imageTag })),
+          }),
+        );
         for (const f of out.failures ?? []) {
           if (f.failureCode === 'ImageNotFound' || f.failureCode === 'ImageTagDoesNotMatchDigest' || !f.imageId?.imageTag) continue;
           failed.set(f.imageId.imageTag, `${f.failureCode}: ${f.failureReason}`);
@@ -297,14 +341,23 @@ export class AwsEcr implements Ecr {
   async createRepository(name: string, settings: NewRepository): Promise<EcrRepository> {
     try {
       const withFilters = settings.tagMutability === 'IMMUTABLE_WITH_EXCLUSION' && settings.mutableTagFilters.length > 0;
-      const out = await this.client.send(new CreateRepositoryCommand({
-        registryId: this.registryId,
-        repositoryName: name,
-        imageScanningConfiguration: { scanOnPush: settings.scanOnPush },
-        // Without filters IMMUTABLE_WITH_EXCLUSION is not accepted; plain IMMUTABLE is what it would mean.
-        imageTagMutability: settings.tagMutability === 'IMMUTABLE_WITH_EXCLUSION' && !withFilters ? 'IMMUTABLE' : settings.tagMutability,
-        ...(withFilters ? { imageTagMutabilityExclusionFilters: settings.mutableTagFilters.map((filter) => ({ filterType: 'WILDCARD' as const, filter })) } : {}),
-      }));
+      const out = await this.client.send(
+        new CreateRepositoryCommand({
+          registryId: this.registryId,
+          repositoryName: name,
+          imageScanningConfiguration: { scanOnPush: settings.scanOnPush },
+          // Without filters IMMUTABLE_WITH_EXCLUSION is not accepted; plain IMMUTABLE is what it would mean.
+          imageTagMutability: settings.tagMutability === 'IMMUTABLE_WITH_EXCLUSION' && !withFilters ? 'IMMUTABLE' : settings.tagMutability,
+          ...(withFilters
+            ? {
+                imageTagMutabilityExclusionFilters: settings.mutableTagFilters.map((filter) => ({
+                  filterType: 'WILDCARD' as const,
+                  filter,
+                })),
+              }
+            : {}),
+        }),
+      );
       return toRepository(out.repository ?? {});
     } catch (err) {
       // Another run created it meanwhile: use it.
@@ -319,7 +372,10 @@ export class AwsEcr implements Ecr {
   async listImages(name: string): Promise<EcrImage[]> {
     const images: EcrImage[] = [];
     try {
-      for await (const page of paginateDescribeImages({ client: this.client, pageSize: 1000 }, { registryId: this.registryId, repositoryName: name })) {
+      for await (const page of paginateDescribeImages(
+        { client: this.client, pageSize: 1000 },
+        { registryId: this.registryId, repositoryName: name },
+      )) {
         for (const detail of page.imageDetails ?? []) {
           if (detail.imageDigest) images.push({ digest: detail.imageDigest, tags: detail.imageTags ?? [], pushedAt: detail.imagePushedAt });
         }
@@ -339,7 +395,11 @@ export class AwsEcr implements Ecr {
     if (!tags.length) return result;
     // A manifest in hand is used only for the digest it was stored under: PutImage must write the same image.
     const stored = known?.digest === digest ? known : (await this.getManifests(name, [digest])).get(digest);
-    if (!stored) throw new UserError(`ECR BatchGetImage ${name}@${digest}: the image is not in the repository`, 'it was deleted during the run: rerun, and the check decides again');
+    if (!stored)
+      throw new UserError(
+        `ECR BatchGetImage ${name}@${digest}: the image is not in the repository`,
+        'it was deleted during the run: rerun, and the check decides again',
+      );
     for (const tag of tags) {
       const outcome = await this.putManifest(name, stored.manifest, stored.mediaType, tag);
       (outcome === 'put' ? result.moved : outcome === 'unchanged' ? result.unchanged : result.refused).push(tag);
@@ -352,7 +412,8 @@ export class AwsEcr implements Ecr {
       // No registryIds: the parameter is deprecated and does not change what the token may reach.
       const out = await this.client.send(new GetAuthorizationTokenCommand({}));
       const data = out.authorizationData?.[0];
-      if (!data?.authorizationToken) throw new UserError('ECR GetAuthorizationToken returned no token', 'check aws.ecrEndpoint points at ECR (or unset it), then rerun');
+      if (!data?.authorizationToken)
+        throw new UserError('ECR GetAuthorizationToken returned no token', 'check aws.ecrEndpoint points at ECR (or unset it), then rerun');
       const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

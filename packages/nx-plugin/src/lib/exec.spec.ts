@@ -15,19 +15,27 @@ describe('runCommand', () => {
 
   it('collects stdout and stderr apart and interleaved, streams them, and gives the exit code', async () => {
     const chunks: string[] = [];
-    const result = await runCommand(node, ['-e', 'process.stdout.write("out\\n"); process.stderr.write("err\\n"); process.exit(3)'], { onOutput: (c) => chunks.push(c) });
+    const result = await runCommand(node, ['-e', 'process.stdout.write("out\\n"); process.stderr.write("err\\n"); process.exit(3)'], {
+      onOutput: (c) => chunks.push(c),
+    });
     expect(result).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
     expect(result.output.split('\n').filter(Boolean).sort()).toEqual(['err', 'out']);
     expect(chunks.join('')).toBe(result.output);
   });
 
   it('writes the input on stdin, never in argv', async () => {
-    const result = await runCommand(node, ['-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(s.length, process.argv.length))'], { input: 'secret-password' });
+    const result = await runCommand(
+      node,
+      ['-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(s.length, process.argv.length))'],
+      { input: 'secret-password' },
+    );
     expect(result.stdout.trim()).toBe('15 1');
   });
 
   it('adds the given variables to the environment', async () => {
-    const result = await runCommand(node, ['-e', 'console.log(process.env.DOCKER_BUILDKIT, !!process.env.PATH)'], { env: { DOCKER_BUILDKIT: '1' } });
+    const result = await runCommand(node, ['-e', 'console.log(process.env.DOCKER_BUILDKIT, !!process.env.PATH)'], {
+      env: { DOCKER_BUILDKIT: '1' },
+    });
     expect(result.stdout.trim()).toBe('1 true');
   });
 

@@ -30,7 +30,10 @@ export interface CommandResult {
 export type CommandRunner = (command: string, args: string[], options?: RunOptions) => Promise<CommandResult>;
 
 /** The child's environment: the given variables over this process's, and a shell level bash reads no rc file at. */
-export function commandEnv(given: Record<string, string | undefined> | undefined, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function commandEnv(
+  given: Record<string, string | undefined> | undefined,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = given ? { ...base, ...given } : { ...base };
   if (!(Number(env.SHLVL) >= 1)) env.SHLVL = '1';
   return env;

@@ -1,4 +1,14 @@
-import { configuredPort, declaredRuntimes, envMap, imageUser, missingRuntimes, parseListRuntimes, parseTop, processesNotAs, uidFromPasswd } from './image-promises';
+import {
+  configuredPort,
+  declaredRuntimes,
+  envMap,
+  imageUser,
+  missingRuntimes,
+  parseListRuntimes,
+  parseTop,
+  processesNotAs,
+  uidFromPasswd,
+} from './image-promises';
 
 describe('envMap', () => {
   it('reads KEY=value lines, values may hold =, later lines win', () => {
@@ -13,10 +23,16 @@ describe('configuredPort', () => {
     [{ ASPNETCORE_HTTP_PORTS: '8081;8082' }, { port: 8081, source: 'ASPNETCORE_HTTP_PORTS' }],
     [{ ASPNETCORE_URLS: 'http://+:80' }, { port: 80, source: 'ASPNETCORE_URLS' }],
     // URLS wins over HTTP_PORTS, as ASP.NET Core does.
-    [{ ASPNETCORE_URLS: 'http://+:8080', ASPNETCORE_HTTP_PORTS: '9000' }, { port: 8080, source: 'ASPNETCORE_URLS' }],
+    [
+      { ASPNETCORE_URLS: 'http://+:8080', ASPNETCORE_HTTP_PORTS: '9000' },
+      { port: 8080, source: 'ASPNETCORE_URLS' },
+    ],
     [{ ASPNETCORE_URLS: 'https://+:443;http://*:5000/' }, { port: 5000, source: 'ASPNETCORE_URLS' }],
     [{ ASPNETCORE_URLS: 'http://localhost' }, { port: 80, source: 'ASPNETCORE_URLS' }],
-    [{ ASPNETCORE_URLS: 'https://+:443', ASPNETCORE_HTTP_PORTS: '8080' }, { port: 8080, source: 'ASPNETCORE_HTTP_PORTS' }],
+    [
+      { ASPNETCORE_URLS: 'https://+:443', ASPNETCORE_HTTP_PORTS: '8080' },
+      { port: 8080, source: 'ASPNETCORE_HTTP_PORTS' },
+    ],
     [{ ASPNETCORE_HTTP_PORTS: 'eighty' }, undefined],
     [{ ASPNETCORE_HTTP_PORTS: '' }, undefined],
     [{}, undefined],
@@ -53,7 +69,8 @@ describe('uidFromPasswd', () => {
 });
 
 describe('parseTop and processesNotAs', () => {
-  const top = 'PID                 UID                 COMMAND\n2756                1654                dotnet WebApp.dll\n2790                0                   /bin/sh -c sleep 1\n';
+  const top =
+    'PID                 UID                 COMMAND\n2756                1654                dotnet WebApp.dll\n2790                0                   /bin/sh -c sleep 1\n';
   it('reads pid, uid and the command line of every process', () => {
     expect(parseTop(top)).toEqual([
       { pid: '2756', uid: 1654, command: 'dotnet WebApp.dll' },

@@ -104,6 +104,9 @@ export function parseListRuntimes(output: string): Array<{ name: string; version
 }
 
 /** The declared runtimes that `dotnet --list-runtimes` does not list. */
-export function missingRuntimes(declared: ReturnType<typeof declaredRuntimes>, listed: ReturnType<typeof parseListRuntimes>): ReturnType<typeof declaredRuntimes> {
+export function missingRuntimes(
+  declared: ReturnType<typeof declaredRuntimes>,
+  listed: ReturnType<typeof parseListRuntimes>,
+): ReturnType<typeof declaredRuntimes> {
   return declared.filter((d) => !listed.some((l) => l.name === d.name && l.version === d.version));
 }

@@ -1,12 +1,22 @@
 import {
   canonicalName,
-  sameImageName, formatImageRef, type ImageRef, isLoopback, parseImageRef, pullReference, registryEndpoint } from './image-ref';
+  sameImageName,
+  formatImageRef,
+  type ImageRef,
+  isLoopback,
+  parseImageRef,
+  pullReference,
+  registryEndpoint,
+} from './image-ref';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
 describe('parseImageRef', () => {
   it.each<[string, ImageRef]>([
-    ['mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', { registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim', digest: undefined }],
+    [
+      'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+      { registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim', digest: undefined },
+    ],
     ['mcr.microsoft.com/dotnet/sdk', { registry: 'mcr.microsoft.com', repository: 'dotnet/sdk', tag: 'latest', digest: undefined }],
     ['nginx', { registry: 'docker.io', repository: 'library/nginx', tag: 'latest', digest: undefined }],
     ['nginx:1.25', { registry: 'docker.io', repository: 'library/nginx', tag: '1.25', digest: undefined }],
@@ -15,11 +25,20 @@ describe('parseImageRef', () => {
     ['localhost:5001/x', { registry: 'localhost:5001', repository: 'x', tag: 'latest', digest: undefined }],
     ['localhost/dotnet/runtime:8.0', { registry: 'localhost', repository: 'dotnet/runtime', tag: '8.0', digest: undefined }],
     ['127.0.0.1:5000/a/b/c:t', { registry: '127.0.0.1:5000', repository: 'a/b/c', tag: 't', digest: undefined }],
-    [`mcr.microsoft.com/dotnet/runtime:6.0@${DIGEST}`, { registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0', digest: DIGEST }],
-    [`mcr.microsoft.com/dotnet/runtime@${DIGEST}`, { registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: undefined, digest: DIGEST }],
+    [
+      `mcr.microsoft.com/dotnet/runtime:6.0@${DIGEST}`,
+      { registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0', digest: DIGEST },
+    ],
+    [
+      `mcr.microsoft.com/dotnet/runtime@${DIGEST}`,
+      { registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: undefined, digest: DIGEST },
+    ],
     [`alpine@${DIGEST}`, { registry: 'docker.io', repository: 'library/alpine', tag: undefined, digest: DIGEST }],
     ['  nginx:1.25  ', { registry: 'docker.io', repository: 'library/nginx', tag: '1.25', digest: undefined }],
-    ['my-registry.example:8443/team/app_name:v1', { registry: 'my-registry.example:8443', repository: 'team/app_name', tag: 'v1', digest: undefined }],
+    [
+      'my-registry.example:8443/team/app_name:v1',
+      { registry: 'my-registry.example:8443', repository: 'team/app_name', tag: 'v1', digest: undefined },
+    ],
   ])('%s', (text, expected) => {
     expect(parseImageRef(text)).toEqual(expected);
   });
@@ -82,10 +101,22 @@ describe('registryEndpoint', () => {
     ['mcr.microsoft.com', { 'mcr.microsoft.com': 'http://localhost:5001/' }, { host: 'localhost:5001', baseUrl: 'http://localhost:5001' }],
     ['mcr.microsoft.com', { 'mcr.microsoft.com': 'localhost:5001' }, { host: 'localhost:5001', baseUrl: 'http://localhost:5001' }],
     ['mcr.microsoft.com', { 'mcr.microsoft.com': 'localhost:5001/' }, { host: 'localhost:5001', baseUrl: 'http://localhost:5001' }],
-    ['mcr.microsoft.com', { 'mcr.microsoft.com': 'mirror.corp.example' }, { host: 'mirror.corp.example', baseUrl: 'https://mirror.corp.example' }],
+    [
+      'mcr.microsoft.com',
+      { 'mcr.microsoft.com': 'mirror.corp.example' },
+      { host: 'mirror.corp.example', baseUrl: 'https://mirror.corp.example' },
+    ],
     ['mcr.microsoft.com', { 'mcr.microsoft.com': 'https://localhost:5443' }, { host: 'localhost:5443', baseUrl: 'https://localhost:5443' }],
-    ['mcr.microsoft.com', { 'mcr.microsoft.com': 'http://cache.corp.example:8080' }, { host: 'cache.corp.example:8080', baseUrl: 'http://cache.corp.example:8080' }],
-    ['docker.io', { 'docker.io': 'https://hub-cache.corp.example' }, { host: 'hub-cache.corp.example', baseUrl: 'https://hub-cache.corp.example' }],
+    [
+      'mcr.microsoft.com',
+      { 'mcr.microsoft.com': 'http://cache.corp.example:8080' },
+      { host: 'cache.corp.example:8080', baseUrl: 'http://cache.corp.example:8080' },
+    ],
+    [
+      'docker.io',
+      { 'docker.io': 'https://hub-cache.corp.example' },
+      { host: 'hub-cache.corp.example', baseUrl: 'https://hub-cache.corp.example' },
+    ],
     ['mcr.microsoft.com', { 'docker.io': 'http://localhost:5002' }, { host: 'mcr.microsoft.com', baseUrl: 'https://mcr.microsoft.com' }],
   ])('%s with mirrors %j', (registry, mirrors, expected) => {
     expect(registryEndpoint(registry, mirrors)).toEqual(expected);
@@ -110,9 +141,21 @@ describe('isLoopback', () => {
 describe('pullReference', () => {
   it.each<[string, Record<string, string>, string]>([
     ['mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', {}, `mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim@${DIGEST}`],
-    ['mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', { 'mcr.microsoft.com': 'http://localhost:5001' }, `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${DIGEST}`],
-    ['mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', { 'mcr.microsoft.com': 'mirror.corp.example' }, `mirror.corp.example/dotnet/runtime:6.0-bullseye-slim@${DIGEST}`],
-    ['mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim', { 'mcr.microsoft.com': 'localhost:5001/' }, `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${DIGEST}`],
+    [
+      'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+      { 'mcr.microsoft.com': 'http://localhost:5001' },
+      `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${DIGEST}`,
+    ],
+    [
+      'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+      { 'mcr.microsoft.com': 'mirror.corp.example' },
+      `mirror.corp.example/dotnet/runtime:6.0-bullseye-slim@${DIGEST}`,
+    ],
+    [
+      'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+      { 'mcr.microsoft.com': 'localhost:5001/' },
+      `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${DIGEST}`,
+    ],
     ['nginx:1.25', {}, `nginx:1.25@${DIGEST}`],
     ['nginx:1.25', { 'docker.io': 'https://hub-cache.corp.example' }, `hub-cache.corp.example/library/nginx:1.25@${DIGEST}`],
     ['mcr.microsoft.com/dotnet/runtime:6.0', { 'docker.io': 'http://localhost:5002' }, `mcr.microsoft.com/dotnet/runtime:6.0@${DIGEST}`],
@@ -122,7 +165,9 @@ describe('pullReference', () => {
 
   it('replaces a digest already present in the reference', () => {
     const other = `sha256:${'b'.repeat(64)}`;
-    expect(pullReference(parseImageRef(`mcr.microsoft.com/dotnet/runtime:6.0@${other}`), DIGEST)).toBe(`mcr.microsoft.com/dotnet/runtime:6.0@${DIGEST}`);
+    expect(pullReference(parseImageRef(`mcr.microsoft.com/dotnet/runtime:6.0@${other}`), DIGEST)).toBe(
+      `mcr.microsoft.com/dotnet/runtime:6.0@${DIGEST}`,
+    );
   });
 });
 

@@ -18,11 +18,21 @@ export const LABELS = {
 export const INPUT_KEYS = [LABELS.baseName, LABELS.baseDigest, LABELS.contextDigest, LABELS.buildArgs] as const;
 
 /** Every image records its base and context; build args only when some were passed. */
-export type InputRecord = Record<typeof LABELS.baseName | typeof LABELS.baseDigest | typeof LABELS.contextDigest, string> & { [LABELS.buildArgs]?: string };
+export type InputRecord = Record<typeof LABELS.baseName | typeof LABELS.baseDigest | typeof LABELS.contextDigest, string> & {
+  [LABELS.buildArgs]?: string;
+};
 
 /** The inputs record of an image built from this base, context and build args. */
-export function inputRecord(inputs: { base: { name: string; digest: string }; contextDigest: string; buildArgs?: BuildArgDigests }): InputRecord {
-  const record: InputRecord = { [LABELS.baseName]: inputs.base.name, [LABELS.baseDigest]: inputs.base.digest, [LABELS.contextDigest]: inputs.contextDigest };
+export function inputRecord(inputs: {
+  base: { name: string; digest: string };
+  contextDigest: string;
+  buildArgs?: BuildArgDigests;
+}): InputRecord {
+  const record: InputRecord = {
+    [LABELS.baseName]: inputs.base.name,
+    [LABELS.baseDigest]: inputs.base.digest,
+    [LABELS.contextDigest]: inputs.contextDigest,
+  };
   if (inputs.buildArgs && Object.keys(inputs.buildArgs).length) record[LABELS.buildArgs] = encodeBuildArgDigests(inputs.buildArgs);
   return record;
 }

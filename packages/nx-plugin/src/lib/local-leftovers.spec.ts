@@ -74,7 +74,7 @@ describe('imageThing', () => {
     else expect(thing).toMatchObject({ kind: 'image', ref, imageId: 'abc', createdAt: new Date('2024-03-07T10:00:00Z'), ...expected });
   });
 
-  it('an owner of pid 1 is no run\'s: judged by age', () => {
+  it("an owner of pid 1 is no run's: judged by age", () => {
     expect(imageThing('abc', `platform-images/net6-runtime:candidate-${RUN}-agent-07-1`, '')?.owner).toBeUndefined();
   });
 });
@@ -111,10 +111,18 @@ describe('parseDockerTime', () => {
 describe('whyRemovable: may a sweep remove it?', () => {
   const thing = (over: Partial<LocalThing>): LocalThing => ({ kind: 'container', ref: 'c', name: 'c', ...over });
   it.each<[string, Partial<LocalThing>, string | undefined]>([
-    ['owner on this host, gone, however young', { owner: { host: HOST, pid: 300 }, createdAt: new Date('2024-03-07T11:59:59Z') }, 'process 300 is gone'],
+    [
+      'owner on this host, gone, however young',
+      { owner: { host: HOST, pid: 300 }, createdAt: new Date('2024-03-07T11:59:59Z') },
+      'process 300 is gone',
+    ],
     ['owner on this host, alive, however old', { owner: { host: HOST, pid: 100 }, createdAt: new Date('2024-03-01T00:00:00Z') }, undefined],
     ['owner on another host, young', { owner: { host: 'agent-08', pid: 300 }, createdAt: new Date('2024-03-07T11:00:00Z') }, undefined],
-    ['owner on another host, older than the threshold', { owner: { host: 'agent-08', pid: 100 }, createdAt: new Date('2024-03-07T05:00:00Z') }, 'older than 6h'],
+    [
+      'owner on another host, older than the threshold',
+      { owner: { host: 'agent-08', pid: 100 }, createdAt: new Date('2024-03-07T05:00:00Z') },
+      'older than 6h',
+    ],
     ['no owner (named before owners were recorded), young', { createdAt: new Date('2024-03-07T11:00:00Z') }, undefined],
     ['no owner, older than the threshold', { createdAt: new Date('2024-03-07T05:59:59Z') }, 'older than 6h'],
     ['no owner, exactly at the threshold', { createdAt: new Date('2024-03-07T06:00:00Z') }, undefined],
@@ -129,7 +137,7 @@ describe('planSweep', () => {
   const live = { host: HOST, pid: 100 };
   const ecrName = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime';
 
-  it('removes a killed run\'s container, images, local push name and folders, in that order, and nothing of a live run', () => {
+  it("removes a killed run's container, images, local push name and folders, in that order, and nothing of a live run", () => {
     const things: LocalThing[] = [
       { kind: 'folder', ref: '/tmp/f-dead', name: '/tmp/f-dead', owner: dead },
       imageThing('i1', candidateImage('net6-runtime', RUN, dead), '')!,

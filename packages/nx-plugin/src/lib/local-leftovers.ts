@@ -177,7 +177,8 @@ export function planSweep(things: LocalThing[], ctx: SweepContext): Removal[] {
       removals.push({ thing, why });
       if (step === 'candidate') {
         for (const staging of things) {
-          if (staging.role === 'staging' && staging.runId === thing.runId && staging.imageId === thing.imageId) removals.push({ thing: staging, why: `the local push name of ${thing.ref}` });
+          if (staging.role === 'staging' && staging.runId === thing.runId && staging.imageId === thing.imageId)
+            removals.push({ thing: staging, why: `the local push name of ${thing.ref}` });
         }
       }
     }

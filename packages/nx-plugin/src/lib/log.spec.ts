@@ -37,9 +37,11 @@ describe('createLogger', () => {
 
   it('closes the group when the body throws', async () => {
     const { lines, log } = capture({ TF_BUILD: 'True' });
-    await expect(log.group('step', async () => {
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await expect(
+      log.group('step', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(lines).toEqual(['##[group]step', '##[endgroup]']);
   });
 

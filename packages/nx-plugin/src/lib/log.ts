@@ -9,7 +9,10 @@ export interface Logger {
   group<T>(title: string, fn: () => Promise<T>): Promise<T>;
 }
 
-export function createLogger(env: Record<string, string | undefined> = process.env, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
+export function createLogger(
+  env: Record<string, string | undefined> = process.env,
+  write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+): Logger {
   const azure = Boolean(env.TF_BUILD);
   const escape = (text: string) => text.replace(/%/g, '%AZP25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
   return {

@@ -33,11 +33,19 @@ describe('annotatedManifest', () => {
 
   it('gives the same bytes for the same inputs, whatever order the annotations come in', () => {
     const reversed = Object.fromEntries(Object.entries(record).reverse());
-    expect(annotatedManifest(dockerManifest, undefined, reversed).manifest).toBe(annotatedManifest(dockerManifest, undefined, record).manifest);
+    expect(annotatedManifest(dockerManifest, undefined, reversed).manifest).toBe(
+      annotatedManifest(dockerManifest, undefined, record).manifest,
+    );
   });
 
   it('merges into annotations an OCI manifest already has, ours winning', () => {
-    const oci = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { ...config, mediaType: MEDIA_TYPES.ociConfig }, layers: [], annotations: { a: '1', 'org.opencontainers.image.base.digest': 'old' } });
+    const oci = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { ...config, mediaType: MEDIA_TYPES.ociConfig },
+      layers: [],
+      annotations: { a: '1', 'org.opencontainers.image.base.digest': 'old' },
+    });
     const out = JSON.parse(annotatedManifest(oci, undefined, record).manifest);
     expect(out.annotations).toEqual({ a: '1', ...record });
   });
@@ -48,10 +56,26 @@ describe('annotatedManifest', () => {
   });
 
   it.each([
-    ['a schema 1 manifest', JSON.stringify({ schemaVersion: 1, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }), /expected an image manifest or an image index, got application\/vnd.docker.distribution.manifest.v1\+prettyjws/],
-    ['an index listing no manifests', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] }), /the image index lists no manifests/],
-    ['a manifest list without manifests', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerList }), /the image index lists no manifests/],
-    ['an index entry without a digest', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, size: 1 }] }), /a manifest without a digest or media type/],
+    [
+      'a schema 1 manifest',
+      JSON.stringify({ schemaVersion: 1, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }),
+      /expected an image manifest or an image index, got application\/vnd.docker.distribution.manifest.v1\+prettyjws/,
+    ],
+    [
+      'an index listing no manifests',
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] }),
+      /the image index lists no manifests/,
+    ],
+    [
+      'a manifest list without manifests',
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerList }),
+      /the image index lists no manifests/,
+    ],
+    [
+      'an index entry without a digest',
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, size: 1 }] }),
+      /a manifest without a digest or media type/,
+    ],
     ['no JSON', '{', /not JSON/],
     ['no config', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, layers: [] }), /no config/],
     ['no media type anywhere', JSON.stringify({ schemaVersion: 2, config, layers: [] }), /without a media type/],
@@ -61,7 +85,12 @@ describe('annotatedManifest', () => {
 });
 
 /** The index Docker 29 pushes: the image for linux/amd64, then its provenance attestation manifest (BuildKit's attestation storage). */
-const imageEntry = { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:img', size: 1234, platform: { architecture: 'amd64', os: 'linux' } };
+const imageEntry = {
+  mediaType: MEDIA_TYPES.ociManifest,
+  digest: 'sha256:img',
+  size: 1234,
+  platform: { architecture: 'amd64', os: 'linux' },
+};
 const attestationEntry = {
   mediaType: MEDIA_TYPES.ociManifest,
   digest: 'sha256:att',
@@ -69,10 +98,19 @@ const attestationEntry = {
   annotations: { 'vnd.docker.reference.digest': 'sha256:img', 'vnd.docker.reference.type': 'attestation-manifest' },
   platform: { architecture: 'unknown', os: 'unknown' },
 };
-const pushedIndex = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry, attestationEntry] }, null, 2);
+const pushedIndex = JSON.stringify(
+  { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry, attestationEntry] },
+  null,
+  2,
+);
 const dockerEntries = [
   { mediaType: MEDIA_TYPES.dockerManifest, digest: 'sha256:amd', size: 529, platform: { architecture: 'amd64', os: 'linux' } },
-  { mediaType: MEDIA_TYPES.dockerManifest, digest: 'sha256:arm', size: 529, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+  {
+    mediaType: MEDIA_TYPES.dockerManifest,
+    digest: 'sha256:arm',
+    size: 529,
+    platform: { architecture: 'arm64', os: 'linux', variant: 'v8' },
+  },
 ];
 const subject = { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:subj', size: 10 };
 /** The record as written: keys sorted. */
@@ -84,19 +122,54 @@ const written = {
 
 describe('annotatedManifest of an image index', () => {
   it.each<[string, string, string | undefined, object]>([
-    ['the index Docker 29 pushes: the same entries, the record on the index', pushedIndex, undefined,
-      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry, attestationEntry], annotations: written }],
-    ['a Docker manifest list: an OCI index, its entries keeping their Docker media types',
-      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerList, manifests: dockerEntries }), undefined,
-      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: dockerEntries, annotations: written }],
-    ['an index with annotations of its own: merged, ours winning',
-      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry], annotations: { 'org.opencontainers.image.base.digest': 'old', a: '1' } }), undefined,
-      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry], annotations: { a: '1', ...written } }],
-    ['an index whose media type only the registry names', JSON.stringify({ schemaVersion: 2, manifests: [imageEntry] }), MEDIA_TYPES.ociIndex,
-      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry], annotations: written }],
-    ['an index with an artifact type and a subject, both kept',
-      JSON.stringify({ subject, manifests: [imageEntry], artifactType: 'application/x.example', mediaType: MEDIA_TYPES.ociIndex, schemaVersion: 2 }), undefined,
-      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, artifactType: 'application/x.example', manifests: [imageEntry], subject, annotations: written }],
+    [
+      'the index Docker 29 pushes: the same entries, the record on the index',
+      pushedIndex,
+      undefined,
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry, attestationEntry], annotations: written },
+    ],
+    [
+      'a Docker manifest list: an OCI index, its entries keeping their Docker media types',
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerList, manifests: dockerEntries }),
+      undefined,
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: dockerEntries, annotations: written },
+    ],
+    [
+      'an index with annotations of its own: merged, ours winning',
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociIndex,
+        manifests: [imageEntry],
+        annotations: { 'org.opencontainers.image.base.digest': 'old', a: '1' },
+      }),
+      undefined,
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry], annotations: { a: '1', ...written } },
+    ],
+    [
+      'an index whose media type only the registry names',
+      JSON.stringify({ schemaVersion: 2, manifests: [imageEntry] }),
+      MEDIA_TYPES.ociIndex,
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry], annotations: written },
+    ],
+    [
+      'an index with an artifact type and a subject, both kept',
+      JSON.stringify({
+        subject,
+        manifests: [imageEntry],
+        artifactType: 'application/x.example',
+        mediaType: MEDIA_TYPES.ociIndex,
+        schemaVersion: 2,
+      }),
+      undefined,
+      {
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociIndex,
+        artifactType: 'application/x.example',
+        manifests: [imageEntry],
+        subject,
+        annotations: written,
+      },
+    ],
   ])('%s', (_name, text, registryType, expected) => {
     const out = annotatedManifest(text, registryType, record);
     expect(out.mediaType).toBe(MEDIA_TYPES.ociIndex);
@@ -112,9 +185,12 @@ describe('annotatedManifest of an image index', () => {
 
   it('gives the same bytes for the same index, whatever order the annotations come in', () => {
     const reversed = Object.fromEntries(Object.entries(record).reverse());
-    const own = (annotations: Record<string, string>) => JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry], annotations });
+    const own = (annotations: Record<string, string>) =>
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [imageEntry], annotations });
     expect(annotatedManifest(pushedIndex, undefined, reversed).manifest).toBe(annotatedManifest(pushedIndex, undefined, record).manifest);
-    expect(annotatedManifest(own({ b: '2', a: '1' }), undefined, record).manifest).toBe(annotatedManifest(own({ a: '1', b: '2' }), undefined, record).manifest);
+    expect(annotatedManifest(own({ b: '2', a: '1' }), undefined, record).manifest).toBe(
+      annotatedManifest(own({ a: '1', b: '2' }), undefined, record).manifest,
+    );
   });
 
   it('annotating an annotated index again changes nothing', () => {
@@ -130,11 +206,28 @@ describe('recordFromManifest', () => {
     ['an annotated index', annotatedManifest(pushedIndex, undefined, record).manifest, record],
     ['an index as Docker pushed it (no record)', pushedIndex, undefined],
     ['a Docker manifest (labels only)', dockerManifest, undefined],
-    ['annotations without the context digest', JSON.stringify({ annotations: { 'org.opencontainers.image.base.digest': 'sha256:b' } }), undefined],
-    ['annotations without the base digest', JSON.stringify({ annotations: { 'io.platform-images.context.digest': 'sha256:c' } }), undefined],
-    ['empty values', JSON.stringify({ annotations: { 'org.opencontainers.image.base.digest': '', 'io.platform-images.context.digest': 'sha256:c' } }), undefined],
-    ['only the digests', JSON.stringify({ annotations: { 'org.opencontainers.image.base.digest': 'sha256:b', 'io.platform-images.context.digest': 'sha256:c', other: 'x' } }),
-      { 'org.opencontainers.image.base.digest': 'sha256:b', 'io.platform-images.context.digest': 'sha256:c' }],
+    [
+      'annotations without the context digest',
+      JSON.stringify({ annotations: { 'org.opencontainers.image.base.digest': 'sha256:b' } }),
+      undefined,
+    ],
+    [
+      'annotations without the base digest',
+      JSON.stringify({ annotations: { 'io.platform-images.context.digest': 'sha256:c' } }),
+      undefined,
+    ],
+    [
+      'empty values',
+      JSON.stringify({ annotations: { 'org.opencontainers.image.base.digest': '', 'io.platform-images.context.digest': 'sha256:c' } }),
+      undefined,
+    ],
+    [
+      'only the digests',
+      JSON.stringify({
+        annotations: { 'org.opencontainers.image.base.digest': 'sha256:b', 'io.platform-images.context.digest': 'sha256:c', other: 'x' },
+      }),
+      { 'org.opencontainers.image.base.digest': 'sha256:b', 'io.platform-images.context.digest': 'sha256:c' },
+    ],
     ['not JSON', 'nope', undefined],
     ['annotations that are not an object', JSON.stringify({ annotations: 'x' }), undefined],
   ])('%s', (_, text, expected) => {

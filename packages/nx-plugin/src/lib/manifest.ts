@@ -78,7 +78,8 @@ function parse(text: string, mediaType: string | undefined): Parsed {
   const type = value?.mediaType ?? mediaType;
   if (type === MEDIA_TYPES.ociIndex || type === MEDIA_TYPES.dockerList) {
     if (!Array.isArray(value.manifests) || !value.manifests.length) throw new Error('the image index lists no manifests');
-    if (value.manifests.some((m) => typeof m?.digest !== 'string' || typeof m.mediaType !== 'string')) throw new Error('the image index lists a manifest without a digest or media type');
+    if (value.manifests.some((m) => typeof m?.digest !== 'string' || typeof m.mediaType !== 'string'))
+      throw new Error('the image index lists a manifest without a digest or media type');
     return { kind: 'index', value };
   }
   if (type !== MEDIA_TYPES.dockerManifest && type !== MEDIA_TYPES.ociManifest) {
@@ -89,7 +90,11 @@ function parse(text: string, mediaType: string | undefined): Parsed {
 }
 
 function sortedKeys(map: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(map).sort().map((key) => [key, map[key]]));
+  return Object.fromEntries(
+    Object.keys(map)
+      .sort()
+      .map((key) => [key, map[key]]),
+  );
 }
 
 /**
@@ -105,7 +110,11 @@ function sortedKeys(map: Record<string, string>): Record<string, string> {
  *   which name the formats of manifests not rewritten here, and which an OCI index may list
  *   (image-index.md: an unknown `mediaType` "MUST NOT generate an error").
  */
-export function annotatedManifest(text: string, mediaType: string | undefined, annotations: Record<string, string>): { manifest: string; mediaType: string; digest: string } {
+export function annotatedManifest(
+  text: string,
+  mediaType: string | undefined,
+  annotations: Record<string, string>,
+): { manifest: string; mediaType: string; digest: string } {
   const parsed = parse(text, mediaType);
   if (parsed.kind === 'index') return annotatedIndex(parsed.value, annotations);
   const source = parsed.value;

@@ -28,17 +28,34 @@ const DIGEST = `sha256:${'d'.repeat(64)}`;
 const digestOf = (body: unknown) => `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
 const RUNTIME = parseImageRef('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim');
 
-const ok = (headers: Record<string, string> = {}, body?: unknown) => () =>
-  new Response(body === undefined ? null : JSON.stringify(body), { status: 200, headers });
-const status = (code: number, headers: Record<string, string> = {}) => () => new Response(null, { status: code, headers });
+const ok =
+  (headers: Record<string, string> = {}, body?: unknown) =>
+  () =>
+    new Response(body === undefined ? null : JSON.stringify(body), { status: 200, headers });
+const status =
+  (code: number, headers: Record<string, string> = {}) =>
+  () =>
+    new Response(null, { status: code, headers });
 
 const CHALLENGE = 'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:dotnet/runtime:pull"';
 
 describe('parseChallenge', () => {
   it.each([
-    [CHALLENGE, { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:dotnet/runtime:pull' } }],
-    ['Basic realm="https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",service="ecr.amazonaws.com"', { scheme: 'basic', params: { realm: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/', service: 'ecr.amazonaws.com' } }],
-    ['Bearer realm=https://auth.example/token,service=reg', { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'reg' } }],
+    [
+      CHALLENGE,
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:dotnet/runtime:pull' },
+      },
+    ],
+    [
+      'Basic realm="https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",service="ecr.amazonaws.com"',
+      { scheme: 'basic', params: { realm: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/', service: 'ecr.amazonaws.com' } },
+    ],
+    [
+      'Bearer realm=https://auth.example/token,service=reg',
+      { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'reg' } },
+    ],
     ['Basic', { scheme: 'basic', params: {} }],
   ])('%s', (header, expected) => {
     expect(parseChallenge(header)).toEqual(expected);
@@ -54,8 +71,16 @@ describe('RegistryClient.resolveDigest', () => {
     const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }));
     const client = new RegistryClient({ fetch });
     await expect(client.resolveDigest(RUNTIME)).resolves.toBe(DIGEST);
-    expect(sent).toEqual([{ url: 'https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim', method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT } }]);
-    expect(MANIFEST_ACCEPT).toBe('application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json');
+    expect(sent).toEqual([
+      {
+        url: 'https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim',
+        method: 'HEAD',
+        headers: { Accept: MANIFEST_ACCEPT },
+      },
+    ]);
+    expect(MANIFEST_ACCEPT).toBe(
+      'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    );
     expect(client.requestCount).toBe(1);
   });
 
@@ -93,7 +118,10 @@ describe('RegistryClient.resolveDigest', () => {
       'HEAD https://mcr.microsoft.com/v2/dotnet/runtime/manifests/8.0',
     ]);
     const token = new URL(sent[1].url);
-    expect([...token.searchParams.entries()]).toEqual([['service', 'registry.example'], ['scope', 'repository:dotnet/runtime:pull']]);
+    expect([...token.searchParams.entries()]).toEqual([
+      ['service', 'registry.example'],
+      ['scope', 'repository:dotnet/runtime:pull'],
+    ]);
     expect(sent[1].headers).toEqual({});
     expect(sent[0].headers.Authorization).toBeUndefined();
     expect(sent[2].headers).toEqual({ Accept: MANIFEST_ACCEPT, Authorization: 'Bearer tok-1' });
@@ -113,7 +141,11 @@ describe('RegistryClient.resolveDigest', () => {
   });
 
   it('sends credentials to the token service when it has them', async () => {
-    const { sent, fetch } = fakeFetch(status(401, { 'WWW-Authenticate': CHALLENGE }), ok({}, { token: 't' }), ok({ 'Docker-Content-Digest': DIGEST }));
+    const { sent, fetch } = fakeFetch(
+      status(401, { 'WWW-Authenticate': CHALLENGE }),
+      ok({}, { token: 't' }),
+      ok({ 'Docker-Content-Digest': DIGEST }),
+    );
     await new RegistryClient({ fetch, credentials: () => ({ username: 'u', password: 'p' }) }).resolveDigest(RUNTIME);
     expect(sent[1].headers).toEqual({ Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` });
   });
@@ -121,7 +153,12 @@ describe('RegistryClient.resolveDigest', () => {
   it('answers a Basic challenge with the credentials of the reference registry', async () => {
     const ecr = parseImageRef('123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime:6.0-bullseye-slim-1.0.0');
     const credentials = jest.fn(() => ({ username: 'AWS', password: 'secret' }));
-    const { sent, fetch } = fakeFetch(status(401, { 'WWW-Authenticate': 'Basic realm="https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",service="ecr.amazonaws.com"' }), ok({ 'Docker-Content-Digest': DIGEST }));
+    const { sent, fetch } = fakeFetch(
+      status(401, {
+        'WWW-Authenticate': 'Basic realm="https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",service="ecr.amazonaws.com"',
+      }),
+      ok({ 'Docker-Content-Digest': DIGEST }),
+    );
     await expect(new RegistryClient({ fetch, credentials }).resolveDigest(ecr)).resolves.toBe(DIGEST);
     expect(credentials).toHaveBeenCalledWith('123456789012.dkr.ecr.eu-west-1.amazonaws.com');
     expect(sent).toHaveLength(2);
@@ -130,16 +167,24 @@ describe('RegistryClient.resolveDigest', () => {
 
   it('fails on a Basic challenge without credentials', async () => {
     const { fetch } = fakeFetch(status(401, { 'WWW-Authenticate': 'Basic realm="r"' }));
-    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('the registry wants credentials and none are configured');
+    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow(
+      'the registry wants credentials and none are configured',
+    );
   });
 
   it('fails on a challenge it cannot answer', async () => {
     const { fetch } = fakeFetch(status(401));
-    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('requires authentication without a usable challenge');
+    await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow(
+      'requires authentication without a usable challenge',
+    );
   });
 
   it('refuses access when the token is rejected, without asking again', async () => {
-    const { sent, fetch } = fakeFetch(status(401, { 'WWW-Authenticate': CHALLENGE }), ok({}, { token: 't' }), status(401, { 'WWW-Authenticate': CHALLENGE }));
+    const { sent, fetch } = fakeFetch(
+      status(401, { 'WWW-Authenticate': CHALLENGE }),
+      ok({}, { token: 't' }),
+      status(401, { 'WWW-Authenticate': CHALLENGE }),
+    );
     const error = await new RegistryClient({ fetch }).resolveDigest(RUNTIME).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: the registry refused access (HTTP 401)');
@@ -158,7 +203,9 @@ describe('RegistryClient.resolveDigest', () => {
     const { fetch } = fakeFetch(status(404));
     const error = await new RegistryClient({ fetch }).resolveDigest(RUNTIME).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)');
+    expect((error as UserError).message).toBe(
+      'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)',
+    );
     expect((error as UserError).hint).toMatch(/exist upstream/);
   });
 
@@ -216,13 +263,16 @@ describe('RegistryClient.resolveDigest', () => {
     it('gives up at once when Retry-After is longer than the bound', async () => {
       const { sent, fetch } = fakeFetch(status(429, { 'Retry-After': '120' }));
       await expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow(
-        'the registry answered HTTP 429 to HEAD manifests, it asked to retry after 120 s, longer than the 30 s this run waits');
+        'the registry answered HTTP 429 to HEAD manifests, it asked to retry after 120 s, longer than the 30 s this run waits',
+      );
       expect(sent).toHaveLength(1);
     });
 
     it('gives up after three 5xx answers', async () => {
       const { sent, fetch } = fakeFetch(status(502));
-      const result = expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow('the registry answered HTTP 502 to HEAD manifests');
+      const result = expect(new RegistryClient({ fetch }).resolveDigest(RUNTIME)).rejects.toThrow(
+        'the registry answered HTTP 502 to HEAD manifests',
+      );
       await jest.advanceTimersByTimeAsync(1500);
       await result;
       expect(sent).toHaveLength(3);
@@ -239,10 +289,16 @@ describe('RegistryClient.resolveDigest', () => {
     const fetch = (async () => {
       throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     }) as unknown as typeof globalThis.fetch;
-    const client = new RegistryClient({ fetch, mirrors: { 'mcr.microsoft.com': 'http://localhost:5001' }, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const client = new RegistryClient({
+      fetch,
+      mirrors: { 'mcr.microsoft.com': 'http://localhost:5001' },
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     const error = await client.resolveDigest(RUNTIME).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toBe('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: cannot reach localhost:5001 (ECONNREFUSED) after 2 attempts');
+    expect((error as Error).message).toBe(
+      'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: cannot reach localhost:5001 (ECONNREFUSED) after 2 attempts',
+    );
     expect(client.requestCount).toBe(2);
   });
 
@@ -251,7 +307,10 @@ describe('RegistryClient.resolveDigest', () => {
     [{ 'mcr.microsoft.com': 'localhost:5001' }, 'http://localhost:5001/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
     [{ 'mcr.microsoft.com': 'localhost:5001/' }, 'http://localhost:5001/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
     [{ 'mcr.microsoft.com': 'mirror.corp.example' }, 'https://mirror.corp.example/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
-    [{ 'mcr.microsoft.com': 'http://cache.corp.example:8080' }, 'http://cache.corp.example:8080/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
+    [
+      { 'mcr.microsoft.com': 'http://cache.corp.example:8080' },
+      'http://cache.corp.example:8080/v2/dotnet/runtime/manifests/6.0-bullseye-slim',
+    ],
     [{ 'docker.io': 'http://localhost:5002' }, 'https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim'],
   ])('with mirrors %j asks %s', async (mirrors, url) => {
     const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }));
@@ -298,7 +357,11 @@ describe('RegistryClient.imageLabels', () => {
   });
 
   it('picks the configured platform', async () => {
-    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }, index), ok({}, armManifest), ok({}, { config: { Labels: labels } }));
+    const { sent, fetch } = fakeFetch(
+      ok({ 'Docker-Content-Digest': DIGEST }, index),
+      ok({}, armManifest),
+      ok({}, { config: { Labels: labels } }),
+    );
     await new RegistryClient({ fetch, platform: { os: 'linux', architecture: 'arm64' } }).imageLabels(ref);
     expect(sent[1].url).toBe(`${base}/manifests/${arm64}`);
   });
@@ -328,7 +391,9 @@ describe('RegistryClient.imageLabels', () => {
 
   it('refuses a manifest fetched by digest whose bytes have another digest', async () => {
     const { fetch } = fakeFetch(ok({}, index), ok({}, { ...manifest, tampered: true }));
-    await expect(new RegistryClient({ fetch }).imageLabels(ref)).rejects.toThrow(`the registry served a manifest whose digest is ${digestOf({ ...manifest, tampered: true })}, not the ${amd64} asked for`);
+    await expect(new RegistryClient({ fetch }).imageLabels(ref)).rejects.toThrow(
+      `the registry served a manifest whose digest is ${digestOf({ ...manifest, tampered: true })}, not the ${amd64} asked for`,
+    );
   });
 
   it.each<[string, unknown, string]>([

@@ -89,14 +89,18 @@ export class RegistryClient {
     const bytes = Buffer.from(await response.arrayBuffer());
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     if (reference.startsWith('sha256:') && reference !== digest) {
-      throw new UserError(`${formatImageRef(ref)}: the registry served a manifest whose digest is ${digest}, not the ${reference} asked for`,
-        'a registry (or mirror) that changes manifests in transit cannot be checked against: point registryMirrors at one that serves them unchanged');
+      throw new UserError(
+        `${formatImageRef(ref)}: the registry served a manifest whose digest is ${digest}, not the ${reference} asked for`,
+        'a registry (or mirror) that changes manifests in transit cannot be checked against: point registryMirrors at one that serves them unchanged',
+      );
     }
     try {
       return { digest, body: JSON.parse(bytes.toString('utf8')) as ManifestBody };
     } catch {
-      throw new UserError(`${formatImageRef(ref)}: the registry served a manifest that is not JSON`,
-        'check registryMirrors points at a container registry (its /v2/ API), not a web page or proxy login');
+      throw new UserError(
+        `${formatImageRef(ref)}: the registry served a manifest that is not JSON`,
+        'check registryMirrors points at a container registry (its /v2/ API), not a web page or proxy login',
+      );
     }
   }
 
@@ -106,11 +110,21 @@ export class RegistryClient {
     let manifest = body;
     if (manifest.manifests && (INDEX_TYPES.has(manifest.mediaType ?? '') || !manifest.config)) {
       const want = this.options.platform ?? { os: 'linux', architecture: 'amd64' };
-      const entry = manifest.manifests.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture) ?? manifest.manifests[0];
-      if (!entry) throw new UserError(`${formatImageRef(ref)}: the image index lists no manifests`, 'the image is broken in the registry: republish it (PLATFORM_IMAGES_FORCE_UPDATE=true)');
+      const entry =
+        manifest.manifests.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture) ??
+        manifest.manifests[0];
+      if (!entry)
+        throw new UserError(
+          `${formatImageRef(ref)}: the image index lists no manifests`,
+          'the image is broken in the registry: republish it (PLATFORM_IMAGES_FORCE_UPDATE=true)',
+        );
       manifest = (await this.manifest(ref, entry.digest)).body;
     }
-    if (!manifest.config?.digest) throw new UserError(`${formatImageRef(ref)}: the manifest has no config`, 'the image is broken in the registry: republish it (PLATFORM_IMAGES_FORCE_UPDATE=true)');
+    if (!manifest.config?.digest)
+      throw new UserError(
+        `${formatImageRef(ref)}: the manifest has no config`,
+        'the image is broken in the registry: republish it (PLATFORM_IMAGES_FORCE_UPDATE=true)',
+      );
     const configResponse = await this.request(ref, 'GET', `blobs/${manifest.config.digest}`, {});
     const config = (await configResponse.json()) as { config?: { Labels?: Record<string, string> | null } };
     return { digest, labels: config.config?.Labels ?? {} };
@@ -135,8 +149,10 @@ export class RegistryClient {
           await sleep(decision.delayMs);
           continue;
         }
-        throw new UserError(`${name}: cannot reach ${new URL(url).host} (${networkCause(err)}) ${decision.why}`,
-          'check the registry address, the mirror configuration and the network; rerun when it answers');
+        throw new UserError(
+          `${name}: cannot reach ${new URL(url).host} (${networkCause(err)}) ${decision.why}`,
+          'check the registry address, the mirror configuration and the network; rerun when it answers',
+        );
       }
       if (response.status === 401 && !auth) {
         await response.body?.cancel();
@@ -151,16 +167,26 @@ export class RegistryClient {
           await sleep(decision.delayMs);
           continue;
         }
-        throw new UserError(`${name}: the registry answered HTTP ${response.status} to ${what}, ${decision.why}`,
-          response.status === 429 ? 'the registry is throttling: rerun later or run fewer images in parallel' : 'the registry is failing: rerun when it recovers');
+        throw new UserError(
+          `${name}: the registry answered HTTP ${response.status} to ${what}, ${decision.why}`,
+          response.status === 429
+            ? 'the registry is throttling: rerun later or run fewer images in parallel'
+            : 'the registry is failing: rerun when it recovers',
+        );
       }
       if (response.status === 404) {
         throw new NotFoundError(`${name}: not found in the registry (${what} answered 404)`, 'check the repository and tag exist upstream');
       }
       if (response.status === 401 || response.status === 403) {
-        throw new UserError(`${name}: the registry refused access (HTTP ${response.status})`, 'check the registry credentials or the mirror configuration');
+        throw new UserError(
+          `${name}: the registry refused access (HTTP ${response.status})`,
+          'check the registry credentials or the mirror configuration',
+        );
       }
-      throw new UserError(`${name}: the registry answered HTTP ${response.status} to ${what}`, 'check the registry address and the mirror configuration (registryMirrors), then rerun');
+      throw new UserError(
+        `${name}: the registry answered HTTP ${response.status} to ${what}`,
+        'check the registry address and the mirror configuration (registryMirrors), then rerun',
+      );
     }
   }
 
@@ -173,8 +199,11 @@ export class RegistryClient {
     const challenge = parseChallenge(header);
     const creds = this.options.credentials?.(ref.registry);
     if (challenge?.scheme === 'basic') {
-      if (!creds) throw new UserError(`${name}: the registry wants credentials and none are configured`,
-        'point registryMirrors at a registry that allows anonymous pulls, as mcr.microsoft.com does');
+      if (!creds)
+        throw new UserError(
+          `${name}: the registry wants credentials and none are configured`,
+          'point registryMirrors at a registry that allows anonymous pulls, as mcr.microsoft.com does',
+        );
       return basic(creds);
     }
     if (challenge?.scheme === 'bearer' && challenge.params.realm) {
@@ -185,18 +214,30 @@ export class RegistryClient {
       try {
         response = await this.send(tokenUrl.toString(), 'GET', creds ? { Authorization: basic(creds) } : {});
       } catch (err) {
-        throw new UserError(`${name}: cannot reach the token service at ${tokenUrl.host} (${networkCause(err)})`, 'check the network, then rerun');
+        throw new UserError(
+          `${name}: cannot reach the token service at ${tokenUrl.host} (${networkCause(err)})`,
+          'check the network, then rerun',
+        );
       }
       if (!response.ok) {
         await response.body?.cancel();
-        throw new UserError(`${name}: the token service at ${tokenUrl.host} answered HTTP ${response.status}`, 'check the network and the mirror configuration (registryMirrors), then rerun');
+        throw new UserError(
+          `${name}: the token service at ${tokenUrl.host} answered HTTP ${response.status}`,
+          'check the network and the mirror configuration (registryMirrors), then rerun',
+        );
       }
       const body = (await response.json()) as { token?: string; access_token?: string };
       const token = body.token ?? body.access_token;
-      if (!token) throw new UserError(`${name}: the token service at ${tokenUrl.host} returned no token`, 'check the mirror configuration (registryMirrors): its token service does not answer as a registry\'s does');
+      if (!token)
+        throw new UserError(
+          `${name}: the token service at ${tokenUrl.host} returned no token`,
+          "check the mirror configuration (registryMirrors): its token service does not answer as a registry's does",
+        );
       return `Bearer ${token}`;
     }
-    throw new UserError(`${name}: the registry requires authentication without a usable challenge ("${header}")`,
-      'point registryMirrors at a registry that allows anonymous pulls or offers a Bearer/Basic challenge');
+    throw new UserError(
+      `${name}: the registry requires authentication without a usable challenge ("${header}")`,
+      'point registryMirrors at a registry that allows anonymous pulls or offers a Bearer/Basic challenge',
+    );
   }
 }

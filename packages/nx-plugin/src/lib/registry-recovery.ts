@@ -31,7 +31,8 @@ export function owedAnnouncements(prefix: string, images: EcrImage[]): OwedAnnou
     if (!version) continue;
     const tags = image.tags.filter((tag) => !parseRunTag(tag));
     for (const tag of image.tags) {
-      if (parseRunTag(tag)?.kind === 'unannounced') owed.push({ marker: tag, versionTag: version.tag, version: version.version, digest: image.digest, tags });
+      if (parseRunTag(tag)?.kind === 'unannounced')
+        owed.push({ marker: tag, versionTag: version.tag, version: version.version, digest: image.digest, tags });
     }
   }
   return owed.sort((a, b) => semver.compare(a.version, b.version) || a.marker.localeCompare(b.marker));
@@ -57,7 +58,8 @@ export function leftoverTags(images: EcrImage[], now: Date, maxAgeMs: number): L
     const onlyRunTags = image.tags.every((tag) => parseRunTag(tag));
     for (const tag of image.tags) {
       const run = parseRunTag(tag);
-      if (run && (run.kind === 'staging' || onlyRunTags)) found.push({ tag, kind: run.kind, digest: image.digest, pushedAt: image.pushedAt.toISOString() });
+      if (run && (run.kind === 'staging' || onlyRunTags))
+        found.push({ tag, kind: run.kind, digest: image.digest, pushedAt: image.pushedAt.toISOString() });
     }
   }
   return found.sort((a, b) => a.tag.localeCompare(b.tag));

@@ -47,8 +47,19 @@ describe('nextRetry', () => {
 
 describe('isTransientStatus', () => {
   it.each<[number, boolean]>([
-    [200, false], [400, false], [401, false], [403, false], [404, false],
-    [408, true], [429, true], [500, true], [501, false], [502, true], [503, true], [504, true], [505, false],
+    [200, false],
+    [400, false],
+    [401, false],
+    [403, false],
+    [404, false],
+    [408, true],
+    [429, true],
+    [500, true],
+    [501, false],
+    [502, true],
+    [503, true],
+    [504, true],
+    [505, false],
   ])('%i → %s', (status, expected) => {
     expect(isTransientStatus(status)).toBe(expected);
   });

@@ -37,7 +37,10 @@ export function nextRetry(attempt: number, policy: RetryPolicy, retryAfterMs?: n
   if (attempt >= policy.attempts) return { retry: false, why: `after ${attempt} attempt${attempt === 1 ? '' : 's'}` };
   if (retryAfterMs !== undefined) {
     if (retryAfterMs > policy.maxDelayMs) {
-      return { retry: false, why: `it asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, longer than the ${policy.maxDelayMs / 1000} s this run waits` };
+      return {
+        retry: false,
+        why: `it asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, longer than the ${policy.maxDelayMs / 1000} s this run waits`,
+      };
     }
     return { retry: true, delayMs: retryAfterMs };
   }

@@ -6,7 +6,8 @@
 import { changedBuildArgs, type BuildArgDigests } from './build-args';
 import { sameImageName } from './image-ref';
 
-export type Reason = 'forced' | 'nothing-published' | 'base-changed' | 'base-moved' | 'build-args-changed' | 'context-changed' | 'unlabelled' | 'current';
+export type Reason =
+  'forced' | 'nothing-published' | 'base-changed' | 'base-moved' | 'build-args-changed' | 'context-changed' | 'unlabelled' | 'current';
 
 export interface PublishedRecord {
   versionTag: string;
@@ -83,7 +84,11 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
       message: `Dockerfile or build context changed since ${published.versionTag}`,
     };
   }
-  return { stale: false, reason: 'current', message: `${published.versionTag} is built on ${short(input.baseDigest)}, the ${input.pinned ? 'pinned' : 'current'} base` };
+  return {
+    stale: false,
+    reason: 'current',
+    message: `${published.versionTag} is built on ${short(input.baseDigest)}, the ${input.pinned ? 'pinned' : 'current'} base`,
+  };
 }
 
 /**
@@ -91,7 +96,8 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
  * visibly behind (the pin decides what is built either way). Undefined when the pin is the tag's digest.
  */
 export function pinBehindWarning(baseName: string, pinned: string, tagDigest: string | undefined): string | undefined {
-  if (tagDigest === undefined) return `${baseName} is pinned to ${short(pinned)}, and the tag no longer exists upstream: the pin cannot be updated from it`;
+  if (tagDigest === undefined)
+    return `${baseName} is pinned to ${short(pinned)}, and the tag no longer exists upstream: the pin cannot be updated from it`;
   if (tagDigest === pinned) return undefined;
   return `${baseName} is pinned to ${short(pinned)}, but the tag has moved on to ${short(tagDigest)} upstream: the pin is behind (update the digest in FROM, e.g. with Renovate)`;
 }

@@ -22,8 +22,22 @@ describe('planMovingTags', () => {
   it.each<[string, string[], string[], string, string[], { push: string[]; blocked: string[] }]>([
     ['mutable: everything moves', ['latest', '8.0'], ['latest', '8.0'], 'MUTABLE', [], { push: ['latest', '8.0'], blocked: [] }],
     ['immutable, first publish: tags are created', ['latest', '8.0'], [], 'IMMUTABLE', [], { push: ['latest', '8.0'], blocked: [] }],
-    ['immutable, later publish: existing tags cannot move', ['latest', '8.0', '20261123.7'], ['latest', '8.0'], 'IMMUTABLE', [], { push: ['20261123.7'], blocked: ['latest', '8.0'] }],
-    ['exclusion for latest only', ['latest', '8.0'], ['latest', '8.0'], 'IMMUTABLE_WITH_EXCLUSION', ['latest'], { push: ['latest'], blocked: ['8.0'] }],
+    [
+      'immutable, later publish: existing tags cannot move',
+      ['latest', '8.0', '20261123.7'],
+      ['latest', '8.0'],
+      'IMMUTABLE',
+      [],
+      { push: ['20261123.7'], blocked: ['latest', '8.0'] },
+    ],
+    [
+      'exclusion for latest only',
+      ['latest', '8.0'],
+      ['latest', '8.0'],
+      'IMMUTABLE_WITH_EXCLUSION',
+      ['latest'],
+      { push: ['latest'], blocked: ['8.0'] },
+    ],
   ])('%s', (_name, tags, existing, mutability, filters, expected) => {
     expect(planMovingTags(tags, existing, mutability, filters)).toEqual(expected);
   });
@@ -45,7 +59,14 @@ describe('movingTagsFor', () => {
 describe('exclusionFiltersFor', () => {
   it.each<[string, Array<{ extraTags: string[]; latest: boolean }>, string[]]>([
     ['one image', [{ extraTags: ['6.0', '{buildNumber}'], latest: false }], ['6.0']],
-    ['images sharing a repository', [{ extraTags: ['6.0', '{buildNumber}'], latest: false }, { extraTags: ['10.0'], latest: true }], ['10.0', '6.0', 'latest']],
+    [
+      'images sharing a repository',
+      [
+        { extraTags: ['6.0', '{buildNumber}'], latest: false },
+        { extraTags: ['10.0'], latest: true },
+      ],
+      ['10.0', '6.0', 'latest'],
+    ],
     ['per-version tags stay immutable', [{ extraTags: ['6.0-{version}'], latest: false }], []],
     ['nothing moves', [{ extraTags: [], latest: false }], []],
   ])('%s', (_name, images, expected) => {
@@ -57,11 +78,51 @@ describe('tagsToRepair', () => {
   const NEW = 'sha256:new';
   const OLD = 'sha256:old';
   it.each<[string, string[], Array<{ digest: string; tags: string[] }>, string, string[], string[]]>([
-    ['all moved already', ['latest', '6.0'], [{ digest: NEW, tags: ['v-1.1.0', 'latest', '6.0'] }, { digest: OLD, tags: ['v-1.0.0'] }], 'MUTABLE', [], []],
-    ['a publish that stopped after the version tag', ['latest', '6.0'], [{ digest: NEW, tags: ['v-1.1.0'] }, { digest: OLD, tags: ['v-1.0.0', 'latest', '6.0'] }], 'MUTABLE', [], ['latest', '6.0']],
+    [
+      'all moved already',
+      ['latest', '6.0'],
+      [
+        { digest: NEW, tags: ['v-1.1.0', 'latest', '6.0'] },
+        { digest: OLD, tags: ['v-1.0.0'] },
+      ],
+      'MUTABLE',
+      [],
+      [],
+    ],
+    [
+      'a publish that stopped after the version tag',
+      ['latest', '6.0'],
+      [
+        { digest: NEW, tags: ['v-1.1.0'] },
+        { digest: OLD, tags: ['v-1.0.0', 'latest', '6.0'] },
+      ],
+      'MUTABLE',
+      [],
+      ['latest', '6.0'],
+    ],
     ['a tag never created', ['6.0'], [{ digest: NEW, tags: ['v-1.0.0'] }], 'IMMUTABLE', [], ['6.0']],
-    ['immutable tags are not repairable', ['latest', '6.0'], [{ digest: NEW, tags: ['v-1.1.0'] }, { digest: OLD, tags: ['v-1.0.0', 'latest', '6.0'] }], 'IMMUTABLE', [], []],
-    ['exclusions let them move', ['latest', '6.0'], [{ digest: NEW, tags: ['v-1.1.0', 'latest'] }, { digest: OLD, tags: ['v-1.0.0', '6.0'] }], 'IMMUTABLE_WITH_EXCLUSION', ['latest', '6.0'], ['6.0']],
+    [
+      'immutable tags are not repairable',
+      ['latest', '6.0'],
+      [
+        { digest: NEW, tags: ['v-1.1.0'] },
+        { digest: OLD, tags: ['v-1.0.0', 'latest', '6.0'] },
+      ],
+      'IMMUTABLE',
+      [],
+      [],
+    ],
+    [
+      'exclusions let them move',
+      ['latest', '6.0'],
+      [
+        { digest: NEW, tags: ['v-1.1.0', 'latest'] },
+        { digest: OLD, tags: ['v-1.0.0', '6.0'] },
+      ],
+      'IMMUTABLE_WITH_EXCLUSION',
+      ['latest', '6.0'],
+      ['6.0'],
+    ],
   ])('%s', (_name, wanted, images, mutability, filters, expected) => {
     expect(tagsToRepair(wanted, images, NEW, mutability, filters)).toEqual(expected);
   });

@@ -7,7 +7,12 @@
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION' | string;
 
 function wildcard(filter: string): RegExp {
-  return new RegExp(`^${filter.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${filter
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 export function isTagMutable(tag: string, mutability: TagMutability, exclusionFilters: string[] = []): boolean {
@@ -25,7 +30,12 @@ export interface MovingTagPlan {
   blocked: string[];
 }
 
-export function planMovingTags(tags: string[], existing: Iterable<string>, mutability: TagMutability, exclusionFilters: string[] = []): MovingTagPlan {
+export function planMovingTags(
+  tags: string[],
+  existing: Iterable<string>,
+  mutability: TagMutability,
+  exclusionFilters: string[] = [],
+): MovingTagPlan {
   const present = new Set(existing);
   const plan: MovingTagPlan = { push: [], blocked: [] };
   for (const tag of tags) {

@@ -1,4 +1,15 @@
-import { expandExtraTags, isRunId, isValidTag, KNOWN_PLACEHOLDERS, newRunId, parseRunTag, reservedPrefixOf, runTag, type TagContext, unknownPlaceholders } from './tags';
+import {
+  expandExtraTags,
+  isRunId,
+  isValidTag,
+  KNOWN_PLACEHOLDERS,
+  newRunId,
+  parseRunTag,
+  reservedPrefixOf,
+  runTag,
+  type TagContext,
+  unknownPlaceholders,
+} from './tags';
 
 const NOW = new Date('2024-03-07T23:59:59Z');
 const AZURE = { BUILD_BUILDNUMBER: '20240307.4', BUILD_BUILDID: '1234', BUILD_SOURCEVERSION: '0123456789abcdef0123456789abcdef01234567' };
@@ -9,14 +20,29 @@ describe('expandExtraTags', () => {
   it.each<[string, string[], Record<string, string | undefined>, { tags: string[]; skipped: string[] }]>([
     ['no templates', [], AZURE, { tags: [], skipped: [] }],
     ['literal tags kept', ['6.0', 'stable'], {}, { tags: ['6.0', 'stable'], skipped: [] }],
-    ['every placeholder under Azure', ['b{buildNumber}', 'id-{buildId}', 'sha-{sourceVersion}', 'v{version}', 'd{date}'], AZURE, { tags: ['b20240307.4', 'id-1234', 'sha-0123456', 'v1.2.0', 'd20240307'], skipped: [] }],
+    [
+      'every placeholder under Azure',
+      ['b{buildNumber}', 'id-{buildId}', 'sha-{sourceVersion}', 'v{version}', 'd{date}'],
+      AZURE,
+      { tags: ['b20240307.4', 'id-1234', 'sha-0123456', 'v1.2.0', 'd20240307'], skipped: [] },
+    ],
     ['several placeholders in one tag', ['{version}-{buildNumber}'], AZURE, { tags: ['1.2.0-20240307.4'], skipped: [] }],
-    ['CI placeholders skipped outside Azure', ['6.0', '{buildNumber}', 'id-{buildId}', 'sha-{sourceVersion}'], {}, { tags: ['6.0'], skipped: ['{buildNumber}', 'id-{buildId}', 'sha-{sourceVersion}'] }],
+    [
+      'CI placeholders skipped outside Azure',
+      ['6.0', '{buildNumber}', 'id-{buildId}', 'sha-{sourceVersion}'],
+      {},
+      { tags: ['6.0'], skipped: ['{buildNumber}', 'id-{buildId}', 'sha-{sourceVersion}'] },
+    ],
     ['version and date need no CI', ['{version}', '{date}'], {}, { tags: ['1.2.0', '20240307'], skipped: [] }],
     ['empty variable counts as missing', ['{buildNumber}'], { BUILD_BUILDNUMBER: '' }, { tags: [], skipped: ['{buildNumber}'] }],
     ['duplicates removed', ['6.0', '6.0', '{buildId}', '1234'], AZURE, { tags: ['6.0', '1234'], skipped: [] }],
     ['unknown placeholder skipped', ['{build}'], AZURE, { tags: [], skipped: ['{build}'] }],
-    ['prototype names are not placeholders', ['{constructor}', '{toString}'], AZURE, { tags: [], skipped: ['{constructor}', '{toString}'] }],
+    [
+      'prototype names are not placeholders',
+      ['{constructor}', '{toString}'],
+      AZURE,
+      { tags: [], skipped: ['{constructor}', '{toString}'] },
+    ],
   ])('%s', (_name, templates, env, expected) => {
     expect(expandExtraTags(templates, ctx(env))).toEqual(expected);
   });

@@ -21,14 +21,25 @@ describe('publishedCard', () => {
     expect(card.attachments).toHaveLength(1);
     expect(card.attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(card.attachments[0].contentUrl).toBeNull();
-    expect(card.attachments[0].content).toMatchObject({ type: 'AdaptiveCard', version: '1.4', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' });
+    expect(card.attachments[0].content).toMatchObject({
+      type: 'AdaptiveCard',
+      version: '1.4',
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    });
   });
 
   it('shows each warning as an attention text block after the facts, and none without warnings', () => {
-    const body = (w?: string[]) => publishedCard({ ...published, warnings: w }).attachments[0].content.body as Array<Record<string, unknown>>;
+    const body = (w?: string[]) =>
+      publishedCard({ ...published, warnings: w }).attachments[0].content.body as Array<Record<string, unknown>>;
     expect(body(undefined)).toHaveLength(2);
     expect(body(['.NET 6 reached its end of support on 2024-11-12: move on']).slice(2)).toEqual([
-      { type: 'TextBlock', wrap: true, color: 'Attention', weight: 'Bolder', text: 'Warning: .NET 6 reached its end of support on 2024-11-12: move on' },
+      {
+        type: 'TextBlock',
+        wrap: true,
+        color: 'Attention',
+        weight: 'Bolder',
+        text: 'Warning: .NET 6 reached its end of support on 2024-11-12: move on',
+      },
     ]);
   });
 
@@ -49,7 +60,10 @@ describe('publishedCard', () => {
 
   it.each<[string | undefined, unknown]>([
     [undefined, undefined],
-    ['https://dev.azure.com/org/proj/_build/results?buildId=7', [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: 'https://dev.azure.com/org/proj/_build/results?buildId=7' }]],
+    [
+      'https://dev.azure.com/org/proj/_build/results?buildId=7',
+      [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: 'https://dev.azure.com/org/proj/_build/results?buildId=7' }],
+    ],
   ])('has an action only when there is a run URL (%s)', (runUrl, actions) => {
     expect(publishedCard({ ...published, runUrl }).attachments[0].content.actions).toEqual(actions);
   });
@@ -61,9 +75,18 @@ describe('publishedCard', () => {
 
 describe('pipelineRunUrl', () => {
   it.each<[Record<string, string | undefined>, string | undefined]>([
-    [{ SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso/', SYSTEM_TEAMPROJECT: 'Platform', BUILD_BUILDID: '42' }, 'https://dev.azure.com/contoso/Platform/_build/results?buildId=42'],
-    [{ SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso', SYSTEM_TEAMPROJECT: 'Platform', BUILD_BUILDID: '42' }, 'https://dev.azure.com/contoso/Platform/_build/results?buildId=42'],
-    [{ SYSTEM_COLLECTIONURI: 'https://tfs.corp/tfs/Default/', SYSTEM_TEAMPROJECT: 'Platform Images', BUILD_BUILDID: '9' }, 'https://tfs.corp/tfs/Default/Platform%20Images/_build/results?buildId=9'],
+    [
+      { SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso/', SYSTEM_TEAMPROJECT: 'Platform', BUILD_BUILDID: '42' },
+      'https://dev.azure.com/contoso/Platform/_build/results?buildId=42',
+    ],
+    [
+      { SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso', SYSTEM_TEAMPROJECT: 'Platform', BUILD_BUILDID: '42' },
+      'https://dev.azure.com/contoso/Platform/_build/results?buildId=42',
+    ],
+    [
+      { SYSTEM_COLLECTIONURI: 'https://tfs.corp/tfs/Default/', SYSTEM_TEAMPROJECT: 'Platform Images', BUILD_BUILDID: '9' },
+      'https://tfs.corp/tfs/Default/Platform%20Images/_build/results?buildId=9',
+    ],
     [{ SYSTEM_TEAMPROJECT: 'Platform', BUILD_BUILDID: '42' }, undefined],
     [{ SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso/', BUILD_BUILDID: '42' }, undefined],
     [{ SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso/', SYSTEM_TEAMPROJECT: 'Platform' }, undefined],
@@ -146,7 +169,9 @@ describe('postToTeams', () => {
   ])('fails on HTTP %i after %i tries without revealing the path or query', async (code, tries, suffix, waits) => {
     answer = code;
     const slept: number[] = [];
-    const error = await postToTeams(new URL(base + secretPath + secretQuery), publishedCard(published), { sleep: async (ms) => void slept.push(ms) }).catch((e: unknown) => e);
+    const error = await postToTeams(new URL(base + secretPath + secretQuery), publishedCard(published), {
+      sleep: async (ms) => void slept.push(ms),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(received).toHaveLength(tries);
     expect(slept).toEqual(waits);
@@ -161,7 +186,9 @@ describe('postToTeams', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await postToTeams(new URL(`http://127.0.0.1:${port}${secretPath}${secretQuery}`), publishedCard(published), { sleep: async () => undefined }).catch((e: unknown) => e);
+    const error = await postToTeams(new URL(`http://127.0.0.1:${port}${secretPath}${secretQuery}`), publishedCard(published), {
+      sleep: async () => undefined,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toBe(`Teams webhook at 127.0.0.1:${port} could not be reached (ECONNREFUSED) after 3 attempts`);
   });
@@ -206,7 +233,9 @@ describe('postToTeams with a long Retry-After', () => {
     try {
       const url = new URL(`http://127.0.0.1:${(throttled.address() as AddressInfo).port}/hook`);
       const error = await postToTeams(url, publishedCard(published), { sleep: async (ms) => void slept.push(ms) }).catch((e: unknown) => e);
-      expect((error as Error).message).toBe(`Teams webhook at ${url.host} answered HTTP 429, it asked to retry after 3600 s, longer than the 30 s this run waits`);
+      expect((error as Error).message).toBe(
+        `Teams webhook at ${url.host} answered HTTP 429, it asked to retry after 3600 s, longer than the 30 s this run waits`,
+      );
       expect(hits).toBe(1);
       expect(slept).toEqual([]);
     } finally {

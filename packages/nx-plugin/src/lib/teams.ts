@@ -27,7 +27,12 @@ export interface TeamsMessage {
 
 /** An Adaptive Card 1.4 (the highest Teams renders) in the envelope Workflows webhooks accept. */
 function adaptiveCard(body: Array<Record<string, unknown>>, runUrl?: string): TeamsMessage {
-  const content: Record<string, unknown> = { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body };
+  const content: Record<string, unknown> = {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    body,
+  };
   if (runUrl) content.actions = [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: runUrl }];
   return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
 }
@@ -46,7 +51,13 @@ export function publishedCard(p: PublishedImage): TeamsMessage {
     [
       { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: `Platform image ${p.image} published: ${p.versionTag}` },
       { type: 'FactSet', facts },
-      ...(p.warnings ?? []).map((text) => ({ type: 'TextBlock', wrap: true, color: 'Attention', weight: 'Bolder', text: `Warning: ${text}` })),
+      ...(p.warnings ?? []).map((text) => ({
+        type: 'TextBlock',
+        wrap: true,
+        color: 'Attention',
+        weight: 'Bolder',
+        text: `Warning: ${text}`,
+      })),
     ],
     p.runUrl,
   );
@@ -68,9 +79,16 @@ export interface FailedImage {
 export function failureCard(f: FailedImage): TeamsMessage {
   return adaptiveCard(
     [
-      { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, color: 'Attention', text: f.published
-        ? `Platform image ${f.image}: ${f.step} failed after publishing ${f.published}; its moving tags lag behind until the next run`
-        : `Platform image ${f.image}: ${f.step} failed, nothing published` },
+      {
+        type: 'TextBlock',
+        size: 'Medium',
+        weight: 'Bolder',
+        wrap: true,
+        color: 'Attention',
+        text: f.published
+          ? `Platform image ${f.image}: ${f.step} failed after publishing ${f.published}; its moving tags lag behind until the next run`
+          : `Platform image ${f.image}: ${f.step} failed, nothing published`,
+      },
       {
         type: 'FactSet',
         facts: [
@@ -101,7 +119,8 @@ export function validateWebhookUrl(value: string, envName: string): URL {
   } catch {
     throw new UserError(`${envName} does not hold a valid URL`, `set ${envName} to the Teams Workflows webhook URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserError(`${envName} must be an http(s) URL`, `set ${envName} to the https:// URL of the Teams Workflows webhook`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UserError(`${envName} must be an http(s) URL`, `set ${envName} to the https:// URL of the Teams Workflows webhook`);
   return url;
 }
 
@@ -110,7 +129,8 @@ export function webhookFrom(envName: string, env: Record<string, string | undefi
   const value = env[envName];
   if (!value) return `${envName} is not set`;
   // Azure Pipelines passes `$(NAME)` through literally when the variable is not defined.
-  if (/^\$\([\w.]+\)$/.test(value)) return `${envName} holds the unexpanded macro ${value}: the pipeline variable is not defined (add it to the variable group)`;
+  if (/^\$\([\w.]+\)$/.test(value))
+    return `${envName} holds the unexpanded macro ${value}: the pipeline variable is not defined (add it to the variable group)`;
   try {
     return validateWebhookUrl(value, envName);
   } catch (err) {
@@ -119,7 +139,7 @@ export function webhookFrom(envName: string, env: Record<string, string | undefi
 }
 
 /** The fix for a webhook that did not take the card: a published image's card stays owed until one is delivered. */
-const RESENT = 'check the network and that the Teams workflow is on; a published image\'s card stays owed, and the next run sends it';
+const RESENT = "check the network and that the Teams workflow is on; a published image's card stays owed, and the next run sends it";
 
 export interface PostOptions {
   timeoutMs?: number;
@@ -160,7 +180,9 @@ export async function postToTeams(webhook: URL, message: TeamsMessage, options: 
       }
       throw new UserError(`${where} answered HTTP ${response.status}, ${decision.why}`, RESENT);
     }
-    throw new UserError(`${where} answered HTTP ${response.status}`,
-      'the webhook refused the card: check the URL is the workflow\'s current one (a deleted or edited workflow gets a new URL) and that the workflow is on');
+    throw new UserError(
+      `${where} answered HTTP ${response.status}`,
+      "the webhook refused the card: check the URL is the workflow's current one (a deleted or edited workflow gets a new URL) and that the workflow is on",
+    );
   }
 }

@@ -5,10 +5,42 @@ const PREFIX = '6.0-bullseye-slim';
 describe('versionTags', () => {
   it.each<[string, string, string[], string[]]>([
     ['no tags', PREFIX, [], []],
-    ['ordered highest first', PREFIX, [`${PREFIX}-1.0.0`, `${PREFIX}-1.10.0`, `${PREFIX}-1.2.0`, `${PREFIX}-1.9.3`], [`${PREFIX}-1.10.0`, `${PREFIX}-1.9.3`, `${PREFIX}-1.2.0`, `${PREFIX}-1.0.0`]],
-    ['other prefixes ignored', PREFIX, [`${PREFIX}-arm64-1.5.0`, `${PREFIX}-1.1.0`, `6.0-bullseye-1.9.0`, `x${PREFIX}-1.8.0`], [`${PREFIX}-1.1.0`]],
-    ['malformed ignored', PREFIX, [`${PREFIX}-1.x.0`, `${PREFIX}-01.2.3`, `${PREFIX}-1.02.3`, `${PREFIX}-1.2`, `${PREFIX}-1.2.3.4`, `${PREFIX}-1.2.3-rc.1`, `${PREFIX}-v1.2.3`, 'latest', '6.0', PREFIX, `${PREFIX}-1.0.0`], [`${PREFIX}-1.0.0`]],
-    ['prefix with regex characters is literal', '6.0+x(1)', ['6.0+x(1)-1.0.0', '6.00x(1)-2.0.0', '6.0+xx1)-3.0.0', '6.0x(1)-4.0.0'], ['6.0+x(1)-1.0.0']],
+    [
+      'ordered highest first',
+      PREFIX,
+      [`${PREFIX}-1.0.0`, `${PREFIX}-1.10.0`, `${PREFIX}-1.2.0`, `${PREFIX}-1.9.3`],
+      [`${PREFIX}-1.10.0`, `${PREFIX}-1.9.3`, `${PREFIX}-1.2.0`, `${PREFIX}-1.0.0`],
+    ],
+    [
+      'other prefixes ignored',
+      PREFIX,
+      [`${PREFIX}-arm64-1.5.0`, `${PREFIX}-1.1.0`, `6.0-bullseye-1.9.0`, `x${PREFIX}-1.8.0`],
+      [`${PREFIX}-1.1.0`],
+    ],
+    [
+      'malformed ignored',
+      PREFIX,
+      [
+        `${PREFIX}-1.x.0`,
+        `${PREFIX}-01.2.3`,
+        `${PREFIX}-1.02.3`,
+        `${PREFIX}-1.2`,
+        `${PREFIX}-1.2.3.4`,
+        `${PREFIX}-1.2.3-rc.1`,
+        `${PREFIX}-v1.2.3`,
+        'latest',
+        '6.0',
+        PREFIX,
+        `${PREFIX}-1.0.0`,
+      ],
+      [`${PREFIX}-1.0.0`],
+    ],
+    [
+      'prefix with regex characters is literal',
+      '6.0+x(1)',
+      ['6.0+x(1)-1.0.0', '6.00x(1)-2.0.0', '6.0+xx1)-3.0.0', '6.0x(1)-4.0.0'],
+      ['6.0+x(1)-1.0.0'],
+    ],
     ['dot in prefix is literal', '6.0', ['6.0-1.0.0', '610-2.0.0', '6x0-3.0.0'], ['6.0-1.0.0']],
   ])('%s', (_name, prefix, tags, expected) => {
     expect(versionTags(prefix, tags).map((v) => v.tag)).toEqual(expected);
@@ -46,11 +78,36 @@ describe('malformedVersionTags', () => {
   it.each<[string, string, string[], string[]]>([
     ['no tags', PREFIX, [], []],
     ['only well-formed versions', PREFIX, [`${PREFIX}-1.0.0`, `${PREFIX}-1.10.0`, `${PREFIX}-0.0.0`, `${PREFIX}-10.20.30`], []],
-    ['the issue\'s examples', PREFIX, [`${PREFIX}-1.x.0`, `${PREFIX}-01.2.3`, 'other-prefix-9.9.9', `${PREFIX}-1.0.0`], [`${PREFIX}-01.2.3`, `${PREFIX}-1.x.0`]],
-    ['leading zeros anywhere', PREFIX, [`${PREFIX}-1.02.3`, `${PREFIX}-1.2.03`, `${PREFIX}-00.1.0`], [`${PREFIX}-00.1.0`, `${PREFIX}-1.02.3`, `${PREFIX}-1.2.03`]],
-    ['too few or too many parts', PREFIX, [`${PREFIX}-1.2`, `${PREFIX}-1.2.3.4`, `${PREFIX}-1`], [`${PREFIX}-1`, `${PREFIX}-1.2`, `${PREFIX}-1.2.3.4`]],
-    ['prerelease, v prefix, words', PREFIX, [`${PREFIX}-1.2.3-rc.1`, `${PREFIX}-v1.2.3`, `${PREFIX}-latest`, `${PREFIX}-`], [`${PREFIX}-`, `${PREFIX}-1.2.3-rc.1`, `${PREFIX}-latest`, `${PREFIX}-v1.2.3`]],
-    ['tags of other prefixes are not ours to judge', PREFIX, ['other-prefix-9.9.9', 'other-prefix-1.x.0', '6.0-bullseye-1.x.0', `x${PREFIX}-1.x.0`, 'latest', '6.0', PREFIX], []],
+    [
+      "the issue's examples",
+      PREFIX,
+      [`${PREFIX}-1.x.0`, `${PREFIX}-01.2.3`, 'other-prefix-9.9.9', `${PREFIX}-1.0.0`],
+      [`${PREFIX}-01.2.3`, `${PREFIX}-1.x.0`],
+    ],
+    [
+      'leading zeros anywhere',
+      PREFIX,
+      [`${PREFIX}-1.02.3`, `${PREFIX}-1.2.03`, `${PREFIX}-00.1.0`],
+      [`${PREFIX}-00.1.0`, `${PREFIX}-1.02.3`, `${PREFIX}-1.2.03`],
+    ],
+    [
+      'too few or too many parts',
+      PREFIX,
+      [`${PREFIX}-1.2`, `${PREFIX}-1.2.3.4`, `${PREFIX}-1`],
+      [`${PREFIX}-1`, `${PREFIX}-1.2`, `${PREFIX}-1.2.3.4`],
+    ],
+    [
+      'prerelease, v prefix, words',
+      PREFIX,
+      [`${PREFIX}-1.2.3-rc.1`, `${PREFIX}-v1.2.3`, `${PREFIX}-latest`, `${PREFIX}-`],
+      [`${PREFIX}-`, `${PREFIX}-1.2.3-rc.1`, `${PREFIX}-latest`, `${PREFIX}-v1.2.3`],
+    ],
+    [
+      'tags of other prefixes are not ours to judge',
+      PREFIX,
+      ['other-prefix-9.9.9', 'other-prefix-1.x.0', '6.0-bullseye-1.x.0', `x${PREFIX}-1.x.0`, 'latest', '6.0', PREFIX],
+      [],
+    ],
     ['versions of a longer prefix sharing the repository are well-formed', PREFIX, [`${PREFIX}-arm64-1.5.0`, `${PREFIX}-arm64-2.0.0`], []],
     ['a malformed version of a longer prefix is listed', PREFIX, [`${PREFIX}-arm64-01.5.0`], [`${PREFIX}-arm64-01.5.0`]],
     ['repeats once, sorted', PREFIX, [`${PREFIX}-1.x.0`, `${PREFIX}-01.2.3`, `${PREFIX}-1.x.0`], [`${PREFIX}-01.2.3`, `${PREFIX}-1.x.0`]],

@@ -23,10 +23,13 @@ async function createNodes(files: string[]): Promise<Record<string, CreateNodesR
 
 beforeEach(() => {
   root = mkdtempSync(path.join(tmpdir(), 'create-nodes-spec-'));
-  write(IMAGE_FILE, JSON.stringify({
-    ecr: { repository: 'runtime', tag: '6.0-bullseye-slim' },
-    integrationTest: { app: 'integration-tests/net6/', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim' },
-  }));
+  write(
+    IMAGE_FILE,
+    JSON.stringify({
+      ecr: { repository: 'runtime', tag: '6.0-bullseye-slim' },
+      integrationTest: { app: 'integration-tests/net6/', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim' },
+    }),
+  );
   write(TEST_APP_FILE, JSON.stringify({ port: 8080 }));
 });
 
@@ -52,34 +55,70 @@ describe('createNodesV2', () => {
     expect(Object.keys(image.targets!)).toEqual([...STEPS, 'publish']);
 
     const app = nodes[TEST_APP_FILE].projects!['integration-tests/net6'];
-    expect(app).toEqual({ name: 'test-app-net6', root: 'integration-tests/net6', projectType: 'application', tags: ['type:test-app'], targets: {} });
+    expect(app).toEqual({
+      name: 'test-app-net6',
+      root: 'integration-tests/net6',
+      projectType: 'application',
+      tags: ['type:test-app'],
+      targets: {},
+    });
   });
 
   it('chains the targets with dependsOn and caches all but the check; the steps after it share one executor, naming their step', async () => {
     const targets = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'].targets!;
-    const summary = Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, { executor: t.executor, options: t.options, dependsOn: t.dependsOn, cache: t.cache }]));
+    const summary = Object.fromEntries(
+      Object.entries(targets).map(([name, t]) => [
+        name,
+        { executor: t.executor, options: t.options, dependsOn: t.dependsOn, cache: t.cache },
+      ]),
+    );
     expect(summary).toEqual({
       'mcr-check': { executor: '@platform-images/nx-plugin:mcr-check', options: undefined, dependsOn: [], cache: false },
-      'docker-build': { executor: '@platform-images/nx-plugin:step', options: { step: 'docker-build' }, dependsOn: ['mcr-check'], cache: true },
-      'integration-test': { executor: '@platform-images/nx-plugin:step', options: { step: 'integration-test' }, dependsOn: ['docker-build'], cache: true },
-      'ecr-publish': { executor: '@platform-images/nx-plugin:step', options: { step: 'ecr-publish' }, dependsOn: ['integration-test'], cache: true },
-      'teams-notify': { executor: '@platform-images/nx-plugin:step', options: { step: 'teams-notify' }, dependsOn: ['ecr-publish'], cache: true },
+      'docker-build': {
+        executor: '@platform-images/nx-plugin:step',
+        options: { step: 'docker-build' },
+        dependsOn: ['mcr-check'],
+        cache: true,
+      },
+      'integration-test': {
+        executor: '@platform-images/nx-plugin:step',
+        options: { step: 'integration-test' },
+        dependsOn: ['docker-build'],
+        cache: true,
+      },
+      'ecr-publish': {
+        executor: '@platform-images/nx-plugin:step',
+        options: { step: 'ecr-publish' },
+        dependsOn: ['integration-test'],
+        cache: true,
+      },
+      'teams-notify': {
+        executor: '@platform-images/nx-plugin:step',
+        options: { step: 'teams-notify' },
+        dependsOn: ['ecr-publish'],
+        cache: true,
+      },
       publish: { executor: 'nx:noop', options: undefined, dependsOn: ['teams-notify'], cache: undefined },
     });
   });
 
-  it('declares inputs from the previous steps\' records and the test app', async () => {
+  it("declares inputs from the previous steps' records and the test app", async () => {
     const targets = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'].targets!;
     // The check's record only: the later steps' records follow from it (see records.ts).
     const later = [{ dependentTasksOutputFiles: '**/mcr-check.json', transitive: true }];
     expect(targets['mcr-check'].inputs).toBeUndefined();
     expect(targets['docker-build'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later]);
-    expect(targets['integration-test'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later, '{workspaceRoot}/integration-tests/net6/**/*']);
+    expect(targets['integration-test'].inputs).toEqual([
+      '{projectRoot}/**/*',
+      { env: 'PLATFORM_IMAGES_PROFILE' },
+      ...later,
+      '{workspaceRoot}/integration-tests/net6/**/*',
+    ]);
     expect(targets['ecr-publish'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later]);
     expect(targets['teams-notify'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, ...later]);
   });
 
-  it('writes each step\'s record under dist/<projectRoot>', async () => {
+  it("writes each step's record under dist/<projectRoot>", async () => {
     const targets = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'].targets!;
     for (const step of STEPS) expect(targets[step].outputs).toEqual([`{workspaceRoot}/dist/{projectRoot}/${step}.json`]);
     expect(targets.publish.outputs).toBeUndefined();
@@ -121,6 +160,10 @@ describe('projectNameFor', () => {
 describe('imageTargets', () => {
   it('leaves the test app out of the inputs when there is none', () => {
     const targets: Record<string, TargetConfiguration> = imageTargets(undefined);
-    expect(targets['integration-test'].inputs).toEqual(['{projectRoot}/**/*', { env: 'PLATFORM_IMAGES_PROFILE' }, { dependentTasksOutputFiles: '**/mcr-check.json', transitive: true }]);
+    expect(targets['integration-test'].inputs).toEqual([
+      '{projectRoot}/**/*',
+      { env: 'PLATFORM_IMAGES_PROFILE' },
+      { dependentTasksOutputFiles: '**/mcr-check.json', transitive: true },
+    ]);
   });
 });

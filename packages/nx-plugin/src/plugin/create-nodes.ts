@@ -46,7 +46,6 @@ function testAppOf(workspaceRoot: string, configFile: string): string | undefine
   return TEST_APP_ROOT.test(root) && existsSync(path.join(workspaceRoot, root, TEST_APP_FILE)) ? root : undefined;
 }
 
-
 export function imageTargets(testAppRoot: string | undefined): Record<string, TargetConfiguration> {
   const targets: Record<string, TargetConfiguration> = {};
   STEPS.forEach((step, index) => {
@@ -75,7 +74,10 @@ export function imageTargets(testAppRoot: string | undefined): Record<string, Ta
   targets.publish = {
     executor: 'nx:noop',
     dependsOn: ['teams-notify'],
-    metadata: { description: 'The whole chain: mcr-check → docker-build → integration-test → ecr-publish → teams-notify.', technologies: ['docker'] },
+    metadata: {
+      description: 'The whole chain: mcr-check → docker-build → integration-test → ecr-publish → teams-notify.',
+      technologies: ['docker'],
+    },
   };
   return targets;
 }
@@ -88,7 +90,9 @@ export const createNodesV2: CreateNodesV2 = [
         const projectRoot = path.dirname(file);
         const name = projectNameFor(projectRoot);
         if (projectRoot.startsWith('integration-tests/')) {
-          return { projects: { [projectRoot]: { name, root: projectRoot, projectType: 'application', tags: ['type:test-app'], targets: {} } } };
+          return {
+            projects: { [projectRoot]: { name, root: projectRoot, projectType: 'application', tags: ['type:test-app'], targets: {} } },
+          };
         }
         const testApp = testAppOf(context.workspaceRoot, file);
         return {

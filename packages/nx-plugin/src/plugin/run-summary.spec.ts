@@ -71,25 +71,60 @@ describe('summaryRow', () => {
       'current: the published version and its digest',
       run('net6-sdk', allSucceeded('local-cache'), 500),
       { 'mcr-check': currentCheck, 'ecr-publish': { published: false } },
-      { decision: 'current', reason: currentCheck.message, versionTag: '6.0-bullseye-slim-1.0.0', digest: PUBLISHED_DIGEST, tags: [], durationMs: 3000 },
+      {
+        decision: 'current',
+        reason: currentCheck.message,
+        versionTag: '6.0-bullseye-slim-1.0.0',
+        digest: PUBLISHED_DIGEST,
+        tags: [],
+        durationMs: 3000,
+      },
     ],
     [
       'rebuilt: what was published',
       run('net6-runtime', allSucceeded(), 20_000),
-      { 'mcr-check': staleCheck, 'docker-build': { runId: 'r1', built: true, versionTag: '6.0-bullseye-slim-1.1.0' }, 'integration-test': { runId: 'r1', passed: true }, 'ecr-publish': published },
-      { decision: 'rebuilt', reason: staleCheck.message, versionTag: '6.0-bullseye-slim-1.1.0', digest: IMAGE_DIGEST, tags: published.tags, durationMs: 120_000 },
+      {
+        'mcr-check': staleCheck,
+        'docker-build': { runId: 'r1', built: true, versionTag: '6.0-bullseye-slim-1.1.0' },
+        'integration-test': { runId: 'r1', passed: true },
+        'ecr-publish': published,
+      },
+      {
+        decision: 'rebuilt',
+        reason: staleCheck.message,
+        versionTag: '6.0-bullseye-slim-1.1.0',
+        digest: IMAGE_DIGEST,
+        tags: published.tags,
+        durationMs: 120_000,
+      },
     ],
     [
       'a pull request run stops after the integration test',
       run('net6-runtime', { 'mcr-check': 'success', 'docker-build': 'success', 'integration-test': 'success' }),
-      { 'mcr-check': staleCheck, 'docker-build': { runId: 'r1', built: true, versionTag: '6.0-bullseye-slim-1.1.0' }, 'integration-test': { runId: 'r1', passed: true } },
+      {
+        'mcr-check': staleCheck,
+        'docker-build': { runId: 'r1', built: true, versionTag: '6.0-bullseye-slim-1.1.0' },
+        'integration-test': { runId: 'r1', passed: true },
+      },
       { decision: 'rebuilt, not published', versionTag: '6.0-bullseye-slim-1.1.0', tags: [] },
     ],
     [
       'failed at the first failing step, with the message the executor logged',
-      run('net6-runtime', { 'mcr-check': 'success', 'docker-build': 'failure', 'integration-test': 'skipped', 'ecr-publish': 'skipped', 'teams-notify': 'skipped', publish: 'skipped' }, 1000, {
-        'docker-build': '#5 DONE\nerror: net6-runtime: docker-build failed: the build printed 1 warning\n  fix: fix the Dockerfile\n',
-      }),
+      run(
+        'net6-runtime',
+        {
+          'mcr-check': 'success',
+          'docker-build': 'failure',
+          'integration-test': 'skipped',
+          'ecr-publish': 'skipped',
+          'teams-notify': 'skipped',
+          publish: 'skipped',
+        },
+        1000,
+        {
+          'docker-build': '#5 DONE\nerror: net6-runtime: docker-build failed: the build printed 1 warning\n  fix: fix the Dockerfile\n',
+        },
+      ),
       { 'mcr-check': staleCheck },
       { decision: 'failed at docker-build', reason: 'the build printed 1 warning', versionTag: '6.0-bullseye-slim-1.1.0' },
     ],
@@ -111,28 +146,50 @@ describe('summaryRow', () => {
       { 'mcr-check': staleCheck },
       { decision: 'stale, not built', versionTag: '6.0-bullseye-slim-1.1.0' },
     ],
-    [
-      'no check record',
-      run('net6-runtime', { publish: 'success' }),
-      {},
-      { decision: 'not checked', reason: '' },
-    ],
+    ['no check record', run('net6-runtime', { publish: 'success' }), {}, { decision: 'not checked', reason: '' }],
   ])('%s', (_name, imageRun, records, expected) => {
     expect(summaryRow(imageRun, records)).toMatchObject(expected);
   });
 
   it('carries the check record warnings', () => {
     const check = { ...currentCheck, warnings: ['.NET 6 reached its end of support on 2024-11-12'] };
-    expect(summaryRow(run('net6-sdk', { 'mcr-check': 'success' }), { 'mcr-check': check }).warnings).toEqual(['.NET 6 reached its end of support on 2024-11-12']);
+    expect(summaryRow(run('net6-sdk', { 'mcr-check': 'success' }), { 'mcr-check': check }).warnings).toEqual([
+      '.NET 6 reached its end of support on 2024-11-12',
+    ]);
   });
 });
 
 describe('renderSummary', () => {
   it('renders one row per image', () => {
     const rows: SummaryRow[] = [
-      { image: 'net6-runtime', decision: 'rebuilt', reason: staleCheck.message, versionTag: '6.0-bullseye-slim-1.1.0', tags: ['6.0-bullseye-slim-1.1.0', 'latest', '6.0'], digest: IMAGE_DIGEST, durationMs: 125_000, warnings: [] },
-      { image: 'net6-sdk', decision: 'current', reason: currentCheck.message, versionTag: '6.0-bullseye-slim-1.0.0', tags: [], digest: PUBLISHED_DIGEST, durationMs: 4_240, warnings: [] },
-      { image: 'net8-aspnet', decision: 'failed at integration-test', reason: 'expected HTTP 200 | got 500\nafter 60s', tags: [], durationMs: 3_725_000, warnings: [] },
+      {
+        image: 'net6-runtime',
+        decision: 'rebuilt',
+        reason: staleCheck.message,
+        versionTag: '6.0-bullseye-slim-1.1.0',
+        tags: ['6.0-bullseye-slim-1.1.0', 'latest', '6.0'],
+        digest: IMAGE_DIGEST,
+        durationMs: 125_000,
+        warnings: [],
+      },
+      {
+        image: 'net6-sdk',
+        decision: 'current',
+        reason: currentCheck.message,
+        versionTag: '6.0-bullseye-slim-1.0.0',
+        tags: [],
+        digest: PUBLISHED_DIGEST,
+        durationMs: 4_240,
+        warnings: [],
+      },
+      {
+        image: 'net8-aspnet',
+        decision: 'failed at integration-test',
+        reason: 'expected HTTP 200 | got 500\nafter 60s',
+        tags: [],
+        durationMs: 3_725_000,
+        warnings: [],
+      },
     ];
     expect(renderSummary(rows)).toBe(
       [
@@ -150,7 +207,14 @@ describe('renderSummary', () => {
 
   it('lists warnings under the table', () => {
     const rows: SummaryRow[] = [
-      { image: 'net6-sdk', decision: 'current', reason: '', tags: [], durationMs: 0, warnings: ['.NET 6 reached its end of support on 2024-11-12'] },
+      {
+        image: 'net6-sdk',
+        decision: 'current',
+        reason: '',
+        tags: [],
+        durationMs: 0,
+        warnings: ['.NET 6 reached its end of support on 2024-11-12'],
+      },
     ];
     expect(renderSummary(rows)).toBe(
       [
@@ -169,7 +233,9 @@ describe('renderSummary', () => {
   });
 
   it('renders an empty table for no rows', () => {
-    expect(renderSummary([])).toBe('### Platform images\n\n| Image | Decision | Reason | Version tag | Tags | Digest | Duration |\n| --- | --- | --- | --- | --- | --- | --- |\n');
+    expect(renderSummary([])).toBe(
+      '### Platform images\n\n| Image | Decision | Reason | Version tag | Tags | Digest | Duration |\n| --- | --- | --- | --- | --- | --- | --- |\n',
+    );
   });
 });
 
@@ -186,11 +252,15 @@ describe('formatDuration', () => {
 
 describe('failureMessage', () => {
   it('reads the Azure Pipelines logging command, unescaped', () => {
-    expect(failureMessage('x\n##vso[task.logissue type=error]net6-sdk: ecr-publish failed: push refused 100%AZP25%0A  fix: rerun\n')).toBe('push refused 100%');
+    expect(failureMessage('x\n##vso[task.logissue type=error]net6-sdk: ecr-publish failed: push refused 100%AZP25%0A  fix: rerun\n')).toBe(
+      'push refused 100%',
+    );
   });
 
   it('ignores colour codes and takes the last error', () => {
-    expect(failureMessage('\u001b[31merror: first\u001b[0m\nerror: net6-sdk: mcr-check failed: ECR DescribeImages sdk: AccessDenied')).toBe('ECR DescribeImages sdk: AccessDenied');
+    expect(failureMessage('\u001b[31merror: first\u001b[0m\nerror: net6-sdk: mcr-check failed: ECR DescribeImages sdk: AccessDenied')).toBe(
+      'ECR DescribeImages sdk: AccessDenied',
+    );
   });
 
   it('is undefined without an error line', () => {
@@ -199,9 +269,25 @@ describe('failureMessage', () => {
   });
 });
 
-function taskResult(project: string, projectRoot: string, target: string, status: TaskResult['status'], startTime?: number, endTime?: number): TaskResult {
+function taskResult(
+  project: string,
+  projectRoot: string,
+  target: string,
+  status: TaskResult['status'],
+  startTime?: number,
+  endTime?: number,
+): TaskResult {
   return {
-    task: { id: `${project}:${target}`, target: { project, target }, projectRoot, overrides: {}, outputs: [], parallelism: true, startTime, endTime },
+    task: {
+      id: `${project}:${target}`,
+      target: { project, target },
+      projectRoot,
+      overrides: {},
+      outputs: [],
+      parallelism: true,
+      startTime,
+      endTime,
+    },
     status,
     code: status === 'failure' ? 1 : 0,
   };
@@ -219,7 +305,11 @@ describe('imageRunsFrom', () => {
       ].map((r) => [r.task.id, r]),
     );
     expect(imageRunsFrom(results)).toEqual([
-      { project: 'net6-runtime', projectRoot: 'platform-images/net6/runtime', tasks: [{ target: 'mcr-check', status: 'failure', durationMs: undefined, terminalOutput: undefined }] },
+      {
+        project: 'net6-runtime',
+        projectRoot: 'platform-images/net6/runtime',
+        tasks: [{ target: 'mcr-check', status: 'failure', durationMs: undefined, terminalOutput: undefined }],
+      },
       {
         project: 'net6-sdk',
         projectRoot: 'platform-images/net6/sdk',
@@ -253,7 +343,10 @@ describe('writeRunSummary', () => {
     return { workspaceRoot: root, taskResults: Object.fromEntries(results.map((r) => [r.task.id, r])) };
   }
 
-  const sdkRun = () => context(CHAIN.map((t) => taskResult('net6-sdk', 'platform-images/net6/sdk', t, t === 'mcr-check' ? 'success' : 'local-cache', 0, 1000)));
+  const sdkRun = () =>
+    context(
+      CHAIN.map((t) => taskResult('net6-sdk', 'platform-images/net6/sdk', t, t === 'mcr-check' ? 'success' : 'local-cache', 0, 1000)),
+    );
 
   it('writes the markdown and JSON summary from the step records', () => {
     record('platform-images/net6/sdk', 'mcr-check', currentCheck);
@@ -261,7 +354,9 @@ describe('writeRunSummary', () => {
     const lines: string[] = [];
     const file = writeRunSummary(sdkRun(), { env: {}, write: (l) => lines.push(l) });
     expect(file).toBe(path.join(root, 'dist', 'platform-images-summary.md'));
-    expect(readFileSync(file!, 'utf8')).toContain('| net6-sdk | current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 6.0s |');
+    expect(readFileSync(file!, 'utf8')).toContain(
+      '| net6-sdk | current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 6.0s |',
+    );
     const json = JSON.parse(readFileSync(path.join(root, 'dist', 'platform-images-summary.json'), 'utf8'));
     expect(json.rows).toEqual([expect.objectContaining({ image: 'net6-sdk', decision: 'current', durationMs: 6000 })]);
     expect(lines).toEqual([]);
@@ -272,7 +367,9 @@ describe('writeRunSummary', () => {
     const lines: string[] = [];
     writeRunSummary(sdkRun(), { env: { TF_BUILD: 'True' }, write: (l) => lines.push(l) });
     expect(lines).toEqual([`##vso[task.uploadsummary]${path.join(root, 'dist', 'platform-images-summary.md')}`]);
-    expect(uploadSummaryCommand('/agent/_work/1/s/dist/platform-images-summary.md')).toBe('##vso[task.uploadsummary]/agent/_work/1/s/dist/platform-images-summary.md');
+    expect(uploadSummaryCommand('/agent/_work/1/s/dist/platform-images-summary.md')).toBe(
+      '##vso[task.uploadsummary]/agent/_work/1/s/dist/platform-images-summary.md',
+    );
   });
 
   it('leaves the upload to a merging job when told to', () => {
@@ -285,13 +382,21 @@ describe('writeRunSummary', () => {
   it('ignores a record of a step that did not run in this run', () => {
     record('platform-images/net6/runtime', 'mcr-check', staleCheck);
     record('platform-images/net6/runtime', 'ecr-publish', published);
-    writeRunSummary(context([taskResult('net6-runtime', 'platform-images/net6/runtime', 'mcr-check', 'success', 0, 1)]), { env: {}, write: () => undefined });
+    writeRunSummary(context([taskResult('net6-runtime', 'platform-images/net6/runtime', 'mcr-check', 'success', 0, 1)]), {
+      env: {},
+      write: () => undefined,
+    });
     expect(readFileSync(path.join(root, 'dist', 'platform-images-summary.md'), 'utf8')).toContain('| net6-runtime | stale, not built |');
   });
 
   it('does nothing when no platform image task ran', () => {
     const lines: string[] = [];
-    expect(writeRunSummary(context([taskResult('test-app-net6', 'integration-tests/net6', 'build', 'success')]), { env: { TF_BUILD: 'True' }, write: (l) => lines.push(l) })).toBeUndefined();
+    expect(
+      writeRunSummary(context([taskResult('test-app-net6', 'integration-tests/net6', 'build', 'success')]), {
+        env: { TF_BUILD: 'True' },
+        write: (l) => lines.push(l),
+      }),
+    ).toBeUndefined();
     expect(existsSync(path.join(root, 'dist'))).toBe(false);
     expect(lines).toEqual([]);
   });
@@ -309,7 +414,12 @@ describe('postTasksExecution', () => {
     });
     try {
       const context = {
-        id: '1', workspaceRoot: root, nxJsonConfiguration: {}, argv: [], startTime: 0, endTime: 1,
+        id: '1',
+        workspaceRoot: root,
+        nxJsonConfiguration: {},
+        argv: [],
+        startTime: 0,
+        endTime: 1,
         taskResults: { 'net6-sdk:mcr-check': taskResult('net6-sdk', 'platform-images/net6/sdk', 'mcr-check', 'success', 0, 1) },
       } as PostTasksExecutionContext;
       await expect(postTasksExecution(undefined, context)).resolves.toBeUndefined();

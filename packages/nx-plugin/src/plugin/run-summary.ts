@@ -64,7 +64,10 @@ export function imageRunsFrom(taskResults: PostTasksExecutionContext['taskResult
     run.tasks.push({
       target: task.target.target,
       status: result.status,
-      durationMs: typeof task.startTime === 'number' && typeof task.endTime === 'number' && task.endTime >= task.startTime ? task.endTime - task.startTime : undefined,
+      durationMs:
+        typeof task.startTime === 'number' && typeof task.endTime === 'number' && task.endTime >= task.startTime
+          ? task.endTime - task.startTime
+          : undefined,
       terminalOutput: result.terminalOutput,
     });
     runs.set(run.project, run);
@@ -85,8 +88,14 @@ export function failureMessage(terminalOutput: string | undefined): string | und
   for (let i = lines.length - 1; i >= 0; i--) {
     const m = /(?:^|\s)error: (.+)$/.exec(lines[i]) ?? /##vso\[task\.logissue type=error[^\]]*\](.*)$/.exec(lines[i]);
     if (m) {
-      const text = m[1].replace(/%0D/g, '').replace(/%0A/g, ' ').replace(/%AZP25/g, '%');
-      return text.replace(/^[\w.-]+: [\w-]+ failed: /, '').split('  fix: ')[0].trim();
+      const text = m[1]
+        .replace(/%0D/g, '')
+        .replace(/%0A/g, ' ')
+        .replace(/%AZP25/g, '%');
+      return text
+        .replace(/^[\w.-]+: [\w-]+ failed: /, '')
+        .split('  fix: ')[0]
+        .trim();
     }
   }
   return undefined;
@@ -162,8 +171,9 @@ export function renderSummary(rows: SummaryRow[]): string {
     '',
     '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) =>
-      `| ${cell(r.image)} | ${cell(r.decision)} | ${cell(r.reason)} | ${code(r.versionTag)} | ${r.tags.length ? r.tags.map(code).join(', ') : '—'} | ${code(r.digest && short(r.digest))} | ${formatDuration(r.durationMs)} |`,
+    ...rows.map(
+      (r) =>
+        `| ${cell(r.image)} | ${cell(r.decision)} | ${cell(r.reason)} | ${code(r.versionTag)} | ${r.tags.length ? r.tags.map(code).join(', ') : '—'} | ${code(r.digest && short(r.digest))} | ${formatDuration(r.durationMs)} |`,
     ),
   ];
   const warned = rows.filter((r) => r.warnings.length);
@@ -196,7 +206,10 @@ export interface SummaryDeps {
 }
 
 /** Writes the summary files; returns the markdown file, or undefined when no platform image task ran. */
-export function writeRunSummary(context: Pick<PostTasksExecutionContext, 'taskResults' | 'workspaceRoot'>, deps: SummaryDeps): string | undefined {
+export function writeRunSummary(
+  context: Pick<PostTasksExecutionContext, 'taskResults' | 'workspaceRoot'>,
+  deps: SummaryDeps,
+): string | undefined {
   const runs = imageRunsFrom(context.taskResults);
   if (!runs.length) return undefined;
   const rows = runs.map((run) => summaryRow(run, readRecords(context.workspaceRoot, run)));

@@ -21,7 +21,10 @@ const NOW = new Date('2024-03-07T10:00:00.000Z');
 let root: string;
 
 function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
-  return imageSettings(root, 'sdk', { integrationTest: { replaceFrom: BASE, app: {} as ImageSettings['integrationTest']['app'] }, ...over });
+  return imageSettings(root, 'sdk', {
+    integrationTest: { replaceFrom: BASE, app: {} as ImageSettings['integrationTest']['app'] },
+    ...over,
+  });
 }
 
 const check: CheckRecord = {
@@ -92,10 +95,27 @@ describe('buildImage', () => {
     const { builds, events, docker } = fakeDocker();
     const { lines, log } = logger();
     const chunks: string[] = [];
-    const settings = settingsFor({ buildArgs: { CREDPROVIDER_URL: '', NUGET_FEED: 'https://feed.example/v3/index.json', UNUSED: 'x' }, docker: { builder: 'auto', command: 'docker' } });
-    const record = await buildImage(settings, check, { docker, log, source: { revision: 'abc123', source: 'https://dev.azure.com/contoso/_git/platform#platform-images/net6/sdk' }, write: (c) => chunks.push(c), now: NOW, runOwner: OWNER });
+    const settings = settingsFor({
+      buildArgs: { CREDPROVIDER_URL: '', NUGET_FEED: 'https://feed.example/v3/index.json', UNUSED: 'x' },
+      docker: { builder: 'auto', command: 'docker' },
+    });
+    const record = await buildImage(settings, check, {
+      docker,
+      log,
+      source: { revision: 'abc123', source: 'https://dev.azure.com/contoso/_git/platform#platform-images/net6/sdk' },
+      write: (c) => chunks.push(c),
+      now: NOW,
+      runOwner: OWNER,
+    });
 
-    expect(record).toEqual({ runId: 'run-1', built: true, imageId: IMAGE_ID, localTag: 'platform-images/net6-sdk:candidate-run-1-agent-7-4242', versionTag: '6.0-bullseye-slim-1.3.0', builder: 'buildx' });
+    expect(record).toEqual({
+      runId: 'run-1',
+      built: true,
+      imageId: IMAGE_ID,
+      localTag: 'platform-images/net6-sdk:candidate-run-1-agent-7-4242',
+      versionTag: '6.0-bullseye-slim-1.3.0',
+      builder: 'buildx',
+    });
     expect(events).toEqual(['ensureEngine', 'resolveBuilder auto', 'build platform-images/net6-sdk:candidate-run-1-agent-7-4242']);
     expect(builds).toHaveLength(1);
     const [{ builder, req, dockerfileText }] = builds;
@@ -127,13 +147,22 @@ describe('buildImage', () => {
   it('with the classic builder, stamps the labels with one LABEL instruction in the temporary copy instead of one step per --label', async () => {
     const { builds, docker } = fakeDocker({}, 'classic');
     const settings = settingsFor({ docker: { builder: 'classic', command: 'docker' } });
-    const record = await buildImage(settings, check, { docker, log: logger().log, source: { revision: 'abc123' }, write: () => undefined, now: NOW, runOwner: OWNER });
+    const record = await buildImage(settings, check, {
+      docker,
+      log: logger().log,
+      source: { revision: 'abc123' },
+      write: () => undefined,
+      now: NOW,
+      runOwner: OWNER,
+    });
     expect(record.builder).toBe('classic');
     const [{ req, dockerfileText }] = builds;
     expect(req.labels).toBeUndefined();
-    expect(dockerfileText).toBe(DOCKERFILE.replace(`FROM ${BASE} AS base`, `FROM ${PULL_REF} AS base`) +
-      `LABEL "${LABELS.contextDigest}"="${check.contextDigest}" "${LABELS.baseDigest}"="${BASE_DIGEST}" "${LABELS.baseName}"="${BASE}" ` +
-      `"${LABELS.created}"="2024-03-07T10:00:00.000Z" "${LABELS.revision}"="abc123" "${LABELS.version}"="6.0-bullseye-slim-1.3.0"\n`);
+    expect(dockerfileText).toBe(
+      DOCKERFILE.replace(`FROM ${BASE} AS base`, `FROM ${PULL_REF} AS base`) +
+        `LABEL "${LABELS.contextDigest}"="${check.contextDigest}" "${LABELS.baseDigest}"="${BASE_DIGEST}" "${LABELS.baseName}"="${BASE}" ` +
+        `"${LABELS.created}"="2024-03-07T10:00:00.000Z" "${LABELS.revision}"="abc123" "${LABELS.version}"="6.0-bullseye-slim-1.3.0"\n`,
+    );
     expect(readFileSync(settings.dockerfile, 'utf8')).toBe(DOCKERFILE);
   });
 
@@ -148,7 +177,14 @@ describe('buildImage', () => {
   it('passes no build args when the Dockerfile declares none', async () => {
     writeFileSync(settingsFor().dockerfile, `FROM ${BASE}\n`);
     const { builds, docker } = fakeDocker();
-    await buildImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: '' } }), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER });
+    await buildImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: '' } }), check, {
+      docker,
+      log: logger().log,
+      source: {},
+      write: () => undefined,
+      now: NOW,
+      runOwner: OWNER,
+    });
     expect(builds[0].req.buildArgs).toEqual({});
     expect(builds[0].req.labels).not.toHaveProperty(LABELS.revision);
     expect(builds[0].req.labels).not.toHaveProperty(LABELS.source);
@@ -168,7 +204,14 @@ describe('buildImage', () => {
     const pullRef = `${noble}@${BASE_DIGEST}`;
     const checked: CheckRecord = { ...check, base: { name: noble, digest: BASE_DIGEST, pullRef } };
     const { builds, docker } = fakeDocker();
-    await buildImage(settingsFor({ buildArgs: { VARIANT: 'noble' } }), checked, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER });
+    await buildImage(settingsFor({ buildArgs: { VARIANT: 'noble' } }), checked, {
+      docker,
+      log: logger().log,
+      source: {},
+      write: () => undefined,
+      now: NOW,
+      runOwner: OWNER,
+    });
     expect(builds[0].dockerfileText).toBe(dockerfile.replace(`FROM ${noble} AS noble`, `FROM ${pullRef} AS noble`));
     expect(builds[0].req.buildArgs).toEqual({ VARIANT: 'noble' });
     expect(builds[0].req.labels?.[LABELS.baseName]).toBe(noble);
@@ -177,32 +220,62 @@ describe('buildImage', () => {
   it('refuses to build when the Dockerfile no longer starts from the base the check resolved', async () => {
     writeFileSync(settingsFor().dockerfile, 'ARG TAG=6.0-bullseye-slim\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\n');
     const { events, docker } = fakeDocker();
-    const error = await buildImage(settingsFor({ buildArgs: { TAG: '8.0-bookworm-slim' } }), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }).catch((e: unknown) => e);
+    const error = await buildImage(settingsFor({ buildArgs: { TAG: '8.0-bookworm-slim' } }), check, {
+      docker,
+      log: logger().log,
+      source: {},
+      write: () => undefined,
+      now: NOW,
+      runOwner: OWNER,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toBe(`net6-sdk: platform-images/net6/sdk/Dockerfile now builds on mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim, but the check resolved ${BASE}`);
+    expect((error as UserError).message).toBe(
+      `net6-sdk: platform-images/net6/sdk/Dockerfile now builds on mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim, but the check resolved ${BASE}`,
+    );
     expect(events.filter((e) => e.startsWith('build '))).toEqual([]);
   });
 
   it('fails on build warnings and removes the image', async () => {
-    const output = '#5 [2/3] RUN apt-get install\n#5 0.512 warning: skipping a package\n[Warning] One or more build-args [FOO] were not consumed\n';
+    const output =
+      '#5 [2/3] RUN apt-get install\n#5 0.512 warning: skipping a package\n[Warning] One or more build-args [FOO] were not consumed\n';
     const { builds, events, docker } = fakeDocker({ output });
-    const error = await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }).catch((e: unknown) => e);
+    const error = await buildImage(settingsFor(), check, {
+      docker,
+      log: logger().log,
+      source: {},
+      write: () => undefined,
+      now: NOW,
+      runOwner: OWNER,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toBe('net6-sdk (platform-images/net6/sdk/Dockerfile): the build printed 2 warning(s), which fail the build:\n  warning: skipping a package\n  [Warning] One or more build-args [FOO] were not consumed');
-    expect(events).toEqual(['ensureEngine', 'resolveBuilder auto', 'build platform-images/net6-sdk:candidate-run-1-agent-7-4242', 'removeImage platform-images/net6-sdk:candidate-run-1-agent-7-4242']);
+    expect((error as UserError).message).toBe(
+      'net6-sdk (platform-images/net6/sdk/Dockerfile): the build printed 2 warning(s), which fail the build:\n  warning: skipping a package\n  [Warning] One or more build-args [FOO] were not consumed',
+    );
+    expect(events).toEqual([
+      'ensureEngine',
+      'resolveBuilder auto',
+      'build platform-images/net6-sdk:candidate-run-1-agent-7-4242',
+      'removeImage platform-images/net6-sdk:candidate-run-1-agent-7-4242',
+    ]);
     expect(existsSync(path.dirname(builds[0].req.dockerfile))).toBe(false);
   });
 
   it('fails when docker build fails, without looking for warnings', async () => {
     const { events, docker } = fakeDocker({ exitCode: 1, output: 'WARN: something\nERROR: failed to solve' });
-    await expect(buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }))
-      .rejects.toThrow('net6-sdk (platform-images/net6/sdk/Dockerfile): docker build failed (exit 1); see the build output above');
+    await expect(
+      buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }),
+    ).rejects.toThrow('net6-sdk (platform-images/net6/sdk/Dockerfile): docker build failed (exit 1); see the build output above');
     expect(events).not.toContain('removeImage platform-images/net6-sdk:candidate-run-1-agent-7-4242');
   });
 
   it('does not treat the classic builder deprecation notice as a warning', async () => {
-    const { docker } = fakeDocker({ output: 'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\nSuccessfully built 1a2b\n' }, 'classic');
-    await expect(buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER })).resolves.toMatchObject({ built: true, builder: 'classic' });
+    const { docker } = fakeDocker(
+      { output: 'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\nSuccessfully built 1a2b\n' },
+      'classic',
+    );
+    await expect(
+      buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }),
+    ).resolves.toMatchObject({ built: true, builder: 'classic' });
   });
 });
 

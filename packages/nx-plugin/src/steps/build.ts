@@ -43,11 +43,18 @@ export async function buildChecked(
   write: (chunk: string) => void,
 ): Promise<string> {
   const result = await docker.build(builder, req, write);
-  if (result.exitCode !== 0) throw new UserError(`${what}: docker build failed (exit ${result.exitCode}); see the build output above`, 'the build output above names the instruction that failed: fix it in the Dockerfile or the build context, then rerun');
+  if (result.exitCode !== 0)
+    throw new UserError(
+      `${what}: docker build failed (exit ${result.exitCode}); see the build output above`,
+      'the build output above names the instruction that failed: fix it in the Dockerfile or the build context, then rerun',
+    );
   const warnings = findBuildWarnings(result.output);
   if (warnings.length) {
     await docker.removeImage(req.tag);
-    throw new UserError(`${what}: the build printed ${warnings.length} warning(s), which fail the build:\n  ${warnings.join('\n  ')}`, 'fix the warnings in the Dockerfile or the app');
+    throw new UserError(
+      `${what}: the build printed ${warnings.length} warning(s), which fail the build:\n  ${warnings.join('\n  ')}`,
+      'fix the warnings in the Dockerfile or the app',
+    );
   }
   return result.imageId;
 }
@@ -69,8 +76,10 @@ export async function buildImage(
     const parsed = parseDockerfile(source, { buildArgs: settings.buildArgs });
     const { image } = finalBaseImage(parsed);
     if (!sameImageName(image, check.base.name)) {
-      throw new UserError(`${settings.project}: ${path.relative(settings.workspaceRoot, settings.dockerfile)} now builds on ${image}, but the check resolved ${check.base.name}`,
-        `rerun the chain, from the check: nx run ${settings.project}:publish`);
+      throw new UserError(
+        `${settings.project}: ${path.relative(settings.workspaceRoot, settings.dockerfile)} now builds on ${image}, but the check resolved ${check.base.name}`,
+        `rerun the chain, from the check: nx run ${settings.project}:publish`,
+      );
     }
     const pinned = pinBaseImage(source, check.base.pullRef, settings.buildArgs, settings.registryMirrors);
     const labels = imageLabels(check, deps.source, deps.now ?? new Date());

@@ -18,7 +18,14 @@ const OLD_DIGEST = `sha256:${'0'.repeat(64)}`;
 const PUBLISHED_DIGEST = `sha256:${'9'.repeat(64)}`;
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const LOGIN: EcrLogin = { username: 'AWS', password: 'ecr-password' };
-const REPOSITORY: EcrRepository = { name: 'runtime', uri: `${REGISTRY}/runtime`, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE', mutableTagFilters: [] };
+const REPOSITORY: EcrRepository = {
+  name: 'runtime',
+  uri: `${REGISTRY}/runtime`,
+  registryId: '123456789012',
+  registry: REGISTRY,
+  tagMutability: 'MUTABLE',
+  mutableTagFilters: [],
+};
 
 let root: string;
 
@@ -28,7 +35,15 @@ function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
 
 /** What Docker pushed: one image manifest, or (Docker 29 with the containerd store) an index of the image and its attestation. */
 const PUSHED = {
-  manifest: { mediaType: MEDIA_TYPES.dockerManifest, text: JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c', size: 1 }, layers: [] }) },
+  manifest: {
+    mediaType: MEDIA_TYPES.dockerManifest,
+    text: JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.dockerManifest,
+      config: { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c', size: 1 },
+      layers: [],
+    }),
+  },
   index: {
     mediaType: MEDIA_TYPES.ociIndex,
     text: JSON.stringify({
@@ -36,7 +51,13 @@ const PUSHED = {
       mediaType: MEDIA_TYPES.ociIndex,
       manifests: [
         { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:img', size: 1, platform: { architecture: 'amd64', os: 'linux' } },
-        { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:att', size: 1, annotations: { 'vnd.docker.reference.digest': 'sha256:img', 'vnd.docker.reference.type': 'attestation-manifest' }, platform: { architecture: 'unknown', os: 'unknown' } },
+        {
+          mediaType: MEDIA_TYPES.ociManifest,
+          digest: 'sha256:att',
+          size: 1,
+          annotations: { 'vnd.docker.reference.digest': 'sha256:img', 'vnd.docker.reference.type': 'attestation-manifest' },
+          platform: { architecture: 'unknown', os: 'unknown' },
+        },
       ],
     }),
   },
@@ -46,7 +67,12 @@ const PUSHED = {
  * ECR as the check reads it; `annotations` (when given) are what the newest version records, on the
  * manifest or index `pushed` names.
  */
-function fakeEcr(repository: EcrRepository | undefined, images: EcrImage[], annotations?: Record<string, string>, pushed: keyof typeof PUSHED = 'manifest') {
+function fakeEcr(
+  repository: EcrRepository | undefined,
+  images: EcrImage[],
+  annotations?: Record<string, string>,
+  pushed: keyof typeof PUSHED = 'manifest',
+) {
   const ecr = {
     repository: jest.fn(async (name: string) => (repository?.name === name ? repository : undefined)),
     images: jest.fn(async () => images),
@@ -110,10 +136,39 @@ async function currentLabels(settings: ImageSettings, over: Record<string, strin
 
 describe('checkImage', () => {
   it.each<[string, Partial<ImageSettings['ecr']>, EcrImage[], string[] | undefined]>([
-    ['latest left on the previous version', {}, [{ digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'latest'] }, { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0'] }], ['latest']],
-    ['a static extra tag never created', { extraTags: ['6.0', '{buildNumber}'] }, [{ digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'] }], ['6.0']],
-    ['everything in place', { extraTags: ['6.0'] }, [{ digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0'] }, { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] }], undefined],
-    ['an image without latest does not claim it', { latest: false }, [{ digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'latest'] }, { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0'] }], undefined],
+    [
+      'latest left on the previous version',
+      {},
+      [
+        { digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'latest'] },
+        { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0'] },
+      ],
+      ['latest'],
+    ],
+    [
+      'a static extra tag never created',
+      { extraTags: ['6.0', '{buildNumber}'] },
+      [{ digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'] }],
+      ['6.0'],
+    ],
+    [
+      'everything in place',
+      { extraTags: ['6.0'] },
+      [
+        { digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0'] },
+        { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] },
+      ],
+      undefined,
+    ],
+    [
+      'an image without latest does not claim it',
+      { latest: false },
+      [
+        { digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'latest'] },
+        { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0'] },
+      ],
+      undefined,
+    ],
   ])('is current, and names the moving tags a half-finished publish left behind: %s', async (_name, ecrOver, images, repair) => {
     const settings = settingsFor();
     settings.ecr = { ...settings.ecr, ...ecrOver };
@@ -137,27 +192,56 @@ describe('checkImage', () => {
     it('a version published without its card: current, with the card owed and a run id for teams-notify', async () => {
       const settings = settingsFor();
       const labels = await currentLabels(settings);
-      const annotations = { [LABELS.baseName]: labels[LABELS.baseName], [LABELS.baseDigest]: labels[LABELS.baseDigest], [LABELS.contextDigest]: labels[LABELS.contextDigest] };
-      const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.1.0'), { digest: PUBLISHED_DIGEST, tags: [MARKER, '6.0-bullseye-slim-1.2.0', 'latest'] }], annotations);
+      const annotations = {
+        [LABELS.baseName]: labels[LABELS.baseName],
+        [LABELS.baseDigest]: labels[LABELS.baseDigest],
+        [LABELS.contextDigest]: labels[LABELS.contextDigest],
+      };
+      const ecr = fakeEcr(
+        REPOSITORY,
+        [image('6.0-bullseye-slim-1.1.0'), { digest: PUBLISHED_DIGEST, tags: [MARKER, '6.0-bullseye-slim-1.2.0', 'latest'] }],
+        annotations,
+      );
       const { d, lines } = deps(ecr);
       const record = await checkImage(settings, d);
       expect(record).toMatchObject({ stale: false, runId: 'run-1' });
-      expect(record.owedCards).toEqual([{
-        marker: MARKER, versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'],
-        repositoryUri: REPOSITORY.uri, baseName: BASE, baseDigest: BASE_DIGEST,
-      }]);
+      expect(record.owedCards).toEqual([
+        {
+          marker: MARKER,
+          versionTag: '6.0-bullseye-slim-1.2.0',
+          digest: PUBLISHED_DIGEST,
+          tags: ['6.0-bullseye-slim-1.2.0', 'latest'],
+          repositoryUri: REPOSITORY.uri,
+          baseName: BASE,
+          baseDigest: BASE_DIGEST,
+        },
+      ]);
       expect(record.leftoverTags).toBeUndefined();
-      expect(lines).toEqual(['info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; 6.0-bullseye-slim-1.2.0 was published by an earlier run that sent no card: teams-notify sends it']);
+      expect(lines).toEqual([
+        'info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; 6.0-bullseye-slim-1.2.0 was published by an earlier run that sent no card: teams-notify sends it',
+      ]);
       // The owed version's record is read with the newest version's, in the batch the reader sends as one BatchGetImage.
-      expect(ecr.manifest.mock.calls).toEqual([['runtime', '6.0-bullseye-slim-1.2.0'], ['runtime', '6.0-bullseye-slim-1.2.0']]);
+      expect(ecr.manifest.mock.calls).toEqual([
+        ['runtime', '6.0-bullseye-slim-1.2.0'],
+        ['runtime', '6.0-bullseye-slim-1.2.0'],
+      ]);
     });
 
     it('an older version owed too: its own record, read in the same batch', async () => {
       const settings = settingsFor();
-      const ecr = fakeEcr(REPOSITORY, [{ digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'unannounced-1111111111111111'] }, image('6.0-bullseye-slim-1.2.0', 'latest')], { [LABELS.baseName]: BASE, [LABELS.baseDigest]: OLD_DIGEST, [LABELS.contextDigest]: 'sha256:ctx' });
+      const ecr = fakeEcr(
+        REPOSITORY,
+        [
+          { digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0', 'unannounced-1111111111111111'] },
+          image('6.0-bullseye-slim-1.2.0', 'latest'),
+        ],
+        { [LABELS.baseName]: BASE, [LABELS.baseDigest]: OLD_DIGEST, [LABELS.contextDigest]: 'sha256:ctx' },
+      );
       const { d } = deps(ecr);
       const record = await checkImage(settings, d);
-      expect(record.owedCards?.map((o) => [o.versionTag, o.digest, o.baseDigest])).toEqual([['6.0-bullseye-slim-1.1.0', OLD_DIGEST, OLD_DIGEST]]);
+      expect(record.owedCards?.map((o) => [o.versionTag, o.digest, o.baseDigest])).toEqual([
+        ['6.0-bullseye-slim-1.1.0', OLD_DIGEST, OLD_DIGEST],
+      ]);
       expect(ecr.manifest.mock.calls.map((c) => c[1])).toEqual(['6.0-bullseye-slim-1.2.0', '6.0-bullseye-slim-1.1.0']);
     });
 
@@ -177,26 +261,36 @@ describe('checkImage', () => {
         { tag: MARKER, kind: 'unannounced', digest: 'sha256:u1', pushedAt: '2024-03-07T08:30:00.000Z' },
       ]);
       expect(record.owedCards).toBeUndefined();
-      expect(lines[lines.length - 1]).toBe(`info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${STAGING}, ${MARKER} were left by runs that stopped: ecr-publish removes them`);
+      expect(lines[lines.length - 1]).toBe(
+        `info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${STAGING}, ${MARKER} were left by runs that stopped: ecr-publish removes them`,
+      );
     });
 
     it('the threshold is the configured one', async () => {
       const settings = settingsFor({ cleanup: { registryAfterMs: 2000, localAfterMs: 6 * 3_600_000 } });
-      const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest'), { digest: 'sha256:s1', tags: [STAGING], pushedAt: at('2024-03-07T09:59:57Z') }]);
+      const ecr = fakeEcr(REPOSITORY, [
+        image('6.0-bullseye-slim-1.2.0', 'latest'),
+        { digest: 'sha256:s1', tags: [STAGING], pushedAt: at('2024-03-07T09:59:57Z') },
+      ]);
       const { d } = deps(ecr, await currentLabels(settings));
       expect((await checkImage(settings, d)).leftoverTags?.map((l) => l.tag)).toEqual([STAGING]);
     });
 
     it('a rebuild records them too, and says so after what it will build', async () => {
       const settings = settingsFor();
-      const ecr = fakeEcr(REPOSITORY, [{ digest: PUBLISHED_DIGEST, tags: [MARKER, '6.0-bullseye-slim-1.2.0'] }, { digest: 'sha256:s1', tags: [STAGING], pushedAt: at('2024-03-07T08:00:00Z') }]);
+      const ecr = fakeEcr(REPOSITORY, [
+        { digest: PUBLISHED_DIGEST, tags: [MARKER, '6.0-bullseye-slim-1.2.0'] },
+        { digest: 'sha256:s1', tags: [STAGING], pushedAt: at('2024-03-07T08:00:00Z') },
+      ]);
       const { d, lines } = deps(ecr, await currentLabels(settings, { [LABELS.baseDigest]: OLD_DIGEST }));
       const record = await checkImage(settings, d);
       expect(record).toMatchObject({ stale: true, runId: 'run-1', nextVersion: { tag: '6.0-bullseye-slim-1.3.0' } });
       expect(record.owedCards?.map((o) => o.versionTag)).toEqual(['6.0-bullseye-slim-1.2.0']);
       expect(record.leftoverTags?.map((l) => l.tag)).toEqual([STAGING]);
       expect(record.message).not.toMatch(/earlier run|left by runs/);
-      expect(lines[lines.length - 1]).toMatch(/will build 6\.0-bullseye-slim-1\.3\.0 on .*; 6\.0-bullseye-slim-1\.2\.0 was published by an earlier run that sent no card: teams-notify sends it; staging-fedcba9876543210 was left by runs that stopped: ecr-publish removes it$/);
+      expect(lines[lines.length - 1]).toMatch(
+        /will build 6\.0-bullseye-slim-1\.3\.0 on .*; 6\.0-bullseye-slim-1\.2\.0 was published by an earlier run that sent no card: teams-notify sends it; staging-fedcba9876543210 was left by runs that stopped: ecr-publish removes it$/,
+      );
     });
 
     it('never counts run tags as malformed versions, whatever ecr.tag is', async () => {
@@ -225,42 +319,73 @@ describe('checkImage', () => {
       runId: 'run-1',
       nextVersion: { tag: '6.0-bullseye-slim-1.0.0', version: '1.0.0' },
     });
-    expect(upstream.resolveDigest).toHaveBeenCalledWith(expect.objectContaining({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim' }));
+    expect(upstream.resolveDigest).toHaveBeenCalledWith(
+      expect.objectContaining({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim' }),
+    );
     expect(ecr.images).not.toHaveBeenCalled();
     expect(ecr.login).not.toHaveBeenCalled();
     expect(reads).toEqual([]);
-    expect(lines).toEqual([`info net6-runtime: STALE (nothing-published): no version published yet; will build 6.0-bullseye-slim-1.0.0 on ${BASE}@sha256:bbbbbbbbbbbb`]);
+    expect(lines).toEqual([
+      `info net6-runtime: STALE (nothing-published): no version published yet; will build 6.0-bullseye-slim-1.0.0 on ${BASE}@sha256:bbbbbbbbbbbb`,
+    ]);
   });
 
   it('is stale with nothing published when the repository holds no version of this prefix', async () => {
     const ecr = fakeEcr(REPOSITORY, [image('latest'), image('6.0-bullseye-slim-arm64-1.4.0')]);
     const { d, reads } = deps(ecr);
     const record = await checkImage(settingsFor(), d);
-    expect(record).toMatchObject({ stale: true, reason: 'nothing-published', runId: 'run-1', nextVersion: { tag: '6.0-bullseye-slim-1.0.0', version: '1.0.0' } });
+    expect(record).toMatchObject({
+      stale: true,
+      reason: 'nothing-published',
+      runId: 'run-1',
+      nextVersion: { tag: '6.0-bullseye-slim-1.0.0', version: '1.0.0' },
+    });
     expect(ecr.login).not.toHaveBeenCalled();
     expect(reads).toEqual([]);
   });
 
   it('is current without a run id when the newest version records the current base and context', async () => {
     const settings = settingsFor();
-    const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.0.0'), image('6.0-bullseye-slim-1.2.0', 'latest'), image('6.0-bullseye-slim-1.1.0')]);
+    const ecr = fakeEcr(REPOSITORY, [
+      image('6.0-bullseye-slim-1.0.0'),
+      image('6.0-bullseye-slim-1.2.0', 'latest'),
+      image('6.0-bullseye-slim-1.1.0'),
+    ]);
     const { d, reads, lines } = deps(ecr, await currentLabels(settings));
     const record = await checkImage(settings, d);
-    expect(record).toMatchObject({ stale: false, reason: 'current', message: '6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base' });
+    expect(record).toMatchObject({
+      stale: false,
+      reason: 'current',
+      message: '6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base',
+    });
     expect(record.runId).toBeUndefined();
     expect(record.nextVersion).toBeUndefined();
-    expect(record.published).toEqual({ versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST, baseName: BASE, baseDigest: BASE_DIGEST, contextDigest: record.contextDigest });
-    expect(reads).toEqual([{ registry: REGISTRY, login: LOGIN, ref: { registry: REGISTRY, repository: 'runtime', tag: '6.0-bullseye-slim-1.2.0' } }]);
-    expect(lines).toEqual(['info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; nothing to do']);
+    expect(record.published).toEqual({
+      versionTag: '6.0-bullseye-slim-1.2.0',
+      digest: PUBLISHED_DIGEST,
+      baseName: BASE,
+      baseDigest: BASE_DIGEST,
+      contextDigest: record.contextDigest,
+    });
+    expect(reads).toEqual([
+      { registry: REGISTRY, login: LOGIN, ref: { registry: REGISTRY, repository: 'runtime', tag: '6.0-bullseye-slim-1.2.0' } },
+    ]);
+    expect(lines).toEqual([
+      'info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; nothing to do',
+    ]);
   });
 
-  it('reads an unannotated version in another account from that account\'s registry host, with the token', async () => {
+  it("reads an unannotated version in another account from that account's registry host, with the token", async () => {
     const other = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
     const settings = settingsFor();
-    const ecr = fakeEcr({ ...REPOSITORY, uri: `${other}/runtime`, registryId: '210987654321', registry: other }, [image('6.0-bullseye-slim-1.0.0')]);
+    const ecr = fakeEcr({ ...REPOSITORY, uri: `${other}/runtime`, registryId: '210987654321', registry: other }, [
+      image('6.0-bullseye-slim-1.0.0'),
+    ]);
     const { d, reads } = deps(ecr, await currentLabels(settings));
     await checkImage(settings, d);
-    expect(reads).toEqual([{ registry: other, login: LOGIN, ref: { registry: other, repository: 'runtime', tag: '6.0-bullseye-slim-1.0.0' } }]);
+    expect(reads).toEqual([
+      { registry: other, login: LOGIN, ref: { registry: other, repository: 'runtime', tag: '6.0-bullseye-slim-1.0.0' } },
+    ]);
   });
 
   const decisions: Array<[string, (labels: Record<string, string>) => Record<string, string>, boolean]> = [
@@ -268,21 +393,35 @@ describe('checkImage', () => {
     ['another base digest: stale', (labels) => ({ ...labels, [LABELS.baseDigest]: OLD_DIGEST }), true],
     ['another context digest: stale', (labels) => ({ ...labels, [LABELS.contextDigest]: OLD_DIGEST }), true],
   ];
-  it.each((['manifest', 'index'] as const).flatMap((pushed) => decisions.map(([name, edit, stale]) => [pushed, name, edit, stale] as const)))(
-    'decides from the annotations on the published %s alone, without logging in or reading a label: %s', async (pushed, _name, edit, stale) => {
-    const settings = settingsFor();
-    const labels = await currentLabels(settings);
-    const annotations = edit({ [LABELS.baseName]: labels[LABELS.baseName], [LABELS.baseDigest]: labels[LABELS.baseDigest], [LABELS.contextDigest]: labels[LABELS.contextDigest] });
-    const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.1.0'), image('6.0-bullseye-slim-1.2.0', 'latest')], annotations, pushed);
-    // Labels that would contradict the annotations: they must not be read.
-    const { d, reads } = deps(ecr, { [LABELS.baseDigest]: 'sha256:labels-are-not-read' });
-    const record = await checkImage(settings, d);
-    expect(record.stale).toBe(stale);
-    expect(record.published).toEqual({ versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST, baseName: BASE, baseDigest: annotations[LABELS.baseDigest], contextDigest: annotations[LABELS.contextDigest] });
-    expect(ecr.manifest.mock.calls).toEqual([['runtime', '6.0-bullseye-slim-1.2.0']]);
-    expect(ecr.login).not.toHaveBeenCalled();
-    expect(reads).toEqual([]);
-  });
+  it.each(
+    (['manifest', 'index'] as const).flatMap((pushed) => decisions.map(([name, edit, stale]) => [pushed, name, edit, stale] as const)),
+  )(
+    'decides from the annotations on the published %s alone, without logging in or reading a label: %s',
+    async (pushed, _name, edit, stale) => {
+      const settings = settingsFor();
+      const labels = await currentLabels(settings);
+      const annotations = edit({
+        [LABELS.baseName]: labels[LABELS.baseName],
+        [LABELS.baseDigest]: labels[LABELS.baseDigest],
+        [LABELS.contextDigest]: labels[LABELS.contextDigest],
+      });
+      const ecr = fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.1.0'), image('6.0-bullseye-slim-1.2.0', 'latest')], annotations, pushed);
+      // Labels that would contradict the annotations: they must not be read.
+      const { d, reads } = deps(ecr, { [LABELS.baseDigest]: 'sha256:labels-are-not-read' });
+      const record = await checkImage(settings, d);
+      expect(record.stale).toBe(stale);
+      expect(record.published).toEqual({
+        versionTag: '6.0-bullseye-slim-1.2.0',
+        digest: PUBLISHED_DIGEST,
+        baseName: BASE,
+        baseDigest: annotations[LABELS.baseDigest],
+        contextDigest: annotations[LABELS.contextDigest],
+      });
+      expect(ecr.manifest.mock.calls).toEqual([['runtime', '6.0-bullseye-slim-1.2.0']]);
+      expect(ecr.login).not.toHaveBeenCalled();
+      expect(reads).toEqual([]);
+    },
+  );
 
   it('is stale with the next minor version when the base moved', async () => {
     const settings = settingsFor();
@@ -303,13 +442,22 @@ describe('checkImage', () => {
     const labels = await currentLabels(settings);
     writeFileSync(settings.dockerfile, `FROM ${BASE}\nRUN useradd app2\n`);
     const { d } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]), labels);
-    await expect(checkImage(settings, d)).resolves.toMatchObject({ stale: true, reason: 'context-changed', nextVersion: { version: '1.3.0' } });
+    await expect(checkImage(settings, d)).resolves.toMatchObject({
+      stale: true,
+      reason: 'context-changed',
+      nextVersion: { version: '1.3.0' },
+    });
   });
 
   it('is stale when forced, even when current', async () => {
     const settings = settingsFor({ force: true });
     const { d } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]), await currentLabels(settings));
-    await expect(checkImage(settings, d)).resolves.toMatchObject({ stale: true, reason: 'forced', runId: 'run-1', nextVersion: { tag: '6.0-bullseye-slim-1.3.0' } });
+    await expect(checkImage(settings, d)).resolves.toMatchObject({
+      stale: true,
+      reason: 'forced',
+      runId: 'run-1',
+      nextVersion: { tag: '6.0-bullseye-slim-1.3.0' },
+    });
   });
 
   it.each([
@@ -342,7 +490,11 @@ describe('checkImage', () => {
     const settings = settingsFor({ registryMirrors: { 'mcr.microsoft.com': 'http://localhost:5001' } });
     const { d } = deps(fakeEcr(undefined, []));
     const record = await checkImage(settings, d);
-    expect(record.base).toEqual({ name: BASE, digest: BASE_DIGEST, pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${BASE_DIGEST}` });
+    expect(record.base).toEqual({
+      name: BASE,
+      digest: BASE_DIGEST,
+      pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${BASE_DIGEST}`,
+    });
   });
 
   describe('a base pinned by digest (FROM image:tag@sha256:…, as Renovate writes it)', () => {
@@ -355,31 +507,57 @@ describe('checkImage', () => {
       const { d, upstream, lines } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labels, BASE_DIGEST);
       const record = await checkImage(settings, d);
       // The tag is asked for, not the pin: only to tell whether the pin is behind.
-      expect(upstream.resolveDigest).toHaveBeenCalledWith({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim', digest: undefined });
-      expect(record).toMatchObject({ stale: false, reason: 'current', message: '6.0-bullseye-slim-1.2.0 is built on sha256:eeeeeeeeeeee, the pinned base' });
+      expect(upstream.resolveDigest).toHaveBeenCalledWith({
+        registry: 'mcr.microsoft.com',
+        repository: 'dotnet/runtime',
+        tag: '6.0-bullseye-slim',
+        digest: undefined,
+      });
+      expect(record).toMatchObject({
+        stale: false,
+        reason: 'current',
+        message: '6.0-bullseye-slim-1.2.0 is built on sha256:eeeeeeeeeeee, the pinned base',
+      });
       expect(record.base).toEqual({ name: BASE, digest: PIN, pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${PIN}` });
-      expect(record.warnings).toEqual([`${BASE} is pinned to sha256:eeeeeeeeeeee, but the tag has moved on to sha256:bbbbbbbbbbbb upstream: the pin is behind (update the digest in FROM, e.g. with Renovate)`]);
+      expect(record.warnings).toEqual([
+        `${BASE} is pinned to sha256:eeeeeeeeeeee, but the tag has moved on to sha256:bbbbbbbbbbbb upstream: the pin is behind (update the digest in FROM, e.g. with Renovate)`,
+      ]);
       expect(lines).toContain(`warn net6-runtime: ${record.warnings![0]}`);
     });
 
     it('is stale when the pin moves, and builds on the new pin', async () => {
       const settings = settingsFor();
-      const { d, lines } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]), await currentLabels(settings, { [LABELS.baseDigest]: OLD_DIGEST }), PIN);
+      const { d, lines } = deps(
+        fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0')]),
+        await currentLabels(settings, { [LABELS.baseDigest]: OLD_DIGEST }),
+        PIN,
+      );
       const record = await checkImage(settings, d);
-      expect(record).toMatchObject({ stale: true, reason: 'base-moved', message: `the pin of ${BASE} moved from sha256:000000000000 to sha256:eeeeeeeeeeee` });
+      expect(record).toMatchObject({
+        stale: true,
+        reason: 'base-moved',
+        message: `the pin of ${BASE} moved from sha256:000000000000 to sha256:eeeeeeeeeeee`,
+      });
       expect(record.warnings).toBeUndefined();
-      expect(lines).toContain(`info net6-runtime: STALE (base-moved): the pin of ${BASE} moved from sha256:000000000000 to sha256:eeeeeeeeeeee; will build 6.0-bullseye-slim-1.3.0 on ${BASE}@sha256:eeeeeeeeeeee`);
+      expect(lines).toContain(
+        `info net6-runtime: STALE (base-moved): the pin of ${BASE} moved from sha256:000000000000 to sha256:eeeeeeeeeeee; will build 6.0-bullseye-slim-1.3.0 on ${BASE}@sha256:eeeeeeeeeeee`,
+      );
     });
 
     it('goes on from the pin when the tag is gone upstream, and says so', async () => {
       const settings = settingsFor();
       const { d } = deps(fakeEcr(undefined, []));
       d.upstream.resolveDigest = async () => {
-        throw new NotFoundError('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)', 'check the repository and tag exist upstream');
+        throw new NotFoundError(
+          'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)',
+          'check the repository and tag exist upstream',
+        );
       };
       const record = await checkImage(settings, d);
       expect(record.base.digest).toBe(PIN);
-      expect(record.warnings).toEqual([`${BASE} is pinned to sha256:eeeeeeeeeeee, and the tag no longer exists upstream: the pin cannot be updated from it`]);
+      expect(record.warnings).toEqual([
+        `${BASE} is pinned to sha256:eeeeeeeeeeee, and the tag no longer exists upstream: the pin cannot be updated from it`,
+      ]);
     });
   });
 
@@ -397,27 +575,48 @@ describe('checkImage', () => {
     writeFileSync(settings.dockerfile, 'ARG TAG=8.0-bookworm-slim\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\nUSER app\n');
     const { d, upstream } = deps(fakeEcr(undefined, []));
     const record = await checkImage(settings, d);
-    expect(upstream.resolveDigest).toHaveBeenCalledWith({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '10.0-noble', digest: undefined });
-    expect(record.base).toEqual({ name: 'mcr.microsoft.com/dotnet/runtime:10.0-noble', digest: BASE_DIGEST, pullRef: `mcr.microsoft.com/dotnet/runtime:10.0-noble@${BASE_DIGEST}` });
+    expect(upstream.resolveDigest).toHaveBeenCalledWith({
+      registry: 'mcr.microsoft.com',
+      repository: 'dotnet/runtime',
+      tag: '10.0-noble',
+      digest: undefined,
+    });
+    expect(record.base).toEqual({
+      name: 'mcr.microsoft.com/dotnet/runtime:10.0-noble',
+      digest: BASE_DIGEST,
+      pullRef: `mcr.microsoft.com/dotnet/runtime:10.0-noble@${BASE_DIGEST}`,
+    });
   });
 
   describe('build args are inputs', () => {
-    const dockerfile = 'ARG CREDPROVIDER_URL=https://example.invalid/cp.tar.gz\nFROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\nARG CREDPROVIDER_URL\nRUN echo "$CREDPROVIDER_URL"\n';
+    const dockerfile =
+      'ARG CREDPROVIDER_URL=https://example.invalid/cp.tar.gz\nFROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim\nARG CREDPROVIDER_URL\nRUN echo "$CREDPROVIDER_URL"\n';
     beforeEach(() => writeFileSync(settingsFor().dockerfile, dockerfile));
 
     it('a declared build arg whose value changed makes the image stale, naming it and never its value', async () => {
       const before = settingsFor({ buildArgs: { CREDPROVIDER_URL: 'https://feed.example/old', UNDECLARED: 'x' } });
       const published = await checkImage(before, deps(fakeEcr(undefined, [])).d);
-      const labels = { ...(await currentLabels(before)), [LABELS.contextDigest]: published.contextDigest, [LABELS.buildArgs]: JSON.stringify(published.buildArgs) };
+      const labels = {
+        ...(await currentLabels(before)),
+        [LABELS.contextDigest]: published.contextDigest,
+        [LABELS.buildArgs]: JSON.stringify(published.buildArgs),
+      };
       // Undeclared build args are not passed to the build, so they are no input.
       expect(Object.keys(published.buildArgs!)).toEqual(['CREDPROVIDER_URL']);
 
-      const same = await checkImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: 'https://feed.example/old' } }), deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labels).d);
+      const same = await checkImage(
+        settingsFor({ buildArgs: { CREDPROVIDER_URL: 'https://feed.example/old' } }),
+        deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labels).d,
+      );
       expect(same).toMatchObject({ stale: false, reason: 'current' });
 
       const { d, lines } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labels);
       const changed = await checkImage(settingsFor({ buildArgs: { CREDPROVIDER_URL: 'https://feed.example/new-secret-path' } }), d);
-      expect(changed).toMatchObject({ stale: true, reason: 'build-args-changed', message: 'build arg CREDPROVIDER_URL changed since 6.0-bullseye-slim-1.2.0' });
+      expect(changed).toMatchObject({
+        stale: true,
+        reason: 'build-args-changed',
+        message: 'build arg CREDPROVIDER_URL changed since 6.0-bullseye-slim-1.2.0',
+      });
       expect(JSON.stringify(changed) + lines.join('\n')).not.toContain('new-secret-path');
     });
 
@@ -426,7 +625,10 @@ describe('checkImage', () => {
       const labels = await currentLabels(settings);
       writeFileSync(settings.dockerfile, dockerfile);
       const labelsNow = { ...labels, [LABELS.contextDigest]: (await checkImage(settings, deps(fakeEcr(undefined, [])).d)).contextDigest };
-      const record = await checkImage(settingsFor({ buildArgs: { SOMETHING_ELSE: 'x' } }), deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labelsNow).d);
+      const record = await checkImage(
+        settingsFor({ buildArgs: { SOMETHING_ELSE: 'x' } }),
+        deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labelsNow).d,
+      );
       expect(record).toMatchObject({ stale: false, reason: 'current' });
       expect(record.buildArgs).toBeUndefined();
     });
@@ -446,7 +648,11 @@ describe('baseImageOf', () => {
     ['no FROM', 'RUN true\n', /FROM: has no FROM instruction/],
     ['scratch', 'FROM scratch\n', /FROM: builds FROM scratch/],
     ['a bad image name', 'FROM Not/Valid\n', /FROM: bad repository name/],
-    ['a FROM a build arg leaves unset', 'ARG TAG\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\n', /FROM: FROM mcr\.microsoft\.com\/dotnet\/runtime:\$\{TAG\} uses ARG TAG which has no default value/],
+    [
+      'a FROM a build arg leaves unset',
+      'ARG TAG\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\n',
+      /FROM: FROM mcr\.microsoft\.com\/dotnet\/runtime:\$\{TAG\} uses ARG TAG which has no default value/,
+    ],
   ])('reports %s as a ConfigError on the Dockerfile', (_name, text, message) => {
     const settings = settingsFor();
     writeFileSync(settings.dockerfile, text);
@@ -465,6 +671,13 @@ describe('baseImageOf', () => {
   it('reports a Dockerfile docker build cannot read with its line', () => {
     const settings = settingsFor();
     writeFileSync(settings.dockerfile, '# escape=`\n# escape=\\\nFROM mcr.microsoft.com/dotnet/runtime:8.0\n');
-    expect(() => baseImageOf(settings)).toThrow(new ConfigError('platform-images/net6/runtime/Dockerfile', 'line 2', 'only one escape parser directive can be used', 'docker build cannot read it either'));
+    expect(() => baseImageOf(settings)).toThrow(
+      new ConfigError(
+        'platform-images/net6/runtime/Dockerfile',
+        'line 2',
+        'only one escape parser directive can be used',
+        'docker build cannot read it either',
+      ),
+    );
   });
 });

@@ -61,14 +61,25 @@ function dockerfileInputs(settings: ImageSettings): { base: ImageRef & { name: s
     image = finalBaseImage(parsed).image;
     buildArgs = passedBuildArgs(parsed, settings.buildArgs);
   } catch (err) {
-    if (err instanceof DockerfileSyntaxError) throw new ConfigError(file, `line ${err.line}`, err.problem, 'docker build cannot read it either');
-    throw new ConfigError(file, 'FROM', (err as Error).message, 'start the final stage FROM the upstream image, e.g. FROM mcr.microsoft.com/dotnet/runtime:8.0');
+    if (err instanceof DockerfileSyntaxError)
+      throw new ConfigError(file, `line ${err.line}`, err.problem, 'docker build cannot read it either');
+    throw new ConfigError(
+      file,
+      'FROM',
+      (err as Error).message,
+      'start the final stage FROM the upstream image, e.g. FROM mcr.microsoft.com/dotnet/runtime:8.0',
+    );
   }
   try {
     const ref = parseImageRef(image);
     return { base: { ...ref, name: canonicalName(ref) }, buildArgs };
   } catch (err) {
-    throw new ConfigError(file, 'FROM', (err as Error).message, 'name the base as registry/repository:tag, e.g. FROM mcr.microsoft.com/dotnet/runtime:8.0');
+    throw new ConfigError(
+      file,
+      'FROM',
+      (err as Error).message,
+      'name the base as registry/repository:tag, e.g. FROM mcr.microsoft.com/dotnet/runtime:8.0',
+    );
   }
 }
 
@@ -95,23 +106,40 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
   if (!newest) return { repository, images, tags, owedCards: [] };
   const owed = owedAnnouncements(settings.ecr.tag, images);
   // The versions owed a card are asked for with the newest one: the same BatchGetImage reads them all.
-  const [stored, ...owedStored] = await Promise.all([newest.tag, ...owed.map((o) => o.versionTag)].map((tag) => deps.ecr.manifest(repository.name, tag)));
+  const [stored, ...owedStored] = await Promise.all(
+    [newest.tag, ...owed.map((o) => o.versionTag)].map((tag) => deps.ecr.manifest(repository.name, tag)),
+  );
   const owedCards = owed.map((o, i): OwedCard => {
     const record = owedStored[i] && recordFromManifest(owedStored[i]!.manifest);
     return {
-      marker: o.marker, versionTag: o.versionTag, digest: o.digest, tags: o.tags, repositoryUri: repository.uri,
+      marker: o.marker,
+      versionTag: o.versionTag,
+      digest: o.digest,
+      tags: o.tags,
+      repositoryUri: repository.uri,
       ...(record?.[LABELS.baseName] ? { baseName: record[LABELS.baseName] } : {}),
       ...(record?.[LABELS.baseDigest] ? { baseDigest: record[LABELS.baseDigest] } : {}),
     };
   });
   const annotations = stored && recordFromManifest(stored.manifest);
-  const { digest, labels } = stored && annotations
-    ? { digest: stored.digest, labels: annotations }
-    : await deps.published(repository.registry, await deps.ecr.login()).imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
+  const { digest, labels } =
+    stored && annotations
+      ? { digest: stored.digest, labels: annotations }
+      : await deps
+          .published(repository.registry, await deps.ecr.login())
+          .imageLabels({ registry: repository.registry, repository: repository.name, tag: newest.tag });
   return {
-    repository, images, tags, newest, owedCards,
+    repository,
+    images,
+    tags,
+    newest,
+    owedCards,
     published: {
-      versionTag: newest.tag, digest, baseName: labels[LABELS.baseName], baseDigest: labels[LABELS.baseDigest], contextDigest: labels[LABELS.contextDigest],
+      versionTag: newest.tag,
+      digest,
+      baseName: labels[LABELS.baseName],
+      baseDigest: labels[LABELS.baseDigest],
+      contextDigest: labels[LABELS.contextDigest],
       ...(labels[LABELS.buildArgs] !== undefined ? { buildArgs: decodeBuildArgDigests(labels[LABELS.buildArgs]) } : {}),
     },
   };
@@ -121,7 +149,11 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
  * The digest to build on: the tag's current digest upstream, or the pin FROM names. A pinned base is decided
  * from its pin; its tag is still looked up (when it has one), only to say whether the pin is behind.
  */
-async function resolveBase(settings: ImageSettings, base: ImageRef, deps: CheckDeps): Promise<{ digest: string; tagDigest?: string | null }> {
+async function resolveBase(
+  settings: ImageSettings,
+  base: ImageRef,
+  deps: CheckDeps,
+): Promise<{ digest: string; tagDigest?: string | null }> {
   const tagOnly: ImageRef = { registry: base.registry, repository: base.repository, tag: base.tag, digest: undefined };
   if (base.digest) {
     if (!base.tag) return { digest: base.digest };
@@ -134,8 +166,12 @@ async function resolveBase(settings: ImageSettings, base: ImageRef, deps: CheckD
   const digest = await deps.upstream.resolveDigest(tagOnly).catch((err: unknown) => {
     // The user wrote that tag: point at the line to fix, not only at the registry URL.
     if (err instanceof NotFoundError) {
-      throw new ConfigError(path.relative(settings.workspaceRoot, settings.dockerfile), 'FROM', err.message,
-        'check the repository and tag in FROM exist upstream (and in the registry mirror, when one is configured)');
+      throw new ConfigError(
+        path.relative(settings.workspaceRoot, settings.dockerfile),
+        'FROM',
+        err.message,
+        'check the repository and tag in FROM exist upstream (and in the registry mirror, when one is configured)',
+      );
     }
     throw err;
   });
@@ -153,15 +189,28 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     readPublished(settings, deps),
   ]);
   // Run tags are the product's own (staging-…, unannounced-…), never versions, however ecr.tag is spelt.
-  const malformed = malformedVersionTags(settings.ecr.tag, tags.filter((tag) => !parseRunTag(tag)));
+  const malformed = malformedVersionTags(
+    settings.ecr.tag,
+    tags.filter((tag) => !parseRunTag(tag)),
+  );
   if (malformed.length) {
-    deps.log.warn(`${settings.project}: ${settings.ecr.repository} has tags that are not versions this product writes; ignored: ${malformed.join(', ')}`);
+    deps.log.warn(
+      `${settings.project}: ${settings.ecr.repository} has tags that are not versions this product writes; ignored: ${malformed.join(', ')}`,
+    );
   }
 
   // A run that has work to do (a rebuild, or tags to finish) gets an id its later steps must match.
   const newRunId = deps.newRunId ?? randomRunId;
   const pinned = base.digest !== undefined;
-  const decision = decideStaleness({ force: settings.force, baseName: base.name, baseDigest, contextDigest: ctxDigest, buildArgs, published, pinned });
+  const decision = decideStaleness({
+    force: settings.force,
+    baseName: base.name,
+    baseDigest,
+    contextDigest: ctxDigest,
+    buildArgs,
+    published,
+    pinned,
+  });
   const record: CheckRecord = {
     project: settings.project,
     stale: decision.stale,
@@ -198,11 +247,15 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   if (owedCards.length) {
     record.owedCards = owedCards;
     const versions = owedCards.map((o) => o.versionTag).join(', ');
-    notes.push(`${versions} ${owedCards.length === 1 ? 'was' : 'were'} published by an earlier run that sent no card: teams-notify sends ${owedCards.length === 1 ? 'it' : 'them'}`);
+    notes.push(
+      `${versions} ${owedCards.length === 1 ? 'was' : 'were'} published by an earlier run that sent no card: teams-notify sends ${owedCards.length === 1 ? 'it' : 'them'}`,
+    );
   }
   if (leftovers.length) {
     record.leftoverTags = leftovers;
-    notes.push(`${leftovers.map((l) => l.tag).join(', ')} ${leftovers.length === 1 ? 'was' : 'were'} left by runs that stopped: ecr-publish removes ${leftovers.length === 1 ? 'it' : 'them'}`);
+    notes.push(
+      `${leftovers.map((l) => l.tag).join(', ')} ${leftovers.length === 1 ? 'was' : 'were'} left by runs that stopped: ecr-publish removes ${leftovers.length === 1 ? 'it' : 'them'}`,
+    );
   }
   if (notes.length && !decision.stale) {
     record.runId ??= newRunId();

@@ -19,7 +19,10 @@ beforeEach(() => {
   root = mkdtempSync(path.join(tmpdir(), 'integration-test-spec-'));
   const app = path.join(root, 'integration-tests/net8');
   mkdirSync(app, { recursive: true });
-  writeFileSync(path.join(app, 'Dockerfile'), 'FROM mcr.microsoft.com/dotnet/sdk:8.0-bookworm-slim AS build\nFROM mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim\n');
+  writeFileSync(
+    path.join(app, 'Dockerfile'),
+    'FROM mcr.microsoft.com/dotnet/sdk:8.0-bookworm-slim AS build\nFROM mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim\n',
+  );
 });
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -48,7 +51,8 @@ const check = { project: 'net8-aspnet', stale: true, runId: 'run-1' } as CheckRe
 const build = { runId: 'run-1', imageId: IMAGE_ID, localTag: LOCAL_TAG } as BuildRecord;
 
 const ASPNET_ENV = ['PATH=/usr/bin', 'APP_UID=1654', 'ASPNETCORE_HTTP_PORTS=8080', 'DOTNET_VERSION=8.0.31', 'ASPNET_VERSION=8.0.31'];
-const RUNTIMES = 'Microsoft.AspNetCore.App 8.0.31 [/usr/share/dotnet/shared/Microsoft.AspNetCore.App]\nMicrosoft.NETCore.App 8.0.31 [/usr/share/dotnet/shared/Microsoft.NETCore.App]\n';
+const RUNTIMES =
+  'Microsoft.AspNetCore.App 8.0.31 [/usr/share/dotnet/shared/Microsoft.AspNetCore.App]\nMicrosoft.NETCore.App 8.0.31 [/usr/share/dotnet/shared/Microsoft.NETCore.App]\n';
 
 /** A tar archive of one file, as `docker cp <id>:<file> -` writes it. */
 function tarOf(name: string, content: string): string {
@@ -86,7 +90,8 @@ function fakeDocker(engine: Engine) {
       }
       case 'image':
         if (args[1] === 'inspect' && args.includes('{{.Id}}')) return ok(`${IMAGE_ID}\n`);
-        if (args[1] === 'inspect' && args.at(-1) !== LOCAL_TAG && engine.testImage) return ok(JSON.stringify({ User: engine.testImage.user, Env: engine.testImage.env }));
+        if (args[1] === 'inspect' && args.at(-1) !== LOCAL_TAG && engine.testImage)
+          return ok(JSON.stringify({ User: engine.testImage.user, Env: engine.testImage.env }));
         if (args[1] === 'inspect') return ok(JSON.stringify({ User: engine.user ?? '1654', Env: engine.env ?? ASPNET_ENV }));
         return ok();
       case 'run':
@@ -101,7 +106,9 @@ function fakeDocker(engine: Engine) {
       case 'top':
         return ok(engine.top ?? 'PID UID COMMAND\n2756 1654 dotnet WebApp.dll\n');
       case 'cp':
-        return engine.passwd === undefined ? { exitCode: 1, stdout: '', stderr: 'no such file', output: 'no such file' } : ok(tarOf('passwd', engine.passwd));
+        return engine.passwd === undefined
+          ? { exitCode: 1, stdout: '', stderr: 'no such file', output: 'no such file' }
+          : ok(tarOf('passwd', engine.passwd));
       default:
         return ok();
     }
@@ -114,14 +121,27 @@ const answers200 = async () => ({ status: 200, body: '{"data":"x","runtime":".NE
 async function runTest(engine: Engine, port?: number, replaceFrom?: string) {
   const { docker, calls } = fakeDocker(engine);
   const { log, lines } = recordingLogger();
-  const result = await testImage(settingsWith(port, replaceFrom), check, build, { docker, log, probe: answers200, write: () => undefined, pollMs: 1 });
+  const result = await testImage(settingsWith(port, replaceFrom), check, build, {
+    docker,
+    log,
+    probe: answers200,
+    write: () => undefined,
+    pollMs: 1,
+  });
   return { result, calls, lines };
 }
 
 describe('testImage: what the image promises', () => {
   it('passes when the app runs as the image user, answers on its port and the declared .NET is inside', async () => {
     const { result, calls, lines } = await runTest({});
-    expect(result).toEqual(expect.objectContaining({ passed: true, port: 8080, user: 'runs as uid 1654 (USER 1654)', runtimes: '.NET inside: Microsoft.NETCore.App 8.0.31, Microsoft.AspNetCore.App 8.0.31' }));
+    expect(result).toEqual(
+      expect.objectContaining({
+        passed: true,
+        port: 8080,
+        user: 'runs as uid 1654 (USER 1654)',
+        runtimes: '.NET inside: Microsoft.NETCore.App 8.0.31, Microsoft.AspNetCore.App 8.0.31',
+      }),
+    );
     // The container publishes the image's port; the processes and runtimes are asked with these exact commands.
     expect(calls.find((c) => c[0] === 'run' && c.includes('--detach'))).toContain('127.0.0.1::8080');
     expect(calls).toContainEqual(topArgs(CONTAINER));
@@ -132,8 +152,12 @@ describe('testImage: what the image promises', () => {
     expect(lines.join('\n')).toContain('  | MyService listening on port 8080 as uid 1654, .NET 8.0.31');
   });
 
-  it('resolves a named USER through the image\'s /etc/passwd', async () => {
-    const { result, calls } = await runTest({ user: 'devsecops', passwd: 'root:x:0:0::/root:/bin/sh\ndevsecops:x:1000:1000::/home/devsecops:/bin/bash\n', top: 'PID UID COMMAND\n1 1000 dotnet WebApp.dll\n' });
+  it("resolves a named USER through the image's /etc/passwd", async () => {
+    const { result, calls } = await runTest({
+      user: 'devsecops',
+      passwd: 'root:x:0:0::/root:/bin/sh\ndevsecops:x:1000:1000::/home/devsecops:/bin/bash\n',
+      top: 'PID UID COMMAND\n1 1000 dotnet WebApp.dll\n',
+    });
     expect(result.user).toBe('runs as uid 1000 (USER devsecops)');
     expect(calls).toContainEqual(['cp', `${CONTAINER}:/etc/passwd`, '-']);
   });
@@ -141,11 +165,15 @@ describe('testImage: what the image promises', () => {
   it('fails when a process runs as another user, naming it and the fix', async () => {
     const run = runTest({ top: 'PID UID COMMAND\n2756 0 dotnet WebApp.dll\n' });
     await expect(run).rejects.toThrow(UserError);
-    await expect(runTest({ top: 'PID UID COMMAND\n2756 0 dotnet WebApp.dll\n' })).rejects.toThrow(/runs as USER 1654 \(uid 1654\), but the test app's processes run as uid 0 \(dotnet WebApp\.dll\)/);
+    await expect(runTest({ top: 'PID UID COMMAND\n2756 0 dotnet WebApp.dll\n' })).rejects.toThrow(
+      /runs as USER 1654 \(uid 1654\), but the test app's processes run as uid 0 \(dotnet WebApp\.dll\)/,
+    );
   });
 
   it('fails when the named user does not exist', async () => {
-    await expect(runTest({ user: 'ghost', passwd: 'root:x:0:0::/root:/bin/sh\n' })).rejects.toThrow(/USER ghost, but its \/etc\/passwd has no user "ghost"/);
+    await expect(runTest({ user: 'ghost', passwd: 'root:x:0:0::/root:/bin/sh\n' })).rejects.toThrow(
+      /USER ghost, but its \/etc\/passwd has no user "ghost"/,
+    );
   });
 
   it('reports root without failing when the image sets no USER (sdk images keep root)', async () => {
@@ -154,20 +182,28 @@ describe('testImage: what the image promises', () => {
   });
 
   it('fails when the declared .NET is not the one inside', async () => {
-    await expect(runTest({ runtimes: { exitCode: 0, stdout: 'Microsoft.NETCore.App 8.0.30 [/usr/share/dotnet/shared/Microsoft.NETCore.App]\n' } }))
-      .rejects.toThrow(/declares DOTNET_VERSION=8\.0\.31 and ASPNET_VERSION=8\.0\.31, but holds Microsoft\.NETCore\.App 8\.0\.30/);
-    await expect(runTest({ runtimes: { exitCode: 127, stdout: 'exec: "dotnet": executable file not found in $PATH' } }))
-      .rejects.toThrow(/but holds dotnet --list-runtimes failed \(exit 127\)/);
+    await expect(
+      runTest({ runtimes: { exitCode: 0, stdout: 'Microsoft.NETCore.App 8.0.30 [/usr/share/dotnet/shared/Microsoft.NETCore.App]\n' } }),
+    ).rejects.toThrow(/declares DOTNET_VERSION=8\.0\.31 and ASPNET_VERSION=8\.0\.31, but holds Microsoft\.NETCore\.App 8\.0\.30/);
+    await expect(runTest({ runtimes: { exitCode: 127, stdout: 'exec: "dotnet": executable file not found in $PATH' } })).rejects.toThrow(
+      /but holds dotnet --list-runtimes failed \(exit 127\)/,
+    );
   });
 
-  it('an sdk image is the build stage only: the app runs on the final stage\'s image, whose user and port count', async () => {
-    const { result, calls } = await runTest({
-      user: '',
-      env: ['ASPNETCORE_URLS=http://+:80', 'DOTNET_VERSION=8.0.31', 'ASPNET_VERSION=8.0.31'],
-      testImage: { user: '', env: ['ASPNETCORE_HTTP_PORTS=8080'] },
-      top: 'PID UID COMMAND\n9 0 dotnet WebApp.dll\n',
-    }, undefined, 'mcr.microsoft.com/dotnet/sdk:8.0-bookworm-slim');
-    expect(result).toEqual(expect.objectContaining({ passed: true, port: 8080, user: "runs as root (the final stage's image sets no USER)" }));
+  it("an sdk image is the build stage only: the app runs on the final stage's image, whose user and port count", async () => {
+    const { result, calls } = await runTest(
+      {
+        user: '',
+        env: ['ASPNETCORE_URLS=http://+:80', 'DOTNET_VERSION=8.0.31', 'ASPNET_VERSION=8.0.31'],
+        testImage: { user: '', env: ['ASPNETCORE_HTTP_PORTS=8080'] },
+        top: 'PID UID COMMAND\n9 0 dotnet WebApp.dll\n',
+      },
+      undefined,
+      'mcr.microsoft.com/dotnet/sdk:8.0-bookworm-slim',
+    );
+    expect(result).toEqual(
+      expect.objectContaining({ passed: true, port: 8080, user: "runs as root (the final stage's image sets no USER)" }),
+    );
     // The .NET check is still the new image's own.
     expect(calls).toContainEqual(listRuntimesArgs(LOCAL_TAG));
   });
@@ -191,8 +227,16 @@ describe('testPort', () => {
   });
 
   it.each([
-    [{ ASPNETCORE_HTTP_PORTS: '8080' }, 5000, /says the test app listens on port 5000, but the new image configures 8080 \(ASPNETCORE_HTTP_PORTS\)/],
-    [{}, undefined, /configures no HTTP port \(neither ASPNETCORE_HTTP_PORTS nor ASPNETCORE_URLS\) and integration-tests\/net8\/test-app\.json sets none/],
+    [
+      { ASPNETCORE_HTTP_PORTS: '8080' },
+      5000,
+      /says the test app listens on port 5000, but the new image configures 8080 \(ASPNETCORE_HTTP_PORTS\)/,
+    ],
+    [
+      {},
+      undefined,
+      /configures no HTTP port \(neither ASPNETCORE_HTTP_PORTS nor ASPNETCORE_URLS\) and integration-tests\/net8\/test-app\.json sets none/,
+    ],
   ])('image env %j, port %j fails', (env, port, message) => {
     expect(() => testPort(settingsWith(port), env)).toThrow(message);
   });

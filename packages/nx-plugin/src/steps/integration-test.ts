@@ -8,8 +8,26 @@ import * as path from 'node:path';
 import { assertTestAppStartsFrom, type ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import { finalStageFrom, fromImages, overrideFrom } from '../lib/dockerfile';
-import { configuredPort, declaredRuntimes, envMap, imageUser, missingRuntimes, parseListRuntimes, parseTop, processesNotAs, uidFromPasswd } from '../lib/image-promises';
-import { CREATED_LABEL, OWNER_LABEL, ownerToken, tempDirPrefix, testContainerName, testImage as testImageName, thisProcess } from '../lib/local-leftovers';
+import {
+  configuredPort,
+  declaredRuntimes,
+  envMap,
+  imageUser,
+  missingRuntimes,
+  parseListRuntimes,
+  parseTop,
+  processesNotAs,
+  uidFromPasswd,
+} from '../lib/image-promises';
+import {
+  CREATED_LABEL,
+  OWNER_LABEL,
+  ownerToken,
+  tempDirPrefix,
+  testContainerName,
+  testImage as testImageName,
+  thisProcess,
+} from '../lib/local-leftovers';
 import { UserError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { probeDelayMs, sleep } from '../lib/retry';
@@ -51,7 +69,10 @@ export async function testImage(
   await docker.ensureEngine();
   const present = await docker.imageId(build.localTag!);
   if (present !== build.imageId) {
-    throw new UserError(`${settings.project}: the image docker-build made (${build.imageId}) is not in this Docker engine`, `rerun the chain on one agent: nx run ${settings.project}:publish`);
+    throw new UserError(
+      `${settings.project}: the image docker-build made (${build.imageId}) is not in this Docker engine`,
+      `rerun the chain on one agent: nx run ${settings.project}:publish`,
+    );
   }
   const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
   const original = readFileSync(app.dockerfile, 'utf8');
@@ -65,7 +86,11 @@ export async function testImage(
   // The test app's other stages (its build stage on the sdk image, for a runtime or aspnet image) start on the
   // registry's current image: the classic builder uses whatever copy of a tag the engine already holds, however
   // old, so an agent would otherwise build every test app on the SDK it happened to pull first.
-  await Promise.all(fromImages(text).filter((stage) => stage !== build.localTag).map((stage) => docker.pull(stage)));
+  await Promise.all(
+    fromImages(text)
+      .filter((stage) => stage !== build.localTag)
+      .map((stage) => docker.pull(stage)),
+  );
   const builder = await docker.resolveBuilder(settings.docker.builder);
   // Everything made here is this process's, named or labelled so: if the run is killed before the finally
   // below, the next run's sweep finds it and sees its owner gone (lib/local-leftovers.ts).
@@ -77,12 +102,21 @@ export async function testImage(
     const dockerfile = path.join(dir, 'Dockerfile');
     writeFileSync(dockerfile, text);
     log.info(`${settings.project}: building test app ${path.relative(settings.workspaceRoot, app.dir)} FROM ${build.localTag}`);
-    await buildChecked(docker, builder, { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') }, `test app ${dockerfileName}`, deps.write ?? ((c) => process.stdout.write(c)));
+    await buildChecked(
+      docker,
+      builder,
+      { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') },
+      `test app ${dockerfileName}`,
+      deps.write ?? ((c) => process.stdout.write(c)),
+    );
     const runsOn = runsOnNewImage ? image : await docker.imageConfig(testTag);
     const port = testPort(settings, envMap(runsOn.env), runsOnNewImage);
 
     // The new image's own .NET is listed in a throwaway container while the app starts, not after it answered.
-    const runtimesChecked = checkRuntimes(settings, docker, build.localTag!, env).then((said) => ({ said }), (error: unknown) => ({ error }));
+    const runtimesChecked = checkRuntimes(settings, docker, build.localTag!, env).then(
+      (said) => ({ said }),
+      (error: unknown) => ({ error }),
+    );
     const container = await docker.runDetached(testTag, testContainerName(settings.project, check.runId!), port, {
       [OWNER_LABEL]: ownerToken(owner),
       [CREATED_LABEL]: (deps.now ?? new Date()).toISOString(),
@@ -90,10 +124,15 @@ export async function testImage(
     containerId = container.id;
     if (container.hostPort === undefined) {
       const state = await docker.containerState(container.id);
-      throw new UserError(`${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`, exitedFix(settings));
+      throw new UserError(
+        `${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`,
+        exitedFix(settings),
+      );
     }
     const url = `http://127.0.0.1:${container.hostPort}${app.request.path}`;
-    log.info(`${settings.project}: waiting up to ${app.timeoutSeconds}s for ${app.request.method} ${app.request.path} to answer ${app.expectStatus}`);
+    log.info(
+      `${settings.project}: waiting up to ${app.timeoutSeconds}s for ${app.request.method} ${app.request.path} to answer ${app.expectStatus}`,
+    );
     const deadline = Date.now() + app.timeoutSeconds * 1000;
     let last: ProbeResult = {};
     for (let failed = 1; ; failed++) {
@@ -101,18 +140,32 @@ export async function testImage(
       if (last.status === app.expectStatus) break;
       const state = await docker.containerState(container.id);
       if (!state.running) {
-        throw new UserError(`${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`, exitedFix(settings));
+        throw new UserError(
+          `${settings.project}: the test app exited with code ${state.exitCode} before answering\n${indent(await docker.logs(container.id))}`,
+          exitedFix(settings),
+        );
       }
       if (Date.now() >= deadline) {
-        const seen = last.status !== undefined ? `HTTP ${last.status}` : last.error ?? 'no answer';
-        throw new UserError(`${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ${seen})\n${indent(await docker.logs(container.id))}`,
-          `check ${app.configFile} (port ${port}, request ${app.request.method} ${app.request.path}, expectStatus ${app.expectStatus}) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)`);
+        const seen = last.status !== undefined ? `HTTP ${last.status}` : (last.error ?? 'no answer');
+        throw new UserError(
+          `${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ${seen})\n${indent(await docker.logs(container.id))}`,
+          `check ${app.configFile} (port ${port}, request ${app.request.method} ${app.request.path}, expectStatus ${app.expectStatus}) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)`,
+        );
       }
       await sleep(probeDelayMs(failed, deps.pollMs ?? 500));
     }
-    log.info(`${settings.project}: ${app.request.method} ${app.request.path} -> ${last.status}${last.body ? `: ${oneLine(last.body)}` : ''}`);
+    log.info(
+      `${settings.project}: ${app.request.method} ${app.request.path} -> ${last.status}${last.body ? `: ${oneLine(last.body)}` : ''}`,
+    );
     const output = (await docker.logs(container.id)).trim();
-    if (output) log.info(`${settings.project}: the test app printed:\n${output.split('\n').slice(0, APP_OUTPUT_LINES).map((l) => `  | ${l}`).join('\n')}`);
+    if (output)
+      log.info(
+        `${settings.project}: the test app printed:\n${output
+          .split('\n')
+          .slice(0, APP_OUTPUT_LINES)
+          .map((l) => `  | ${l}`)
+          .join('\n')}`,
+      );
     const user = await checkUser(settings, docker, container.id, runsOn.user, runsOnNewImage);
     const checked = await runtimesChecked;
     if ('error' in checked) throw checked.error;
@@ -144,19 +197,29 @@ export function testPort(settings: ImageSettings, env: Record<string, string>, r
   const runsOn = runsOnNewImage ? 'the new image' : "the test app's final stage";
   const where = path.relative(settings.workspaceRoot, runsOnNewImage ? settings.dockerfile : app.dockerfile);
   if (configured && app.port !== undefined && app.port !== configured.port) {
-    throw new UserError(`${settings.project}: ${app.configFile} says the test app listens on port ${app.port}, but ${runsOn} configures ${configured.port} (${configured.source}), where applications built on it listen`,
-      `remove "port" from ${app.configFile} (the image's port is used), or fix ${configured.source} in ${where}`);
+    throw new UserError(
+      `${settings.project}: ${app.configFile} says the test app listens on port ${app.port}, but ${runsOn} configures ${configured.port} (${configured.source}), where applications built on it listen`,
+      `remove "port" from ${app.configFile} (the image's port is used), or fix ${configured.source} in ${where}`,
+    );
   }
   if (configured) return configured.port;
   if (app.port === undefined) {
-    throw new UserError(`${settings.project}: ${runsOn} configures no HTTP port (neither ASPNETCORE_HTTP_PORTS nor ASPNETCORE_URLS) and ${app.configFile} sets none`,
-      `set "port" in ${app.configFile} to the port the test app listens on, or set ASPNETCORE_HTTP_PORTS in ${where}`);
+    throw new UserError(
+      `${settings.project}: ${runsOn} configures no HTTP port (neither ASPNETCORE_HTTP_PORTS nor ASPNETCORE_URLS) and ${app.configFile} sets none`,
+      `set "port" in ${app.configFile} to the port the test app listens on, or set ASPNETCORE_HTTP_PORTS in ${where}`,
+    );
   }
   return app.port;
 }
 
 /** Every process of the test app runs as the user the image sets; said as `runs as …` for the log. */
-async function checkUser(settings: ImageSettings, docker: DockerCli, containerId: string, spec: string, runsOnNewImage: boolean): Promise<string> {
+async function checkUser(
+  settings: ImageSettings,
+  docker: DockerCli,
+  containerId: string,
+  spec: string,
+  runsOnNewImage: boolean,
+): Promise<string> {
   const image = runsOnNewImage ? 'the image' : "the final stage's image";
   const user = imageUser(spec);
   if (user.kind === 'root') return `runs as root (${image} sets no USER)`;
@@ -167,14 +230,18 @@ async function checkUser(settings: ImageSettings, docker: DockerCli, containerId
     const passwd = await docker.readFile(containerId, '/etc/passwd');
     uid = passwd === undefined ? undefined : uidFromPasswd(passwd, user.name);
     if (uid === undefined) {
-      throw new UserError(`${settings.project}: ${runsOnNewImage ? 'the new image' : image} runs as USER ${user.spec}, but its /etc/passwd has no user "${user.name}"`,
-        `create the user in ${path.relative(settings.workspaceRoot, settings.dockerfile)} before USER, or use a numeric uid`);
+      throw new UserError(
+        `${settings.project}: ${runsOnNewImage ? 'the new image' : image} runs as USER ${user.spec}, but its /etc/passwd has no user "${user.name}"`,
+        `create the user in ${path.relative(settings.workspaceRoot, settings.dockerfile)} before USER, or use a numeric uid`,
+      );
     }
   }
   const strangers = processesNotAs(parseTop(await docker.processes(containerId)), uid);
   if (strangers.length > 0) {
-    throw new UserError(`${settings.project}: ${image} runs as USER ${user.spec} (uid ${uid}), but the test app's processes run as ${strangers.map((p) => `uid ${p.uid} (${p.command})`).join(', ')}`,
-      `applications must run as the image's user: remove USER from ${path.relative(settings.workspaceRoot, settings.integrationTest.app.dockerfile)}, and keep anything in the image from switching users`);
+    throw new UserError(
+      `${settings.project}: ${image} runs as USER ${user.spec} (uid ${uid}), but the test app's processes run as ${strangers.map((p) => `uid ${p.uid} (${p.command})`).join(', ')}`,
+      `applications must run as the image's user: remove USER from ${path.relative(settings.workspaceRoot, settings.integrationTest.app.dockerfile)}, and keep anything in the image from switching users`,
+    );
   }
   return `runs as uid ${uid} (USER ${user.spec}${runsOnNewImage ? '' : ` of ${image}`})`;
 }
@@ -187,9 +254,14 @@ async function checkRuntimes(settings: ImageSettings, docker: DockerCli, image: 
   const listed = result.exitCode === 0 ? parseListRuntimes(result.stdout) : [];
   const missing = missingRuntimes(declared, listed);
   if (missing.length > 0) {
-    const seen = result.exitCode === 0 ? (listed.map((l) => `${l.name} ${l.version}`).join(', ') || 'none') : `dotnet --list-runtimes failed (exit ${result.exitCode}): ${oneLine(result.output).slice(0, 300)}`;
-    throw new UserError(`${settings.project}: the new image declares ${missing.map((m) => `${m.variable}=${m.version}`).join(' and ')}, but holds ${seen}`,
-      `keep the base's .NET in ${path.relative(settings.workspaceRoot, settings.dockerfile)}: do not remove or replace /usr/share/dotnet, and do not set ${missing.map((m) => m.variable).join(' or ')}`);
+    const seen =
+      result.exitCode === 0
+        ? listed.map((l) => `${l.name} ${l.version}`).join(', ') || 'none'
+        : `dotnet --list-runtimes failed (exit ${result.exitCode}): ${oneLine(result.output).slice(0, 300)}`;
+    throw new UserError(
+      `${settings.project}: the new image declares ${missing.map((m) => `${m.variable}=${m.version}`).join(' and ')}, but holds ${seen}`,
+      `keep the base's .NET in ${path.relative(settings.workspaceRoot, settings.dockerfile)}: do not remove or replace /usr/share/dotnet, and do not set ${missing.map((m) => m.variable).join(' or ')}`,
+    );
   }
   return `.NET inside: ${declared.map((d) => `${d.name} ${d.version}`).join(', ')}`;
 }
@@ -201,5 +273,8 @@ function exitedFix(settings: ImageSettings): string {
 
 function indent(text: string): string {
   const body = text.trim() || '(no output)';
-  return `container logs:\n${body.split('\n').map((l) => `  | ${l}`).join('\n')}`;
+  return `container logs:\n${body
+    .split('\n')
+    .map((l) => `  | ${l}`)
+    .join('\n')}`;
 }

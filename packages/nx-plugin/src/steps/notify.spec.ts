@@ -5,7 +5,8 @@ import { notifyFailure, notifyTeams } from './notify';
 import type { CheckRecord, OwedCard, PublishRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
 
-const WEBHOOK = 'https://prod-01.westeurope.logic.azure.com:443/workflows/0a1b2c3d/triggers/manual/paths/invoke?api-version=2016-06-01&sig=TOPSECRETSIG';
+const WEBHOOK =
+  'https://prod-01.westeurope.logic.azure.com:443/workflows/0a1b2c3d/triggers/manual/paths/invoke?api-version=2016-06-01&sig=TOPSECRETSIG';
 
 function settingsFor(teams: Partial<ImageSettings['teams']> = {}): ImageSettings {
   return imageSettings('/repo', 'runtime', { teams: { ...DEFAULT_SHARED.teams, ...teams } });
@@ -51,14 +52,21 @@ describe('notifyTeams', () => {
   it('posts the card to the webhook from the configured variable', async () => {
     const { posts, post } = poster(202);
     const { lines, log } = logger();
-    const env = { TEAMS_WEBHOOK_URI: WEBHOOK, SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso/', SYSTEM_TEAMPROJECT: 'Platform', BUILD_BUILDID: '42' };
+    const env = {
+      TEAMS_WEBHOOK_URI: WEBHOOK,
+      SYSTEM_COLLECTIONURI: 'https://dev.azure.com/contoso/',
+      SYSTEM_TEAMPROJECT: 'Platform',
+      BUILD_BUILDID: '42',
+    };
     const record = await notifyTeams(settingsFor(), check, publish, { log, env, post });
     expect(record).toEqual({ runId: 'run-1', sent: true, status: 202 });
     expect(posts).toHaveLength(1);
     expect(posts[0].webhook.toString()).toBe(new URL(WEBHOOK).toString());
     const content = posts[0].message.attachments[0].content;
     expect((content.body as Array<{ text?: string }>)[0].text).toBe('Platform image net6-runtime published: 6.0-bullseye-slim-1.3.0');
-    expect(content.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: 'https://dev.azure.com/contoso/Platform/_build/results?buildId=42' }]);
+    expect(content.actions).toEqual([
+      { type: 'Action.OpenUrl', title: 'Open pipeline run', url: 'https://dev.azure.com/contoso/Platform/_build/results?buildId=42' },
+    ]);
     expect(JSON.stringify(content)).toContain(check.message);
     expect(lines).toEqual(['info net6-runtime: Teams card sent (HTTP 202)']);
     expectNoSecret(lines.join('\n'));
@@ -66,7 +74,11 @@ describe('notifyTeams', () => {
 
   it('reads the variable named by teams.webhookEnv', async () => {
     const { posts, post } = poster(200);
-    const record = await notifyTeams(settingsFor({ webhookEnv: 'PLATFORM_TEAMS_HOOK' }), check, publish, { log: logger().log, env: { PLATFORM_TEAMS_HOOK: WEBHOOK, TEAMS_WEBHOOK_URI: 'https://wrong.example/' }, post });
+    const record = await notifyTeams(settingsFor({ webhookEnv: 'PLATFORM_TEAMS_HOOK' }), check, publish, {
+      log: logger().log,
+      env: { PLATFORM_TEAMS_HOOK: WEBHOOK, TEAMS_WEBHOOK_URI: 'https://wrong.example/' },
+      post,
+    });
     expect(record.sent).toBe(true);
     expect(posts[0].webhook.host).toBe('prod-01.westeurope.logic.azure.com');
   });
@@ -98,24 +110,40 @@ describe('notifyTeams', () => {
     const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500', 'check the webhook'));
     const { lines, log } = logger();
     const record = await notifyTeams(settingsFor(), check, publish, { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
-    expect(record).toEqual({ runId: 'run-1', sent: false, error: 'net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500' });
-    expect(lines).toEqual(['warn net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500 (the image stays published)']);
+    expect(record).toEqual({
+      runId: 'run-1',
+      sent: false,
+      error: 'net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500',
+    });
+    expect(lines).toEqual([
+      'warn net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500 (the image stays published)',
+    ]);
     expectNoSecret(lines.join('\n') + JSON.stringify(record));
   });
 
   it('throws without the URL when the post fails and failOnError is set', async () => {
     const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500', 'check the webhook'));
     const { lines, log } = logger();
-    const error = await notifyTeams(settingsFor({ failOnError: true }), check, publish, { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post }).catch((e: unknown) => e);
+    const error = await notifyTeams(settingsFor({ failOnError: true }), check, publish, {
+      log,
+      env: { TEAMS_WEBHOOK_URI: WEBHOOK },
+      post,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toBe('net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500');
+    expect((error as Error).message).toBe(
+      'net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 500',
+    );
     expectNoSecret((error as Error).message + lines.join('\n'));
   });
 
   it('never reveals a malformed webhook value', async () => {
     const { posts, post } = poster(202);
     const { lines, log } = logger();
-    const outcome = await notifyTeams(settingsFor(), check, publish, { log, env: { TEAMS_WEBHOOK_URI: 'workflows/0a1b2c3d?sig=TOPSECRETSIG' }, post }).then(
+    const outcome = await notifyTeams(settingsFor(), check, publish, {
+      log,
+      env: { TEAMS_WEBHOOK_URI: 'workflows/0a1b2c3d?sig=TOPSECRETSIG' },
+      post,
+    }).then(
       (record) => JSON.stringify(record),
       (err: UserError) => `${err.message} ${err.hint}`,
     );
@@ -128,19 +156,37 @@ describe('notifyTeams', () => {
 describe('notifyTeams: cards owed, recorded in the registry', () => {
   const MARKER = 'unannounced-0123456789abcdef';
   const owed = (versionTag: string, marker = MARKER): OwedCard => ({
-    marker, versionTag, digest: `sha256:${'d'.repeat(64)}`, tags: [versionTag, 'latest'],
-    repositoryUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime', baseName: check.base.name, baseDigest: check.base.digest,
+    marker,
+    versionTag,
+    digest: `sha256:${'d'.repeat(64)}`,
+    tags: [versionTag, 'latest'],
+    repositoryUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime',
+    baseName: check.base.name,
+    baseDigest: check.base.digest,
   });
-  const current: CheckRecord = { ...check, stale: false, reason: 'current', nextVersion: undefined, message: '6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base' };
+  const current: CheckRecord = {
+    ...check,
+    stale: false,
+    reason: 'current',
+    nextVersion: undefined,
+    message: '6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base',
+  };
   const skipped: PublishRecord = { runId: 'run-1', published: false };
   const env = { TEAMS_WEBHOOK_URI: WEBHOOK };
-  const title = (m: TeamsMessage) => ((m.attachments[0].content.body as Array<{ text?: string }>)[0].text);
-  const fact = (m: TeamsMessage, name: string) => (m.attachments[0].content.body as Array<{ facts?: Array<{ title: string; value: string }> }>)[1].facts?.find((f) => f.title === name)?.value;
+  const title = (m: TeamsMessage) => (m.attachments[0].content.body as Array<{ text?: string }>)[0].text;
+  const fact = (m: TeamsMessage, name: string) =>
+    (m.attachments[0].content.body as Array<{ facts?: Array<{ title: string; value: string }> }>)[1].facts?.find((f) => f.title === name)
+      ?.value;
 
-  it('removes this run\'s marker once its card is delivered', async () => {
+  it("removes this run's marker once its card is delivered", async () => {
     const { post } = poster(202);
     const removed: string[] = [];
-    const record = await notifyTeams(settingsFor(), check, { ...publish, marker: MARKER }, { log: logger().log, env, post, removeMarker: async (tag) => void removed.push(tag) });
+    const record = await notifyTeams(
+      settingsFor(),
+      check,
+      { ...publish, marker: MARKER },
+      { log: logger().log, env, post, removeMarker: async (tag) => void removed.push(tag) },
+    );
     expect(record).toEqual({ runId: 'run-1', sent: true, status: 202 });
     expect(removed).toEqual([MARKER]);
   });
@@ -149,7 +195,12 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
     const { posts, post } = poster(202);
     const removed: string[] = [];
     const { lines, log } = logger();
-    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, { log, env, post, removeMarker: async (tag) => void removed.push(tag) });
+    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, {
+      log,
+      env,
+      post,
+      removeMarker: async (tag) => void removed.push(tag),
+    });
     expect(record).toEqual({ runId: 'run-1', sent: true, status: 202, lateCards: ['6.0-bullseye-slim-1.2.0'] });
     expect(posts).toHaveLength(1);
     expect(title(posts[0].message)).toBe('Platform image net6-runtime published: 6.0-bullseye-slim-1.2.0');
@@ -167,9 +218,17 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
       events.push(`post ${title(message)}`);
       return post(webhook, message);
     };
-    await notifyTeams(settingsFor(), { ...check, owedCards: [owed('6.0-bullseye-slim-1.2.0', 'unannounced-1111111111111111')] }, { ...publish, marker: MARKER }, {
-      log: logger().log, env, post: wrapped, removeMarker: async (tag) => void events.push(`remove ${tag}`),
-    });
+    await notifyTeams(
+      settingsFor(),
+      { ...check, owedCards: [owed('6.0-bullseye-slim-1.2.0', 'unannounced-1111111111111111')] },
+      { ...publish, marker: MARKER },
+      {
+        log: logger().log,
+        env,
+        post: wrapped,
+        removeMarker: async (tag) => void events.push(`remove ${tag}`),
+      },
+    );
     expect(posts).toHaveLength(2);
     expect(events).toEqual([
       'post Platform image net6-runtime published: 6.0-bullseye-slim-1.3.0',
@@ -183,26 +242,45 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
     const { posts, post } = poster(202);
     const removed: string[] = [];
     const repaired: PublishRecord = { ...publish, versionTag: '6.0-bullseye-slim-1.2.0', repaired: true };
-    await notifyTeams(settingsFor(), { ...current, repairTags: ['latest'], owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, repaired, { log: logger().log, env, post, removeMarker: async (tag) => void removed.push(tag) });
+    await notifyTeams(settingsFor(), { ...current, repairTags: ['latest'], owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, repaired, {
+      log: logger().log,
+      env,
+      post,
+      removeMarker: async (tag) => void removed.push(tag),
+    });
     expect(posts).toHaveLength(1);
     expect(fact(posts[0].message, 'Why')).toMatch(/^published by an earlier run, which stopped before announcing it; /);
     expect(removed).toEqual([MARKER]);
   });
 
   it('keeps the marker when the card was not delivered, and says the card stays owed', async () => {
-    const { post } = poster(new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 503, after 3 attempts', 'check the webhook'));
+    const { post } = poster(
+      new UserError('Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 503, after 3 attempts', 'check the webhook'),
+    );
     const removed: string[] = [];
     const { lines, log } = logger();
-    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, { log, env, post, removeMarker: async (tag) => void removed.push(tag) });
+    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, {
+      log,
+      env,
+      post,
+      removeMarker: async (tag) => void removed.push(tag),
+    });
     expect(record.sent).toBe(false);
     expect(removed).toEqual([]);
-    expect(lines).toEqual(['warn net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 503, after 3 attempts (the image stays published; the card stays owed, and the next run sends it)']);
+    expect(lines).toEqual([
+      'warn net6-runtime: Teams card not sent: Teams webhook at prod-01.westeurope.logic.azure.com answered HTTP 503, after 3 attempts (the image stays published; the card stays owed, and the next run sends it)',
+    ]);
   });
 
   it('keeps the marker when no webhook is configured now', async () => {
     const removed: string[] = [];
     const post = jest.fn();
-    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, { log: logger().log, env: {}, post, removeMarker: async (tag) => void removed.push(tag) });
+    const record = await notifyTeams(settingsFor(), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, {
+      log: logger().log,
+      env: {},
+      post,
+      removeMarker: async (tag) => void removed.push(tag),
+    });
     expect(record.sent).toBe(false);
     expect(post).not.toHaveBeenCalled();
     expect(removed).toEqual([]);
@@ -211,13 +289,26 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
   it('a marker that cannot be removed after delivery: a warning that the card goes out again, not a failure', async () => {
     const { post } = poster(202);
     const { lines, log } = logger();
-    const record = await notifyTeams(settingsFor({ failOnError: true }), { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, skipped, {
-      log, env, post, removeMarker: async () => {
-        throw new UserError('ECR BatchDeleteImage runtime:unannounced-0123456789abcdef: AccessDenied', 'give the credentials ecr:BatchDeleteImage');
+    const record = await notifyTeams(
+      settingsFor({ failOnError: true }),
+      { ...current, owedCards: [owed('6.0-bullseye-slim-1.2.0')] },
+      skipped,
+      {
+        log,
+        env,
+        post,
+        removeMarker: async () => {
+          throw new UserError(
+            'ECR BatchDeleteImage runtime:unannounced-0123456789abcdef: AccessDenied',
+            'give the credentials ecr:BatchDeleteImage',
+          );
+        },
       },
-    });
+    );
     expect(record.sent).toBe(true);
-    expect(lines[1]).toBe(`warn net6-runtime: the card for 6.0-bullseye-slim-1.2.0 was sent, but removing its marker ${MARKER} failed, so the next run sends it again: ECR BatchDeleteImage runtime:unannounced-0123456789abcdef: AccessDenied`);
+    expect(lines[1]).toBe(
+      `warn net6-runtime: the card for 6.0-bullseye-slim-1.2.0 was sent, but removing its marker ${MARKER} failed, so the next run sends it again: ECR BatchDeleteImage runtime:unannounced-0123456789abcdef: AccessDenied`,
+    );
   });
 
   it('nothing published and nothing owed: no card', async () => {
@@ -254,9 +345,18 @@ describe('notifyFailure', () => {
   it('posts a failure card naming the image, the step, why it was rebuilt and the error', async () => {
     const { lines, log } = recordingLogger();
     const post = jest.fn(async (_url: URL, _message: TeamsMessage) => 202);
-    const sent = await notifyFailure(settingsFor(), check, 'integration-test', new UserError('the test app did not answer 200 within 8s', 'check test-app.json'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
+    const sent = await notifyFailure(
+      settingsFor(),
+      check,
+      'integration-test',
+      new UserError('the test app did not answer 200 within 8s', 'check test-app.json'),
+      { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post },
+    );
     expect(sent).toBe(true);
-    const content = post.mock.calls[0][1].attachments[0].content as { version: string; body: Array<{ text?: string; facts?: Array<{ title: string; value: string }> }> };
+    const content = post.mock.calls[0][1].attachments[0].content as {
+      version: string;
+      body: Array<{ text?: string; facts?: Array<{ title: string; value: string }> }>;
+    };
     expect(content.version).toBe('1.4');
     expect(content.body[0].text).toBe('Platform image net6-runtime: integration-test failed, nothing published');
     expect(content.body[1].facts).toEqual([
@@ -272,16 +372,34 @@ describe('notifyFailure', () => {
 
   it('says which version is out when the publish failed after its version tag', async () => {
     const post = jest.fn(async (_url: URL, _message: TeamsMessage) => 202);
-    const error = new PartialPublishError('net6-runtime: x is published, but moving latest to it failed', 'rerun', '6.0-bullseye-slim-1.3.0');
-    await notifyFailure(settingsFor(), check, 'ecr-publish', error, { log: recordingLogger().log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post });
+    const error = new PartialPublishError(
+      'net6-runtime: x is published, but moving latest to it failed',
+      'rerun',
+      '6.0-bullseye-slim-1.3.0',
+    );
+    await notifyFailure(settingsFor(), check, 'ecr-publish', error, {
+      log: recordingLogger().log,
+      env: { TEAMS_WEBHOOK_URI: WEBHOOK },
+      post,
+    });
     const content = post.mock.calls[0][1].attachments[0].content as { body: Array<{ text?: string }> };
-    expect(content.body[0].text).toBe('Platform image net6-runtime: ecr-publish failed after publishing 6.0-bullseye-slim-1.3.0; its moving tags lag behind until the next run');
+    expect(content.body[0].text).toBe(
+      'Platform image net6-runtime: ecr-publish failed after publishing 6.0-bullseye-slim-1.3.0; its moving tags lag behind until the next run',
+    );
   });
 
   it.each([
     ['no webhook variable', {}, 'warn net6-runtime: TEAMS_WEBHOOK_URI is not set; no failure card sent'],
-    ['an undefined pipeline variable', { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }, 'warn net6-runtime: TEAMS_WEBHOOK_URI holds the unexpanded macro $(TEAMS_WEBHOOK_URI): the pipeline variable is not defined (add it to the variable group); no failure card sent'],
-    ['a value that is no URL', { TEAMS_WEBHOOK_URI: 'not a url' }, 'warn net6-runtime: TEAMS_WEBHOOK_URI does not hold a valid URL; no failure card sent'],
+    [
+      'an undefined pipeline variable',
+      { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' },
+      'warn net6-runtime: TEAMS_WEBHOOK_URI holds the unexpanded macro $(TEAMS_WEBHOOK_URI): the pipeline variable is not defined (add it to the variable group); no failure card sent',
+    ],
+    [
+      'a value that is no URL',
+      { TEAMS_WEBHOOK_URI: 'not a url' },
+      'warn net6-runtime: TEAMS_WEBHOOK_URI does not hold a valid URL; no failure card sent',
+    ],
   ])('sends nothing with %s', async (_name, env, warning) => {
     const { lines, log } = recordingLogger();
     const post = jest.fn();
@@ -295,7 +413,11 @@ describe('notifyFailure', () => {
     const post = jest.fn(async () => {
       throw new UserError('Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts', 'check the webhook');
     });
-    await expect(notifyFailure(settingsFor(), check, 'ecr-publish', new Error('x'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post })).resolves.toBe(false);
-    expect(lines).toEqual(['warn net6-runtime: failure card not sent: Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts']);
+    await expect(
+      notifyFailure(settingsFor(), check, 'ecr-publish', new Error('x'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post }),
+    ).resolves.toBe(false);
+    expect(lines).toEqual([
+      'warn net6-runtime: failure card not sent: Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts',
+    ]);
   });
 });

@@ -25,7 +25,12 @@ interface Announcement {
 const LATE_REASON = 'published by an earlier run, which stopped before announcing it';
 
 /** This run's card (a new version, or one whose moving tags it finished), then the cards earlier runs owe. */
-export function announcements(settings: ImageSettings, check: CheckRecord, publish: PublishRecord, env: Record<string, string | undefined>): Announcement[] {
+export function announcements(
+  settings: ImageSettings,
+  check: CheckRecord,
+  publish: PublishRecord,
+  env: Record<string, string | undefined>,
+): Announcement[] {
   const runUrl = pipelineRunUrl(env);
   const owed = check.owedCards ?? [];
   const out: Announcement[] = [];
@@ -88,8 +93,11 @@ export async function notifyTeams(
   const pending = announcements(settings, check, publish, env);
   if (!pending.length) return { runId: check.runId, sent: false };
   const fail = (message: string): NotifyRecord => {
-    if (settings.teams.failOnError) throw new UserError(message, `check ${envName} and the webhook; or set teams.failOnError to false to report without failing`);
-    log.warn(`${message} (the image stays published${pending.some((a) => a.marker) ? '; the card stays owed, and the next run sends it' : ''})`);
+    if (settings.teams.failOnError)
+      throw new UserError(message, `check ${envName} and the webhook; or set teams.failOnError to false to report without failing`);
+    log.warn(
+      `${message} (the image stays published${pending.some((a) => a.marker) ? '; the card stays owed, and the next run sends it' : ''})`,
+    );
     return { runId: check.runId, sent: false, error: message };
   };
   const webhook = webhookFrom(envName, env);
@@ -100,14 +108,23 @@ export async function notifyTeams(
     try {
       status = await (deps.post ?? postToTeams)(webhook, card.message);
     } catch (err) {
-      return fail(`${settings.project}: Teams card not sent${pending.length > 1 ? ` for ${card.versionTag}` : ''}: ${(err as Error).message}`);
+      return fail(
+        `${settings.project}: Teams card not sent${pending.length > 1 ? ` for ${card.versionTag}` : ''}: ${(err as Error).message}`,
+      );
     }
-    log.info(`${settings.project}: Teams card sent${card.late ? ` for ${card.versionTag}, published by an earlier run` : ''} (HTTP ${status})`);
+    log.info(
+      `${settings.project}: Teams card sent${card.late ? ` for ${card.versionTag}, published by an earlier run` : ''} (HTTP ${status})`,
+    );
     if (card.late) late.push(card.versionTag);
     if (card.marker && deps.removeMarker) {
       // Delivered: a marker left behind only means the card goes out once more.
-      await deps.removeMarker(card.marker).catch((err: unknown) =>
-        log.warn(`${settings.project}: the card for ${card.versionTag} was sent, but removing its marker ${card.marker} failed, so the next run sends it again: ${(err as Error).message}`));
+      await deps
+        .removeMarker(card.marker)
+        .catch((err: unknown) =>
+          log.warn(
+            `${settings.project}: the card for ${card.versionTag} was sent, but removing its marker ${card.marker} failed, so the next run sends it again: ${(err as Error).message}`,
+          ),
+        );
     }
   }
   return { runId: check.runId, sent: true, status, ...(late.length ? { lateCards: late } : {}) };

@@ -14,7 +14,12 @@ const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
 const PUSHED = `sha256:${'7'.repeat(64)}`;
 const PASSWORD = 'ecr-login-password';
 /** The manifest Docker pushed under the staging tag, and the annotated one the version tag gets. */
-const STAGED = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:cfg', size: 10 }, layers: [{ mediaType: MEDIA_TYPES.dockerLayer, digest: 'sha256:l1', size: 20 }] });
+const STAGED = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: MEDIA_TYPES.dockerManifest,
+  config: { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:cfg', size: 10 },
+  layers: [{ mediaType: MEDIA_TYPES.dockerLayer, digest: 'sha256:l1', size: 20 }],
+});
 const ANNOTATIONS = {
   'org.opencontainers.image.base.name': 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
   'org.opencontainers.image.base.digest': `sha256:${'b'.repeat(64)}`,
@@ -24,8 +29,18 @@ const VERSIONED = annotatedManifest(STAGED, undefined, ANNOTATIONS);
 const STAGING = `${URI}:staging-run-1`;
 
 function settingsFor(over: Partial<ImageSettings['ecr']> = {}, repositoryImages?: ImageSettings['repositoryImages']): ImageSettings {
-  const ecr = { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, latest: true, ...over };
-  return imageSettings('/repo', 'runtime', { ecr, repositoryImages: repositoryImages ?? [{ extraTags: ecr.extraTags, latest: ecr.latest }] });
+  const ecr = {
+    repository: 'runtime',
+    tag: '6.0-bullseye-slim',
+    extraTags: ['6.0', '{buildNumber}'],
+    scanOnPush: true,
+    latest: true,
+    ...over,
+  };
+  return imageSettings('/repo', 'runtime', {
+    ecr,
+    repositoryImages: repositoryImages ?? [{ extraTags: ecr.extraTags, latest: ecr.latest }],
+  });
 }
 
 const check = (version = '1.3.0'): CheckRecord => ({
@@ -38,16 +53,42 @@ const check = (version = '1.3.0'): CheckRecord => ({
   contextDigest: 'sha256:ctx',
   nextVersion: { tag: `6.0-bullseye-slim-${version}`, version },
 });
-const build: BuildRecord = { runId: 'run-1', built: true, imageId: IMAGE_ID, localTag: 'platform-images/net6-runtime:candidate-run-1', versionTag: '6.0-bullseye-slim-1.3.0', builder: 'buildx' };
+const build: BuildRecord = {
+  runId: 'run-1',
+  built: true,
+  imageId: IMAGE_ID,
+  localTag: 'platform-images/net6-runtime:candidate-run-1',
+  versionTag: '6.0-bullseye-slim-1.3.0',
+  builder: 'buildx',
+};
 const passed: TestRecord = { runId: 'run-1', passed: true, imageId: IMAGE_ID, status: 200 };
 
-const repository: EcrRepository = { name: 'runtime', uri: URI, registryId: '123456789012', registry: REGISTRY, tagMutability: 'MUTABLE', mutableTagFilters: [] };
+const repository: EcrRepository = {
+  name: 'runtime',
+  uri: URI,
+  registryId: '123456789012',
+  registry: REGISTRY,
+  tagMutability: 'MUTABLE',
+  mutableTagFilters: [],
+};
 
 /**
  * Records every call to the Docker and ECR fakes in one list, so the order across both is visible. The ECR
  * fake keeps tags per digest: a push adds the version tag, a retag moves tags (refusing the ones listed).
  */
-function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: string; pushError?: string; refuse?: string[]; overwrittenBy?: string; versionRefused?: boolean; staged?: { manifest: string; mediaType: string }; removeError?: string } = {}) {
+function world(
+  opts: {
+    repo?: EcrRepository;
+    tags?: string[];
+    engineImage?: string;
+    pushError?: string;
+    refuse?: string[];
+    overwrittenBy?: string;
+    versionRefused?: boolean;
+    staged?: { manifest: string; mediaType: string };
+    removeError?: string;
+  } = {},
+) {
   const events: string[] = [];
   /** The manifests retag was handed (the caller had them in hand, so ECR is not asked for them again). */
   const retagManifests: StoredManifest[] = [];
@@ -60,7 +101,14 @@ function world(opts: { repo?: EcrRepository; tags?: string[]; engineImage?: stri
     if (!image) images.push((image = { digest, tags: [] }));
     image.tags.push(tag);
   };
-  const manifests = new Map<string, { text: string; mediaType: string }>([[PUSHED, opts.staged ? { text: opts.staged.manifest, mediaType: opts.staged.mediaType } : { text: STAGED, mediaType: MEDIA_TYPES.dockerManifest }]]);
+  const manifests = new Map<string, { text: string; mediaType: string }>([
+    [
+      PUSHED,
+      opts.staged
+        ? { text: opts.staged.manifest, mediaType: opts.staged.mediaType }
+        : { text: STAGED, mediaType: MEDIA_TYPES.dockerManifest },
+    ],
+  ]);
   const ecr: Ecr = {
     findRepository: async (name) => {
       events.push(`ecr.findRepository ${name}`);
@@ -171,9 +219,11 @@ const NOW = new Date('2024-03-07T10:00:00Z');
 const write = () => undefined;
 
 describe('publishImage', () => {
-  it('publishes to a repository in another account: logs in to that account\'s registry host, names that account, asks STS nothing', async () => {
+  it("publishes to a repository in another account: logs in to that account's registry host, names that account, asks STS nothing", async () => {
     const other = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
-    const { events, ecr, docker } = world({ repo: { ...repository, uri: `${other}/runtime`, registryId: '210987654321', registry: other } });
+    const { events, ecr, docker } = world({
+      repo: { ...repository, uri: `${other}/runtime`, registryId: '210987654321', registry: other },
+    });
     const { lines, log } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
     expect(record).toMatchObject({ account: '210987654321', repositoryUri: `${other}/runtime` });
@@ -186,7 +236,14 @@ describe('publishImage', () => {
   it('pushes under a staging tag, writes the version as an annotated manifest, reads it back, then moves latest and the extra tags registry-side', async () => {
     const { events, ecr, docker, images } = world();
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, {
+      docker,
+      ecr,
+      log,
+      env: { BUILD_BUILDNUMBER: '20240307.4' },
+      now: NOW,
+      write,
+    });
     expect(record).toEqual({
       runId: 'run-1',
       published: true,
@@ -222,16 +279,19 @@ describe('publishImage', () => {
       { digest: VERSIONED.digest, tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'] },
     ]);
     expect(lines.join('\n')).not.toContain(PASSWORD);
-    expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${VERSIONED.digest}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`);
+    expect(lines).toContain(
+      `info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${VERSIONED.digest}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`,
+    );
   });
-
 
   it('moves latest and the extra tags with the manifest it just wrote and read back: ECR is not asked for it again', async () => {
     const { events, ecr, docker, images, manifests, retagManifests } = world();
     const { log } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
     expect(events.filter((e) => e.startsWith('ecr.getManifests'))).toEqual(['ecr.getManifests runtime staging-run-1']);
-    expect(retagManifests).toEqual([{ digest: record.digest, manifest: manifests.get(record.digest!)!.text, mediaType: MEDIA_TYPES.ociManifest }]);
+    expect(retagManifests).toEqual([
+      { digest: record.digest, manifest: manifests.get(record.digest!)!.text, mediaType: MEDIA_TYPES.ociManifest },
+    ]);
     expect(images.find((i) => i.digest === record.digest)?.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
   });
   it('warns that a MUTABLE repository lets racing runs overwrite versions, with the command to fix it', async () => {
@@ -248,24 +308,53 @@ describe('publishImage', () => {
   it('leaves latest alone when the image does not own it (ecr.latest false)', async () => {
     const { events, ecr, docker } = world();
     const { log } = logger();
-    const record = await publishImage(settingsFor({ latest: false }), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW });
+    const record = await publishImage(settingsFor({ latest: false }), check(), build, passed, {
+      docker,
+      ecr,
+      log,
+      env: { BUILD_BUILDNUMBER: '20240307.4' },
+      now: NOW,
+    });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', '6.0', '20240307.4']);
     expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} 6.0,20240307.4`]);
   });
 
   it.each<[string, Partial<EcrRepository>, string[], string[]]>([
-    ['IMMUTABLE: existing moving tags stay, the new build-number tag is created', { tagMutability: 'IMMUTABLE' }, ['6.0-bullseye-slim-1.3.0', '20240307.4'], ['latest', '6.0']],
-    ['IMMUTABLE_WITH_EXCLUSION for latest: latest moves, 6.0 stays', { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters: ['latest'] }, ['6.0-bullseye-slim-1.3.0', 'latest', '20240307.4'], ['6.0']],
-    ['IMMUTABLE_WITH_EXCLUSION for everything moving', { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters: ['latest', '6.*'] }, ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'], []],
+    [
+      'IMMUTABLE: existing moving tags stay, the new build-number tag is created',
+      { tagMutability: 'IMMUTABLE' },
+      ['6.0-bullseye-slim-1.3.0', '20240307.4'],
+      ['latest', '6.0'],
+    ],
+    [
+      'IMMUTABLE_WITH_EXCLUSION for latest: latest moves, 6.0 stays',
+      { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters: ['latest'] },
+      ['6.0-bullseye-slim-1.3.0', 'latest', '20240307.4'],
+      ['6.0'],
+    ],
+    [
+      'IMMUTABLE_WITH_EXCLUSION for everything moving',
+      { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters: ['latest', '6.*'] },
+      ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'],
+      [],
+    ],
   ])('%s', async (_name, repo, tags, blocked) => {
     const { ecr, docker } = world({ repo: { ...repository, ...repo } });
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: { BUILD_BUILDNUMBER: '20240307.4' }, now: NOW });
+    const record = await publishImage(settingsFor(), check(), build, passed, {
+      docker,
+      ecr,
+      log,
+      env: { BUILD_BUILDNUMBER: '20240307.4' },
+      now: NOW,
+    });
     expect(record.tags).toEqual(tags);
     expect(record.blockedTags).toEqual(blocked.length ? blocked : undefined);
     const warning = lines.find((l) => l.includes('cannot move'));
     if (blocked.length) {
-      expect(warning).toContain(`warn net6-runtime: runtime is ${repo.tagMutability}: ${blocked.join(', ')} cannot move to 6.0-bullseye-slim-1.3.0`);
+      expect(warning).toContain(
+        `warn net6-runtime: runtime is ${repo.tagMutability}: ${blocked.join(', ')} cannot move to 6.0-bullseye-slim-1.3.0`,
+      );
       expect(warning).toContain(blocked.map((t) => `filterType=WILDCARD,filter=${t}`).join(' '));
     } else {
       expect(warning).toBeUndefined();
@@ -288,32 +377,61 @@ describe('publishImage', () => {
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
     expect(record.skippedTags).toEqual(['{buildNumber}']);
     expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} latest,6.0`]);
-    expect(lines).toContain('warn net6-runtime: extra tags {buildNumber} skipped: their placeholders have no value outside Azure Pipelines');
+    expect(lines).toContain(
+      'warn net6-runtime: extra tags {buildNumber} skipped: their placeholders have no value outside Azure Pipelines',
+    );
   });
 
   it('does not move latest twice when it is also an extra tag', async () => {
     const { events, ecr, docker } = world();
-    await publishImage(settingsFor({ extraTags: ['latest', '6.0', '6.0'] }), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
+    await publishImage(settingsFor({ extraTags: ['latest', '6.0', '6.0'] }), check(), build, passed, {
+      docker,
+      ecr,
+      log: logger().log,
+      env: {},
+      now: NOW,
+      write,
+    });
     expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} latest,6.0`]);
   });
 
-  it.each([true, false])('creates the missing repository (scanOnPush=%s) with immutable versions and mutable moving tags of every image on it', async (scanOnPush) => {
-    const { events, ecr, docker } = world({ repo: undefined });
-    const sharing = [{ extraTags: ['6.0', '{buildNumber}'], latest: false }, { extraTags: ['10.0'], latest: true }];
-    const record = await publishImage(settingsFor({ scanOnPush, extraTags: [] }, sharing), check('1.0.0'), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
-    expect(events.slice(2, 5)).toEqual([
-      'ecr.findRepository runtime',
-      `ecr.createRepository runtime {"scanOnPush":${scanOnPush},"tagMutability":"IMMUTABLE_WITH_EXCLUSION","mutableTagFilters":["10.0","6.0","latest"]}`,
-      'ecr.listImages runtime',
-    ]);
-    expect(record).toMatchObject({ published: true, versionTag: '6.0-bullseye-slim-1.0.0', tags: ['6.0-bullseye-slim-1.0.0', 'latest'] });
-  });
+  it.each([true, false])(
+    'creates the missing repository (scanOnPush=%s) with immutable versions and mutable moving tags of every image on it',
+    async (scanOnPush) => {
+      const { events, ecr, docker } = world({ repo: undefined });
+      const sharing = [
+        { extraTags: ['6.0', '{buildNumber}'], latest: false },
+        { extraTags: ['10.0'], latest: true },
+      ];
+      const record = await publishImage(settingsFor({ scanOnPush, extraTags: [] }, sharing), check('1.0.0'), build, passed, {
+        docker,
+        ecr,
+        log: logger().log,
+        env: {},
+        now: NOW,
+        write,
+      });
+      expect(events.slice(2, 5)).toEqual([
+        'ecr.findRepository runtime',
+        `ecr.createRepository runtime {"scanOnPush":${scanOnPush},"tagMutability":"IMMUTABLE_WITH_EXCLUSION","mutableTagFilters":["10.0","6.0","latest"]}`,
+        'ecr.listImages runtime',
+      ]);
+      expect(record).toMatchObject({ published: true, versionTag: '6.0-bullseye-slim-1.0.0', tags: ['6.0-bullseye-slim-1.0.0', 'latest'] });
+    },
+  );
 
   it('creates a MUTABLE repository, with a warning, when its images move more tags than ECR can exempt', async () => {
     const { events, ecr, docker } = world({ repo: undefined });
     const { lines, log } = logger();
     const sharing = [{ extraTags: ['6', '6.0', '8', '8.0', '10', '10.0'], latest: true }];
-    await publishImage(settingsFor({ extraTags: [] }, sharing), check('1.0.0'), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    await publishImage(settingsFor({ extraTags: [] }, sharing), check('1.0.0'), build, passed, {
+      docker,
+      ecr,
+      log,
+      env: {},
+      now: NOW,
+      write,
+    });
     expect(events).toContain('ecr.createRepository runtime {"scanOnPush":true,"tagMutability":"MUTABLE","mutableTagFilters":[]}');
     expect(lines.some((l) => l.includes('more than the 5 exclusion filters ECR allows'))).toBe(true);
   });
@@ -321,23 +439,36 @@ describe('publishImage', () => {
   it('refuses when the repository was deleted since the check found a version in it', async () => {
     const { events, ecr, docker } = world({ repo: undefined });
     const checked = { ...check(), published: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:old' } };
-    await expect(publishImage(settingsFor(), checked, build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow('net6-runtime: ECR repository runtime held 6.0-bullseye-slim-1.2.0 when checked and is gone now; nothing was pushed');
+    await expect(
+      publishImage(settingsFor(), checked, build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+    ).rejects.toThrow('net6-runtime: ECR repository runtime held 6.0-bullseye-slim-1.2.0 when checked and is gone now; nothing was pushed');
     expect(events.some((e) => /createRepository|docker\.push/.test(e))).toBe(false);
   });
 
   it('refuses when another run published the version meanwhile, pushing nothing', async () => {
     const { events, ecr, docker } = world({ tags: ['6.0-bullseye-slim-1.2.0', '6.0-bullseye-slim-1.3.0', 'latest'] });
-    const error = await publishImage(settingsFor(), check('1.3.0'), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }).catch((e: unknown) => e);
+    const error = await publishImage(settingsFor(), check('1.3.0'), build, passed, {
+      docker,
+      ecr,
+      log: logger().log,
+      env: {},
+      now: NOW,
+      write,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toBe('net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published');
+    expect((error as Error).message).toBe(
+      'net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published',
+    );
     expect(events.some((e) => /docker\.(tag|push|withLogin)|ecr\.login/.test(e))).toBe(false);
   });
 
   it('refuses cleanly when an immutable repository rejects the version tag a racing run wrote first, removing its staging tag', async () => {
     const { events, ecr, docker, images } = world({ versionRefused: true });
-    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow('net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published');
+    await expect(
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+    ).rejects.toThrow(
+      'net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published',
+    );
     expect(events.some((e) => e.startsWith('ecr.retag'))).toBe(false);
     expect(events).toContain('ecr.untag runtime staging-run-1');
     expect(images.flatMap((i) => i.tags)).not.toContain('staging-run-1');
@@ -362,7 +493,13 @@ describe('publishImage', () => {
       mediaType: MEDIA_TYPES.ociIndex,
       manifests: [
         { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:img', size: 1234, platform: { architecture: 'amd64', os: 'linux' } },
-        { mediaType: MEDIA_TYPES.ociManifest, digest: 'sha256:att', size: 566, annotations: { 'vnd.docker.reference.digest': 'sha256:img', 'vnd.docker.reference.type': 'attestation-manifest' }, platform: { architecture: 'unknown', os: 'unknown' } },
+        {
+          mediaType: MEDIA_TYPES.ociManifest,
+          digest: 'sha256:att',
+          size: 566,
+          annotations: { 'vnd.docker.reference.digest': 'sha256:img', 'vnd.docker.reference.type': 'attestation-manifest' },
+          platform: { architecture: 'unknown', os: 'unknown' },
+        },
       ],
     });
     const versioned = annotatedManifest(index, MEDIA_TYPES.ociIndex, ANNOTATIONS);
@@ -382,14 +519,17 @@ describe('publishImage', () => {
     expect(events).toContain(`ecr.retag runtime ${versioned.digest} latest,6.0`);
     expect(images).toContainEqual({ digest: versioned.digest, tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0'] });
     expect(record).toMatchObject({ published: true, digest: versioned.digest, versionTag: '6.0-bullseye-slim-1.3.0' });
-    expect(lines).toContain(`info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${versioned.digest}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0 in account 123456789012`);
+    expect(lines).toContain(
+      `info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${versioned.digest}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0 in account 123456789012`,
+    );
   });
 
   it('publishes nothing, and removes the staging tag, when the pushed manifest cannot be read back', async () => {
     const { events, ecr, docker } = world();
     ecr.getManifests = async () => new Map();
-    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow(`net6-runtime: ${STAGING} is not in runtime right after this run pushed it; nothing was published`);
+    await expect(
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+    ).rejects.toThrow(`net6-runtime: ${STAGING} is not in runtime right after this run pushed it; nothing was published`);
     expect(events.some((e) => /ecr\.(putManifest|retag)/.test(e))).toBe(false);
     expect(events).toContain('ecr.untag runtime staging-run-1');
   });
@@ -397,8 +537,11 @@ describe('publishImage', () => {
   it('fails, moving no tag, when a racing run overwrote the version tag in a MUTABLE repository', async () => {
     const other = `sha256:${'8'.repeat(64)}`;
     const { events, ecr, docker } = world({ overwrittenBy: other });
-    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow(`net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 names ${other} right after this run published ${VERSIONED.digest}: another run published the same version at the same time`);
+    await expect(
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+    ).rejects.toThrow(
+      `net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 names ${other} right after this run published ${VERSIONED.digest}: another run published the same version at the same time`,
+    );
     expect(events.some((e) => e.startsWith('ecr.retag'))).toBe(false);
   });
 
@@ -407,16 +550,29 @@ describe('publishImage', () => {
     ecr.retag = async () => {
       throw new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun');
     };
-    const error = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }).catch((e: unknown) => e);
+    const error = await publishImage(settingsFor(), check(), build, passed, {
+      docker,
+      ecr,
+      log: logger().log,
+      env: {},
+      now: NOW,
+      write,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartialPublishError);
     expect((error as PartialPublishError).versionTag).toBe('6.0-bullseye-slim-1.3.0');
-    expect((error as Error).message).toBe(`net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 is published (${VERSIONED.digest}), but moving latest, 6.0 to it failed: ECR PutImage runtime:latest: ServerException: injected`);
+    expect((error as Error).message).toBe(
+      `net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 is published (${VERSIONED.digest}), but moving latest, 6.0 to it failed: ECR PutImage runtime:latest: ServerException: injected`,
+    );
   });
 
   it('passes other push failures through, even when layers "already exist"', async () => {
-    const { ecr, docker } = world({ pushError: 'docker push x failed (exit 1): 8d35d02037a9: Layer already exists\nreceived unexpected HTTP status: 500 Internal Server Error' });
-    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow('500 Internal Server Error');
+    const { ecr, docker } = world({
+      pushError:
+        'docker push x failed (exit 1): 8d35d02037a9: Layer already exists\nreceived unexpected HTTP status: 500 Internal Server Error',
+    });
+    await expect(
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+    ).rejects.toThrow('500 Internal Server Error');
   });
 
   it.each<[string, TestRecord]>([
@@ -424,22 +580,32 @@ describe('publishImage', () => {
     ['of another image', { runId: 'run-1', passed: true, imageId: `sha256:${'2'.repeat(64)}` }],
   ])('refuses an image whose test %s, touching nothing', async (_name, test) => {
     const { events, ecr, docker } = world();
-    await expect(publishImage(settingsFor(), check(), build, test, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow(`net6-runtime: image ${IMAGE_ID} has not passed its integration test; nothing is published`);
+    await expect(
+      publishImage(settingsFor(), check(), build, test, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+    ).rejects.toThrow(`net6-runtime: image ${IMAGE_ID} has not passed its integration test; nothing is published`);
     expect(events).toEqual([]);
   });
 
   it('refuses when the tested image is gone from the engine', async () => {
     const { events, ecr, docker } = world({ engineImage: undefined });
-    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }))
-      .rejects.toThrow(`net6-runtime: the tested image ${IMAGE_ID} is no longer in this Docker engine`);
+    await expect(
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+    ).rejects.toThrow(`net6-runtime: the tested image ${IMAGE_ID} is no longer in this Docker engine`);
     expect(events).toEqual(['docker.ensureEngine', `docker.imageId ${build.localTag}`]);
   });
 
   it('fails on an extra tag that is invalid once filled', async () => {
     const { events, ecr, docker } = world();
-    await expect(publishImage(settingsFor({ extraTags: ['b{buildNumber}'] }), check(), build, passed, { docker, ecr, log: logger().log, env: { BUILD_BUILDNUMBER: 'CI build #4' }, now: NOW, write }))
-      .rejects.toThrow('ecr.extraTags: "bCI build #4" is not a valid Docker tag after filling placeholders');
+    await expect(
+      publishImage(settingsFor({ extraTags: ['b{buildNumber}'] }), check(), build, passed, {
+        docker,
+        ecr,
+        log: logger().log,
+        env: { BUILD_BUILDNUMBER: 'CI build #4' },
+        now: NOW,
+        write,
+      }),
+    ).rejects.toThrow('ecr.extraTags: "bCI build #4" is not a valid Docker tag after filling placeholders');
     expect(events.some((e) => e.startsWith('docker.push'))).toBe(false);
   });
 });
@@ -447,15 +613,27 @@ describe('publishImage', () => {
 describe('publishImage: the card it owes, recorded in the registry', () => {
   const WEBHOOK_ENV = { TEAMS_WEBHOOK_URI: 'https://example.webhook.office.com/workflows/x' };
 
-  it('writes the unannounced-<run id> marker on the version\'s image before the version tag, and hands it to teams-notify', async () => {
+  it("writes the unannounced-<run id> marker on the version's image before the version tag, and hands it to teams-notify", async () => {
     const { events, ecr, docker, images } = world();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, {
+      docker,
+      ecr,
+      log: logger().log,
+      env: WEBHOOK_ENV,
+      now: NOW,
+      write,
+    });
     expect(events.filter((e) => e.startsWith('ecr.putManifest'))).toEqual([
       `ecr.putManifest runtime unannounced-run-1 ${MEDIA_TYPES.ociManifest}`,
       `ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociManifest}`,
     ]);
     expect(record.marker).toBe('unannounced-run-1');
-    expect(images.find((i) => i.digest === VERSIONED.digest)?.tags).toEqual(['unannounced-run-1', '6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
+    expect(images.find((i) => i.digest === VERSIONED.digest)?.tags).toEqual([
+      'unannounced-run-1',
+      '6.0-bullseye-slim-1.3.0',
+      'latest',
+      '6.0',
+    ]);
   });
 
   it.each<[string, Record<string, string>]>([
@@ -470,14 +648,21 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
 
   it('removes its marker when an immutable repository refuses the version tag: nothing of this run is published', async () => {
     const { events, ecr, docker, images } = world({ versionRefused: true });
-    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write })).rejects.toThrow('was published by another run');
-    expect(events.filter((e) => e.startsWith('ecr.untag'))).toEqual(['ecr.untag runtime staging-run-1', 'ecr.untag runtime unannounced-run-1']);
+    await expect(
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+    ).rejects.toThrow('was published by another run');
+    expect(events.filter((e) => e.startsWith('ecr.untag'))).toEqual([
+      'ecr.untag runtime staging-run-1',
+      'ecr.untag runtime unannounced-run-1',
+    ]);
     expect(images.flatMap((i) => i.tags).filter((t) => t.startsWith('unannounced-'))).toEqual([]);
   });
 
   it('removes its marker when a racing run overwrote the version tag in a MUTABLE repository', async () => {
     const { events, ecr, docker } = world({ overwrittenBy: `sha256:${'8'.repeat(64)}` });
-    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write })).rejects.toThrow('another run published the same version at the same time');
+    await expect(
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+    ).rejects.toThrow('another run published the same version at the same time');
     expect(events).toContain('ecr.untag runtime unannounced-run-1');
   });
 
@@ -486,7 +671,9 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
     ecr.retag = async () => {
       throw new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun');
     };
-    await expect(publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write })).rejects.toBeInstanceOf(PartialPublishError);
+    await expect(
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+    ).rejects.toBeInstanceOf(PartialPublishError);
     expect(events).not.toContain('ecr.untag runtime unannounced-run-1');
     expect(images.find((i) => i.digest === VERSIONED.digest)?.tags).toEqual(['unannounced-run-1', '6.0-bullseye-slim-1.3.0']);
   });
@@ -497,7 +684,14 @@ describe('leftover run tags', () => {
     { tag: 'staging-0123456789abcdef', kind: 'staging' as const, digest: 'sha256:s', pushedAt: '2024-03-07T07:00:00.000Z' },
     { tag: 'unannounced-fedcba9876543210', kind: 'unannounced' as const, digest: 'sha256:u', pushedAt: '2024-03-07T08:00:00.000Z' },
   ];
-  const current = (over: Partial<CheckRecord> = {}): CheckRecord => ({ ...check(), stale: false, reason: 'current', nextVersion: undefined, leftoverTags: leftovers, ...over });
+  const current = (over: Partial<CheckRecord> = {}): CheckRecord => ({
+    ...check(),
+    stale: false,
+    reason: 'current',
+    nextVersion: undefined,
+    leftoverTags: leftovers,
+    ...over,
+  });
 
   it('a current image: removes them in one call and says so, publishing nothing', async () => {
     const { events, ecr, images } = world({ tags: ['6.0-bullseye-slim-1.2.0', 'latest'] });
@@ -507,20 +701,40 @@ describe('leftover run tags', () => {
     expect(record).toEqual({ runId: 'run-1', published: false, removedTags: ['staging-0123456789abcdef', 'unannounced-fedcba9876543210'] });
     expect(events).toEqual(['ecr.removeTags runtime staging-0123456789abcdef,unannounced-fedcba9876543210']);
     expect(images).toEqual([{ digest: 'sha256:old', tags: ['6.0-bullseye-slim-1.2.0', 'latest'] }]);
-    expect(lines).toEqual(['info net6-runtime: removed staging-0123456789abcdef, unannounced-fedcba9876543210 from runtime: left by runs that stopped (pushed over 1h ago, the first at 2024-03-07T07:00:00.000Z)']);
+    expect(lines).toEqual([
+      'info net6-runtime: removed staging-0123456789abcdef, unannounced-fedcba9876543210 from runtime: left by runs that stopped (pushed over 1h ago, the first at 2024-03-07T07:00:00.000Z)',
+    ]);
   });
 
   it('a current image with tags to finish: finishes them, then removes the leftovers', async () => {
     const { events, ecr, images } = world({ tags: ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'] });
     images.push({ digest: PUSHED, tags: ['6.0-bullseye-slim-1.3.0'] });
-    const record = await finishCurrent(settingsFor(), current({ published: { versionTag: '6.0-bullseye-slim-1.3.0', digest: PUSHED }, repairTags: ['latest'] }), { ecr, log: logger().log });
-    expect(record).toMatchObject({ published: true, repaired: true, removedTags: ['staging-0123456789abcdef', 'unannounced-fedcba9876543210'] });
-    expect(events.slice(-2)).toEqual([`ecr.retag runtime ${PUSHED} latest`, 'ecr.removeTags runtime staging-0123456789abcdef,unannounced-fedcba9876543210']);
+    const record = await finishCurrent(
+      settingsFor(),
+      current({ published: { versionTag: '6.0-bullseye-slim-1.3.0', digest: PUSHED }, repairTags: ['latest'] }),
+      { ecr, log: logger().log },
+    );
+    expect(record).toMatchObject({
+      published: true,
+      repaired: true,
+      removedTags: ['staging-0123456789abcdef', 'unannounced-fedcba9876543210'],
+    });
+    expect(events.slice(-2)).toEqual([
+      `ecr.retag runtime ${PUSHED} latest`,
+      'ecr.removeTags runtime staging-0123456789abcdef,unannounced-fedcba9876543210',
+    ]);
   });
 
   it('a rebuild: removes them after publishing', async () => {
     const { events, ecr, docker } = world();
-    const record = await publishImage(settingsFor(), { ...check(), leftoverTags: leftovers }, build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), { ...check(), leftoverTags: leftovers }, build, passed, {
+      docker,
+      ecr,
+      log: logger().log,
+      env: {},
+      now: NOW,
+      write,
+    });
     expect(record.removedTags).toEqual(['staging-0123456789abcdef', 'unannounced-fedcba9876543210']);
     expect(events[events.length - 1]).toBe('ecr.removeTags runtime staging-0123456789abcdef,unannounced-fedcba9876543210');
   });
@@ -530,7 +744,11 @@ describe('leftover run tags', () => {
     const { lines, log } = logger();
     const record = await finishCurrent(settingsFor(), current(), { ecr, log });
     expect(record).toEqual({ runId: 'run-1', published: false });
-    expect(lines).toEqual([expect.stringMatching(/^warn net6-runtime: could not remove staging-0123456789abcdef, unannounced-fedcba9876543210 from runtime: .*AccessDenied.*\(the next run tries again\)$/s)]);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^warn net6-runtime: could not remove staging-0123456789abcdef, unannounced-fedcba9876543210 from runtime: .*AccessDenied.*\(the next run tries again\)$/s,
+      ),
+    ]);
   });
 });
 
@@ -550,8 +768,14 @@ describe('finishTags', () => {
     const { lines, log } = logger();
     const record = await finishTags(settingsFor(), current, { ecr, log });
     expect(record).toEqual({
-      runId: 'run-1', published: true, repaired: true, repositoryUri: URI, digest: PUSHED,
-      versionTag: '6.0-bullseye-slim-1.3.0', version: '1.3.0', tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0'],
+      runId: 'run-1',
+      published: true,
+      repaired: true,
+      repositoryUri: URI,
+      digest: PUSHED,
+      versionTag: '6.0-bullseye-slim-1.3.0',
+      version: '1.3.0',
+      tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0'],
     });
     expect(events).toEqual(['ecr.findRepository runtime', 'ecr.listImages runtime', `ecr.retag runtime ${PUSHED} latest,6.0`]);
     expect(images.find((i) => i.digest === PUSHED)?.tags).toEqual(['6.0-bullseye-slim-1.3.0', '20240307.4', 'latest', '6.0']);
@@ -560,6 +784,8 @@ describe('finishTags', () => {
 
   it('fails clearly when the version disappeared since the check', async () => {
     const { ecr } = world();
-    await expect(finishTags(settingsFor(), current, { ecr, log: logger().log })).rejects.toThrow('net6-runtime: 6.0-bullseye-slim-1.3.0 is gone from runtime since the check');
+    await expect(finishTags(settingsFor(), current, { ecr, log: logger().log })).rejects.toThrow(
+      'net6-runtime: 6.0-bullseye-slim-1.3.0 is gone from runtime since the check',
+    );
   });
 });

@@ -34,11 +34,17 @@ export async function publishImage(
 ): Promise<PublishRecord> {
   const { docker, ecr, log } = deps;
   if (!test.passed || test.imageId !== build.imageId) {
-    throw new UserError(`${settings.project}: image ${build.imageId} has not passed its integration test; nothing is published`, `run the whole chain: nx run ${settings.project}:publish`);
+    throw new UserError(
+      `${settings.project}: image ${build.imageId} has not passed its integration test; nothing is published`,
+      `run the whole chain: nx run ${settings.project}:publish`,
+    );
   }
   await docker.ensureEngine();
   if ((await docker.imageId(build.localTag!)) !== build.imageId) {
-    throw new UserError(`${settings.project}: the tested image ${build.imageId} is no longer in this Docker engine`, `rerun the chain on one agent: nx run ${settings.project}:publish`);
+    throw new UserError(
+      `${settings.project}: the tested image ${build.imageId} is no longer in this Docker engine`,
+      `rerun the chain on one agent: nx run ${settings.project}:publish`,
+    );
   }
 
   const found = await ecr.findRepository(settings.ecr.repository);
@@ -60,12 +66,20 @@ export async function publishImage(
   const existing = (await ecr.listImages(repository.name)).flatMap((image) => image.tags);
   const next = nextVersion(settings.ecr.tag, existing);
   if (next.tag !== check.nextVersion?.tag) throw takenMeanwhile(settings, check);
-  const { tags: extraTags, skipped } = expandExtraTags(settings.ecr.extraTags, { version: next.version, env: deps.env, now: deps.now ?? new Date() });
+  const { tags: extraTags, skipped } = expandExtraTags(settings.ecr.extraTags, {
+    version: next.version,
+    env: deps.env,
+    now: deps.now ?? new Date(),
+  });
   for (const tag of extraTags) {
-    if (!isValidTag(tag)) throw new UserError(`${settings.configFile}: ecr.extraTags: "${tag}" is not a valid Docker tag after filling placeholders`,
-      'a tag is at most 128 letters, digits, _ . and -, not starting with . or -: change the template, or the pipeline value its placeholder takes');
+    if (!isValidTag(tag))
+      throw new UserError(
+        `${settings.configFile}: ecr.extraTags: "${tag}" is not a valid Docker tag after filling placeholders`,
+        'a tag is at most 128 letters, digits, _ . and -, not starting with . or -: change the template, or the pipeline value its placeholder takes',
+      );
   }
-  if (skipped.length) log.warn(`${settings.project}: extra tags ${skipped.join(', ')} skipped: their placeholders have no value outside Azure Pipelines`);
+  if (skipped.length)
+    log.warn(`${settings.project}: extra tags ${skipped.join(', ')} skipped: their placeholders have no value outside Azure Pipelines`);
   const wanted = [...(settings.ecr.latest ? ['latest'] : []), ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
   const plan = planMovingTags(wanted, existing, repository.tagMutability, repository.mutableTagFilters);
 
@@ -103,19 +117,29 @@ export async function publishImage(
   try {
     try {
       const staged = (await ecr.getManifests(repository.name, [stagingTag])).get(stagingTag);
-      if (!staged) throw new UserError(`${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`, 'rerun: the check decides again from what is published now');
+      if (!staged)
+        throw new UserError(
+          `${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`,
+          'rerun: the check decides again from what is published now',
+        );
       versioned = annotatedManifest(staged.manifest, staged.mediaType, inputRecord(check));
       if (marker) {
         if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, marker)) === 'refused') {
-          throw new UserError(`${settings.project}: ${repository.name} already has a ${marker} tag on another image; nothing was published`, 'rerun: the next run has another run id');
+          throw new UserError(
+            `${settings.project}: ${repository.name} already has a ${marker} tag on another image; nothing was published`,
+            'rerun: the next run has another run id',
+          );
         }
         markerWritten = true;
       }
       // An immutable repository refusing the version tag: another run published it first.
-      if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, next.tag)) === 'refused') throw takenMeanwhile(settings, check);
+      if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, next.tag)) === 'refused')
+        throw takenMeanwhile(settings, check);
     } finally {
       // Served its purpose, or failed it: either way no one should pull it. A leftover is only untidy.
-      await ecr.untag(repository.name, stagingTag).catch((err: unknown) => log.warn(`${settings.project}: could not remove ${stagingRef}: ${(err as Error).message}`));
+      await ecr
+        .untag(repository.name, stagingTag)
+        .catch((err: unknown) => log.warn(`${settings.project}: could not remove ${stagingRef}: ${(err as Error).message}`));
     }
     // In a MUTABLE repository nothing stops a racing run from overwriting the tag just written: read it back.
     const stored = (await ecr.listImages(repository.name)).find((image) => image.tags.includes(next.tag));
@@ -127,7 +151,10 @@ export async function publishImage(
     }
   } catch (err) {
     // Not published by this run: its marker would name an image no version of its own names.
-    if (markerWritten) await ecr.untag(repository.name, marker!).catch((e: unknown) => log.warn(`${settings.project}: could not remove ${repository.uri}:${marker}: ${(e as Error).message}`));
+    if (markerWritten)
+      await ecr
+        .untag(repository.name, marker!)
+        .catch((e: unknown) => log.warn(`${settings.project}: could not remove ${repository.uri}:${marker}: ${(e as Error).message}`));
     throw err;
   }
   const digest = versioned.digest;
@@ -157,7 +184,15 @@ export async function publishImage(
   log.info(`${settings.project}: published ${versionRef} (${digest}) with tags ${tags.join(', ')} in account ${account}`);
   const removedTags = await removeLeftovers(settings, check, { ecr, log });
   return {
-    runId: check.runId, published: true, account, repositoryUri: repository.uri, digest, versionTag: next.tag, version: next.version, tags, skippedTags: skipped,
+    runId: check.runId,
+    published: true,
+    account,
+    repositoryUri: repository.uri,
+    digest,
+    versionTag: next.tag,
+    version: next.version,
+    tags,
+    skippedTags: skipped,
     ...(blocked.length ? { blockedTags: blocked } : {}),
     ...(marker ? { marker } : {}),
     ...(removedTags.length ? { removedTags } : {}),
@@ -169,7 +204,9 @@ export async function publishImage(
  * stopped runs left in the repository. Nothing is built, pulled or pushed.
  */
 export async function finishCurrent(settings: ImageSettings, check: CheckRecord, deps: { ecr: Ecr; log: Logger }): Promise<PublishRecord> {
-  const record: PublishRecord = check.repairTags?.length ? await finishTags(settings, check, deps) : { runId: check.runId, published: false };
+  const record: PublishRecord = check.repairTags?.length
+    ? await finishTags(settings, check, deps)
+    : { runId: check.runId, published: false };
   const removedTags = await removeLeftovers(settings, check, deps);
   return removedTags.length ? { ...record, removedTags } : record;
 }
@@ -184,14 +221,21 @@ async function removeLeftovers(settings: ImageSettings, check: CheckRecord, deps
   const leftovers = check.leftoverTags ?? [];
   if (!leftovers.length) return [];
   try {
-    const removed = await deps.ecr.removeTags(settings.ecr.repository, leftovers.map((l) => l.tag));
+    const removed = await deps.ecr.removeTags(
+      settings.ecr.repository,
+      leftovers.map((l) => l.tag),
+    );
     if (removed.length) {
       const oldest = leftovers.map((l) => l.pushedAt).sort()[0];
-      deps.log.info(`${settings.project}: removed ${removed.join(', ')} from ${settings.ecr.repository}: left by runs that stopped (pushed over ${formatDuration(settings.cleanup.registryAfterMs)} ago, the first at ${oldest})`);
+      deps.log.info(
+        `${settings.project}: removed ${removed.join(', ')} from ${settings.ecr.repository}: left by runs that stopped (pushed over ${formatDuration(settings.cleanup.registryAfterMs)} ago, the first at ${oldest})`,
+      );
     }
     return removed;
   } catch (err) {
-    deps.log.warn(`${settings.project}: could not remove ${leftovers.map((l) => l.tag).join(', ')} from ${settings.ecr.repository}: ${describeError(err)} (the next run tries again)`);
+    deps.log.warn(
+      `${settings.project}: could not remove ${leftovers.map((l) => l.tag).join(', ')} from ${settings.ecr.repository}: ${describeError(err)} (the next run tries again)`,
+    );
     return [];
   }
 }
@@ -204,13 +248,23 @@ export async function finishTags(settings: ImageSettings, check: CheckRecord, de
   const { ecr, log } = deps;
   const published = check.published!;
   const repository = await ecr.findRepository(settings.ecr.repository);
-  if (!repository) throw new UserError(`${settings.project}: ECR repository ${settings.ecr.repository} is gone since the check`, 'rerun: the check decides again from what is published now');
+  if (!repository)
+    throw new UserError(
+      `${settings.project}: ECR repository ${settings.ecr.repository} is gone since the check`,
+      'rerun: the check decides again from what is published now',
+    );
   const image = (await ecr.listImages(repository.name)).find((i) => i.tags.includes(published.versionTag));
-  if (!image) throw new UserError(`${settings.project}: ${published.versionTag} is gone from ${repository.name} since the check`, 'rerun: the check decides again from what is published now');
+  if (!image)
+    throw new UserError(
+      `${settings.project}: ${published.versionTag} is gone from ${repository.name} since the check`,
+      'rerun: the check decides again from what is published now',
+    );
   const result = await ecr.retag(repository.name, image.digest, check.repairTags ?? []);
   if (result.refused.length) log.warn(`${settings.project}: ${repository.name} refused to move ${result.refused.join(', ')} (immutable)`);
   const tags = [published.versionTag, ...result.moved, ...result.unchanged];
-  log.info(`${settings.project}: finished publishing ${repository.uri}:${published.versionTag} (${image.digest}): moved ${result.moved.join(', ') || 'nothing'}`);
+  log.info(
+    `${settings.project}: finished publishing ${repository.uri}:${published.versionTag} (${image.digest}): moved ${result.moved.join(', ') || 'nothing'}`,
+  );
   return {
     runId: check.runId,
     published: true,
@@ -226,8 +280,10 @@ export async function finishTags(settings: ImageSettings, check: CheckRecord, de
 
 /** The awscli command that makes a repository's tags immutable except those the filters name. */
 function exclusionCommand(repository: string, mutableTags: string[]): string {
-  return `aws ecr put-image-tag-mutability --repository-name ${repository} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
-    `--image-tag-mutability-exclusion-filters ${mutableTags.map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')}`;
+  return (
+    `aws ecr put-image-tag-mutability --repository-name ${repository} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
+    `--image-tag-mutability-exclusion-filters ${mutableTags.map((t) => `filterType=WILDCARD,filter=${t}`).join(' ')}`
+  );
 }
 
 function takenMeanwhile(settings: ImageSettings, check: CheckRecord): UserError {
@@ -249,8 +305,18 @@ async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger) 
       `${settings.project}: creating ECR repository ${settings.ecr.repository} MUTABLE: its images move ${mutableTagFilters.length} tags (${mutableTagFilters.join(', ')}), ` +
         `more than the ${MAX_EXCLUSION_FILTERS} exclusion filters ECR allows, so version tags cannot be made immutable there`,
     );
-    return ecr.createRepository(settings.ecr.repository, { scanOnPush: settings.ecr.scanOnPush, tagMutability: 'MUTABLE', mutableTagFilters: [] });
+    return ecr.createRepository(settings.ecr.repository, {
+      scanOnPush: settings.ecr.scanOnPush,
+      tagMutability: 'MUTABLE',
+      mutableTagFilters: [],
+    });
   }
-  log.info(`${settings.project}: creating ECR repository ${settings.ecr.repository} (${scan}; tags immutable except ${mutableTagFilters.join(', ') || 'none'})`);
-  return ecr.createRepository(settings.ecr.repository, { scanOnPush: settings.ecr.scanOnPush, tagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutableTagFilters });
+  log.info(
+    `${settings.project}: creating ECR repository ${settings.ecr.repository} (${scan}; tags immutable except ${mutableTagFilters.join(', ') || 'none'})`,
+  );
+  return ecr.createRepository(settings.ecr.repository, {
+    scanOnPush: settings.ecr.scanOnPush,
+    tagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+    mutableTagFilters,
+  });
 }

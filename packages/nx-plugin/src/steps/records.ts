@@ -144,7 +144,10 @@ export class Records {
     try {
       return JSON.parse(readFileSync(this.file(step), 'utf8')) as RecordTypes[S];
     } catch {
-      throw new UserError(`no ${step} result for this image (${path.relative(process.cwd(), this.file(step))})`, `run the whole chain: nx run <project>:publish`);
+      throw new UserError(
+        `no ${step} result for this image (${path.relative(process.cwd(), this.file(step))})`,
+        `run the whole chain: nx run <project>:publish`,
+      );
     }
   }
 }
@@ -152,6 +155,9 @@ export class Records {
 /** Later steps act only on the rebuild the check decided in this same run. */
 export function assertSameRun(check: CheckRecord, step: StepName, record: { runId?: string }): void {
   if (record.runId !== check.runId) {
-    throw new UserError(`the ${step} result belongs to another run (${record.runId ?? 'none'}, this run is ${check.runId})`, 'run the whole chain: nx run <project>:publish');
+    throw new UserError(
+      `the ${step} result belongs to another run (${record.runId ?? 'none'}, this run is ${check.runId})`,
+      'run the whole chain: nx run <project>:publish',
+    );
   }
 }

@@ -48,7 +48,15 @@ function fakeDocker(listed: { containers?: string[][]; images?: string[][] } | u
   return { calls, docker };
 }
 
-const deps = (docker: SweepDeps['docker'], log: SweepDeps['log']): SweepDeps => ({ docker, log, maxAgeMs: 6 * 3_600_000, tempDir: temp, now: NOW, host: HOST, isAlive: (pid) => pid === live.pid });
+const deps = (docker: SweepDeps['docker'], log: SweepDeps['log']): SweepDeps => ({
+  docker,
+  log,
+  maxAgeMs: 6 * 3_600_000,
+  tempDir: temp,
+  now: NOW,
+  host: HOST,
+  isAlive: (pid) => pid === live.pid,
+});
 
 describe('sweepLocalLeftovers', () => {
   it('removes what a killed run left (its container, images, local push name, temp folders) and says so in one line', async () => {
@@ -85,16 +93,20 @@ describe('sweepLocalLeftovers', () => {
   it('removes folders and images named before owners were recorded once they are older than the threshold', async () => {
     const old = folder('platform-images-docker-Ab12Cd', new Date('2024-03-07T05:00:00Z'));
     const young = folder('platform-images-test-Zz99Yy', new Date('2024-03-07T11:00:00Z'));
-    const { calls, docker } = fakeDocker({ images: [
-      ['i1', `platform-images/net6-runtime:candidate-${RUN}`, '2024-03-07 05:00:00 +0000 UTC'],
-      ['i2', 'platform-images/net6-runtime:candidate-fedcba9876543210', '2024-03-07 11:00:00 +0000 UTC'],
-    ] });
+    const { calls, docker } = fakeDocker({
+      images: [
+        ['i1', `platform-images/net6-runtime:candidate-${RUN}`, '2024-03-07 05:00:00 +0000 UTC'],
+        ['i2', 'platform-images/net6-runtime:candidate-fedcba9876543210', '2024-03-07 11:00:00 +0000 UTC'],
+      ],
+    });
     const { lines, log } = recordingLogger();
     await sweepLocalLeftovers(deps(docker, log));
     expect(calls).toEqual(['ps', 'images', `rmi platform-images/net6-runtime:candidate-${RUN}`]);
     expect(existsSync(old)).toBe(false);
     expect(existsSync(young)).toBe(true);
-    expect(lines).toEqual([`info cleanup: removed what stopped runs left on this machine: image platform-images/net6-runtime:candidate-${RUN} (older than 6h); folder ${old} (older than 6h)`]);
+    expect(lines).toEqual([
+      `info cleanup: removed what stopped runs left on this machine: image platform-images/net6-runtime:candidate-${RUN} (older than 6h); folder ${old} (older than 6h)`,
+    ]);
   });
 
   it('says nothing when there is nothing to remove', async () => {
@@ -123,6 +135,8 @@ describe('sweepLocalLeftovers', () => {
     const { lines, log } = recordingLogger();
     const report = await sweepLocalLeftovers(deps(docker, log));
     expect(report.failed.map((f) => f.thing.ref)).toEqual([test]);
-    expect(lines).toEqual([`warn cleanup: could not remove image ${test} (process 300 is gone): conflict: unable to remove repository reference (the next run tries again)`]);
+    expect(lines).toEqual([
+      `warn cleanup: could not remove image ${test} (process 300 is gone): conflict: unable to remove repository reference (the next run tries again)`,
+    ]);
   });
 });

@@ -42,12 +42,18 @@ export interface SweepReport {
 /** Lists, decides, removes, and says in one line what it removed (nothing when there was nothing). */
 export async function sweepLocalLeftovers(deps: SweepDeps): Promise<SweepReport> {
   const tempDir = deps.tempDir ?? tmpdir();
-  const ctx: SweepContext = { host: deps.host ?? hostToken(), isAlive: deps.isAlive ?? processIsAlive, now: deps.now ?? new Date(), maxAgeMs: deps.maxAgeMs };
+  const ctx: SweepContext = {
+    host: deps.host ?? hostToken(),
+    isAlive: deps.isAlive ?? processIsAlive,
+    now: deps.now ?? new Date(),
+    maxAgeMs: deps.maxAgeMs,
+  };
   const things: LocalThing[] = [];
   const containers = await deps.docker.listOwnedContainers();
   // No engine answered: nothing in Docker to sweep, and nothing to say about it (the check needs no Docker).
   const images = containers ? await deps.docker.listBuiltImages() : undefined;
-  for (const [id, name, owner, created] of containers ?? []) if (id) things.push(containerThing(id, name ?? id, owner ?? '', created ?? ''));
+  for (const [id, name, owner, created] of containers ?? [])
+    if (id) things.push(containerThing(id, name ?? id, owner ?? '', created ?? ''));
   for (const [id, ref, created] of images ?? []) {
     const thing = id && ref ? imageThing(id, ref, created ?? '') : undefined;
     if (thing) things.push(thing);
@@ -69,7 +75,9 @@ export async function sweepLocalLeftovers(deps: SweepDeps): Promise<SweepReport>
     deps.log.info(`cleanup: removed what stopped runs left on this machine: ${report.removed.map(describe).join('; ')}`);
   }
   if (report.failed.length) {
-    deps.log.warn(`cleanup: could not remove ${report.failed.map((f) => `${describe(f)}: ${f.error}`).join('; ')} (the next run tries again)`);
+    deps.log.warn(
+      `cleanup: could not remove ${report.failed.map((f) => `${describe(f)}: ${f.error}`).join('; ')} (the next run tries again)`,
+    );
   }
   return report;
 }

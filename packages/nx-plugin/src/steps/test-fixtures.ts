@@ -16,7 +16,10 @@ export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Pa
     dockerfile: path.join(dir, 'Dockerfile'),
     context: dir,
     ecr: { repository: variant, tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true, latest: true },
-    integrationTest: { replaceFrom: `mcr.microsoft.com/dotnet/${variant}:6.0-bullseye-slim`, app: {} as ImageSettings['integrationTest']['app'] },
+    integrationTest: {
+      replaceFrom: `mcr.microsoft.com/dotnet/${variant}:6.0-bullseye-slim`,
+      app: {} as ImageSettings['integrationTest']['app'],
+    },
     force: false,
     outputDir: path.join(root, 'dist', projectRoot),
     repositoryImages: [{ extraTags: [], latest: true }],

@@ -9,11 +9,23 @@ export interface DockerBuildOptions {
 }
 
 export default async function dockerBuild(options: DockerBuildOptions, context: ExecutorContext, runtime?: TaskRuntime) {
-  return runStep('docker-build', context, async ({ settings, log, env, check, session }) =>
-    buildImage(settings, check, { docker: session.docker(settings.docker.command), log, source: await sourceInfo(context.root, settings.projectRoot, env) }), {
-    applyOptions: (settings) => { if (options.builder) settings.docker.builder = options.builder; },
-    whenCurrent: () => ({ built: false }),
-  }, runtime);
+  return runStep(
+    'docker-build',
+    context,
+    async ({ settings, log, env, check, session }) =>
+      buildImage(settings, check, {
+        docker: session.docker(settings.docker.command),
+        log,
+        source: await sourceInfo(context.root, settings.projectRoot, env),
+      }),
+    {
+      applyOptions: (settings) => {
+        if (options.builder) settings.docker.builder = options.builder;
+      },
+      whenCurrent: () => ({ built: false }),
+    },
+    runtime,
+  );
 }
 
 export const batch = batchOf(dockerBuild, nxParallel);

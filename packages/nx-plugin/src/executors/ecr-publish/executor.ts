@@ -5,22 +5,28 @@ import { notifyFailure } from '../../steps/notify';
 import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
 
 export default async function ecrPublish(_options: Record<string, never>, context: ExecutorContext, runtime?: TaskRuntime) {
-  return runStep('ecr-publish', context, async ({ settings, log, records, check, env, session }) => {
-    const ecr = session.ecr(settings);
-    if (!check.stale) return finishCurrent(settings, check, { ecr, log });
-    const build = records.read('docker-build');
-    const test = records.read('integration-test');
-    assertSameRun(check, 'docker-build', build);
-    assertSameRun(check, 'integration-test', test);
-    return publishImage(settings, check, build, test, { docker: session.docker(settings.docker.command), ecr, log, env });
-  }, {
-    whenCurrent: (check) => ({ runId: check.runId, published: false }),
-    // A current image may still have moving tags to finish, or run tags of stopped runs to remove.
-    runWhenCurrent: publishHasWork,
-    onFailure: async ({ settings, check, log, env }, error) => {
-      await notifyFailure(settings, check, 'ecr-publish', error, { log, env });
+  return runStep(
+    'ecr-publish',
+    context,
+    async ({ settings, log, records, check, env, session }) => {
+      const ecr = session.ecr(settings);
+      if (!check.stale) return finishCurrent(settings, check, { ecr, log });
+      const build = records.read('docker-build');
+      const test = records.read('integration-test');
+      assertSameRun(check, 'docker-build', build);
+      assertSameRun(check, 'integration-test', test);
+      return publishImage(settings, check, build, test, { docker: session.docker(settings.docker.command), ecr, log, env });
     },
-  }, runtime);
+    {
+      whenCurrent: (check) => ({ runId: check.runId, published: false }),
+      // A current image may still have moving tags to finish, or run tags of stopped runs to remove.
+      runWhenCurrent: publishHasWork,
+      onFailure: async ({ settings, check, log, env }, error) => {
+        await notifyFailure(settings, check, 'ecr-publish', error, { log, env });
+      },
+    },
+    runtime,
+  );
 }
 
 export const batch = batchOf(ecrPublish, nxParallel);

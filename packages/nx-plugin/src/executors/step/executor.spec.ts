@@ -9,9 +9,21 @@ describe('stepOptionsProblem', () => {
     ['integration-test with its timeout', { step: 'integration-test', timeoutSeconds: 120 }, undefined],
     ['ecr-publish with nothing', { step: 'ecr-publish' }, undefined],
     ['teams-notify with both of its options', { step: 'teams-notify', failOnError: true, timeoutSeconds: 5 }, undefined],
-    ['teams-notify given the build\'s builder', { step: 'teams-notify', builder: 'classic' }, /^teams-notify options: builder is not an option of teams-notify \(its options: failOnError, timeoutSeconds\)$/],
-    ['ecr-publish given a timeout', { step: 'ecr-publish', timeoutSeconds: 5 }, /^ecr-publish options: timeoutSeconds is not an option of ecr-publish \(it takes none\)$/],
-    ['docker-build given two foreign options', { step: 'docker-build', failOnError: true, timeoutSeconds: 1 }, /^docker-build options: failOnError, timeoutSeconds are not options of docker-build/],
+    [
+      "teams-notify given the build's builder",
+      { step: 'teams-notify', builder: 'classic' },
+      /^teams-notify options: builder is not an option of teams-notify \(its options: failOnError, timeoutSeconds\)$/,
+    ],
+    [
+      'ecr-publish given a timeout',
+      { step: 'ecr-publish', timeoutSeconds: 5 },
+      /^ecr-publish options: timeoutSeconds is not an option of ecr-publish \(it takes none\)$/,
+    ],
+    [
+      'docker-build given two foreign options',
+      { step: 'docker-build', failOnError: true, timeoutSeconds: 1 },
+      /^docker-build options: failOnError, timeoutSeconds are not options of docker-build/,
+    ],
     ['no step', {}, /step undefined is not one of docker-build, integration-test, ecr-publish, teams-notify/],
     ['the check, which has its own executor', { step: 'mcr-check' }, /step "mcr-check" is not one of/],
   ])('%s', (_name, options, problem) => {
@@ -26,17 +38,22 @@ describe('executors.json', () => {
   it('registers the step executor with a batch implementation Nx prefers, each file where it says', () => {
     const root = path.join(__dirname, '../../..');
     const entry = JSON.parse(readFileSync(path.join(root, 'executors.json'), 'utf8')).executors.step;
-    expect(entry).toMatchObject({ implementation: './executors/step.js', schema: './src/executors/step/schema.json', batchImplementation: './executors/step.js#batch', preferBatch: true });
+    expect(entry).toMatchObject({
+      implementation: './executors/step.js',
+      schema: './src/executors/step/schema.json',
+      batchImplementation: './executors/step.js#batch',
+      preferBatch: true,
+    });
     expect(readFileSync(path.join(root, entry.implementation), 'utf8')).toContain("require('../load')('executors/step/executor')");
     expect(existsSync(path.join(root, entry.schema))).toBe(true);
   });
 });
 
-describe('the step executor\'s schema', () => {
+describe("the step executor's schema", () => {
   const read = (file: string) => JSON.parse(readFileSync(path.join(__dirname, '..', file), 'utf8'));
   const schema = read('step/schema.json');
 
-  it('takes exactly the options of the four steps\' own executors, and the step', () => {
+  it("takes exactly the options of the four steps' own executors, and the step", () => {
     const own = new Set(Object.keys(STEP_OPTIONS).flatMap((name) => Object.keys(read(`${name}/schema.json`).properties)));
     expect(Object.keys(schema.properties).sort()).toEqual(['step', ...own].sort());
     for (const name of Object.keys(STEP_OPTIONS) as Array<keyof typeof STEP_OPTIONS>) {
@@ -54,10 +71,12 @@ describe('step', () => {
   it('fails a target whose options do not fit its step, saying which, before running anything', async () => {
     const lines: string[] = [];
     const context = { projectName: 'net8-runtime', targetName: 'teams-notify' } as ExecutorContext;
-    await expect(step({ step: 'teams-notify', builder: 'classic' }, context, { session: undefined as never, write: (l) => lines.push(l) })).resolves.toEqual({ success: false });
+    await expect(
+      step({ step: 'teams-notify', builder: 'classic' }, context, { session: undefined as never, write: (l) => lines.push(l) }),
+    ).resolves.toEqual({ success: false });
     expect(lines).toEqual([
       'error: net8-runtime: teams-notify failed: teams-notify options: builder is not an option of teams-notify (its options: failOnError, timeoutSeconds)\n' +
-        '  fix: remove it from this target\'s options (--option, project.json or nx.json targetDefaults), or set it on the step it belongs to',
+        "  fix: remove it from this target's options (--option, project.json or nx.json targetDefaults), or set it on the step it belongs to",
     ]);
   });
 });

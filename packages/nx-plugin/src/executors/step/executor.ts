@@ -44,21 +44,26 @@ export function stepOptionsProblem(options: Record<string, unknown>): UserError 
   const { step, ...rest } = options;
   const steps = Object.keys(STEP_OPTIONS);
   if (typeof step !== 'string' || !steps.includes(step)) {
-    return new UserError(`the target's options: step ${JSON.stringify(step)} is not one of ${steps.join(', ')}`, 'the platform image targets are inferred with their step: remove "step" from the target\'s options in project.json or nx.json targetDefaults');
+    return new UserError(
+      `the target's options: step ${JSON.stringify(step)} is not one of ${steps.join(', ')}`,
+      'the platform image targets are inferred with their step: remove "step" from the target\'s options in project.json or nx.json targetDefaults',
+    );
   }
   const allowed: readonly string[] = STEP_OPTIONS[step as ChainStep];
   const foreign = Object.keys(rest).filter((key) => !allowed.includes(key));
   if (!foreign.length) return undefined;
   return new UserError(
     `${step} options: ${foreign.join(', ')} ${foreign.length === 1 ? 'is not an option' : 'are not options'} of ${step} (${allowed.length ? `its options: ${allowed.join(', ')}` : 'it takes none'})`,
-    'remove it from this target\'s options (--option, project.json or nx.json targetDefaults), or set it on the step it belongs to',
+    "remove it from this target's options (--option, project.json or nx.json targetDefaults), or set it on the step it belongs to",
   );
 }
 
 export default async function step(options: StepOptions, context: ExecutorContext, runtime?: TaskRuntime) {
   const problem = stepOptionsProblem({ ...options });
   if (problem) {
-    createLogger(process.env, runtime?.write ?? ((line) => process.stdout.write(line + '\n'))).error(`${context.projectName}: ${context.targetName} failed: ${describeError(problem)}`);
+    createLogger(process.env, runtime?.write ?? ((line) => process.stdout.write(line + '\n'))).error(
+      `${context.projectName}: ${context.targetName} failed: ${describeError(problem)}`,
+    );
     return { success: false };
   }
   const { step: name, ...stepOptions } = options;

@@ -12,28 +12,34 @@ export interface TeamsNotifyOptions {
 
 export default async function teamsNotify(options: TeamsNotifyOptions, context: ExecutorContext, runtime?: TaskRuntime) {
   let timeoutMs: number | undefined;
-  return runStep('teams-notify', context, async ({ settings, log, records, check, env, session }) => {
-    const publish = records.read('ecr-publish');
-    assertSameRun(check, 'ecr-publish', publish);
-    return notifyTeams(settings, check, publish, {
-      log,
-      env,
-      post: (webhook, message) => postToTeams(webhook, message, { timeoutMs }),
-      // Delivered cards' markers are removed where ecr-publish wrote them: the image's own repository.
-      removeMarker: (tag) => session.ecr(settings).untag(settings.ecr.repository, tag),
-    });
-  }, {
-    applyOptions: (settings) => {
-      const fields = executorOptions('teams-notify', options);
-      const seconds = fields.number('timeoutSeconds', { min: 1, max: 300 });
-      timeoutMs = seconds === undefined ? undefined : seconds * 1000;
-      const failOnError = fields.boolean('failOnError');
-      if (failOnError !== undefined) settings.teams.failOnError = failOnError;
+  return runStep(
+    'teams-notify',
+    context,
+    async ({ settings, log, records, check, env, session }) => {
+      const publish = records.read('ecr-publish');
+      assertSameRun(check, 'ecr-publish', publish);
+      return notifyTeams(settings, check, publish, {
+        log,
+        env,
+        post: (webhook, message) => postToTeams(webhook, message, { timeoutMs }),
+        // Delivered cards' markers are removed where ecr-publish wrote them: the image's own repository.
+        removeMarker: (tag) => session.ecr(settings).untag(settings.ecr.repository, tag),
+      });
     },
-    whenCurrent: (check) => ({ runId: check.runId, sent: false }),
-    // A current image may still owe cards: a finished publish's, or versions an earlier run never announced.
-    runWhenCurrent: notifyHasWork,
-  }, runtime);
+    {
+      applyOptions: (settings) => {
+        const fields = executorOptions('teams-notify', options);
+        const seconds = fields.number('timeoutSeconds', { min: 1, max: 300 });
+        timeoutMs = seconds === undefined ? undefined : seconds * 1000;
+        const failOnError = fields.boolean('failOnError');
+        if (failOnError !== undefined) settings.teams.failOnError = failOnError;
+      },
+      whenCurrent: (check) => ({ runId: check.runId, sent: false }),
+      // A current image may still owe cards: a finished publish's, or versions an earlier run never announced.
+      runWhenCurrent: notifyHasWork,
+    },
+    runtime,
+  );
 }
 
 export const batch = batchOf(teamsNotify, nxParallel);

@@ -26,20 +26,24 @@ afterEach(() => jest.restoreAllMocks());
 function addTestApp(dir: string, major: number, config: Record<string, unknown> = {}): void {
   const dockerfile = typeof config.dockerfile === 'string' ? config.dockerfile : 'Dockerfile';
   tree.write(`${dir}/test-app.json`, JSON.stringify({ port: 8080, request: { method: 'POST', path: '/MyService' }, ...config }));
-  tree.write(`${dir}/${dockerfile}`, [
-    `FROM mcr.microsoft.com/dotnet/sdk:${major}.0-bookworm-slim AS build`,
-    'RUN echo build',
-    `FROM mcr.microsoft.com/dotnet/runtime:${major}.0-bookworm-slim AS final`,
-    'COPY --from=build /out /app',
-    '',
-  ].join('\n'));
+  tree.write(
+    `${dir}/${dockerfile}`,
+    [
+      `FROM mcr.microsoft.com/dotnet/sdk:${major}.0-bookworm-slim AS build`,
+      'RUN echo build',
+      `FROM mcr.microsoft.com/dotnet/runtime:${major}.0-bookworm-slim AS final`,
+      'COPY --from=build /out /app',
+      '',
+    ].join('\n'),
+  );
 }
 
 /** The files the generator wrote under a folder, by path relative to it. */
 function written(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
   for (const change of tree.listChanges()) {
-    if (change.type !== 'DELETE' && change.path.startsWith(`${dir}/`)) files[change.path.slice(dir.length + 1)] = change.content!.toString('utf8');
+    if (change.type !== 'DELETE' && change.path.startsWith(`${dir}/`))
+      files[change.path.slice(dir.length + 1)] = change.content!.toString('utf8');
   }
   return files;
 }
@@ -86,7 +90,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'net8 aspnet: Debian 12 and the images\' own app user',
+    name: "net8 aspnet: Debian 12 and the images' own app user",
     answers: { dotnet: 'net8', variant: 'aspnet' },
     dir: 'platform-images/net8/aspnet',
     from: 'mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim',
@@ -208,7 +212,7 @@ describe('the files of a new platform image', () => {
     expect(config.ecr.latest).toBe(ownsLatest ? undefined : false);
   });
 
-  test('the net6 Dockerfile, whole: the seed runtime image\'s hardening with a numeric user', async () => {
+  test("the net6 Dockerfile, whole: the seed runtime image's hardening with a numeric user", async () => {
     await platformImageGenerator(tree, { dotnet: 'net6', variant: 'runtime' });
     expect(tree.read('platform-images/net6/runtime/Dockerfile', 'utf-8')).toBe(`FROM mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim
 
@@ -247,7 +251,13 @@ USER $APP_UID
   test('nothing outside the image folder changes without --pipeline', async () => {
     const before = tree.listChanges().map((c) => c.path);
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'aspnet' });
-    expect(tree.listChanges().map((c) => c.path).filter((p) => !before.includes(p)).sort()).toEqual([
+    expect(
+      tree
+        .listChanges()
+        .map((c) => c.path)
+        .filter((p) => !before.includes(p))
+        .sort(),
+    ).toEqual([
       'platform-images/net8/aspnet/.dockerignore',
       'platform-images/net8/aspnet/Dockerfile',
       'platform-images/net8/aspnet/platform-image.json',
@@ -263,7 +273,7 @@ USER $APP_UID
   });
 });
 
-describe('the generated platform-image.json passes the executors\' validation', () => {
+describe("the generated platform-image.json passes the executors' validation", () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(path.join(tmpdir(), 'platform-image-generator-'));
@@ -313,17 +323,26 @@ describe('--pipeline', () => {
     expect(tree.exists(PIPELINE)).toBe(false);
   });
 
-  test('writes a scheduled pipeline extending the per-image template with the seed\'s parameters', async () => {
+  test("writes a scheduled pipeline extending the per-image template with the seed's parameters", async () => {
     withPluginOptions({ aws: { region: 'eu-west-1', account: '123456789012' } });
     addTestApp('integration-tests/net8', 8);
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'aspnet', pipeline: true });
-    expect(Object.keys(written('platform-images/net8/aspnet')).sort()).toEqual(['.dockerignore', 'Dockerfile', 'azure-pipelines.yml', 'platform-image.json']);
+    expect(Object.keys(written('platform-images/net8/aspnet')).sort()).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'azure-pipelines.yml',
+      'platform-image.json',
+    ]);
     const text = tree.read(PIPELINE, 'utf-8')!;
     expect(parseYaml(text)).toEqual({
       trigger: 'none',
       pr: 'none',
-      schedules: [{ cron: DEFAULT_SCHEDULE, displayName: 'Check the base image for updates', branches: { include: ['main'] }, always: true }],
-      parameters: [{ name: 'force_update', displayName: 'Rebuild and publish even when the image is current', type: 'boolean', default: false }],
+      schedules: [
+        { cron: DEFAULT_SCHEDULE, displayName: 'Check the base image for updates', branches: { include: ['main'] }, always: true },
+      ],
+      parameters: [
+        { name: 'force_update', displayName: 'Rebuild and publish even when the image is current', type: 'boolean', default: false },
+      ],
       variables: [{ group: 'platform-images' }],
       extends: {
         template: '../../../.azure-pipelines/templates/platform-image.yml',
@@ -347,12 +366,14 @@ describe('--pipeline', () => {
       },
     });
     // The template path is relative to the pipeline file.
-    expect(path.posix.join('platform-images/net8/aspnet', parseYaml(text).extends.template)).toBe('.azure-pipelines/templates/platform-image.yml');
+    expect(path.posix.join('platform-images/net8/aspnet', parseYaml(text).extends.template)).toBe(
+      '.azure-pipelines/templates/platform-image.yml',
+    );
     // `${{ }}` must reach Azure Pipelines unquoted to be a template expression.
     expect(text).toContain('    force_update: ${{ parameters.force_update }}\n');
   });
 
-  test('takes the schedule, the service connection, the test app\'s own Dockerfile and placeholders Azure has macros for', async () => {
+  test("takes the schedule, the service connection, the test app's own Dockerfile and placeholders Azure has macros for", async () => {
     addTestApp('integration-tests/api', 8, { dockerfile: 'docker/App.Dockerfile', context: '..' });
     updateJson(tree, 'nx.json', (nxJson) => ({ ...nxJson, defaultBase: 'trunk' }));
     await platformImageGenerator(tree, {
@@ -378,17 +399,23 @@ describe('--pipeline', () => {
       integration_test_dockerfile_context: '$(System.DefaultWorkingDirectory)/integration-tests',
     });
     // platform-image.json keeps the placeholders the executors fill.
-    expect(JSON.parse(tree.read('platform-images/net8/aspnet/platform-image.json', 'utf-8')!).ecr.extraTags).toEqual(['{buildNumber}', 'b{buildId}', '{date}']);
+    expect(JSON.parse(tree.read('platform-images/net8/aspnet/platform-image.json', 'utf-8')!).ecr.extraTags).toEqual([
+      '{buildNumber}',
+      'b{buildId}',
+      '{date}',
+    ]);
   });
 
-  test('an empty --awsCredentials leaves the pipeline on the agent\'s own AWS credential chain', async () => {
+  test("an empty --awsCredentials leaves the pipeline on the agent's own AWS credential chain", async () => {
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'aspnet', pipeline: true, awsCredentials: '' });
     expect(parseYaml(tree.read(PIPELINE, 'utf-8')!).extends.parameters.aws_credentials).toBe('');
   });
 
   test('passes only parameters the template declares, every one it requires, each of the declared type', async () => {
     const template = parseYaml(readFileSync(path.join(PLUGIN_DIR, '../../.azure-pipelines/templates/platform-image.yml'), 'utf8'));
-    const declared = new Map<string, { type: string; default?: unknown }>(template.parameters.map((p: { name: string; type: string; default?: unknown }) => [p.name, p]));
+    const declared = new Map<string, { type: string; default?: unknown }>(
+      template.parameters.map((p: { name: string; type: string; default?: unknown }) => [p.name, p]),
+    );
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'aspnet', pipeline: true });
     const passed: Record<string, unknown> = parseYaml(tree.read(PIPELINE, 'utf-8')!).extends.parameters;
     expect(Object.keys(passed).filter((name) => !declared.has(name))).toEqual([]);
@@ -401,16 +428,25 @@ describe('--pipeline', () => {
     }
   });
 
-  test('a base outside MCR gets the registry\'s tag list as mcr_registry_uri', async () => {
-    await platformImageGenerator(tree, { dotnet: 'net8', variant: 'aspnet', base: 'registry.example.com/dotnet/aspnet:8.0', pipeline: true });
-    expect(parseYaml(tree.read(PIPELINE, 'utf-8')!).extends.parameters.mcr_registry_uri).toBe('https://registry.example.com/v2/dotnet/aspnet/tags/list');
+  test("a base outside MCR gets the registry's tag list as mcr_registry_uri", async () => {
+    await platformImageGenerator(tree, {
+      dotnet: 'net8',
+      variant: 'aspnet',
+      base: 'registry.example.com/dotnet/aspnet:8.0',
+      pipeline: true,
+    });
+    expect(parseYaml(tree.read(PIPELINE, 'utf-8')!).extends.parameters.mcr_registry_uri).toBe(
+      'https://registry.example.com/v2/dotnet/aspnet/tags/list',
+    );
   });
 });
 
 describe('warnings', () => {
   test('a test app without test-app.json', async () => {
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'aspnet' });
-    expect(warnings()).toEqual([expect.stringMatching(/^integration-tests\/net8 has no test-app\.json: net8-aspnet's integration test fails until it exists/)]);
+    expect(warnings()).toEqual([
+      expect.stringMatching(/^integration-tests\/net8 has no test-app\.json: net8-aspnet's integration test fails until it exists/),
+    ]);
     expect(tree.exists('platform-images/net8/aspnet/platform-image.json')).toBe(true);
   });
 
@@ -430,7 +466,10 @@ describe('warnings', () => {
 
   test('a test app whose Dockerfile docker build cannot read', async () => {
     addTestApp('integration-tests/net8-runtime', 8);
-    tree.write('integration-tests/net8-runtime/Dockerfile', 'FROM mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim\nRUN <<EOF\necho never closed\n');
+    tree.write(
+      'integration-tests/net8-runtime/Dockerfile',
+      'FROM mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim\nRUN <<EOF\necho never closed\n',
+    );
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime' });
     expect(warnings()).toEqual([
       "integration-tests/net8-runtime/Dockerfile: line 2: unterminated heredoc <<EOF, which docker build cannot read either: net8-runtime's integration test fails until it is fixed",
@@ -450,14 +489,27 @@ describe('warnings', () => {
 
   test('a variant that is not a Microsoft image, without --base', async () => {
     addTestApp('integration-tests/net8', 8);
-    await platformImageGenerator(tree, { dotnet: 'net8', variant: 'api', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' });
-    expect(warnings()).toEqual([expect.stringContaining('the derived base mcr.microsoft.com/dotnet/api:8.0-bookworm-slim does not exist; pass --base')]);
+    await platformImageGenerator(tree, {
+      dotnet: 'net8',
+      variant: 'api',
+      replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
+    });
+    expect(warnings()).toEqual([
+      expect.stringContaining('the derived base mcr.microsoft.com/dotnet/api:8.0-bookworm-slim does not exist; pass --base'),
+    ]);
   });
 
   test('an MCR .NET repository that does not exist, given as --base', async () => {
     addTestApp('integration-tests/net8', 8);
-    await platformImageGenerator(tree, { dotnet: 'net8', variant: 'api', base: 'mcr.microsoft.com/dotnet/asp:8.0', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' });
-    expect(warnings()).toEqual([expect.stringMatching(/^mcr\.microsoft\.com\/dotnet\/asp is not one of Microsoft's \.NET image repositories/)]);
+    await platformImageGenerator(tree, {
+      dotnet: 'net8',
+      variant: 'api',
+      base: 'mcr.microsoft.com/dotnet/asp:8.0',
+      replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
+    });
+    expect(warnings()).toEqual([
+      expect.stringMatching(/^mcr\.microsoft\.com\/dotnet\/asp is not one of Microsoft's \.NET image repositories/),
+    ]);
   });
 });
 
@@ -489,7 +541,11 @@ describe('refusals', () => {
     ['latest', { dotnet: 'net8', base: 'mcr.microsoft.com/dotnet/aspnet:latest' }, /names no specific tag/],
     ['a pinned digest', { dotnet: 'net8', base: `mcr.microsoft.com/dotnet/aspnet:8.0@sha256:${'a'.repeat(64)}` }, /pins a digest/],
     ['another .NET version', { dotnet: 'net8', base: 'mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim' }, /is \.NET 6, not net8/],
-    ['a shell-less base before .NET 8', { dotnet: 'net6', base: 'mcr.microsoft.com/dotnet/aspnet:6.0-jammy-chiseled' }, /has no shell to create the devsecops user/],
+    [
+      'a shell-less base before .NET 8',
+      { dotnet: 'net6', base: 'mcr.microsoft.com/dotnet/aspnet:6.0-jammy-chiseled' },
+      /has no shell to create the devsecops user/,
+    ],
   ])('--base: %s', async (_name, answers, message) => {
     await refused({ variant: 'aspnet', ...answers }, new RegExp(`^--base: .*${message.source}`));
   });
@@ -508,9 +564,12 @@ describe('refusals', () => {
     ['schedule', 'weekly', /^--schedule: "weekly" is not a cron expression/],
     ['schedule', '0 6 * *', /^--schedule: "0 6 \* \*" is not a cron expression/],
   ];
-  test.each(otherAnswers.map(([option, value, message]) => [`${option}=${JSON.stringify(value)}`, { [option]: value }, message] as const))('--%s', async (_name, answers, message) => {
-    await refused({ dotnet: 'net8', variant: 'aspnet', pipeline: true, ...answers }, message);
-  });
+  test.each(otherAnswers.map(([option, value, message]) => [`${option}=${JSON.stringify(value)}`, { [option]: value }, message] as const))(
+    '--%s',
+    async (_name, answers, message) => {
+      await refused({ dotnet: 'net8', variant: 'aspnet', pipeline: true, ...answers }, message);
+    },
+  );
 });
 
 describe('registration', () => {

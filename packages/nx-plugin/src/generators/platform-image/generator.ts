@@ -22,7 +22,9 @@ function readTestApp(tree: Tree, options: NormalizedOptions, warnings: string[])
   const configFile = joinPathFragments(options.testApp, TEST_APP_FILE);
   const fallback = { dockerfile: joinPathFragments(options.testApp, 'Dockerfile'), context: options.testApp };
   if (!tree.exists(configFile)) {
-    warnings.push(`${options.testApp} has no ${TEST_APP_FILE}: ${options.project}'s integration test fails until it exists (a Dockerfile whose FROM names ${options.replaceFrom}, and ${TEST_APP_FILE} saying how to probe it)`);
+    warnings.push(
+      `${options.testApp} has no ${TEST_APP_FILE}: ${options.project}'s integration test fails until it exists (a Dockerfile whose FROM names ${options.replaceFrom}, and ${TEST_APP_FILE} saying how to probe it)`,
+    );
     return fallback;
   }
   let config: { dockerfile?: unknown; context?: unknown };
@@ -44,11 +46,15 @@ function readTestApp(tree: Tree, options: NormalizedOptions, warnings: string[])
   } else {
     try {
       if (!startsFrom(dockerfileText, options.replaceFrom)) {
-        warnings.push(`no FROM in ${files.dockerfile} names ${options.replaceFrom}, so the integration test would not use the new image and fails; pass --replaceFrom with an image it starts FROM`);
+        warnings.push(
+          `no FROM in ${files.dockerfile} names ${options.replaceFrom}, so the integration test would not use the new image and fails; pass --replaceFrom with an image it starts FROM`,
+        );
       }
     } catch (err) {
       if (!(err instanceof DockerfileSyntaxError)) throw err;
-      warnings.push(`${files.dockerfile}: ${err.message}, which docker build cannot read either: ${options.project}'s integration test fails until it is fixed`);
+      warnings.push(
+        `${files.dockerfile}: ${err.message}, which docker build cannot read either: ${options.project}'s integration test fails until it is fixed`,
+      );
     }
   }
   return files;
@@ -58,7 +64,8 @@ function readTestApp(tree: Tree, options: NormalizedOptions, warnings: string[])
 function workspaceValues(tree: Tree): { awsRegion: string; awsAccount: string; branch: string } {
   const nxJson = readNxJson(tree);
   const entry = nxJson?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_NAME);
-  const aws = (typeof entry === 'object' ? (entry.options as { aws?: { region?: unknown; account?: unknown } } | undefined)?.aws : undefined) ?? {};
+  const aws =
+    (typeof entry === 'object' ? (entry.options as { aws?: { region?: unknown; account?: unknown } } | undefined)?.aws : undefined) ?? {};
   return {
     awsRegion: typeof aws.region === 'string' ? aws.region : '',
     awsAccount: typeof aws.account === 'string' ? aws.account : '',
@@ -93,7 +100,9 @@ export function pipelineExtraTags(extraTags: string[]): string[] {
 
 function registryUri(options: NormalizedOptions): string {
   const { registry, repository } = options.baseRef;
-  return registry === 'mcr.microsoft.com' ? `https://${registry}/api/v1/catalog/${repository}/tags` : `https://${registry}/v2/${repository}/tags/list`;
+  return registry === 'mcr.microsoft.com'
+    ? `https://${registry}/api/v1/catalog/${repository}/tags`
+    : `https://${registry}/v2/${repository}/tags/list`;
 }
 
 /** A single-quoted YAML scalar: nothing in it is interpreted. */
@@ -109,7 +118,9 @@ function jsonInline(value: unknown): string {
 export async function platformImageGenerator(tree: Tree, schema: PlatformImageGeneratorSchema): Promise<void> {
   const options = normalizeOptions(schema);
   if (tree.exists(options.imageDir)) {
-    throw new Error(`${options.imageDir} already exists (project ${options.project}): choose another --variant, or edit that image instead`);
+    throw new Error(
+      `${options.imageDir} already exists (project ${options.project}): choose another --variant, or edit that image instead`,
+    );
   }
   const warnings = [...options.warnings];
   const testApp = readTestApp(tree, options, warnings);
@@ -132,7 +143,9 @@ export async function platformImageGenerator(tree: Tree, schema: PlatformImageGe
   // The templates are written formatted; this only matters in a workspace that adopts Prettier
   // (without it installed formatFiles changes nothing).
   await formatFiles(tree);
-  logger.info(`${options.project}: ${options.imageDir}/${IMAGE_CONFIG_FILE} builds FROM ${options.base} and publishes to ECR ${options.repository}:${options.tag}-<version>`);
+  logger.info(
+    `${options.project}: ${options.imageDir}/${IMAGE_CONFIG_FILE} builds FROM ${options.base} and publishes to ECR ${options.repository}:${options.tag}-<version>`,
+  );
 }
 
 export default platformImageGenerator;

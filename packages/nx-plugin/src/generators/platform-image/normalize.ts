@@ -63,7 +63,6 @@ export interface NormalizedOptions {
   warnings: string[];
 }
 
-
 /** `mcr.microsoft.com/dotnet/<variant>:<X.0>-<os>`. */
 export function defaultBase(major: number, variant: string): string {
   return `${MCR}/dotnet/${variant}:${major}.0-${defaultOsTag(major)}`;
@@ -73,7 +72,11 @@ function parseDotnet(raw: string | undefined): number {
   const major = dotnetMajor(raw);
   // Before 5 the line was ".NET Core" (netcoreapp3.1): no netN images to derive from.
   if (major < 5) {
-    throw new GeneratorInputError('dotnet', `"${raw?.trim()}" is not a .NET version Microsoft ships container images for as netN`, 'write net5 or later, e.g. net8');
+    throw new GeneratorInputError(
+      'dotnet',
+      `"${raw?.trim()}" is not a .NET version Microsoft ships container images for as netN`,
+      'write net5 or later, e.g. net8',
+    );
   }
   return major;
 }
@@ -83,7 +86,11 @@ function parseBase(base: string, major: number, warnings: string[], explicit: bo
   try {
     ref = parseImageRef(base);
   } catch (err) {
-    throw new GeneratorInputError('base', (err as Error).message, 'name the upstream image, e.g. mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim');
+    throw new GeneratorInputError(
+      'base',
+      (err as Error).message,
+      'name the upstream image, e.g. mcr.microsoft.com/dotnet/aspnet:8.0-bookworm-slim',
+    );
   }
   if (ref.digest) {
     // mcr-check follows the tag's digest to see upstream rebuilds; a pinned digest never moves.
@@ -91,36 +98,64 @@ function parseBase(base: string, major: number, warnings: string[], explicit: bo
   }
   const lastSegment = base.slice(base.lastIndexOf('/') + 1);
   if (!lastSegment.includes(':') || ref.tag === 'latest') {
-    throw new GeneratorInputError('base', `"${base}" names no specific tag`, `add one, e.g. :${major}.0-${defaultOsTag(major)}; "latest" moves to the next .NET version`);
+    throw new GeneratorInputError(
+      'base',
+      `"${base}" names no specific tag`,
+      `add one, e.g. :${major}.0-${defaultOsTag(major)}; "latest" moves to the next .NET version`,
+    );
   }
   if (ref.registry === MCR && ref.repository.startsWith('dotnet/')) {
     const version = /^(\d+)\.\d+/.exec(ref.tag!);
     if (version && Number(version[1]) !== major) {
-      throw new GeneratorInputError('base', `"${base}" is .NET ${version[1]}, not net${major}`, `use a ${major}.0 tag or --dotnet=net${version[1]}`);
+      throw new GeneratorInputError(
+        'base',
+        `"${base}" is .NET ${version[1]}, not net${major}`,
+        `use a ${major}.0 tag or --dotnet=net${version[1]}`,
+      );
     }
     const repository = ref.repository.slice('dotnet/'.length);
     // A derived base is already warned about, naming the variant.
     if (explicit && !MCR_DOTNET_REPOSITORIES.includes(repository) && !repository.includes('/')) {
-      warnings.push(`${MCR}/${ref.repository} is not one of Microsoft's .NET image repositories (${MCR_DOTNET_REPOSITORIES.join(', ')}); check --base`);
+      warnings.push(
+        `${MCR}/${ref.repository} is not one of Microsoft's .NET image repositories (${MCR_DOTNET_REPOSITORIES.join(', ')}); check --base`,
+      );
     }
   }
   return ref;
 }
 
 function checkTag(option: string, tag: string): void {
-  if (!TAG.test(tag)) throw new GeneratorInputError(option, `"${tag}" is not a valid Docker tag`, 'use letters, digits, ".", "_" and "-", e.g. 8.0-bookworm-slim');
-  if (tag === 'latest') throw new GeneratorInputError(option, '"latest" is pushed on every publish and cannot carry versions', 'use the base\'s tag, e.g. 8.0-bookworm-slim');
+  if (!TAG.test(tag))
+    throw new GeneratorInputError(
+      option,
+      `"${tag}" is not a valid Docker tag`,
+      'use letters, digits, ".", "_" and "-", e.g. 8.0-bookworm-slim',
+    );
+  if (tag === 'latest')
+    throw new GeneratorInputError(
+      option,
+      '"latest" is pushed on every publish and cannot carry versions',
+      "use the base's tag, e.g. 8.0-bookworm-slim",
+    );
 }
 
 function checkExtraTags(extraTags: string[], tag: string): void {
   extraTags.forEach((extra) => {
     const unknown = unknownPlaceholders(extra);
     if (unknown.length) {
-      throw new GeneratorInputError('extraTags', `"${extra}" has an unknown placeholder {${unknown[0]}}`, `known placeholders: ${KNOWN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`);
+      throw new GeneratorInputError(
+        'extraTags',
+        `"${extra}" has an unknown placeholder {${unknown[0]}}`,
+        `known placeholders: ${KNOWN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+      );
     }
     if (!isValidTag(extra.replace(/\{[^}]*\}/g, 'x'))) throw new GeneratorInputError('extraTags', `"${extra}" is not a valid Docker tag`);
     if (/^\d+\.\d+\.\d+$/.test(extra) || extra.startsWith(`${tag}-`)) {
-      throw new GeneratorInputError('extraTags', `"${extra}" looks like a version tag`, 'versions are computed on publish; extra tags must not collide with them');
+      throw new GeneratorInputError(
+        'extraTags',
+        `"${extra}" looks like a version tag`,
+        'versions are computed on publish; extra tags must not collide with them',
+      );
     }
   });
 }
@@ -131,8 +166,11 @@ function userFor(major: number, baseRef: ImageRef): ImageUser {
   if (major >= 8) return 'app';
   const tag = baseRef.tag ?? '';
   if (/chiseled|distroless/.test(tag)) {
-    throw new GeneratorInputError('base', `"${formatImageRef(baseRef)}" has no shell to create the devsecops user with, and .NET ${major} images ship no non-root user`,
-      'use a Debian, Ubuntu or Alpine tag, e.g. ' + `${major}.0-${defaultOsTag(major)}`);
+    throw new GeneratorInputError(
+      'base',
+      `"${formatImageRef(baseRef)}" has no shell to create the devsecops user with, and .NET ${major} images ship no non-root user`,
+      'use a Debian, Ubuntu or Alpine tag, e.g. ' + `${major}.0-${defaultOsTag(major)}`,
+    );
   }
   return /alpine/.test(tag) ? 'devsecops-alpine' : 'devsecops-debian';
 }
@@ -143,19 +181,29 @@ export function normalizeOptions(schema: PlatformImageGeneratorSchema): Normaliz
   const dotnet = `net${major}`;
   const variant = schema.variant?.trim() ?? '';
   if (!VARIANT.test(variant)) {
-    throw new GeneratorInputError('variant', `"${variant}" is not a lowercase name`, 'use lowercase letters, digits and single dashes, e.g. aspnet or runtime-deps');
+    throw new GeneratorInputError(
+      'variant',
+      `"${variant}" is not a lowercase name`,
+      'use lowercase letters, digits and single dashes, e.g. aspnet or runtime-deps',
+    );
   }
 
   const explicitBase = given(schema.base);
   if (!explicitBase && !MCR_DOTNET_REPOSITORIES.includes(variant)) {
-    warnings.push(`--variant=${variant} is not one of Microsoft's .NET images, so the derived base ${defaultBase(major, variant)} does not exist; pass --base`);
+    warnings.push(
+      `--variant=${variant} is not one of Microsoft's .NET images, so the derived base ${defaultBase(major, variant)} does not exist; pass --base`,
+    );
   }
   const base = explicitBase ?? defaultBase(major, variant);
   const baseRef = parseBase(base, major, warnings, explicitBase !== undefined);
 
   const repository = given(schema.repository) ?? variant;
   if (!REPOSITORY.test(repository)) {
-    throw new GeneratorInputError('repository', `"${repository}" is not an ECR repository name`, 'ECR repository names are lowercase, e.g. dotnet/aspnet');
+    throw new GeneratorInputError(
+      'repository',
+      `"${repository}" is not an ECR repository name`,
+      'ECR repository names are lowercase, e.g. dotnet/aspnet',
+    );
   }
   const tag = given(schema.tag) ?? baseRef.tag!;
   checkTag('tag', tag);
@@ -165,19 +213,30 @@ export function normalizeOptions(schema: PlatformImageGeneratorSchema): Normaliz
 
   // From .NET 8 a runtime image has its own test app, one that needs only the base runtime (`nx g …:test-app
   // --kind=runtime`); the others share the line's ASP.NET Core app. .NET 6's one app is self-contained.
-  const testApp = normalizeAppPath(given(schema.testApp) ?? `integration-tests/${dotnet}${variant === 'runtime' && major >= 8 ? '-runtime' : ''}`);
+  const testApp = normalizeAppPath(
+    given(schema.testApp) ?? `integration-tests/${dotnet}${variant === 'runtime' && major >= 8 ? '-runtime' : ''}`,
+  );
   if (testApp.startsWith('/') || testApp === '..' || testApp.startsWith('../') || testApp === '.') {
-    throw new GeneratorInputError('testApp', `"${schema.testApp}" is not a folder inside the workspace`, 'name it relative to the workspace root, e.g. integration-tests/net8');
+    throw new GeneratorInputError(
+      'testApp',
+      `"${schema.testApp}" is not a folder inside the workspace`,
+      'name it relative to the workspace root, e.g. integration-tests/net8',
+    );
   }
   const replaceFrom = given(schema.replaceFrom) ?? base;
   try {
     parseImageRef(replaceFrom);
   } catch (err) {
-    throw new GeneratorInputError('replaceFrom', (err as Error).message, 'name the image the test app\'s Dockerfile starts FROM');
+    throw new GeneratorInputError('replaceFrom', (err as Error).message, "name the image the test app's Dockerfile starts FROM");
   }
 
   const schedule = (given(schema.schedule) ?? DEFAULT_SCHEDULE).replace(/\s+/g, ' ');
-  if (!CRON.test(schedule)) throw new GeneratorInputError('schedule', `"${schedule}" is not a cron expression`, `five fields: minute hour day-of-month month day-of-week, e.g. "${DEFAULT_SCHEDULE}"`);
+  if (!CRON.test(schedule))
+    throw new GeneratorInputError(
+      'schedule',
+      `"${schedule}" is not a cron expression`,
+      `five fields: minute hour day-of-month month day-of-week, e.g. "${DEFAULT_SCHEDULE}"`,
+    );
   // Empty is meaningful: no service connection, the agent's own AWS credential chain.
   const awsCredentials = schema.awsCredentials?.trim() ?? DEFAULT_AWS_CREDENTIALS;
   if (/['\n]/.test(awsCredentials)) throw new GeneratorInputError('awsCredentials', `"${awsCredentials}" is not a service connection name`);

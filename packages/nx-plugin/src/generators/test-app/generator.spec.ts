@@ -25,7 +25,8 @@ afterEach(() => jest.restoreAllMocks());
 function written(dir: string, from: Tree = tree): Record<string, string> {
   const files: Record<string, string> = {};
   for (const change of from.listChanges()) {
-    if (change.type !== 'DELETE' && change.path.startsWith(`${dir}/`)) files[change.path.slice(dir.length + 1)] = change.content!.toString('utf8');
+    if (change.type !== 'DELETE' && change.path.startsWith(`${dir}/`))
+      files[change.path.slice(dir.length + 1)] = change.content!.toString('utf8');
   }
   return files;
 }
@@ -90,10 +91,31 @@ const CASES: Case[] = [
   },
 ];
 
-const ASPNET_FILES = ['.dockerignore', '.gitignore', 'Controllers/MyServiceController.cs', 'Dockerfile', 'HostInfo.cs', 'Models/MyServiceRequest.cs', 'Program.cs', 'WebApp.csproj', 'appsettings.json', 'test-app.json'];
-const RUNTIME_FILES = ['.dockerignore', '.gitignore', 'Dockerfile', 'HostInfo.cs', 'Listening.cs', 'MyService.cs', 'Program.cs', 'RuntimeApp.csproj', 'test-app.json'];
+const ASPNET_FILES = [
+  '.dockerignore',
+  '.gitignore',
+  'Controllers/MyServiceController.cs',
+  'Dockerfile',
+  'HostInfo.cs',
+  'Models/MyServiceRequest.cs',
+  'Program.cs',
+  'WebApp.csproj',
+  'appsettings.json',
+  'test-app.json',
+];
+const RUNTIME_FILES = [
+  '.dockerignore',
+  '.gitignore',
+  'Dockerfile',
+  'HostInfo.cs',
+  'Listening.cs',
+  'MyService.cs',
+  'Program.cs',
+  'RuntimeApp.csproj',
+  'test-app.json',
+];
 
-describe('the templates are the workspace\'s test apps', () => {
+describe("the templates are the workspace's test apps", () => {
   test.each(CASES)('$dir', async (c) => {
     await testAppGenerator(tree, c.answers);
     const files = written(c.dir);
@@ -104,12 +126,23 @@ describe('the templates are the workspace\'s test apps', () => {
 });
 
 describe('the app written', () => {
-  test.each(CASES)('$dir: framework-dependent, restored in its own layer, run by the image\'s dotnet as the image\'s user', async (c) => {
+  test.each(CASES)("$dir: framework-dependent, restored in its own layer, run by the image's dotnet as the image's user", async (c) => {
     await testAppGenerator(tree, c.answers);
     const files = written(c.dir);
     const dockerfile = files.Dockerfile;
     expect(lines(dockerfile, 'FROM')).toEqual(c.from.map((f) => `FROM ${f}`));
-    expect(parseDockerfile(dockerfile).instructions.map((i) => i.keyword)).toEqual(['from', 'workdir', 'copy', 'run', 'copy', 'run', 'from', 'workdir', 'copy', 'entrypoint']);
+    expect(parseDockerfile(dockerfile).instructions.map((i) => i.keyword)).toEqual([
+      'from',
+      'workdir',
+      'copy',
+      'run',
+      'copy',
+      'run',
+      'from',
+      'workdir',
+      'copy',
+      'entrypoint',
+    ]);
     expect(lines(dockerfile, 'COPY')[0]).toBe(`COPY ${c.project}.csproj .`);
     expect(lines(dockerfile, 'RUN')).toEqual([
       `RUN dotnet restore ${c.project}.csproj -p:UseAppHost=false`,
@@ -124,7 +157,12 @@ describe('the app written', () => {
     expect(files['.dockerignore'].split('\n')).toEqual(expect.arrayContaining(['bin/', 'obj/']));
     expect(JSON.parse(files['test-app.json'])).toEqual({
       port: 8080,
-      request: { method: 'POST', path: '/MyService', headers: { 'Content-Type': 'application/json' }, body: { data: 'string', color: 'Red' } },
+      request: {
+        method: 'POST',
+        path: '/MyService',
+        headers: { 'Content-Type': 'application/json' },
+        body: { data: 'string', color: 'Red' },
+      },
       expectStatus: 200,
       timeoutSeconds: 60,
     });
@@ -146,14 +184,18 @@ describe('the app written', () => {
   test('a new line, its tag given: everything follows the line and the tag', async () => {
     await testAppGenerator(tree, { dotnet: 'net11', kind: 'runtime', baseTag: '11.0-noble' });
     const files = written('integration-tests/net11-runtime');
-    expect(lines(files.Dockerfile, 'FROM')).toEqual(['FROM mcr.microsoft.com/dotnet/sdk:11.0-noble AS build', 'FROM mcr.microsoft.com/dotnet/runtime:11.0-noble AS final']);
+    expect(lines(files.Dockerfile, 'FROM')).toEqual([
+      'FROM mcr.microsoft.com/dotnet/sdk:11.0-noble AS build',
+      'FROM mcr.microsoft.com/dotnet/runtime:11.0-noble AS final',
+    ]);
     expect(files.Dockerfile).toMatch(/^# The test app of the net11 runtime platform image:/);
     expect(files['RuntimeApp.csproj']).toContain('<TargetFramework>net11.0</TargetFramework>');
     // The rest is the net10 app's, word for word.
     const other = createTreeWithEmptyWorkspace();
     await testAppGenerator(other, { dotnet: 'net10', kind: 'runtime' });
     const net10 = written('integration-tests/net10-runtime', other);
-    for (const file of ['Program.cs', 'MyService.cs', 'Listening.cs', 'HostInfo.cs', 'test-app.json', '.dockerignore']) expect([file, files[file]]).toEqual([file, net10[file]]);
+    for (const file of ['Program.cs', 'MyService.cs', 'Listening.cs', 'HostInfo.cs', 'test-app.json', '.dockerignore'])
+      expect([file, files[file]]).toEqual([file, net10[file]]);
   });
 
   test('--name puts it elsewhere', async () => {
@@ -190,17 +232,40 @@ describe('the platform images it serves accept it', () => {
     const projectRoot = `platform-images/${c.answers.dotnet}/${c.variant}`;
     mkdirSync(path.join(root, projectRoot), { recursive: true });
     writeFileSync(path.join(root, projectRoot, 'Dockerfile'), `FROM ${c.replaceFrom}\n`);
-    writeFileSync(path.join(root, projectRoot, 'platform-image.json'), JSON.stringify({
-      ecr: { repository: c.variant, tag: c.replaceFrom.split(':')[1] },
-      integrationTest: { app: c.dir, replaceFrom: c.replaceFrom },
-    }));
-    const settings = loadImageSettings({ workspaceRoot: root, project: `${c.answers.dotnet}-${c.variant}`, projectRoot, workspaceOptions: { file: 'nx.json', options: { aws: { region: 'eu-west-1' } } }, env: {} });
-    expect(settings.integrationTest.app).toMatchObject({ dir: path.join(root, c.dir), dockerfile: path.join(root, c.dir, 'Dockerfile'), context: path.join(root, c.dir), port: 8080, expectStatus: 200 });
+    writeFileSync(
+      path.join(root, projectRoot, 'platform-image.json'),
+      JSON.stringify({
+        ecr: { repository: c.variant, tag: c.replaceFrom.split(':')[1] },
+        integrationTest: { app: c.dir, replaceFrom: c.replaceFrom },
+      }),
+    );
+    const settings = loadImageSettings({
+      workspaceRoot: root,
+      project: `${c.answers.dotnet}-${c.variant}`,
+      projectRoot,
+      workspaceOptions: { file: 'nx.json', options: { aws: { region: 'eu-west-1' } } },
+      env: {},
+    });
+    expect(settings.integrationTest.app).toMatchObject({
+      dir: path.join(root, c.dir),
+      dockerfile: path.join(root, c.dir, 'Dockerfile'),
+      context: path.join(root, c.dir),
+      port: 8080,
+      expectStatus: 200,
+    });
     expect(() => assertTestAppStartsFrom(settings)).not.toThrow();
     // The integration test replaces exactly the FROM the image stands for.
-    const { text, replaced } = overrideFrom(readFileSync(settings.integrationTest.app.dockerfile, 'utf8'), c.replaceFrom, 'platform-images/candidate:run');
+    const { text, replaced } = overrideFrom(
+      readFileSync(settings.integrationTest.app.dockerfile, 'utf8'),
+      c.replaceFrom,
+      'platform-images/candidate:run',
+    );
     expect(replaced).toBe(1);
-    expect(lines(text, 'FROM')).toEqual(c.from.map((f) => (f.startsWith(`${c.replaceFrom} `) ? `FROM platform-images/candidate:run${f.slice(c.replaceFrom.length)}` : `FROM ${f}`)));
+    expect(lines(text, 'FROM')).toEqual(
+      c.from.map((f) =>
+        f.startsWith(`${c.replaceFrom} `) ? `FROM platform-images/candidate:run${f.slice(c.replaceFrom.length)}` : `FROM ${f}`,
+      ),
+    );
   });
 });
 

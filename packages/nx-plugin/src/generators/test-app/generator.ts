@@ -21,11 +21,21 @@ export async function testAppGenerator(tree: Tree, schema: TestAppGeneratorSchem
   // No formatFiles: the templates are written formatted, and the workspace's test apps are these files
   // exactly (generator.spec.ts compares them), which a formatter's opinions would only break.
 
-  logger.info(`${options.directory}: ${options.project} on ${options.targetFramework}, built FROM ${options.sdkImage}, run FROM ${options.finalImage}`);
+  logger.info(
+    `${options.directory}: ${options.project} on ${options.targetFramework}, built FROM ${options.sdkImage}, run FROM ${options.finalImage}`,
+  );
   // The FROM each platform image of the line stands for, which its integrationTest.replaceFrom names.
-  const stands = options.kind === 'aspnet' ? [['aspnet', options.finalImage], ['sdk', options.sdkImage]] : [['runtime', options.finalImage]];
+  const stands =
+    options.kind === 'aspnet'
+      ? [
+          ['aspnet', options.finalImage],
+          ['sdk', options.sdkImage],
+        ]
+      : [['runtime', options.finalImage]];
   for (const [variant, image] of stands) {
-    logger.info(`for ${options.dotnet}-${variant}, platform-image.json: "integrationTest": { "app": "${options.directory}", "replaceFrom": "${image}" }`);
+    logger.info(
+      `for ${options.dotnet}-${variant}, platform-image.json: "integrationTest": { "app": "${options.directory}", "replaceFrom": "${image}" }`,
+    );
   }
 }
 

@@ -44,8 +44,11 @@ export interface NormalizedOptions {
 function parseDotnet(raw: string | undefined): number {
   const major = dotnetMajor(raw);
   if (major < MIN_MAJOR) {
-    throw new GeneratorInputError('dotnet', `"net${major}" is older than the .NET ${MIN_MAJOR} these test apps need (ASPNETCORE_HTTP_PORTS, the images' non-root user)`,
-      `write net${MIN_MAJOR} or later; an older line keeps a test app of its own, as integration-tests/net6 is`);
+    throw new GeneratorInputError(
+      'dotnet',
+      `"net${major}" is older than the .NET ${MIN_MAJOR} these test apps need (ASPNETCORE_HTTP_PORTS, the images' non-root user)`,
+      `write net${MIN_MAJOR} or later; an older line keeps a test app of its own, as integration-tests/net6 is`,
+    );
   }
   return major;
 }
@@ -53,8 +56,11 @@ function parseDotnet(raw: string | undefined): number {
 function parseKind(raw: string | undefined): TestAppKind {
   const kind = given(raw) ?? 'aspnet';
   if (!(KINDS as readonly string[]).includes(kind)) {
-    throw new GeneratorInputError('kind', `"${kind}" is not a kind of test app`,
-      'write aspnet (an ASP.NET Core Web API, for the aspnet and sdk images) or runtime (an HttpListener app on the base runtime, for the runtime images)');
+    throw new GeneratorInputError(
+      'kind',
+      `"${kind}" is not a kind of test app`,
+      'write aspnet (an ASP.NET Core Web API, for the aspnet and sdk images) or runtime (an HttpListener app on the base runtime, for the runtime images)',
+    );
   }
   return kind as TestAppKind;
 }
@@ -62,18 +68,34 @@ function parseKind(raw: string | undefined): TestAppKind {
 function parseBaseTag(raw: string | undefined, dotnet: string, major: number): string {
   // The tag the platform-image generator derives for the line's images, so the two agree by default.
   const baseTag = given(raw) ?? defaultTag(major);
-  if (!TAG.test(baseTag)) throw new GeneratorInputError('baseTag', `"${baseTag}" is not a valid Docker tag`, `use letters, digits, ".", "_" and "-", e.g. ${major}.0-noble`);
+  if (!TAG.test(baseTag))
+    throw new GeneratorInputError(
+      'baseTag',
+      `"${baseTag}" is not a valid Docker tag`,
+      `use letters, digits, ".", "_" and "-", e.g. ${major}.0-noble`,
+    );
   const version = /^(\d+)\.\d+(?:[.-]|$)/.exec(baseTag);
   if (!version) {
-    throw new GeneratorInputError('baseTag', `"${baseTag}" does not start with a .NET version`, `Microsoft tags its .NET images <major>.0-<os>: write e.g. ${major}.0-noble`);
+    throw new GeneratorInputError(
+      'baseTag',
+      `"${baseTag}" does not start with a .NET version`,
+      `Microsoft tags its .NET images <major>.0-<os>: write e.g. ${major}.0-noble`,
+    );
   }
   if (Number(version[1]) !== major) {
-    throw new GeneratorInputError('baseTag', `"${baseTag}" is .NET ${version[1]}, not ${dotnet}`, `use a ${major}.0 tag, or --dotnet=net${version[1]}`);
+    throw new GeneratorInputError(
+      'baseTag',
+      `"${baseTag}" is .NET ${version[1]}, not ${dotnet}`,
+      `use a ${major}.0 tag, or --dotnet=net${version[1]}`,
+    );
   }
   if (/chiseled|distroless/.test(baseTag)) {
     // The build stage needs an sdk image, and Microsoft publishes no sdk image under a chiseled tag.
-    throw new GeneratorInputError('baseTag', `"${baseTag}" is a chiseled tag, and there is no sdk image for the build stage under it`,
-      `use the tag of the same OS with a shell, e.g. ${major}.0-noble, and point a chiseled platform image's replaceFrom at that image`);
+    throw new GeneratorInputError(
+      'baseTag',
+      `"${baseTag}" is a chiseled tag, and there is no sdk image for the build stage under it`,
+      `use the tag of the same OS with a shell, e.g. ${major}.0-noble, and point a chiseled platform image's replaceFrom at that image`,
+    );
   }
   return baseTag;
 }
@@ -81,7 +103,11 @@ function parseBaseTag(raw: string | undefined, dotnet: string, major: number): s
 function parseName(raw: string | undefined, dotnet: string, kind: TestAppKind): string {
   const name = normalizeAppPath(given(raw) ?? `integration-tests/${dotnet}${kind === 'runtime' ? '-runtime' : ''}`);
   if (name.startsWith('/') || name === '..' || name.startsWith('../') || name === '.' || /^[A-Za-z]:/.test(name)) {
-    throw new GeneratorInputError('name', `"${raw}" is not a folder inside the workspace`, `name it relative to the workspace root, e.g. integration-tests/${dotnet}`);
+    throw new GeneratorInputError(
+      'name',
+      `"${raw}" is not a folder inside the workspace`,
+      `name it relative to the workspace root, e.g. integration-tests/${dotnet}`,
+    );
   }
   return name;
 }
