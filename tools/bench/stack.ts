@@ -16,6 +16,7 @@ import {
 import { MCR_MIRROR, REPO_ROOT, type BaseRef } from './workspace';
 import { LOCAL_ENV, REGION, stackCall } from '../local-stack/client';
 import type { StatsSnapshot } from '../local-stack/faults';
+import { MANIFEST_ACCEPT } from '../local-stack/media-types';
 
 export const MCR_REGISTRY = 'localhost:5001';
 export const ECR_REGISTRY = 'localhost:5002';
@@ -31,9 +32,6 @@ export function ensureStack(): void {
 // ---------------------------------------------------------------------------------------------------------
 // Upstream bases
 
-/** Without an Accept header registry 2.8 converts to schema1, whose digest differs from the pushed one. */
-const MANIFEST_ACCEPT =
-  'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 
 /** What every bench base derives from: the .NET 8 stand-in up.sh seeds (it has the non-root `app` user). */
 const STAND_IN_BASE = `${MCR_REGISTRY}/dotnet/runtime:8.0-bookworm-slim`;

@@ -18,12 +18,14 @@
  * - The OCI image spec (image-index.md, manifest.md, descriptor.md): index and descriptor properties.
  */
 import { createHash } from 'node:crypto';
+import { MEDIA_TYPES } from './media-types';
 
+/** The media types attestations are made of, from the product's vocabulary. */
 export const MEDIA = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  inToto: 'application/vnd.in-toto+json',
+  ociIndex: MEDIA_TYPES.ociIndex,
+  ociManifest: MEDIA_TYPES.ociManifest,
+  ociConfig: MEDIA_TYPES.ociConfig,
+  inToto: MEDIA_TYPES.inToto,
 } as const;
 
 export const IN_TOTO_STATEMENT_V01 = 'https://in-toto.io/Statement/v0.1';

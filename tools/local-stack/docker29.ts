@@ -25,6 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { attestedPush, authorizationFor, blobOf, MEDIA, pushResultLine, type Blob, type Platform, type PushedImage } from './attestation';
+import { LABELS } from '../../packages/nx-plugin/src/types/annotations';
 import { MANIFEST_ACCEPT } from './media-types';
 
 const REAL_DOCKER = process.env.DOCKER29_REAL_CLI || 'docker';
@@ -297,8 +298,8 @@ async function push(argv: string[]): Promise<number> {
       ...relay.pushed,
       platform,
       reference: ref,
-      ...(labels['org.opencontainers.image.base.name'] && labels['org.opencontainers.image.base.digest']
-        ? { base: { name: labels['org.opencontainers.image.base.name'], digest: labels['org.opencontainers.image.base.digest'] } }
+      ...(labels[LABELS.baseName] && labels[LABELS.baseDigest]
+        ? { base: { name: labels[LABELS.baseName], digest: labels[LABELS.baseDigest] } }
         : {}),
     };
     const { blobs, attestation, index } = attestedPush(image, {

@@ -28,6 +28,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { hostDotnet } from './dotnet-stand-ins';
+import { MANIFEST_ACCEPT, MEDIA_TYPES } from './media-types';
 
 const API = process.env.ECR_STAND_IN_API ?? 'http://localhost:5003';
 const SINK = process.env.TEAMS_SINK ?? 'http://localhost:5004';
@@ -86,8 +87,7 @@ async function headDigest(auth: string, tag: string): Promise<string | null> {
     method: 'HEAD',
     headers: {
       authorization: auth,
-      accept:
-        'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+      accept: MANIFEST_ACCEPT,
     },
   });
   return res.headers.get('docker-content-digest');
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
       first?.imageTags?.join() === 'a,b' &&
       (first?.imageSizeInBytes ?? 0) > 1_000_000 &&
       first?.imagePushedAt instanceof Date &&
-      first?.imageManifestMediaType === 'application/vnd.docker.distribution.manifest.v2+json',
+      first?.imageManifestMediaType === MEDIA_TYPES.dockerManifest,
     first,
   );
 
@@ -380,7 +380,7 @@ async function main(): Promise<void> {
   const head = (): Promise<Response> =>
     fetch(`${MCR_PROXY}/v2/dotnet/runtime/manifests/6.0-bullseye-slim`, {
       method: 'HEAD',
-      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      headers: { accept: MEDIA_TYPES.dockerManifest },
     });
   const throttledHead = await head();
   const okHead = await head();

@@ -21,7 +21,7 @@ import {
   type NxRun,
   type Workspace,
 } from './support';
-import { LABELS } from '../src/lib/labels';
+import { LABELS } from '../src/types/annotations';
 
 jest.setTimeout(20 * 60_000);
 

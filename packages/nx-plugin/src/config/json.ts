@@ -6,6 +6,9 @@
  * Every form becomes `<what> (line L, column C)`: the offset when Node gives one, else the first offset at
  * which the text stops being JSON, found by scanning it as JSON.parse does (RFC 8259).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError } from '../types/errors';
+import { isObject, type JsonObject } from './validate';
 
 export interface JsonSyntaxProblem {
   /** What is wrong, in Node's words, without its offset, its line and column, or the text it quoted. */
@@ -168,4 +171,38 @@ export function firstJsonError(text: string): number | undefined {
 
 class Offset {
   constructor(readonly at: number) {}
+}
+
+/** How the settings read files: from disk when running, from a table in tests. */
+export interface ConfigFiles {
+  exists(file: string): boolean;
+  /** A JSON object, or a ConfigError naming `displayName` and what is wrong. */
+  readJson(file: string, displayName: string): JsonObject;
+}
+
+export const diskFiles: ConfigFiles = { exists: existsSync, readJson: readJsonFile };
+
+export function readJsonFile(file: string, displayName: string): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(displayName, '(file)', 'cannot be read', 'check the path exists');
+  }
+  // Editors on Windows may save a byte order mark, which JSON.parse takes for a stray character.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      displayName,
+      '(file)',
+      `is not valid JSON: ${formatJsonError((err as Error).message, text)}`,
+      'no trailing commas or comments; keys and strings in double quotes',
+    );
+  }
+  if (!isObject(value))
+    throw new ConfigError(displayName, '(root)', 'must be a JSON object', 'write the settings as one object: { "field": value, … }');
+  return value;
 }

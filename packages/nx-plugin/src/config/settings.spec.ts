@@ -1,21 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../lib/errors';
-import {
-  assertTestAppStartsFrom,
-  DEFAULT_SHARED,
-  executorOptions,
-  FORCE_ENV,
-  loadImageSettings,
-  MAX_TEST_TIMEOUT_SECONDS,
-  parseForce,
-  PROFILE_ENV,
-  regionHint,
-  requireRegion,
-  resolveShared,
-  type LoadImageInput,
-} from './settings';
+import { ConfigError } from '../types/errors';
+import { assertTestAppStartsFrom } from '../steps/integration-test';
+import { assertWebhookReady } from '../steps/notify';
+import { FORCE_ENV, parseForce, PROFILE_ENV } from './environment';
+import { readTargetOptions } from './executor-options';
+import { loadImageSettings, type LoadImageInput } from './normalize';
+import { regionHint, requireRegion } from './region';
+import { DEFAULT_SHARED } from './settings';
+import { resolveShared } from './shared';
 
 const PROJECT_ROOT = 'platform-images/net6/runtime';
 const IMAGE_FILE = `${PROJECT_ROOT}/platform-image.json`;
@@ -112,6 +106,7 @@ describe('loadImageSettings', () => {
           timeoutSeconds: 60,
         },
       },
+      check: { timeoutMs: 30_000 },
       force: false,
       profile: undefined,
       outputDir: path.join(root, 'dist', PROJECT_ROOT),
@@ -136,8 +131,10 @@ describe('loadImageSettings', () => {
 
   it('does not share the defaults object between loads', () => {
     const first = loadImageSettings(input({ options: undefined }));
-    first.buildArgs.X = 'mutated';
-    first.teams.webhookEnv = 'OTHER';
+    expect(() => {
+      (first.buildArgs as Record<string, string>).X = 'mutated';
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(DEFAULT_SHARED.buildArgs)).toBe(false);
     expect(DEFAULT_SHARED.buildArgs).toEqual({});
     expect(loadImageSettings(input({ options: undefined })).teams.webhookEnv).toBe('TEAMS_WEBHOOK_URI');
   });
@@ -842,6 +839,14 @@ describe('loadImageSettings', () => {
       /holds the unexpanded macro/,
     ],
     [
+      // teams-notify's own target option counts as much as nx.json: the run must not build, then fail on the card.
+      'failOnError set on the teams-notify target, without the webhook variable',
+      () => ({ ...input(), targetOptions: { 'teams-notify': { failOnError: true } } }),
+      'environment',
+      'TEAMS_WEBHOOK_URI',
+      /^environment: TEAMS_WEBHOOK_URI: is not set; teams.failOnError is true/,
+    ],
+    [
       'failOnError names the configured variable',
       withOptions((o) => ({ ...o, teams: { webhookEnv: 'CHANNEL_HOOK', failOnError: true } }), {
         TEAMS_WEBHOOK_URI: 'https://example.invalid/hook',
@@ -881,7 +886,8 @@ describe('loadImageSettings', () => {
     const given = make();
     let error: unknown;
     try {
-      loadImageSettings(given);
+      // The settings, then the checks mcr-check runs on them before anything is built.
+      assertWebhookReady(loadImageSettings(given).teams, given.env);
     } catch (err) {
       error = err;
     }
@@ -948,7 +954,7 @@ describe('parseForce', () => {
 });
 
 describe('requireRegion', () => {
-  const settings = (region?: string) => ({ aws: { region } }) as Parameters<typeof requireRegion>[0];
+  const settings = (region?: string) => ({ region });
 
   it.each<[string | undefined, Record<string, string>, string]>([
     ['eu-west-1', { AWS_REGION: 'us-east-1' }, 'eu-west-1'],
@@ -1146,8 +1152,8 @@ describe('assertTestAppStartsFrom', () => {
   });
 });
 
-describe('executorOptions', () => {
-  it.each<[string, unknown, RegExp, RegExp]>([
+describe('the executor options layer', () => {
+  it.each<[string, Record<string, unknown>, RegExp, RegExp]>([
     [
       'integration-test',
       { timeoutSeconds: 0 },
@@ -1156,10 +1162,19 @@ describe('executorOptions', () => {
     ],
     ['integration-test', { timeoutSeconds: 86400 }, /timeoutSeconds: must be at most 3600, got 86400$/, /from 1 to 3600/],
     ['integration-test', { timeoutSeconds: '60' }, /timeoutSeconds: must be a number, got "60"$/, /write 60 without quotes/],
-  ])('%s %j: the same message and fix as in a file', (executor, options, problem, fix) => {
+    ['teams-notify', { timeoutSeconds: 0 }, /^teams-notify options .*: timeoutSeconds: must be at least 1, got 0$/, /from 1 to 300/],
+    ['mcr-check', { timeoutSeconds: 0 }, /^mcr-check options .*: timeoutSeconds: must be at least 1, got 0$/, /from 1 to 600/],
+    [
+      'docker-build',
+      { builder: 'kaniko' },
+      /^docker-build options .*: builder: "kaniko" is not one of auto, buildx, buildkit, classic$/,
+      /use one of/,
+    ],
+    ['teams-notify', { failOnError: 'yes' }, /^teams-notify options .*: failOnError: must be true or false, got "yes"$/, /true or false/],
+  ])('%s %j: the same message and fix as in a file', (step, options, problem, fix) => {
     let error: unknown;
     try {
-      executorOptions(executor, options).number('timeoutSeconds', { min: 1, max: MAX_TEST_TIMEOUT_SECONDS });
+      readTargetOptions({ [step]: options });
     } catch (err) {
       error = err;
     }
@@ -1169,6 +1184,43 @@ describe('executorOptions', () => {
   });
 
   it('reads nothing from options that are not an object', () => {
-    expect(executorOptions('mcr-check', undefined).number('timeoutSeconds')).toBeUndefined();
+    expect(readTargetOptions({ 'mcr-check': undefined, 'teams-notify': 'x' })).toEqual({});
+  });
+
+  it.each<[string, Record<string, Record<string, unknown>>, (s: ReturnType<typeof loadImageSettings>) => unknown, unknown]>([
+    [
+      'none: the files decide',
+      {},
+      (s) => [s.docker.builder, s.integrationTest.app.timeoutSeconds, s.teams.failOnError, s.check.timeoutMs],
+      ['auto', 60, false, 30_000],
+    ],
+    ['docker-build builder', { 'docker-build': { builder: 'classic' } }, (s) => s.docker.builder, 'classic'],
+    [
+      'integration-test timeoutSeconds over test-app.json',
+      { 'integration-test': { timeoutSeconds: 5 } },
+      (s) => s.integrationTest.app.timeoutSeconds,
+      5,
+    ],
+    ['teams-notify failOnError over nx.json', { 'teams-notify': { failOnError: true } }, (s) => s.teams.failOnError, true],
+    ['teams-notify timeoutSeconds', { 'teams-notify': { timeoutSeconds: 7 } }, (s) => s.teams.timeoutMs, 7000],
+    ['mcr-check timeoutSeconds', { 'mcr-check': { timeoutSeconds: 3 } }, (s) => s.check.timeoutMs, 3000],
+    ['mcr-check force', { 'mcr-check': { force: true } }, (s) => s.force, true],
+    [
+      'the step key the inferred targets carry is no option',
+      { 'docker-build': { builder: 'buildkit' } },
+      (s) => s.docker.builder,
+      'buildkit',
+    ],
+  ])('%s', (_name, targetOptions, read, expected) => {
+    expect(read(loadImageSettings({ ...input(), targetOptions }))).toEqual(expected);
+  });
+
+  it('settings are frozen: a step cannot change what the next one sees', () => {
+    const settings = loadImageSettings(input());
+    expect(Object.isFrozen(settings)).toBe(true);
+    expect(Object.isFrozen(settings.integrationTest.app)).toBe(true);
+    expect(() => {
+      (settings.teams as { failOnError: boolean }).failOnError = true;
+    }).toThrow(TypeError);
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from '../lib/errors';
+import { ConfigError } from '../types/errors';
 import { closest, Fields, type JsonObject } from './validate';
 
 const FILE = 'integration-tests/net6/test-app.json';

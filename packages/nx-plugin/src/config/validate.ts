@@ -1,6 +1,6 @@
 /** Small typed readers for JSON config that fail with the file, the field path and what would fix it. */
-import { parseDuration } from '../lib/duration';
-import { ConfigError } from '../lib/errors';
+import { parseDuration } from '../types/duration';
+import { ConfigError } from '../types/errors';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };

@@ -3,14 +3,17 @@
  * errors reported as one clear message (user mistakes without a stack), and the no-change short cut.
  */
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { loadImageSettings, type ImageSettings } from '../config/settings';
-import { describeError } from '../lib/errors';
+import type { TargetOptions } from '../config/executor-options';
+import { loadImageSettings } from '../config/normalize';
+import type { ImageSettings } from '../config/settings';
+import { STEP_NAMES, type StepName } from '../types/workspace';
+import { describeError } from '../types/errors';
 import { createLogger, type Logger } from '../lib/log';
-import { Records, STEP_NAMES, type CheckRecord, type RecordTypes, type StepName } from '../steps/records';
+import { Records, type CheckRecord, type RecordTypes } from '../steps/records';
 import { pluginOptions, Session } from './session';
 
 export interface StepEnv {
-  settings: ImageSettings;
+  settings: Readonly<ImageSettings>;
   records: Records;
   log: Logger;
   env: Record<string, string | undefined>;
@@ -28,12 +31,29 @@ function standalone(): TaskRuntime {
   return { session: new Session(), write: (line) => process.stdout.write(line + '\n') };
 }
 
+/**
+ * The options of the image's targets, by step, as the settings' executor options layer takes them: each
+ * target's configured options, and the running step's as Nx passed them (command line included).
+ */
+export function targetOptionsOf(context: ExecutorContext, step: StepName, options: unknown): TargetOptions {
+  const targets = context.projectsConfigurations?.projects[context.projectName!]?.targets ?? {};
+  const out: TargetOptions = {};
+  for (const name of STEP_NAMES) {
+    const configured = (name === step ? options : targets[name]?.options) as Record<string, unknown> | undefined;
+    if (configured === undefined) continue;
+    // The chain's targets name their step in `step` (see create-nodes.ts): not an option of the step.
+    const { step: _step, ...rest } = configured;
+    out[name] = rest;
+  }
+  return out;
+}
+
 export async function runStep<S extends StepName>(
   step: S,
+  options: unknown,
   context: ExecutorContext,
   body: (env: StepEnv) => Promise<RecordTypes[S]>,
   opts: {
-    applyOptions?: (settings: ImageSettings) => void;
     whenCurrent?: (check: CheckRecord) => RecordTypes[S];
     /** A current image that still has work for this step (moving tags to finish) runs the body anyway. */
     runWhenCurrent?: (check: CheckRecord) => boolean;
@@ -53,10 +73,10 @@ export async function runStep<S extends StepName>(
       project,
       projectRoot: context.projectsConfigurations!.projects[project].root,
       workspaceOptions: { file: 'nx.json', options: pluginOptions(context) },
+      targetOptions: targetOptionsOf(context, step, options),
       env,
       images: session.images(context),
     });
-    opts.applyOptions?.(settings);
     const records = new Records(settings.outputDir);
     // A check starts a new run: no step's record from an earlier run may outlive it, even for steps
     // this run never reaches because an earlier one fails.

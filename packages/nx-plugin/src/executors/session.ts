@@ -5,12 +5,16 @@
  * many tasks gets one session (a rebuild's steps after the check are one batch); a single task gets its own.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { PLUGIN_NAME, PROFILE_ENV, requireRegion, WorkspaceImages, type ImageSettings } from '../config/settings';
+import { profileFrom } from '../config/environment';
+import { requireRegion } from '../config/region';
+import type { ImageSettings } from '../config/settings';
+import { WorkspaceImages } from '../config/workspace-images';
+import { PLUGIN_NAME } from '../types/workspace';
 import { memoize } from '../lib/coalescer';
 import { DockerCli } from '../lib/docker';
 import type { AwsEcr } from '../lib/ecr';
 import { EcrReader } from '../lib/ecr-reader';
-import type { ImageRef } from '../lib/image-ref';
+import type { ImageRef } from '../types/image-ref';
 import { RegistryClient } from '../lib/registry-client';
 import type { UpstreamRegistry } from '../steps/check';
 
@@ -44,7 +48,7 @@ export class Session {
     this.workspaceImages ??= new WorkspaceImages(
       context.root,
       { file: 'nx.json', options: pluginOptions(context) },
-      this.env[PROFILE_ENV]?.trim() || undefined,
+      profileFrom(this.env),
       this.env,
     );
     return this.workspaceImages;
@@ -63,7 +67,7 @@ export class Session {
   /** ECR for this image: the configured region, account and endpoints, the standard AWS credential chain. */
   ecr(settings: ImageSettings): AwsEcr {
     const options = {
-      region: requireRegion(settings, this.env),
+      region: requireRegion(settings.aws, this.env),
       account: settings.aws.account,
       endpoint: settings.aws.ecrEndpoint,
       stsEndpoint: settings.aws.stsEndpoint,

@@ -4,6 +4,9 @@
  * the classic builder's `[Warning] …`, BuildKit's `WARN: …` and `N warnings found`, MSBuild's
  * `file(1,2): warning CS1234: …`, and tools' own `warning: …` lines.
  */
+import { UserError } from '../types/errors';
+import type { DockerCli } from './docker';
+
 const WARNING_PATTERNS: RegExp[] = [
   /^\[warning\]/i,
   /^warn(ing)?:\s/i,
@@ -28,4 +31,29 @@ export function findBuildWarnings(output: string, ignore: RegExp[] = []): string
     if (isWarning && !ignore.some((p) => p.test(line))) found.push(line);
   }
   return found;
+}
+
+/** Streams build output to the log and fails on errors and on warnings. */
+export async function checkedBuild(
+  docker: DockerCli,
+  builder: Parameters<DockerCli['build']>[0],
+  req: Parameters<DockerCli['build']>[1],
+  what: string,
+  write: (chunk: string) => void,
+): Promise<string> {
+  const result = await docker.build(builder, req, write);
+  if (result.exitCode !== 0)
+    throw new UserError(
+      `${what}: docker build failed (exit ${result.exitCode}); see the build output above`,
+      'the build output above names the instruction that failed: fix it in the Dockerfile or the build context, then rerun',
+    );
+  const warnings = findBuildWarnings(result.output);
+  if (warnings.length) {
+    await docker.removeImage(req.tag);
+    throw new UserError(
+      `${what}: the build printed ${warnings.length} warning(s), which fail the build:\n  ${warnings.join('\n  ')}`,
+      'fix the warnings in the Dockerfile or the app',
+    );
+  }
+  return result.imageId;
 }

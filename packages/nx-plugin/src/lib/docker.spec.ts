@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildCommand, type BuildRequest, containerListArgs, DockerCli, imageListArgs, parsePushDigest } from './docker';
-import { UserError } from './errors';
+import { UserError } from '../types/errors';
 import type { CommandResult, CommandRunner, RunOptions } from './exec';
 
 interface Call {

@@ -6,11 +6,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Builder } from '../config/settings';
-import { UserError } from './errors';
+import type { Builder } from '../types/builders';
+import { UserError } from '../types/errors';
 import { CommandResult, CommandRunner, runCommand } from './exec';
-import { LABELS } from './labels';
-import { CREATED_LABEL, OWNER_LABEL, tempDirPrefix, thisProcess } from './local-leftovers';
+import { LABELS } from '../types/annotations';
+import { LOCAL_LABELS } from '../types/annotations';
+import { tempDirPrefix, thisProcess } from './local-leftovers';
 
 export interface BuildRequest {
   dockerfile: string;
@@ -71,9 +72,9 @@ export function containerListArgs(): string[] {
     'ps',
     '--all',
     '--filter',
-    `label=${OWNER_LABEL}`,
+    `label=${LOCAL_LABELS.owner}`,
     '--format',
-    `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}\t{{.Label "${CREATED_LABEL}"}}`,
+    `{{.ID}}\t{{.Names}}\t{{.Label "${LOCAL_LABELS.owner}"}}\t{{.Label "${LOCAL_LABELS.created}"}}`,
   ];
 }
 

@@ -9,7 +9,7 @@
  * dockerfile-lex.ts.
  */
 import { expandWord, heredocWords, type Environment, type VariableValue } from './dockerfile-lex';
-import { formatImageRef, parseImageRef, registryEndpoint } from './image-ref';
+import { formatImageRef, parseImageRef, registryEndpoint } from '../types/image-ref';
 
 export interface FromInstruction {
   /** Index of the logical instruction's first physical line. */

@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsEcr } from './ecr';
-import { UserError } from './errors';
+import { UserError } from '../types/errors';
 
 interface Seen {
   server: string;

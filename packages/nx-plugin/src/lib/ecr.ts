@@ -14,7 +14,8 @@ import {
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { UserError } from './errors';
+import { UserError } from '../types/errors';
+import { MANIFEST_MEDIA_TYPES } from '../types/media-types';
 
 export interface EcrRepository {
   name: string;
@@ -194,13 +195,6 @@ function batches(items: string[]): string[][] {
   return out;
 }
 
-const MANIFEST_MEDIA_TYPES = [
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-];
-
 export class AwsEcr implements Ecr {
   private readonly client: ECRClient;
   private account?: string;
@@ -256,7 +250,7 @@ export class AwsEcr implements Ecr {
             registryId: this.registryId,
             repositoryName: name,
             imageIds: chunk.map((ref) => (ref.startsWith('sha256:') ? { imageDigest: ref } : { imageTag: ref })),
-            acceptedMediaTypes: MANIFEST_MEDIA_TYPES,
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
           }),
         );
         for (const image of out.images ?? []) {

@@ -4,7 +4,7 @@
  * well.
  *
  * - The test container (`platform-images-test-<project>-<run id>`): owned by the integration-test process,
- *   in Docker labels (OWNER_LABEL, CREATED_LABEL).
+ *   in Docker labels (LOCAL_LABELS in types/annotations.ts).
  * - The test app image (`platform-images-test/<project>:<run id>-<owner>`): the same owner, in its tag.
  * - The candidate image (`platform-images/<project>:candidate-<run id>-<owner>`): owned by the nx process of the
  *   run (the parent of every task process), because it outlives docker-build until ecr-publish has pushed it.
@@ -20,16 +20,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { formatDuration } from './duration';
+import { formatDuration } from '../types/duration';
 
 export interface Owner {
   /** The host, as hostToken writes it. */
   host: string;
   pid: number;
 }
-
-export const OWNER_LABEL = 'io.platform-images.owner';
-export const CREATED_LABEL = 'io.platform-images.created';
 
 /** The host name in the characters names, tags and labels all allow, at most 40 of them. */
 export function hostToken(name: string = hostname()): string {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { annotatedManifest, MEDIA_TYPES, recordFromManifest } from './manifest';
+import { MEDIA_TYPES } from '../types/media-types';
+import { annotatedManifest, inputsFromManifest } from './manifest';
 
 const config = { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c0', size: 1470 };
 const layer = (n: number) => ({ mediaType: MEDIA_TYPES.dockerLayer, digest: `sha256:l${n}`, size: 1000 + n });
@@ -199,7 +200,7 @@ describe('annotatedManifest of an image index', () => {
   });
 });
 
-describe('recordFromManifest', () => {
+describe('inputsFromManifest', () => {
   const annotated = annotatedManifest(dockerManifest, undefined, record).manifest;
   it.each([
     ['an annotated manifest', annotated, record],
@@ -231,6 +232,6 @@ describe('recordFromManifest', () => {
     ['not JSON', 'nope', undefined],
     ['annotations that are not an object', JSON.stringify({ annotations: 'x' }), undefined],
   ])('%s', (_, text, expected) => {
-    expect(recordFromManifest(text)).toEqual(expected);
+    expect(inputsFromManifest(text)).toEqual(expected);
   });
 });

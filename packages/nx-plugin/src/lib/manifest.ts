@@ -11,20 +11,9 @@
  * spec, image-index.md: `annotations` on the index), its manifests listed exactly as pushed.
  */
 import { createHash } from 'node:crypto';
-import { INPUT_KEYS, LABELS, type InputRecord } from './labels';
-
-export const MEDIA_TYPES = {
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-  dockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  ociLayer: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  ociForeignLayer: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
-} as const;
+import { MEDIA_TYPES } from '../types/media-types';
+import { INPUT_KEYS, LABELS } from '../types/annotations';
+import type { ImageInputs } from './labels';
 
 interface Descriptor {
   mediaType: string;
@@ -156,7 +145,7 @@ function digestOf(text: string): string {
  * What a manifest's annotations record about the image's inputs; undefined when it records none of them
  * (an image published before annotations were written: its labels must be read from the config instead).
  */
-export function recordFromManifest(text: string): Partial<InputRecord> | undefined {
+export function inputsFromManifest(text: string): Partial<ImageInputs> | undefined {
   let annotations: unknown;
   try {
     annotations = (JSON.parse(text) as { annotations?: unknown })?.annotations;
@@ -164,7 +153,7 @@ export function recordFromManifest(text: string): Partial<InputRecord> | undefin
     return undefined;
   }
   if (!annotations || typeof annotations !== 'object') return undefined;
-  const found: Partial<InputRecord> = {};
+  const found: Partial<ImageInputs> = {};
   for (const key of INPUT_KEYS) {
     const value = (annotations as Record<string, unknown>)[key];
     if (typeof value === 'string' && value) found[key] = value;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { UserError } from './errors';
-import { parseImageRef } from './image-ref';
-import { MANIFEST_ACCEPT, parseChallenge, RegistryClient } from './registry-client';
+import { UserError } from '../types/errors';
+import { parseImageRef } from '../types/image-ref';
+import { MANIFEST_ACCEPT } from '../types/media-types';
+import { parseChallenge, RegistryClient } from './registry-client';
 
 interface Sent {
   url: string;

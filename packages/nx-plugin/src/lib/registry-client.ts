@@ -5,18 +5,10 @@
  * reused for the life of the client, and fetch keeps connections alive between requests.
  */
 import { createHash } from 'node:crypto';
-import { networkCause, NotFoundError, UserError } from './errors';
-import { formatImageRef, ImageRef, registryEndpoint } from './image-ref';
+import { isIndexMediaType, MANIFEST_ACCEPT } from '../types/media-types';
+import { networkCause, NotFoundError, UserError } from '../types/errors';
+import { formatImageRef, ImageRef, registryEndpoint } from '../types/image-ref';
 import { isTransientStatus, nextRetry, parseRetryAfter, REGISTRY_RETRY, sleep, type RetryPolicy } from './retry';
-
-export const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 export interface Credentials {
   username: string;
@@ -108,7 +100,7 @@ export class RegistryClient {
   async imageLabels(ref: ImageRef): Promise<{ digest: string; labels: Record<string, string> }> {
     const { digest, body } = await this.manifest(ref, ref.digest ?? ref.tag ?? 'latest');
     let manifest = body;
-    if (manifest.manifests && (INDEX_TYPES.has(manifest.mediaType ?? '') || !manifest.config)) {
+    if (manifest.manifests && (isIndexMediaType(manifest.mediaType) || !manifest.config)) {
       const want = this.options.platform ?? { os: 'linux', architecture: 'amd64' };
       const entry =
         manifest.manifests.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture) ??

@@ -10,7 +10,7 @@
  */
 import * as semver from 'semver';
 import type { EcrImage } from './ecr';
-import { parseRunTag, type RunTagKind } from './tags';
+import { parseRunTag, type RunTagKind } from '../types/tags';
 import { versionTags } from './versioning';
 
 export interface OwedAnnouncement {

@@ -1,4 +1,4 @@
-import { decideStaleness, pinBehindWarning, type PublishedRecord, type Reason, short, type StalenessInput } from './staleness';
+import { decideStaleness, pinBehindWarning, type PublishedVersion, type Reason, short, type StalenessInput } from './staleness';
 
 const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const OLD = `sha256:${'1'.repeat(64)}`;
@@ -6,7 +6,7 @@ const NEW = `sha256:${'2'.repeat(64)}`;
 const CTX = `sha256:${'c'.repeat(64)}`;
 const CTX2 = `sha256:${'d'.repeat(64)}`;
 
-const published = (over: Partial<PublishedRecord> = {}): PublishedRecord => ({
+const published = (over: Partial<PublishedVersion> = {}): PublishedVersion => ({
   versionTag: '6.0-bullseye-slim-1.2.0',
   digest: `sha256:${'9'.repeat(64)}`,
   baseName: BASE,

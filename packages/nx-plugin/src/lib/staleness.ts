@@ -4,12 +4,12 @@
  * published at all make it stale.
  */
 import { changedBuildArgs, type BuildArgDigests } from './build-args';
-import { sameImageName } from './image-ref';
+import { sameImageName } from '../types/image-ref';
 
 export type Reason =
   'forced' | 'nothing-published' | 'base-changed' | 'base-moved' | 'build-args-changed' | 'context-changed' | 'unlabelled' | 'current';
 
-export interface PublishedRecord {
+export interface PublishedVersion {
   versionTag: string;
   digest: string;
   baseName?: string;
@@ -29,7 +29,7 @@ export interface StalenessInput {
   contextDigest: string;
   /** The build args this run passes (by digest); they are part of contextDigest too. */
   buildArgs?: BuildArgDigests;
-  published?: PublishedRecord;
+  published?: PublishedVersion;
 }
 
 export interface StalenessDecision {

@@ -1,4 +1,4 @@
-import { exclusionFiltersFor, isTagMutable, movingTagsFor, planMovingTags, tagsToRepair } from './tag-mutability';
+import { exclusionFiltersFor, isTagMutable, movingTagsFor, planMovingTags, unfinishedTags } from './tag-mutability';
 
 describe('isTagMutable', () => {
   it.each<[string, string, string[], boolean]>([
@@ -74,7 +74,7 @@ describe('exclusionFiltersFor', () => {
   });
 });
 
-describe('tagsToRepair', () => {
+describe('unfinishedTags', () => {
   const NEW = 'sha256:new';
   const OLD = 'sha256:old';
   it.each<[string, string[], Array<{ digest: string; tags: string[] }>, string, string[], string[]]>([
@@ -102,7 +102,7 @@ describe('tagsToRepair', () => {
     ],
     ['a tag never created', ['6.0'], [{ digest: NEW, tags: ['v-1.0.0'] }], 'IMMUTABLE', [], ['6.0']],
     [
-      'immutable tags are not repairable',
+      'immutable tags cannot be finished',
       ['latest', '6.0'],
       [
         { digest: NEW, tags: ['v-1.1.0'] },
@@ -124,6 +124,6 @@ describe('tagsToRepair', () => {
       ['6.0'],
     ],
   ])('%s', (_name, wanted, images, mutability, filters, expected) => {
-    expect(tagsToRepair(wanted, images, NEW, mutability, filters)).toEqual(expected);
+    expect(unfinishedTags(wanted, images, NEW, mutability, filters)).toEqual(expected);
   });
 });

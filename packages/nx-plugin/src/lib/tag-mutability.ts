@@ -80,7 +80,7 @@ export function exclusionFiltersFor(images: Array<{ extraTags: string[]; latest:
  * Moving tags that do not name the newest published version although they could: what a run that
  * failed half-way through its tags left behind, for the next run to finish.
  */
-export function tagsToRepair(
+export function unfinishedTags(
   wanted: string[],
   images: Array<{ digest: string; tags: string[] }>,
   newestDigest: string,

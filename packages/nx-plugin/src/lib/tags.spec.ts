@@ -1,15 +1,14 @@
+import { expandExtraTags, type TagContext } from './tags';
 import {
-  expandExtraTags,
   isRunId,
   isValidTag,
-  KNOWN_PLACEHOLDERS,
   newRunId,
   parseRunTag,
+  PLACEHOLDERS as KNOWN_PLACEHOLDERS,
   reservedPrefixOf,
   runTag,
-  type TagContext,
   unknownPlaceholders,
-} from './tags';
+} from '../types/tags';
 
 const NOW = new Date('2024-03-07T23:59:59Z');
 const AZURE = { BUILD_BUILDNUMBER: '20240307.4', BUILD_BUILDID: '1234', BUILD_SOURCEVERSION: '0123456789abcdef0123456789abcdef01234567' };

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from './errors';
+import { UserError } from '../types/errors';
 import { pipelineRunUrl, postToTeams, type PublishedImage, publishedCard, validateWebhookUrl } from './teams';
 
 const published: PublishedImage = {

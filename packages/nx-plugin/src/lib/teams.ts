@@ -3,7 +3,8 @@
  * in the `message` envelope those webhooks accept. The webhook URL is a secret (anyone holding it can
  * post): it is read from the environment and never printed, not even in errors.
  */
-import { networkCause, UserError } from './errors';
+import { MEDIA_TYPES } from '../types/media-types';
+import { networkCause, UserError } from '../types/errors';
 import { isTransientStatus, nextRetry, parseRetryAfter, sleep, WEBHOOK_RETRY, type RetryPolicy } from './retry';
 
 export interface PublishedImage {
@@ -22,7 +23,7 @@ export interface PublishedImage {
 
 export interface TeamsMessage {
   type: 'message';
-  attachments: Array<{ contentType: 'application/vnd.microsoft.card.adaptive'; contentUrl: null; content: Record<string, unknown> }>;
+  attachments: Array<{ contentType: typeof MEDIA_TYPES.adaptiveCard; contentUrl: null; content: Record<string, unknown> }>;
 }
 
 /** An Adaptive Card 1.4 (the highest Teams renders) in the envelope Workflows webhooks accept. */
@@ -34,7 +35,7 @@ function adaptiveCard(body: Array<Record<string, unknown>>, runUrl?: string): Te
     body,
   };
   if (runUrl) content.actions = [{ type: 'Action.OpenUrl', title: 'Open pipeline run', url: runUrl }];
-  return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
+  return { type: 'message', attachments: [{ contentType: MEDIA_TYPES.adaptiveCard, contentUrl: null, content }] };
 }
 
 export function publishedCard(p: PublishedImage): TeamsMessage {

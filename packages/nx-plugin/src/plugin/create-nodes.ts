@@ -7,8 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
-import { STEP_NAMES } from '../steps/records';
-import { IMAGE_CONFIG_FILE, normalizeAppPath, PLUGIN_NAME, PROFILE_ENV, TEST_APP_FILE } from '../config/settings';
+import { PROFILE_ENV } from '../config/environment';
+import { normalizeAppPath } from '../config/test-app';
+import { IMAGE_CONFIG_FILE, PLUGIN_NAME, recordFile, STEP_NAMES, TEST_APP_FILE } from '../types/workspace';
 
 export const STEPS = STEP_NAMES;
 
@@ -67,7 +68,7 @@ export function imageTargets(testAppRoot: string | undefined): Record<string, Ta
       // found nothing to do (a rebuild's records carry a fresh run id, so they never hit the cache).
       cache: index > 0,
       inputs: index > 0 ? inputs : undefined,
-      outputs: [`{workspaceRoot}/dist/{projectRoot}/${step}.json`],
+      outputs: [`{workspaceRoot}/${recordFile('{projectRoot}', step)}`],
       metadata: { description: DESCRIPTIONS[step], technologies: ['docker'] },
     };
   });

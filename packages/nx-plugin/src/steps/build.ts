@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
-import { findBuildWarnings } from '../lib/build-warnings';
+import { checkedBuild } from '../lib/build-warnings';
 import type { DockerCli } from '../lib/docker';
 import { finalBaseImage, parseDockerfile, passedBuildArgs, pinBaseImage, withLabelInstruction } from '../lib/dockerfile';
-import { UserError } from '../lib/errors';
-import { sameImageName } from '../lib/image-ref';
-import { inputRecord, LABELS } from '../lib/labels';
+import { UserError } from '../types/errors';
+import { sameImageName } from '../types/image-ref';
+import { imageInputs } from '../lib/labels';
+import { LABELS } from '../types/annotations';
 import { candidateImage, tempDirPrefix, thisProcess, thisRun, type Owner } from '../lib/local-leftovers';
 import type { Logger } from '../lib/log';
 import type { BuildRecord, CheckRecord } from './records';
@@ -20,7 +21,7 @@ export interface SourceInfo {
 
 export function imageLabels(check: CheckRecord, source: SourceInfo, now: Date): Record<string, string> {
   const labels: Record<string, string> = {
-    ...inputRecord(check),
+    ...imageInputs(check),
     [LABELS.created]: now.toISOString(),
     [LABELS.version]: check.nextVersion?.tag ?? '',
   };
@@ -32,31 +33,6 @@ export function imageLabels(check: CheckRecord, source: SourceInfo, now: Date): 
 /** The candidate's local name: the run's own, with the nx process that runs it (see lib/local-leftovers.ts). */
 export function localImageTag(project: string, runId: string, runOwner?: Owner): string {
   return candidateImage(project, runId, runOwner ?? thisRun());
-}
-
-/** Streams build output to the log and fails on errors and on warnings. */
-export async function buildChecked(
-  docker: DockerCli,
-  builder: Parameters<DockerCli['build']>[0],
-  req: Parameters<DockerCli['build']>[1],
-  what: string,
-  write: (chunk: string) => void,
-): Promise<string> {
-  const result = await docker.build(builder, req, write);
-  if (result.exitCode !== 0)
-    throw new UserError(
-      `${what}: docker build failed (exit ${result.exitCode}); see the build output above`,
-      'the build output above names the instruction that failed: fix it in the Dockerfile or the build context, then rerun',
-    );
-  const warnings = findBuildWarnings(result.output);
-  if (warnings.length) {
-    await docker.removeImage(req.tag);
-    throw new UserError(
-      `${what}: the build printed ${warnings.length} warning(s), which fail the build:\n  ${warnings.join('\n  ')}`,
-      'fix the warnings in the Dockerfile or the app',
-    );
-  }
-  return result.imageId;
 }
 
 export async function buildImage(
@@ -90,7 +66,7 @@ export async function buildImage(
     writeFileSync(dockerfile, labelled ?? pinned);
     const buildArgs = passedBuildArgs(parsed, settings.buildArgs);
     deps.log.info(`${settings.project}: building ${check.nextVersion?.tag} FROM ${check.base.pullRef} with the ${builder} builder`);
-    const imageId = await buildChecked(
+    const imageId = await checkedBuild(
       deps.docker,
       builder,
       { dockerfile, context: settings.context, tag, buildArgs, ...(labelled ? {} : { labels }), iidFile: path.join(dir, 'iid') },

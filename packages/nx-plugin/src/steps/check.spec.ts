@@ -5,10 +5,11 @@ import type { ImageSettings } from '../config/settings';
 import { contextDigest } from '../lib/context-digest';
 import type { EcrImage, EcrLogin, EcrRepository, StoredManifest } from '../lib/ecr';
 import type { EcrReads } from '../lib/ecr-reader';
-import { annotatedManifest, MEDIA_TYPES } from '../lib/manifest';
-import { ConfigError, NotFoundError } from '../lib/errors';
-import type { ImageRef } from '../lib/image-ref';
-import { LABELS } from '../lib/labels';
+import { annotatedManifest } from '../lib/manifest';
+import { MEDIA_TYPES } from '../types/media-types';
+import { ConfigError, NotFoundError } from '../types/errors';
+import type { ImageRef } from '../types/image-ref';
+import { LABELS } from '../types/annotations';
 import { baseImageOf, checkImage, type CheckDeps } from './check';
 import { imageSettings, recordingLogger } from './test-fixtures';
 
@@ -169,17 +170,17 @@ describe('checkImage', () => {
       ],
       undefined,
     ],
-  ])('is current, and names the moving tags a half-finished publish left behind: %s', async (_name, ecrOver, images, repair) => {
+  ])('is current, and names the moving tags a half-finished publish left behind: %s', async (_name, ecrOver, images, unfinished) => {
     const settings = settingsFor();
     settings.ecr = { ...settings.ecr, ...ecrOver };
     const { d, lines } = deps(fakeEcr(REPOSITORY, images), await currentLabels(settings));
     const record = await checkImage(settings, d);
     expect(record.stale).toBe(false);
-    expect(record.repairTags).toEqual(repair);
-    expect(record.runId).toBe(repair ? 'run-1' : undefined);
-    if (repair) {
+    expect(record.tagsToFinish).toEqual(unfinished);
+    expect(record.runId).toBe(unfinished ? 'run-1' : undefined);
+    if (unfinished) {
       expect(lines[lines.length - 1]).toBe(
-        `info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${repair.join(', ')} still names an older image (a publish stopped half-way): ecr-publish moves it`,
+        `info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${unfinished.join(', ')} still names an older image (a publish stopped half-way): ecr-publish moves it`,
       );
     }
   });

@@ -8,15 +8,15 @@ import { buildArgDigests, decodeBuildArgDigests } from '../lib/build-args';
 import { DockerfileSyntaxError, finalBaseImage, parseDockerfile, passedBuildArgs } from '../lib/dockerfile';
 import type { EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
 import type { EcrReads } from '../lib/ecr-reader';
-import { ConfigError, NotFoundError } from '../lib/errors';
-import { canonicalName, parseImageRef, pullReference, type ImageRef } from '../lib/image-ref';
-import { LABELS } from '../lib/labels';
+import { ConfigError, NotFoundError } from '../types/errors';
+import { canonicalName, parseImageRef, pullReference, type ImageRef } from '../types/image-ref';
+import { LABELS } from '../types/annotations';
 import type { Logger } from '../lib/log';
-import { recordFromManifest } from '../lib/manifest';
+import { inputsFromManifest } from '../lib/manifest';
 import { leftoverTags, owedAnnouncements } from '../lib/registry-recovery';
-import { decideStaleness, pinBehindWarning, short, type PublishedRecord } from '../lib/staleness';
-import { movingTagsFor, tagsToRepair } from '../lib/tag-mutability';
-import { newRunId as randomRunId, parseRunTag } from '../lib/tags';
+import { decideStaleness, pinBehindWarning, short, type PublishedVersion } from '../lib/staleness';
+import { movingTagsFor, unfinishedTags } from '../lib/tag-mutability';
+import { newRunId as randomRunId, parseRunTag } from '../types/tags';
 import { malformedVersionTags, nextVersion, versionTags } from '../lib/versioning';
 import type { CheckRecord, OwedCard } from './records';
 
@@ -88,7 +88,7 @@ interface PublishedState {
   images: EcrImage[];
   tags: string[];
   newest?: { tag: string; version: string };
-  published?: PublishedRecord;
+  published?: PublishedVersion;
   owedCards: OwedCard[];
 }
 
@@ -110,7 +110,7 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
     [newest.tag, ...owed.map((o) => o.versionTag)].map((tag) => deps.ecr.manifest(repository.name, tag)),
   );
   const owedCards = owed.map((o, i): OwedCard => {
-    const record = owedStored[i] && recordFromManifest(owedStored[i]!.manifest);
+    const record = owedStored[i] && inputsFromManifest(owedStored[i]!.manifest);
     return {
       marker: o.marker,
       versionTag: o.versionTag,
@@ -121,7 +121,7 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
       ...(record?.[LABELS.baseDigest] ? { baseDigest: record[LABELS.baseDigest] } : {}),
     };
   });
-  const annotations = stored && recordFromManifest(stored.manifest);
+  const annotations = stored && inputsFromManifest(stored.manifest);
   const { digest, labels } =
     stored && annotations
       ? { digest: stored.digest, labels: annotations }
@@ -230,11 +230,11 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   if (!decision.stale && repository && newest && published) {
     const newestDigest = images.find((image) => image.tags.includes(newest.tag))!.digest;
     const wanted = movingTagsFor(settings.ecr.extraTags, settings.ecr.latest, newest.version);
-    const repair = tagsToRepair(wanted, images, newestDigest, repository.tagMutability, repository.mutableTagFilters);
-    if (repair.length) {
-      record.repairTags = repair;
+    const unfinished = unfinishedTags(wanted, images, newestDigest, repository.tagMutability, repository.mutableTagFilters);
+    if (unfinished.length) {
+      record.tagsToFinish = unfinished;
       record.runId = newRunId();
-      record.message += `; ${repair.join(', ')} still name${repair.length === 1 ? 's' : ''} an older image (a publish stopped half-way): ecr-publish moves ${repair.length === 1 ? 'it' : 'them'}`;
+      record.message += `; ${unfinished.join(', ')} still name${unfinished.length === 1 ? 's' : ''} an older image (a publish stopped half-way): ecr-publish moves ${unfinished.length === 1 ? 'it' : 'them'}`;
     }
   }
   if (decision.stale) {
@@ -261,7 +261,7 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     record.runId ??= newRunId();
     record.message += `; ${notes.join('; ')}`;
   }
-  const todo = record.repairTags || notes.length;
+  const todo = record.tagsToFinish || notes.length;
   deps.log.info(
     decision.stale
       ? `${settings.project}: STALE (${decision.reason}): ${decision.message}; will build ${record.nextVersion!.tag} on ${base.name}@${short(baseDigest)}${notes.map((n) => `; ${n}`).join('')}`

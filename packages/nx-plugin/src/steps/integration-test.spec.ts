@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { DockerCli, listRuntimesArgs, topArgs } from '../lib/docker';
-import { UserError } from '../lib/errors';
+import { UserError } from '../types/errors';
 import type { CommandResult, CommandRunner, RunOptions } from '../lib/exec';
 import { testImage, testPort } from './integration-test';
 import type { BuildRecord, CheckRecord } from './records';

@@ -5,9 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { assertTestAppStartsFrom, type ImageSettings } from '../config/settings';
+import type { ImageSettings } from '../config/settings';
+import { checkedBuild } from '../lib/build-warnings';
 import type { DockerCli } from '../lib/docker';
-import { finalStageFrom, fromImages, overrideFrom } from '../lib/dockerfile';
+import { DockerfileSyntaxError, finalStageFrom, fromImages, overrideFrom, startsFrom } from '../lib/dockerfile';
 import {
   configuredPort,
   declaredRuntimes,
@@ -19,19 +20,11 @@ import {
   processesNotAs,
   uidFromPasswd,
 } from '../lib/image-promises';
-import {
-  CREATED_LABEL,
-  OWNER_LABEL,
-  ownerToken,
-  tempDirPrefix,
-  testContainerName,
-  testImage as testImageName,
-  thisProcess,
-} from '../lib/local-leftovers';
-import { UserError } from '../lib/errors';
+import { ownerToken, tempDirPrefix, testContainerName, testImage as testImageName, thisProcess } from '../lib/local-leftovers';
+import { LOCAL_LABELS } from '../types/annotations';
+import { ConfigError, UserError } from '../types/errors';
 import type { Logger } from '../lib/log';
 import { probeDelayMs, sleep } from '../lib/retry';
-import { buildChecked } from './build';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
 
 export interface ProbeResult {
@@ -43,6 +36,34 @@ export interface ProbeResult {
 
 /** How much of the test app's answer the log shows. */
 const ANSWER_LOG_CHARS = 300;
+
+/**
+ * integration-test's check before anything is built, run once by mcr-check: the test replaces the FROM naming
+ * `integrationTest.replaceFrom` in the test app's Dockerfile; without one the test app would not run on the new
+ * image at all. Known from the files alone.
+ */
+export function assertTestAppStartsFrom(settings: ImageSettings): void {
+  const { replaceFrom, app } = settings.integrationTest;
+  const text = readFileSync(app.dockerfile, 'utf8');
+  const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
+  let images: string[];
+  try {
+    if (startsFrom(text, replaceFrom)) return;
+    images = fromImages(text);
+  } catch (err) {
+    if (err instanceof DockerfileSyntaxError)
+      throw new ConfigError(dockerfileName, `line ${err.line}`, err.problem, 'docker build cannot read it either');
+    throw err;
+  }
+  throw new ConfigError(
+    settings.configFile,
+    'integrationTest.replaceFrom',
+    `no FROM in ${dockerfileName} names "${replaceFrom}"${images.length ? ` (it starts FROM ${images.join(', ')})` : ''}, so the test app would not run on the new image`,
+    images.length
+      ? `set it to the image in ${dockerfileName} that the new platform image stands in for`
+      : `start ${dockerfileName} FROM ${replaceFrom}`,
+  );
+}
 
 export type Probe = (url: string, init: RequestInit) => Promise<ProbeResult>;
 
@@ -64,8 +85,6 @@ export async function testImage(
 ): Promise<TestRecord> {
   const { docker, log } = deps;
   const app = settings.integrationTest.app;
-  // A test app that would not start FROM the new image is a config mistake: said before touching Docker.
-  assertTestAppStartsFrom(settings);
   await docker.ensureEngine();
   const present = await docker.imageId(build.localTag!);
   if (present !== build.imageId) {
@@ -102,7 +121,7 @@ export async function testImage(
     const dockerfile = path.join(dir, 'Dockerfile');
     writeFileSync(dockerfile, text);
     log.info(`${settings.project}: building test app ${path.relative(settings.workspaceRoot, app.dir)} FROM ${build.localTag}`);
-    await buildChecked(
+    await checkedBuild(
       docker,
       builder,
       { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') },
@@ -118,8 +137,8 @@ export async function testImage(
       (error: unknown) => ({ error }),
     );
     const container = await docker.runDetached(testTag, testContainerName(settings.project, check.runId!), port, {
-      [OWNER_LABEL]: ownerToken(owner),
-      [CREATED_LABEL]: (deps.now ?? new Date()).toISOString(),
+      [LOCAL_LABELS.owner]: ownerToken(owner),
+      [LOCAL_LABELS.created]: (deps.now ?? new Date()).toISOString(),
     });
     containerId = container.id;
     if (container.hostPort === undefined) {

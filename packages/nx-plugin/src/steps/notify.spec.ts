@@ -1,5 +1,5 @@
 import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
-import { PartialPublishError, UserError } from '../lib/errors';
+import { PartialPublishError, UserError } from '../types/errors';
 import type { TeamsMessage } from '../lib/teams';
 import { notifyFailure, notifyTeams } from './notify';
 import type { CheckRecord, OwedCard, PublishRecord } from './records';
@@ -241,8 +241,8 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
   it('one card, not two, when this run finished the tags of the version it owes', async () => {
     const { posts, post } = poster(202);
     const removed: string[] = [];
-    const repaired: PublishRecord = { ...publish, versionTag: '6.0-bullseye-slim-1.2.0', repaired: true };
-    await notifyTeams(settingsFor(), { ...current, repairTags: ['latest'], owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, repaired, {
+    const onlyFinished: PublishRecord = { ...publish, versionTag: '6.0-bullseye-slim-1.2.0', onlyFinished: true };
+    await notifyTeams(settingsFor(), { ...current, tagsToFinish: ['latest'], owedCards: [owed('6.0-bullseye-slim-1.2.0')] }, onlyFinished, {
       log: logger().log,
       env,
       post,

@@ -5,10 +5,28 @@
  * run's. Delivery is at least once: a run stopped between the delivery and the marker's removal sends it again.
  */
 import type { ImageSettings } from '../config/settings';
-import { describeError, PartialPublishError, UserError } from '../lib/errors';
+import { ConfigError, describeError, PartialPublishError, UserError } from '../types/errors';
 import type { Logger } from '../lib/log';
 import { failureCard, pipelineRunUrl, postToTeams, publishedCard, webhookFrom, type TeamsMessage } from '../lib/teams';
 import type { CheckRecord, NotifyRecord, OwedCard, PublishRecord } from './records';
+
+/**
+ * teams-notify's check before anything is built, run once by mcr-check: with `teams.failOnError` a card that
+ * cannot be sent fails the run, after the image is published. A webhook variable that is unset or not a URL is
+ * known now, so the run stops now. The value is a secret: only the variable is named.
+ */
+export function assertWebhookReady(teams: ImageSettings['teams'], env: Record<string, string | undefined>): void {
+  if (!teams.failOnError) return;
+  const webhook = webhookFrom(teams.webhookEnv, env);
+  if (typeof webhook !== 'string') return;
+  const problem = webhook.startsWith(`${teams.webhookEnv} `) ? webhook.slice(teams.webhookEnv.length + 1) : webhook;
+  throw new ConfigError(
+    'environment',
+    teams.webhookEnv,
+    `${problem}; teams.failOnError is true, so the run would fail after publishing`,
+    `set ${teams.webhookEnv} to the Teams Workflows webhook URL (from a secret variable), or set teams.failOnError to false`,
+  );
+}
 
 export type TeamsPoster = (webhook: URL, message: TeamsMessage) => Promise<number>;
 

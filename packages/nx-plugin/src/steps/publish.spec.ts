@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository, StoredManifest } from '../lib/ecr';
-import { PartialPublishError, UserError } from '../lib/errors';
-import { annotatedManifest, MEDIA_TYPES } from '../lib/manifest';
+import { PartialPublishError, UserError } from '../types/errors';
+import { annotatedManifest } from '../lib/manifest';
+import { MEDIA_TYPES } from '../types/media-types';
 import { finishCurrent, finishTags, publishImage } from './publish';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
@@ -711,12 +712,12 @@ describe('leftover run tags', () => {
     images.push({ digest: PUSHED, tags: ['6.0-bullseye-slim-1.3.0'] });
     const record = await finishCurrent(
       settingsFor(),
-      current({ published: { versionTag: '6.0-bullseye-slim-1.3.0', digest: PUSHED }, repairTags: ['latest'] }),
+      current({ published: { versionTag: '6.0-bullseye-slim-1.3.0', digest: PUSHED }, tagsToFinish: ['latest'] }),
       { ecr, log: logger().log },
     );
     expect(record).toMatchObject({
       published: true,
-      repaired: true,
+      onlyFinished: true,
       removedTags: ['staging-0123456789abcdef', 'unannounced-fedcba9876543210'],
     });
     expect(events.slice(-2)).toEqual([
@@ -759,7 +760,7 @@ describe('finishTags', () => {
     reason: 'current',
     nextVersion: undefined,
     published: { versionTag: '6.0-bullseye-slim-1.3.0', digest: PUSHED },
-    repairTags: ['latest', '6.0'],
+    tagsToFinish: ['latest', '6.0'],
   };
 
   it('moves the tags an interrupted publish left behind, registry-side', async () => {
@@ -770,7 +771,7 @@ describe('finishTags', () => {
     expect(record).toEqual({
       runId: 'run-1',
       published: true,
-      repaired: true,
+      onlyFinished: true,
       repositoryUri: URI,
       digest: PUSHED,
       versionTag: '6.0-bullseye-slim-1.3.0',

@@ -7,12 +7,13 @@
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, RetagResult, StoredManifest } from '../lib/ecr';
-import { formatDuration } from '../lib/duration';
-import { describeError, PartialPublishError, UserError } from '../lib/errors';
-import { inputRecord } from '../lib/labels';
+import { formatDuration } from '../types/duration';
+import { describeError, PartialPublishError, UserError } from '../types/errors';
+import { imageInputs } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import { annotatedManifest } from '../lib/manifest';
-import { expandExtraTags, isValidTag, runTag } from '../lib/tags';
+import { expandExtraTags } from '../lib/tags';
+import { isValidTag, runTag } from '../types/tags';
 import { webhookFrom } from '../lib/teams';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
@@ -122,7 +123,7 @@ export async function publishImage(
           `${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`,
           'rerun: the check decides again from what is published now',
         );
-      versioned = annotatedManifest(staged.manifest, staged.mediaType, inputRecord(check));
+      versioned = annotatedManifest(staged.manifest, staged.mediaType, imageInputs(check));
       if (marker) {
         if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, marker)) === 'refused') {
           throw new UserError(
@@ -204,7 +205,7 @@ export async function publishImage(
  * stopped runs left in the repository. Nothing is built, pulled or pushed.
  */
 export async function finishCurrent(settings: ImageSettings, check: CheckRecord, deps: { ecr: Ecr; log: Logger }): Promise<PublishRecord> {
-  const record: PublishRecord = check.repairTags?.length
+  const record: PublishRecord = check.tagsToFinish?.length
     ? await finishTags(settings, check, deps)
     : { runId: check.runId, published: false };
   const removedTags = await removeLeftovers(settings, check, deps);
@@ -259,7 +260,7 @@ export async function finishTags(settings: ImageSettings, check: CheckRecord, de
       `${settings.project}: ${published.versionTag} is gone from ${repository.name} since the check`,
       'rerun: the check decides again from what is published now',
     );
-  const result = await ecr.retag(repository.name, image.digest, check.repairTags ?? []);
+  const result = await ecr.retag(repository.name, image.digest, check.tagsToFinish ?? []);
   if (result.refused.length) log.warn(`${settings.project}: ${repository.name} refused to move ${result.refused.join(', ')} (immutable)`);
   const tags = [published.versionTag, ...result.moved, ...result.unchanged];
   log.info(
@@ -268,7 +269,7 @@ export async function finishTags(settings: ImageSettings, check: CheckRecord, de
   return {
     runId: check.runId,
     published: true,
-    repaired: true,
+    onlyFinished: true,
     repositoryUri: repository.uri,
     digest: image.digest,
     versionTag: published.versionTag,

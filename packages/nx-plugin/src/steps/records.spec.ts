@@ -22,15 +22,15 @@ describe('what a current image still has to do, by step', () => {
     ['nothing', {}, { publish: false, notify: false }],
     [
       'moving tags to finish: publish moves them, notify announces the version',
-      { repairTags: ['latest'] },
+      { tagsToFinish: ['latest'] },
       { publish: true, notify: true },
     ],
     ['a card owed: notify only', { owedCards: [owed] }, { publish: false, notify: true }],
     ['run tags to remove: publish only', { leftoverTags: [leftover] }, { publish: true, notify: false }],
-    ['empty lists are nothing', { repairTags: [], owedCards: [], leftoverTags: [] }, { publish: false, notify: false }],
+    ['empty lists are nothing', { tagsToFinish: [], owedCards: [], leftoverTags: [] }, { publish: false, notify: false }],
   ])('%s', (_name, over, expected) => {
     const check = { ...current, ...over };
     expect({ publish: publishHasWork(check), notify: notifyHasWork(check) }).toEqual(expected);
-    expect(hasTagsToFinish(check)).toBe(!!over.repairTags?.length);
+    expect(hasTagsToFinish(check)).toBe(!!over.tagsToFinish?.length);
   });
 });

@@ -5,10 +5,11 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../lib/errors';
+import { UserError } from '../types/errors';
+import { recordFileName, type StepName } from '../types/workspace';
 import type { BuildArgDigests } from '../lib/build-args';
 import type { LeftoverTag } from '../lib/registry-recovery';
-import type { PublishedRecord, Reason } from '../lib/staleness';
+import type { PublishedVersion, Reason } from '../lib/staleness';
 import type { VersionedTag } from '../lib/versioning';
 
 export interface CheckRecord {
@@ -21,10 +22,10 @@ export interface CheckRecord {
   contextDigest: string;
   /** The build args the build passes, by digest (their values are never recorded). */
   buildArgs?: BuildArgDigests;
-  published?: PublishedRecord;
+  published?: PublishedVersion;
   nextVersion?: VersionedTag;
   /** Current image, but moving tags an interrupted publish left on an older one: ecr-publish moves them. */
-  repairTags?: string[];
+  tagsToFinish?: string[];
   /** Things the user should act on that do not stop the run (e.g. .NET past its end of support). */
   warnings?: string[];
   /** Versions published by an earlier run whose card was never delivered: teams-notify sends them. */
@@ -81,7 +82,7 @@ export interface PublishRecord {
   /** Moving tags an immutable repository kept on the previous image. */
   blockedTags?: string[];
   /** This run only finished moving the tags of a version an earlier run published. */
-  repaired?: boolean;
+  onlyFinished?: boolean;
   /** The `unannounced-<run id>` marker written with the version: teams-notify removes it once the card is delivered. */
   marker?: string;
   /** Run tags of stopped runs this step removed. */
@@ -99,7 +100,7 @@ export interface NotifyRecord {
 
 /** A current image whose publish stopped half-way: ecr-publish and teams-notify still have work. */
 export function hasTagsToFinish(check: CheckRecord): boolean {
-  return !!check.repairTags?.length;
+  return !!check.tagsToFinish?.length;
 }
 
 /** ecr-publish has work on a current image: moving tags to finish, or run tags of stopped runs to remove. */
@@ -112,8 +113,7 @@ export function notifyHasWork(check: CheckRecord): boolean {
   return hasTagsToFinish(check) || !!check.owedCards?.length;
 }
 
-export const STEP_NAMES = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;
-export type StepName = (typeof STEP_NAMES)[number];
+export { STEP_NAMES, type StepName } from '../types/workspace';
 
 export interface RecordTypes {
   'mcr-check': CheckRecord;
@@ -127,7 +127,7 @@ export class Records {
   constructor(readonly dir: string) {}
 
   file(step: StepName): string {
-    return path.join(this.dir, `${step}.json`);
+    return path.join(this.dir, recordFileName(step));
   }
 
   write<S extends StepName>(step: S, record: RecordTypes[S]): void {

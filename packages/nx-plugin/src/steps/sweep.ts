@@ -9,7 +9,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DockerCli } from '../lib/docker';
-import { describeError } from '../lib/errors';
+import { describeError } from '../types/errors';
 import {
   containerThing,
   folderThing,

@@ -1,6 +1,7 @@
 /** Shared by the steps' unit tests: settings for one image, and a logger that records what it was told. */
 import * as path from 'node:path';
-import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import { DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_SHARED, type ImageSettings } from '../config/settings';
+import { recordDir } from '../types/workspace';
 import type { Logger } from '../lib/log';
 
 /** Settings as loadImageSettings would produce them for `platform-images/net6/<variant>` under `root`. */
@@ -20,8 +21,9 @@ export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Pa
       replaceFrom: `mcr.microsoft.com/dotnet/${variant}:6.0-bullseye-slim`,
       app: {} as ImageSettings['integrationTest']['app'],
     },
+    check: { timeoutMs: DEFAULT_CHECK_TIMEOUT_MS },
     force: false,
-    outputDir: path.join(root, 'dist', projectRoot),
+    outputDir: path.join(root, recordDir(projectRoot)),
     repositoryImages: [{ extraTags: [], latest: true }],
     ...over,
   };

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import type { Builder } from '../../config/settings';
+import type { Builder } from '../../types/builders';
 import { buildImage } from '../../steps/build';
 import { sourceInfo } from '../source-info';
 import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
@@ -11,6 +11,7 @@ export interface DockerBuildOptions {
 export default async function dockerBuild(options: DockerBuildOptions, context: ExecutorContext, runtime?: TaskRuntime) {
   return runStep(
     'docker-build',
+    options,
     context,
     async ({ settings, log, env, check, session }) =>
       buildImage(settings, check, {
@@ -18,12 +19,7 @@ export default async function dockerBuild(options: DockerBuildOptions, context: 
         log,
         source: await sourceInfo(context.root, settings.projectRoot, env),
       }),
-    {
-      applyOptions: (settings) => {
-        if (options.builder) settings.docker.builder = options.builder;
-      },
-      whenCurrent: () => ({ built: false }),
-    },
+    { whenCurrent: () => ({ built: false }) },
     runtime,
   );
 }

@@ -7,6 +7,7 @@ import { batchOf, nxParallel, runStep, type TaskRuntime } from '../run-step';
 export default async function ecrPublish(_options: Record<string, never>, context: ExecutorContext, runtime?: TaskRuntime) {
   return runStep(
     'ecr-publish',
+    _options,
     context,
     async ({ settings, log, records, check, env, session }) => {
       const ecr = session.ecr(settings);

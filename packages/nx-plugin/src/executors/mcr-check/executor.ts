@@ -1,7 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { assertTestAppStartsFrom, executorOptions } from '../../config/settings';
 import { RegistryClient } from '../../lib/registry-client';
 import { checkImage } from '../../steps/check';
+import { assertTestAppStartsFrom } from '../../steps/integration-test';
+import { assertWebhookReady } from '../../steps/notify';
 import { sweepLocalLeftovers } from '../../steps/sweep';
 import { batchOf, runStep, type TaskRuntime } from '../run-step';
 
@@ -11,20 +12,24 @@ export interface McrCheckOptions {
 }
 
 export default async function mcrCheck(options: McrCheckOptions, context: ExecutorContext, runtime?: TaskRuntime) {
-  let timeoutMs = 30_000;
   return runStep(
     'mcr-check',
+    options,
     context,
-    async ({ settings, log, session }) => {
-      // A test app that would not run on the new image is a config mistake: say so before anything is built.
+    async ({ settings, log, env, session }) => {
+      // Every run starts here: the later steps' checks that need only the files and the environment run now,
+      // once, before anything is built. A test app that would not run on the new image, or a webhook a failing
+      // card would fail the run on, is a config mistake.
       assertTestAppStartsFrom(settings);
-      // Every run starts here, also one that finds everything current: the place to clear away what killed
-      // runs left on this machine, once per process, beside the check rather than before it.
+      assertWebhookReady(settings.teams, env);
+      // Also the place to clear away what killed runs left on this machine, once per process, beside the
+      // check rather than before it.
       const sweep = session.once(() =>
         sweepLocalLeftovers({ docker: session.docker(settings.docker.command), log, maxAgeMs: settings.cleanup.localAfterMs }).catch(
           (err: unknown) => log.warn(`cleanup: the local sweep failed: ${(err as Error).message}`),
         ),
       );
+      const timeoutMs = settings.check.timeoutMs;
       const [record] = await Promise.all([
         checkImage(settings, {
           upstream: session.upstream(settings, timeoutMs),
@@ -38,13 +43,7 @@ export default async function mcrCheck(options: McrCheckOptions, context: Execut
       ]);
       return record;
     },
-    {
-      applyOptions: (settings) => {
-        const fields = executorOptions('mcr-check', options);
-        if (fields.boolean('force')) settings.force = true;
-        timeoutMs = (fields.number('timeoutSeconds', { min: 1, max: 600 }) ?? 30) * 1000;
-      },
-    },
+    {},
     runtime,
   );
 }

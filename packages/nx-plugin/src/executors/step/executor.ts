@@ -8,7 +8,8 @@
  * without starting a process at all.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { describeError, UserError } from '../../lib/errors';
+import { STEP_OPTIONS as ALL_STEP_OPTIONS } from '../../config/executor-options';
+import { describeError, UserError } from '../../types/errors';
 import { createLogger } from '../../lib/log';
 import dockerBuild, { type DockerBuildOptions } from '../docker-build/executor';
 import ecrPublish from '../ecr-publish/executor';
@@ -16,13 +17,9 @@ import integrationTest, { type IntegrationTestOptions } from '../integration-tes
 import teamsNotify, { type TeamsNotifyOptions } from '../teams-notify/executor';
 import { batchOf, nxParallel, type TaskRuntime } from '../run-step';
 
-/** Each step and the options it takes (its own executor's schema). */
-export const STEP_OPTIONS = {
-  'docker-build': ['builder'],
-  'integration-test': ['timeoutSeconds'],
-  'ecr-publish': [],
-  'teams-notify': ['failOnError', 'timeoutSeconds'],
-} as const satisfies Record<string, readonly string[]>;
+/** The steps this executor runs, each with the options it takes (its own executor's schema). */
+const { 'mcr-check': _check, ...CHAIN_OPTIONS } = ALL_STEP_OPTIONS;
+export const STEP_OPTIONS = CHAIN_OPTIONS;
 
 export type ChainStep = keyof typeof STEP_OPTIONS;
 

@@ -1,5 +1,4 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { executorOptions } from '../../config/settings';
 import { postToTeams } from '../../lib/teams';
 import { notifyTeams } from '../../steps/notify';
 import { assertSameRun, notifyHasWork } from '../../steps/records';
@@ -11,9 +10,9 @@ export interface TeamsNotifyOptions {
 }
 
 export default async function teamsNotify(options: TeamsNotifyOptions, context: ExecutorContext, runtime?: TaskRuntime) {
-  let timeoutMs: number | undefined;
   return runStep(
     'teams-notify',
+    options,
     context,
     async ({ settings, log, records, check, env, session }) => {
       const publish = records.read('ecr-publish');
@@ -21,19 +20,12 @@ export default async function teamsNotify(options: TeamsNotifyOptions, context: 
       return notifyTeams(settings, check, publish, {
         log,
         env,
-        post: (webhook, message) => postToTeams(webhook, message, { timeoutMs }),
+        post: (webhook, message) => postToTeams(webhook, message, { timeoutMs: settings.teams.timeoutMs }),
         // Delivered cards' markers are removed where ecr-publish wrote them: the image's own repository.
         removeMarker: (tag) => session.ecr(settings).untag(settings.ecr.repository, tag),
       });
     },
     {
-      applyOptions: (settings) => {
-        const fields = executorOptions('teams-notify', options);
-        const seconds = fields.number('timeoutSeconds', { min: 1, max: 300 });
-        timeoutMs = seconds === undefined ? undefined : seconds * 1000;
-        const failOnError = fields.boolean('failOnError');
-        if (failOnError !== undefined) settings.teams.failOnError = failOnError;
-      },
       whenCurrent: (check) => ({ runId: check.runId, sent: false }),
       // A current image may still owe cards: a finished publish's, or versions an earlier run never announced.
       runWhenCurrent: notifyHasWork,

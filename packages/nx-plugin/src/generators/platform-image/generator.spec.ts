@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { logger, updateJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parse as parseYaml } from 'yaml';
-import { loadImageSettings } from '../../config/settings';
+import { loadImageSettings } from '../../config/normalize';
 import { finalBaseImage, parseDockerfile } from '../../lib/dockerfile';
 import { platformImageGenerator, type PlatformImageGeneratorSchema } from './generator';
 import { DEFAULT_SCHEDULE } from './normalize';

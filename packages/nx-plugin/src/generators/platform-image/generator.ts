@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { formatFiles, generateFiles, joinPathFragments, logger, readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
-import { IMAGE_CONFIG_FILE, PLUGIN_NAME, TEST_APP_FILE } from '../../config/settings';
+import { IMAGE_CONFIG_FILE, PLUGIN_NAME, TEST_APP_FILE } from '../../types/workspace';
 import { DockerfileSyntaxError, startsFrom } from '../../lib/dockerfile';
 import { normalizeOptions, type NormalizedOptions } from './normalize';
 import type { PlatformImageGeneratorSchema } from './schema';

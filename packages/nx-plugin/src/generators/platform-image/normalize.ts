@@ -3,9 +3,9 @@
  * answer checked the way the executors will check the generated platform-image.json, so a mistake is
  * reported now, naming the option, rather than on the first scheduled run.
  */
-import { normalizeAppPath } from '../../config/settings';
-import { formatImageRef, parseImageRef, type ImageRef } from '../../lib/image-ref';
-import { isValidTag, KNOWN_PLACEHOLDERS, unknownPlaceholders } from '../../lib/tags';
+import { normalizeAppPath } from '../../config/test-app';
+import { formatImageRef, parseImageRef, type ImageRef } from '../../types/image-ref';
+import { extraTagProblem, REPOSITORY_NAME, REPOSITORY_NAME_HINT } from '../../types/tags';
 import { defaultOsTag, dotnetMajor, GeneratorInputError, given } from '../dotnet-line';
 import type { PlatformImageGeneratorSchema } from './schema';
 
@@ -18,7 +18,6 @@ const MCR = 'mcr.microsoft.com';
 
 const VARIANT = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 // The same rules settings.ts applies to platform-image.json.
-const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,100}$/;
 // Five fields of digits, names, `*`, ranges, lists and steps: what Azure Pipelines' schedules accept.
 const CRON = /^[0-9A-Za-z*/,-]+(?:\s+[0-9A-Za-z*/,-]+){4}$/;
@@ -140,24 +139,10 @@ function checkTag(option: string, tag: string): void {
 }
 
 function checkExtraTags(extraTags: string[], tag: string): void {
-  extraTags.forEach((extra) => {
-    const unknown = unknownPlaceholders(extra);
-    if (unknown.length) {
-      throw new GeneratorInputError(
-        'extraTags',
-        `"${extra}" has an unknown placeholder {${unknown[0]}}`,
-        `known placeholders: ${KNOWN_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
-      );
-    }
-    if (!isValidTag(extra.replace(/\{[^}]*\}/g, 'x'))) throw new GeneratorInputError('extraTags', `"${extra}" is not a valid Docker tag`);
-    if (/^\d+\.\d+\.\d+$/.test(extra) || extra.startsWith(`${tag}-`)) {
-      throw new GeneratorInputError(
-        'extraTags',
-        `"${extra}" looks like a version tag`,
-        'versions are computed on publish; extra tags must not collide with them',
-      );
-    }
-  });
+  for (const extra of extraTags) {
+    const found = extraTagProblem(extra, tag);
+    if (found) throw new GeneratorInputError('extraTags', found.problem, found.fix);
+  }
 }
 
 function userFor(major: number, baseRef: ImageRef): ImageUser {
@@ -198,12 +183,8 @@ export function normalizeOptions(schema: PlatformImageGeneratorSchema): Normaliz
   const baseRef = parseBase(base, major, warnings, explicitBase !== undefined);
 
   const repository = given(schema.repository) ?? variant;
-  if (!REPOSITORY.test(repository)) {
-    throw new GeneratorInputError(
-      'repository',
-      `"${repository}" is not an ECR repository name`,
-      'ECR repository names are lowercase, e.g. dotnet/aspnet',
-    );
+  if (!REPOSITORY_NAME.test(repository)) {
+    throw new GeneratorInputError('repository', `"${repository}" is not an ECR repository name`, REPOSITORY_NAME_HINT);
   }
   const tag = given(schema.tag) ?? baseRef.tag!;
   checkTag('tag', tag);

@@ -3,7 +3,7 @@
  * answer checked, so a mistake is reported now, naming the option and the fix, rather than when the first
  * integration test builds the app.
  */
-import { normalizeAppPath } from '../../config/settings';
+import { normalizeAppPath } from '../../config/test-app';
 import { defaultTag, dotnetMajor, GeneratorInputError, given } from '../dotnet-line';
 import type { TestAppGeneratorSchema } from './schema';
 

@@ -1,0 +1,26 @@
+/**
+ * The keys of what the product writes on images: OCI annotation keys (OCI image spec, annotations.md) where
+ * one fits, and its own `io.platform-images.*` keys otherwise. The same keys serve as Docker labels (in the
+ * image config) and as manifest annotations (on the published version), so the check reads either.
+ */
+export const LABELS = {
+  baseName: 'org.opencontainers.image.base.name',
+  baseDigest: 'org.opencontainers.image.base.digest',
+  created: 'org.opencontainers.image.created',
+  revision: 'org.opencontainers.image.revision',
+  source: 'org.opencontainers.image.source',
+  version: 'org.opencontainers.image.version',
+  /** Not an OCI key: the digest of the Dockerfile, build context and build args this image was built from. */
+  contextDigest: 'io.platform-images.context.digest',
+  /** Not an OCI key: the build args passed, each as a digest of its name and value (see build-args.ts). */
+  buildArgs: 'io.platform-images.build-args',
+} as const;
+
+/** The labels (and manifest annotations) that record what an image was built from: what the check compares. */
+export const INPUT_KEYS = [LABELS.baseName, LABELS.baseDigest, LABELS.contextDigest, LABELS.buildArgs] as const;
+
+/** Local work (images, containers) of a run, labelled so a later run can tell whose it is and how old. */
+export const LOCAL_LABELS = {
+  owner: 'io.platform-images.owner',
+  created: 'io.platform-images.created',
+} as const;

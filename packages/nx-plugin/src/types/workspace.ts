@@ -1,0 +1,26 @@
+/**
+ * Where things are in a workspace: the plugin's name in nx.json, the config files an image and a test app
+ * are found by, the steps of an image's chain in order, and where each step leaves its record (the JSON a
+ * step hands to the next, written as that target's Nx output).
+ */
+export const PLUGIN_NAME = '@platform-images/nx-plugin';
+export const IMAGE_CONFIG_FILE = 'platform-image.json';
+export const TEST_APP_FILE = 'test-app.json';
+
+export const STEP_NAMES = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** The folder of an image's step records, relative to the workspace root: `dist/<projectRoot>`. */
+export function recordDir(projectRoot: string): string {
+  return `dist/${projectRoot.replace(/\\/g, '/').replace(/\/+$/, '')}`;
+}
+
+/** The name of a step's record in its image's record folder. */
+export function recordFileName(step: StepName): string {
+  return `${step}.json`;
+}
+
+/** One step's record, relative to the workspace root: `dist/<projectRoot>/<step>.json`. */
+export function recordFile(projectRoot: string, step: StepName): string {
+  return `${recordDir(projectRoot)}/${recordFileName(step)}`;
+}
