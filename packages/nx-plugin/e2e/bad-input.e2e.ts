@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { recordFigure } from './figures';
 import { awsEcr, createWorkspace, ecrPassword, ecrTags, editJson, git, nx, type NxRun, type Workspace } from './support';
+import { recordFile } from '../src/types/workspace';
 
 jest.setTimeout(10 * 60_000);
 
@@ -411,7 +412,7 @@ describe('malformed version tags in ECR are not an error', () => {
     }
   });
 
-  const recordedDigest = () => JSON.parse(read(`dist/${IMAGE_DIR}/mcr-check.json`)).published?.digest;
+  const recordedDigest = () => JSON.parse(read(recordFile(IMAGE_DIR, 'mcr-check'))).published?.digest;
   const publishedDigest = (tag: string) => {
     const listed = awsEcr(['describe-images', '--repository-name', repository(), '--image-ids', `imageTag=${tag}`, '--output', 'json']);
     return JSON.parse(listed.stdout).imageDetails[0].imageDigest;

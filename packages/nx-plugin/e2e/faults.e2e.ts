@@ -29,6 +29,7 @@ import {
   type NxRun,
   type Workspace,
 } from './support';
+import { recordFile } from '../src/types/workspace';
 
 jest.setTimeout(20 * 60_000);
 
@@ -288,7 +289,7 @@ describe('ECR API', () => {
 
   test('a version taken by another run while this one tested: refused, and the rerun takes the next', async () => {
     expectOk(nx(ws, ['run', 'net6-runtime:integration-test'], FORCE));
-    const next = JSON.parse(readFileSync(path.join(ws.root, 'dist/platform-images/net6/runtime/mcr-check.json'), 'utf8')).nextVersion
+    const next = JSON.parse(readFileSync(path.join(ws.root, recordFile('platform-images/net6/runtime', 'mcr-check')), 'utf8')).nextVersion
       .tag as string;
     // Another publisher's image lands under that version tag.
     const password = ecrPassword();

@@ -26,6 +26,7 @@ import {
   upstreamDigest,
   type Workspace,
 } from './support';
+import { recordFile } from '../src/types/workspace';
 
 jest.setTimeout(20 * 60_000);
 
@@ -150,7 +151,9 @@ test('the version tag names the pushed index, annotated: the image and its attes
 
   // Log, record and card all name the index.
   expect(run.output).toContain(`net8-runtime: published localhost:5002/${repo}:${VERSION} (${digest})`);
-  expect(JSON.parse(readFileSync(path.join(ws.root, 'dist/platform-images/net8/runtime/ecr-publish.json'), 'utf8')).digest).toBe(digest);
+  expect(JSON.parse(readFileSync(path.join(ws.root, recordFile('platform-images/net8/runtime', 'ecr-publish')), 'utf8')).digest).toBe(
+    digest,
+  );
   const received = await cards(ws);
   expect(received).toHaveLength(1);
   expect(cardFact(received[0], 'Version tag')).toBe(VERSION);

@@ -21,6 +21,7 @@ import {
   upstreamDigest,
   type Workspace,
 } from './support';
+import { recordFile } from '../src/types/workspace';
 
 jest.setTimeout(20 * 60_000);
 
@@ -184,7 +185,7 @@ test('a test app that never answers 200 publishes nothing; the channel gets a fa
   const failure = newCards[0].body.attachments[0].content.body;
   expect(failure[0].text).toBe('Platform image net6-runtime: integration-test failed, nothing published');
   expect(failure[2].text).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
-  expect(existsSync(path.join(ws.root, 'dist/platform-images/net6/runtime/ecr-publish.json'))).toBe(false);
+  expect(existsSync(path.join(ws.root, recordFile('platform-images/net6/runtime', 'ecr-publish')))).toBe(false);
   // The failed test left no container and no test image behind.
   expect(
     execFileSync('docker', ['ps', '-a', '--filter', 'name=platform-images-test-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim(),

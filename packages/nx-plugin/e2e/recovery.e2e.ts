@@ -26,13 +26,14 @@ import {
   type NxRun,
   type Workspace,
 } from './support';
+import { recordFile } from '../src/types/workspace';
 
 jest.setTimeout(20 * 60_000);
 
 const PROJECT = 'net6-runtime';
 const PREFIX = '6.0-bullseye-slim';
 const VERSION = new RegExp(`^${PREFIX.replace(/\./g, '\\.')}-\\d+\\.\\d+\\.\\d+$`);
-const CHECK_RECORD = 'dist/platform-images/net6/runtime/mcr-check.json';
+const CHECK_RECORD = recordFile('platform-images/net6/runtime', 'mcr-check');
 
 let ws: Workspace;
 let repo: string;

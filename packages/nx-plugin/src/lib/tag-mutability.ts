@@ -4,6 +4,8 @@
  * wildcard filters mutable again, which is how `latest` and `8.0` keep moving in an otherwise
  * immutable repository. A tag that does not exist yet can always be created.
  */
+import { fillPlaceholders, movingTags, tagBehaviour } from '../types/tags';
+
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION' | string;
 
 function wildcard(filter: string): RegExp {
@@ -46,16 +48,15 @@ export function planMovingTags(
 }
 
 /**
- * The tags a publish moves onto each new version: `latest` when the image owns it, and the extra tags
- * that name no run (`6.0`, or `6.0-{version}` filled with this version). Tags carrying a build number,
- * commit or date belong to the run that pushed them and are never moved afterwards.
+ * The tags a publish moves onto each new version (types/tags.ts `tagBehaviour`): the moving tags the image owns
+ * (`latest`, `6.0`), and its per-version tags filled with this version (`6.0-{version}`). Per-run tags (a
+ * build number, commit or date) belong to the run that pushed them and are never moved afterwards.
  */
-export function movingTagsFor(extraTags: string[], latest: boolean, version: string): string[] {
-  const tags = latest ? ['latest'] : [];
+export function movingTagsFor(extraTags: readonly string[], latest: boolean, version: string): string[] {
+  const tags = movingTags({ extraTags, latest });
   for (const template of extraTags) {
-    const placeholders = [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]);
-    if (placeholders.some((name) => name !== 'version')) continue;
-    const tag = template.replace(/\{version\}/g, version);
+    if (tagBehaviour(template) !== 'per-version') continue;
+    const tag = fillPlaceholders(template, () => version);
     if (!tags.includes(tag)) tags.push(tag);
   }
   return tags;
@@ -66,14 +67,9 @@ export function movingTagsFor(extraTags: string[], latest: boolean, version: str
  * moves stays mutable; version tags and per-run tags are immutable, so the registry itself refuses to move
  * a published version even when two runs race.
  */
-export function exclusionFiltersFor(images: Array<{ extraTags: string[]; latest: boolean }>): string[] {
-  const filters = new Set<string>();
-  for (const image of images) {
-    if (image.latest) filters.add('latest');
-    // Templates with {version} make a new tag per version: immutable like the version tag itself.
-    for (const template of image.extraTags) if (!template.includes('{')) filters.add(template);
-  }
-  return [...filters].sort();
+export function exclusionFiltersFor(images: ReadonlyArray<{ extraTags: readonly string[]; latest: boolean }>): string[] {
+  // Templates with {version} make a new tag per version: immutable like the version tag itself.
+  return [...new Set(images.flatMap(movingTags))].sort();
 }
 
 /**

@@ -13,7 +13,7 @@ import { imageInputs } from '../lib/labels';
 import type { Logger } from '../lib/log';
 import { annotatedManifest } from '../lib/manifest';
 import { expandExtraTags } from '../lib/tags';
-import { isValidTag, runTag } from '../types/tags';
+import { isValidTag, movingTags, runTag, TAG_HINT } from '../types/tags';
 import { webhookFrom } from '../lib/teams';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
@@ -61,7 +61,7 @@ export async function publishImage(
   if (repository.tagMutability === 'MUTABLE') {
     log.warn(
       `${settings.project}: ${repository.name} is MUTABLE, so ECR would let two runs publishing at once overwrite a version tag. ` +
-        `Make version tags immutable: ${exclusionCommand(repository.name, ['latest', ...settings.ecr.extraTags.filter((t) => !t.includes('{'))])}`,
+        `Make version tags immutable: ${exclusionCommand(repository.name, [...new Set(settings.repositoryImages.flatMap(movingTags))])}`,
     );
   }
   const existing = (await ecr.listImages(repository.name)).flatMap((image) => image.tags);
@@ -76,13 +76,14 @@ export async function publishImage(
     if (!isValidTag(tag))
       throw new UserError(
         `${settings.configFile}: ecr.extraTags: "${tag}" is not a valid Docker tag after filling placeholders`,
-        'a tag is at most 128 letters, digits, _ . and -, not starting with . or -: change the template, or the pipeline value its placeholder takes',
+        `${TAG_HINT}: change the template, or the pipeline value its placeholder takes`,
       );
   }
   if (skipped.length)
     log.warn(`${settings.project}: extra tags ${skipped.join(', ')} skipped: their placeholders have no value outside Azure Pipelines`);
-  const wanted = [...(settings.ecr.latest ? ['latest'] : []), ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
-  const plan = planMovingTags(wanted, existing, repository.tagMutability, repository.mutableTagFilters);
+  // Every tag this run writes beside the version: `latest` when the image owns it, and its extra tags filled.
+  const besideVersion = [...(settings.ecr.latest ? ['latest'] : []), ...extraTags.filter((t) => t !== 'latest' && t !== next.tag)];
+  const plan = planMovingTags(besideVersion, existing, repository.tagMutability, repository.mutableTagFilters);
 
   const login = await ecr.login();
   const write = deps.write ?? ((chunk: string) => process.stdout.write(chunk));
