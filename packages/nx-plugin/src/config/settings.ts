@@ -11,6 +11,7 @@ import { ConfigError } from '../lib/errors';
 import { parseImageRef } from '../lib/image-ref';
 import { isValidTag, KNOWN_PLACEHOLDERS, reservedPrefixOf, unknownPlaceholders } from '../lib/tags';
 import { webhookFrom } from '../lib/teams';
+import { recordsDir } from '../steps/records';
 import { formatJsonError } from './json';
 import { closest, Fields, isObject, JsonObject } from './validate';
 
@@ -444,7 +445,7 @@ export function loadImageSettings(input: LoadImageInput): ImageSettings {
     integrationTest: { replaceFrom, app },
     force,
     profile,
-    outputDir: path.join(workspaceRoot, 'dist', projectRoot),
+    outputDir: recordsDir(workspaceRoot, projectRoot),
     repositoryImages,
   };
 }

@@ -6,7 +6,7 @@ import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { loadImageSettings, type ImageSettings } from '../config/settings';
 import { describeError } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
-import { Records, STEP_NAMES, type CheckRecord, type RecordTypes, type StepName } from '../steps/records';
+import { FAILURE, recordFailure, Records, STEP_NAMES, type CheckRecord, type RecordTypes, type StepName } from '../steps/records';
 import { pluginOptions, Session } from './session';
 
 export interface StepEnv {
@@ -59,8 +59,9 @@ export async function runStep<S extends StepName>(
     opts.applyOptions?.(settings);
     const records = new Records(settings.outputDir);
     // A check starts a new run: no step's record from an earlier run may outlive it, even for steps
-    // this run never reaches because an earlier one fails.
-    for (const name of step === 'mcr-check' ? STEP_NAMES : [step]) records.clear(name);
+    // this run never reaches because an earlier one fails. A step starts only once the steps before it
+    // succeeded, so a failure record found now is an earlier run's.
+    for (const name of [...(step === 'mcr-check' ? STEP_NAMES : [step]), FAILURE]) records.clear(name);
     const check = step === 'mcr-check' ? (undefined as unknown as CheckRecord) : records.read('mcr-check');
     if (check && !check.stale && opts.whenCurrent && !opts.runWhenCurrent?.(check)) {
       log.info(`${project}: ${step} skipped: ${check.message}`);
@@ -73,6 +74,7 @@ export async function runStep<S extends StepName>(
     return { success: true };
   } catch (err) {
     log.error(`${project}: ${step} failed: ${describeError(err)}`);
+    recordFailure(context, step, err, { runId: stepEnv?.check?.runId, warn: (problem) => log.warn(`${project}: ${problem}`) });
     if (stepEnv && opts.onFailure) {
       try {
         await opts.onFailure(stepEnv, err);

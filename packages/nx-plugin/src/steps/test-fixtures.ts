@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { DEFAULT_SHARED, type ImageSettings } from '../config/settings';
 import type { Logger } from '../lib/log';
+import { recordsDir } from './records';
 
 /** Settings as loadImageSettings would produce them for `platform-images/net6/<variant>` under `root`. */
 export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Partial<ImageSettings> = {}): ImageSettings {
@@ -21,7 +22,7 @@ export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Pa
       app: {} as ImageSettings['integrationTest']['app'],
     },
     force: false,
-    outputDir: path.join(root, 'dist', projectRoot),
+    outputDir: recordsDir(root, projectRoot),
     repositoryImages: [{ extraTags: [], latest: true }],
     ...over,
   };
