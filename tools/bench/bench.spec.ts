@@ -1,14 +1,19 @@
 /**
- * The benchmark's pure parts: the image plan every workspace is cut from, how ECR listings are compared, the
- * test app Dockerfile of the floor run, and how targets are judged. The runs themselves are covered by
- * packages/nx-plugin/e2e/bench.e2e.ts.
+ * The benchmark's pure parts: the image plan every workspace is cut from, how ECR listings are compared, what
+ * the product's records say each image went through, the test app Dockerfile of the floor run, and how
+ * targets are judged. The runs themselves are covered by packages/nx-plugin/e2e/bench.e2e.ts.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { UserError } from '../../packages/nx-plugin/src/types/errors';
+import type { CheckRecord } from '../../packages/nx-plugin/src/steps/records';
 import { testDockerfile } from './floor';
 import type { MemoryPeak } from './measure';
 import { imagesWithNewVersions, productPhases, type PassFigures } from './phases';
 import { evaluateTargets, type BenchResult } from './report';
 import { changedTags, type TagListing } from './stack';
-import { dockerfileFor, planImages, platformImageJson } from './workspace';
+import { chainProgress, checkOutcomes, dockerfileFor, planImages, platformImageJson, recordsOf } from './workspace';
 
 describe('planImages', () => {
   const images = planImages('abc123', 200);
@@ -75,6 +80,46 @@ describe('ECR listings', () => {
 
   test("imagesWithNewVersions goes by each image's own version tags, not the moving ones", () => {
     expect(imagesWithNewVersions([img0, img1], before, after)).toEqual(['bench-img-000']);
+  });
+});
+
+describe("the product's records, read as the bench reads them", () => {
+  const images = planImages('abc123', 4);
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'bench-spec-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const check = (stale: boolean): CheckRecord => ({
+    project: 'p',
+    stale,
+    reason: stale ? 'base-moved' : 'current',
+    message: '',
+    base: { name: 'b', digest: 'sha256:b', pullRef: 'b@sha256:b' },
+    contextDigest: 'sha256:c',
+    ...(stale ? { runId: 'r1' } : {}),
+  });
+
+  test('checkOutcomes: current or stale as mcr-check.json says; an image whose check failed wrote none', () => {
+    recordsOf(root, images[0]).write('mcr-check', check(false));
+    recordsOf(root, images[1]).write('mcr-check', check(true));
+    recordsOf(root, images[2]).fail('mcr-check', new UserError('the registry answered HTTP 500', 'rerun later'));
+    expect(checkOutcomes(root, images)).toEqual({
+      current: ['bench-img-000'],
+      stale: ['bench-img-001'],
+      unchecked: ['bench-img-002', 'bench-img-003'],
+    });
+  });
+
+  test('chainProgress counts the images each step got through, by what its record says', () => {
+    for (const img of images.slice(0, 3)) recordsOf(root, img).write('mcr-check', check(true));
+    for (const img of images.slice(0, 2)) recordsOf(root, img).write('docker-build', { runId: 'r1', built: true });
+    recordsOf(root, images[2]).write('docker-build', { runId: 'r1', built: false });
+    recordsOf(root, images[0]).write('integration-test', { runId: 'r1', passed: true });
+    recordsOf(root, images[1]).write('integration-test', { runId: 'r1', passed: false });
+    recordsOf(root, images[0]).write('ecr-publish', { runId: 'r1', published: true });
+    expect(chainProgress(root, images)).toEqual({ checked: 3, built: 2, tested: 1, published: 1 });
   });
 });
 

@@ -2,18 +2,17 @@
  * The product's check alone, for comparison with the seed's: the same code the mcr-check batch runs (one
  * session, every image's check at once), called in this process, without Nx's start-up and the four later
  * steps around it. Both checks then run in the same kind of process, over the same images, in the same run.
+ * What each check decided is read from the record it wrote, as after an Nx run.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import mcrCheck from '../../packages/nx-plugin/src/executors/mcr-check/executor';
 import { Session } from '../../packages/nx-plugin/src/executors/session';
+import { checkOutcomes, type CheckOutcomes } from './workspace';
 
-export interface OurCheckResult {
+export interface OurCheckResult extends CheckOutcomes {
   seconds: number;
-  stale: string[];
-  current: string[];
-  failed: string[];
 }
 
 /** `projects` maps each project name to its root (e.g. `platform-images/bench/img-007`). */
@@ -34,21 +33,18 @@ export async function ourCheck(
     },
   } as unknown as ExecutorContext;
   const session = new Session(env);
-  const result: OurCheckResult = { seconds: 0, stale: [], current: [], failed: [] };
   const started = process.hrtime.bigint();
   await Promise.all(
-    Object.keys(projects).map(async (project) => {
-      const lines: string[] = [];
-      const { success } = await mcrCheck(
-        {},
-        { ...context, projectName: project, targetName: 'mcr-check' },
-        { session, write: (line) => lines.push(line) },
-      );
-      if (!success) result.failed.push(project);
-      else if (lines.some((l) => l.includes(': STALE ('))) result.stale.push(project);
-      else result.current.push(project);
-    }),
+    Object.keys(projects).map((project) =>
+      mcrCheck({}, { ...context, projectName: project, targetName: 'mcr-check' }, { session, write: () => undefined }),
+    ),
   );
-  result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return result;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return {
+    seconds,
+    ...checkOutcomes(
+      workspaceRoot,
+      Object.entries(projects).map(([project, root]) => ({ project, root })),
+    ),
+  };
 }

@@ -23,7 +23,7 @@ import {
   type TagListing,
 } from './stack';
 import { seedCatalogCheck, type SeedImage } from './seed-check';
-import { addImage, checkRecordOf, MCR_MIRROR, wipeNxState, type BenchImage } from './workspace';
+import { addImage, chainProgress, checkOutcomes, MCR_MIRROR, wipeNxState, type BenchImage } from './workspace';
 
 export interface BenchWorkspace {
   root: string;
@@ -53,30 +53,19 @@ export interface SetupFigures {
   memory: MemoryPeak;
 }
 
-/** The product's log lines that end a step for one image: only used to show progress. */
-const STEP_DONE: Array<[string, RegExp]> = [
-  ['checked', /: (STALE|CURRENT)\b/],
-  ['built', /: built sha256:/],
-  ['tested', /: integration test passed/],
-  ['published', /: published \S+/],
-];
-
 /** Publishes every image of `ws` (first publish: build, test, push, card), two tasks at a time. */
 export async function publishAll(ws: BenchWorkspace, log: (line: string) => void): Promise<SetupFigures> {
-  const done = new Map(STEP_DONE.map(([step]) => [step, 0]));
-  let lastReport = Date.now();
-  const run = await runNx(ws.root, ['run-many', '-t', 'publish', '--parallel=2'], nxEnv(ws), {
-    onLine: (line) => {
-      const step = STEP_DONE.find(([, pattern]) => pattern.test(line))?.[0];
-      if (!step) return;
-      done.set(step, done.get(step)! + 1);
-      // A first publish of 200 images takes a while: say how far it got, twice a minute at most.
-      if (Date.now() - lastReport > 30_000) {
-        lastReport = Date.now();
-        log(`  setup: ${[...done].map(([name, count]) => `${count} ${name}`).join(', ')} of ${ws.images.length}`);
-      }
-    },
-  });
+  // A first publish of 200 images takes a while: say how far it got, from the step records, twice a minute.
+  const progress = setInterval(() => {
+    const done = Object.entries(chainProgress(ws.root, ws.images));
+    log(`  setup: ${done.map(([step, count]) => `${count} ${step}`).join(', ')} of ${ws.images.length}`);
+  }, 30_000);
+  let run: TimedRun;
+  try {
+    run = await runNx(ws.root, ['run-many', '-t', 'publish', '--parallel=2'], nxEnv(ws));
+  } finally {
+    clearInterval(progress);
+  }
   if (run.code !== 0) throw failed(`publishing the ${ws.images.length} images`, run);
   return { images: ws.images.length, seconds: run.seconds, memory: run.memory };
 }
@@ -125,7 +114,6 @@ function figuresFrom(
     Object.fromEntries(services.map((s) => [s, pick(stats[s])])) as Record<CountedService, T>;
   const requests = perService((s) => s.requests);
   const byKind = perService((s) => s.byKind);
-  const records = ws.images.map((img) => ({ img, record: checkRecordOf(ws.root, img) }));
   return {
     kind,
     images: n,
@@ -138,9 +126,7 @@ function figuresFrom(
     totalRequestsPerImage: round((requests.upstream + requests.ecrRegistry + requests.ecrApi) / n, 3),
     blobBytes: stats.upstream.blobBytes + stats.ecrRegistry.blobBytes,
     memory: run.memory,
-    current: records.filter((r) => r.record && !r.record.stale).map((r) => r.img.project),
-    stale: records.filter((r) => r.record?.stale).map((r) => r.img.project),
-    unchecked: records.filter((r) => !r.record).map((r) => r.img.project),
+    ...checkOutcomes(ws.root, ws.images),
     changedTags: changedTags(before, after),
   };
 }

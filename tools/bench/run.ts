@@ -122,7 +122,7 @@ async function timeOurCheck(ws: BenchWorkspace): Promise<NonNullable<SizeFigures
     ...process.env,
     ...LOCAL_ENV,
   });
-  return { seconds: round(result.seconds, 3), stale: result.stale.length, current: result.current.length, failed: result.failed.length };
+  return { seconds: round(result.seconds, 3), stale: result.stale.length, current: result.current.length, failed: result.unchecked.length };
 }
 
 function benchDirOf(benchId: string): string {

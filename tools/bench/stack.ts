@@ -32,7 +32,6 @@ export function ensureStack(): void {
 // ---------------------------------------------------------------------------------------------------------
 // Upstream bases
 
-
 /** What every bench base derives from: the .NET 8 stand-in up.sh seeds (it has the non-root `app` user). */
 const STAND_IN_BASE = `${MCR_REGISTRY}/dotnet/runtime:8.0-bookworm-slim`;
 

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Records, recordsDir, type CheckRecord } from '../../packages/nx-plugin/src/steps/records';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -212,16 +213,44 @@ export function wipeNxState(root: string): void {
   for (const dir of ['.nx/cache', '.nx/workspace-data', 'dist']) rmSync(path.join(root, dir), { recursive: true, force: true });
 }
 
-export interface CheckRecordSummary {
-  stale: boolean;
-  reason?: string;
+/** The records the product wrote for an image in the last run, in `dist/<projectRoot>/` as every Nx run leaves them. */
+export function recordsOf(root: string, img: Pick<BenchImage, 'root'>): Records {
+  return new Records(recordsDir(root, img.root));
 }
 
 /** What mcr-check decided for an image in the last run (its Nx output record), undefined when it wrote none. */
-export function checkRecordOf(root: string, img: BenchImage): CheckRecordSummary | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(root, 'dist', img.root, 'mcr-check.json'), 'utf8'));
-  } catch {
-    return undefined;
+export function checkRecordOf(root: string, img: Pick<BenchImage, 'root'>): CheckRecord | undefined {
+  return recordsOf(root, img).find('mcr-check');
+}
+
+/** Projects by what the last check decided, from the records it wrote; `unchecked` wrote none (its check failed, or never ran). */
+export interface CheckOutcomes {
+  current: string[];
+  stale: string[];
+  unchecked: string[];
+}
+
+export function checkOutcomes(root: string, images: Array<Pick<BenchImage, 'project' | 'root'>>): CheckOutcomes {
+  const outcomes: CheckOutcomes = { current: [], stale: [], unchecked: [] };
+  for (const img of images) {
+    const record = checkRecordOf(root, img);
+    outcomes[!record ? 'unchecked' : record.stale ? 'stale' : 'current'].push(img.project);
   }
+  return outcomes;
+}
+
+/** How far a run got through the images' chains, from the records their steps wrote: how many checked, built, tested, published. */
+export function chainProgress(
+  root: string,
+  images: Array<Pick<BenchImage, 'root'>>,
+): Record<'checked' | 'built' | 'tested' | 'published', number> {
+  const progress = { checked: 0, built: 0, tested: 0, published: 0 };
+  for (const img of images) {
+    const records = recordsOf(root, img);
+    if (records.find('mcr-check')) progress.checked++;
+    if (records.find('docker-build')?.built) progress.built++;
+    if (records.find('integration-test')?.passed) progress.tested++;
+    if (records.find('ecr-publish')?.published) progress.published++;
+  }
+  return progress;
 }

@@ -18,6 +18,7 @@ import {
   editJson,
   nx,
   OTHER_ACCOUNT,
+  recordsOf,
   requestStats,
   sessionCredentials,
   type Workspace,
@@ -54,8 +55,12 @@ describe('a repository in another account', () => {
   test("is published on that account's registry host, logged in there with the token GetAuthorizationToken gave", async () => {
     const run = nx(ws, ['run', 'net6-runtime:publish']);
     expectOk(run);
-    expect(run.output).toContain(`published ${OTHER_ACCOUNT.registry}/${repository}:6.0-bullseye-slim-1.0.0`);
-    expect(run.output).toMatch(new RegExp(`in account ${OTHER_ACCOUNT.id}`));
+    expect(recordsOf(ws, 'net6/runtime').read('ecr-publish')).toMatchObject({
+      published: true,
+      repositoryUri: `${OTHER_ACCOUNT.registry}/${repository}`,
+      versionTag: '6.0-bullseye-slim-1.0.0',
+      account: OTHER_ACCOUNT.id,
+    });
     expect(otherAccountTags(repository)).toEqual(['6.0', '6.0-bullseye-slim-1.0.0', 'latest']);
     // Nothing landed in the caller's own account.
     expect(ecrTags(repository)).toEqual([]);
@@ -89,7 +94,11 @@ describe('a repository in another account', () => {
 
     const again = nx(ws, ['run', 'net6-runtime:publish', '--skip-nx-cache']);
     expectOk(again);
-    expect(again.output).toMatch(/net6-runtime: CURRENT: 6\.0-bullseye-slim-1\.0\.0 is built on/);
+    const check = recordsOf(ws, 'net6/runtime').read('mcr-check');
+    expect({ stale: check.stale, versionTag: check.published?.versionTag }).toEqual({
+      stale: false,
+      versionTag: '6.0-bullseye-slim-1.0.0',
+    });
   });
 });
 
@@ -111,7 +120,7 @@ describe("endpoints: STS is never the ECR endpoint, and the SDK's per-service va
     const run = nx(ws, ['run', 'net6-runtime:publish']);
     expectOk(run);
     expect(ecrTags(repository).filter((t) => VERSION.test(t))).toEqual(['6.0-bullseye-slim-1.0.0']);
-    expect(run.output).toMatch(/in account 000000000000/);
+    expect(recordsOf(ws, 'net6/runtime').read('ecr-publish').account).toBe('000000000000');
     const after = { api: await requestStats('ecrApi'), sts: await requestStats('sts') };
     // Requests without an ECR operation (an STS query sent to the ECR endpoint) would count as "other".
     expect((after.api.byKind.other ?? 0) - (before.api.byKind.other ?? 0)).toBe(0);
@@ -151,13 +160,15 @@ describe('credentials that expire mid-run', () => {
   test('fail at publish with a message naming the fix, publish nothing, and a rerun with fresh credentials finishes', async () => {
     const run = nx(ws, ['run', 'net6-runtime:publish'], { ...(await sessionCredentials(10)) });
     expect(run.code).not.toBe(0);
-    expect(run.output).toMatch(/net6-runtime: STALE \(nothing-published\)/);
-    const error = run.output.split('\n').find((l) => l.includes('ecr-publish failed'));
-    expect(error).toMatch(
+    const records = recordsOf(ws, 'net6/runtime');
+    expect(records.read('mcr-check')).toMatchObject({ stale: true, reason: 'nothing-published' });
+    const failed = records.failure();
+    expect(failed?.step).toBe('ecr-publish');
+    expect(failed?.error).toMatch(
       /the AWS credentials expired during the run \(ExpiredTokenException: The security token included in the request is expired\)/,
     );
-    expect(run.output).toMatch(
-      /fix: give the run credentials that outlast it: in Azure Pipelines set the variable aws\.rolecredential\.maxduration/,
+    expect(failed?.fix).toMatch(
+      /^give the run credentials that outlast it: in Azure Pipelines set the variable aws\.rolecredential\.maxduration/,
     );
     expect(ecrTags(repository)).toEqual([]);
     const [failure] = await cards(ws);

@@ -10,8 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { recordFigure } from './figures';
-import { awsEcr, createWorkspace, ecrPassword, ecrTags, editJson, git, nx, type NxRun, type Workspace } from './support';
-import { recordFile } from '../src/types/workspace';
+import { awsEcr, createWorkspace, ecrPassword, ecrTags, editJson, git, nx, recordsOf, type NxRun, type Workspace } from './support';
 
 jest.setTimeout(10 * 60_000);
 
@@ -372,6 +371,13 @@ describe('a user mistake fails the run naming the file and the field, with no st
     const fix = /^\s*fix: (.*)$/m.exec(result.output)?.[1];
     checks[`fix: ${row.fix ?? '(any)'}`] = fix !== undefined && fix.trim() !== '' && (!row.fix || row.fix.test(fix));
     for (const secret of row.never ?? []) checks[`never shows ${secret}`] = !result.output.includes(secret);
+    // The failure record the run summary reads says the same, as fields, and holds no secret either.
+    const failure = recordsOf(ws, 'net6/runtime').failure();
+    checks['failure record: the error and fix the log shows'] =
+      failure !== undefined && first.includes(failure.error.split('\n')[0].trim()) && failure.fix?.split('\n')[0].trim() === fix?.trim();
+    checks['failure record: a file and field are the ones named'] =
+      failure?.file === undefined || (failure.file === row.file && failure.field === row.field);
+    for (const secret of row.never ?? []) checks[`failure record never holds ${secret}`] = !JSON.stringify(failure ?? {}).includes(secret);
     const failed = Object.keys(checks).filter((name) => !checks[name]);
     recordFigure('bad-input', { case: row.case, ok: failed.length === 0, observed: first });
     if (failed.length) throw new Error(`${row.case}: ${failed.join('; ')}\n--- output ---\n${result.output.slice(-4000)}`);
@@ -412,7 +418,7 @@ describe('malformed version tags in ECR are not an error', () => {
     }
   });
 
-  const recordedDigest = () => JSON.parse(read(recordFile(IMAGE_DIR, 'mcr-check'))).published?.digest;
+  const recordedDigest = () => recordsOf(ws, 'net6/runtime').find('mcr-check')?.published?.digest;
   const publishedDigest = (tag: string) => {
     const listed = awsEcr(['describe-images', '--repository-name', repository(), '--image-ids', `imageTag=${tag}`, '--output', 'json']);
     return JSON.parse(listed.stdout).imageDetails[0].imageDigest;

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createWorkspace, ecrTags, editJson, labelsOf, nx, upstreamDigest, type Workspace } from './support';
+import { createWorkspace, ecrTags, editJson, labelsOf, nx, recordsOf, upstreamDigest, type Workspace } from './support';
 
 jest.setTimeout(15 * 60_000);
 
@@ -51,7 +51,11 @@ test('a build arg that chooses the base, under the escape directive: that base i
   const run = nx(ws, ['run', 'net8-runtime:publish']);
   expectOk(run);
   const noble = 'mcr.microsoft.com/dotnet/runtime:10.0-noble';
-  expect(run.output).toMatch(new RegExp(`STALE \\(nothing-published\\).*on ${noble.replace(/[.]/g, '\\.')}@sha256:`));
+  expect(recordsOf(ws, 'net8/runtime').read('mcr-check')).toMatchObject({
+    stale: true,
+    reason: 'nothing-published',
+    base: { name: noble, digest: upstreamDigest('dotnet/runtime:10.0-noble') },
+  });
   const labels = labelsOf(repository, '8.0-bookworm-slim-1.0.0');
   expect(labels['org.opencontainers.image.base.name']).toBe(noble);
   expect(labels['org.opencontainers.image.base.digest']).toBe(upstreamDigest('dotnet/runtime:10.0-noble'));
@@ -67,14 +71,21 @@ test('a changed value of a declared build arg rebuilds, naming the arg; an undec
   });
   const unchanged = nx(ws, ['run', 'net8-runtime:publish', '--skip-nx-cache']);
   expectOk(unchanged);
-  expect(unchanged.output).toMatch(/net8-runtime: CURRENT: 8\.0-bookworm-slim-1\.0\.0 is built on/);
+  const current = recordsOf(ws, 'net8/runtime').read('mcr-check');
+  expect({ stale: current.stale, versionTag: current.published?.versionTag }).toEqual({
+    stale: false,
+    versionTag: '8.0-bookworm-slim-1.0.0',
+  });
 
   editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c) => {
     c.buildArgs.FEED_URL = `https://feed.example/${SECRET_PATH}/v2`;
   });
   const changed = nx(ws, ['run', 'net8-runtime:publish', '--skip-nx-cache']);
   expectOk(changed);
-  expect(changed.output).toMatch(/net8-runtime: STALE \(build-args-changed\): build arg FEED_URL changed since 8\.0-bookworm-slim-1\.0\.0/);
+  const check = recordsOf(ws, 'net8/runtime').read('mcr-check');
+  expect(check).toMatchObject({ stale: true, reason: 'build-args-changed' });
+  expect(check.message).toMatch(/^build arg FEED_URL changed since 8\.0-bookworm-slim-1\.0\.0/);
+  expect(JSON.stringify(check)).not.toContain(SECRET_PATH);
   expect(ecrTags(repository).filter((t) => /^8\.0-bookworm-slim-\d/.test(t))).toEqual([
     '8.0-bookworm-slim-1.0.0',
     '8.0-bookworm-slim-1.1.0',

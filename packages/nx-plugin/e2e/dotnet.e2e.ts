@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { envMap } from '../src/lib/image-promises';
-import { cardFact, cards, createWorkspace, ecrTags, editJson, git, nx, REPO_ROOT, type Workspace } from './support';
+import { cardFact, cards, createWorkspace, ecrTags, editJson, git, nx, recordsOf, REPO_ROOT, type Workspace } from './support';
 
 jest.setTimeout(30 * 60_000);
 
@@ -73,15 +73,13 @@ test("every .NET 8 and 10 image is published after its real test app answered on
       expect(run.output).toMatch(
         new RegExp(`${project}: POST /MyService -> 200: \\{.*"runtime":"\\.NET ${declared.DOTNET_VERSION.replace(/\./g, '\\.')}"`),
       );
-      const passed = new RegExp(`${project}: integration test passed: answered 200 on port 8080; ([^;]+); \\.NET inside: ([^\\n]+)`).exec(
-        run.output,
-      );
-      expect(passed).not.toBeNull();
+      const test = recordsOf(ws, `${line.dir}/${variant}`).read('integration-test');
+      expect(test).toMatchObject({ passed: true, status: 200, port: 8080 });
       // runtime and aspnet images set USER $APP_UID. An sdk image is the build stage only: the app runs on the
       // final stage's image (Microsoft's aspnet, through the mirror), which sets no USER.
-      expect(passed![1]).toBe(variant === 'sdk' ? "runs as root (the final stage's image sets no USER)" : 'runs as uid 1654 (USER 1654)');
-      expect(passed![2]).toContain(`Microsoft.NETCore.App ${declared.DOTNET_VERSION}`);
-      if (variant !== 'runtime') expect(passed![2]).toContain(`Microsoft.AspNetCore.App ${declared.ASPNET_VERSION}`);
+      expect(test.user).toBe(variant === 'sdk' ? "runs as root (the final stage's image sets no USER)" : 'runs as uid 1654 (USER 1654)');
+      expect(test.runtimes).toContain(`Microsoft.NETCore.App ${declared.DOTNET_VERSION}`);
+      if (variant !== 'runtime') expect(test.runtimes).toContain(`Microsoft.AspNetCore.App ${declared.ASPNET_VERSION}`);
       expect(ecrTags(`${ws.prefix}/${variant}`)).toContain(`${line.tag}-1.0.0`);
     }
   }
@@ -98,8 +96,10 @@ test("a platform image that removes libicu fails its test with the app's own log
   const before = ecrTags(`${ws.prefix}/aspnet`);
   const run = nx(ws, ['run', 'net8-aspnet:publish']);
   expect(run.code).not.toBe(0);
-  expect(run.output).toMatch(/net8-aspnet: STALE \(context-changed\)/);
-  expect(run.output).toMatch(/net8-aspnet: the test app exited with code \d+ before answering/);
+  const records = recordsOf(ws, 'net8/aspnet');
+  expect(records.read('mcr-check')).toMatchObject({ stale: true, reason: 'context-changed' });
+  expect(records.failure()).toMatchObject({ step: 'integration-test' });
+  expect(records.failure()?.error).toMatch(/^net8-aspnet: the test app exited with code \d+ before answering/);
   // .NET's own words, from the app's log: globalization needs ICU.
   expect(run.output).toMatch(/\| .*Couldn't find a valid ICU package installed on the system/);
   expect(ecrTags(`${ws.prefix}/aspnet`)).toEqual(before);

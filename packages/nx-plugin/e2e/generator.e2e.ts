@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { cardFact, cards, createWorkspace, digestOf, ecrTags, git, labelsOf, nx, type NxRun, type Workspace } from './support';
+import { cardFact, cards, createWorkspace, digestOf, ecrTags, git, labelsOf, nx, recordsOf, type NxRun, type Workspace } from './support';
 
 jest.setTimeout(20 * 60_000);
 
@@ -79,7 +79,7 @@ test('nx g creates net6-aspnet; nx infers the project with the chain; its first 
 
   const run = nx(ws, ['run', 'net6-aspnet:publish'], { BUILD_BUILDNUMBER: BUILD_NUMBER });
   expectOk(run);
-  expect(run.output).toMatch(/net6-aspnet: STALE \(nothing-published\)/);
+  expect(recordsOf(ws, 'net6/aspnet').read('mcr-check')).toMatchObject({ stale: true, reason: 'nothing-published' });
   const repo = `${ws.prefix}/aspnet`;
   expect(ecrTags(repo)).toEqual([BUILD_NUMBER, '6.0', '6.0-bullseye-slim-1.0.0', 'latest'].sort());
   expect(digestOf(repo, 'latest')).toBe(digestOf(repo, '6.0-bullseye-slim-1.0.0'));
@@ -115,7 +115,7 @@ test("a net8 image with its pipeline runs as the images' app user and publishes 
   const before = (await cards(ws)).length;
   const run = nx(ws, ['run', 'net8-aspnet:publish'], { BUILD_BUILDNUMBER: BUILD_NUMBER });
   expectOk(run);
-  expect(run.output).toMatch(/net8-aspnet: STALE \(nothing-published\)/);
+  expect(recordsOf(ws, 'net8/aspnet').read('mcr-check')).toMatchObject({ stale: true, reason: 'nothing-published' });
   expect(ecrTags(repo)).toEqual([BUILD_NUMBER, '8.0', '8.0-bookworm-slim-1.0.0', 'latest'].sort());
   expect((await cards(ws)).length).toBe(before + 1);
   // The first image is untouched by the second's run.

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -22,11 +22,12 @@ import {
   editJson,
   labelsOf,
   nx,
+  recordsOf,
   REPO_ROOT,
   upstreamDigest,
   type Workspace,
 } from './support';
-import { recordFile } from '../src/types/workspace';
+import { notifyHasWork, publishHasWork } from '../src/steps/records';
 
 jest.setTimeout(20 * 60_000);
 
@@ -72,8 +73,8 @@ function expectOk(run: { code: number; output: string }): void {
 
 function publish() {
   const run = nx(ws, ['run', 'net8-runtime:publish']);
-  const build = path.join(ws.root, 'dist/platform-images/net8/runtime/docker-build.json');
-  if (existsSync(build)) candidates.add(JSON.parse(readFileSync(build, 'utf8')).localTag);
+  const localTag = recordsOf(ws, 'net8/runtime').find('docker-build')?.localTag;
+  if (localTag) candidates.add(localTag);
   return run;
 }
 
@@ -101,8 +102,8 @@ afterAll(() => {
 test('the version tag names the pushed index, annotated: the image and its attestation untouched, latest on it, the card naming it', async () => {
   const run = publish();
   expectOk(run);
-  expect(run.output).toMatch(/net8-runtime: STALE \(nothing-published\)/);
-  expect(run.output).toMatch(/net8-runtime: building 8\.0-bookworm-slim-1\.0\.0 FROM /);
+  expect(recordsOf(ws, 'net8/runtime').read('mcr-check')).toMatchObject({ stale: true, reason: 'nothing-published' });
+  expect(recordsOf(ws, 'net8/runtime').read('docker-build')).toMatchObject({ built: true, versionTag: VERSION });
   expect(ecrTags(repo)).toEqual(['8.0', VERSION, 'latest']);
 
   const digest = digestOf(repo, VERSION)!;
@@ -151,9 +152,7 @@ test('the version tag names the pushed index, annotated: the image and its attes
 
   // Log, record and card all name the index.
   expect(run.output).toContain(`net8-runtime: published localhost:5002/${repo}:${VERSION} (${digest})`);
-  expect(JSON.parse(readFileSync(path.join(ws.root, recordFile('platform-images/net8/runtime', 'ecr-publish')), 'utf8')).digest).toBe(
-    digest,
-  );
+  expect(recordsOf(ws, 'net8/runtime').read('ecr-publish').digest).toBe(digest);
   const received = await cards(ws);
   expect(received).toHaveLength(1);
   expect(cardFact(received[0], 'Version tag')).toBe(VERSION);
@@ -168,12 +167,14 @@ test('a second run reads the record from the index: CURRENT, nothing built, push
   rmSync(path.join(ws.root, '.nx'), { recursive: true, force: true });
   const run = publish();
   expectOk(run);
-  expect(run.output).toMatch(
-    new RegExp(`net8-runtime: CURRENT: ${VERSION.replace(/\./g, '\\.')} is built on sha256:[0-9a-f]{12}, the current base; nothing to do`),
-  );
-  expect(run.output).not.toMatch(/building 8\.0-bookworm-slim/);
-  expect(run.output).not.toMatch(/net8-runtime: published/);
+  const records = recordsOf(ws, 'net8/runtime');
+  const check = records.read('mcr-check');
+  expect(check).toMatchObject({ stale: false, reason: 'current', published: { versionTag: VERSION } });
+  // Nothing left to do: no moving tag to finish, no card owed, no run tag to remove.
+  expect(publishHasWork(check) || notifyHasWork(check)).toBe(false);
+  expect(records.read('docker-build').built).toBe(false);
+  expect(records.read('ecr-publish').published).toBe(false);
   expect({ tags: ecrTags(repo), latest: digestOf(repo, 'latest') }).toEqual(before);
   expect(await cards(ws)).toHaveLength(1);
-  process.stdout.write(`index push, second run: ${run.output.match(/net8-runtime: CURRENT: [^\n]*/)![0]}\n`);
+  process.stdout.write(`index push, second run: CURRENT: ${check.message}\n`);
 });

@@ -4,7 +4,7 @@
  * on each other, as successive scheduled runs would.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   bumpBase,
@@ -18,10 +18,11 @@ import {
   git,
   labelsOf,
   nx,
+  recordsOf,
+  summaryRows,
   upstreamDigest,
   type Workspace,
 } from './support';
-import { recordFile } from '../src/types/workspace';
 
 jest.setTimeout(20 * 60_000);
 
@@ -38,6 +39,14 @@ function expectOk(run: { code: number; output: string }): void {
   if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
 }
 
+/** What the last run's check decided for an image (`net6/runtime`…), from its record. */
+function decision(image: string): { stale: boolean; reason: string } {
+  const { stale, reason } = recordsOf(ws, image).read('mcr-check');
+  return { stale, reason };
+}
+
+const CURRENT = { stale: false, reason: 'current' };
+
 beforeAll(() => {
   ws = createWorkspace();
   runtimeRepo = `${ws.prefix}/runtime`;
@@ -49,7 +58,7 @@ afterAll(() => ws?.dispose());
 test('first publish: <tag>-1.0.0, latest and the extra tags, with the labels, and one card per image', async () => {
   const run = nx(ws, ['run-many', '-t', 'publish'], { BUILD_BUILDNUMBER: BUILD_NUMBER });
   expectOk(run);
-  expect(run.output).toMatch(/net6-runtime: STALE \(nothing-published\)/);
+  expect(decision('net6/runtime')).toEqual({ stale: true, reason: 'nothing-published' });
   for (const repo of [runtimeRepo, sdkRepo]) {
     expect(ecrTags(repo)).toEqual([BUILD_NUMBER, '6.0', '6.0-bullseye-slim-1.0.0', 'latest'].sort());
     const digest = digestOf(repo, '6.0-bullseye-slim-1.0.0');
@@ -95,10 +104,11 @@ test('a rerun with nothing changed builds nothing, pushes nothing, sends nothing
     expectOk(run);
     if (round === 'cache hits') expect(run.output).toMatch(/nx run net6-runtime:docker-build\s+\[local cache\]/);
     else expect(run.output).not.toMatch(/\[local cache\]/);
-    expect(run.output).toMatch(/net6-runtime: CURRENT/);
-    expect(run.output).toMatch(/net6-sdk: CURRENT/);
-    expect(run.output).not.toMatch(/building 6\.0-bullseye-slim/);
-    expect(run.output).not.toMatch(/published .*:6\.0-bullseye-slim-/);
+    for (const image of ['net6/runtime', 'net6/sdk']) {
+      expect(decision(image)).toEqual(CURRENT);
+      expect(recordsOf(ws, image).read('docker-build').built).toBe(false);
+      expect(recordsOf(ws, image).read('ecr-publish').published).toBe(false);
+    }
   }
   expect({ runtime: ecrTags(runtimeRepo), sdk: ecrTags(sdkRepo) }).toEqual(before);
   expect(await cards(ws)).toHaveLength(2);
@@ -109,8 +119,8 @@ test('a new base digest upstream rebuilds only the images on that base: runtime 
   const newDigest = bumpBase('dotnet/runtime:6.0-bullseye-slim');
   const run = nx(ws, ['run-many', '-t', 'publish']);
   expectOk(run);
-  expect(run.output).toMatch(/net6-runtime: STALE \(base-moved\)/);
-  expect(run.output).toMatch(/net6-sdk: CURRENT/);
+  expect(decision('net6/runtime')).toEqual({ stale: true, reason: 'base-moved' });
+  expect(decision('net6/sdk')).toEqual(CURRENT);
   expect(versionTags(runtimeRepo)).toEqual(['6.0-bullseye-slim-1.0.0', '6.0-bullseye-slim-1.1.0']);
   expect(ecrTags(sdkRepo)).toEqual(sdkBefore);
   expect(labelsOf(runtimeRepo, '6.0-bullseye-slim-1.1.0')['org.opencontainers.image.base.digest']).toBe(newDigest);
@@ -132,8 +142,9 @@ test('a Dockerfile edit rebuilds only that image, and nx affected selects only i
 
   const run = nx(ws, ['affected', '-t', 'publish', '--base=HEAD~1', '--head=HEAD']);
   expectOk(run);
-  expect(run.output).toMatch(/net6-sdk: STALE \(context-changed\)/);
-  expect(run.output).not.toMatch(/net6-runtime:/);
+  expect(decision('net6/sdk')).toEqual({ stale: true, reason: 'context-changed' });
+  // The run touched the sdk image alone.
+  expect(summaryRows(ws).map((r) => [r.image, r.decision])).toEqual([['net6-sdk', 'rebuilt']]);
   expect(versionTags(sdkRepo)).toEqual(['6.0-bullseye-slim-1.0.0', '6.0-bullseye-slim-1.1.0']);
   expect(ecrTags(runtimeRepo)).toEqual(runtimeBefore);
   expect(labelsOf(sdkRepo, '6.0-bullseye-slim-1.1.0')['com.example.team']).toBe('platform');
@@ -143,8 +154,8 @@ test('a forced run republishes every selected image', async () => {
   const before = (await cards(ws)).length;
   const run = nx(ws, ['run-many', '-t', 'publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
   expectOk(run);
-  expect(run.output).toMatch(/net6-runtime: STALE \(forced\)/);
-  expect(run.output).toMatch(/net6-sdk: STALE \(forced\)/);
+  expect(decision('net6/runtime')).toEqual({ stale: true, reason: 'forced' });
+  expect(decision('net6/sdk')).toEqual({ stale: true, reason: 'forced' });
   expect(versionTags(runtimeRepo)).toContain('6.0-bullseye-slim-1.2.0');
   expect(versionTags(sdkRepo)).toContain('6.0-bullseye-slim-1.2.0');
   expect((await cards(ws)).length).toBe(before + 2);
@@ -176,7 +187,13 @@ test('a test app that never answers 200 publishes nothing; the channel gets a fa
   const run = nx(ws, ['run', 'net6-runtime:publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
   writeFileSync(nxJsonFile, nxJson);
   expect(run.code).not.toBe(0);
-  expect(run.output).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
+  // Why, as the failed step recorded it for the run summary: the step, the check's run, the error.
+  const failed = recordsOf(ws, 'net6/runtime').failure();
+  expect(failed).toMatchObject({ step: 'integration-test', runId: recordsOf(ws, 'net6/runtime').read('mcr-check').runId });
+  expect(failed?.error).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
+  expect(summaryRows(ws)).toEqual([
+    expect.objectContaining({ image: 'net6-runtime', decision: 'failed at integration-test', reason: failed?.error.split('\n')[0] }),
+  ]);
   expect(run.output).toMatch(/container logs:/);
   expect(versionTags(runtimeRepo)).toEqual(before.runtime);
   // No published-image card: one failure card, naming the step and the error.
@@ -185,7 +202,7 @@ test('a test app that never answers 200 publishes nothing; the channel gets a fa
   const failure = newCards[0].body.attachments[0].content.body;
   expect(failure[0].text).toBe('Platform image net6-runtime: integration-test failed, nothing published');
   expect(failure[2].text).toMatch(/did not answer 200 within 8s \(last: HTTP 404\)/);
-  expect(existsSync(path.join(ws.root, recordFile('platform-images/net6/runtime', 'ecr-publish')))).toBe(false);
+  expect(recordsOf(ws, 'net6/runtime').find('ecr-publish')).toBeUndefined();
   // The failed test left no container and no test image behind.
   expect(
     execFileSync('docker', ['ps', '-a', '--filter', 'name=platform-images-test-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim(),
@@ -200,7 +217,10 @@ test('an IMMUTABLE repository gets the new version, and the moving tags that exi
   const before = { latest: digestOf(sdkRepo, 'latest'), versions: versionTags(sdkRepo) };
   const run = nx(ws, ['run', 'net6-sdk:publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
   expectOk(run);
-  expect(run.output).toMatch(/is IMMUTABLE: latest, 6\.0 cannot move to 6\.0-bullseye-slim-1\.3\.0/);
+  expect(recordsOf(ws, 'net6/sdk').read('ecr-publish')).toMatchObject({
+    versionTag: '6.0-bullseye-slim-1.3.0',
+    blockedTags: ['latest', '6.0'],
+  });
   expect(versionTags(sdkRepo)).toEqual([...before.versions, '6.0-bullseye-slim-1.3.0']);
   expect(digestOf(sdkRepo, 'latest')).toBe(before.latest);
   expect(digestOf(sdkRepo, '6.0-bullseye-slim-1.3.0')).not.toBe(before.latest);

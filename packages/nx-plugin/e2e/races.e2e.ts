@@ -16,6 +16,7 @@ import {
   movedVersions,
   nx,
   nxAsync,
+  recordsOf,
   tagHistory,
   upstreamDigest,
   type NxRun,
@@ -44,13 +45,17 @@ function workspace(images: string[]): Workspace {
 type Outcome =
   { kind: 'published'; version: string; digest: string } | { kind: 'refused'; line: string } | { kind: 'unexpected'; output: string };
 
-function outcomeOf(run: NxRun): Outcome {
-  const published = /net6-runtime: published \S+:(6\.0-bullseye-slim-\d+\.\d+\.\d+) \((sha256:\w+)\)/.exec(run.output);
-  if (run.code === 0 && published) return { kind: 'published', version: published[1], digest: published[2] };
-  const refused = run.output
-    .split('\n')
-    .find((l) => /was published by another run while this one built and tested; this image was not published/.test(l));
-  if (run.code !== 0 && refused) return { kind: 'refused', line: refused.trim() };
+/** How a run of the image in `ws` ended, from the records it left: the version it published, or why ecr-publish refused. */
+function outcomeOf(ws: Workspace, run: NxRun): Outcome {
+  const records = recordsOf(ws, 'net6/runtime');
+  const published = records.find('ecr-publish');
+  if (run.code === 0 && published?.published && published.versionTag && published.digest)
+    return { kind: 'published', version: published.versionTag, digest: published.digest };
+  const failure = records.failure();
+  const refused =
+    failure?.step === 'ecr-publish' &&
+    /was published by another run while this one built and tested; this image was not published/.test(failure.error);
+  if (run.code !== 0 && refused) return { kind: 'refused', line: failure.error };
   return { kind: 'unexpected', output: run.output.slice(-4000) };
 }
 
@@ -77,7 +82,7 @@ test(`two publishes of one image into one repository at once, ${ROUNDS} rounds: 
       nxAsync(a, ['run', 'net6-runtime:publish'], FORCE),
       nxAsync(b, ['run', 'net6-runtime:publish'], FORCE),
     ]);
-    const outcomes = runs.map(outcomeOf);
+    const outcomes = [outcomeOf(a, runs[0]), outcomeOf(b, runs[1])];
     const unexpected = outcomes.find((o): o is Extract<Outcome, { kind: 'unexpected' }> => o.kind === 'unexpected');
     if (unexpected) throw new Error(`round ${round}: a run neither published nor refused cleanly:\n${unexpected.output}`);
     const wins = outcomes.flatMap((o) => (o.kind === 'published' ? [o] : []));
@@ -131,7 +136,7 @@ test('many images in parallel (--parallel=3) share nothing they should not', asy
     expect(labels[LABELS.baseName]).toBe(`mcr.microsoft.com/${base}`);
     expect(labels[LABELS.baseDigest]).toBe(upstreamDigest(base));
     expect(labels[LABELS.version]).toBe(tag);
-    expect(run.output).toMatch(new RegExp(`${project}: published \\S+:${tag.replace(/\./g, '\\.')} `));
+    expect(recordsOf(ws, project.replace('-', '/')).read('ecr-publish')).toMatchObject({ published: true, versionTag: tag });
   }
   const runtimeTags = ecrTags(`${ws.prefix}/runtime`);
   expect(runtimeTags).toEqual(expect.arrayContaining(['6.0', '8.0', 'latest', '6.0-bullseye-slim-1.0.0', '8.0-bookworm-slim-1.0.0']));

@@ -21,19 +21,19 @@ import {
   git,
   LOCAL_ENV,
   nx,
+  recordsOf,
   REPO_ROOT,
   SINK,
   type NxRun,
   type Workspace,
 } from './support';
-import { recordFile } from '../src/types/workspace';
+import { notifyHasWork, publishHasWork } from '../src/steps/records';
 
 jest.setTimeout(20 * 60_000);
 
 const PROJECT = 'net6-runtime';
 const PREFIX = '6.0-bullseye-slim';
 const VERSION = new RegExp(`^${PREFIX.replace(/\./g, '\\.')}-\\d+\\.\\d+\\.\\d+$`);
-const CHECK_RECORD = recordFile('platform-images/net6/runtime', 'mcr-check');
 
 let ws: Workspace;
 let repo: string;
@@ -69,13 +69,17 @@ function lines(text: string): string[] {
     .filter(Boolean);
 }
 
+/** The records the image's steps wrote in the last run (or the run in progress). */
+const records = () => recordsOf(ws, 'net6/runtime');
+
 /** The run id the check of the run in progress (or last run) wrote, if it has one. */
 function currentRunId(): string | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(ws.root, CHECK_RECORD), 'utf8')).runId;
-  } catch {
-    return undefined;
-  }
+  return records().find('mcr-check')?.runId;
+}
+
+/** Whether the last run's check found the image current. */
+function checkedCurrent(): boolean {
+  return records().read('mcr-check').stale === false;
 }
 
 /** Images of this project whose tag carries the run id: the candidate docker-build made and the test app image. */
@@ -174,20 +178,21 @@ test('a run stopped after ecr-publish, before teams-notify: the next run sends t
 
   const next = nx(ws, ['run', `${PROJECT}:publish`]);
   expectOk(next);
-  expect(next.output).toMatch(new RegExp(`${PROJECT}: CURRENT`));
-  expect(next.output).not.toMatch(/building 6\.0-bullseye-slim/);
+  expect(checkedCurrent()).toBe(true);
+  expect(records().read('docker-build').built).toBe(false);
   const received = await cards(ws);
   expect(received).toHaveLength(1);
   expect(cardFact(received[0], 'Version tag')).toBe(`${PREFIX}-1.0.0`);
   expect(cardFact(received[0], 'Digest')).toBe(digestOf(repo, `${PREFIX}-1.0.0`));
   expect(cardFact(received[0], 'Why')).toMatch(/published by an earlier run/);
-  expect(next.output).toMatch(new RegExp(`${PROJECT}: Teams card sent for ${PREFIX}-1\\.0\\.0, published by an earlier run`));
+  expect(records().read('teams-notify')).toMatchObject({ sent: true, lateCards: [`${PREFIX}-1.0.0`] });
   // What the registry recorded as owed is settled: only the version and its moving tags are left.
   expect(ecrTags(repo)).toEqual(['6.0', `${PREFIX}-1.0.0`, 'latest']);
 
   const third = nx(ws, ['run', `${PROJECT}:publish`]);
   expectOk(third);
-  expect(third.output).toMatch(new RegExp(`${PROJECT}: CURRENT: .*; nothing to do`));
+  expect(checkedCurrent()).toBe(true);
+  expect(publishHasWork(records().read('mcr-check')) || notifyHasWork(records().read('mcr-check'))).toBe(false);
   expect(await cards(ws)).toHaveLength(1);
   recordFigure('recovery', {
     case: 'killed after ecr-publish, before teams-notify',
@@ -209,12 +214,12 @@ test('a card the webhook refused is owed: the next run sends it, and only it', a
   runIds.add(currentRunId() ?? '');
   const published = versions().filter((v) => !start.versions.includes(v));
   expect(published).toHaveLength(1);
-  expect(refused.output).toMatch(/Teams card not sent: .*HTTP 503/);
+  expect(records().read('teams-notify')).toMatchObject({ sent: false, error: expect.stringMatching(/Teams card not sent: .*HTTP 503/) });
   expect(await cards(ws)).toHaveLength(start.cards);
 
   const next = nx(ws, ['run', `${PROJECT}:publish`]);
   expectOk(next);
-  expect(next.output).toMatch(new RegExp(`${PROJECT}: CURRENT`));
+  expect(checkedCurrent()).toBe(true);
   const received = (await cards(ws)).slice(start.cards);
   expect(received.map((c) => cardFact(c, 'Version tag'))).toEqual(published);
   expect(cardFact(received[0], 'Digest')).toBe(digestOf(repo, published[0]));
@@ -283,7 +288,8 @@ test('a run killed during its integration test: the next run removes its contain
 
   const next = nx(ws, ['run', `${PROJECT}:publish`]);
   expectOk(next);
-  expect(next.output).toMatch(new RegExp(`${PROJECT}: CURRENT`));
+  expect(checkedCurrent()).toBe(true);
+  // The local sweep keeps no record: what it removed is what it says.
   const cleanup = said(next, /removed what stopped runs left/);
   expect(cleanup).toContain(`container platform-images-test-${PROJECT}-${runId}`);
   for (const ref of images) expect(cleanup).toContain(`image ${ref}`);
@@ -314,7 +320,8 @@ test('tags a stopped publish left in ECR, older than cleanup.registryAfter, are 
 
   const next = nx(ws, ['run', `${PROJECT}:publish`]);
   expectOk(next);
-  expect(next.output).toMatch(new RegExp(`${PROJECT}: CURRENT`));
+  expect(checkedCurrent()).toBe(true);
+  expect(records().read('ecr-publish').removedTags).toEqual(expect.arrayContaining([staging, marker]));
   const removed = said(next, new RegExp(`${PROJECT}: removed .*${staging}`));
   expect(removed).toContain(marker);
   expect(removed).toMatch(/left by runs that stopped/);
@@ -325,7 +332,7 @@ test('tags a stopped publish left in ECR, older than cleanup.registryAfter, are 
 
   const again = nx(ws, ['run', `${PROJECT}:publish`]);
   expectOk(again);
-  expect(again.output).not.toMatch(new RegExp(`${PROJECT}: removed`));
+  expect(records().read('ecr-publish').removedTags).toBeUndefined();
   recordFigure('recovery', {
     case: 'staging tag and orphan marker left in ECR (cleanup.registryAfter 2s)',
     ok: true,

@@ -8,6 +8,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LOCAL_ENV, stackCall } from '../../../tools/local-stack/client';
+import { SUMMARY_JSON, type SummaryFile, type SummaryRow } from '../src/plugin/run-summary';
+import { Records, recordsDir } from '../src/steps/records';
 
 export { LOCAL_ENV };
 
@@ -98,6 +100,20 @@ export function nx(ws: Workspace, args: string[], env: Record<string, string> = 
   // Colour codes appear when the caller's environment forces them (CI often does); assertions read text.
   const output = `${result.stdout}\n${result.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
   return { code: result.status ?? -1, output };
+}
+
+/**
+ * What the steps recorded for an image (its folder under platform-images/, e.g. `net6/runtime`) in the
+ * workspace's last run: what each step decided and did, and why a step failed. Outcomes are read here, not
+ * from the log.
+ */
+export function recordsOf(ws: Workspace, image: string): Records {
+  return new Records(recordsDir(ws.root, `platform-images/${image}`));
+}
+
+/** The rows of the run summary the last nx command that ran image tasks wrote, one per image it touched. */
+export function summaryRows(ws: Workspace): SummaryRow[] {
+  return (JSON.parse(readFileSync(path.join(ws.root, 'dist', SUMMARY_JSON), 'utf8')) as SummaryFile).rows;
 }
 
 export interface PublishedImage {

@@ -9,7 +9,7 @@ import type { ImageSettings } from '../config/settings';
 import { STEP_NAMES, type StepName } from '../types/workspace';
 import { describeError } from '../types/errors';
 import { createLogger, type Logger } from '../lib/log';
-import { Records, type CheckRecord, type RecordTypes } from '../steps/records';
+import { FAILURE, recordFailure, Records, type CheckRecord, type RecordTypes } from '../steps/records';
 import { pluginOptions, Session } from './session';
 
 export interface StepEnv {
@@ -79,8 +79,9 @@ export async function runStep<S extends StepName>(
     });
     const records = new Records(settings.outputDir);
     // A check starts a new run: no step's record from an earlier run may outlive it, even for steps
-    // this run never reaches because an earlier one fails.
-    for (const name of step === 'mcr-check' ? STEP_NAMES : [step]) records.clear(name);
+    // this run never reaches because an earlier one fails. A step starts only once the steps before it
+    // succeeded, so a failure record found now is an earlier run's.
+    for (const name of [...(step === 'mcr-check' ? STEP_NAMES : [step]), FAILURE]) records.clear(name);
     const check = step === 'mcr-check' ? (undefined as unknown as CheckRecord) : records.read('mcr-check');
     if (check && !check.stale && opts.whenCurrent && !opts.runWhenCurrent?.(check)) {
       log.info(`${project}: ${step} skipped: ${check.message}`);
@@ -93,6 +94,7 @@ export async function runStep<S extends StepName>(
     return { success: true };
   } catch (err) {
     log.error(`${project}: ${step} failed: ${describeError(err)}`);
+    recordFailure(context, step, err, { runId: stepEnv?.check?.runId, warn: (problem) => log.warn(`${project}: ${problem}`) });
     if (stepEnv && opts.onFailure) {
       try {
         await opts.onFailure(stepEnv, err);

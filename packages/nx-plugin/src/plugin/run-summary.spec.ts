@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import type { PostTasksExecutionContext, TaskResult } from '@nx/devkit';
 import type { CheckRecord, PublishRecord } from '../steps/records';
 import {
-  failureMessage,
   formatDuration,
   imageRunsFrom,
   postTasksExecution,
@@ -55,13 +54,22 @@ const published: PublishRecord = {
 
 const CHAIN = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify', 'publish'];
 
-function run(project: string, statuses: Record<string, string>, durationMs = 1000, outputs: Record<string, string> = {}): ImageRun {
+function run(project: string, statuses: Record<string, string>, durationMs = 1000): ImageRun {
   return {
     project,
     projectRoot: `platform-images/net6/${project.split('-')[1]}`,
-    tasks: Object.entries(statuses).map(([target, status]) => ({ target, status, durationMs, terminalOutput: outputs[target] })),
+    tasks: Object.entries(statuses).map(([target, status]) => ({ target, status, durationMs })),
   };
 }
+
+const buildFailed = {
+  'mcr-check': 'success',
+  'docker-build': 'failure',
+  'integration-test': 'skipped',
+  'ecr-publish': 'skipped',
+  'teams-notify': 'skipped',
+  publish: 'skipped',
+};
 
 const allSucceeded = (cache = 'success') => Object.fromEntries(CHAIN.map((t, i) => [t, i === 0 ? 'success' : cache]));
 
@@ -109,30 +117,53 @@ describe('summaryRow', () => {
       { decision: 'rebuilt, not published', versionTag: '6.0-bullseye-slim-1.1.0', tags: [] },
     ],
     [
-      'failed at the first failing step, with the message the executor logged',
-      run(
-        'net6-runtime',
-        {
-          'mcr-check': 'success',
-          'docker-build': 'failure',
-          'integration-test': 'skipped',
-          'ecr-publish': 'skipped',
-          'teams-notify': 'skipped',
-          publish: 'skipped',
-        },
-        1000,
-        {
-          'docker-build': '#5 DONE\nerror: net6-runtime: docker-build failed: the build printed 1 warning\n  fix: fix the Dockerfile\n',
-        },
-      ),
-      { 'mcr-check': staleCheck },
+      'failed at the failed step, with the error its failure record gives',
+      run('net6-runtime', buildFailed),
+      {
+        'mcr-check': staleCheck,
+        failure: { step: 'docker-build', runId: 'r1', error: 'the build printed 1 warning', fix: 'fix the Dockerfile' },
+      },
       { decision: 'failed at docker-build', reason: 'the build printed 1 warning', versionTag: '6.0-bullseye-slim-1.1.0' },
     ],
     [
-      'failed at the check keeps no reason when the output has none',
+      'failed at the check, with the configuration mistake it names',
+      run('net6-runtime', { 'mcr-check': 'failure', publish: 'skipped' }),
+      {
+        failure: {
+          step: 'mcr-check',
+          error: 'platform-images/net6/runtime/platform-image.json: ecr.tag: is required',
+          fix: 'add "tag"',
+          file: 'platform-images/net6/runtime/platform-image.json',
+          field: 'ecr.tag',
+        },
+      },
+      { decision: 'failed at mcr-check', reason: 'platform-images/net6/runtime/platform-image.json: ecr.tag: is required' },
+    ],
+    [
+      'failed at the check without a failure record (the step could not write one): no reason',
       run('net6-runtime', { 'mcr-check': 'failure', publish: 'skipped' }),
       {},
       { decision: 'failed at mcr-check', reason: '', versionTag: undefined },
+    ],
+    [
+      "a multi-line error gives its first line: the test app's logs after it are for the log",
+      run('net6-runtime', { 'mcr-check': 'success', 'docker-build': 'success', 'integration-test': 'failure' }),
+      {
+        'mcr-check': staleCheck,
+        failure: {
+          step: 'integration-test',
+          runId: 'r1',
+          error: 'net6-runtime: the test app did not answer 200 within 60s (last: HTTP 404)\n  | listening on :8080\n  | GET /health 404',
+          fix: 'check integration-tests/net6/test-app.json',
+        },
+      },
+      { decision: 'failed at integration-test', reason: 'net6-runtime: the test app did not answer 200 within 60s (last: HTTP 404)' },
+    ],
+    [
+      "a failure record of another step is not this failure's: the check's reason stays",
+      run('net6-runtime', buildFailed),
+      { 'mcr-check': staleCheck, failure: { step: 'integration-test', error: 'an older failure' } },
+      { decision: 'failed at docker-build', reason: staleCheck.message },
     ],
     [
       'stopped',
@@ -250,25 +281,6 @@ describe('formatDuration', () => {
   ])('%d ms is %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 });
 
-describe('failureMessage', () => {
-  it('reads the Azure Pipelines logging command, unescaped', () => {
-    expect(failureMessage('x\n##vso[task.logissue type=error]net6-sdk: ecr-publish failed: push refused 100%AZP25%0A  fix: rerun\n')).toBe(
-      'push refused 100%',
-    );
-  });
-
-  it('ignores colour codes and takes the last error', () => {
-    expect(failureMessage('\u001b[31merror: first\u001b[0m\nerror: net6-sdk: mcr-check failed: ECR DescribeImages sdk: AccessDenied')).toBe(
-      'ECR DescribeImages sdk: AccessDenied',
-    );
-  });
-
-  it('is undefined without an error line', () => {
-    expect(failureMessage('all good')).toBeUndefined();
-    expect(failureMessage(undefined)).toBeUndefined();
-  });
-});
-
 function taskResult(
   project: string,
   projectRoot: string,
@@ -308,14 +320,14 @@ describe('imageRunsFrom', () => {
       {
         project: 'net6-runtime',
         projectRoot: 'platform-images/net6/runtime',
-        tasks: [{ target: 'mcr-check', status: 'failure', durationMs: undefined, terminalOutput: undefined }],
+        tasks: [{ target: 'mcr-check', status: 'failure', durationMs: undefined }],
       },
       {
         project: 'net6-sdk',
         projectRoot: 'platform-images/net6/sdk',
         tasks: [
-          { target: 'mcr-check', status: 'success', durationMs: 5, terminalOutput: undefined },
-          { target: 'publish', status: 'success', durationMs: 1, terminalOutput: undefined },
+          { target: 'mcr-check', status: 'success', durationMs: 5 },
+          { target: 'publish', status: 'success', durationMs: 1 },
         ],
       },
     ]);

@@ -1,18 +1,19 @@
 /**
  * After every nx command that ran platform image tasks: one markdown table of what happened to each image
- * (current, rebuilt, or where it failed), built from the step records in `dist/<projectRoot>/`, written to
+ * (current, rebuilt, or where it failed and why), built from the step records and the failure record in
+ * `dist/<projectRoot>/` (never from the tasks' log output), written to
  * `dist/platform-images-summary.md` (and `.json`, so a fan-out pipeline can merge the tables of its jobs).
  * Under Azure Pipelines the table is attached to the run's summary page.
  *
  * Nx calls this hook in its own process after every task-running command, so it stays silent when no
  * platform image task ran and never throws: a summary must not fail a run that published correctly.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PostTasksExecution, PostTasksExecutionContext } from '@nx/devkit';
 import { createLogger } from '../lib/log';
 import { short } from '../lib/staleness';
-import { STEP_NAMES, type RecordTypes, type StepName } from '../steps/records';
+import { Records, recordsDir, STEP_NAMES, type FailureRecord, type RecordTypes, type StepName } from '../steps/records';
 
 export const SUMMARY_MARKDOWN = 'platform-images-summary.md';
 export const SUMMARY_JSON = 'platform-images-summary.json';
@@ -27,7 +28,6 @@ export interface ImageTask {
   target: string;
   status: string;
   durationMs?: number;
-  terminalOutput?: string;
 }
 
 export interface ImageRun {
@@ -36,7 +36,8 @@ export interface ImageRun {
   tasks: ImageTask[];
 }
 
-export type StepRecords = Partial<RecordTypes>;
+/** The records of this run's steps, and the failure record when a step of this run failed. */
+export type StepRecords = Partial<RecordTypes> & { failure?: FailureRecord };
 
 export interface SummaryRow {
   image: string;
@@ -68,7 +69,6 @@ export function imageRunsFrom(taskResults: PostTasksExecutionContext['taskResult
         typeof task.startTime === 'number' && typeof task.endTime === 'number' && task.endTime >= task.startTime
           ? task.endTime - task.startTime
           : undefined,
-      terminalOutput: result.terminalOutput,
     });
     runs.set(run.project, run);
   }
@@ -79,26 +79,6 @@ export function imageRunsFrom(taskResults: PostTasksExecutionContext['taskResult
 /** The steps whose record belongs to this run: a record of a step that did not run here may be older. */
 export function stepsWithRecords(run: ImageRun): StepName[] {
   return STEP_NAMES.filter((step) => run.tasks.some((t) => t.target === step && RESTORED.has(t.status)));
-}
-
-/** The message the failed executor logged (`error: …`, or its Azure Pipelines logging command). */
-export function failureMessage(terminalOutput: string | undefined): string | undefined {
-  if (!terminalOutput) return undefined;
-  const lines = terminalOutput.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const m = /(?:^|\s)error: (.+)$/.exec(lines[i]) ?? /##vso\[task\.logissue type=error[^\]]*\](.*)$/.exec(lines[i]);
-    if (m) {
-      const text = m[1]
-        .replace(/%0D/g, '')
-        .replace(/%0A/g, ' ')
-        .replace(/%AZP25/g, '%');
-      return text
-        .replace(/^[\w.-]+: [\w-]+ failed: /, '')
-        .split('  fix: ')[0]
-        .trim();
-    }
-  }
-  return undefined;
 }
 
 export function summaryRow(run: ImageRun, records: StepRecords): SummaryRow {
@@ -116,7 +96,9 @@ export function summaryRow(run: ImageRun, records: StepRecords): SummaryRow {
 
   if (failed) {
     row.decision = `failed at ${failed.target}`;
-    row.reason = failureMessage(failed.terminalOutput) ?? row.reason;
+    // The failed step wrote why; a step that could not (killed, dist not writable) leaves the check's reason.
+    // The error's first line: what follows it (a failed test app's container logs) is for the log.
+    if (records.failure?.step === failed.target) row.reason = records.failure.error.split('\n')[0];
   } else if (stopped) {
     row.decision = `stopped at ${stopped.target}`;
   } else if (!check) {
@@ -188,15 +170,13 @@ export function uploadSummaryCommand(file: string): string {
   return `##vso[task.uploadsummary]${file}`;
 }
 
+/** The records this run wrote for an image; one that cannot be read only makes its row less detailed. */
 function readRecords(workspaceRoot: string, run: ImageRun): StepRecords {
+  const stored = new Records(recordsDir(workspaceRoot, run.projectRoot));
   const records: Record<string, unknown> = {};
-  for (const step of stepsWithRecords(run)) {
-    try {
-      records[step] = JSON.parse(readFileSync(path.join(workspaceRoot, 'dist', run.projectRoot, `${step}.json`), 'utf8'));
-    } catch {
-      // A record that cannot be read only makes the row less detailed.
-    }
-  }
+  for (const step of stepsWithRecords(run)) records[step] = stored.find(step);
+  // A failed step wrote it when it failed, over any earlier run's.
+  if (run.tasks.some((t) => t.status === 'failure')) records.failure = stored.failure();
   return records as StepRecords;
 }
 

@@ -2,11 +2,13 @@
  * What each step hands to the next, written as that target's Nx output
  * (`dist/<projectRoot>/<step>.json`). A rebuild carries a fresh `runId`, so the Nx cache can only ever
  * replay the no-change path: a stale image is never "built" by a cache hit on an engine that lacks it.
+ * A step that fails writes `dist/<projectRoot>/failure.json` instead: which step, why and what fixes it.
+ * That record is no Nx output, so the Nx cache never stores or replays it.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../types/errors';
-import { recordFileName, type StepName } from '../types/workspace';
+import { errorFields, UserError, type ErrorFields } from '../types/errors';
+import { FAILURE, recordDir, recordFileName, type RecordName, type StepName } from '../types/workspace';
 import type { BuildArgDigests } from '../lib/build-args';
 import type { LeftoverTag } from '../lib/registry-recovery';
 import type { PublishedVersion, Reason } from '../lib/staleness';
@@ -123,32 +125,109 @@ export interface RecordTypes {
   'teams-notify': NotifyRecord;
 }
 
+/**
+ * Why a step failed, as its executor reported it: the error's message, the `fix:` line, and for a
+ * configuration mistake the file and field it names. Error messages never hold a secret (a secret's
+ * variable is named, never its value), so neither does this record.
+ */
+export interface FailureRecord extends ErrorFields {
+  /** The step (the Nx target) that failed. */
+  step: string;
+  /** The run the check started; absent when the check itself failed, or failed before a run was started. */
+  runId?: string;
+}
+
+export { FAILURE, type RecordName } from '../types/workspace';
+
+/** Where the records of the image at `projectRoot` are: `dist/<projectRoot>/` in the workspace. */
+export function recordsDir(workspaceRoot: string, projectRoot: string): string {
+  return path.join(workspaceRoot, recordDir(projectRoot));
+}
+
 export class Records {
   constructor(readonly dir: string) {}
 
-  file(step: StepName): string {
-    return path.join(this.dir, recordFileName(step));
+  file(name: RecordName): string {
+    return path.join(this.dir, recordFileName(name));
   }
 
   write<S extends StepName>(step: S, record: RecordTypes[S]): void {
-    mkdirSync(this.dir, { recursive: true });
-    writeFileSync(this.file(step), JSON.stringify(record, null, 2) + '\n');
+    this.writeJson(step, record);
   }
 
-  /** A step starts by removing its own record, so a failed run never leaves a previous run's answer behind. */
-  clear(step: StepName): void {
-    rmSync(this.file(step), { force: true });
+  /**
+   * A step starts by removing its own record, so a failed run never leaves a previous run's answer behind,
+   * and the failure record, which an earlier run left when one is there.
+   */
+  clear(name: RecordName): void {
+    rmSync(this.file(name), { force: true });
   }
 
   read<S extends StepName>(step: S): RecordTypes[S] {
-    try {
-      return JSON.parse(readFileSync(this.file(step), 'utf8')) as RecordTypes[S];
-    } catch {
+    const record = this.find(step);
+    if (record === undefined) {
       throw new UserError(
         `no ${step} result for this image (${path.relative(process.cwd(), this.file(step))})`,
         `run the whole chain: nx run <project>:publish`,
       );
     }
+    return record;
+  }
+
+  /** The step's record, undefined when there is none (or it cannot be read). */
+  find<S extends StepName>(step: S): RecordTypes[S] | undefined {
+    return this.readJson<RecordTypes[S]>(step);
+  }
+
+  /** Records why `step` failed, in place of its own record. */
+  fail(step: string, err: unknown, runId?: string): FailureRecord {
+    const record: FailureRecord = { step, ...(runId ? { runId } : {}), ...errorFields(err) };
+    this.writeJson(FAILURE, record);
+    return record;
+  }
+
+  /** Why a step of the image failed, undefined when none did since its steps last started. */
+  failure(): FailureRecord | undefined {
+    return this.readJson<FailureRecord>(FAILURE);
+  }
+
+  private writeJson(name: RecordName, record: unknown): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(this.file(name), JSON.stringify(record, null, 2) + '\n');
+  }
+
+  private readJson<T>(name: RecordName): T | undefined {
+    try {
+      return JSON.parse(readFileSync(this.file(name), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** What an executor knows of where it runs: the workspace, and the project with its root. */
+export interface ProjectContext {
+  root: string;
+  projectName?: string;
+  projectsConfigurations?: { projects: Record<string, { root: string }> };
+}
+
+/**
+ * Writes the failure record of the executor's project. Never throws: the step has failed already, so a
+ * record that cannot be written (the project unknown, dist not writable) is only warned about.
+ */
+export function recordFailure(
+  context: ProjectContext,
+  step: string,
+  err: unknown,
+  options: { runId?: string; warn: (message: string) => void },
+): void {
+  try {
+    const projectRoot = context.projectsConfigurations?.projects[context.projectName ?? '']?.root;
+    if (projectRoot === undefined) throw new Error(`no project root for ${context.projectName}`);
+    new Records(recordsDir(context.root, projectRoot)).fail(step, err, options.runId);
+  } catch (writeError) {
+    options.warn(`${step}: its failure record was not written: ${(writeError as Error).message}`);
   }
 }
 

@@ -1,8 +1,8 @@
 /** Shared by the steps' unit tests: settings for one image, and a logger that records what it was told. */
 import * as path from 'node:path';
 import { DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_SHARED, type ImageSettings } from '../config/settings';
-import { recordDir } from '../types/workspace';
 import type { Logger } from '../lib/log';
+import { recordsDir } from './records';
 
 /** Settings as loadImageSettings would produce them for `platform-images/net6/<variant>` under `root`. */
 export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Partial<ImageSettings> = {}): ImageSettings {
@@ -23,7 +23,7 @@ export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Pa
     },
     check: { timeoutMs: DEFAULT_CHECK_TIMEOUT_MS },
     force: false,
-    outputDir: path.join(root, recordDir(projectRoot)),
+    outputDir: recordsDir(root, projectRoot),
     repositoryImages: [{ extraTags: [], latest: true }],
     ...over,
   };

@@ -47,6 +47,26 @@ export class PartialPublishError extends UserError {
   }
 }
 
+/** What a failure record keeps of an error: its message, what fixes it, and the file and field a configuration mistake names. */
+export interface ErrorFields {
+  error: string;
+  fix?: string;
+  file?: string;
+  field?: string;
+}
+
+/**
+ * An error as fields, the message and the `fix:` line as describeError prints them. An unexpected error (a
+ * bug) keeps its name and message here; its stack goes to the log only.
+ */
+export function errorFields(err: unknown): ErrorFields {
+  if (!(err instanceof UserError)) return { error: String(err) };
+  const fields: ErrorFields = { error: err.message };
+  if (err.hint) fields.fix = err.hint;
+  if (err instanceof ConfigError) Object.assign(fields, { file: err.file, field: err.field });
+  return fields;
+}
+
 export function describeError(err: unknown): string {
   if (err instanceof UserError) return err.hint ? `${err.message}\n  fix: ${err.hint}` : err.message;
   if (err instanceof Error) return err.stack ?? err.message;

@@ -15,9 +15,13 @@ export function recordDir(projectRoot: string): string {
   return `dist/${projectRoot.replace(/\\/g, '/').replace(/\/+$/, '')}`;
 }
 
-/** The name of a step's record in its image's record folder. */
-export function recordFileName(step: StepName): string {
-  return `${step}.json`;
+/** Why a step failed, beside the steps' records: `dist/<projectRoot>/failure.json` (steps/records.ts). */
+export const FAILURE = 'failure' as const;
+export type RecordName = StepName | typeof FAILURE;
+
+/** The name of a record in its image's record folder. */
+export function recordFileName(name: RecordName): string {
+  return `${name}.json`;
 }
 
 /** One step's record, relative to the workspace root: `dist/<projectRoot>/<step>.json`. */

@@ -1,6 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Records, recordsDir } from '../../steps/records';
 import step, { STEP_OPTIONS, stepOptionsProblem } from './executor';
 
 describe('stepOptionsProblem', () => {
@@ -68,15 +70,26 @@ describe("the step executor's schema", () => {
 });
 
 describe('step', () => {
-  it('fails a target whose options do not fit its step, saying which, before running anything', async () => {
-    const lines: string[] = [];
-    const context = { projectName: 'net8-runtime', targetName: 'teams-notify' } as ExecutorContext;
-    await expect(
-      step({ step: 'teams-notify', builder: 'classic' }, context, { session: undefined as never, write: (l) => lines.push(l) }),
-    ).resolves.toEqual({ success: false });
-    expect(lines).toEqual([
-      'error: net8-runtime: teams-notify failed: teams-notify options: builder is not an option of teams-notify (its options: failOnError, timeoutSeconds)\n' +
-        "  fix: remove it from this target's options (--option, project.json or nx.json targetDefaults), or set it on the step it belongs to",
-    ]);
+  it('fails a target whose options do not fit its step, saying which in the log and the failure record, before running anything', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'step-executor-spec-'));
+    try {
+      const lines: string[] = [];
+      const context = {
+        root,
+        projectName: 'net8-runtime',
+        targetName: 'teams-notify',
+        projectsConfigurations: { version: 2, projects: { 'net8-runtime': { root: 'platform-images/net8/runtime' } } },
+      } as unknown as ExecutorContext;
+      await expect(
+        step({ step: 'teams-notify', builder: 'classic' }, context, { session: undefined as never, write: (l) => lines.push(l) }),
+      ).resolves.toEqual({ success: false });
+      const error = 'teams-notify options: builder is not an option of teams-notify (its options: failOnError, timeoutSeconds)';
+      const fix =
+        "remove it from this target's options (--option, project.json or nx.json targetDefaults), or set it on the step it belongs to";
+      expect(lines).toEqual([`error: net8-runtime: teams-notify failed: ${error}\n  fix: ${fix}`]);
+      expect(new Records(recordsDir(root, 'platform-images/net8/runtime')).failure()).toEqual({ step: 'teams-notify', error, fix });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { STEP_OPTIONS as ALL_STEP_OPTIONS } from '../../config/executor-options';
 import { describeError, UserError } from '../../types/errors';
 import { createLogger } from '../../lib/log';
+import { recordFailure } from '../../steps/records';
 import dockerBuild, { type DockerBuildOptions } from '../docker-build/executor';
 import ecrPublish from '../ecr-publish/executor';
 import integrationTest, { type IntegrationTestOptions } from '../integration-test/executor';
@@ -58,9 +59,9 @@ export function stepOptionsProblem(options: Record<string, unknown>): UserError 
 export default async function step(options: StepOptions, context: ExecutorContext, runtime?: TaskRuntime) {
   const problem = stepOptionsProblem({ ...options });
   if (problem) {
-    createLogger(process.env, runtime?.write ?? ((line) => process.stdout.write(line + '\n'))).error(
-      `${context.projectName}: ${context.targetName} failed: ${describeError(problem)}`,
-    );
+    const log = createLogger(process.env, runtime?.write ?? ((line) => process.stdout.write(line + '\n')));
+    log.error(`${context.projectName}: ${context.targetName} failed: ${describeError(problem)}`);
+    recordFailure(context, context.targetName ?? String(options.step), problem, { warn: (p) => log.warn(`${context.projectName}: ${p}`) });
     return { success: false };
   }
   const { step: name, ...stepOptions } = options;
