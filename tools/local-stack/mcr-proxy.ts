@@ -14,6 +14,7 @@
  */
 import * as http from 'node:http';
 import { Instrumentation, REGISTRY_KINDS, registryKind } from './faults';
+import { HOP_BY_HOP_HEADERS } from './hop-by-hop';
 import { MANIFEST_ACCEPT } from './media-types';
 import {
   catalogBody,
@@ -33,17 +34,7 @@ import {
 const BIND = process.env.LOCAL_STACK_BIND ?? '127.0.0.1';
 const PORT = Number(process.env.MCR_PROXY_PORT ?? 5005);
 const UPSTREAM = new URL(process.env.MCR_PROXY_UPSTREAM ?? 'http://127.0.0.1:5001');
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
-  'transfer-encoding',
-]);
+const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'transfer-encoding']);
 
 function log(message: string): void {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);

@@ -17,8 +17,6 @@ const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 /** AssumeRole's DurationSeconds range (STS API reference). */
 const MIN_DURATION = 900;
 const MAX_DURATION = 43_200;
-/** A role's default maximum session duration is one hour (IAM User Guide, "Update the maximum session duration for a role"). */
-const ROLE_MAX_SESSION = Number(process.env.STS_STAND_IN_ROLE_MAX_SESSION_SECONDS ?? 3600);
 const DEFAULT_DURATION = 3600;
 
 function xmlEscape(text: string): string {
@@ -77,11 +75,16 @@ export interface StsOptions {
   /** The account of the stack's long-lived keys, and of the roles it lets callers assume. */
   account: string;
   credentials: CredentialStore;
+  /**
+   * The role's maximum session duration, AssumeRole's upper bound on DurationSeconds. A role's default is one
+   * hour (IAM User Guide, "Update the maximum session duration for a role").
+   */
+  roleMaxSessionSeconds: number;
   log: (message: string) => void;
 }
 
 export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
-  const { account, credentials, log } = options;
+  const { account, credentials, roleMaxSessionSeconds, log } = options;
 
   async function control(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> {
     let body: Record<string, unknown> = {};
@@ -161,7 +164,7 @@ export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res
           requestId,
         );
       }
-      if (duration > ROLE_MAX_SESSION) {
+      if (duration > roleMaxSessionSeconds) {
         return error(
           res,
           400,

@@ -56,5 +56,5 @@ export function readTargetOptions(targets: TargetOptions): OptionsLayer {
     teamsFailOnError: notify.boolean('failOnError'),
     teamsTimeoutMs: seconds(notify.number('timeoutSeconds', { min: 1, max: 300 })),
   };
-  return Object.fromEntries(Object.entries(layer).filter(([, value]) => value !== undefined)) as OptionsLayer;
+  return Object.fromEntries(Object.entries(layer).filter(([, value]) => value !== undefined));
 }

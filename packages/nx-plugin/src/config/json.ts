@@ -169,8 +169,11 @@ export function firstJsonError(text: string): number | undefined {
   }
 }
 
-class Offset {
-  constructor(readonly at: number) {}
+/** Thrown inside the scanner to stop at the first offset that is not JSON. */
+class Offset extends Error {
+  constructor(readonly at: number) {
+    super(`not JSON at ${at}`);
+  }
 }
 
 /** How the settings read files: from disk when running, from a table in tests. */

@@ -78,7 +78,7 @@ export class Fields {
       );
     }
     if (opts.required && v.trim() === '') this.fail(key, 'must not be empty', opts.patternHint ?? `give "${key}" a value`);
-    if (opts.pattern && !opts.pattern.test(v)) this.fail(key, `"${v}" is not valid`, opts.patternHint!);
+    if (opts.pattern && !opts.pattern.test(v)) this.fail(key, `"${v}" is not valid`, opts.patternHint);
     return v;
   }
 

@@ -42,8 +42,7 @@ export function targetOptionsOf(context: ExecutorContext, step: StepName, option
     const configured = (name === step ? options : targets[name]?.options) as Record<string, unknown> | undefined;
     if (configured === undefined) continue;
     // The chain's targets name their step in `step` (see create-nodes.ts): not an option of the step.
-    const { step: _step, ...rest } = configured;
-    out[name] = rest;
+    out[name] = Object.fromEntries(Object.entries(configured).filter(([key]) => key !== 'step'));
   }
   return out;
 }
@@ -71,7 +70,7 @@ export async function runStep<S extends StepName>(
     const settings = loadImageSettings({
       workspaceRoot: context.root,
       project,
-      projectRoot: context.projectsConfigurations!.projects[project].root,
+      projectRoot: context.projectsConfigurations.projects[project].root,
       workspaceOptions: { file: 'nx.json', options: pluginOptions(context) },
       targetOptions: targetOptionsOf(context, step, options),
       env,
@@ -163,7 +162,8 @@ export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: Exe
         targetName: task.target.target,
         configurationName: task.target.configuration,
       };
-      executor(inputs[id], taskContext, { session, write: (line) => lines.push(line) })
+      // Not awaited: the batch runs tasks side by side; each reports through `finish`, and never rejects (caught below).
+      void executor(inputs[id], taskContext, { session, write: (line) => lines.push(line) })
         .catch((err: unknown) => {
           lines.push(`error: ${task.target.project}: ${describeError(err)}`);
           return { success: false };

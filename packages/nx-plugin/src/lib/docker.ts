@@ -190,7 +190,7 @@ export class DockerCli {
       `docker image inspect ${ref}`,
       "Docker's answer above says why; rerun the chain on one agent so the image is in its engine",
     );
-    return JSON.parse(result.stdout.trim() || '{}') ?? {};
+    return (JSON.parse(result.stdout.trim() || '{}') as Record<string, string> | null) ?? {};
   }
 
   async tag(source: string, target: string): Promise<void> {
@@ -308,8 +308,8 @@ export class DockerCli {
       `docker image inspect ${ref}`,
       "Docker's answer above says why; rerun the chain on one agent so the image is in its engine",
     );
-    const config = JSON.parse(result.stdout.trim() || '{}') ?? {};
-    return { user: typeof config.User === 'string' ? config.User : '', env: Array.isArray(config.Env) ? config.Env : [] };
+    const config = (JSON.parse(result.stdout.trim() || '{}') as { User?: unknown; Env?: unknown } | null) ?? {};
+    return { user: typeof config.User === 'string' ? config.User : '', env: Array.isArray(config.Env) ? config.Env.map(String) : [] };
   }
 
   /** `docker top`: the container's processes with their uid, as the engine's host sees them. */

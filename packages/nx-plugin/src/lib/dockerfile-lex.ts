@@ -298,7 +298,7 @@ class Lexer {
       try {
         return this.processStopOn('}', patternModifier).result;
       } catch (err) {
-        if (this.peek() === undefined) throw new Error("syntax error: missing '}'");
+        if (this.peek() === undefined) throw new Error("syntax error: missing '}'", { cause: err });
         throw err;
       }
     });
@@ -344,7 +344,7 @@ class Lexer {
       try {
         return this.processStopOn(stop, true).result;
       } catch (err) {
-        if (this.peek() === undefined) throw new Error(missing);
+        if (this.peek() === undefined) throw new Error(missing, { cause: err });
         throw err;
       }
     };

@@ -62,7 +62,7 @@ function parse(text: string, mediaType: string | undefined): Parsed {
   try {
     value = JSON.parse(text) as ImageManifest & ImageIndex;
   } catch (err) {
-    throw new Error(`the manifest is not JSON (${(err as Error).message})`);
+    throw new Error(`the manifest is not JSON (${(err as Error).message})`, { cause: err });
   }
   const type = value?.mediaType ?? mediaType;
   if (type === MEDIA_TYPES.ociIndex || type === MEDIA_TYPES.dockerList) {

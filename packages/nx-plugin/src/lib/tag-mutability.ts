@@ -6,7 +6,8 @@
  */
 import { fillPlaceholders, movingTags, tagBehaviour } from '../types/tags';
 
-export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION' | string;
+/** ECR's `imageTagMutability`: MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION (any other value reads as mutable). */
+export type TagMutability = string;
 
 function wildcard(filter: string): RegExp {
   return new RegExp(

@@ -202,7 +202,7 @@ export function writeRunSummary(
   return markdown;
 }
 
-export const postTasksExecution: PostTasksExecution = async (_options, context) => {
+export const postTasksExecution: PostTasksExecution = (_options, context) => {
   const env = process.env;
   const write = (line: string) => process.stdout.write(line + '\n');
   try {

@@ -110,7 +110,7 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
     [newest.tag, ...owed.map((o) => o.versionTag)].map((tag) => deps.ecr.manifest(repository.name, tag)),
   );
   const owedCards = owed.map((o, i): OwedCard => {
-    const record = owedStored[i] && inputsFromManifest(owedStored[i]!.manifest);
+    const record = owedStored[i] && inputsFromManifest(owedStored[i].manifest);
     return {
       marker: o.marker,
       versionTag: o.versionTag,

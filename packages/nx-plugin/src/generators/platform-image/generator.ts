@@ -29,8 +29,8 @@ function readTestApp(tree: Tree, options: NormalizedOptions, warnings: string[])
   }
   let config: { dockerfile?: unknown; context?: unknown };
   try {
-    const parsed = JSON.parse(tree.read(configFile, 'utf-8') ?? '');
-    config = parsed !== null && typeof parsed === 'object' ? parsed : {};
+    const parsed = JSON.parse(tree.read(configFile, 'utf-8') ?? '') as unknown;
+    config = parsed !== null && typeof parsed === 'object' ? (parsed as typeof config) : {};
   } catch {
     warnings.push(`${configFile} is not valid JSON: ${options.project}'s integration test fails until it is fixed`);
     return fallback;

@@ -10,7 +10,7 @@ import type { TestAppGeneratorSchema } from './schema';
 
 export type { TestAppGeneratorSchema } from './schema';
 
-export async function testAppGenerator(tree: Tree, schema: TestAppGeneratorSchema): Promise<void> {
+export function testAppGenerator(tree: Tree, schema: TestAppGeneratorSchema): void {
   const options = normalizeOptions(schema);
   if (tree.exists(options.directory)) {
     throw new Error(`${options.directory} already exists: choose another --name, or edit that test app instead`);

@@ -1,0 +1,90 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MetaStore } from './meta-store';
+
+describe('MetaStore', () => {
+  let dir: string;
+  let file: string;
+  let now: number;
+  const store = (): MetaStore => new MetaStore(file, 1000, () => now);
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meta-store-'));
+    file = path.join(dir, 'sub', 'ecr-meta.json');
+    now = 2000;
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('starts empty without a file, and writes none until something changes', () => {
+    const meta = store();
+    expect(meta.names()).toEqual([]);
+    expect(fs.existsSync(file)).toBe(false);
+    meta.update('app', () => undefined);
+    meta.recordPush('app', 'sha256:aa');
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('keeps what it creates across restarts, in the file, without a temporary file left behind', () => {
+    store().create(
+      'b/app',
+      { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', exclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest' }] },
+      true,
+    );
+    now = 3000;
+    store().create('a', { imageTagMutability: 'MUTABLE', exclusionFilters: [] }, false);
+    const again = store();
+    expect(again.names()).toEqual(['a', 'b/app']);
+    expect(again.get('b/app')).toEqual({
+      createdAt: 2000,
+      imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+      exclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest' }],
+      scanOnPush: true,
+      pushedAt: {},
+    });
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['ecr-meta.json']);
+  });
+
+  it('reads an older or damaged record with defaults: MUTABLE, no filters, no scanning, created at the start', () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ repositories: { old: { imageTagMutability: 'SOMETIMES', pushedAt: { 'sha256:aa': 5 } } } }));
+    expect(store().get('old')).toEqual({
+      createdAt: 1000,
+      imageTagMutability: 'MUTABLE',
+      exclusionFilters: [],
+      scanOnPush: false,
+      pushedAt: { 'sha256:aa': 5 },
+    });
+  });
+
+  it('knows no repository by the names of object properties', () => {
+    const meta = store();
+    expect(meta.get('constructor')).toBeUndefined();
+    expect(meta.get('toString')).toBeUndefined();
+  });
+
+  it('records only the first push of a digest', () => {
+    const meta = store();
+    meta.create('app', { imageTagMutability: 'MUTABLE', exclusionFilters: [] }, false);
+    now = 2500;
+    meta.recordPush('app', 'sha256:aa');
+    now = 2600;
+    meta.recordPush('app', 'sha256:aa');
+    meta.recordPush('app', 'sha256:bb');
+    expect(store().get('app')?.pushedAt).toEqual({ 'sha256:aa': 2500, 'sha256:bb': 2600 });
+  });
+
+  it('updates and deletes, on disk too', () => {
+    const meta = store();
+    meta.create('app', { imageTagMutability: 'MUTABLE', exclusionFilters: [] }, false);
+    meta.create('gone', { imageTagMutability: 'MUTABLE', exclusionFilters: [] }, false);
+    meta.update('app', (repo) => {
+      repo.scanOnPush = true;
+      repo.imageTagMutability = 'IMMUTABLE';
+    });
+    meta.delete('gone');
+    const again = store();
+    expect(again.names()).toEqual(['app']);
+    expect(again.get('app')).toMatchObject({ scanOnPush: true, imageTagMutability: 'IMMUTABLE' });
+  });
+});
