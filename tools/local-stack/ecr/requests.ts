@@ -2,6 +2,7 @@
  * What ECR API requests must look like: field types, repository names, page tokens, image ids, tag status
  * filters, mutability settings and PutImage's manifest. Each check throws the AwsError ECR answers with.
  */
+import { REPOSITORY_NAME } from '../../../packages/nx-plugin/src/types/tags';
 import { InvalidMutabilityError, type Mutability, type MutabilitySetting, parseMutabilitySetting } from '../ecr-tag-rules';
 import { AwsError, type ImageId, invalidParameter } from './aws-errors';
 import { manifestDigest } from './backing-registry';
@@ -17,7 +18,6 @@ export interface OperationContext {
 }
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 export function optionalString(input: Json, key: string): string | undefined {
