@@ -29,6 +29,8 @@ import {
   type NxRun,
   type Workspace,
 } from './support';
+import type { NxJsonFile } from './json-files';
+import type { CheckRecord } from '../src/steps/records';
 import { recordFile } from '../src/types/workspace';
 
 jest.setTimeout(20 * 60_000);
@@ -106,7 +108,7 @@ beforeAll(async () => {
   repo = `${ws.prefix}/runtime`;
   sdkRepo = `${ws.prefix}/sdk`;
   // Upstream requests go through the MCR proxy, which takes faults; the registry behind it is the same.
-  editJson(ws.root, 'nx.json', (value) => {
+  editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
     value.plugins[0].options.profiles.local.registryMirrors['mcr.microsoft.com'] = 'http://localhost:5005';
   });
   git(ws.root, ['commit', '-qam', 'upstream through the fault proxy']);
@@ -274,7 +276,7 @@ describe('ECR API', () => {
     row('ECR API', 'AccessDeniedException', true, line);
   });
 
-  test('RepositoryNotFound: the repository disappears between test and publish', async () => {
+  test('RepositoryNotFound: the repository disappears between test and publish', () => {
     expectOk(nx(ws, ['run', 'net6-sdk:integration-test'], FORCE));
     expect(awsEcr(['delete-repository', '--repository-name', sdkRepo, '--force']).status).toBe(0);
     sdkRepoDeletedAt = new Date().toISOString();
@@ -287,10 +289,12 @@ describe('ECR API', () => {
     row('ECR API', 'RepositoryNotFoundException (repository deleted mid-run)', true, line);
   });
 
-  test('a version taken by another run while this one tested: refused, and the rerun takes the next', async () => {
+  test('a version taken by another run while this one tested: refused, and the rerun takes the next', () => {
     expectOk(nx(ws, ['run', 'net6-runtime:integration-test'], FORCE));
-    const next = JSON.parse(readFileSync(path.join(ws.root, recordFile('platform-images/net6/runtime', 'mcr-check')), 'utf8')).nextVersion
-      .tag as string;
+    const check = JSON.parse(
+      readFileSync(path.join(ws.root, recordFile('platform-images/net6/runtime', 'mcr-check')), 'utf8'),
+    ) as CheckRecord;
+    const next = check.nextVersion!.tag;
     // Another publisher's image lands under that version tag.
     const password = ecrPassword();
     execFileSync('skopeo', [
@@ -413,7 +417,7 @@ describe('integration test', () => {
     );
     for (const [file, text] of Object.entries(extra)) writeFileSync(path.join(dir, file), text, { mode: 0o755 });
     const nxJson = readFileSync(path.join(ws.root, 'nx.json'), 'utf8');
-    editJson(ws.root, 'nx.json', (value) => {
+    editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
       value.plugins[0].options.profiles.local.testAppSubstitutes['integration-tests/net6'] = `integration-tests/${name}`;
     });
     try {
@@ -478,7 +482,7 @@ describe('integration test', () => {
 });
 
 describe('build', () => {
-  test('a build error publishes nothing and names the Dockerfile step', async () => {
+  test('a build error publishes nothing and names the Dockerfile step', () => {
     const dockerfile = path.join(ws.root, 'platform-images/net6/runtime/Dockerfile');
     const original = readFileSync(dockerfile, 'utf8');
     const before = versions();
@@ -554,7 +558,7 @@ describe('Teams', () => {
 });
 
 describe('Docker engine', () => {
-  test('unreachable: the build says so and what to do; the rerun publishes', async () => {
+  test('unreachable: the build says so and what to do; the rerun publishes', () => {
     const before = versions();
     const run = nx(ws, ['run', 'net6-runtime:publish'], {
       ...FORCE,

@@ -26,6 +26,8 @@ import {
   upstreamDigest,
   type Workspace,
 } from './support';
+import type { NxJsonFile } from './json-files';
+import type { BuildRecord, PublishRecord } from '../src/steps/records';
 import { recordFile } from '../src/types/workspace';
 
 jest.setTimeout(20 * 60_000);
@@ -73,14 +75,17 @@ function expectOk(run: { code: number; output: string }): void {
 function publish() {
   const run = nx(ws, ['run', 'net8-runtime:publish']);
   const build = path.join(ws.root, 'dist/platform-images/net8/runtime/docker-build.json');
-  if (existsSync(build)) candidates.add(JSON.parse(readFileSync(build, 'utf8')).localTag);
+  if (existsSync(build)) {
+    const { localTag } = JSON.parse(readFileSync(build, 'utf8')) as BuildRecord;
+    if (localTag) candidates.add(localTag);
+  }
   return run;
 }
 
 beforeAll(() => {
   ws = createWorkspace(['net8/runtime']);
   repo = `${ws.prefix}/runtime`;
-  editJson(ws.root, 'nx.json', (value) => {
+  editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
     value.plugins[0].options.docker.command = DOCKER_29;
   });
 });
@@ -133,7 +138,7 @@ test('the version tag names the pushed index, annotated: the image and its attes
 
   // The record the next check reads, on the index itself.
   expect(index.annotations).toEqual({
-    'io.platform-images.context.digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    'io.platform-images.context.digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as jest.AsymmetricMatcher,
     'org.opencontainers.image.base.digest': upstreamDigest('dotnet/runtime:8.0-bookworm-slim'),
     'org.opencontainers.image.base.name': 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
   });
@@ -151,9 +156,10 @@ test('the version tag names the pushed index, annotated: the image and its attes
 
   // Log, record and card all name the index.
   expect(run.output).toContain(`net8-runtime: published localhost:5002/${repo}:${VERSION} (${digest})`);
-  expect(JSON.parse(readFileSync(path.join(ws.root, recordFile('platform-images/net8/runtime', 'ecr-publish')), 'utf8')).digest).toBe(
-    digest,
-  );
+  const published = JSON.parse(
+    readFileSync(path.join(ws.root, recordFile('platform-images/net8/runtime', 'ecr-publish')), 'utf8'),
+  ) as PublishRecord;
+  expect(published.digest).toBe(digest);
   const received = await cards(ws);
   expect(received).toHaveLength(1);
   expect(cardFact(received[0], 'Version tag')).toBe(VERSION);
