@@ -203,7 +203,7 @@ describe("every AWS call in the plugin's source", () => {
   });
 
   it.each(REGISTRY_REQUESTS.map((r) => [r.action, r.why, r]))('%s: %s (still sent by the source)', (_action, _why, request) => {
-    for (const [file, pattern] of (request as RegistryRequest).evidence) expect(sourceOf(file)).toMatch(pattern);
+    for (const [file, pattern] of request.evidence) expect(sourceOf(file)).toMatch(pattern);
   });
 });
 

@@ -11,11 +11,11 @@ const ENV = {
 
 function fakeFetch(answer: { status?: number; body?: unknown; error?: Error }) {
   const calls: { url: string; headers: Record<string, string> }[] = [];
-  const fetch: Fetch = async (url, init) => {
+  const fetch: Fetch = (url, init) => {
     calls.push({ url, headers: init.headers });
-    if (answer.error) throw answer.error;
+    if (answer.error) return Promise.reject(answer.error);
     const status = answer.status ?? 200;
-    return { ok: status >= 200 && status < 300, status, json: async () => answer.body };
+    return Promise.resolve({ ok: status >= 200 && status < 300, status, json: () => Promise.resolve(answer.body) });
   };
   return { fetch, calls };
 }

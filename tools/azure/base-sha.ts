@@ -88,7 +88,7 @@ export async function resolveBase(env: Record<string, string | undefined>, deps:
     return done(FALLBACK_BASE);
   };
 
-  const missing = REQUIRED.filter((name) => !env[name] || env[name]!.startsWith('$('));
+  const missing = REQUIRED.filter((name) => !env[name] || env[name].startsWith('$('));
   if (missing.length) {
     return fallback(
       `cannot look up the last successful run: ${missing.join(', ')} not set (map them into the step's env; for SYSTEM_ACCESSTOKEN use $(System.AccessToken))`,
@@ -151,7 +151,7 @@ export function parseBranch(argv: string[]): string {
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '../..');
   const { lines } = await resolveBase(process.env, {
-    fetch: fetch as unknown as Fetch,
+    fetch,
     hasCommit: gitHasCommit(root),
     branch: parseBranch(process.argv.slice(2)),
   });

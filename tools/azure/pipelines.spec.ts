@@ -68,6 +68,11 @@ function isObj(value: Json | undefined): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A value as text: a scalar as String() writes it, a mapping or a sequence as JSON (never "[object Object]"). */
+function textOf(value: Json | undefined): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
 /** Every object in the document, depth first (conditional `${{ if }}` keys are walked like any other). */
 function objects(node: Json, out: Obj[] = []): Obj[] {
   if (Array.isArray(node)) node.forEach((n) => objects(n, out));
@@ -106,7 +111,7 @@ function declaredParameters(file: string): ParameterDecl[] {
   const list = load(file).parameters;
   if (!Array.isArray(list)) return [];
   return list.filter(isObj).map((p) => ({
-    name: String(p.name),
+    name: textOf(p.name),
     type: typeof p.type === 'string' ? p.type : undefined,
     default: p.default,
     values: Array.isArray(p.values) ? p.values : undefined,
@@ -127,7 +132,7 @@ function steps(file: string): Step[] {
 
 /** Env mappings, flattening conditional `${{ if }}` blocks. */
 function envEntries(env: Obj): [string, string][] {
-  return Object.entries(env).flatMap(([k, v]): [string, string][] => (k.startsWith('${{') && isObj(v) ? envEntries(v) : [[k, String(v)]]));
+  return Object.entries(env).flatMap(([k, v]): [string, string][] => (k.startsWith('${{') && isObj(v) ? envEntries(v) : [[k, textOf(v)]]));
 }
 
 const isExpression = (text: string) => /\$\(|\$\{\{|\$\[/.test(text);
@@ -177,8 +182,8 @@ function nxCommands(file: string): NxCommand[] {
   for (const raw of strings(load(file))) {
     // `${{ parameters.target }}` holds spaces: one token while the command line is split into words.
     const expressions: string[] = [];
-    const text = raw.replace(/\$\{\{.*?\}\}/g, (e) => `\u0000${expressions.push(e) - 1}\u0000`);
-    const restore = (token: string) => token.replace(/\u0000(\d+)\u0000/g, (_m, i) => expressions[Number(i)]);
+    const text = raw.replace(/\$\{\{.*?\}\}/g, (e) => `\uE000${expressions.push(e) - 1}\uE000`);
+    const restore = (token: string) => token.replace(/\uE000(\d+)\uE000/g, (_m, i) => expressions[Number(i)]);
     for (const m of text.matchAll(/\bnx run (\S+?):(\S+)/g))
       found.push({ file, text: restore(m[0]), project: restore(m[1]), targets: targetsNamed(file, restore(m[2])) });
     for (const m of text.matchAll(/\bnx (?:run-many|affected)\b[^\n]*/g)) {
@@ -400,7 +405,7 @@ describe('AWS credentials last as long as the job', () => {
     expect(jobs.filter((j) => j.nxSteps.length).length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(jobs.filter((j) => j.nxSteps.length).map((j) => [rel(j.file), String(j.job.job), j] as const))(
+  it.each(jobs.filter((j) => j.nxSteps.length).map((j) => [rel(j.file), textOf(j.job.job), j] as const))(
     '%s: job %s hands its own timeout to every nx step',
     (_f, _j, { job, nxSteps }) => {
       expect(job.timeoutInMinutes).toBeDefined();
@@ -506,7 +511,7 @@ describe('triggers', () => {
       const schedules = doc.schedules as Obj[];
       expect(schedules.length).toBeGreaterThan(0);
       for (const s of schedules) {
-        expect(String(s.cron).split(' ')).toHaveLength(5);
+        expect(textOf(s.cron).split(' ')).toHaveLength(5);
         expect(s.always).toBe(true);
         expect(s.branches).toEqual({ include: ['main'] });
       }
@@ -539,7 +544,7 @@ describe('triggers', () => {
     ]);
     const jobs = changes().jobs as Obj[];
     expect(Object.keys(jobs[0])).toEqual(["${{ if eq(variables['Build.Reason'], 'PullRequest') }}"]);
-    expect(((jobs[0] as Obj)[Object.keys(jobs[0])[0]] as Obj[]).some((j) => j.template === fanOuts[0].ref)).toBe(true);
+    expect((jobs[0][Object.keys(jobs[0])[0]] as Obj[]).some((j) => j.template === fanOuts[0].ref)).toBe(true);
     expect(scheduled().jobs).toBeDefined();
   });
 
@@ -559,15 +564,15 @@ describe('fan-out', () => {
 
   it('plans in a step named list whose output variables the later jobs read', () => {
     const plan = jobs().find((j) => j.job === 'plan')!;
-    const listSteps = objects(plan.steps as Json).filter((o) => o.name === 'list');
+    const listSteps = objects(plan.steps).filter((o) => o.name === 'list');
     expect(listSteps.length).toBe(2);
-    for (const s of listSteps) expect(String(s.bash)).toMatch(/tools\/azure\/plan\.ts/);
+    for (const s of listSteps) expect(textOf(s.bash)).toMatch(/tools\/azure\/plan\.ts/);
 
     const images = jobs().find((j) => j.job === 'images' && isObj(j.strategy))!;
     expect(images.dependsOn).toBe('plan');
     expect(images.strategy).toMatchObject({ matrix: "$[ dependencies.plan.outputs['list.matrix'] ]" });
     expect(images.condition).toContain("ne(dependencies.plan.outputs['list.count'], '0')");
-    expect(strings(images.steps as Json).join('\n')).toMatch(/npx nx run \$\(project\):\$\{\{ parameters\.target \}\}/);
+    expect(strings(images.steps).join('\n')).toMatch(/npx nx run \$\(project\):\$\{\{ parameters\.target \}\}/);
 
     // The variables plan.ts sets are the ones read here, and the matrix variable is `project`.
     const lines = planOutput(['net6-runtime'], { target: 'publish', tag: 'type:platform-image' });
@@ -579,12 +584,12 @@ describe('fan-out', () => {
     const summary = jobs().find((j) => j.job === 'summary')!;
     expect(summary.dependsOn).toEqual(['plan', 'images']);
     expect(summary.condition).toMatch(/^and\(succeededOrFailed\(\)/);
-    const text = strings(summary as Json).join('\n');
+    const text = strings(summary).join('\n');
     expect(text).toMatch(/DownloadPipelineArtifact@2/);
     expect(text).toMatch(/tools\/azure\/combine-summaries\.ts/);
     const publish = templateRefs(file).find((r) => r.ref.endsWith('publish-summary.yml'))!;
     expect(publish.passed.artifact).toBe('summary-$(project)-$(System.JobAttempt)');
-    const nx = templateRefs(file).find((r) => r.ref.endsWith('nx.yml') && String(r.passed.command).includes('$(project)'))!;
+    const nx = templateRefs(file).find((r) => r.ref.endsWith('nx.yml') && textOf(r.passed.command).includes('$(project)'))!;
     expect(nx.passed.upload_summary).toBe(false);
   });
 });

@@ -23,6 +23,7 @@ import {
   sessionCredentials,
   type Workspace,
 } from './support';
+import type { DescribedImages, ImageFile, NxJsonFile } from './json-files';
 
 jest.setTimeout(15 * 60_000);
 
@@ -36,7 +37,7 @@ function expectOk(run: { code: number; output: string }): void {
 function otherAccountTags(repository: string): string[] {
   const result = awsEcr(['describe-images', '--registry-id', OTHER_ACCOUNT.id, '--repository-name', repository, '--output', 'json']);
   if (result.status !== 0) throw new Error(`aws ecr describe-images --registry-id ${OTHER_ACCOUNT.id} failed: ${result.stderr}`);
-  return (JSON.parse(result.stdout).imageDetails as Array<{ imageTags?: string[] }>).flatMap((i) => i.imageTags ?? []).sort();
+  return (JSON.parse(result.stdout) as DescribedImages).imageDetails.flatMap((i) => i.imageTags ?? []).sort();
 }
 
 describe('a repository in another account', () => {
@@ -46,7 +47,7 @@ describe('a repository in another account', () => {
   beforeAll(() => {
     ws = createWorkspace(['net6/runtime']);
     repository = `${ws.prefix}/runtime`;
-    editJson(ws.root, 'platform-images/net6/runtime/platform-image.json', (c) => {
+    editJson(ws.root, 'platform-images/net6/runtime/platform-image.json', (c: ImageFile) => {
       c.aws = { account: OTHER_ACCOUNT.id };
     });
   });
@@ -72,7 +73,7 @@ describe('a repository in another account', () => {
         authFile,
         JSON.stringify({ auths: { [OTHER_ACCOUNT.registry]: { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
       );
-      const labels = JSON.parse(
+      const { Labels: labels } = JSON.parse(
         execFileSync(
           'skopeo',
           [
@@ -84,7 +85,7 @@ describe('a repository in another account', () => {
           ],
           { encoding: 'utf8' },
         ),
-      ).Labels;
+      ) as { Labels: Record<string, string> };
       expect(labels['org.opencontainers.image.version']).toBe('6.0-bullseye-slim-1.0.0');
     } finally {
       rmSync(authDir, { recursive: true, force: true });
@@ -113,7 +114,7 @@ describe("endpoints: STS is never the ECR endpoint, and the SDK's per-service va
   afterAll(() => ws?.dispose());
 
   test('with only aws.ecrEndpoint set (a VPC endpoint), a publish asks STS nothing and sends nothing but ECR calls there', async () => {
-    editJson(ws.root, 'nx.json', (value) => {
+    editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
       value.plugins[0].options.profiles.local.aws = { ecrEndpoint: 'http://localhost:5003' };
     });
     const before = { api: await requestStats('ecrApi'), sts: await requestStats('sts') };
@@ -127,8 +128,8 @@ describe("endpoints: STS is never the ECR endpoint, and the SDK's per-service va
     expect(after.sts.requests - before.sts.requests).toBe(0);
   });
 
-  test('with no endpoint in the configuration, AWS_ENDPOINT_URL_ECR reaches ECR; STS, unreachable here, is not needed', async () => {
-    editJson(ws.root, 'nx.json', (value) => {
+  test('with no endpoint in the configuration, AWS_ENDPOINT_URL_ECR reaches ECR; STS, unreachable here, is not needed', () => {
+    editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
       delete value.plugins[0].options.profiles.local.aws;
     });
     const run = nx(ws, ['run', 'net6-runtime:publish'], {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { recordFigure } from './figures';
 import { awsEcr, createWorkspace, ecrPassword, ecrTags, editJson, git, nx, recordsOf, type NxRun, type Workspace } from './support';
+import type { DescribedImages, Fields, ImageFile, NxJsonFile, PluginOptions } from './json-files';
 
 jest.setTimeout(10 * 60_000);
 
@@ -46,14 +47,14 @@ function read(file: string): string {
   return readFileSync(path.join(ws.root, file), 'utf8');
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const image = (edit: (config: any) => void) => () => editJson(ws.root, IMAGE_FILE, edit);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const pluginOptions = (edit: (options: any) => void) => () => editJson(ws.root, 'nx.json', (nxJson) => edit(nxJson.plugins[0].options));
+const image = (edit: (config: ImageFile) => void) => () => editJson(ws.root, IMAGE_FILE, edit);
+const pluginOptions = (edit: (options: PluginOptions) => void) => () =>
+  editJson(ws.root, 'nx.json', (nxJson: NxJsonFile) => edit(nxJson.plugins[0].options));
+/** The stand-in's test-app.json, edited. */
+const testApp = (edit: (config: Fields) => void) => () => editJson(ws.root, `${TEST_APP}/test-app.json`, edit);
 
 /** Another platform image: a copy of net6/runtime under `dir`, its config edited. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function secondImage(dir: string, edit: (config: any) => void = () => undefined): void {
+function secondImage(dir: string, edit: (config: ImageFile) => void = () => undefined): void {
   cpSync(path.join(ws.root, IMAGE_DIR), path.join(ws.root, dir), { recursive: true });
   editJson(ws.root, `${dir}/platform-image.json`, edit);
 }
@@ -141,7 +142,7 @@ const ROWS: Row[] = [
   },
   {
     case: 'wrong type in the test app (port in quotes)',
-    arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.port = '8080')),
+    arrange: testApp((t) => (t.port = '8080')),
     file: `${TEST_APP}/test-app.json`,
     field: 'port',
     says: /must be a number, got "8080"/,
@@ -149,7 +150,7 @@ const ROWS: Row[] = [
   },
   {
     case: 'test app port out of range (70000)',
-    arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.port = 70000)),
+    arrange: testApp((t) => (t.port = 70000)),
     file: `${TEST_APP}/test-app.json`,
     field: 'port',
     says: /must be at most 65535, got 70000/,
@@ -157,7 +158,7 @@ const ROWS: Row[] = [
   },
   {
     case: 'test app timeout out of range (0 s)',
-    arrange: () => editJson(ws.root, `${TEST_APP}/test-app.json`, (t) => (t.timeoutSeconds = 0)),
+    arrange: testApp((t) => (t.timeoutSeconds = 0)),
     file: `${TEST_APP}/test-app.json`,
     field: 'timeoutSeconds',
     says: /must be at least 1, got 0/,
@@ -421,7 +422,7 @@ describe('malformed version tags in ECR are not an error', () => {
   const recordedDigest = () => recordsOf(ws, 'net6/runtime').find('mcr-check')?.published?.digest;
   const publishedDigest = (tag: string) => {
     const listed = awsEcr(['describe-images', '--repository-name', repository(), '--image-ids', `imageTag=${tag}`, '--output', 'json']);
-    return JSON.parse(listed.stdout).imageDetails[0].imageDigest;
+    return (JSON.parse(listed.stdout) as DescribedImages).imageDetails[0].imageDigest;
   };
 
   test('mcr-check succeeds, numbers the next version from the well-formed ones and names the ignored tags', () => {

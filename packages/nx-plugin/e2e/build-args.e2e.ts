@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createWorkspace, ecrTags, editJson, labelsOf, nx, recordsOf, upstreamDigest, type Workspace } from './support';
+import type { ImageFile } from './json-files';
 
 jest.setTimeout(15 * 60_000);
 
@@ -40,7 +41,7 @@ beforeAll(() => {
       '',
     ].join('\n'),
   );
-  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c) => {
+  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c: ImageFile) => {
     c.buildArgs = { TAG: '10.0-noble', FEED_URL: `https://feed.example/${SECRET_PATH}/v1`, NOT_DECLARED: 'ignored' };
   });
 });
@@ -66,8 +67,8 @@ test('a build arg that chooses the base, under the escape directive: that base i
 });
 
 test('a changed value of a declared build arg rebuilds, naming the arg; an undeclared one changes nothing', () => {
-  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c) => {
-    c.buildArgs.NOT_DECLARED = 'changed';
+  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c: ImageFile) => {
+    c.buildArgs!.NOT_DECLARED = 'changed';
   });
   const unchanged = nx(ws, ['run', 'net8-runtime:publish', '--skip-nx-cache']);
   expectOk(unchanged);
@@ -77,8 +78,8 @@ test('a changed value of a declared build arg rebuilds, naming the arg; an undec
     versionTag: '8.0-bookworm-slim-1.0.0',
   });
 
-  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c) => {
-    c.buildArgs.FEED_URL = `https://feed.example/${SECRET_PATH}/v2`;
+  editJson(ws.root, 'platform-images/net8/runtime/platform-image.json', (c: ImageFile) => {
+    c.buildArgs!.FEED_URL = `https://feed.example/${SECRET_PATH}/v2`;
   });
   const changed = nx(ws, ['run', 'net8-runtime:publish', '--skip-nx-cache']);
   expectOk(changed);

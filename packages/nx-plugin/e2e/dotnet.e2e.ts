@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { envMap } from '../src/lib/image-promises';
 import { cardFact, cards, createWorkspace, ecrTags, editJson, git, nx, recordsOf, REPO_ROOT, type Workspace } from './support';
+import type { ImageFile } from './json-files';
 
 jest.setTimeout(30 * 60_000);
 
@@ -32,7 +33,7 @@ function standInEnv(repoTag: string): Record<string, string> {
       execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Env}}', `localhost:5001/dotnet/${repoTag}`], {
         encoding: 'utf8',
       }),
-    ),
+    ) as string[] | null,
   );
 }
 
@@ -43,7 +44,7 @@ beforeAll(() => {
   );
   // Both lines share each repository here: only the newest moves `latest`, as in this workspace.
   for (const variant of VARIANTS)
-    editJson(ws.root, `platform-images/net8/${variant}/platform-image.json`, (c) => {
+    editJson(ws.root, `platform-images/net8/${variant}/platform-image.json`, (c: ImageFile) => {
       c.ecr.latest = false;
     });
   git(ws.root, ['commit', '-qam', 'one line owns latest']);

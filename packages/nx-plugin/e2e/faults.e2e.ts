@@ -30,6 +30,7 @@ import {
   type NxRun,
   type Workspace,
 } from './support';
+import type { NxJsonFile } from './json-files';
 
 jest.setTimeout(20 * 60_000);
 
@@ -106,7 +107,7 @@ beforeAll(async () => {
   repo = `${ws.prefix}/runtime`;
   sdkRepo = `${ws.prefix}/sdk`;
   // Upstream requests go through the MCR proxy, which takes faults; the registry behind it is the same.
-  editJson(ws.root, 'nx.json', (value) => {
+  editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
     value.plugins[0].options.profiles.local.registryMirrors['mcr.microsoft.com'] = 'http://localhost:5005';
   });
   git(ws.root, ['commit', '-qam', 'upstream through the fault proxy']);
@@ -274,7 +275,7 @@ describe('ECR API', () => {
     row('ECR API', 'AccessDeniedException', true, line);
   });
 
-  test('RepositoryNotFound: the repository disappears between test and publish', async () => {
+  test('RepositoryNotFound: the repository disappears between test and publish', () => {
     expectOk(nx(ws, ['run', 'net6-sdk:integration-test'], FORCE));
     expect(awsEcr(['delete-repository', '--repository-name', sdkRepo, '--force']).status).toBe(0);
     sdkRepoDeletedAt = new Date().toISOString();
@@ -287,7 +288,7 @@ describe('ECR API', () => {
     row('ECR API', 'RepositoryNotFoundException (repository deleted mid-run)', true, line);
   });
 
-  test('a version taken by another run while this one tested: refused, and the rerun takes the next', async () => {
+  test('a version taken by another run while this one tested: refused, and the rerun takes the next', () => {
     expectOk(nx(ws, ['run', 'net6-runtime:integration-test'], FORCE));
     const next = recordsOf(ws, 'net6/runtime').read('mcr-check').nextVersion!.tag;
     // Another publisher's image lands under that version tag.
@@ -353,7 +354,10 @@ describe('registry push', () => {
     expectOk(rerun);
     // Current, with the moving tag the stopped publish left behind to move.
     const check = recordsOf(ws, 'net6/runtime').read('mcr-check');
-    expect({ stale: check.stale, tagsToFinish: check.tagsToFinish }).toEqual({ stale: false, tagsToFinish: expect.arrayContaining(['6.0']) });
+    expect({ stale: check.stale, tagsToFinish: check.tagsToFinish }).toEqual({
+      stale: false,
+      tagsToFinish: expect.arrayContaining(['6.0']),
+    });
     expect(versions()).toEqual(after);
     expect(digestOf(repo, '6.0')).toBe(versionDigest);
     expectContiguous(versions());
@@ -414,7 +418,7 @@ describe('integration test', () => {
     );
     for (const [file, text] of Object.entries(extra)) writeFileSync(path.join(dir, file), text, { mode: 0o755 });
     const nxJson = readFileSync(path.join(ws.root, 'nx.json'), 'utf8');
-    editJson(ws.root, 'nx.json', (value) => {
+    editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
       value.plugins[0].options.profiles.local.testAppSubstitutes['integration-tests/net6'] = `integration-tests/${name}`;
     });
     try {
@@ -479,7 +483,7 @@ describe('integration test', () => {
 });
 
 describe('build', () => {
-  test('a build error publishes nothing and names the Dockerfile step', async () => {
+  test('a build error publishes nothing and names the Dockerfile step', () => {
     const dockerfile = path.join(ws.root, 'platform-images/net6/runtime/Dockerfile');
     const original = readFileSync(dockerfile, 'utf8');
     const before = versions();
@@ -555,7 +559,7 @@ describe('Teams', () => {
 });
 
 describe('Docker engine', () => {
-  test('unreachable: the build says so and what to do; the rerun publishes', async () => {
+  test('unreachable: the build says so and what to do; the rerun publishes', () => {
     const before = versions();
     const run = nx(ws, ['run', 'net6-runtime:publish'], {
       ...FORCE,

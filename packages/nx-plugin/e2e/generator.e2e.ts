@@ -23,8 +23,7 @@ function generate(args: string[]): NxRun {
 }
 
 /** The JSON document in an nx command's output (which may carry log lines around it). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function jsonIn(output: string, open: '{' | '['): any {
+function jsonIn(output: string, open: '{' | '['): unknown {
   const close = open === '{' ? '}' : ']';
   return JSON.parse(output.slice(output.indexOf(open), output.lastIndexOf(close) + 1));
 }
@@ -72,7 +71,7 @@ test('nx g creates net6-aspnet; nx infers the project with the chain; its first 
   expect(jsonIn(projects.output, '[')).toContain('net6-aspnet');
   const project = nx(ws, ['show', 'project', 'net6-aspnet', '--json']);
   expectOk(project);
-  const config = jsonIn(project.output, '{');
+  const config = jsonIn(project.output, '{') as { root: string; targets: Record<string, unknown>; implicitDependencies?: string[] };
   expect(config.root).toBe('platform-images/net6/aspnet');
   expect(Object.keys(config.targets).sort()).toEqual([...CHAIN].sort());
   expect(config.implicitDependencies).toEqual(['test-app-net6']);

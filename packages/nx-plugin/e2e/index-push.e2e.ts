@@ -28,6 +28,7 @@ import {
   type Workspace,
 } from './support';
 import { notifyHasWork, publishHasWork } from '../src/steps/records';
+import type { NxJsonFile } from './json-files';
 
 jest.setTimeout(20 * 60_000);
 
@@ -81,7 +82,7 @@ function publish() {
 beforeAll(() => {
   ws = createWorkspace(['net8/runtime']);
   repo = `${ws.prefix}/runtime`;
-  editJson(ws.root, 'nx.json', (value) => {
+  editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
     value.plugins[0].options.docker.command = DOCKER_29;
   });
 });
@@ -134,7 +135,7 @@ test('the version tag names the pushed index, annotated: the image and its attes
 
   // The record the next check reads, on the index itself.
   expect(index.annotations).toEqual({
-    'io.platform-images.context.digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    'io.platform-images.context.digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as jest.AsymmetricMatcher,
     'org.opencontainers.image.base.digest': upstreamDigest('dotnet/runtime:8.0-bookworm-slim'),
     'org.opencontainers.image.base.name': 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
   });

@@ -23,6 +23,7 @@ import {
   upstreamDigest,
   type Workspace,
 } from './support';
+import type { NxJsonFile } from './json-files';
 
 jest.setTimeout(20 * 60_000);
 
@@ -132,7 +133,7 @@ test('a new base digest upstream rebuilds only the images on that base: runtime 
   expect(cardFact(newCards[0], 'Version tag')).toBe('6.0-bullseye-slim-1.1.0');
 });
 
-test('a Dockerfile edit rebuilds only that image, and nx affected selects only it', async () => {
+test('a Dockerfile edit rebuilds only that image, and nx affected selects only it', () => {
   const runtimeBefore = ecrTags(runtimeRepo);
   appendFileSync(path.join(ws.root, 'platform-images/net6/sdk/Dockerfile'), '\nLABEL com.example.team="platform"\n');
   git(ws.root, ['commit', '-qam', 'sdk: add a team label']);
@@ -180,7 +181,7 @@ test('a test app that never answers 200 publishes nothing; the channel gets a fa
   );
   const nxJsonFile = path.join(ws.root, 'nx.json');
   const nxJson = readFileSync(nxJsonFile, 'utf8');
-  editJson(ws.root, 'nx.json', (value) => {
+  editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
     value.plugins[0].options.profiles.local.testAppSubstitutes['integration-tests/net6'] = 'integration-tests/net6-unhealthy';
   });
   const before = { runtime: versionTags(runtimeRepo), cards: (await cards(ws)).length };

@@ -22,6 +22,7 @@ import {
   type NxRun,
   type Workspace,
 } from './support';
+import type { ImageFile } from './json-files';
 import { LABELS } from '../src/types/annotations';
 
 jest.setTimeout(20 * 60_000);
@@ -71,7 +72,7 @@ test(`two publishes of one image into one repository at once, ${ROUNDS} rounds: 
   const a = workspace(['net6/runtime']);
   const b = workspace(['net6/runtime']);
   const repo = `${a.prefix}/runtime`;
-  editJson(b.root, 'platform-images/net6/runtime/platform-image.json', (c) => {
+  editJson(b.root, 'platform-images/net6/runtime/platform-image.json', (c: ImageFile) => {
     c.ecr.repository = repo;
   });
   git(b.root, ['commit', '-qam', 'publish into the same repository as the other workspace']);
@@ -119,7 +120,7 @@ test(`two publishes of one image into one repository at once, ${ROUNDS} rounds: 
 test('many images in parallel (--parallel=3) share nothing they should not', async () => {
   const ws = workspace(['net6/runtime', 'net6/sdk', 'net8/runtime']);
   // net6 and net8 runtimes share one repository, as in the shipped layout: only one may own `latest`.
-  editJson(ws.root, 'platform-images/net6/runtime/platform-image.json', (c) => {
+  editJson(ws.root, 'platform-images/net6/runtime/platform-image.json', (c: ImageFile) => {
     c.ecr.latest = false;
   });
   git(ws.root, ['commit', '-qam', 'net8 owns latest']);

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { stackCall } from '../../../tools/local-stack/client';
+import type { FaultRule } from '../../../tools/local-stack/faults';
 import { recordFigure } from './figures';
 import {
   cardFact,
@@ -28,6 +29,7 @@ import {
   type Workspace,
 } from './support';
 import { notifyHasWork, publishHasWork } from '../src/steps/records';
+import type { NxJsonFile } from './json-files';
 
 jest.setTimeout(20 * 60_000);
 
@@ -108,15 +110,15 @@ function testFoldersOfRun(runId: string): string[] {
 }
 
 /** A fault rule on the Teams sink for this workspace's webhook path only; removed by its id. */
-async function teamsFault(action: Record<string, unknown>): Promise<string> {
+async function teamsFault(action: Record<string, unknown>): Promise<number> {
   const port = Number(new URL(SINK).port);
   const added = JSON.parse(
     await stackCall(port, 'POST', '/__faults', { rules: [{ match: { method: 'POST', path: `^${ws.webhookPath}$` }, action }] }),
-  );
+  ) as { rules: FaultRule[] };
   return added.rules[0].id;
 }
 
-async function removeTeamsFault(id: string): Promise<void> {
+async function removeTeamsFault(id: number): Promise<void> {
   await stackCall(Number(new URL(SINK).port), 'DELETE', `/__faults/${id}`);
 }
 
@@ -247,7 +249,7 @@ test('a run killed during its integration test: the next run removes its contain
   );
   const published = versions();
   const nxJson = readFileSync(path.join(ws.root, 'nx.json'), 'utf8');
-  editJson(ws.root, 'nx.json', (value) => {
+  editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
     value.plugins[0].options.profiles.local.testAppSubstitutes['integration-tests/net6'] = 'integration-tests/net6-never-ready';
   });
 
@@ -259,8 +261,8 @@ test('a run killed during its integration test: the next run removes its contain
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
 
   let runId: string | undefined;
@@ -312,7 +314,7 @@ test('tags a stopped publish left in ECR, older than cleanup.registryAfter, are 
   pushTag('dotnet/runtime:6.0-bullseye-slim', staging);
   pushTag('dotnet/sdk:6.0-bullseye-slim', marker);
   const before = { versions: versions(), latest: digestOf(repo, 'latest'), cards: (await cards(ws)).length };
-  editJson(ws.root, 'nx.json', (value) => {
+  editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
     value.plugins[0].options.profiles.local.cleanup = { registryAfter: '2s' };
   });
   git(ws.root, ['commit', '-qam', 'clean up run tags after two seconds']);
