@@ -13,6 +13,7 @@ module.exports = {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,
+      globalSetup: '<rootDir>/packages/nx-plugin/e2e/global-setup.js',
       testMatch: ['<rootDir>/packages/**/e2e/**/*.e2e.ts'],
     },
   ],

@@ -14,8 +14,8 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   fi
   rm -f "$log"
 fi
-# The nx plugin compiled to JavaScript (packages/nx-plugin/dist), unless it is already newer than every
-# source: each step's process then starts without a TypeScript compiler (see packages/nx-plugin/load.js).
-if [[ ! -f packages/nx-plugin/dist/.built ]] || [[ -n "$(find packages/nx-plugin/src packages/nx-plugin/tsconfig.build.json -newer packages/nx-plugin/dist/.built -print -quit)" ]]; then
-  npm run --silent build:plugin
-fi
+# The nx plugin, built into packages/nx-plugin/dist (what Nx loads: package.json main, executors.json,
+# generators.json) unless dist records the digest of the sources it was built from: Nx loads the plugin to
+# build the project graph, so it is built before any nx command. By content, not file times: a checkout
+# gives the files it writes the time of the checkout.
+node packages/nx-plugin/scripts/build.js --if-stale

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
-import { createNodesV2, imageTargets, projectNameFor, STEPS } from './create-nodes';
+import { createNodesV2, imageTargets, pluginProjectIn, projectNameFor, STEPS } from './create-nodes';
 
 const IMAGE_FILE = 'platform-images/net6/runtime/platform-image.json';
 const TEST_APP_FILE = 'integration-tests/net6/test-app.json';
@@ -15,8 +15,8 @@ function write(rel: string, content: string): void {
   writeFileSync(file, content);
 }
 
-async function createNodes(files: string[]): Promise<Record<string, CreateNodesResult>> {
-  const context: CreateNodesContextV2 = { nxJsonConfiguration: {}, workspaceRoot: root };
+async function createNodes(files: string[], workspaceRoot = root): Promise<Record<string, CreateNodesResult>> {
+  const context: CreateNodesContextV2 = { nxJsonConfiguration: {}, workspaceRoot };
   const results = await createNodesV2[1](files, undefined, context);
   return Object.fromEntries(results.map(([file, result]) => [file, result]));
 }
@@ -143,6 +143,50 @@ describe('createNodesV2', () => {
     expect(image.name).toBe('net6-runtime');
     expect(image.implicitDependencies).toEqual([]);
     expect(image.targets!['integration-test'].inputs).not.toContainEqual(expect.stringContaining('integration-tests'));
+  });
+});
+
+describe("the plugin's own project", () => {
+  /** This repository: the plugin's source is its project packages/nx-plugin. */
+  const WORKSPACE = path.resolve(__dirname, '../../../..');
+
+  it('is a dependency of every image in the workspace that holds the plugin, beside the test app', async () => {
+    const files = ['platform-images/net8/runtime/platform-image.json', 'platform-images/net10/sdk/platform-image.json'];
+    const nodes = await createNodes(files, WORKSPACE);
+    expect(files.map((file) => Object.values(nodes[file].projects!)[0].implicitDependencies)).toEqual([
+      ['test-app-net8-runtime', '@platform-images/nx-plugin'],
+      ['test-app-net10', '@platform-images/nx-plugin'],
+    ]);
+  });
+
+  it('is no dependency in a workspace that installed the plugin: the project would not exist there', async () => {
+    const image = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'];
+    expect(image.implicitDependencies).toEqual(['test-app-net6']);
+  });
+
+  it('is named as Nx names it, and only for a package inside the workspace and not under node_modules', () => {
+    write('packages/nx-plugin/package.json', JSON.stringify({ name: '@company/nx-plugin' }));
+    write('node_modules/@company/nx-plugin/package.json', JSON.stringify({ name: '@company/nx-plugin' }));
+    expect(pluginProjectIn(root, path.join(root, 'packages/nx-plugin'))).toBe('@company/nx-plugin');
+    write('packages/nx-plugin/project.json', JSON.stringify({ targets: {} }));
+    expect(pluginProjectIn(root, path.join(root, 'packages/nx-plugin'))).toBe('@company/nx-plugin');
+    write('packages/nx-plugin/project.json', JSON.stringify({ name: 'company-plugin', targets: {} }));
+    expect(pluginProjectIn(root, path.join(root, 'packages/nx-plugin'))).toBe('company-plugin');
+    expect(pluginProjectIn(root, path.join(root, 'node_modules/@company/nx-plugin'))).toBeUndefined();
+    expect(pluginProjectIn(path.join(root, 'packages'), path.join(root, 'node_modules/@company/nx-plugin'))).toBeUndefined();
+    expect(pluginProjectIn(root, root)).toBeUndefined();
+    expect(pluginProjectIn(WORKSPACE)).toBe('@platform-images/nx-plugin');
+  });
+
+  it('is found through symbolic links to the workspace', () => {
+    write('packages/nx-plugin/package.json', JSON.stringify({ name: '@company/nx-plugin' }));
+    const link = `${root}-link`;
+    symlinkSync(root, link);
+    try {
+      expect(pluginProjectIn(link, path.join(root, 'packages/nx-plugin'))).toBe('@company/nx-plugin');
+    } finally {
+      rmSync(link);
+    }
   });
 });
 

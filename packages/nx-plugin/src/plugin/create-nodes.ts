@@ -2,9 +2,11 @@
  * Infers the projects from files, as @nx/docker does: every `platform-images/<dotnet>/<variant>/platform-image.json`
  * is a platform image project `<dotnet>-<variant>` with the five-step chain and `publish`; every
  * `integration-tests/<app>/test-app.json` is a test app project the images using it depend on, so
- * `nx affected` selects an image when its test app changes.
+ * `nx affected` selects an image when its test app changes. In the workspace that holds the plugin's own
+ * source, the images also depend on the plugin's project: a change to the code that checks, builds, tests and
+ * publishes them selects them all.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
 import { PROFILE_ENV } from '../config/environment';
@@ -47,6 +49,41 @@ function testAppOf(workspaceRoot: string, configFile: string): string | undefine
   return TEST_APP_ROOT.test(root) && existsSync(path.join(workspaceRoot, root, TEST_APP_FILE)) ? root : undefined;
 }
 
+/** The plugin's package root: this file is in src/plugin, or dist/plugin once built. */
+const PLUGIN_ROOT = path.resolve(__dirname, '..', '..');
+
+function realpath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/**
+ * The plugin's own project, when the plugin is a project of this workspace: its package lies inside the
+ * workspace and not under node_modules (this repository). Named by its project.json (which should name it:
+ * Nx names a nameless one after its folder when plugins run in-process, after package.json otherwise), else by
+ * its package.json. Installed from a registry, or linked from elsewhere (the end-to-end and benchmark
+ * workspaces), it is no project here, and an implicit dependency on a project that does not exist would
+ * fail every nx command.
+ */
+export function pluginProjectIn(workspaceRoot: string, pluginRoot: string = PLUGIN_ROOT): string | undefined {
+  const relative = path.relative(realpath(workspaceRoot), realpath(pluginRoot));
+  if (!relative || relative.startsWith('..') || path.isAbsolute(relative) || relative.split(path.sep).includes('node_modules')) {
+    return undefined;
+  }
+  for (const file of ['project.json', 'package.json']) {
+    try {
+      const name = JSON.parse(readFileSync(path.join(pluginRoot, file), 'utf8')).name;
+      if (typeof name === 'string') return name;
+    } catch {
+      // No such file, or not one Nx could read either.
+    }
+  }
+  return undefined;
+}
+
 export function imageTargets(testAppRoot: string | undefined): Record<string, TargetConfiguration> {
   const targets: Record<string, TargetConfiguration> = {};
   STEPS.forEach((step, index) => {
@@ -85,8 +122,9 @@ export function imageTargets(testAppRoot: string | undefined): Record<string, Ta
 
 export const createNodesV2: CreateNodesV2 = [
   `{platform-images/*/*/${IMAGE_CONFIG_FILE},integration-tests/*/${TEST_APP_FILE}}`,
-  (files, options, context) =>
-    createNodesFromFiles(
+  (files, options, context) => {
+    const pluginProject = pluginProjectIn(context.workspaceRoot);
+    return createNodesFromFiles(
       (file) => {
         const projectRoot = path.dirname(file);
         const name = projectNameFor(projectRoot);
@@ -103,7 +141,7 @@ export const createNodesV2: CreateNodesV2 = [
               root: projectRoot,
               projectType: 'application',
               tags: ['type:platform-image', `dotnet:${projectRoot.split('/')[1]}`],
-              implicitDependencies: testApp ? [projectNameFor(testApp)] : [],
+              implicitDependencies: [...(testApp ? [projectNameFor(testApp)] : []), ...(pluginProject ? [pluginProject] : [])],
               targets: imageTargets(testApp),
             },
           },
@@ -112,7 +150,8 @@ export const createNodesV2: CreateNodesV2 = [
       files,
       options,
       context,
-    ),
+    );
+  },
 ];
 
 export const createNodes = createNodesV2;

@@ -214,4 +214,6 @@ export const postTasksExecution: PostTasksExecution = (_options, context) => {
       // Nothing left to report with.
     }
   }
+  // Nx awaits the hook; the summary is written synchronously, so it is done by now.
+  return Promise.resolve();
 };

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Records, recordsDir } from '../../steps/records';
@@ -33,21 +33,6 @@ describe('stepOptionsProblem', () => {
     if (!problem) return expect(error).toBeUndefined();
     expect(error?.message).toMatch(problem);
     expect(error?.hint).toBeTruthy();
-  });
-});
-
-describe('executors.json', () => {
-  it('registers the step executor with a batch implementation Nx prefers, each file where it says', () => {
-    const root = path.join(__dirname, '../../..');
-    const entry = JSON.parse(readFileSync(path.join(root, 'executors.json'), 'utf8')).executors.step;
-    expect(entry).toMatchObject({
-      implementation: './executors/step.js',
-      schema: './src/executors/step/schema.json',
-      batchImplementation: './executors/step.js#batch',
-      preferBatch: true,
-    });
-    expect(readFileSync(path.join(root, entry.implementation), 'utf8')).toContain("require('../load')('executors/step/executor')");
-    expect(existsSync(path.join(root, entry.schema))).toBe(true);
   });
 });
 

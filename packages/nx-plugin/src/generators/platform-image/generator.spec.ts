@@ -577,8 +577,10 @@ describe('registration', () => {
     const pkg = JSON.parse(readFileSync(path.join(PLUGIN_DIR, 'package.json'), 'utf8'));
     const collection = JSON.parse(readFileSync(path.join(PLUGIN_DIR, pkg.generators), 'utf8'));
     const entry = collection.generators['platform-image'];
-    expect(require(path.join(PLUGIN_DIR, entry.factory)).default).toBe(platformImageGenerator);
-    const schema = JSON.parse(readFileSync(path.join(PLUGIN_DIR, entry.schema), 'utf8'));
+    // The built generator and schema (packaging.spec.ts checks the build makes them from this folder's).
+    expect(entry.factory).toBe('./dist/generators/platform-image/generator.js');
+    expect(entry.schema).toBe('./dist/generators/platform-image/schema.json');
+    const schema = JSON.parse(readFileSync(path.join(__dirname, 'schema.json'), 'utf8'));
     expect(schema.required).toEqual(['dotnet', 'variant']);
     expect(schema.properties.schedule.default).toBe(DEFAULT_SCHEDULE);
     expect(schema.properties.pipeline.default).toBe(false);

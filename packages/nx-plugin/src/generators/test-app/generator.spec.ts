@@ -298,8 +298,10 @@ describe('registration', () => {
     const pkg = JSON.parse(readFileSync(path.join(PLUGIN_DIR, 'package.json'), 'utf8'));
     const collection = JSON.parse(readFileSync(path.join(PLUGIN_DIR, pkg.generators), 'utf8'));
     const entry = collection.generators['test-app'];
-    expect(require(path.join(PLUGIN_DIR, entry.factory)).default).toBe(testAppGenerator);
-    const schema = JSON.parse(readFileSync(path.join(PLUGIN_DIR, entry.schema), 'utf8'));
+    // The built generator and schema (packaging.spec.ts checks the build makes them from this folder's).
+    expect(entry.factory).toBe('./dist/generators/test-app/generator.js');
+    expect(entry.schema).toBe('./dist/generators/test-app/schema.json');
+    const schema = JSON.parse(readFileSync(path.join(__dirname, 'schema.json'), 'utf8'));
     expect(schema.required).toEqual(['dotnet']);
     expect(schema.properties.kind.enum).toEqual([...KINDS]);
     expect(schema.properties.kind.default).toBe('aspnet');

@@ -1,0 +1,101 @@
+/**
+ * Builds the plugin into dist/, the JavaScript Nx loads (package.json `main`, executors.json, generators.json):
+ * the TypeScript of src/ compiled by tsc, incrementally (only what changed since the last build is emitted
+ * again), the files the plugin reads at run time (schemas, generator templates) copied beside it, what deleted
+ * sources left in dist/ removed, and last a digest of the sources, in dist/.sources.sha256.
+ *
+ *   node packages/nx-plugin/scripts/build.js             # build (the project's `build` target, npm run build:plugin)
+ *   node packages/nx-plugin/scripts/build.js --if-stale  # build only when the sources' digest is not dist's
+ *
+ * Nx loads the plugin to build the project graph, so it is built before any `nx` command (tools/install-deps.sh
+ * runs this with --if-stale). Freshness is decided by content, never by file times: a checkout gives every file
+ * it writes the time of the checkout.
+ *
+ * executors.json and generators.json name their modules with `.js`: for a plugin that is a project of the
+ * workspace, Nx looks for the source of a path first, and `./dist/executors/x/executor` would find
+ * src/executors/x/executor.ts and load the TypeScript. Schemas it does take from src/ then (the same files).
+ */
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const PLUGIN_ROOT = path.resolve(__dirname, '..');
+const DIGEST_FILE = '.sources.sha256';
+/** tsc's record of the last build (tsconfig.build.json), which makes the next one incremental. */
+const BUILD_INFO = '.tsbuildinfo';
+
+function filesUnder(dir) {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => (entry.isDirectory() ? filesUnder(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
+}
+
+/** What the build reads, as project.json's `build` inputs name it: src/ without the unit tests, and the build's configuration. */
+function inputs(root) {
+  const src = filesUnder(path.join(root, 'src')).filter((file) => !file.endsWith('.spec.ts'));
+  const config = ['tsconfig.build.json', '../../tsconfig.base.json', 'scripts/build.js'].map((file) => path.join(root, file));
+  return [...src, ...config.filter((file) => fs.existsSync(file))].sort();
+}
+
+/** A digest of the inputs' names and contents (times play no part). */
+function sourcesDigest(root = PLUGIN_ROOT) {
+  const hash = createHash('sha256');
+  for (const file of inputs(root)) hash.update(path.relative(root, file)).update('\0').update(fs.readFileSync(file)).update('\0');
+  return hash.digest('hex');
+}
+
+/** The digest the last complete build recorded, undefined when there is none. */
+function builtDigest(root = PLUGIN_ROOT) {
+  try {
+    return fs.readFileSync(path.join(root, 'dist', DIGEST_FILE), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The source a file of dist/ comes from: `x.js` and `x.js.map` from `x.ts`, anything else from itself. */
+function sourceOf(root, distFile) {
+  const relative = path.relative(path.join(root, 'dist'), distFile).replace(/\.js(\.map)?$/, '.ts');
+  return path.join(root, 'src', relative);
+}
+
+function build(root = PLUGIN_ROOT) {
+  const src = path.join(root, 'src');
+  const dist = path.join(root, 'dist');
+  // Until the build completes, dist/ is not current.
+  fs.rmSync(path.join(dist, DIGEST_FILE), { force: true });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+  for (const file of filesUnder(src).filter((f) => !f.endsWith('.ts'))) {
+    const target = path.join(dist, path.relative(src, file));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(file, target);
+  }
+  for (const file of filesUnder(dist)) {
+    if (path.dirname(file) === dist && path.basename(file) === BUILD_INFO) continue;
+    if (!fs.existsSync(sourceOf(root, file))) fs.rmSync(file);
+  }
+  fs.writeFileSync(path.join(dist, DIGEST_FILE), `${sourcesDigest(root)}\n`);
+}
+
+module.exports = { build, builtDigest, sourcesDigest };
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((arg) => arg !== '--if-stale');
+  if (unknown.length) {
+    console.error(`unknown argument ${unknown[0]}; usage: build.js [--if-stale]`);
+    process.exit(2);
+  }
+  if (args.includes('--if-stale') && builtDigest() === sourcesDigest()) process.exit(0);
+  try {
+    build();
+  } catch (error) {
+    // tsc has printed what failed.
+    console.error(`the nx plugin did not build: ${error.message.split('\n')[0]}`);
+    process.exit(1);
+  }
+}

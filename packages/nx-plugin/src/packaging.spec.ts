@@ -1,0 +1,161 @@
+/**
+ * What Nx loads of the plugin is its build (scripts/build.js, the project's `build` target): package.json `main`
+ * and what executors.json and generators.json name are files of dist/, made from the sources beside this test.
+ * Nx's own resolution is asked (nx 22.7.8's internals, as `nx run`, `nx g` and the project graph call them).
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { ProjectConfiguration } from '@nx/devkit';
+import { getExecutorInformation } from 'nx/src/devkit-internals';
+import { getGeneratorInformation } from 'nx/src/command-line/generate/generator-utils';
+import { getPluginPathAndName } from 'nx/src/project-graph/plugins/resolve-plugin';
+import { retrieveProjectConfigurationsWithoutPluginInference } from 'nx/src/project-graph/utils/retrieve-workspace-files';
+
+const PLUGIN_DIR = path.resolve(__dirname, '..');
+const WORKSPACE = path.resolve(PLUGIN_DIR, '../..');
+const BUILD = path.join(PLUGIN_DIR, 'scripts/build.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { builtDigest, sourcesDigest } = require(BUILD) as {
+  builtDigest(root?: string): string | undefined;
+  sourcesDigest(root?: string): string;
+};
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+const pkg = readJson(path.join(PLUGIN_DIR, 'package.json'));
+const executors: Record<string, { implementation: string; batchImplementation?: string; schema: string; preferBatch?: boolean }> = readJson(
+  path.join(PLUGIN_DIR, pkg.executors),
+).executors;
+const generators: Record<string, { factory: string; schema: string }> = readJson(path.join(PLUGIN_DIR, pkg.generators)).generators;
+
+/** The workspace's projects as Nx sees them before any plugin runs (the plugin itself among them). */
+let projects: Record<string, ProjectConfiguration>;
+
+beforeAll(async () => {
+  // A no-op when dist/ is current (by a digest of the sources); a build from nothing takes about 10 s.
+  execFileSync(process.execPath, [BUILD, '--if-stale'], { stdio: 'inherit' });
+  const byRoot = await retrieveProjectConfigurationsWithoutPluginInference(WORKSPACE);
+  projects = Object.fromEntries(Object.values(byRoot).map((project) => [project.name!, project]));
+}, 120_000);
+
+/** The files under `dir`, relative to it, in order. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+/** The TypeScript source a file of dist/ is compiled from. */
+const sourceOf = (built: string) =>
+  path.join(PLUGIN_DIR, 'src', path.relative(path.join(PLUGIN_DIR, 'dist'), built).replace(/\.js$/, '.ts'));
+
+describe('the built plugin', () => {
+  test('is a project of this workspace, named as its package, with a cacheable build into dist/', () => {
+    // Named in project.json too: without it, Nx names the project after its folder when plugins run in-process
+    // (NX_ISOLATE_PLUGINS=false, as the scripts run nx) and after package.json otherwise.
+    expect(readJson(path.join(PLUGIN_DIR, 'project.json')).name).toBe(pkg.name);
+    expect(projects[pkg.name]).toMatchObject({ root: 'packages/nx-plugin' });
+    expect(projects[pkg.name].targets!.build).toMatchObject({ outputs: ['{projectRoot}/dist'], cache: true });
+  });
+
+  test('package.json main is what Nx loads as the plugin: the compiled createNodes, no TypeScript', () => {
+    const { pluginPath, shouldRegisterTSTranspiler } = getPluginPathAndName(pkg.name, [WORKSPACE], projects, WORKSPACE);
+    expect(pluginPath).toBe(path.join(PLUGIN_DIR, 'dist/index.js'));
+    expect(path.join(PLUGIN_DIR, pkg.main)).toBe(pluginPath);
+    expect(shouldRegisterTSTranspiler).toBe(false);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const built = require(pluginPath);
+    expect(built.createNodesV2[0]).toBe(jest.requireActual('./index').createNodesV2[0]);
+    expect(typeof built.createNodesV2[1]).toBe('function');
+    expect(typeof built.postTasksExecution).toBe('function');
+  });
+
+  test.each(Object.keys(executors))('executor %s runs from dist/, in batches Nx prefers, its schema copied there', (name) => {
+    const entry = executors[name];
+    const file = path.join(PLUGIN_DIR, entry.implementation);
+    // Named with `.js`: for a plugin that is a project of the workspace, Nx first tries the path without the
+    // dist/ prefix under src/ with `.ts` added, and an extensionless name would load the TypeScript.
+    expect(entry).toEqual(
+      expect.objectContaining({
+        implementation: `./dist/executors/${name}/executor.js`,
+        batchImplementation: `${entry.implementation}#batch`,
+        preferBatch: true,
+      }),
+    );
+    const info = getExecutorInformation(pkg.name, name, WORKSPACE, projects);
+    const source = jest.requireActual(sourceOf(file));
+    expect(info.implementationFactory()).toBe(require(file).default); // eslint-disable-line @typescript-eslint/no-require-imports
+    expect(info.implementationFactory().name).toBe(source.default.name);
+    expect(typeof info.batchImplementationFactory!()).toBe('function');
+    // Nx reads a workspace project's schema from src/ and an installed plugin's from dist/: the same file.
+    expect(entry.schema).toBe(`./dist/executors/${name}/schema.json`);
+    expect(readFileSync(path.join(PLUGIN_DIR, entry.schema), 'utf8')).toBe(
+      readFileSync(path.join(PLUGIN_DIR, 'src/executors', name, 'schema.json'), 'utf8'),
+    );
+  });
+
+  test.each(Object.keys(generators))('generator %s runs from dist/, with its schema and templates copied there', (name) => {
+    const entry = generators[name];
+    const file = path.join(PLUGIN_DIR, entry.factory);
+    expect(entry.factory).toBe(`./dist/generators/${name}/generator.js`);
+    const info = getGeneratorInformation(pkg.name, name, WORKSPACE, projects);
+    expect(info.implementationFactory()).toBe(require(file).default); // eslint-disable-line @typescript-eslint/no-require-imports
+    expect(info.implementationFactory().name).toBe(jest.requireActual(sourceOf(file)).default.name);
+    expect(entry.schema).toBe(`./dist/generators/${name}/schema.json`);
+    // The schema and the templates the generator writes from (files/, beside its module).
+    const assets = (root: string) =>
+      filesUnder(path.join(root, 'generators', name))
+        .filter((file) => !/\.(js|js\.map|ts)$/.test(file))
+        .map((file) => [file, readFileSync(path.join(root, 'generators', name, file), 'utf8')]);
+    expect(assets(path.join(PLUGIN_DIR, 'dist'))).toEqual(assets(path.join(PLUGIN_DIR, 'src')));
+    expect(assets(path.join(PLUGIN_DIR, 'dist')).map(([file]) => file)).toContain('schema.json');
+  });
+
+  test('every executor and generator of src/ is registered', () => {
+    const folders = (dir: string) =>
+      readdirSync(path.join(PLUGIN_DIR, 'src', dir), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort();
+    expect(Object.keys(executors).sort()).toEqual(folders('executors'));
+    expect(Object.keys(generators).sort()).toEqual(folders('generators'));
+  });
+});
+
+describe('freshness', () => {
+  test('dist/ records the digest of the sources it was built from', () => {
+    expect(builtDigest()).toBe(sourcesDigest());
+  });
+
+  test('the digest follows the sources, not file times, and leaves the unit tests out', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'plugin-digest-'));
+    try {
+      const plugin = path.join(root, 'packages/p');
+      mkdirSync(path.join(plugin, 'src/lib'), { recursive: true });
+      writeFileSync(path.join(root, 'tsconfig.base.json'), '{}');
+      writeFileSync(path.join(plugin, 'tsconfig.build.json'), '{}');
+      writeFileSync(path.join(plugin, 'src/lib/a.ts'), 'export const a = 1;\n');
+      writeFileSync(path.join(plugin, 'src/lib/schema.json'), '{}');
+      const before = sourcesDigest(plugin);
+      utimesSync(path.join(plugin, 'src/lib/a.ts'), new Date(0), new Date(0));
+      writeFileSync(path.join(plugin, 'src/lib/a.spec.ts'), 'test.todo("a");\n');
+      expect(sourcesDigest(plugin)).toBe(before);
+      for (const [file, content] of [
+        ['src/lib/a.ts', 'export const a = 2;\n'],
+        ['src/lib/schema.json', '{"type": "object"}'],
+        ['tsconfig.build.json', '{"compilerOptions": {}}'],
+        ['../../tsconfig.base.json', '{"compilerOptions": {}}'],
+      ]) {
+        const previous = sourcesDigest(plugin);
+        writeFileSync(path.join(plugin, file), content);
+        expect(sourcesDigest(plugin)).not.toBe(previous);
+      }
+      cpSync(path.join(plugin, 'src/lib/a.ts'), path.join(plugin, 'src/lib/b.ts'));
+      expect(sourcesDigest(plugin)).not.toBe(before);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
