@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { buildCommand, type ResolvedBuilder } from '../../packages/nx-plugin/src/lib/docker';
 import { fromImages } from '../../packages/nx-plugin/src/lib/dockerfile';
 import { ECR_REGISTRY, manifestDigest } from './stack';
-import { MCR_MIRROR, type BenchImage } from './workspace';
+import { MCR_MIRROR, readNxJson, type BenchImage } from './workspace';
 
 const MIRROR_HOST = new URL(MCR_MIRROR).host;
 
@@ -54,13 +54,21 @@ export function resolveAutoBuilder(): ResolvedBuilder {
   }
 }
 
+/** A test app's test-app.json: each field has the product's default when left out. */
+interface TestAppFile {
+  dockerfile?: string;
+  context?: string;
+  port?: number;
+  request?: TestApp['request'];
+  expectStatus?: number;
+}
+
 /** The test app the local profile runs for this image (its testAppSubstitutes), as the product resolves it. */
 function testAppFor(workspaceRoot: string, img: BenchImage): TestApp {
-  const nxJson = JSON.parse(readFileSync(path.join(workspaceRoot, 'nx.json'), 'utf8'));
-  const options = nxJson.plugins.find((p: { plugin: string }) => p.plugin === '@platform-images/nx-plugin').options;
+  const { options } = readNxJson(workspaceRoot);
   const app = options.profiles?.local?.testAppSubstitutes?.[img.testApp.app] ?? img.testApp.app;
   const dir = path.join(workspaceRoot, app);
-  const config = JSON.parse(readFileSync(path.join(dir, 'test-app.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(path.join(dir, 'test-app.json'), 'utf8')) as TestAppFile;
   return {
     dir,
     dockerfile: path.join(dir, config.dockerfile ?? 'Dockerfile'),

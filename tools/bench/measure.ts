@@ -125,6 +125,10 @@ export interface TimedRun {
 
 const NX_BIN = path.join(REPO_ROOT, 'node_modules/.bin/nx');
 
+/** Nx colours its output with SGR escape sequences, ESC [ … m; ESC (0x1b) spelled as a number, not in a regex literal. */
+const COLOUR_CODE = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, 'g');
+const withoutColour = (text: string): string => text.replace(COLOUR_CODE, '');
+
 /**
  * Runs `nx <args>` in `cwd`, timing it from spawn to exit and sampling its process tree. The event loop stays
  * free while it runs, so the sampler keeps its pace. Output is kept for error reports, echoed with `echo`, and handed line by line to `onLine`
@@ -153,7 +157,7 @@ export function runNx(
         const lines = (partialLine + text).split('\n');
         partialLine = lines.pop()!;
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        for (const line of lines) options.onLine(line.replace(/\u001b\[[0-9;]*m/g, ''), seconds);
+        for (const line of lines) options.onLine(withoutColour(line), seconds);
       };
     };
     child.stdout.on('data', collector());
@@ -161,7 +165,7 @@ export function runNx(
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolve({ code: code ?? -1, output: output.replace(/\u001b\[[0-9;]*m/g, ''), seconds, memory: sampler.stop() });
+      resolve({ code: code ?? -1, output: withoutColour(output), seconds, memory: sampler.stop() });
     });
   });
 }

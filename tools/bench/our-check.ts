@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext, NxJsonConfiguration } from '@nx/devkit';
 import mcrCheck from '../../packages/nx-plugin/src/executors/mcr-check/executor';
 import { Session } from '../../packages/nx-plugin/src/executors/session';
 import { checkOutcomes, type CheckOutcomes } from './workspace';
@@ -21,7 +21,7 @@ export async function ourCheck(
   projects: Record<string, string>,
   env: Record<string, string | undefined>,
 ): Promise<OurCheckResult> {
-  const nxJson = JSON.parse(readFileSync(path.join(workspaceRoot, 'nx.json'), 'utf8'));
+  const nxJson = JSON.parse(readFileSync(path.join(workspaceRoot, 'nx.json'), 'utf8')) as NxJsonConfiguration;
   const context = {
     root: workspaceRoot,
     cwd: workspaceRoot,

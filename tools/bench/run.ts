@@ -334,7 +334,7 @@ async function main(): Promise<void> {
   if (options.clean) return cleanUp(options.clean);
   if (options.only === 'floor') return floorOnly(options);
   // Draws the table, page and chart again from the figures of an earlier run, measuring nothing.
-  const result: BenchResult = options.report ? JSON.parse(readFileSync(options.report, 'utf8')) : await runBenchmark(options);
+  const result = options.report ? (JSON.parse(readFileSync(options.report, 'utf8')) as BenchResult) : await runBenchmark(options);
   console.log('');
   console.log(consoleTable(TABLE_HEADER, tableRows(result)));
   console.log('');

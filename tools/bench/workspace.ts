@@ -161,16 +161,34 @@ export function writeImage(workspaceRoot: string, img: BenchImage): void {
 
 export const MCR_MIRROR = 'http://localhost:5005';
 
+/** The product plugin's options in nx.json: the fields the benchmark reads or sets. */
+export interface PluginOptions {
+  registryMirrors?: Record<string, string>;
+  profiles?: Record<string, { registryMirrors?: Record<string, string>; testAppSubstitutes?: Record<string, string> }>;
+}
+
+/** A workspace's nx.json as the benchmark reads it: the plugins, the product's among them. */
+export interface NxJsonFile {
+  plugins: Array<{ plugin: string; options: PluginOptions }>;
+}
+
+/** The workspace's nx.json and, inside it (the same object), the product plugin's options. */
+export function readNxJson(workspaceRoot: string): { file: string; nxJson: NxJsonFile; options: PluginOptions } {
+  const file = path.join(workspaceRoot, 'nx.json');
+  const nxJson = JSON.parse(readFileSync(file, 'utf8')) as NxJsonFile;
+  const plugin = nxJson.plugins.find((p) => p.plugin === '@platform-images/nx-plugin');
+  if (!plugin) throw new Error(`${file}: no @platform-images/nx-plugin among its plugins`);
+  return { file, nxJson, options: plugin.options };
+}
+
 /**
  * nx.json of this checkout with every upstream request sent through the counting MCR proxy. The profile
  * sets it too: the local profile points MCR at the uncounted registry, and a profile wins over the workspace.
  */
 function writeNxJson(workspaceRoot: string): void {
-  const file = path.join(workspaceRoot, 'nx.json');
-  const nxJson = JSON.parse(readFileSync(file, 'utf8'));
-  const options = nxJson.plugins.find((p: { plugin: string }) => p.plugin === '@platform-images/nx-plugin').options;
+  const { file, nxJson, options } = readNxJson(workspaceRoot);
   options.registryMirrors = { 'mcr.microsoft.com': MCR_MIRROR };
-  for (const profile of Object.values(options.profiles ?? {}) as Array<{ registryMirrors?: Record<string, string> }>) {
+  for (const profile of Object.values(options.profiles ?? {})) {
     profile.registryMirrors = { ...(profile.registryMirrors ?? {}), 'mcr.microsoft.com': MCR_MIRROR };
   }
   writeFileSync(file, JSON.stringify(nxJson, null, 2) + '\n');

@@ -10,6 +10,14 @@ import {
   type PushedImage,
 } from './attestation';
 
+/** An in-toto statement of SLSA provenance, the fields the tests read back. */
+interface ProvenanceStatement {
+  _type: string;
+  predicateType: string;
+  subject: { name: string; digest: Record<string, string> }[];
+  predicate: { buildType: string; materials: unknown[]; metadata: Record<string, unknown> };
+}
+
 const sha = (text: string | Buffer) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 const IMAGE_DIGEST = `sha256:${'a'.repeat(64)}`;
 const RUN = { invocationId: 'inv1', startedOn: '2026-11-29T10:00:00.000Z', finishedOn: '2026-11-29T10:01:00.000Z' };
@@ -50,7 +58,7 @@ describe('attestedPush', () => {
     const [statementBlob, configBlob] = blobs;
 
     // The index: the image first with its platform, then the attestation manifest for it.
-    const idx = JSON.parse(index.bytes.toString('utf8'));
+    const idx: unknown = JSON.parse(index.bytes.toString('utf8'));
     expect(idx).toEqual({
       schemaVersion: 2,
       mediaType: MEDIA.ociIndex,
@@ -88,7 +96,7 @@ describe('attestedPush', () => {
     });
 
     // The statement: SLSA v0.2 provenance about the image manifest.
-    const statement = JSON.parse(statementBlob.bytes.toString('utf8'));
+    const statement = JSON.parse(statementBlob.bytes.toString('utf8')) as ProvenanceStatement;
     expect(statement._type).toBe('https://in-toto.io/Statement/v0.1');
     expect(statement.predicateType).toBe(SLSA_PROVENANCE_V02);
     expect(statement.subject).toEqual([

@@ -27,7 +27,7 @@ describe('CredentialStore', () => {
   it('issues temporary credentials of an assumed role, for the lifetime asked', () => {
     const issued = store.issue('111111111111', 'publish', 'run-1', 900);
     expect(issued).toMatchObject({
-      accessKeyId: expect.stringMatching(/^ASIA[0-9A-F]{16}$/),
+      accessKeyId: expect.stringMatching(/^ASIA[0-9A-F]{16}$/) as jest.AsymmetricMatcher,
       expiresAt: 1_000_000 + 900_000,
       arn: 'arn:aws:sts::111111111111:assumed-role/publish/run-1',
       account: '111111111111',

@@ -189,7 +189,7 @@ async function currentTags(repository: string): Promise<CatalogTag[] | undefined
   if (list.status === 404) return undefined;
   if (list.status !== 200) throw new Error(`GET /v2/${repository}/tags/list: HTTP ${list.status}`);
   const tags = [...((JSON.parse(list.body.toString('utf8')) as { tags?: string[] | null }).tags ?? [])].sort();
-  const records: (CatalogTag | undefined)[] = new Array(tags.length);
+  const records = new Array<CatalogTag | undefined>(tags.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < tags.length) {

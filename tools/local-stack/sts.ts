@@ -83,14 +83,22 @@ export interface StsOptions {
   log: (message: string) => void;
 }
 
+/** The body of a control request (`POST /__credentials`, `/__credentials/expire`); every field may be left out. */
+interface ControlRequest {
+  accessKeyId?: string;
+  lifetimeSeconds?: number;
+  role?: string;
+  session?: string;
+}
+
 export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const { account, credentials, roleMaxSessionSeconds, log } = options;
 
   async function control(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> {
-    let body: Record<string, unknown> = {};
+    let body: ControlRequest;
     try {
       const text = await readBody(req);
-      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      body = text ? (JSON.parse(text) as ControlRequest) : {};
     } catch {
       return sendJson(res, 400, { error: 'body is not valid JSON' });
     }

@@ -13,9 +13,10 @@ function source(
 ): ImageSource {
   return {
     registry: {
-      listTags: async () => Object.keys(tags),
-      resolveTag: async (_name, tag) => tags[tag],
-      fetchManifest: async (_name, d) => (manifests[d] ? { digest: d, body: Buffer.from(`manifest ${d}`), ...manifests[d] } : undefined),
+      listTags: () => Promise.resolve(Object.keys(tags)),
+      resolveTag: (_name, tag) => Promise.resolve(tags[tag]),
+      fetchManifest: (_name, d) =>
+        Promise.resolve(manifests[d] ? { digest: d, body: Buffer.from(`manifest ${d}`), ...manifests[d] } : undefined),
     },
     storage: { revisions: () => new Map(Object.entries(revisions)) },
     meta: { get: () => ({ pushedAt }) as RepositoryMeta },
@@ -140,6 +141,6 @@ describe('mapLimit', () => {
   });
 
   it('handles no items', async () => {
-    await expect(mapLimit([], 8, async () => 1)).resolves.toEqual([]);
+    await expect(mapLimit([], 8, () => Promise.resolve(1))).resolves.toEqual([]);
   });
 });

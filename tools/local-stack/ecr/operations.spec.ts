@@ -89,7 +89,7 @@ describe('ECR operations', () => {
           registryId: '000000000000',
           repositoryName: 'team/app',
           repositoryUri: 'localhost:5002/team/app',
-          createdAt: expect.any(Number),
+          createdAt: expect.any(Number) as jest.AsymmetricMatcher,
           imageTagMutability: 'MUTABLE',
           imageScanningConfiguration: { scanOnPush: false },
           encryptionConfiguration: { encryptionType: 'AES256' },
@@ -141,7 +141,7 @@ describe('ECR operations', () => {
     it('lists every repository by name, in pages', async () => {
       const first = (await call('DescribeRepositories', { maxResults: 2 })) as { repositories: Json[]; nextToken: string };
       expect(first.repositories.map((r) => r.repositoryName)).toEqual(['a/b', 'bb']);
-      const rest = (await call('DescribeRepositories', { maxResults: 2, nextToken: first.nextToken })) as Json;
+      const rest = await call('DescribeRepositories', { maxResults: 2, nextToken: first.nextToken });
       expect(rest).toEqual({ repositories: [expect.objectContaining({ repositoryName: 'cc' })] });
     });
 
@@ -181,7 +181,7 @@ describe('ECR operations', () => {
           repositoryName: 'app',
           imageDigest: untagged,
           imageSizeInBytes: 2,
-          imagePushedAt: expect.any(Number),
+          imagePushedAt: expect.any(Number) as jest.AsymmetricMatcher,
           imageManifestMediaType: DOCKER,
           artifactMediaType: 'application/vnd.docker.container.image.v1+json',
         },
@@ -220,10 +220,10 @@ describe('ECR operations', () => {
 
     it('gets manifests as stored, and says why an id failed', async () => {
       const wrong = { imageDigest: b, imageTag: '1.0.0' };
-      const out = (await call('BatchGetImage', {
+      const out = await call('BatchGetImage', {
         repositoryName: 'app',
         imageIds: [{ imageTag: '1.0.0' }, wrong, { imageTag: '9' }],
-      })) as Json;
+      });
       expect(out).toEqual({
         images: [
           {
@@ -242,10 +242,10 @@ describe('ECR operations', () => {
     });
 
     it('deletes only the tag of an image that has others, and the image with all its tags otherwise', async () => {
-      const out = (await call('BatchDeleteImage', {
+      const out = await call('BatchDeleteImage', {
         repositoryName: 'app',
         imageIds: [{ imageTag: 'latest' }, { imageTag: '1.1.0' }, { imageTag: '9' }],
-      })) as Json;
+      });
       expect(out).toEqual({
         imageIds: [
           { imageDigest: a, imageTag: 'latest' },
@@ -274,7 +274,7 @@ describe('ECR operations', () => {
     describe('PutImage', () => {
       it('puts a tag on a stored manifest, recording the assignment and what the tag named before', async () => {
         const manifest = imageManifest('b', [5], 1).toString();
-        const out = (await call('PutImage', { repositoryName: 'app', imageTag: 'latest', imageManifest: manifest })) as Json;
+        const out = await call('PutImage', { repositoryName: 'app', imageTag: 'latest', imageManifest: manifest });
         expect(out).toEqual({
           image: {
             registryId: '000000000000',

@@ -24,7 +24,8 @@ import {
 } from './requests';
 import type { TagHistory } from './tag-history';
 
-export type Operation = (input: Json, ctx: OperationContext) => Promise<Json>;
+/** ECR's answer: at once from the stand-in's own state, or once the backing registry has answered. */
+export type Operation = (input: Json, ctx: OperationContext) => Json | Promise<Json>;
 
 export interface OperationDeps {
   /** The caller's own account, first among `accounts`. */
@@ -100,7 +101,7 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
   }
 
   return {
-    async GetAuthorizationToken() {
+    GetAuthorizationToken() {
       // "The authorization token … can be used to access any Amazon ECR registry that your IAM principal has
       // access to"; `registryIds` "has been deprecated" and "doesn't change the permissions scope of the
       // authorization token" (ECR API reference, GetAuthorizationToken; the SDK models' deprecation note).
@@ -110,7 +111,7 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
       return { authorizationData: [{ authorizationToken, expiresAt, proxyEndpoint: `http://${caller.registryHost}` }] };
     },
 
-    async CreateRepository(input, ctx) {
+    CreateRepository(input, ctx) {
       const acct = account(input, ctx);
       const registryId = acct.id;
       const name = requiredString(input, 'repositoryName');
@@ -126,7 +127,7 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
       return { repository: repositoryOut(acct, name, repo, ctx) };
     },
 
-    async DescribeRepositories(input, ctx) {
+    DescribeRepositories(input, ctx) {
       const acct = account(input, ctx);
       const registryId = acct.id;
       const meta = acct.meta;
@@ -249,11 +250,12 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
       const { acct, name, registryId } = existingRepository(input, ctx);
       const setting = mutabilityOf(input);
       // Under the repository's lock, so a push being checked right now sees the old setting or the new one whole.
-      await acct.locks.run(name, async () => {
+      await acct.locks.run(name, () => {
         acct.meta.update(name, (repo) => {
           repo.imageTagMutability = setting.imageTagMutability;
           repo.exclusionFilters = setting.exclusionFilters;
         });
+        return Promise.resolve();
       });
       log(`PutImageTagMutability ${name} ${describeMutability(setting)}`);
       return { registryId, repositoryName: name, ...mutabilityOut(setting) };
@@ -303,7 +305,7 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
       });
     },
 
-    async PutImageScanningConfiguration(input, ctx) {
+    PutImageScanningConfiguration(input, ctx) {
       const { acct, name, registryId } = existingRepository(input, ctx);
       const scanOnPush = scanOnPushOf(input);
       acct.meta.update(name, (repo) => {

@@ -188,7 +188,7 @@ describe('the registry proxy', () => {
     expect(await errors(res)).toEqual([
       {
         code: 'UNAVAILABLE',
-        message: expect.stringMatching(new RegExp(`^backing registry ${acct.registry.url.host}: .*ECONNREFUSED`)),
+        message: expect.stringMatching(new RegExp(`^backing registry ${acct.registry.url.host}: .*ECONNREFUSED`)) as jest.AsymmetricMatcher,
         detail: null,
       },
     ]);

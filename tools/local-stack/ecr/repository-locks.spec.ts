@@ -20,9 +20,9 @@ describe('RepositoryLocks', () => {
       events.push('a end');
       return 'a';
     });
-    const b = locks.run('app', async () => {
+    const b = locks.run('app', () => {
       events.push('b');
-      return 'b';
+      return Promise.resolve('b');
     });
     await flush();
     expect(events).toEqual(['a start']);
@@ -35,17 +35,15 @@ describe('RepositoryLocks', () => {
     const locks = new RepositoryLocks();
     const held = gate();
     const a = locks.run('app', () => held.promise);
-    await expect(locks.run('other', async () => 'other')).resolves.toBe('other');
+    await expect(locks.run('other', () => Promise.resolve('other'))).resolves.toBe('other');
     held.open();
     await a;
   });
 
   it('passes a failure to its caller and still runs what waited behind it', async () => {
     const locks = new RepositoryLocks();
-    const failed = locks.run('app', async () => {
-      throw new Error('backend down');
-    });
-    const next = locks.run('app', async () => 'next');
+    const failed = locks.run('app', () => Promise.reject(new Error('backend down')));
+    const next = locks.run('app', () => Promise.resolve('next'));
     await expect(failed).rejects.toThrow('backend down');
     await expect(next).resolves.toBe('next');
   });
