@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ConfigError } from '../types/errors';
 import { assertTestAppStartsFrom } from '../steps/integration-test';
 import { assertWebhookReady } from '../steps/notify';
+import { omit } from '../steps/test-fixtures';
 import { FORCE_ENV, parseForce, PROFILE_ENV } from './environment';
 import { readTargetOptions } from './executor-options';
 import { loadImageSettings, type LoadImageInput } from './normalize';
@@ -132,7 +133,7 @@ describe('loadImageSettings', () => {
   it('does not share the defaults object between loads', () => {
     const first = loadImageSettings(input({ options: undefined }));
     expect(() => {
-      (first.buildArgs as Record<string, string>).X = 'mutated';
+      first.buildArgs.X = 'mutated';
     }).toThrow(TypeError);
     expect(Object.isFrozen(DEFAULT_SHARED.buildArgs)).toBe(false);
     expect(DEFAULT_SHARED.buildArgs).toEqual({});
@@ -210,7 +211,7 @@ describe('loadImageSettings', () => {
       input({ options: patch(workspaceOptions()), env });
 
   it.each<Case>([
-    ['missing ecr', withImage(({ ecr: _e, ...c }) => c), IMAGE_FILE, 'ecr', /is required/, /"ecr"/],
+    ['missing ecr', withImage((c) => omit(c, 'ecr')), IMAGE_FILE, 'ecr', /is required/, /"ecr"/],
     [
       'unknown field extraTag',
       withImage((c) => ({ ...c, ecr: { repository: 'runtime', tag: '6.0', extraTag: ['x'] } })),
@@ -500,7 +501,7 @@ describe('loadImageSettings', () => {
       '(file)',
       /cannot be read/,
     ],
-    ['missing integrationTest', withImage(({ integrationTest: _i, ...c }) => c), IMAGE_FILE, 'integrationTest', /is required/],
+    ['missing integrationTest', withImage((c) => omit(c, 'integrationTest')), IMAGE_FILE, 'integrationTest', /is required/],
     [
       'bad replaceFrom',
       withImage((c) => ({ ...c, integrationTest: { ...c.integrationTest, replaceFrom: 'Not An Image' } })),
@@ -518,7 +519,7 @@ describe('loadImageSettings', () => {
     ],
     [
       'profile with no profiles defined',
-      withOptions(({ profiles: _p, ...o }) => o, { [PROFILE_ENV]: 'local' }),
+      withOptions((o) => omit(o, 'profiles'), { [PROFILE_ENV]: 'local' }),
       'nx.json',
       `${OPTIONS_PATH}.profiles.local`,
       /is not defined/,

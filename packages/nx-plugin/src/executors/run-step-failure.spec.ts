@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../types/errors';
-import { writeRunSummary } from '../plugin/run-summary';
+import { writeRunSummary, type SummaryFile } from '../plugin/run-summary';
 import { FAILURE, Records, recordsDir, type CheckRecord, type FailureRecord } from '../steps/records';
 import { runStep } from './run-step';
 import { Session } from './session';
@@ -28,7 +28,7 @@ function write(rel: string, content: unknown): void {
 
 const records = () => new Records(recordsDir(root, PROJECT_ROOT));
 const failureFile = () => path.join(root, 'dist', PROJECT_ROOT, `${FAILURE}.json`);
-const failureOnDisk = (): FailureRecord => JSON.parse(readFileSync(failureFile(), 'utf8'));
+const failureOnDisk = () => JSON.parse(readFileSync(failureFile(), 'utf8')) as FailureRecord;
 
 function context(targetName: string): ExecutorContext {
   return {
@@ -59,7 +59,7 @@ const staleCheck: CheckRecord = {
   runId: 'r1',
   base: { name: BASE, digest: 'sha256:2', pullRef: `${BASE}@sha256:2` },
   contextDigest: 'sha256:c',
-  nextVersion: { tag: '6.0-bullseye-slim-1.1.0', version: '1.1.0' } as CheckRecord['nextVersion'],
+  nextVersion: { tag: '6.0-bullseye-slim-1.1.0', version: '1.1.0' },
 };
 const currentCheck: CheckRecord = { ...staleCheck, stale: false, reason: 'current', message: 'current', runId: undefined };
 
@@ -87,7 +87,7 @@ function summaryAfter(statuses: Record<string, TaskResult['status']>) {
     { workspaceRoot: root, taskResults: Object.fromEntries(results.map((r) => [r.task.id, r])) },
     { env: {}, write: () => undefined },
   );
-  return JSON.parse(readFileSync(path.join(root, 'dist', 'platform-images-summary.json'), 'utf8')).rows[0];
+  return (JSON.parse(readFileSync(path.join(root, 'dist', 'platform-images-summary.json'), 'utf8')) as SummaryFile).rows[0];
 }
 
 beforeEach(() => {
@@ -110,9 +110,7 @@ describe('a failing step writes its failure record', () => {
       'mcr-check',
       {},
       context('mcr-check'),
-      async () => {
-        throw new UserError(`${BASE}: HTTP 503 after 3 attempts`, 'rerun later');
-      },
+      () => Promise.reject(new UserError(`${BASE}: HTTP 503 after 3 attempts`, 'rerun later')),
       {},
       runtime(),
     );
@@ -145,9 +143,7 @@ describe('a failing step writes its failure record', () => {
       'docker-build',
       {},
       context('docker-build'),
-      async () => {
-        throw new TypeError("Cannot read properties of undefined (reading 'digest')");
-      },
+      () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'digest')")),
       {},
       runtime(),
     );
@@ -169,10 +165,10 @@ describe('a failing step writes its failure record', () => {
       'mcr-check',
       {},
       context('mcr-check'),
-      async () => {
+      () => {
         // Something in the way of the record, after the step cleared the records.
         mkdirSync(failureFile(), { recursive: true });
-        throw new UserError('upstream refused', 'rerun later');
+        return Promise.reject(new UserError('upstream refused', 'rerun later'));
       },
       {},
       runtime(),
@@ -188,16 +184,16 @@ describe('a failing step writes its failure record', () => {
 describe('a failure record from an earlier run', () => {
   async function failBuild(): Promise<void> {
     records().write('mcr-check', staleCheck);
-    const body = async (): Promise<never> => {
-      throw new UserError('the build printed 1 warning', 'fix the Dockerfile');
-    };
+    const body = (): Promise<never> => Promise.reject(new UserError('the build printed 1 warning', 'fix the Dockerfile'));
     await runStep('docker-build', {}, context('docker-build'), body, {}, runtime());
     expect(existsSync(failureFile())).toBe(true);
   }
 
   it('is cleared by the next check, which starts a new run: its summary shows no failure', async () => {
     await failBuild();
-    expect(await runStep('mcr-check', {}, context('mcr-check'), async () => currentCheck, {}, runtime())).toEqual({ success: true });
+    expect(await runStep('mcr-check', {}, context('mcr-check'), () => Promise.resolve(currentCheck), {}, runtime())).toEqual({
+      success: true,
+    });
     expect(existsSync(failureFile())).toBe(false);
     expect(records().failure()).toBeUndefined();
     expect(summaryAfter({ 'mcr-check': 'success' })).toMatchObject({ decision: 'current', reason: 'current' });
@@ -205,7 +201,14 @@ describe('a failure record from an earlier run', () => {
 
   it('is cleared by any step that starts, since it starts only once the steps before it succeeded', async () => {
     await failBuild();
-    const built = await runStep('docker-build', {}, context('docker-build'), async () => ({ runId: 'r1', built: true }), {}, runtime());
+    const built = await runStep(
+      'docker-build',
+      {},
+      context('docker-build'),
+      () => Promise.resolve({ runId: 'r1', built: true }),
+      {},
+      runtime(),
+    );
     expect(built).toEqual({ success: true });
     expect(existsSync(failureFile())).toBe(false);
   });

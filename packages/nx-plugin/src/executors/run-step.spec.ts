@@ -14,7 +14,7 @@ function taskGraph(projects: string[]): TaskGraph {
       },
     ]),
   );
-  return { roots: Object.keys(tasks), tasks, dependencies: {}, continuousDependencies: {} } as unknown as TaskGraph;
+  return { roots: Object.keys(tasks), tasks, dependencies: {}, continuousDependencies: {} };
 }
 
 const context = { root: '/ws', cwd: '/ws', isVerbose: false, nxJsonConfiguration: { parallel: 2 } } as unknown as ExecutorContext;
@@ -29,10 +29,10 @@ describe('batchOf', () => {
   it('runs every task with its own project and options, one session for all, each output kept apart', async () => {
     const seen: Array<{ project?: string; option: string; runtime: TaskRuntime }> = [];
     const run = batchOf<{ option: string }>(
-      async (options, ctx, runtime) => {
+      (options, ctx, runtime) => {
         seen.push({ project: ctx.projectName, option: options.option, runtime: runtime! });
         runtime!.write(`${ctx.projectName}: built`);
-        return { success: ctx.projectName !== 'b' };
+        return Promise.resolve({ success: ctx.projectName !== 'b' });
       },
       () => 10,
     );
@@ -80,9 +80,9 @@ describe('batchOf', () => {
 
   it('turns an executor that throws into that task failing with the reason (and, being unexpected, its stack), the others unaffected', async () => {
     const run = batchOf<Record<string, never>>(
-      async (_o, ctx) => {
-        if (ctx.projectName === 'a') throw new Error('engine gone');
-        return { success: true };
+      (_o, ctx) => {
+        if (ctx.projectName === 'a') return Promise.reject(new Error('engine gone'));
+        return Promise.resolve({ success: true });
       },
       () => 1,
     );
@@ -138,9 +138,9 @@ describe('batchOf, a chain of steps in one batch', () => {
 
   it('reports the steps after a failed one skipped, without running them; other images go on', async () => {
     const started: string[] = [];
-    const run = batchOf<Record<string, never>>(async (_o, ctx) => {
+    const run = batchOf<Record<string, never>>((_o, ctx) => {
       started.push(`${ctx.projectName}:${ctx.targetName}`);
-      return { success: !(ctx.projectName === 'a' && ctx.targetName === 'integration-test') };
+      return Promise.resolve({ success: !(ctx.projectName === 'a' && ctx.targetName === 'integration-test') });
     }, nxParallel);
     const results = await collect(run(chainGraph(['a', 'b']), {}, {}, context));
     expect(started.filter((t) => t.startsWith('a:'))).toEqual(['a:docker-build', 'a:integration-test']);
@@ -154,9 +154,9 @@ describe('batchOf, a chain of steps in one batch', () => {
 
   it('a step that throws skips the steps after it too', async () => {
     const run = batchOf<Record<string, never>>(
-      async (_o, ctx) => {
-        if (ctx.targetName === 'docker-build') throw new Error('engine gone');
-        return { success: true };
+      (_o, ctx) => {
+        if (ctx.targetName === 'docker-build') return Promise.reject(new Error('engine gone'));
+        return Promise.resolve({ success: true });
       },
       () => 2,
     );
@@ -174,7 +174,7 @@ describe('batchOf, a chain of steps in one batch', () => {
     graph.dependencies['a:docker-build'] = ['a:mcr-check'];
     const results = await collect(
       batchOf<Record<string, never>>(
-        async () => ({ success: true }),
+        () => Promise.resolve({ success: true }),
         () => 1,
       )(graph, {}, {}, context),
     );

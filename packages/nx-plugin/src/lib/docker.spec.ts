@@ -14,12 +14,12 @@ interface Call {
 /** A CommandRunner that records each call and answers from a script keyed by the joined arguments. */
 function fakeRunner(answer: (args: string[], options: RunOptions) => Partial<CommandResult> = () => ({})) {
   const calls: Call[] = [];
-  const run: CommandRunner = async (command, args, options = {}) => {
+  const run: CommandRunner = (command, args, options = {}) => {
     calls.push({ command, args, options });
     const partial = answer(args, options);
     const stdout = partial.stdout ?? '';
     const stderr = partial.stderr ?? '';
-    return { exitCode: partial.exitCode ?? 0, stdout, stderr, output: partial.output ?? stdout + stderr };
+    return Promise.resolve({ exitCode: partial.exitCode ?? 0, stdout, stderr, output: partial.output ?? stdout + stderr });
   };
   return { calls, run };
 }
@@ -260,10 +260,10 @@ describe('DockerCli', () => {
         '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
         'AWS',
         password,
-        async (configDir) => {
+        (configDir) => {
           seenDir = configDir;
           expect(existsSync(configDir)).toBe(true);
-          return 'done';
+          return Promise.resolve('done');
         },
       );
       expect(result).toBe('done');
@@ -290,10 +290,10 @@ describe('DockerCli', () => {
       const { run } = fakeRunner();
       let seenDir = '';
       await expect(
-        new DockerCli('docker', run).withLogin('r.example', 'AWS', password, async (configDir) => {
+        new DockerCli('docker', run).withLogin('r.example', 'AWS', password, (configDir) => {
           seenDir = configDir;
           writeFileSync(path.join(configDir, 'config.json'), '{"auths":{"r.example":{"auth":"x"}}}');
-          throw new Error('push failed');
+          return Promise.reject(new Error('push failed'));
         }),
       ).rejects.toThrow('push failed');
       expect(seenDir).not.toBe('');
@@ -432,9 +432,9 @@ describe('DockerCli', () => {
       ['the engine is down', { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }],
       ['the CLI is not installed', new Error('spawn docker ENOENT')],
     ])('answers undefined, not an error, when %s', async (_name, answer) => {
-      const run: CommandRunner = async () => {
-        if (answer instanceof Error) throw answer;
-        return { exitCode: answer.exitCode ?? 0, stdout: '', stderr: answer.stderr ?? '', output: answer.stderr ?? '' };
+      const run: CommandRunner = () => {
+        if (answer instanceof Error) return Promise.reject(answer);
+        return Promise.resolve({ exitCode: answer.exitCode ?? 0, stdout: '', stderr: answer.stderr ?? '', output: answer.stderr ?? '' });
       };
       await expect(new DockerCli('docker', run).listBuiltImages()).resolves.toBeUndefined();
     });

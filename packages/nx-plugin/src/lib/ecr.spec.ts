@@ -2,6 +2,7 @@
  * AwsEcr with the real AWS SDK against local HTTP servers that answer as ECR (JSON 1.1) and STS (query/XML)
  * do: which endpoint each service's calls reach, and how AWS errors read to a user.
  */
+import type { PutImageRequest } from '@aws-sdk/client-ecr';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsEcr } from './ecr';
@@ -286,6 +287,6 @@ describe('retag (PutImage of a manifest already in the repository)', () => {
       'AmazonEC2ContainerRegistry_V20150921.BatchGetImage',
       'AmazonEC2ContainerRegistry_V20150921.PutImage',
     ]);
-    expect(JSON.parse(seen[1].body).imageManifest).toBe(MANIFEST);
+    expect((JSON.parse(seen[1].body) as PutImageRequest).imageManifest).toBe(MANIFEST);
   });
 });

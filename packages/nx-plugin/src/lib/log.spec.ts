@@ -11,9 +11,9 @@ describe('createLogger', () => {
     log.info('building');
     log.warn('two\nlines 100%');
     log.error('broken');
-    const result = await log.group('docker-build net6-runtime', async () => {
+    const result = await log.group('docker-build net6-runtime', () => {
       log.info('inside');
-      return 42;
+      return Promise.resolve(42);
     });
     expect(result).toBe(42);
     expect(lines).toEqual(['building', 'warning: two\nlines 100%', 'error: broken', 'inside']);
@@ -24,7 +24,7 @@ describe('createLogger', () => {
     log.info('building\nplain');
     log.warn('two\nlines');
     log.error('a\r\nb 50%');
-    await log.group('docker-build net6-runtime', async () => log.info('inside'));
+    await log.group('docker-build net6-runtime', () => Promise.resolve(log.info('inside')));
     expect(lines).toEqual([
       'building\nplain',
       '##vso[task.logissue type=warning]two%0Alines',
@@ -37,11 +37,7 @@ describe('createLogger', () => {
 
   it('closes the group when the body throws', async () => {
     const { lines, log } = capture({ TF_BUILD: 'True' });
-    await expect(
-      log.group('step', async () => {
-        throw new Error('boom');
-      }),
-    ).rejects.toThrow('boom');
+    await expect(log.group('step', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(lines).toEqual(['##[group]step', '##[endgroup]']);
   });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MEDIA_TYPES } from '../types/media-types';
-import { annotatedManifest, inputsFromManifest } from './manifest';
+import { annotatedManifest, inputsFromManifest, type ImageIndex, type ImageManifest } from './manifest';
 
 const config = { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c0', size: 1470 };
 const layer = (n: number) => ({ mediaType: MEDIA_TYPES.dockerLayer, digest: `sha256:l${n}`, size: 1000 + n });
@@ -13,7 +13,7 @@ const record = {
 
 describe('annotatedManifest', () => {
   it('keeps every blob and renames Docker media types to their OCI equivalents', () => {
-    const out = JSON.parse(annotatedManifest(dockerManifest, undefined, record).manifest);
+    const out = JSON.parse(annotatedManifest(dockerManifest, undefined, record).manifest) as ImageManifest;
     expect(out).toEqual({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociManifest,
@@ -47,13 +47,13 @@ describe('annotatedManifest', () => {
       layers: [],
       annotations: { a: '1', 'org.opencontainers.image.base.digest': 'old' },
     });
-    const out = JSON.parse(annotatedManifest(oci, undefined, record).manifest);
+    const out = JSON.parse(annotatedManifest(oci, undefined, record).manifest) as ImageManifest;
     expect(out.annotations).toEqual({ a: '1', ...record });
   });
 
   it('takes the media type from the registry when the manifest omits it', () => {
     const bare = JSON.stringify({ schemaVersion: 2, config, layers: [layer(1)] });
-    expect(JSON.parse(annotatedManifest(bare, MEDIA_TYPES.dockerManifest, record).manifest).layers).toHaveLength(1);
+    expect((JSON.parse(annotatedManifest(bare, MEDIA_TYPES.dockerManifest, record).manifest) as ImageManifest).layers).toHaveLength(1);
   });
 
   it.each([
@@ -181,7 +181,7 @@ describe('annotatedManifest of an image index', () => {
 
   it('lists every entry exactly as pushed: nothing re-uploaded, no platform or attestation dropped', () => {
     const out = annotatedManifest(pushedIndex, undefined, record).manifest;
-    expect(out).toContain(`"manifests":${JSON.stringify(JSON.parse(pushedIndex).manifests)}`);
+    expect(out).toContain(`"manifests":${JSON.stringify((JSON.parse(pushedIndex) as ImageIndex).manifests)}`);
   });
 
   it('gives the same bytes for the same index, whatever order the annotations come in', () => {

@@ -23,7 +23,7 @@ interface Descriptor {
   annotations?: Record<string, string>;
 }
 
-interface ImageManifest {
+export interface ImageManifest {
   schemaVersion: 2;
   mediaType?: string;
   config: Descriptor;
@@ -46,7 +46,7 @@ interface IndexEntry {
   [field: string]: unknown;
 }
 
-interface ImageIndex {
+export interface ImageIndex {
   schemaVersion: 2;
   mediaType?: string;
   artifactType?: string;

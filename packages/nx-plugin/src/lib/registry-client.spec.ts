@@ -15,11 +15,11 @@ type Handler = (req: Sent) => Response;
 /** A fetch that records each request and answers from the handlers in order (the last one repeats). */
 function fakeFetch(...handlers: Handler[]) {
   const sent: Sent[] = [];
-  const fetch = (async (input: string | URL, init: RequestInit = {}) => {
+  const fetch = ((input: string | URL, init: RequestInit = {}) => {
     const req: Sent = { url: String(input), method: init.method ?? 'GET', headers: { ...(init.headers as Record<string, string>) } };
     sent.push(req);
     const handler = handlers[Math.min(sent.length - 1, handlers.length - 1)];
-    return handler(req);
+    return Promise.resolve(handler(req));
   }) as unknown as typeof globalThis.fetch;
   return { sent, fetch };
 }
@@ -251,9 +251,9 @@ describe('RegistryClient.resolveDigest', () => {
 
     it('tries a reset connection again', async () => {
       let calls = 0;
-      const fetch = (async () => {
-        if (++calls === 1) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
-        return new Response(null, { status: 200, headers: { 'Docker-Content-Digest': DIGEST } });
+      const fetch = (() => {
+        if (++calls === 1) return Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } }));
+        return Promise.resolve(new Response(null, { status: 200, headers: { 'Docker-Content-Digest': DIGEST } }));
       }) as unknown as typeof globalThis.fetch;
       const result = new RegistryClient({ fetch }).resolveDigest(RUNTIME);
       await jest.advanceTimersByTimeAsync(500);
@@ -287,9 +287,10 @@ describe('RegistryClient.resolveDigest', () => {
   });
 
   it('turns a network failure into a UserError naming the host', async () => {
-    const fetch = (async () => {
-      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
-    }) as unknown as typeof globalThis.fetch;
+    const fetch = (() =>
+      Promise.reject(
+        Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }),
+      )) as unknown as typeof globalThis.fetch;
     const client = new RegistryClient({
       fetch,
       mirrors: { 'mcr.microsoft.com': 'http://localhost:5001' },

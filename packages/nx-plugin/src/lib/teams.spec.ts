@@ -14,6 +14,12 @@ const published: PublishedImage = {
   reason: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim moved from sha256:111111111111 to sha256:bbbbbbbbbbbb',
 };
 
+/** A sleep that returns at once, noting in `slept` how long it was asked to wait. */
+const noteSleeps = (slept: number[]) => (ms: number) => {
+  slept.push(ms);
+  return Promise.resolve();
+};
+
 describe('publishedCard', () => {
   it('is an Adaptive Card 1.4 in the message envelope', () => {
     const card = publishedCard(published);
@@ -170,7 +176,7 @@ describe('postToTeams', () => {
     answer = code;
     const slept: number[] = [];
     const error = await postToTeams(new URL(base + secretPath + secretQuery), publishedCard(published), {
-      sleep: async (ms) => void slept.push(ms),
+      sleep: noteSleeps(slept),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(received).toHaveLength(tries);
@@ -187,7 +193,7 @@ describe('postToTeams', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const error = await postToTeams(new URL(`http://127.0.0.1:${port}${secretPath}${secretQuery}`), publishedCard(published), {
-      sleep: async () => undefined,
+      sleep: () => Promise.resolve(),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toBe(`Teams webhook at 127.0.0.1:${port} could not be reached (ECONNREFUSED) after 3 attempts`);
@@ -209,7 +215,7 @@ describe('postToTeams', () => {
     const slept: number[] = [];
     try {
       const url = new URL(`http://127.0.0.1:${(flaky.address() as AddressInfo).port}/hook`);
-      await expect(postToTeams(url, publishedCard(published), { sleep: async (ms) => void slept.push(ms) })).resolves.toBe(202);
+      await expect(postToTeams(url, publishedCard(published), { sleep: noteSleeps(slept) })).resolves.toBe(202);
       expect(slept).toEqual([7000, 0]);
     } finally {
       await new Promise<void>((resolve) => flaky.close(() => resolve()));
@@ -232,7 +238,7 @@ describe('postToTeams with a long Retry-After', () => {
     const slept: number[] = [];
     try {
       const url = new URL(`http://127.0.0.1:${(throttled.address() as AddressInfo).port}/hook`);
-      const error = await postToTeams(url, publishedCard(published), { sleep: async (ms) => void slept.push(ms) }).catch((e: unknown) => e);
+      const error = await postToTeams(url, publishedCard(published), { sleep: noteSleeps(slept) }).catch((e: unknown) => e);
       expect((error as Error).message).toBe(
         `Teams webhook at ${url.host} answered HTTP 429, it asked to retry after 3600 s, longer than the 30 s this run waits`,
       );

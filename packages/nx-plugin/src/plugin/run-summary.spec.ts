@@ -13,6 +13,7 @@ import {
   writeRunSummary,
   type ImageRun,
   type StepRecords,
+  type SummaryFile,
   type SummaryRow,
 } from './run-summary';
 
@@ -40,7 +41,7 @@ const staleCheck: CheckRecord = {
   runId: 'r1',
   base: { name: BASE, digest: NEW_BASE, pullRef: `${BASE}@${NEW_BASE}` },
   contextDigest: 'sha256:c1',
-  nextVersion: { tag: '6.0-bullseye-slim-1.1.0', version: '1.1.0' } as CheckRecord['nextVersion'],
+  nextVersion: { tag: '6.0-bullseye-slim-1.1.0', version: '1.1.0' },
 };
 
 const published: PublishRecord = {
@@ -369,7 +370,7 @@ describe('writeRunSummary', () => {
     expect(readFileSync(file!, 'utf8')).toContain(
       '| net6-sdk | current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 6.0s |',
     );
-    const json = JSON.parse(readFileSync(path.join(root, 'dist', 'platform-images-summary.json'), 'utf8'));
+    const json = JSON.parse(readFileSync(path.join(root, 'dist', 'platform-images-summary.json'), 'utf8')) as SummaryFile;
     expect(json.rows).toEqual([expect.objectContaining({ image: 'net6-sdk', decision: 'current', durationMs: 6000 })]);
     expect(lines).toEqual([]);
   });

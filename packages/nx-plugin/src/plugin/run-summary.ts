@@ -177,7 +177,7 @@ function readRecords(workspaceRoot: string, run: ImageRun): StepRecords {
   for (const step of stepsWithRecords(run)) records[step] = stored.find(step);
   // A failed step wrote it when it failed, over any earlier run's.
   if (run.tasks.some((t) => t.status === 'failure')) records.failure = stored.failure();
-  return records as StepRecords;
+  return records;
 }
 
 export interface SummaryDeps {

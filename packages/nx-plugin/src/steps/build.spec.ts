@@ -7,7 +7,7 @@ import { UserError } from '../types/errors';
 import { LABELS } from '../types/annotations';
 import { buildImage, imageLabels, localImageTag } from './build';
 import type { CheckRecord } from './records';
-import { imageSettings, recordingLogger } from './test-fixtures';
+import { imageSettings, omit, recordingLogger } from './test-fixtures';
 
 /** The nx process of the run, as the candidate's name records it. */
 const OWNER = { host: 'agent-7', pid: 4242 };
@@ -48,23 +48,24 @@ function fakeDocker(result: { exitCode?: number; output?: string } = {}, builder
   const builds: BuildCall[] = [];
   const events: string[] = [];
   const docker = {
-    ensureEngine: async () => {
+    ensureEngine: () => {
       events.push('ensureEngine');
-      return '27.0.0';
+      return Promise.resolve('27.0.0');
     },
-    resolveBuilder: async (wanted: string) => {
+    resolveBuilder: (wanted: string) => {
       events.push(`resolveBuilder ${wanted}`);
-      return builder;
+      return Promise.resolve(builder);
     },
-    build: async (b: ResolvedBuilder, req: BuildRequest, onOutput?: (chunk: string) => void) => {
+    build: (b: ResolvedBuilder, req: BuildRequest, onOutput?: (chunk: string) => void) => {
       events.push(`build ${req.tag}`);
       builds.push({ builder: b, req, dockerfileText: readFileSync(req.dockerfile, 'utf8') });
       const output = result.output ?? '#1 DONE\n';
       onOutput?.(output);
-      return { imageId: result.exitCode ? '' : IMAGE_ID, output, exitCode: result.exitCode ?? 0 };
+      return Promise.resolve({ imageId: result.exitCode ? '' : IMAGE_ID, output, exitCode: result.exitCode ?? 0 });
     },
-    removeImage: async (ref: string) => {
+    removeImage: (ref: string) => {
       events.push(`removeImage ${ref}`);
+      return Promise.resolve();
     },
   } as unknown as DockerCli;
   return { builds, events, docker };
@@ -281,7 +282,7 @@ describe('buildImage', () => {
 
 describe('imageLabels', () => {
   it('leaves the version empty when the check has none', () => {
-    const { nextVersion: _n, ...current } = check;
+    const current = omit(check, 'nextVersion');
     expect(imageLabels(current, {}, NOW)[LABELS.version]).toBe('');
   });
 

@@ -11,7 +11,7 @@ import { ConfigError, NotFoundError } from '../types/errors';
 import type { ImageRef } from '../types/image-ref';
 import { LABELS } from '../types/annotations';
 import { baseImageOf, checkImage, type CheckDeps } from './check';
-import { imageSettings, recordingLogger } from './test-fixtures';
+import { imageSettings, omit, recordingLogger } from './test-fixtures';
 
 const BASE = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
@@ -75,17 +75,19 @@ function fakeEcr(
   pushed: keyof typeof PUSHED = 'manifest',
 ) {
   const ecr = {
-    repository: jest.fn(async (name: string) => (repository?.name === name ? repository : undefined)),
-    images: jest.fn(async () => images),
-    manifest: jest.fn(async (_name: string, tag: string): Promise<StoredManifest | undefined> => {
+    repository: jest.fn((name: string) => Promise.resolve(repository?.name === name ? repository : undefined)),
+    images: jest.fn(() => Promise.resolve(images)),
+    manifest: jest.fn((_name: string, tag: string): Promise<StoredManifest | undefined> => {
       const found = images.find((i) => i.tags.includes(tag));
-      if (!found) return undefined;
+      if (!found) return Promise.resolve(undefined);
       const { text, mediaType } = PUSHED[pushed];
-      return annotations
-        ? { ...annotatedManifest(text, mediaType, annotations), digest: PUBLISHED_DIGEST }
-        : { digest: PUBLISHED_DIGEST, manifest: text, mediaType };
+      return Promise.resolve(
+        annotations
+          ? { ...annotatedManifest(text, mediaType, annotations), digest: PUBLISHED_DIGEST }
+          : { digest: PUBLISHED_DIGEST, manifest: text, mediaType },
+      );
     }),
-    login: jest.fn(async () => LOGIN),
+    login: jest.fn(() => Promise.resolve(LOGIN)),
   };
   return ecr satisfies EcrReads;
 }
@@ -94,15 +96,15 @@ const logger = recordingLogger;
 
 function deps(ecr: EcrReads, labels: Record<string, string> = {}, digest = BASE_DIGEST) {
   const reads: Array<{ registry: string; login: EcrLogin; ref: ImageRef }> = [];
-  const upstream = { resolveDigest: jest.fn(async (_ref: ImageRef) => digest) };
+  const upstream = { resolveDigest: jest.fn<Promise<string>, [ImageRef]>(() => Promise.resolve(digest)) };
   const { lines, log } = logger();
   const d: CheckDeps = {
     upstream,
     ecr,
     published: (registry, login) => ({
-      imageLabels: async (ref) => {
+      imageLabels: (ref) => {
         reads.push({ registry, login, ref });
-        return { digest: PUBLISHED_DIGEST, labels };
+        return Promise.resolve({ digest: PUBLISHED_DIGEST, labels });
       },
     }),
     log,
@@ -479,7 +481,7 @@ describe('checkImage', () => {
 
   it('gives every stale check a fresh run id by default', async () => {
     const { d } = deps(fakeEcr(undefined, []));
-    const { newRunId: _n, ...withoutRunId } = d;
+    const withoutRunId = omit(d, 'newRunId');
     const first = await checkImage(settingsFor(), withoutRunId);
     const second = await checkImage(settingsFor(), withoutRunId);
     expect(first.runId).toMatch(/^[0-9a-f]{16}$/);
@@ -548,12 +550,13 @@ describe('checkImage', () => {
     it('goes on from the pin when the tag is gone upstream, and says so', async () => {
       const settings = settingsFor();
       const { d } = deps(fakeEcr(undefined, []));
-      d.upstream.resolveDigest = async () => {
-        throw new NotFoundError(
-          'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)',
-          'check the repository and tag exist upstream',
+      d.upstream.resolveDigest = () =>
+        Promise.reject(
+          new NotFoundError(
+            'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)',
+            'check the repository and tag exist upstream',
+          ),
         );
-      };
       const record = await checkImage(settings, d);
       expect(record.base.digest).toBe(PIN);
       expect(record.warnings).toEqual([

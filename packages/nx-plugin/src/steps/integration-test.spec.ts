@@ -76,8 +76,7 @@ interface Engine {
 function fakeDocker(engine: Engine) {
   const calls: string[][] = [];
   const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '', output: stdout });
-  const run: CommandRunner = async (_command: string, args: string[], options: RunOptions = {}) => {
-    calls.push(args);
+  const respond = (args: string[], options: RunOptions): CommandResult => {
     switch (args[0]) {
       case 'version':
         return ok('20.10.24\n');
@@ -113,10 +112,14 @@ function fakeDocker(engine: Engine) {
         return ok();
     }
   };
+  const run: CommandRunner = (_command: string, args: string[], options: RunOptions = {}) => {
+    calls.push(args);
+    return Promise.resolve(respond(args, options));
+  };
   return { docker: new DockerCli('docker', run), calls };
 }
 
-const answers200 = async () => ({ status: 200, body: '{"data":"x","runtime":".NET 8.0.31"}' });
+const answers200 = () => Promise.resolve({ status: 200, body: '{"data":"x","runtime":".NET 8.0.31"}' });
 
 async function runTest(engine: Engine, port?: number, replaceFrom?: string) {
   const { docker, calls } = fakeDocker(engine);

@@ -37,12 +37,20 @@ const logger = recordingLogger;
 
 function poster(result: number | Error) {
   const posts: Array<{ webhook: URL; message: TeamsMessage }> = [];
-  const post = async (webhook: URL, message: TeamsMessage) => {
+  const post = (webhook: URL, message: TeamsMessage) => {
     posts.push({ webhook, message });
-    if (result instanceof Error) throw result;
-    return result;
+    if (result instanceof Error) return Promise.reject(result);
+    return Promise.resolve(result);
   };
   return { posts, post };
+}
+
+/** A removeMarker that notes in `removed` each marker it is asked to remove. */
+function removingInto(removed: string[]) {
+  return (tag: string) => {
+    removed.push(tag);
+    return Promise.resolve();
+  };
 }
 
 const secretParts = ['workflows', '0a1b2c3d', 'TOPSECRETSIG'];
@@ -185,7 +193,7 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
       settingsFor(),
       check,
       { ...publish, marker: MARKER },
-      { log: logger().log, env, post, removeMarker: async (tag) => void removed.push(tag) },
+      { log: logger().log, env, post, removeMarker: removingInto(removed) },
     );
     expect(record).toEqual({ runId: 'run-1', sent: true, status: 202 });
     expect(removed).toEqual([MARKER]);
@@ -199,7 +207,7 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
       log,
       env,
       post,
-      removeMarker: async (tag) => void removed.push(tag),
+      removeMarker: removingInto(removed),
     });
     expect(record).toEqual({ runId: 'run-1', sent: true, status: 202, lateCards: ['6.0-bullseye-slim-1.2.0'] });
     expect(posts).toHaveLength(1);
@@ -226,7 +234,10 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
         log: logger().log,
         env,
         post: wrapped,
-        removeMarker: async (tag) => void events.push(`remove ${tag}`),
+        removeMarker: (tag) => {
+          events.push(`remove ${tag}`);
+          return Promise.resolve();
+        },
       },
     );
     expect(posts).toHaveLength(2);
@@ -246,7 +257,7 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
       log: logger().log,
       env,
       post,
-      removeMarker: async (tag) => void removed.push(tag),
+      removeMarker: removingInto(removed),
     });
     expect(posts).toHaveLength(1);
     expect(fact(posts[0].message, 'Why')).toMatch(/^published by an earlier run, which stopped before announcing it; /);
@@ -263,7 +274,7 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
       log,
       env,
       post,
-      removeMarker: async (tag) => void removed.push(tag),
+      removeMarker: removingInto(removed),
     });
     expect(record.sent).toBe(false);
     expect(removed).toEqual([]);
@@ -279,7 +290,7 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
       log: logger().log,
       env: {},
       post,
-      removeMarker: async (tag) => void removed.push(tag),
+      removeMarker: removingInto(removed),
     });
     expect(record.sent).toBe(false);
     expect(post).not.toHaveBeenCalled();
@@ -297,12 +308,13 @@ describe('notifyTeams: cards owed, recorded in the registry', () => {
         log,
         env,
         post,
-        removeMarker: async () => {
-          throw new UserError(
-            'ECR BatchDeleteImage runtime:unannounced-0123456789abcdef: AccessDenied',
-            'give the credentials ecr:BatchDeleteImage',
-          );
-        },
+        removeMarker: () =>
+          Promise.reject(
+            new UserError(
+              'ECR BatchDeleteImage runtime:unannounced-0123456789abcdef: AccessDenied',
+              'give the credentials ecr:BatchDeleteImage',
+            ),
+          ),
       },
     );
     expect(record.sent).toBe(true);
@@ -344,7 +356,7 @@ describe('notifyFailure', () => {
 
   it('posts a failure card naming the image, the step, why it was rebuilt and the error', async () => {
     const { lines, log } = recordingLogger();
-    const post = jest.fn(async (_url: URL, _message: TeamsMessage) => 202);
+    const post = jest.fn<Promise<number>, [URL, TeamsMessage]>(() => Promise.resolve(202));
     const sent = await notifyFailure(
       settingsFor(),
       check,
@@ -371,7 +383,7 @@ describe('notifyFailure', () => {
   });
 
   it('says which version is out when the publish failed after its version tag', async () => {
-    const post = jest.fn(async (_url: URL, _message: TeamsMessage) => 202);
+    const post = jest.fn<Promise<number>, [URL, TeamsMessage]>(() => Promise.resolve(202));
     const error = new PartialPublishError(
       'net6-runtime: x is published, but moving latest to it failed',
       'rerun',
@@ -410,9 +422,9 @@ describe('notifyFailure', () => {
 
   it('only warns when the card cannot be sent', async () => {
     const { lines, log } = recordingLogger();
-    const post = jest.fn(async () => {
-      throw new UserError('Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts', 'check the webhook');
-    });
+    const post = jest.fn(() =>
+      Promise.reject(new UserError('Teams webhook at example.webhook.office.com answered HTTP 500, after 3 attempts', 'check the webhook')),
+    );
     await expect(
       notifyFailure(settingsFor(), check, 'ecr-publish', new Error('x'), { log, env: { TEAMS_WEBHOOK_URI: WEBHOOK }, post }),
     ).resolves.toBe(false);

@@ -3,7 +3,7 @@ import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository, StoredManifest } from '../lib/ecr';
 import { PartialPublishError, UserError } from '../types/errors';
-import { annotatedManifest } from '../lib/manifest';
+import { annotatedManifest, type ImageManifest } from '../lib/manifest';
 import { MEDIA_TYPES } from '../types/media-types';
 import { finishCurrent, finishTags, publishImage } from './publish';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
@@ -111,14 +111,12 @@ function world(
     ],
   ]);
   const ecr: Ecr = {
-    findRepository: async (name) => {
+    findRepository: (name) => {
       events.push(`ecr.findRepository ${name}`);
-      return repo;
+      return Promise.resolve(repo);
     },
-    findRepositories: async () => {
-      throw new Error('the publish step looks up its one repository');
-    },
-    getManifests: async (name, refs) => {
+    findRepositories: () => Promise.reject(new Error('the publish step looks up its one repository')),
+    getManifests: (name, refs) => {
       events.push(`ecr.getManifests ${name} ${refs.join(',')}`);
       const found = new Map();
       for (const ref of refs) {
@@ -126,39 +124,40 @@ function world(
         const stored = digest && manifests.get(digest);
         if (stored) found.set(ref, { digest, manifest: stored.text, mediaType: stored.mediaType });
       }
-      return found;
+      return Promise.resolve(found);
     },
-    putManifest: async (name, manifest, mediaType, tag) => {
+    putManifest: (name, manifest, mediaType, tag) => {
       events.push(`ecr.putManifest ${name} ${tag} ${mediaType}`);
-      if (opts.versionRefused && !tag.startsWith('unannounced-')) return 'refused';
+      if (opts.versionRefused && !tag.startsWith('unannounced-')) return Promise.resolve('refused');
       const digest = opts.overwrittenBy ?? `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
       manifests.set(digest, { text: manifest, mediaType: mediaType! });
       tagOn(digest, tag);
-      return 'put';
+      return Promise.resolve('put');
     },
-    untag: async (name, tag) => {
+    untag: (name, tag) => {
       events.push(`ecr.untag ${name} ${tag}`);
       untag(tag);
       images.splice(0, images.length, ...images.filter((i) => i.tags.length));
+      return Promise.resolve();
     },
-    removeTags: async (name, tags) => {
+    removeTags: (name, tags) => {
       events.push(`ecr.removeTags ${name} ${tags.join(',')}`);
-      if (opts.removeError) throw new UserError(opts.removeError, 'give the credentials ecr:BatchDeleteImage');
+      if (opts.removeError) return Promise.reject(new UserError(opts.removeError, 'give the credentials ecr:BatchDeleteImage'));
       for (const tag of tags) untag(tag);
       images.splice(0, images.length, ...images.filter((i) => i.tags.length));
-      return tags;
+      return Promise.resolve(tags);
     },
-    createRepository: async (name, settings) => {
+    createRepository: (name, settings) => {
       events.push(`ecr.createRepository ${name} ${JSON.stringify(settings)}`);
       repo = { ...repository, name, tagMutability: settings.tagMutability, mutableTagFilters: settings.mutableTagFilters };
       images.length = 0;
-      return repo;
+      return Promise.resolve(repo);
     },
-    listImages: async (name) => {
+    listImages: (name) => {
       events.push(`ecr.listImages ${name}`);
-      return images.map((i) => ({ ...i, tags: [...i.tags] }));
+      return Promise.resolve(images.map((i) => ({ ...i, tags: [...i.tags] })));
     },
-    retag: async (name, digest, tags, stored) => {
+    retag: (name, digest, tags, stored) => {
       events.push(`ecr.retag ${name} ${digest} ${tags.join(',')}`);
       if (stored) retagManifests.push(stored);
       const result = { moved: [] as string[], unchanged: [] as string[], refused: [] as string[] };
@@ -170,25 +169,25 @@ function world(
           result.moved.push(tag);
         }
       }
-      return result;
+      return Promise.resolve(result);
     },
-    login: async () => {
+    login: () => {
       events.push('ecr.login');
-      return { username: 'AWS', password: PASSWORD };
+      return Promise.resolve({ username: 'AWS', password: PASSWORD });
     },
-    accountId: async () => {
+    accountId: () => {
       events.push('sts.accountId');
-      return '123456789012';
+      return Promise.resolve('123456789012');
     },
   };
   const docker = {
-    ensureEngine: async () => {
+    ensureEngine: () => {
       events.push('docker.ensureEngine');
-      return '27.0.0';
+      return Promise.resolve('27.0.0');
     },
-    imageId: async (ref: string) => {
+    imageId: (ref: string) => {
       events.push(`docker.imageId ${ref}`);
-      return 'engineImage' in opts ? opts.engineImage : IMAGE_ID;
+      return Promise.resolve('engineImage' in opts ? opts.engineImage : IMAGE_ID);
     },
     withLogin: async <T>(registry: string, username: string, password: string, fn: (configDir: string) => Promise<T>) => {
       events.push(`docker.withLogin ${registry} ${username} ${password === PASSWORD ? '<password>' : password}`);
@@ -198,17 +197,19 @@ function world(
         events.push('docker.logout');
       }
     },
-    tag: async (source: string, target: string) => {
+    tag: (source: string, target: string) => {
       events.push(`docker.tag ${source} ${target}`);
+      return Promise.resolve();
     },
-    push: async (ref: string, configDir: string) => {
+    push: (ref: string, configDir: string) => {
       events.push(`docker.push ${ref} ${configDir}`);
-      if (opts.pushError) throw new UserError(opts.pushError, 'rerun');
+      if (opts.pushError) return Promise.reject(new UserError(opts.pushError, 'rerun'));
       tagOn(PUSHED, ref.split(':').pop()!);
-      return PUSHED;
+      return Promise.resolve(PUSHED);
     },
-    removeImage: async (ref: string) => {
+    removeImage: (ref: string) => {
       events.push(`docker.removeImage ${ref}`);
+      return Promise.resolve();
     },
   } as unknown as DockerCli;
   return { events, ecr, docker, images, manifests, retagManifests };
@@ -478,14 +479,14 @@ describe('publishImage', () => {
   it('names the version it writes with the record the next check compares, on the blobs Docker pushed', async () => {
     const { ecr, docker } = world();
     const put: string[] = [];
-    const original = ecr.putManifest;
+    const original = ecr.putManifest.bind(ecr);
     ecr.putManifest = async (name, manifest, mediaType, tag) => {
       put.push(manifest);
       return original(name, manifest, mediaType, tag);
     };
     await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
     expect(put).toEqual([VERSIONED.manifest]);
-    expect(JSON.parse(put[0]).annotations).toEqual(ANNOTATIONS);
+    expect((JSON.parse(put[0]) as ImageManifest).annotations).toEqual(ANNOTATIONS);
   });
 
   it('names the index an engine pushed (the image and its attestation) with the version, annotated, and moves the tags to it', async () => {
@@ -506,7 +507,7 @@ describe('publishImage', () => {
     const versioned = annotatedManifest(index, MEDIA_TYPES.ociIndex, ANNOTATIONS);
     const { events, ecr, docker, images } = world({ staged: { manifest: index, mediaType: MEDIA_TYPES.ociIndex } });
     const put: string[] = [];
-    const original = ecr.putManifest;
+    const original = ecr.putManifest.bind(ecr);
     ecr.putManifest = async (name, manifest, mediaType, tag) => {
       put.push(manifest);
       return original(name, manifest, mediaType, tag);
@@ -527,7 +528,7 @@ describe('publishImage', () => {
 
   it('publishes nothing, and removes the staging tag, when the pushed manifest cannot be read back', async () => {
     const { events, ecr, docker } = world();
-    ecr.getManifests = async () => new Map();
+    ecr.getManifests = () => Promise.resolve(new Map<string, StoredManifest>());
     await expect(
       publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
     ).rejects.toThrow(`net6-runtime: ${STAGING} is not in runtime right after this run pushed it; nothing was published`);
@@ -548,9 +549,7 @@ describe('publishImage', () => {
 
   it('says the version is out when moving its tags fails, so the failure card and the rerun can say so', async () => {
     const { ecr, docker } = world();
-    ecr.retag = async () => {
-      throw new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun');
-    };
+    ecr.retag = () => Promise.reject(new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun'));
     const error = await publishImage(settingsFor(), check(), build, passed, {
       docker,
       ecr,
@@ -669,9 +668,7 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
 
   it('keeps its marker when the version is out but its moving tags failed: the card is owed', async () => {
     const { events, ecr, docker, images } = world();
-    ecr.retag = async () => {
-      throw new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun');
-    };
+    ecr.retag = () => Promise.reject(new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun'));
     await expect(
       publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
     ).rejects.toBeInstanceOf(PartialPublishError);

@@ -29,20 +29,21 @@ function folder(name: string, modified = NOW): string {
 function fakeDocker(listed: { containers?: string[][]; images?: string[][] } | undefined, refuse: Record<string, string> = {}) {
   const calls: string[] = [];
   const docker: SweepDeps['docker'] = {
-    listOwnedContainers: async () => {
+    listOwnedContainers: () => {
       calls.push('ps');
-      return listed?.containers ?? (listed ? [] : undefined);
+      return Promise.resolve(listed?.containers ?? (listed ? [] : undefined));
     },
-    listBuiltImages: async () => {
+    listBuiltImages: () => {
       calls.push('images');
-      return listed?.images ?? (listed ? [] : undefined);
+      return Promise.resolve(listed?.images ?? (listed ? [] : undefined));
     },
-    removeContainer: async (id) => {
+    removeContainer: (id) => {
       calls.push(`rm ${id}`);
+      return Promise.resolve();
     },
-    removeImageName: async (ref) => {
+    removeImageName: (ref) => {
       calls.push(`rmi ${ref}`);
-      return refuse[ref];
+      return Promise.resolve(refuse[ref]);
     },
   };
   return { calls, docker };

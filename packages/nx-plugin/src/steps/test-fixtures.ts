@@ -1,4 +1,4 @@
-/** Shared by the steps' unit tests: settings for one image, and a logger that records what it was told. */
+/** Shared by the unit tests: settings for one image, a logger that records what it was told, and a copy without a field. */
 import * as path from 'node:path';
 import { DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_SHARED, type ImageSettings } from '../config/settings';
 import type { Logger } from '../lib/log';
@@ -39,4 +39,9 @@ export function recordingLogger(): { lines: string[]; log: Logger } {
     group: (_t, fn) => fn(),
   };
   return { lines, log };
+}
+
+/** A copy of `value` without its field `key` (what a check or a config lacks when a test leaves it out). */
+export function omit<T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== key)) as Omit<T, K>;
 }

@@ -5,6 +5,11 @@ import * as path from 'node:path';
 import { Records, recordsDir } from '../../steps/records';
 import step, { STEP_OPTIONS, stepOptionsProblem } from './executor';
 
+/** What the tests read of an executor's schema.json. */
+interface ExecutorSchema {
+  properties: Record<string, { default?: unknown; enum?: string[] }>;
+}
+
 describe('stepOptionsProblem', () => {
   it.each<[string, Record<string, unknown>, RegExp | undefined]>([
     ['docker-build with its builder', { step: 'docker-build', builder: 'classic' }, undefined],
@@ -37,7 +42,7 @@ describe('stepOptionsProblem', () => {
 });
 
 describe("the step executor's schema", () => {
-  const read = (file: string) => JSON.parse(readFileSync(path.join(__dirname, '..', file), 'utf8'));
+  const read = (file: string) => JSON.parse(readFileSync(path.join(__dirname, '..', file), 'utf8')) as ExecutorSchema;
   const schema = read('step/schema.json');
 
   it("takes exactly the options of the four steps' own executors, and the step", () => {
@@ -50,7 +55,7 @@ describe("the step executor's schema", () => {
   });
 
   it('sets no default, so what nx.json says (docker.builder, teams.failOnError) is not overridden unless an option is given', () => {
-    expect(Object.values(schema.properties).filter((p) => (p as { default?: unknown }).default !== undefined)).toEqual([]);
+    expect(Object.values(schema.properties).filter((p) => p.default !== undefined)).toEqual([]);
   });
 });
 

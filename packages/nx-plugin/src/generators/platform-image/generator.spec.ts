@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { logger, updateJson, type Tree } from '@nx/devkit';
+import { logger, updateJson, type NxJsonConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parse as parseYaml } from 'yaml';
 import { loadImageSettings } from '../../config/normalize';
@@ -12,7 +12,7 @@ import { DEFAULT_SCHEDULE } from './normalize';
 const PLUGIN_DIR = path.resolve(__dirname, '../../..');
 
 let tree: Tree;
-let warn: jest.SpyInstance;
+let warn: jest.SpiedFunction<typeof logger.warn>;
 
 beforeEach(() => {
   tree = createTreeWithEmptyWorkspace();
@@ -46,6 +46,17 @@ function written(dir: string): Record<string, string> {
       files[change.path.slice(dir.length + 1)] = change.content!.toString('utf8');
   }
   return files;
+}
+
+/** What the tests read of a generated platform-image.json. */
+interface ImageConfigFile {
+  ecr: { extraTags: string[]; latest?: boolean };
+}
+
+/** What the tests read of a generated azure-pipelines.yml. */
+interface Pipeline {
+  schedules: Array<{ cron: string; branches: { include: string[] } }>;
+  extends: { template: string; parameters: Record<string, unknown> };
 }
 
 const lines = (text: string, keyword: string) => text.split('\n').filter((l) => l.startsWith(`${keyword} `));
@@ -208,7 +219,7 @@ describe('the files of a new platform image', () => {
   ])('latest: %s', async (_name, otherEcr, ownsLatest) => {
     if (otherEcr) tree.write('platform-images/net6/runtime/platform-image.json', JSON.stringify({ ecr: otherEcr }));
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime' });
-    const config = JSON.parse(written('platform-images/net8/runtime')['platform-image.json']);
+    const config = JSON.parse(written('platform-images/net8/runtime')['platform-image.json']) as ImageConfigFile;
     expect(config.ecr.latest).toBe(ownsLatest ? undefined : false);
   });
 
@@ -315,7 +326,10 @@ describe('--pipeline', () => {
   const PIPELINE = 'platform-images/net8/aspnet/azure-pipelines.yml';
 
   function withPluginOptions(options: unknown): void {
-    updateJson(tree, 'nx.json', (nxJson) => ({ ...nxJson, plugins: [{ plugin: '@platform-images/nx-plugin', options }] }));
+    updateJson<NxJsonConfiguration>(tree, 'nx.json', (nxJson) => ({
+      ...nxJson,
+      plugins: [{ plugin: '@platform-images/nx-plugin', options }],
+    }));
   }
 
   test('is off by default', async () => {
@@ -366,7 +380,7 @@ describe('--pipeline', () => {
       },
     });
     // The template path is relative to the pipeline file.
-    expect(path.posix.join('platform-images/net8/aspnet', parseYaml(text).extends.template)).toBe(
+    expect(path.posix.join('platform-images/net8/aspnet', (parseYaml(text) as Pipeline).extends.template)).toBe(
       '.azure-pipelines/templates/platform-image.yml',
     );
     // `${{ }}` must reach Azure Pipelines unquoted to be a template expression.
@@ -375,7 +389,7 @@ describe('--pipeline', () => {
 
   test("takes the schedule, the service connection, the test app's own Dockerfile and placeholders Azure has macros for", async () => {
     addTestApp('integration-tests/api', 8, { dockerfile: 'docker/App.Dockerfile', context: '..' });
-    updateJson(tree, 'nx.json', (nxJson) => ({ ...nxJson, defaultBase: 'trunk' }));
+    updateJson<NxJsonConfiguration>(tree, 'nx.json', (nxJson) => ({ ...nxJson, defaultBase: 'trunk' }));
     await platformImageGenerator(tree, {
       dotnet: 'net8',
       variant: 'aspnet',
@@ -386,7 +400,7 @@ describe('--pipeline', () => {
       testApp: 'integration-tests/api',
       replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
     });
-    const pipeline = parseYaml(tree.read(PIPELINE, 'utf-8')!);
+    const pipeline = parseYaml(tree.read(PIPELINE, 'utf-8')!) as Pipeline;
     expect(pipeline.schedules[0].cron).toBe('30 2 * * 0');
     expect(pipeline.schedules[0].branches.include).toEqual(['trunk']);
     expect(pipeline.extends.parameters).toMatchObject({
@@ -399,7 +413,7 @@ describe('--pipeline', () => {
       integration_test_dockerfile_context: '$(System.DefaultWorkingDirectory)/integration-tests',
     });
     // platform-image.json keeps the placeholders the executors fill.
-    expect(JSON.parse(tree.read('platform-images/net8/aspnet/platform-image.json', 'utf-8')!).ecr.extraTags).toEqual([
+    expect((JSON.parse(tree.read('platform-images/net8/aspnet/platform-image.json', 'utf-8')!) as ImageConfigFile).ecr.extraTags).toEqual([
       '{buildNumber}',
       'b{buildId}',
       '{date}',
@@ -408,16 +422,16 @@ describe('--pipeline', () => {
 
   test("an empty --awsCredentials leaves the pipeline on the agent's own AWS credential chain", async () => {
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'aspnet', pipeline: true, awsCredentials: '' });
-    expect(parseYaml(tree.read(PIPELINE, 'utf-8')!).extends.parameters.aws_credentials).toBe('');
+    expect((parseYaml(tree.read(PIPELINE, 'utf-8')!) as Pipeline).extends.parameters.aws_credentials).toBe('');
   });
 
   test('passes only parameters the template declares, every one it requires, each of the declared type', async () => {
-    const template = parseYaml(readFileSync(path.join(PLUGIN_DIR, '../../.azure-pipelines/templates/platform-image.yml'), 'utf8'));
-    const declared = new Map<string, { type: string; default?: unknown }>(
-      template.parameters.map((p: { name: string; type: string; default?: unknown }) => [p.name, p]),
-    );
+    const template = parseYaml(readFileSync(path.join(PLUGIN_DIR, '../../.azure-pipelines/templates/platform-image.yml'), 'utf8')) as {
+      parameters: Array<{ name: string; type: string; default?: unknown }>;
+    };
+    const declared = new Map<string, { type: string; default?: unknown }>(template.parameters.map((p) => [p.name, p]));
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'aspnet', pipeline: true });
-    const passed: Record<string, unknown> = parseYaml(tree.read(PIPELINE, 'utf-8')!).extends.parameters;
+    const passed = (parseYaml(tree.read(PIPELINE, 'utf-8')!) as Pipeline).extends.parameters;
     expect(Object.keys(passed).filter((name) => !declared.has(name))).toEqual([]);
     expect([...declared].filter(([name, p]) => p.default === undefined && !(name in passed)).map(([name]) => name)).toEqual([]);
     for (const [name, value] of Object.entries(passed)) {
@@ -435,7 +449,7 @@ describe('--pipeline', () => {
       base: 'registry.example.com/dotnet/aspnet:8.0',
       pipeline: true,
     });
-    expect(parseYaml(tree.read(PIPELINE, 'utf-8')!).extends.parameters.mcr_registry_uri).toBe(
+    expect((parseYaml(tree.read(PIPELINE, 'utf-8')!) as Pipeline).extends.parameters.mcr_registry_uri).toBe(
       'https://registry.example.com/v2/dotnet/aspnet/tags/list',
     );
   });
@@ -574,13 +588,23 @@ describe('refusals', () => {
 
 describe('registration', () => {
   test('generators.json names the generator, its implementation and schema, and package.json points at it', () => {
-    const pkg = JSON.parse(readFileSync(path.join(PLUGIN_DIR, 'package.json'), 'utf8'));
-    const collection = JSON.parse(readFileSync(path.join(PLUGIN_DIR, pkg.generators), 'utf8'));
+    const pkg = JSON.parse(readFileSync(path.join(PLUGIN_DIR, 'package.json'), 'utf8')) as { generators: string };
+    const collection = JSON.parse(readFileSync(path.join(PLUGIN_DIR, pkg.generators), 'utf8')) as {
+      generators: Record<string, { factory: string; schema: string }>;
+    };
     const entry = collection.generators['platform-image'];
     // The built generator and schema (packaging.spec.ts checks the build makes them from this folder's).
     expect(entry.factory).toBe('./dist/generators/platform-image/generator.js');
     expect(entry.schema).toBe('./dist/generators/platform-image/schema.json');
-    const schema = JSON.parse(readFileSync(path.join(__dirname, 'schema.json'), 'utf8'));
+    const schema = JSON.parse(readFileSync(path.join(__dirname, 'schema.json'), 'utf8')) as {
+      required: string[];
+      properties: {
+        schedule: { default: string };
+        pipeline: { default: boolean };
+        dotnet: { pattern: string };
+        variant: { pattern: string };
+      };
+    };
     expect(schema.required).toEqual(['dotnet', 'variant']);
     expect(schema.properties.schedule.default).toBe(DEFAULT_SCHEDULE);
     expect(schema.properties.pipeline.default).toBe(false);

@@ -30,7 +30,7 @@ function readTestApp(tree: Tree, options: NormalizedOptions, warnings: string[])
   let config: { dockerfile?: unknown; context?: unknown };
   try {
     const parsed = JSON.parse(tree.read(configFile, 'utf-8') ?? '') as unknown;
-    config = parsed !== null && typeof parsed === 'object' ? (parsed as typeof config) : {};
+    config = parsed !== null && typeof parsed === 'object' ? parsed : {};
   } catch {
     warnings.push(`${configFile} is not valid JSON: ${options.project}'s integration test fails until it is fixed`);
     return fallback;

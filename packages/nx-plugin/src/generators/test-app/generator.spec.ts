@@ -13,7 +13,7 @@ const PLUGIN_DIR = path.resolve(__dirname, '../../..');
 const WORKSPACE = path.resolve(PLUGIN_DIR, '../..');
 
 let tree: Tree;
-let info: jest.SpyInstance;
+let info: jest.SpiedFunction<typeof logger.info>;
 
 beforeEach(() => {
   tree = createTreeWithEmptyWorkspace();
@@ -117,7 +117,7 @@ const RUNTIME_FILES = [
 ];
 
 describe("the templates are the workspace's test apps", () => {
-  test.each(CASES)('$dir', async (c) => {
+  test.each(CASES)('$dir', (c) => {
     testAppGenerator(tree, c.answers);
     const files = written(c.dir);
     expect(Object.keys(files).sort()).toEqual((c.project === 'WebApp' ? ASPNET_FILES : RUNTIME_FILES).slice().sort());
@@ -127,7 +127,7 @@ describe("the templates are the workspace's test apps", () => {
 });
 
 describe('the app written', () => {
-  test.each(CASES)("$dir: framework-dependent, restored in its own layer, run by the image's dotnet as the image's user", async (c) => {
+  test.each(CASES)("$dir: framework-dependent, restored in its own layer, run by the image's dotnet as the image's user", (c) => {
     testAppGenerator(tree, c.answers);
     const files = written(c.dir);
     const dockerfile = files.Dockerfile;
@@ -169,7 +169,7 @@ describe('the app written', () => {
     });
   });
 
-  test('the runtime app needs no ASP.NET Core; the ASP.NET Core app names the shared framework it runs on', async () => {
+  test('the runtime app needs no ASP.NET Core; the ASP.NET Core app names the shared framework it runs on', () => {
     testAppGenerator(tree, { dotnet: 'net10', kind: 'runtime' });
     testAppGenerator(tree, { dotnet: 'net10' });
     const runtime = written('integration-tests/net10-runtime');
@@ -182,7 +182,7 @@ describe('the app written', () => {
     expect(runtime['HostInfo.cs']).not.toContain('AspNetCore');
   });
 
-  test('a new line, its tag given: everything follows the line and the tag', async () => {
+  test('a new line, its tag given: everything follows the line and the tag', () => {
     testAppGenerator(tree, { dotnet: 'net11', kind: 'runtime', baseTag: '11.0-noble' });
     const files = written('integration-tests/net11-runtime');
     expect(lines(files.Dockerfile, 'FROM')).toEqual([
@@ -199,12 +199,12 @@ describe('the app written', () => {
       expect([file, files[file]]).toEqual([file, net10[file]]);
   });
 
-  test('--name puts it elsewhere', async () => {
+  test('--name puts it elsewhere', () => {
     testAppGenerator(tree, { dotnet: 'net8', name: './integration-tests/api/' });
     expect(Object.keys(written('integration-tests/api')).sort()).toEqual(ASPNET_FILES.slice().sort());
   });
 
-  test('says which platform images it serves and the replaceFrom each one names', async () => {
+  test('says which platform images it serves and the replaceFrom each one names', () => {
     testAppGenerator(tree, { dotnet: 'net10' });
     expect(info.mock.calls.map((call) => String(call[0]))).toEqual([
       'integration-tests/net10: WebApp on net10.0, built FROM mcr.microsoft.com/dotnet/sdk:10.0-noble, run FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble',
@@ -223,7 +223,7 @@ describe('the platform images it serves accept it', () => {
 
   const imageCases = CASES.flatMap((c) => Object.entries(c.serves).map(([variant, replaceFrom]) => ({ ...c, variant, replaceFrom })));
 
-  test.each(imageCases)('$dir for the $variant image', async (c) => {
+  test.each(imageCases)('$dir for the $variant image', (c) => {
     testAppGenerator(tree, c.answers);
     for (const change of tree.listChanges()) {
       if (change.type === 'DELETE') continue;
@@ -272,15 +272,15 @@ describe('the platform images it serves accept it', () => {
 
 describe('refusals', () => {
   /** Runs the generator expecting it to refuse, and checks it wrote nothing. */
-  async function refused(answers: TestAppGeneratorSchema, message: RegExp): Promise<void> {
+  function refused(answers: TestAppGeneratorSchema, message: RegExp): void {
     const before = tree.listChanges().map((c) => `${c.path}:${c.content?.toString('utf8')}`);
     expect(() => testAppGenerator(tree, answers)).toThrow(message);
     expect(tree.listChanges().map((c) => `${c.path}:${c.content?.toString('utf8')}`)).toEqual(before);
   }
 
-  test('an existing folder', async () => {
+  test('an existing folder', () => {
     tree.write('integration-tests/net10/Dockerfile', 'FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble\n');
-    await refused({ dotnet: 'net10' }, /^integration-tests\/net10 already exists: choose another --name, or edit that test app instead$/);
+    refused({ dotnet: 'net10' }, /^integration-tests\/net10 already exists: choose another --name, or edit that test app instead$/);
   });
 
   test.each<[TestAppGeneratorSchema, RegExp]>([
@@ -288,20 +288,28 @@ describe('refusals', () => {
     [{ dotnet: 'net10', kind: 'web' }, /^--kind: .*\n {2}fix: /],
     [{ dotnet: 'net11', baseTag: '10.0-noble' }, /^--baseTag: .*\n {2}fix: use a 11\.0 tag/],
     [{ dotnet: 'net10', name: '../x' }, /^--name: .*\n {2}fix: /],
-  ])('%p', async (answers, message) => {
-    await refused(answers, message);
+  ])('%p', (answers, message) => {
+    refused(answers, message);
   });
 });
 
 describe('registration', () => {
   test('generators.json names the generator, its implementation and schema, and the schema agrees with the generator', () => {
-    const pkg = JSON.parse(readFileSync(path.join(PLUGIN_DIR, 'package.json'), 'utf8'));
-    const collection = JSON.parse(readFileSync(path.join(PLUGIN_DIR, pkg.generators), 'utf8'));
+    const pkg = JSON.parse(readFileSync(path.join(PLUGIN_DIR, 'package.json'), 'utf8')) as { generators: string };
+    const collection = JSON.parse(readFileSync(path.join(PLUGIN_DIR, pkg.generators), 'utf8')) as {
+      generators: Record<string, { factory: string; schema: string }>;
+    };
     const entry = collection.generators['test-app'];
     // The built generator and schema (packaging.spec.ts checks the build makes them from this folder's).
     expect(entry.factory).toBe('./dist/generators/test-app/generator.js');
     expect(entry.schema).toBe('./dist/generators/test-app/schema.json');
-    const schema = JSON.parse(readFileSync(path.join(__dirname, 'schema.json'), 'utf8'));
+    const schema = JSON.parse(readFileSync(path.join(__dirname, 'schema.json'), 'utf8')) as {
+      required: string[];
+      properties: {
+        kind: { enum: string[]; default: string; 'x-prompt': { items: Array<{ value: string }> } };
+        dotnet: { pattern: string };
+      };
+    };
     expect(schema.required).toEqual(['dotnet']);
     expect(schema.properties.kind.enum).toEqual([...KINDS]);
     expect(schema.properties.kind.default).toBe('aspnet');
