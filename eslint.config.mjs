@@ -15,13 +15,18 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript (the build script, Jest's config) is not in a tsconfig: linted without types.
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
-      sourceType: 'commonjs',
       parserOptions: { projectService: false },
-      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' },
+      globals: { process: 'readonly', console: 'readonly' },
     },
   },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+  },
+  { files: ['**/*.mjs'], languageOptions: { sourceType: 'module' } },
   prettier,
 );

@@ -13,7 +13,7 @@ module.exports = {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,
-      globalSetup: '<rootDir>/packages/nx-plugin/e2e/global-setup.js',
+      globalSetup: '<rootDir>/packages/nx-plugin/e2e/global-setup.ts',
       testMatch: ['<rootDir>/packages/**/e2e/**/*.e2e.ts'],
     },
   ],

@@ -6,12 +6,20 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as ecrSdk from '@aws-sdk/client-ecr';
+import * as stsSdk from '@aws-sdk/client-sts';
 import * as ts from 'typescript';
 
 /** The SDK packages whose operations the scan maps to IAM actions, by their IAM service prefix. */
 const SERVICE_PREFIXES: Record<string, string> = {
   '@aws-sdk/client-ecr': 'ecr',
   '@aws-sdk/client-sts': 'sts',
+};
+
+/** The SDK packages the scan maps, as loaded: what each exports tells a command from an enum or a constant. */
+export const SDK_PACKAGES: Record<string, object> = {
+  '@aws-sdk/client-ecr': ecrSdk,
+  '@aws-sdk/client-sts': stsSdk,
 };
 
 /**
@@ -53,8 +61,7 @@ function operationOf(prefix: string, name: string): string | undefined {
 function sendsNothing(pkg: string, name: string): boolean {
   if (/(Client|Exception|ServiceException)$/.test(name)) return true;
   // Enums and constants are plain objects; anything else callable (an aggregated client, a waiter) sends requests.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return typeof (require(pkg) as Record<string, unknown>)[name] !== 'function';
+  return typeof (SDK_PACKAGES[pkg] as Record<string, unknown> | undefined)?.[name] !== 'function';
 }
 
 function moduleName(node: ts.Expression | undefined): string | undefined {

@@ -18,4 +18,4 @@ fi
 # generators.json) unless dist records the digest of the sources it was built from: Nx loads the plugin to
 # build the project graph, so it is built before any nx command. By content, not file times: a checkout
 # gives the files it writes the time of the checkout.
-node packages/nx-plugin/scripts/build.js --if-stale
+node packages/nx-plugin/scripts/build.mjs --if-stale

@@ -9,8 +9,10 @@ bash tools/local-stack/up.sh || { echo "local stack failed to start"; echo "0 pa
 
 status=0
 npx tsc -p tsconfig.json --noEmit || status=1
-# Format is part of the tests: a file Prettier would change fails the run (fix with: npm run format).
+# Format and lint are part of the tests: a file Prettier would change, or any ESLint finding (typescript-eslint's
+# recommended type-checked rules, zero warnings allowed), fails the run. Fix with: npm run format, npm run lint.
 npm run --silent format:check || status=1
+npm run --silent lint || status=1
 
 results=$(mktemp -d)
 npx jest --selectProjects unit --json --outputFile="$results/unit.json" || status=1

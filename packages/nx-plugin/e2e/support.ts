@@ -10,6 +10,10 @@ import * as path from 'node:path';
 import { LOCAL_ENV, stackCall } from '../../../tools/local-stack/client';
 import { SUMMARY_JSON, type SummaryFile, type SummaryRow } from '../src/plugin/run-summary';
 import { Records, recordsDir } from '../src/steps/records';
+import type { DescribedImages, ImageFile, NxJsonFile } from './json-files';
+
+/** ANSI colour codes (ESC `[` … `m`), which appear when the caller's environment forces colour. */
+const COLOUR_CODES = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, 'g');
 
 export { LOCAL_ENV };
 
@@ -52,14 +56,14 @@ export function createWorkspace(images: string[] = ['net6/runtime', 'net6/sdk'],
   symlinkSync(path.join(REPO_ROOT, 'packages'), path.join(root, 'packages'));
   writeFileSync(path.join(root, '.gitignore'), 'node_modules\npackages\ndist\n.nx\n');
   for (const image of images) {
-    editJson(root, `platform-images/${image}/platform-image.json`, (c) => {
-      c.ecr.repository = `${prefix}/${c.ecr.repository}`;
+    editJson(root, `platform-images/${image}/platform-image.json`, (c: ImageFile) => {
+      c.ecr.repository = `${prefix}/${String(c.ecr.repository)}`;
       // A suite's repositories hold one .NET line, which owns `latest` there.
       delete c.ecr.latest;
     });
   }
   if (!options.realDotnet) {
-    editJson(root, 'nx.json', (value) => {
+    editJson(root, 'nx.json', (value: NxJsonFile) => {
       const profiles = value.plugins[0].options.profiles;
       profiles.local.testAppSubstitutes = { ...profiles['local-without-dotnet'].testAppSubstitutes };
     });
@@ -74,10 +78,10 @@ export function git(cwd: string, args: string[]): string {
   return execFileSync('git', ['-c', 'user.email=e2e@example.invalid', '-c', 'user.name=e2e', ...args], { cwd, encoding: 'utf8' });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function editJson(root: string, file: string, edit: (value: any) => void): void {
+/** Edits a JSON file of the workspace in place; the callback's parameter says what the file holds. */
+export function editJson<T>(root: string, file: string, edit: (value: T) => void): void {
   const full = path.join(root, file);
-  const value = JSON.parse(readFileSync(full, 'utf8'));
+  const value = JSON.parse(readFileSync(full, 'utf8')) as T;
   edit(value);
   writeFileSync(full, JSON.stringify(value, null, 2) + '\n');
 }
@@ -98,7 +102,7 @@ export function nx(ws: Workspace, args: string[], env: Record<string, string> = 
     timeout: 15 * 60_000,
   });
   // Colour codes appear when the caller's environment forces them (CI often does); assertions read text.
-  const output = `${result.stdout}\n${result.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
+  const output = `${result.stdout}\n${result.stderr}`.replace(COLOUR_CODES, '');
   return { code: result.status ?? -1, output };
 }
 
@@ -143,7 +147,7 @@ export function ecrImages(repository: string): PublishedImage[] {
     if (/RepositoryNotFoundException/.test(result.stderr)) return [];
     throw new Error(`aws ecr describe-images failed: ${result.stderr}`);
   }
-  return JSON.parse(result.stdout).imageDetails;
+  return (JSON.parse(result.stdout) as DescribedImages).imageDetails;
 }
 
 export function ecrTags(repository: string): string[] {
@@ -167,7 +171,7 @@ export function labelsOf(repository: string, tag: string): Record<string, string
       ['inspect', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repository}:${tag}`],
       { encoding: 'utf8' },
     );
-    return JSON.parse(out).Labels ?? {};
+    return (JSON.parse(out) as { Labels?: Record<string, string> | null }).Labels ?? {};
   } finally {
     rmSync(path.dirname(authFile), { recursive: true, force: true });
   }
@@ -230,7 +234,7 @@ export function nxAsync(ws: Workspace, args: string[], env: Record<string, strin
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code: code ?? -1, output: output.replace(/\u001b\[[0-9;]*m/g, '') }));
+    child.on('close', (code) => resolve({ code: code ?? -1, output: output.replace(COLOUR_CODES, '') }));
   });
 }
 
@@ -244,10 +248,10 @@ export interface FaultRule {
   action: Record<string, unknown>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function control(target: FaultTarget, method: string, pathname: string, body?: unknown): Promise<any> {
+/** A control request to a stand-in; `T` is what that endpoint answers (tools/local-stack/faults.ts and the stand-ins). */
+async function control<T = unknown>(target: FaultTarget, method: string, pathname: string, body?: unknown): Promise<T> {
   const text = await stackCall(FAULT_PORTS[target], method, pathname, body);
-  return text ? JSON.parse(text) : undefined;
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 export async function injectFaults(target: FaultTarget, rules: FaultRule[]): Promise<void> {
@@ -256,13 +260,13 @@ export async function injectFaults(target: FaultTarget, rules: FaultRule[]): Pro
 
 /** The rules in force on a service, each with how many requests it hit. */
 export async function faultHits(target: FaultTarget): Promise<number[]> {
-  const listed: { rules: Array<{ hits: number }> } = await control(target, 'GET', '/__faults');
+  const listed = await control<{ rules: Array<{ hits: number }> }>(target, 'GET', '/__faults');
   return listed.rules.map((r) => r.hits);
 }
 
 /** Requests a service counted since it started (tools/local-stack/faults.ts RequestStats). */
 export async function requestStats(target: FaultTarget): Promise<{ requests: number; byKind: Record<string, number> }> {
-  return control(target, 'GET', '/__stats');
+  return control<{ requests: number; byKind: Record<string, number> }>(target, 'GET', '/__stats');
 }
 
 export interface SessionCredentials {
@@ -273,7 +277,7 @@ export interface SessionCredentials {
 
 /** Temporary credentials from the STS stand-in that expire after `lifetimeSeconds`, as the environment of a run. */
 export async function sessionCredentials(lifetimeSeconds: number): Promise<SessionCredentials> {
-  const issued: { accessKeyId: string; secretAccessKey: string; sessionToken: string } = await control('sts', 'POST', '/__credentials', {
+  const issued = await control<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }>('sts', 'POST', '/__credentials', {
     lifetimeSeconds,
   });
   return { AWS_ACCESS_KEY_ID: issued.accessKeyId, AWS_SECRET_ACCESS_KEY: issued.secretAccessKey, AWS_SESSION_TOKEN: issued.sessionToken };
@@ -293,7 +297,7 @@ export interface TagAssignment {
 
 /** Every tag assignment the ECR stand-in accepted for a repository, oldest first. */
 export async function tagHistory(repository: string): Promise<TagAssignment[]> {
-  return control('ecrApi', 'GET', `/__history?repository=${encodeURIComponent(repository)}`);
+  return control<TagAssignment[]>('ecrApi', 'GET', `/__history?repository=${encodeURIComponent(repository)}`);
 }
 
 /** Version tags that ever named more than one digest: published versions that moved. */

@@ -1,5 +1,5 @@
 /**
- * What Nx loads of the plugin is its build (scripts/build.js, the project's `build` target): package.json `main`
+ * What Nx loads of the plugin is its build (scripts/build.mjs, the project's `build` target): package.json `main`
  * and what executors.json and generators.json name are files of dist/, made from the sources beside this test.
  * Nx's own resolution is asked (nx 22.7.8's internals, as `nx run`, `nx g` and the project graph call them).
  */
@@ -15,19 +15,26 @@ import { retrieveProjectConfigurationsWithoutPluginInference } from 'nx/src/proj
 
 const PLUGIN_DIR = path.resolve(__dirname, '..');
 const WORKSPACE = path.resolve(PLUGIN_DIR, '../..');
-const BUILD = path.join(PLUGIN_DIR, 'scripts/build.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { builtDigest, sourcesDigest } = require(BUILD) as {
-  builtDigest(root?: string): string | undefined;
-  sourcesDigest(root?: string): string;
-};
+const BUILD = path.join(PLUGIN_DIR, 'scripts/build.mjs');
+/** The build's own answer: the digest of the sources under `root`, and the one its dist/ records ('' for none). */
+function digests(root = PLUGIN_DIR): { sources: string; built: string } {
+  const [sources, built] = execFileSync(process.execPath, [BUILD, 'digest', root], { encoding: 'utf8' }).split('\n');
+  return { sources, built };
+}
+const sourcesDigest = (root?: string) => digests(root).sources;
 
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-const pkg = readJson(path.join(PLUGIN_DIR, 'package.json'));
-const executors: Record<string, { implementation: string; batchImplementation?: string; schema: string; preferBatch?: boolean }> = readJson(
-  path.join(PLUGIN_DIR, pkg.executors),
-).executors;
-const generators: Record<string, { factory: string; schema: string }> = readJson(path.join(PLUGIN_DIR, pkg.generators)).generators;
+const readJson = <T>(file: string) => JSON.parse(readFileSync(file, 'utf8')) as T;
+const pkg = readJson<{ name: string; main: string; executors: string; generators: string }>(path.join(PLUGIN_DIR, 'package.json'));
+const executors = readJson<{
+  executors: Record<string, { implementation: string; batchImplementation?: string; schema: string; preferBatch?: boolean }>;
+}>(path.join(PLUGIN_DIR, pkg.executors)).executors;
+const generators = readJson<{ generators: Record<string, { factory: string; schema: string }> }>(
+  path.join(PLUGIN_DIR, pkg.generators),
+).generators;
+
+/** A module as Node loads it (the built JavaScript), or its TypeScript source through Jest. */
+type Loaded = { default: { name: string }; createNodesV2: [string, unknown]; postTasksExecution: unknown };
+const load = (file: string) => jest.requireActual<Loaded>(file);
 
 /** The workspace's projects as Nx sees them before any plugin runs (the plugin itself among them). */
 let projects: Record<string, ProjectConfiguration>;
@@ -55,7 +62,7 @@ describe('the built plugin', () => {
   test('is a project of this workspace, named as its package, with a cacheable build into dist/', () => {
     // Named in project.json too: without it, Nx names the project after its folder when plugins run in-process
     // (NX_ISOLATE_PLUGINS=false, as the scripts run nx) and after package.json otherwise.
-    expect(readJson(path.join(PLUGIN_DIR, 'project.json')).name).toBe(pkg.name);
+    expect(readJson<{ name: string }>(path.join(PLUGIN_DIR, 'project.json')).name).toBe(pkg.name);
     expect(projects[pkg.name]).toMatchObject({ root: 'packages/nx-plugin' });
     expect(projects[pkg.name].targets!.build).toMatchObject({ outputs: ['{projectRoot}/dist'], cache: true });
   });
@@ -65,9 +72,8 @@ describe('the built plugin', () => {
     expect(pluginPath).toBe(path.join(PLUGIN_DIR, 'dist/index.js'));
     expect(path.join(PLUGIN_DIR, pkg.main)).toBe(pluginPath);
     expect(shouldRegisterTSTranspiler).toBe(false);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const built = require(pluginPath);
-    expect(built.createNodesV2[0]).toBe(jest.requireActual('./index').createNodesV2[0]);
+    const built = load(pluginPath);
+    expect(built.createNodesV2[0]).toBe(load('./index').createNodesV2[0]);
     expect(typeof built.createNodesV2[1]).toBe('function');
     expect(typeof built.postTasksExecution).toBe('function');
   });
@@ -85,8 +91,8 @@ describe('the built plugin', () => {
       }),
     );
     const info = getExecutorInformation(pkg.name, name, WORKSPACE, projects);
-    const source = jest.requireActual(sourceOf(file));
-    expect(info.implementationFactory()).toBe(require(file).default); // eslint-disable-line @typescript-eslint/no-require-imports
+    const source = load(sourceOf(file));
+    expect(info.implementationFactory()).toBe(load(file).default);
     expect(info.implementationFactory().name).toBe(source.default.name);
     expect(typeof info.batchImplementationFactory!()).toBe('function');
     // Nx reads a workspace project's schema from src/ and an installed plugin's from dist/: the same file.
@@ -101,8 +107,8 @@ describe('the built plugin', () => {
     const file = path.join(PLUGIN_DIR, entry.factory);
     expect(entry.factory).toBe(`./dist/generators/${name}/generator.js`);
     const info = getGeneratorInformation(pkg.name, name, WORKSPACE, projects);
-    expect(info.implementationFactory()).toBe(require(file).default); // eslint-disable-line @typescript-eslint/no-require-imports
-    expect(info.implementationFactory().name).toBe(jest.requireActual(sourceOf(file)).default.name);
+    expect(info.implementationFactory()).toBe(load(file).default);
+    expect(info.implementationFactory().name).toBe(load(sourceOf(file)).default.name);
     expect(entry.schema).toBe(`./dist/generators/${name}/schema.json`);
     // The schema and the templates the generator writes from (files/, beside its module).
     const assets = (root: string) =>
@@ -126,7 +132,8 @@ describe('the built plugin', () => {
 
 describe('freshness', () => {
   test('dist/ records the digest of the sources it was built from', () => {
-    expect(builtDigest()).toBe(sourcesDigest());
+    const { sources, built } = digests();
+    expect(built).toBe(sources);
   });
 
   test('the digest follows the sources, not file times, and leaves the unit tests out', () => {

@@ -12,7 +12,7 @@ import { WorkspaceImages } from '../config/workspace-images';
 import { PLUGIN_NAME } from '../types/workspace';
 import { memoize } from '../lib/coalescer';
 import { DockerCli } from '../lib/docker';
-import type { AwsEcr } from '../lib/ecr';
+import { AwsEcr } from '../lib/ecr';
 import { EcrReader } from '../lib/ecr-reader';
 import type { ImageRef } from '../types/image-ref';
 import { RegistryClient } from '../lib/registry-client';
@@ -75,10 +75,7 @@ export class Session {
     const key = JSON.stringify(options);
     let ecr = this.ecrs.get(key);
     if (!ecr) {
-      // Loaded on first use: the steps that only drive Docker never load the AWS SDK.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { AwsEcr: Client } = require('../lib/ecr') as typeof import('../lib/ecr');
-      ecr = new Client(options);
+      ecr = new AwsEcr(options);
       this.ecrs.set(key, ecr);
     }
     return ecr;

@@ -69,7 +69,7 @@ describe('createNodesV2', () => {
     const summary = Object.fromEntries(
       Object.entries(targets).map(([name, t]) => [
         name,
-        { executor: t.executor, options: t.options, dependsOn: t.dependsOn, cache: t.cache },
+        { executor: t.executor, options: t.options as unknown, dependsOn: t.dependsOn, cache: t.cache },
       ]),
     );
     expect(summary).toEqual({

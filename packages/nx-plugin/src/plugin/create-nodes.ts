@@ -39,7 +39,8 @@ const TEST_APP_ROOT = /^integration-tests\/[^/]+$/;
 function testAppOf(workspaceRoot: string, configFile: string): string | undefined {
   let app: unknown;
   try {
-    app = JSON.parse(readFileSync(path.join(workspaceRoot, configFile), 'utf8'))?.integrationTest?.app;
+    app = (JSON.parse(readFileSync(path.join(workspaceRoot, configFile), 'utf8')) as { integrationTest?: { app?: unknown } } | null)
+      ?.integrationTest?.app;
   } catch {
     // The executors report a broken config with its file and field; the graph still shows the project.
     return undefined;
@@ -75,7 +76,7 @@ export function pluginProjectIn(workspaceRoot: string, pluginRoot: string = PLUG
   }
   for (const file of ['project.json', 'package.json']) {
     try {
-      const name = JSON.parse(readFileSync(path.join(pluginRoot, file), 'utf8')).name;
+      const { name } = JSON.parse(readFileSync(path.join(pluginRoot, file), 'utf8')) as { name?: unknown };
       if (typeof name === 'string') return name;
     } catch {
       // No such file, or not one Nx could read either.

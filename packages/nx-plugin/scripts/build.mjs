@@ -4,8 +4,9 @@
  * again), the files the plugin reads at run time (schemas, generator templates) copied beside it, what deleted
  * sources left in dist/ removed, and last a digest of the sources, in dist/.sources.sha256.
  *
- *   node packages/nx-plugin/scripts/build.js             # build (the project's `build` target, npm run build:plugin)
- *   node packages/nx-plugin/scripts/build.js --if-stale  # build only when the sources' digest is not dist's
+ *   node packages/nx-plugin/scripts/build.mjs               # build (the project's `build` target, npm run build:plugin)
+ *   node packages/nx-plugin/scripts/build.mjs --if-stale    # build only when the sources' digest is not dist's
+ *   node packages/nx-plugin/scripts/build.mjs digest [root] # print the sources' digest, and dist's on a second line
  *
  * Nx loads the plugin to build the project graph, so it is built before any `nx` command (tools/install-deps.sh
  * runs this with --if-stale). Freshness is decided by content, never by file times: a checkout gives every file
@@ -15,13 +16,15 @@
  * workspace, Nx looks for the source of a path first, and `./dist/executors/x/executor` would find
  * src/executors/x/executor.ts and load the TypeScript. Schemas it does take from src/ then (the same files).
  */
-'use strict';
-const { execFileSync } = require('node:child_process');
-const { createHash } = require('node:crypto');
-const fs = require('node:fs');
-const path = require('node:path');
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const PLUGIN_ROOT = path.resolve(__dirname, '..');
+const SCRIPT = fileURLToPath(import.meta.url);
+const PLUGIN_ROOT = path.resolve(path.dirname(SCRIPT), '..');
 const DIGEST_FILE = '.sources.sha256';
 /** tsc's record of the last build (tsconfig.build.json), which makes the next one incremental. */
 const BUILD_INFO = '.tsbuildinfo';
@@ -35,19 +38,19 @@ function filesUnder(dir) {
 /** What the build reads, as project.json's `build` inputs name it: src/ without the unit tests, and the build's configuration. */
 function inputs(root) {
   const src = filesUnder(path.join(root, 'src')).filter((file) => !file.endsWith('.spec.ts'));
-  const config = ['tsconfig.build.json', '../../tsconfig.base.json', 'scripts/build.js'].map((file) => path.join(root, file));
+  const config = ['tsconfig.build.json', '../../tsconfig.base.json', 'scripts/build.mjs'].map((file) => path.join(root, file));
   return [...src, ...config.filter((file) => fs.existsSync(file))].sort();
 }
 
 /** A digest of the inputs' names and contents (times play no part). */
-function sourcesDigest(root = PLUGIN_ROOT) {
+export function sourcesDigest(root = PLUGIN_ROOT) {
   const hash = createHash('sha256');
   for (const file of inputs(root)) hash.update(path.relative(root, file)).update('\0').update(fs.readFileSync(file)).update('\0');
   return hash.digest('hex');
 }
 
 /** The digest the last complete build recorded, undefined when there is none. */
-function builtDigest(root = PLUGIN_ROOT) {
+export function builtDigest(root = PLUGIN_ROOT) {
   try {
     return fs.readFileSync(path.join(root, 'dist', DIGEST_FILE), 'utf8').trim();
   } catch {
@@ -61,14 +64,18 @@ function sourceOf(root, distFile) {
   return path.join(root, 'src', relative);
 }
 
-function build(root = PLUGIN_ROOT) {
+export function build(root = PLUGIN_ROOT) {
   const src = path.join(root, 'src');
   const dist = path.join(root, 'dist');
   // Until the build completes, dist/ is not current.
   fs.rmSync(path.join(dist, DIGEST_FILE), { force: true });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')],
+    {
+      stdio: 'inherit',
+    },
+  );
   for (const file of filesUnder(src).filter((f) => !f.endsWith('.ts'))) {
     const target = path.join(dist, path.relative(src, file));
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -81,13 +88,16 @@ function build(root = PLUGIN_ROOT) {
   fs.writeFileSync(path.join(dist, DIGEST_FILE), `${sourcesDigest(root)}\n`);
 }
 
-module.exports = { build, builtDigest, sourcesDigest };
-
-if (require.main === module) {
+if (process.argv[1] && path.resolve(process.argv[1]) === SCRIPT) {
   const args = process.argv.slice(2);
+  if (args[0] === 'digest') {
+    const root = path.resolve(args[1] ?? PLUGIN_ROOT);
+    process.stdout.write(`${sourcesDigest(root)}\n${builtDigest(root) ?? ''}\n`);
+    process.exit(0);
+  }
   const unknown = args.filter((arg) => arg !== '--if-stale');
   if (unknown.length) {
-    console.error(`unknown argument ${unknown[0]}; usage: build.js [--if-stale]`);
+    console.error(`unknown argument ${unknown[0]}; usage: build.mjs [--if-stale] | build.mjs digest [root]`);
     process.exit(2);
   }
   if (args.includes('--if-stale') && builtDigest() === sourcesDigest()) process.exit(0);
