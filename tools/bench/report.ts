@@ -98,10 +98,13 @@ export function evaluateTargets(r: BenchResult): TargetResult[] {
   const worstApi = maxBy(passes, (p) => p.ecrApiCallsPerImage);
   const worstTotal = maxBy(passes, (p) => p.totalRequestsPerImage);
   results.push({
-    target: `≤ ${TARGETS.registryRequestsPerImage} registry requests per image in every no-op pass (upstream registry via :5005 + ECR registry :5002; ECR API calls :5003 reported beside)`,
+    target:
+      `≤ ${TARGETS.registryRequestsPerImage} registry requests per image in every no-op pass (upstream registry via :5005 + ECR registry :5002; ` +
+      `ECR API calls :5003 reported beside)`,
     ok: worstRequests ? worstRequests.registryRequestsPerImage <= TARGETS.registryRequestsPerImage : undefined,
     observed: worstRequests
-      ? `worst ${worstRequests.registryRequestsPerImage}/image (${worstRequests.kind} N=${worstRequests.images}: ${worstRequests.requests.upstream} upstream + ${worstRequests.requests.ecrRegistry} ECR registry); ` +
+      ? `worst ${worstRequests.registryRequestsPerImage}/image (${worstRequests.kind} N=${worstRequests.images}: ` +
+        `${worstRequests.requests.upstream} upstream + ${worstRequests.requests.ecrRegistry} ECR registry); ` +
         `ECR API worst ${worstApi!.ecrApiCallsPerImage}/image; all three worst ${worstTotal!.totalRequestsPerImage}/image`
       : 'no pass measured',
   });
@@ -126,7 +129,8 @@ export function evaluateTargets(r: BenchResult): TargetResult[] {
     target: 'one base changed: exactly the images FROM it get a new version',
     ok: change ? change.exact : undefined,
     observed: change
-      ? `${change.rebuilt.length} rebuilt, ${change.expected.length} expected${change.exact ? '' : ` (unexpected: ${change.rebuilt.filter((p) => !change.expected.includes(p)).join(', ') || 'none'}; missing: ${change.expected.filter((p) => !change.rebuilt.includes(p)).join(', ') || 'none'})`}`
+      ? `${change.rebuilt.length} rebuilt, ` +
+        `${change.expected.length} expected${change.exact ? '' : ` (unexpected: ${change.rebuilt.filter((p) => !change.expected.includes(p)).join(', ') || 'none'}; missing: ${change.expected.filter((p) => !change.rebuilt.includes(p)).join(', ') || 'none'})`}`
       : 'not measured',
   });
 
@@ -145,7 +149,8 @@ export function evaluateTargets(r: BenchResult): TargetResult[] {
     ok: seedAt?.seedRatio !== undefined ? seedAt.seedRatio >= seedRatio : undefined,
     observed:
       seedAt?.seedRatio !== undefined
-        ? `${seedAt.seedRatio} (${seedAt.seed.seconds!.toFixed(1)} s / ${seedAt.ourCheck!.seconds.toFixed(2)} s); against our whole cache-wiped no-op pass (Nx and all five steps): ${seedAt.seedOverPass} (${seedAt.cold.seconds.toFixed(1)} s)`
+        ? `${seedAt.seedRatio} (${seedAt.seed.seconds!.toFixed(1)} s / ${seedAt.ourCheck!.seconds.toFixed(2)} s); ` +
+          `against our whole cache-wiped no-op pass (Nx and all five steps): ${seedAt.seedOverPass} (${seedAt.cold.seconds.toFixed(1)} s)`
         : seedAt
           ? `not measured: ${seedAt.seed.skipped ?? seedAt.seed.error}`
           : `not measured (sizes ${r.sizes.join(', ')})`,
@@ -232,16 +237,19 @@ export function details(r: BenchResult): string[] {
   const c = r.baseChange;
   if (c) {
     lines.push(
-      `one base changed (${c.base} → ${c.newDigest.slice(0, 19)}…) among N=${c.images}: rebuilt ${c.rebuilt.length}, expected ${c.expected.length}, ${c.exact ? 'exact' : 'NOT exact'}; ${c.seconds.toFixed(1)} s, ${c.imagesPerHour} images/hour`,
+      `one base changed (${c.base} → ${c.newDigest.slice(0, 19)}…) among N=${c.images}: rebuilt ${c.rebuilt.length}, ` +
+        `expected ${c.expected.length}, ${c.exact ? 'exact' : 'NOT exact'}; ${c.seconds.toFixed(1)} s, ${c.imagesPerHour} images/hour`,
     );
     lines.push(
-      `  that pass: ${perImage(c.pass)} requests/image (MCR · ECR reg · ECR API), ${c.pass.blobBytes} blob bytes, peak RSS ${c.pass.memory.processMB} MB / tree ${c.pass.memory.treeMB} MB`,
+      `  that pass: ${perImage(c.pass)} requests/image (MCR · ECR reg · ECR API), ` +
+        `${c.pass.blobBytes} blob bytes, peak RSS ${c.pass.memory.processMB} MB / tree ${c.pass.memory.treeMB} MB`,
     );
   }
   if (r.floor) lines.push(...floorLines(r.floor));
   for (const { images, seed } of r.bySize.filter((s) => s.seed.seconds !== undefined)) {
     lines.push(
-      `seed's catalog check at N=${images}: ${seed.seconds!.toFixed(1)} s, would rebuild ${seed.stale} and skip ${seed.current}, ${seed.requests} requests, ${(seed.bytes! / 1e6).toFixed(1)} MB downloaded`,
+      `seed's catalog check at N=${images}: ${seed.seconds!.toFixed(1)} s, would rebuild ${seed.stale} and skip ${seed.current}, ` +
+        `${seed.requests} requests, ${(seed.bytes! / 1e6).toFixed(1)} MB downloaded`,
     );
   }
   lines.push(
@@ -253,11 +261,13 @@ export function details(r: BenchResult): string[] {
 /** The floor comparison: its (median) round, where the product's time went, and every round when it ran more than once. */
 export function floorLines(f: FloorFigures): string[] {
   const lines = [
-    `floor: ${f.image} rebuilt, tested and pushed: product ${f.product.seconds.toFixed(1)} s, Docker by hand ${f.manual.seconds.toFixed(1)} s, ratio ${f.ratio}${f.rounds ? ` (median of ${f.rounds.length} rounds)` : ''}`,
+    `floor: ${f.image} rebuilt, tested and pushed: product ${f.product.seconds.toFixed(1)} s, ` +
+      `Docker by hand ${f.manual.seconds.toFixed(1)} s, ratio ${f.ratio}${f.rounds ? ` (median of ${f.rounds.length} rounds)` : ''}`,
   ];
   if (f.testAppBuild)
     lines.push(
-      `test app ${f.testAppBuild.app} (real .NET, framework-dependent): first build ${f.testAppBuild.firstSeconds.toFixed(1)} s with nothing cached, repeat ${f.testAppBuild.repeatSeconds.toFixed(1)} s (restore and publish layers reused)`,
+      `test app ${f.testAppBuild.app} (real .NET, framework-dependent): first build ${f.testAppBuild.firstSeconds.toFixed(1)} s with nothing cached, ` +
+        `repeat ${f.testAppBuild.repeatSeconds.toFixed(1)} s (restore and publish layers reused)`,
     );
   if (f.product.phases) lines.push(`  product: ${f.product.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(', ')}`);
   lines.push(`  by hand: ${f.manual.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`);
@@ -298,7 +308,8 @@ export function markdownPage(r: BenchResult, targets: TargetResult[], chartFile:
   return [
     '# Benchmark',
     '',
-    `Measured ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC on ${m.cpus} cores, ${m.memoryGB} GB, Node ${m.node}, Docker ${m.docker} (${m.builder} builder), ` +
+    `Measured ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC on ${m.cpus} cores, ` +
+      `${m.memoryGB} GB, Node ${m.node}, Docker ${m.docker} (${m.builder} builder), ` +
       `against the local stack (tools/local-stack). Reproduce: \`npm run bench\` (\`--sizes=${r.sizes.join(',')}\`).`,
     '',
     '## Targets',

@@ -111,7 +111,8 @@ async function measureSize(ws: BenchWorkspace, options: BenchOptions): Promise<S
   const seedRatio = seed.seconds !== undefined && ours ? round(seed.seconds / ours.seconds, 1) : undefined;
   const seedOverPass = seed.seconds !== undefined ? round(seed.seconds / cold.seconds, 1) : undefined;
   options.log(
-    `  cold ${cold.seconds.toFixed(1)} s, warm ${warm.seconds.toFixed(1)} s, ${cold.registryRequestsPerImage} registry requests/image, our check ${ours?.seconds.toFixed(2) ?? '–'} s, seed ${seed.seconds?.toFixed(1) ?? '–'} s`,
+    `  cold ${cold.seconds.toFixed(1)} s, warm ${warm.seconds.toFixed(1)} s, ${cold.registryRequestsPerImage} registry requests/image, ` +
+      `our check ${ours?.seconds.toFixed(2) ?? '–'} s, seed ${seed.seconds?.toFixed(1) ?? '–'} s`,
   );
   return { images: n, cold, warm, seed, ourCheck: ours, seedRatio, seedOverPass };
 }
@@ -294,7 +295,8 @@ function parseArgs(argv: string[]): CliOptions {
     else if (flag === '--report' && value) options.report = value;
     else
       throw new Error(
-        `unknown argument ${arg}; usage: run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets] [--no-seed] [--no-base-change] [--no-floor] [--repeat=1] [--keep] | --only=floor [--repeat=3] [--sizes=200] | --clean=<bench id> | --report=<bench.json> [--out=…]`,
+        `unknown argument ${arg}; usage: ` +
+          `run.ts [--sizes=10,50,200] [--out=dist/bench] [--no-targets] [--no-seed] [--no-base-change] [--no-floor] [--repeat=1] [--keep] | --only=floor [--repeat=3] [--sizes=200] | --clean=<bench id> | --report=<bench.json> [--out=…]`,
       );
   }
   // The floor alone is for comparing one change: several rounds by default, since one is easily disturbed.

@@ -436,7 +436,8 @@ export function seed(options: {
         const pushing = wantedHere.includes(repo);
         if (pushing)
           process.stdout.write(
-            `[local-stack] seeding ${ref} (stands in for mcr.microsoft.com/dotnet/${repo}:${line.tag}, ${bits.runtime ? `.NET ${bits.runtime}` : 'without .NET'})\n`,
+            `[local-stack] seeding ${ref} (stands in for mcr.microsoft.com/dotnet/${repo}:${line.tag}, ` +
+              `${bits.runtime ? `.NET ${bits.runtime}` : 'without .NET'})\n`,
           );
         // The classic builder: no network and no frontend image needed; its layer cache makes a rebuild quick.
         run('docker', ['build', '-q', '-f', dockerfile, '-t', ref, context], options.log, {

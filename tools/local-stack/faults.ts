@@ -525,7 +525,8 @@ export class Instrumentation {
         try {
           const added = this.faults.add(await readJson(req));
           this.options.log?.(
-            `fault rules added: ${added.map((rule) => `#${rule.id} ${JSON.stringify({ match: rule.match, times: rule.times, action: rule.action })}`).join('; ')}`,
+            `fault rules added: ` +
+              `${added.map((rule) => `#${rule.id} ${JSON.stringify({ match: rule.match, times: rule.times, action: rule.action })}`).join('; ')}`,
           );
           return sendJson(res, 201, { rules: added });
         } catch (err) {

@@ -158,7 +158,8 @@ export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res
           res,
           400,
           'ValidationError',
-          `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+          `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: ` +
+            `Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
           requestId,
         );
       }
@@ -168,7 +169,8 @@ export function stsHandler(options: StsOptions): (req: http.IncomingMessage, res
           res,
           400,
           'ValidationError',
-          `1 validation error detected: Value '${form.get('DurationSeconds')}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${duration < MIN_DURATION ? `greater than or equal to ${MIN_DURATION}` : `less than or equal to ${MAX_DURATION}`}`,
+          `1 validation error detected: Value '${form.get('DurationSeconds')}' at 'durationSeconds' failed to satisfy constraint: ` +
+            `Member must have value ${duration < MIN_DURATION ? `greater than or equal to ${MIN_DURATION}` : `less than or equal to ${MAX_DURATION}`}`,
           requestId,
         );
       }

@@ -51,7 +51,8 @@ export function accountOf(accounts: readonly Account[], caller: Account, input: 
     const name = optionalString(input, 'repositoryName') ?? '*';
     throw new AwsError(
       'AccessDeniedException',
-      `User: ${ctx.callerArn} is not authorized to perform: ecr:${ctx.operation} on resource: arn:aws:ecr:${ctx.region}:${id}:repository/${name} because no resource-based policy allows the ecr:${ctx.operation} action`,
+      `User: ${ctx.callerArn} is not authorized to perform: ecr:${ctx.operation} on resource: ` +
+        `arn:aws:ecr:${ctx.region}:${id}:repository/${name} because no resource-based policy allows the ecr:${ctx.operation} action`,
     );
   }
   return found;

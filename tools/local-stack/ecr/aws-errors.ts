@@ -32,7 +32,8 @@ export function repositoryNotFound(name: string, registryId: string): AwsError {
 export function imageNotFound(id: ImageId, name: string, registryId: string): AwsError {
   return new AwsError(
     'ImageNotFoundException',
-    `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${name}' in the registry with id '${registryId}'`,
+    `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', ` +
+      `imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${name}' in the registry with id '${registryId}'`,
   );
 }
 

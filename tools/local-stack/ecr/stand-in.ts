@@ -114,7 +114,8 @@ export function start(config: EcrConfig, log: Log): RunningStandIn {
   ];
   for (const acct of accounts)
     log(
-      `account ${acct.id}${acct === caller ? " (the caller's)" : ''}: registry ${acct.registryHost}, backing registry ${acct.registry.url.href}, storage ${acct.storage.root}`,
+      `account ${acct.id}${acct === caller ? " (the caller's)" : ''}: registry ${acct.registryHost}, ` +
+        `backing registry ${acct.registry.url.href}, storage ${acct.storage.root}`,
     );
   log(`history ${history.file}`);
 

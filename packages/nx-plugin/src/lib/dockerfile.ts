@@ -524,10 +524,17 @@ function unresolvedMessage(from: FromInstruction): string {
   if (from.missingArgs.length) {
     // Build args can choose the base only through a declared ARG; the base is resolved and checked before anything is built.
     const args = from.missingArgs;
-    return `FROM ${from.rawImage} uses ARG ${args.join(', ')} which has no default value (line ${line}); declare ${args.map((a) => `ARG ${a}=<image>`).join(', ')} before the first FROM`;
+    return (
+      `FROM ${from.rawImage} uses ARG ${args.join(', ')} which has no default value (line ${line}); ` +
+      `declare ${args.map((a) => `ARG ${a}=<image>`).join(', ')} before the first FROM`
+    );
   }
   const args = from.platformArgs ?? [];
-  return `FROM ${from.rawImage} uses ${args.join(', ')} (line ${line}), which the builder sets for the platform it builds for, so the base image is not known before the build; name the image without ${args.length === 1 ? 'it' : 'them'}, or declare ${args.map((a) => `ARG ${a}=<value>`).join(', ')} before the first FROM`;
+  return (
+    `FROM ${from.rawImage} uses ${args.join(', ')} (line ${line}), ` +
+    `which the builder sets for the platform it builds for, so the base image is not known before the build; ` +
+    `name the image without ${args.length === 1 ? 'it' : 'them'}, or declare ${args.map((a) => `ARG ${a}=<value>`).join(', ')} before the first FROM`
+  );
 }
 
 /**

@@ -144,7 +144,8 @@ function explain(err: unknown, what: string, attempts: number): never {
     throw new UserError(
       `${what}: the AWS credentials expired during the run (${name}: ${e.message})`,
       'give the run credentials that outlast it: in Azure Pipelines set the variable aws.rolecredential.maxduration (seconds) to at least the job timeout, ' +
-        "and the IAM role's maximum session duration to match (the templates in .azure-pipelines do the first); elsewhere use credentials the AWS SDK refreshes itself " +
+        "and the IAM role's maximum session duration to match (the templates in .azure-pipelines do the first); " +
+        'elsewhere use credentials the AWS SDK refreshes itself ' +
         '(an instance or task role, web identity, or a profile with role_arn); then rerun',
     );
   }

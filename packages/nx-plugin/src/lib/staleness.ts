@@ -68,7 +68,9 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
       return {
         stale: true,
         reason: 'build-args-changed',
-        message: `build arg${changed.length === 1 ? '' : 's'} ${changed.join(', ')} now count${changed.length === 1 ? 's' : ''} as input, and ${published.versionTag} did not record ${changed.length === 1 ? 'it' : 'them'}`,
+        message:
+          `build arg${changed.length === 1 ? '' : 's'} ${changed.join(', ')} now count${changed.length === 1 ? 's' : ''} as input, ` +
+          `and ${published.versionTag} did not record ${changed.length === 1 ? 'it' : 'them'}`,
       };
     }
     if (changed.length) {
@@ -99,7 +101,10 @@ export function pinBehindWarning(baseName: string, pinned: string, tagDigest: st
   if (tagDigest === undefined)
     return `${baseName} is pinned to ${short(pinned)}, and the tag no longer exists upstream: the pin cannot be updated from it`;
   if (tagDigest === pinned) return undefined;
-  return `${baseName} is pinned to ${short(pinned)}, but the tag has moved on to ${short(tagDigest)} upstream: the pin is behind (update the digest in FROM, e.g. with Renovate)`;
+  return (
+    `${baseName} is pinned to ${short(pinned)}, but the tag has moved on to ${short(tagDigest)} upstream: ` +
+    `the pin is behind (update the digest in FROM, e.g. with Renovate)`
+  );
 }
 
 export function short(digest: string): string {

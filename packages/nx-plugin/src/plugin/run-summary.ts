@@ -155,7 +155,15 @@ export function renderSummary(rows: SummaryRow[]): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${cell(r.image)} | ${cell(r.decision)} | ${cell(r.reason)} | ${code(r.versionTag)} | ${r.tags.length ? r.tags.map(code).join(', ') : '—'} | ${code(r.digest && short(r.digest))} | ${formatDuration(r.durationMs)} |`,
+        `| ${[
+          cell(r.image),
+          cell(r.decision),
+          cell(r.reason),
+          code(r.versionTag),
+          r.tags.length ? r.tags.map(code).join(', ') : '—',
+          code(r.digest && short(r.digest)),
+          formatDuration(r.durationMs),
+        ].join(' | ')} |`,
     ),
   ];
   const warned = rows.filter((r) => r.warnings.length);

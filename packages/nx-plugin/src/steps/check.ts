@@ -234,7 +234,9 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     if (unfinished.length) {
       record.tagsToFinish = unfinished;
       record.runId = newRunId();
-      record.message += `; ${unfinished.join(', ')} still name${unfinished.length === 1 ? 's' : ''} an older image (a publish stopped half-way): ecr-publish moves ${unfinished.length === 1 ? 'it' : 'them'}`;
+      record.message +=
+        `; ${unfinished.join(', ')} still name${unfinished.length === 1 ? 's' : ''} an older image (a publish stopped half-way): ` +
+        `ecr-publish moves ${unfinished.length === 1 ? 'it' : 'them'}`;
     }
   }
   if (decision.stale) {
@@ -248,13 +250,15 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     record.owedCards = owedCards;
     const versions = owedCards.map((o) => o.versionTag).join(', ');
     notes.push(
-      `${versions} ${owedCards.length === 1 ? 'was' : 'were'} published by an earlier run that sent no card: teams-notify sends ${owedCards.length === 1 ? 'it' : 'them'}`,
+      `${versions} ${owedCards.length === 1 ? 'was' : 'were'} published by an earlier run that sent no card: ` +
+        `teams-notify sends ${owedCards.length === 1 ? 'it' : 'them'}`,
     );
   }
   if (leftovers.length) {
     record.leftoverTags = leftovers;
     notes.push(
-      `${leftovers.map((l) => l.tag).join(', ')} ${leftovers.length === 1 ? 'was' : 'were'} left by runs that stopped: ecr-publish removes ${leftovers.length === 1 ? 'it' : 'them'}`,
+      `${leftovers.map((l) => l.tag).join(', ')} ${leftovers.length === 1 ? 'was' : 'were'} left by runs that stopped: ` +
+        `ecr-publish removes ${leftovers.length === 1 ? 'it' : 'them'}`,
     );
   }
   if (notes.length && !decision.stale) {
@@ -264,7 +268,8 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   const todo = record.tagsToFinish || notes.length;
   deps.log.info(
     decision.stale
-      ? `${settings.project}: STALE (${decision.reason}): ${decision.message}; will build ${record.nextVersion!.tag} on ${base.name}@${short(baseDigest)}${notes.map((n) => `; ${n}`).join('')}`
+      ? `${settings.project}: STALE (${decision.reason}): ${decision.message}; ` +
+          `will build ${record.nextVersion!.tag} on ${base.name}@${short(baseDigest)}${notes.map((n) => `; ${n}`).join('')}`
       : `${settings.project}: CURRENT: ${record.message}${todo ? '' : '; nothing to do'}`,
   );
   return record;

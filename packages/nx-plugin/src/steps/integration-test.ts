@@ -58,7 +58,8 @@ export function assertTestAppStartsFrom(settings: ImageSettings): void {
   throw new ConfigError(
     settings.configFile,
     'integrationTest.replaceFrom',
-    `no FROM in ${dockerfileName} names "${replaceFrom}"${images.length ? ` (it starts FROM ${images.join(', ')})` : ''}, so the test app would not run on the new image`,
+    `no FROM in ${dockerfileName} names "${replaceFrom}"${images.length ? ` (it starts FROM ${images.join(', ')})` : ''}, ` +
+      `so the test app would not run on the new image`,
     images.length
       ? `set it to the image in ${dockerfileName} that the new platform image stands in for`
       : `start ${dockerfileName} FROM ${replaceFrom}`,
@@ -167,8 +168,11 @@ export async function testImage(
       if (Date.now() >= deadline) {
         const seen = last.status !== undefined ? `HTTP ${last.status}` : (last.error ?? 'no answer');
         throw new UserError(
-          `${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ${seen})\n${indent(await docker.logs(container.id))}`,
-          `check ${app.configFile} (port ${port}, request ${app.request.method} ${app.request.path}, expectStatus ${app.expectStatus}) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)`,
+          `${settings.project}: the test app did not answer ${app.expectStatus} within ${app.timeoutSeconds}s (last: ` +
+            `${seen})\n${indent(await docker.logs(container.id))}`,
+          `check ${app.configFile} (port ${port}, request ${app.request.method} ${app.request.path}, ` +
+            `expectStatus ${app.expectStatus}) against the container logs above; ` +
+            `if the app only needs longer to start, raise timeoutSeconds there (at most 3600)`,
         );
       }
       await sleep(probeDelayMs(failed, deps.pollMs ?? 500));
@@ -217,7 +221,8 @@ export function testPort(settings: ImageSettings, env: Record<string, string>, r
   const where = path.relative(settings.workspaceRoot, runsOnNewImage ? settings.dockerfile : app.dockerfile);
   if (configured && app.port !== undefined && app.port !== configured.port) {
     throw new UserError(
-      `${settings.project}: ${app.configFile} says the test app listens on port ${app.port}, but ${runsOn} configures ${configured.port} (${configured.source}), where applications built on it listen`,
+      `${settings.project}: ${app.configFile} says the test app listens on port ${app.port}, ` +
+        `but ${runsOn} configures ${configured.port} (${configured.source}), where applications built on it listen`,
       `remove "port" from ${app.configFile} (the image's port is used), or fix ${configured.source} in ${where}`,
     );
   }
@@ -258,8 +263,10 @@ async function checkUser(
   const strangers = processesNotAs(parseTop(await docker.processes(containerId)), uid);
   if (strangers.length > 0) {
     throw new UserError(
-      `${settings.project}: ${image} runs as USER ${user.spec} (uid ${uid}), but the test app's processes run as ${strangers.map((p) => `uid ${p.uid} (${p.command})`).join(', ')}`,
-      `applications must run as the image's user: remove USER from ${path.relative(settings.workspaceRoot, settings.integrationTest.app.dockerfile)}, and keep anything in the image from switching users`,
+      `${settings.project}: ${image} runs as USER ${user.spec} (uid ${uid}), ` +
+        `but the test app's processes run as ${strangers.map((p) => `uid ${p.uid} (${p.command})`).join(', ')}`,
+      `applications must run as the image's user: remove USER from ${path.relative(settings.workspaceRoot, settings.integrationTest.app.dockerfile)}, ` +
+        `and keep anything in the image from switching users`,
     );
   }
   return `runs as uid ${uid} (USER ${user.spec}${runsOnNewImage ? '' : ` of ${image}`})`;
@@ -279,7 +286,8 @@ async function checkRuntimes(settings: ImageSettings, docker: DockerCli, image: 
         : `dotnet --list-runtimes failed (exit ${result.exitCode}): ${oneLine(result.output).slice(0, 300)}`;
     throw new UserError(
       `${settings.project}: the new image declares ${missing.map((m) => `${m.variable}=${m.version}`).join(' and ')}, but holds ${seen}`,
-      `keep the base's .NET in ${path.relative(settings.workspaceRoot, settings.dockerfile)}: do not remove or replace /usr/share/dotnet, and do not set ${missing.map((m) => m.variable).join(' or ')}`,
+      `keep the base's .NET in ${path.relative(settings.workspaceRoot, settings.dockerfile)}: ` +
+        `do not remove or replace /usr/share/dotnet, and do not set ${missing.map((m) => m.variable).join(' or ')}`,
     );
   }
   return `.NET inside: ${declared.map((d) => `${d.name} ${d.version}`).join(', ')}`;
@@ -287,7 +295,10 @@ async function checkRuntimes(settings: ImageSettings, docker: DockerCli, image: 
 
 /** The test app stopped on its own: the new image broke it, or the app does not run as this test starts it. */
 function exitedFix(settings: ImageSettings): string {
-  return `the container logs above say why; the test app runs on the new image as ${settings.integrationTest.app.configFile} describes: fix the image or the test app, then rerun`;
+  return (
+    `the container logs above say why; the test app runs on the new image as ${settings.integrationTest.app.configFile} describes: ` +
+    `fix the image or the test app, then rerun`
+  );
 }
 
 function indent(text: string): string {

@@ -140,7 +140,8 @@ export async function notifyTeams(
         .removeMarker(card.marker)
         .catch((err: unknown) =>
           log.warn(
-            `${settings.project}: the card for ${card.versionTag} was sent, but removing its marker ${card.marker} failed, so the next run sends it again: ${(err as Error).message}`,
+            `${settings.project}: the card for ${card.versionTag} was sent, ` +
+              `but removing its marker ${card.marker} failed, so the next run sends it again: ${(err as Error).message}`,
           ),
         );
     }

@@ -147,7 +147,8 @@ export async function publishImage(
     const stored = (await ecr.listImages(repository.name)).find((image) => image.tags.includes(next.tag));
     if (stored?.digest !== versioned.digest) {
       throw new UserError(
-        `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run published ${versioned.digest}: another run published the same version at the same time`,
+        `${settings.project}: ${versionRef} names ${stored?.digest ?? 'nothing'} right after this run published ${versioned.digest}: ` +
+          `another run published the same version at the same time`,
         `make the repository's version tags immutable (IMMUTABLE_WITH_EXCLUSION), then rerun`,
       );
     }
@@ -174,7 +175,8 @@ export async function publishImage(
   const blocked = [...plan.blocked, ...moved.refused];
   if (blocked.length) {
     log.warn(
-      `${settings.project}: ${repository.name} is ${repository.tagMutability}: ${blocked.join(', ')} cannot move to ${next.tag} and still name the previous image. ` +
+      `${settings.project}: ${repository.name} is ${repository.tagMutability}: ` +
+        `${blocked.join(', ')} cannot move to ${next.tag} and still name the previous image. ` +
         `To let them move, make the repository IMMUTABLE_WITH_EXCLUSION with WILDCARD exclusion filters for them ` +
         `(${exclusionCommand(repository.name, [...new Set([...repository.mutableTagFilters, ...blocked])])})`,
     );
@@ -230,13 +232,15 @@ async function removeLeftovers(settings: ImageSettings, check: CheckRecord, deps
     if (removed.length) {
       const oldest = leftovers.map((l) => l.pushedAt).sort()[0];
       deps.log.info(
-        `${settings.project}: removed ${removed.join(', ')} from ${settings.ecr.repository}: left by runs that stopped (pushed over ${formatDuration(settings.cleanup.registryAfterMs)} ago, the first at ${oldest})`,
+        `${settings.project}: removed ${removed.join(', ')} from ${settings.ecr.repository}: ` +
+          `left by runs that stopped (pushed over ${formatDuration(settings.cleanup.registryAfterMs)} ago, the first at ${oldest})`,
       );
     }
     return removed;
   } catch (err) {
     deps.log.warn(
-      `${settings.project}: could not remove ${leftovers.map((l) => l.tag).join(', ')} from ${settings.ecr.repository}: ${describeError(err)} (the next run tries again)`,
+      `${settings.project}: could not remove ${leftovers.map((l) => l.tag).join(', ')} from ${settings.ecr.repository}: ` +
+        `${describeError(err)} (the next run tries again)`,
     );
     return [];
   }
@@ -304,7 +308,8 @@ async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger) 
   if (mutableTagFilters.length > MAX_EXCLUSION_FILTERS) {
     // More moving tags than ECR can exempt: immutability would pin some of them, which is worse.
     log.warn(
-      `${settings.project}: creating ECR repository ${settings.ecr.repository} MUTABLE: its images move ${mutableTagFilters.length} tags (${mutableTagFilters.join(', ')}), ` +
+      `${settings.project}: creating ECR repository ${settings.ecr.repository} MUTABLE: ` +
+        `its images move ${mutableTagFilters.length} tags (${mutableTagFilters.join(', ')}), ` +
         `more than the ${MAX_EXCLUSION_FILTERS} exclusion filters ECR allows, so version tags cannot be made immutable there`,
     );
     return ecr.createRepository(settings.ecr.repository, {

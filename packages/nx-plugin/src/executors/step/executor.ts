@@ -55,7 +55,8 @@ export function stepOptionsProblem(options: Record<string, unknown>): UserError 
   const foreign = Object.keys(rest).filter((key) => !allowed.includes(key));
   if (!foreign.length) return undefined;
   return new UserError(
-    `${step} options: ${foreign.join(', ')} ${foreign.length === 1 ? 'is not an option' : 'are not options'} of ${step} (${allowed.length ? `its options: ${allowed.join(', ')}` : 'it takes none'})`,
+    `${step} options: ${foreign.join(', ')} ${foreign.length === 1 ? 'is not an option' : 'are not options'} of ${step} ` +
+      `(${allowed.length ? `its options: ${allowed.join(', ')}` : 'it takes none'})`,
     "remove it from this target's options (--option, project.json or nx.json targetDefaults), or set it on the step it belongs to",
   );
 }

@@ -23,7 +23,9 @@ function readTestApp(tree: Tree, options: NormalizedOptions, warnings: string[])
   const fallback = { dockerfile: joinPathFragments(options.testApp, 'Dockerfile'), context: options.testApp };
   if (!tree.exists(configFile)) {
     warnings.push(
-      `${options.testApp} has no ${TEST_APP_FILE}: ${options.project}'s integration test fails until it exists (a Dockerfile whose FROM names ${options.replaceFrom}, and ${TEST_APP_FILE} saying how to probe it)`,
+      `${options.testApp} has no ${TEST_APP_FILE}: ` +
+        `${options.project}'s integration test fails until it exists (a Dockerfile whose FROM names ${options.replaceFrom}, ` +
+        `and ${TEST_APP_FILE} saying how to probe it)`,
     );
     return fallback;
   }
@@ -47,7 +49,8 @@ function readTestApp(tree: Tree, options: NormalizedOptions, warnings: string[])
     try {
       if (!startsFrom(dockerfileText, options.replaceFrom)) {
         warnings.push(
-          `no FROM in ${files.dockerfile} names ${options.replaceFrom}, so the integration test would not use the new image and fails; pass --replaceFrom with an image it starts FROM`,
+          `no FROM in ${files.dockerfile} names ${options.replaceFrom}, ` +
+            `so the integration test would not use the new image and fails; pass --replaceFrom with an image it starts FROM`,
         );
       }
     } catch (err) {
@@ -144,7 +147,8 @@ export async function platformImageGenerator(tree: Tree, schema: PlatformImageGe
   // (without it installed formatFiles changes nothing).
   await formatFiles(tree);
   logger.info(
-    `${options.project}: ${options.imageDir}/${IMAGE_CONFIG_FILE} builds FROM ${options.base} and publishes to ECR ${options.repository}:${options.tag}-<version>`,
+    `${options.project}: ` +
+      `${options.imageDir}/${IMAGE_CONFIG_FILE} builds FROM ${options.base} and publishes to ECR ${options.repository}:${options.tag}-<version>`,
   );
 }
 
