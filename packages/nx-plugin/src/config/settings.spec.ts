@@ -7,7 +7,10 @@ import { assertWebhookReady } from '../steps/notify';
 import { omit } from '../steps/test-fixtures';
 import { FORCE_ENV, parseForce, PROFILE_ENV } from './environment';
 import { readTargetOptions } from './executor-options';
-import { loadImageSettings, type LoadImageInput } from './normalize';
+import type { ConfigFiles } from './json';
+import { loadImageSettings, normalizeSettings, type LoadImageInput, type SettingsLayers } from './normalize';
+import type { JsonObject } from './validate';
+import { WorkspaceImages } from './workspace-images';
 import { regionHint, requireRegion } from './region';
 import { DEFAULT_SHARED } from './settings';
 import { resolveShared } from './shared';
@@ -1223,5 +1226,65 @@ describe('the executor options layer', () => {
     expect(() => {
       (settings.teams as { failOnError: boolean }).failOnError = true;
     }).toThrow(TypeError);
+  });
+});
+
+describe('normalizeSettings', () => {
+  /** The files of a workspace that exists only in memory: everything normalizeSettings reads comes through here. */
+  function memoryFiles(files: Record<string, unknown>): ConfigFiles & { reads: string[] } {
+    const reads: string[] = [];
+    return {
+      reads,
+      exists: (file) => file in files || Object.keys(files).some((known) => known.startsWith(`${file}/`)),
+      readJson: (file, displayName) => {
+        reads.push(file);
+        if (!(file in files)) throw new ConfigError(displayName, '(file)', 'cannot be read', 'check the path exists');
+        return files[file] as JsonObject;
+      },
+    };
+  }
+  const ROOT = '/workspace-in-memory';
+  const layers = (files: ConfigFiles, targetOptions = {}): SettingsLayers => ({
+    workspaceRoot: ROOT,
+    project: 'net6-runtime',
+    projectRoot: PROJECT_ROOT,
+    workspace: { file: 'nx.json', options: workspaceOptions() },
+    targetOptions,
+    env: { [PROFILE_ENV]: 'local' },
+    files,
+    images: new WorkspaceImages(ROOT, { file: 'nx.json', options: workspaceOptions() }, 'local', {}, files),
+  });
+  const inMemory = () =>
+    memoryFiles({
+      [`${ROOT}/${IMAGE_FILE}`]: imageConfig(),
+      [`${ROOT}/${PROJECT_ROOT}/Dockerfile`]: {},
+      [`${ROOT}/integration-tests/net6-stand-in/test-app.json`]: { port: 8081 },
+      [`${ROOT}/integration-tests/net6-stand-in/Dockerfile`]: {},
+    });
+
+  it('reads only through its arguments: the same layers give the same frozen settings', () => {
+    const files = inMemory();
+    const first = normalizeSettings(layers(files));
+    const second = normalizeSettings(layers(files));
+    expect(second).toEqual(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(first.integrationTest.app).toMatchObject({ dir: `${ROOT}/integration-tests/net6-stand-in`, port: 8081 });
+    expect(first.aws.ecrEndpoint).toBe('http://localhost:5003');
+    expect(files.reads.sort()).toEqual(
+      [
+        `${ROOT}/${IMAGE_FILE}`,
+        `${ROOT}/integration-tests/net6-stand-in/test-app.json`,
+        `${ROOT}/${IMAGE_FILE}`,
+        `${ROOT}/integration-tests/net6-stand-in/test-app.json`,
+      ].sort(),
+    );
+  });
+
+  it("takes the targets' options as a layer above the files", () => {
+    const settings = normalizeSettings(
+      layers(inMemory(), { 'integration-test': { timeoutSeconds: 9 }, 'teams-notify': { failOnError: true } }),
+    );
+    expect(settings.integrationTest.app.timeoutSeconds).toBe(9);
+    expect(settings.teams.failOnError).toBe(true);
   });
 });
