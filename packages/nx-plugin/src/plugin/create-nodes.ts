@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
 import { PROFILE_ENV } from '../config/environment';
 import { normalizeAppPath } from '../config/test-app';
-import { IMAGE_CONFIG_FILE, PLUGIN_NAME, recordFile, STEP_NAMES, TEST_APP_FILE } from '../types/workspace';
+import { IMAGE_CONFIG_FILE, PLUGIN_NAME, recordFile, recordFileName, STEP_NAMES, TEST_APP_FILE } from '../types/workspace';
 
 export const STEPS = STEP_NAMES;
 
@@ -94,7 +94,7 @@ export function imageTargets(testAppRoot: string | undefined): Record<string, Ta
     // hash takes the check's record and not the records of the steps in between, which Nx hashes before
     // they are written when the steps run in one batch (Nx 22 re-hashes them after the batch in name only:
     // nrwl/nx#35980), and the no-change path would otherwise miss the cache for every step but the first.
-    if (index > 0) inputs.push({ dependentTasksOutputFiles: '**/mcr-check.json', transitive: true });
+    if (index > 0) inputs.push({ dependentTasksOutputFiles: `**/${recordFileName('mcr-check')}`, transitive: true });
     if (testAppRoot && step === 'integration-test') inputs.push(`{workspaceRoot}/${testAppRoot}/**/*`);
     targets[step] = {
       // The steps after the check share one executor, naming their step: Nx then runs a rebuild's steps in one
