@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildCommand, type ResolvedBuilder } from '../../packages/nx-plugin/src/lib/docker';
-import { fromImages } from '../../packages/nx-plugin/src/lib/dockerfile';
+import { fromImages } from '../../packages/nx-plugin/src/lib/dockerfile-rewrite';
 import { ECR_REGISTRY, manifestDigest } from './stack';
 import { MCR_MIRROR, readNxJson, type BenchImage } from './workspace';
 

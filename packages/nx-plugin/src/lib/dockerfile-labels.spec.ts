@@ -1,5 +1,6 @@
 /** withLabelInstruction: a platform image's labels as one LABEL instruction at the end of the temporary Dockerfile. */
-import { parseDockerfile, withLabelInstruction } from './dockerfile';
+import { parseDockerfile } from './dockerfile';
+import { withLabelInstruction } from './dockerfile-rewrite';
 import { expandWord } from './dockerfile-lex';
 
 describe('withLabelInstruction', () => {

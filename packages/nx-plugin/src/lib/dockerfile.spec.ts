@@ -1,15 +1,5 @@
-import {
-  DockerfileSyntaxError,
-  finalBaseImage,
-  finalStageFrom,
-  fromImages,
-  fromMatches,
-  overrideFrom,
-  parseDockerfile,
-  passedBuildArgs,
-  pinBaseImage,
-  startsFrom,
-} from './dockerfile';
+import { DockerfileSyntaxError, parseDockerfile, passedBuildArgs } from './dockerfile';
+import { finalBaseImage, finalStageFrom, fromImages, fromMatches, overrideFrom, pinBaseImage, startsFrom } from './dockerfile-rewrite';
 
 const RUNTIME = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const SDK = 'mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim';

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { checkedBuild } from '../lib/build-warnings';
 import type { DockerCli } from '../lib/docker';
-import { DockerfileSyntaxError, finalStageFrom, fromImages, overrideFrom, startsFrom } from '../lib/dockerfile';
+import { DockerfileSyntaxError } from '../lib/dockerfile';
+import { finalStageFrom, fromImages, overrideFrom, startsFrom } from '../lib/dockerfile-rewrite';
 import {
   configuredPort,
   declaredRuntimes,

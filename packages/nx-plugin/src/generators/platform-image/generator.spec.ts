@@ -5,7 +5,8 @@ import { logger, updateJson, type NxJsonConfiguration, type Tree } from '@nx/dev
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parse as parseYaml } from 'yaml';
 import { loadImageSettings } from '../../config/normalize';
-import { finalBaseImage, parseDockerfile } from '../../lib/dockerfile';
+import { parseDockerfile } from '../../lib/dockerfile';
+import { finalBaseImage } from '../../lib/dockerfile-rewrite';
 import { platformImageGenerator, type PlatformImageGeneratorSchema } from './generator';
 import { DEFAULT_SCHEDULE } from './normalize';
 

@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import { formatFiles, generateFiles, joinPathFragments, logger, readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { IMAGE_CONFIG_FILE, PLUGIN_NAME, TEST_APP_FILE } from '../../types/workspace';
-import { DockerfileSyntaxError, startsFrom } from '../../lib/dockerfile';
+import { DockerfileSyntaxError } from '../../lib/dockerfile';
+import { startsFrom } from '../../lib/dockerfile-rewrite';
 import { normalizeOptions, type NormalizedOptions } from './normalize';
 import type { PlatformImageGeneratorSchema } from './schema';
 

@@ -5,7 +5,8 @@ import { logger, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { loadImageSettings } from '../../config/normalize';
 import { assertTestAppStartsFrom } from '../../steps/integration-test';
-import { overrideFrom, parseDockerfile } from '../../lib/dockerfile';
+import { parseDockerfile } from '../../lib/dockerfile';
+import { overrideFrom } from '../../lib/dockerfile-rewrite';
 import { testAppGenerator, type TestAppGeneratorSchema } from './generator';
 import { KINDS } from './normalize';
 
