@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './workspace';
+import { withoutColour } from '../without-colour';
 
 export interface MemoryPeak {
   /** The largest resident set any single process of the tree reached (VmHWM), in MB (10^6 bytes). */
@@ -124,10 +125,6 @@ export interface TimedRun {
 }
 
 const NX_BIN = path.join(REPO_ROOT, 'node_modules/.bin/nx');
-
-/** Nx colours its output with SGR escape sequences, ESC [ … m; ESC (0x1b) spelled as a number, not in a regex literal. */
-const COLOUR_CODE = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, 'g');
-const withoutColour = (text: string): string => text.replace(COLOUR_CODE, '');
 
 /**
  * Runs `nx <args>` in `cwd`, timing it from spawn to exit and sampling its process tree. The event loop stays

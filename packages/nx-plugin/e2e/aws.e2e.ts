@@ -5,15 +5,13 @@
  * per-service endpoint variables, and credentials that expire while a run is still going.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   awsEcr,
   cardFact,
   cards,
   createWorkspace,
-  ecrPassword,
   ecrTags,
   editJson,
   nx,
@@ -21,6 +19,7 @@ import {
   recordsOf,
   requestStats,
   sessionCredentials,
+  withEcrAuthFile,
   type Workspace,
 } from './support';
 import type { DescribedImages, ImageFile, NxJsonFile } from './json-files';
@@ -66,14 +65,8 @@ describe('a repository in another account', () => {
     // Nothing landed in the caller's own account.
     expect(ecrTags(repository)).toEqual([]);
     // skopeo reads it back from the other account's registry host with the same token.
-    const authDir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
-    try {
-      const authFile = path.join(authDir, 'auth.json');
-      writeFileSync(
-        authFile,
-        JSON.stringify({ auths: { [OTHER_ACCOUNT.registry]: { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
-      );
-      const { Labels: labels } = JSON.parse(
+    const labels = withEcrAuthFile((authFile) => {
+      const { Labels } = JSON.parse(
         execFileSync(
           'skopeo',
           [
@@ -86,10 +79,9 @@ describe('a repository in another account', () => {
           { encoding: 'utf8' },
         ),
       ) as { Labels: Record<string, string> };
-      expect(labels['org.opencontainers.image.version']).toBe('6.0-bullseye-slim-1.0.0');
-    } finally {
-      rmSync(authDir, { recursive: true, force: true });
-    }
+      return Labels;
+    }, OTHER_ACCOUNT.registry);
+    expect(labels['org.opencontainers.image.version']).toBe('6.0-bullseye-slim-1.0.0');
     const [card] = await cards(ws);
     expect(cardFact(card, 'Image')).toBe(`${OTHER_ACCOUNT.registry}/${repository}:6.0-bullseye-slim-1.0.0`);
 

@@ -6,11 +6,10 @@
  * for: not an error, the run goes on and says which tags it ignored.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { recordFigure } from './figures';
-import { awsEcr, createWorkspace, ecrPassword, ecrTags, editJson, git, nx, recordsOf, type NxRun, type Workspace } from './support';
+import { awsEcr, createWorkspace, ecrTags, editJson, git, nx, recordsOf, withEcrAuthFile, type NxRun, type Workspace } from './support';
 import type { DescribedImages, Fields, ImageFile, NxJsonFile, PluginOptions } from './json-files';
 
 jest.setTimeout(10 * 60_000);
@@ -395,13 +394,7 @@ describe('malformed version tags in ECR are not an error', () => {
     if (created.status !== 0) throw new Error(`aws ecr create-repository failed: ${created.stderr}`);
     // Pushed with an independent client, as someone tagging by hand would: a real version, two tags that
     // claim the prefix but are no version this product writes, and another prefix's version.
-    const authDir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
-    const authFile = path.join(authDir, 'auth.json');
-    writeFileSync(
-      authFile,
-      JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
-    );
-    try {
+    withEcrAuthFile((authFile) => {
       for (const tag of [`${PREFIX}-1.1.0`, ...malformed, 'other-prefix-9.9.9']) {
         execFileSync('skopeo', [
           'copy',
@@ -414,9 +407,7 @@ describe('malformed version tags in ECR are not an error', () => {
           `docker://localhost:5002/${repository()}:${tag}`,
         ]);
       }
-    } finally {
-      rmSync(authDir, { recursive: true, force: true });
-    }
+    });
   });
 
   const recordedDigest = () => recordsOf(ws, 'net6/runtime').find('mcr-check')?.published?.digest;

@@ -7,8 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   awsEcr,
@@ -17,7 +16,6 @@ import {
   createWorkspace,
   digestOf,
   ecrImages,
-  ecrPassword,
   ecrTags,
   editJson,
   labelsOf,
@@ -25,6 +23,7 @@ import {
   recordsOf,
   REPO_ROOT,
   upstreamDigest,
+  withEcrAuthFile,
   type Workspace,
 } from './support';
 import { notifyHasWork, publishHasWork } from '../src/steps/records';
@@ -51,21 +50,13 @@ interface Descriptor {
 
 /** A manifest's bytes exactly as the registry serves them, read with skopeo through the ECR stand-in's auth. */
 function rawManifest(reference: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
-  const authFile = path.join(dir, 'auth.json');
-  writeFileSync(
-    authFile,
-    JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
-  );
-  try {
-    return execFileSync(
+  return withEcrAuthFile((authFile) =>
+    execFileSync(
       'skopeo',
       ['inspect', '--raw', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repo}${reference}`],
       { encoding: 'utf8' },
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    ),
+  );
 }
 
 function expectOk(run: { code: number; output: string }): void {

@@ -5,7 +5,7 @@
  * the temp folder), finishes or removes it, and says so; the run after that has nothing left to do.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { stackCall } from '../../../tools/local-stack/client';
@@ -16,7 +16,6 @@ import {
   cards,
   createWorkspace,
   digestOf,
-  ecrPassword,
   ecrTags,
   editJson,
   git,
@@ -26,6 +25,7 @@ import {
   REPO_ROOT,
   SINK,
   type NxRun,
+  withEcrAuthFile,
   type Workspace,
 } from './support';
 import { notifyHasWork, publishHasWork } from '../src/steps/records';
@@ -124,13 +124,7 @@ async function removeTeamsFault(id: number): Promise<void> {
 
 /** Pushes an image under a tag with an independent client, as a run that stopped after its push would have left it. */
 function pushTag(source: string, tag: string): void {
-  const authDir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
-  const authFile = path.join(authDir, 'auth.json');
-  writeFileSync(
-    authFile,
-    JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }),
-  );
-  try {
+  withEcrAuthFile((authFile) => {
     execFileSync('skopeo', [
       'copy',
       '--quiet',
@@ -141,9 +135,7 @@ function pushTag(source: string, tag: string): void {
       `docker://localhost:5001/${source}`,
       `docker://localhost:5002/${repo}:${tag}`,
     ]);
-  } finally {
-    rmSync(authDir, { recursive: true, force: true });
-  }
+  });
 }
 
 beforeAll(() => {

@@ -8,12 +8,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LOCAL_ENV, stackCall } from '../../../tools/local-stack/client';
+import { withoutColour } from '../../../tools/without-colour';
 import { SUMMARY_JSON, type SummaryFile, type SummaryRow } from '../src/plugin/run-summary';
 import { Records, recordsDir } from '../src/steps/records';
 import type { DescribedImages, ImageFile, NxJsonFile } from './json-files';
-
-/** ANSI colour codes (ESC `[` … `m`), which appear when the caller's environment forces colour. */
-const COLOUR_CODES = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, 'g');
 
 export { LOCAL_ENV };
 
@@ -102,7 +100,7 @@ export function nx(ws: Workspace, args: string[], env: Record<string, string> = 
     timeout: 15 * 60_000,
   });
   // Colour codes appear when the caller's environment forces them (CI often does); assertions read text.
-  const output = `${result.stdout}\n${result.stderr}`.replace(COLOUR_CODES, '');
+  const output = withoutColour(`${result.stdout}\n${result.stderr}`);
   return { code: result.status ?? -1, output };
 }
 
@@ -160,21 +158,31 @@ export function digestOf(repository: string, tag: string): string | undefined {
   return ecrImages(repository).find((i) => i.imageTags?.includes(tag))?.imageDigest;
 }
 
+/**
+ * Runs `use` with a skopeo auth file (containers-auth.json) holding the ECR stand-in's login for `registry`, the
+ * caller's own ECR registry unless another account's is named; the file is removed afterwards.
+ */
+export function withEcrAuthFile<T>(use: (authFile: string) => T, registry = 'localhost:5002'): T {
+  const dir = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
+  const authFile = path.join(dir, 'auth.json');
+  writeFileSync(authFile, JSON.stringify({ auths: { [registry]: { auth: Buffer.from(`AWS:${ecrPassword()}`).toString('base64') } } }));
+  try {
+    return use(authFile);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Labels as skopeo (an independent registry client) reads them through the ECR stand-in's auth. */
 export function labelsOf(repository: string, tag: string): Record<string, string> {
-  const password = ecrPassword();
-  const authFile = path.join(mkdtempSync(path.join(tmpdir(), 'skopeo-')), 'auth.json');
-  writeFileSync(authFile, JSON.stringify({ auths: { 'localhost:5002': { auth: Buffer.from(`AWS:${password}`).toString('base64') } } }));
-  try {
+  return withEcrAuthFile((authFile) => {
     const out = execFileSync(
       'skopeo',
       ['inspect', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repository}:${tag}`],
       { encoding: 'utf8' },
     );
     return (JSON.parse(out) as { Labels?: Record<string, string> | null }).Labels ?? {};
-  } finally {
-    rmSync(path.dirname(authFile), { recursive: true, force: true });
-  }
+  });
 }
 
 export interface Card {
@@ -234,7 +242,7 @@ export function nxAsync(ws: Workspace, args: string[], env: Record<string, strin
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code: code ?? -1, output: output.replace(COLOUR_CODES, '') }));
+    child.on('close', (code) => resolve({ code: code ?? -1, output: withoutColour(output) }));
   });
 }
 

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { parseImageRef } from '../types/image-ref';
 import { extraTagProblem, REPOSITORY_NAME, REPOSITORY_NAME_HINT, VERSION_PREFIX } from '../types/tags';
-import { IMAGE_CONFIG_FILE, recordDir } from '../types/workspace';
+import { IMAGE_CONFIG_FILE, recordsDir } from '../types/workspace';
 import { parseForce, profileFrom, type Env } from './environment';
 import { readTargetOptions, type TargetOptions } from './executor-options';
 import { diskFiles, type ConfigFiles } from './json';
@@ -119,7 +119,7 @@ export function normalizeSettings(layers: SettingsLayers): Readonly<ImageSetting
     // The environment last: a scheduled run's force switch forces whatever the targets say.
     force: parseForce(env) || options.force === true,
     profile,
-    outputDir: path.join(workspaceRoot, recordDir(projectRoot)),
+    outputDir: recordsDir(workspaceRoot, projectRoot),
     repositoryImages,
   };
   return deepFreeze(settings);

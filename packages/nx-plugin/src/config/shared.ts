@@ -7,8 +7,7 @@ import { ConfigError } from '../types/errors';
 import { PLUGIN_NAME } from '../types/workspace';
 import { PROFILE_ENV } from './environment';
 import { REGION, regionHint } from './region';
-import type { SharedSettings } from './settings';
-import { DEFAULT_SHARED } from './settings';
+import { DEFAULT_SHARED, type SharedSettings } from './settings';
 import { Fields } from './validate';
 
 const ACCOUNT = /^\d{12}$/;

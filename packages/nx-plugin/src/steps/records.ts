@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { errorFields, UserError, type ErrorFields } from '../types/errors';
-import { FAILURE, recordDir, recordFileName, type RecordName, type StepName } from '../types/workspace';
+import { FAILURE, recordFileName, recordsDir, type RecordName, type StepName } from '../types/workspace';
 import type { BuildArgDigests } from '../lib/build-args';
 import type { LeftoverTag } from '../lib/registry-recovery';
 import type { PublishedVersion, Reason } from '../lib/staleness';
@@ -137,12 +137,7 @@ export interface FailureRecord extends ErrorFields {
   runId?: string;
 }
 
-export { FAILURE, type RecordName } from '../types/workspace';
-
-/** Where the records of the image at `projectRoot` are: `dist/<projectRoot>/` in the workspace. */
-export function recordsDir(workspaceRoot: string, projectRoot: string): string {
-  return path.join(workspaceRoot, recordDir(projectRoot));
-}
+export { FAILURE, recordsDir, type RecordName } from '../types/workspace';
 
 export class Records {
   constructor(readonly dir: string) {}

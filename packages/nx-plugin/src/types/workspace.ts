@@ -3,6 +3,8 @@
  * are found by, the steps of an image's chain in order, and where each step leaves its record (the JSON a
  * step hands to the next, written as that target's Nx output).
  */
+import * as path from 'node:path';
+
 export const PLUGIN_NAME = '@platform-images/nx-plugin';
 export const IMAGE_CONFIG_FILE = 'platform-image.json';
 export const TEST_APP_FILE = 'test-app.json';
@@ -13,6 +15,11 @@ export type StepName = (typeof STEP_NAMES)[number];
 /** The folder of an image's step records, relative to the workspace root: `dist/<projectRoot>`. */
 export function recordDir(projectRoot: string): string {
   return `dist/${projectRoot.replace(/\\/g, '/').replace(/\/+$/, '')}`;
+}
+
+/** The same folder as a path: `<workspaceRoot>/dist/<projectRoot>`. */
+export function recordsDir(workspaceRoot: string, projectRoot: string): string {
+  return path.join(workspaceRoot, recordDir(projectRoot));
 }
 
 /** Why a step failed, beside the steps' records: `dist/<projectRoot>/failure.json` (steps/records.ts). */
