@@ -2,6 +2,8 @@
  * What ECR API requests must look like: field types, repository names, page tokens, image ids, tag status
  * filters, mutability settings and PutImage's manifest. Each check throws the AwsError ECR answers with.
  */
+// The repository name pattern ECR documents (ECR API reference, CreateRepository, repositoryName), which the
+// product's vocabulary holds for its own checks too.
 import { REPOSITORY_NAME } from '../../../packages/nx-plugin/src/types/tags';
 import { InvalidMutabilityError, type Mutability, type MutabilitySetting, parseMutabilitySetting } from '../ecr-tag-rules';
 import { AwsError, type ImageId, invalidParameter } from './aws-errors';
