@@ -90,6 +90,7 @@ describe('loadImageSettings', () => {
       buildArgs: {},
       dotnetEndOfSupport: {},
       cleanup: { registryAfterMs: 3_600_000, localAfterMs: 21_600_000 },
+      scan: DEFAULT_SHARED.scan,
       project: 'net6-runtime',
       workspaceRoot: root,
       projectRoot: PROJECT_ROOT,
@@ -917,6 +918,7 @@ describe('resolveShared', () => {
       buildArgs: { CREDPROVIDER_URL: '' },
       dotnetEndOfSupport: {},
       cleanup: { registryAfterMs: 2000, localAfterMs: 21_600_000 },
+      scan: DEFAULT_SHARED.scan,
     });
   });
 

@@ -9,6 +9,7 @@
  * This module holds only their shape and defaults; each layer's rules live in the module named for it.
  */
 import type { Builder } from '../types/builders';
+import type { ScanPolicy } from '../types/scan';
 
 /** Settings that nx.json sets for every image and a profile or an image may override. */
 export interface SharedSettings {
@@ -24,6 +25,8 @@ export interface SharedSettings {
   dotnetEndOfSupport: Record<string, string>;
   /** When what a stopped run left counts as abandoned (see README, When things fail). */
   cleanup: CleanupSettings;
+  /** The vulnerability gate ecr-publish applies to ECR's scan before a version tag is written (config/scan.ts). */
+  scan: ScanPolicy;
 }
 
 export interface CleanupSettings {
@@ -89,6 +92,11 @@ export const DEFAULT_SHARED: SharedSettings = {
   // A live run needs its staging tag and marker for the seconds between its push and its version tag; its
   // local work for as long as the run, which only an owner on another host cannot be asked about.
   cleanup: { registryAfterMs: 60 * 60_000, localAfterMs: 6 * 60 * 60_000 },
+  // CRITICAL: a HIGH without a fix is common in a Debian base at any time and would stop every rebuild that
+  // carries the base's own fixes. Ten minutes: basic scans finish in seconds to minutes, Inspector's first scan
+  // of a push can take several. An unfinished scan or an unscanned repository fails: a version tag cannot be
+  // taken back, and "not scanned" must never read as "clean" (both can be set to warn).
+  scan: { failOn: 'CRITICAL', allow: [], timeoutSeconds: 600, onTimeout: 'fail', onUnscanned: 'fail' },
 };
 
 /** mcr-check's registry request timeout when its options set none. */

@@ -7,6 +7,7 @@ import { ConfigError } from '../types/errors';
 import { PLUGIN_NAME } from '../types/workspace';
 import { PROFILE_ENV } from './environment';
 import { REGION, regionHint } from './region';
+import { readScan } from './scan';
 import { DEFAULT_SHARED, type SharedSettings } from './settings';
 import { Fields } from './validate';
 
@@ -22,6 +23,7 @@ export const SHARED_KEYS = [
   'buildArgs',
   'dotnetEndOfSupport',
   'cleanup',
+  'scan',
 ];
 
 export interface WorkspaceOptionsFile {
@@ -41,6 +43,7 @@ export function readShared(fields: Fields, base: SharedSettings): SharedSettings
     buildArgs: { ...base.buildArgs },
     dotnetEndOfSupport: { ...base.dotnetEndOfSupport },
     cleanup: { ...base.cleanup },
+    scan: readScan(fields, base.scan),
   };
   const aws = fields.object('aws')?.allowOnly(['account', 'region', 'ecrEndpoint', 'stsEndpoint']);
   if (aws) {

@@ -9,10 +9,15 @@ import {
   CreateRepositoryCommand,
   DescribeRepositoriesCommand,
   ECRClient,
+  type EnhancedImageScanFinding,
   GetAuthorizationTokenCommand,
+  GetRegistryScanningConfigurationCommand,
+  type ImageScanFinding,
+  paginateDescribeImageScanFindings,
   paginateDescribeImages,
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
+import { type Finding, type ImageScan, type RegistryScanning, severityOf } from './scan-policy';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { UserError } from '../types/errors';
 import { MANIFEST_MEDIA_TYPES } from '../types/media-types';
@@ -26,6 +31,8 @@ export interface EcrRepository {
   tagMutability: string;
   /** WILDCARD filters of tags exempt from IMMUTABLE_WITH_EXCLUSION. */
   mutableTagFilters: string[];
+  /** The repository's own scan-on-push setting (imageScanningConfiguration). */
+  scanOnPush?: boolean;
 }
 
 export interface EcrImage {
@@ -95,6 +102,10 @@ export interface Ecr {
   login(): Promise<EcrLogin>;
   /** The caller's account (STS GetCallerIdentity), for when no repository has said which account it is in. */
   accountId(): Promise<string>;
+  /** An image's scan (DescribeImageScanFindings, every page); `not-found` when ECR has no scan of it (ScanNotFoundException). */
+  scanFindings(name: string, digest: string): Promise<ImageScan | 'not-found'>;
+  /** The registry's scanning configuration (GetRegistryScanningConfiguration). */
+  registryScanning(): Promise<RegistryScanning>;
 }
 
 export interface EcrOptions {
@@ -119,6 +130,7 @@ function toRepository(repo: {
   registryId?: string;
   imageTagMutability?: string;
   imageTagMutabilityExclusionFilters?: Array<{ filterType?: string; filter?: string }>;
+  imageScanningConfiguration?: { scanOnPush?: boolean };
 }): EcrRepository {
   const uri = repo.repositoryUri ?? '';
   return {
@@ -130,7 +142,56 @@ function toRepository(repo: {
     mutableTagFilters: (repo.imageTagMutabilityExclusionFilters ?? [])
       .filter((f) => f.filterType === 'WILDCARD' && f.filter)
       .map((f) => f.filter!),
+    scanOnPush: repo.imageScanningConfiguration?.scanOnPush ?? false,
   };
+}
+
+/**
+ * A basic scanning finding: the CVE is its `name`, the package and the installed version are the attributes
+ * `package_name` and `package_version`; basic scanning names no fixed version (ECR API reference,
+ * ImageScanFinding and Attribute; the AWS CLI's describe-image-scan-findings example output).
+ */
+function basicFinding(f: ImageScanFinding, image: string): Finding {
+  const attr = (key: string) => f.attributes?.find((a) => a.key === key)?.value;
+  const pkg = attr('package_name');
+  const installed = attr('package_version');
+  return {
+    id: f.name ?? 'unnamed finding',
+    severity: severityOf(f.severity),
+    image,
+    ...(pkg ? { package: pkg } : {}),
+    ...(installed ? { installed } : {}),
+    ...(f.uri ? { uri: f.uri } : {}),
+  };
+}
+
+/**
+ * An enhanced (Amazon Inspector) finding, one per vulnerable package it names (EnhancedImageScanFinding,
+ * PackageVulnerabilityDetails, VulnerablePackage: `version`, `release` and `epoch` make the installed version,
+ * `fixedInVersion` the fix). Findings Inspector no longer reports as ACTIVE (SUPPRESSED by a suppression rule,
+ * CLOSED once remediated; Inspector API reference, Finding `status`) do not count.
+ */
+function enhancedFindings(f: EnhancedImageScanFinding, image: string): Finding[] {
+  if (f.status && f.status !== 'ACTIVE') return [];
+  const details = f.packageVulnerabilityDetails;
+  const id = details?.vulnerabilityId ?? f.title ?? 'unnamed finding';
+  const base: Finding = {
+    id,
+    severity: severityOf(f.severity),
+    image,
+    ...(details?.sourceUrl ? { uri: details.sourceUrl } : {}),
+  };
+  const packages = details?.vulnerablePackages ?? [];
+  if (!packages.length) return [base];
+  return packages.map((p) => {
+    const installed = p.version ? `${p.epoch ? `${p.epoch}:` : ''}${p.version}${p.release ? `-${p.release}` : ''}` : undefined;
+    return {
+      ...base,
+      ...(p.name ? { package: p.name } : {}),
+      ...(installed ? { installed } : {}),
+      ...(p.fixedInVersion && p.fixedInVersion !== 'NotAvailable' ? { fixed: p.fixedInVersion } : {}),
+    };
+  });
 }
 
 /** Turns SDK errors into messages a user can act on, keeping the AWS error name. */
@@ -415,6 +476,51 @@ export class AwsEcr implements Ecr {
     } catch (err) {
       if (err instanceof UserError) throw err;
       explain(err, 'ECR GetAuthorizationToken', this.attempts);
+    }
+  }
+
+  async scanFindings(name: string, digest: string): Promise<ImageScan | 'not-found'> {
+    try {
+      let scan: ImageScan | undefined;
+      for await (const page of paginateDescribeImageScanFindings(
+        { client: this.client, pageSize: 1000 },
+        { registryId: this.registryId, repositoryName: name, imageId: { imageDigest: digest } },
+      )) {
+        const found = page.imageScanFindings;
+        scan ??= {
+          image: digest,
+          status: page.imageScanStatus?.status ?? 'PENDING',
+          ...(page.imageScanStatus?.description ? { description: page.imageScanStatus.description } : {}),
+          counts: { ...(found?.findingSeverityCounts ?? {}) },
+          findings: [],
+          ...(found?.imageScanCompletedAt ? { completedAt: found.imageScanCompletedAt.toISOString() } : {}),
+        };
+        for (const f of found?.findings ?? []) scan.findings.push(basicFinding(f, digest));
+        for (const f of found?.enhancedFindings ?? []) scan.findings.push(...enhancedFindings(f, digest));
+        if (found?.findings?.length) scan.scanType = 'BASIC';
+        if (found?.enhancedFindings?.length) scan.scanType = 'ENHANCED';
+      }
+      return scan ?? { image: digest, status: 'PENDING', counts: {}, findings: [] };
+    } catch (err) {
+      if ((err as Error).name === 'ScanNotFoundException') return 'not-found';
+      explain(err, `ECR DescribeImageScanFindings ${name}@${digest}`, this.attempts);
+    }
+  }
+
+  async registryScanning(): Promise<RegistryScanning> {
+    try {
+      const out = await this.client.send(new GetRegistryScanningConfigurationCommand({}));
+      const config = out.scanningConfiguration;
+      return {
+        ...(out.registryId ? { registryId: out.registryId } : {}),
+        scanType: config?.scanType === 'ENHANCED' ? 'ENHANCED' : 'BASIC',
+        rules: (config?.rules ?? []).map((rule) => ({
+          scanFrequency: rule.scanFrequency ?? 'MANUAL',
+          filters: (rule.repositoryFilters ?? []).filter((f) => f.filterType === 'WILDCARD' && f.filter).map((f) => f.filter!),
+        })),
+      };
+    } catch (err) {
+      explain(err, 'ECR GetRegistryScanningConfiguration', this.attempts);
     }
   }
 

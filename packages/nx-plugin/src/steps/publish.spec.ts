@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository, StoredManifest } from '../lib/ecr';
-import { PartialPublishError, UserError } from '../types/errors';
+import { PartialPublishError, UserError, VulnerabilityError } from '../types/errors';
+import type { ImageScan } from '../lib/scan-policy';
 import { annotatedManifest, type ImageManifest } from '../lib/manifest';
 import { MEDIA_TYPES } from '../types/media-types';
 import { finishCurrent, finishTags, publishImage } from './publish';
@@ -88,6 +89,8 @@ function world(
     versionRefused?: boolean;
     staged?: { manifest: string; mediaType: string };
     removeError?: string;
+    /** ECR's scan of every pushed image; a finished scan without findings unless given. */
+    scan?: (digest: string) => ImageScan;
   } = {},
 ) {
   const events: string[] = [];
@@ -179,6 +182,14 @@ function world(
       events.push('sts.accountId');
       return Promise.resolve('123456789012');
     },
+    registryScanning: () => {
+      events.push('ecr.registryScanning');
+      return Promise.resolve({ registryId: '123456789012', scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', filters: ['*'] }] });
+    },
+    scanFindings: (name, digest) => {
+      events.push(`ecr.scanFindings ${name} ${digest}`);
+      return Promise.resolve(opts.scan?.(digest) ?? { image: digest, scanType: 'BASIC', status: 'COMPLETE', counts: {}, findings: [] });
+    },
   };
   const docker = {
     ensureEngine: () => {
@@ -256,6 +267,7 @@ describe('publishImage', () => {
       version: '1.3.0',
       tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'],
       skippedTags: [],
+      scan: { scanType: 'BASIC', images: [PUSHED], outcome: 'passed', failOn: 'CRITICAL', counts: {}, findings: [] },
     });
     const local = build.localTag;
     expect(events).toEqual([
@@ -270,6 +282,8 @@ describe('publishImage', () => {
       `docker.removeImage ${STAGING}`,
       'docker.logout',
       'ecr.getManifests runtime staging-run-1',
+      'ecr.registryScanning',
+      `ecr.scanFindings runtime ${PUSHED}`,
       `ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociManifest}`,
       'ecr.untag runtime staging-run-1',
       'ecr.listImages runtime',
@@ -284,6 +298,32 @@ describe('publishImage', () => {
     expect(lines).toContain(
       `info net6-runtime: published ${URI}:6.0-bullseye-slim-1.3.0 (${VERSIONED.digest}) with tags 6.0-bullseye-slim-1.3.0, latest, 6.0, 20240307.4 in account 123456789012`,
     );
+  });
+
+  it('writes no version tag and removes the staging tag when a critical finding blocks the image', async () => {
+    const critical: ImageScan = {
+      image: PUSHED,
+      scanType: 'ENHANCED',
+      status: 'ACTIVE',
+      counts: { CRITICAL: 1, LOW: 2 },
+      findings: [
+        { id: 'CVE-2099-0001', severity: 'CRITICAL', package: 'hostname', installed: '3.23+nmu1', fixed: '3.23+nmu2', image: PUSHED },
+      ],
+    };
+    const { events, ecr, docker, images } = world({ scan: () => critical });
+    const { log } = logger();
+    const publishing = publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    await expect(publishing).rejects.toThrow(VulnerabilityError);
+    await expect(publishing).rejects.toThrow(/CVE-2099-0001 CRITICAL hostname 3\.23\+nmu1 \(fixed in 3\.23\+nmu2\)/);
+    expect(events.filter((e) => e.startsWith('ecr.putManifest'))).toEqual([]);
+    expect(events).toContain('ecr.untag runtime staging-run-1');
+    expect(images.flatMap((i) => i.tags)).not.toContain('6.0-bullseye-slim-1.3.0');
+    const err = (await publishing.catch((e: unknown) => e)) as VulnerabilityError;
+    expect(err.scan).toMatchObject({
+      outcome: 'blocked',
+      counts: { CRITICAL: 1, LOW: 2 },
+      findings: [{ id: 'CVE-2099-0001', fixed: '3.23+nmu2' }],
+    });
   });
 
   it('moves latest and the extra tags with the manifest it just wrote and read back: ECR is not asked for it again', async () => {

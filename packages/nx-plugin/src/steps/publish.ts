@@ -18,6 +18,8 @@ import { webhookFrom } from '../lib/teams';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
+import { imageDigestsOf, scanGate } from './scan-gate';
+import type { ScanSummary } from '../types/scan';
 
 export async function publishImage(
   settings: ImageSettings,
@@ -115,6 +117,7 @@ export async function publishImage(
     }
   });
   let versioned: StoredManifest;
+  let scan: ScanSummary;
   let markerWritten = false;
   try {
     try {
@@ -124,6 +127,8 @@ export async function publishImage(
           `${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`,
           'rerun: the check decides again from what is published now',
         );
+      // ECR's scan of what was pushed, judged before anything is tagged: a blocked image leaves no version.
+      scan = await scanGate(settings, repository, imageDigestsOf(staged), { ecr, log });
       versioned = annotatedManifest(staged.manifest, staged.mediaType, imageInputs(check));
       if (marker) {
         if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, marker)) === 'refused') {
@@ -200,6 +205,7 @@ export async function publishImage(
     ...(blocked.length ? { blockedTags: blocked } : {}),
     ...(marker ? { marker } : {}),
     ...(removedTags.length ? { removedTags } : {}),
+    scan,
   };
 }
 

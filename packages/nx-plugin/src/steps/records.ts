@@ -13,6 +13,7 @@ import type { BuildArgDigests } from '../lib/build-args';
 import type { LeftoverTag } from '../lib/registry-recovery';
 import type { PublishedVersion, Reason } from '../lib/staleness';
 import type { VersionedTag } from '../lib/versioning';
+import type { ScanSummary } from '../types/scan';
 
 export interface CheckRecord {
   project: string;
@@ -34,6 +35,8 @@ export interface CheckRecord {
   owedCards?: OwedCard[];
   /** Run tags that stopped runs left in the repository, old enough to be nobody's: ecr-publish removes them. */
   leftoverTags?: LeftoverTag[];
+  /** The newest published version's scan findings, when mcr-check's reportFindings asked for them. */
+  findings?: ScanSummary;
 }
 
 /** A published version whose `unannounced-<run id>` marker is still in ECR, with what its card shows. */
@@ -89,6 +92,8 @@ export interface PublishRecord {
   marker?: string;
   /** Run tags of stopped runs this step removed. */
   removedTags?: string[];
+  /** ECR's scan of the published image as the vulnerability gate judged it (steps/scan-gate.ts). */
+  scan?: ScanSummary;
 }
 
 export interface NotifyRecord {

@@ -1,3 +1,5 @@
+import type { ScanSummary } from './scan';
+
 /**
  * A mistake the user can fix (bad config, missing file, unreachable endpoint). Executors print its message
  * without a stack trace, then what fixes it on a `fix:` line of its own: the hint is required, so no user
@@ -47,12 +49,26 @@ export class PartialPublishError extends UserError {
   }
 }
 
+/** Findings that block a version: the publish stopped before its version tag, with the findings listed. */
+export class VulnerabilityError extends UserError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly scan: ScanSummary,
+  ) {
+    super(message, hint);
+    this.name = 'VulnerabilityError';
+  }
+}
+
 /** What a failure record keeps of an error: its message, what fixes it, and the file and field a configuration mistake names. */
 export interface ErrorFields {
   error: string;
   fix?: string;
   file?: string;
   field?: string;
+  /** The scan that blocked a publish: counts and the findings that blocked it. */
+  scan?: ScanSummary;
 }
 
 /**
@@ -64,6 +80,7 @@ export function errorFields(err: unknown): ErrorFields {
   const fields: ErrorFields = { error: err.message };
   if (err.hint) fields.fix = err.hint;
   if (err instanceof ConfigError) Object.assign(fields, { file: err.file, field: err.field });
+  if (err instanceof VulnerabilityError) fields.scan = err.scan;
   return fields;
 }
 
