@@ -7,6 +7,7 @@ import { AwsError } from './aws-errors';
 import { ecrOperations, type Operation } from './operations';
 import { RegistryAuth } from './registry-auth';
 import type { Json, OperationContext } from './requests';
+import { Scanning } from './scanning';
 import { TagHistory } from './tag-history';
 import { FakeRegistry, imageManifest } from './testing/fake-registry';
 
@@ -62,6 +63,7 @@ describe('ECR operations', () => {
       history,
       startedAt: 1000,
       log: (m) => logged.push(m),
+      scanning: new Scanning([], () => undefined),
     });
   });
   afterEach(async () => {

@@ -10,6 +10,7 @@ import { findImage, type Image, loadImages } from './images';
 import type { Log } from './log';
 import type { RepositoryMeta } from './meta-store';
 import type { RegistryAuth } from './registry-auth';
+import { type Scanning, scanningOperations } from './scanning';
 import {
   byTagStatus,
   checkName,
@@ -36,6 +37,7 @@ export interface OperationDeps {
   /** Epoch seconds: the pushed-at time of images older than any record. */
   startedAt: number;
   log: Log;
+  scanning: Scanning;
 }
 
 /** The mutability fields of an ECR answer; the filters only when there are some, as ECR leaves them out. */
@@ -83,7 +85,7 @@ function describeMutability(setting: MutabilitySetting): string {
 }
 
 export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
-  const { caller, accounts, auth, history, startedAt, log } = deps;
+  const { caller, accounts, auth, history, startedAt, log, scanning } = deps;
   const account = (input: Json, ctx: OperationContext): Account => accountOf(accounts, caller, input, ctx);
   const images = (acct: Account, name: string): Promise<Image[]> => loadImages(acct, name, startedAt);
 
@@ -291,6 +293,7 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
         const res = await acct.registry.putManifest(name, tag ?? digest, mediaType, body);
         if (res.status !== 201) throw putImageError(res, name, registryId, mediaType);
         acct.meta.recordPush(name, digest);
+        scanning.pushed(acct, name, digest);
         if (tag !== undefined) history.record(acct.id, name, tag, digest, previous, 'PutImage');
         log(`PutImage ${name}${tag !== undefined ? `:${tag}` : ''} ${digest}`);
         return {
@@ -304,6 +307,17 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
         };
       });
     },
+
+    ...scanningOperations(scanning, {
+      caller,
+      existingRepository,
+      digestOf: async (acct, name, input) => {
+        const id = imageIdsOf({ imageIds: [input.imageId] })?.[0] ?? {};
+        const image = findImage(await images(acct, name), id);
+        if (!image) throw imageNotFound(id, name, acct.id);
+        return image.digest;
+      },
+    }),
 
     PutImageScanningConfiguration(input, ctx) {
       const { acct, name, registryId } = existingRepository(input, ctx);

@@ -8,6 +8,7 @@ import { manifestDigest } from './backing-registry';
 import { type Proxy, proxyHandler } from './proxy';
 import { RegistryAuth } from './registry-auth';
 import { MAX_MANIFEST_BYTES } from './requests';
+import { Scanning } from './scanning';
 import { TagHistory } from './tag-history';
 import { FakeRegistry, imageManifest } from './testing/fake-registry';
 import { listen, type Listening } from './testing/listen';
@@ -50,7 +51,12 @@ describe('the registry proxy', () => {
     history = new TagHistory(path.join(dir, 'history.jsonl'));
     logged = [];
     proxy = { acct, instrumentation: registryInstrumentation('test proxy', () => undefined) };
-    const handler = proxyHandler(proxy, { auth: new RegistryAuth('pw'), history, log: (m) => logged.push(m) });
+    const handler = proxyHandler(proxy, {
+      auth: new RegistryAuth('pw'),
+      history,
+      log: (m) => logged.push(m),
+      scanning: new Scanning([], () => undefined),
+    });
     server = await listen(handler);
   });
   afterEach(async () => {

@@ -15,6 +15,7 @@ import type { Account } from './accounts';
 import { manifestDigest } from './backing-registry';
 import type { Log } from './log';
 import type { RegistryAuth } from './registry-auth';
+import type { Scanning } from './scanning';
 import { readBody } from './read-body';
 import { DIGEST, MAX_MANIFEST_BYTES } from './requests';
 import type { TagHistory } from './tag-history';
@@ -28,6 +29,7 @@ export interface ProxyOptions {
   auth: RegistryAuth;
   history: TagHistory;
   log: Log;
+  scanning: Scanning;
 }
 
 const HOP_BY_HOP = new Set(HOP_BY_HOP_HEADERS);
@@ -127,7 +129,7 @@ function forward(
 
 export function proxyHandler(proxy: Proxy, options: ProxyOptions): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const { acct } = proxy;
-  const { auth, history, log } = options;
+  const { auth, history, log, scanning } = options;
 
   /** The digest the registry stored a pushed manifest under (it says so), else the one computed here. */
   const storedDigest = (headers: http.IncomingHttpHeaders, digest: string): string =>
@@ -148,6 +150,7 @@ export function proxyHandler(proxy: Proxy, options: ProxyOptions): (req: http.In
         if (status !== 201) return;
         const stored = storedDigest(headers, digest);
         acct.meta.recordPush(name, stored);
+        scanning.pushed(acct, name, stored);
         log(`pushed ${acct.id}/${name} ${stored}`);
       });
       return;
@@ -170,6 +173,7 @@ export function proxyHandler(proxy: Proxy, options: ProxyOptions): (req: http.In
         if (status !== 201) return;
         const stored = storedDigest(headers, digest);
         acct.meta.recordPush(name, stored);
+        scanning.pushed(acct, name, stored);
         history.record(acct.id, name, tag, stored, current, 'push');
         log(`pushed ${acct.id}/${name}:${tag} ${stored}${current && current !== stored ? ` (was ${current})` : ''}`);
       });

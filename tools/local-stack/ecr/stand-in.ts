@@ -14,6 +14,7 @@ import type { Log } from './log';
 import { ecrOperations } from './operations';
 import { type Proxy, proxyHandler } from './proxy';
 import { RegistryAuth } from './registry-auth';
+import { loadFixture, Scanning } from './scanning';
 import { TagHistory } from './tag-history';
 
 export interface RunningStandIn {
@@ -82,7 +83,18 @@ export function start(config: EcrConfig, log: Log): RunningStandIn {
     ),
   }));
 
-  const operations = ecrOperations({ caller, accounts, auth, history, startedAt: config.startedAt, log });
+  const scanning = new Scanning(loadFixture(), log);
+  const operations = ecrOperations({ caller, accounts, auth, history, startedAt: config.startedAt, log, scanning });
+  const api = apiHandler({
+    operations,
+    credentials,
+    history,
+    caller,
+    accounts,
+    stsPort: config.stsPort,
+    defaultRegion: config.defaultRegion,
+    log,
+  });
   const { bind } = config;
   const servers = [
     serve(
@@ -90,7 +102,8 @@ export function start(config: EcrConfig, log: Log): RunningStandIn {
       config.apiPort,
       'ECR API',
       apiInstrumentation,
-      apiHandler({ operations, credentials, history, caller, accounts, stsPort: config.stsPort, defaultRegion: config.defaultRegion, log }),
+      // The scanner's vulnerability list is a test's to extend (scanning.ts); everything else is the ECR API.
+      (req, res) => ((req.url ?? '').split('?')[0] === '/__vulnerabilities' ? scanning.control(req, res) : api(req, res)),
       log,
     ),
     serve(
@@ -107,7 +120,7 @@ export function start(config: EcrConfig, log: Log): RunningStandIn {
         proxy.acct.proxyPort,
         `registry proxy of account ${proxy.acct.id}`,
         proxy.instrumentation,
-        proxyHandler(proxy, { auth, history, log }),
+        proxyHandler(proxy, { auth, history, log, scanning }),
         log,
       ),
     ),

@@ -37,9 +37,10 @@ export function readScan(fields: Fields, base: ScanPolicy): ScanPolicy {
       : scan.fail('allow', 'must be a list', 'write "allow": [{ "id": "CVE-…", "reason": "…", "expires": "YYYY-MM-DD" }]');
     list.forEach((item, i) => {
       const key = `allow[${i}]`;
-      if (!isObject(item))
-        scan.fail(key, 'must be an object', 'write { "id": "CVE-…", "reason": "why it is accepted", "expires": "YYYY-MM-DD" }');
-      const entry = new Fields(scan.file, scan.path(key), item).allowOnly(['id', 'reason', 'expires']);
+      const value = isObject(item)
+        ? item
+        : scan.fail(key, 'must be an object', 'write { "id": "CVE-…", "reason": "why it is accepted", "expires": "YYYY-MM-DD" }');
+      const entry = new Fields(scan.file, scan.path(key), value).allowOnly(['id', 'reason', 'expires']);
       const id = entry.requiredString('id', { pattern: CVE_LIKE, patternHint: 'a vulnerability id as ECR names it, e.g. "CVE-2024-1234"' });
       const reason = entry.requiredString('reason', {
         patternHint: 'say why the finding is accepted, e.g. "the affected code is never loaded"',
