@@ -6,7 +6,7 @@
  * The severity vocabulary and the policy's shape are types/scan.ts.
  */
 
-import { type AllowEntry, type FailOn, type Finding, type ScanPolicy, SEVERITIES, type Severity } from '../types/scan';
+import { type AllowEntry, type FailOn, type Finding, type ScanPolicy, type ScanSummary, SEVERITIES, type Severity } from '../types/scan';
 
 export type { AllowEntry, FailOn, Finding, ScanPolicy, Severity };
 
@@ -162,4 +162,13 @@ export function formatFinding(f: Finding): string {
   const pkg = f.package ? ` ${f.package}${f.installed ? ` ${f.installed}` : ''}` : '';
   const fix = f.fixed ? ` (fixed in ${f.fixed})` : ' (no fixed version given)';
   return `${f.id} ${f.severity}${pkg}${fix}`;
+}
+
+/** A publish's scan in one line, for the card and the run summary. */
+export function scanLine(scan: ScanSummary): string {
+  const by = scan.scanType ? `ECR ${scan.scanType.toLowerCase()} scan` : 'ECR scan';
+  if (scan.outcome === 'blocked')
+    return `${formatCounts(scan.counts)} (${by}); blocked by ${scan.findings.map((f) => `${f.id} ${f.severity}`).join(', ')}`;
+  const gate = scan.failOn === 'NONE' ? 'no gate' : `nothing at or above ${scan.failOn}`;
+  return scan.warning ? `not judged: ${scan.warning}` : `${formatCounts(scan.counts)} (${by}; ${gate})`;
 }

@@ -19,6 +19,8 @@ export interface PublishedImage {
   reason: string;
   runUrl?: string;
   warnings?: string[];
+  /** ECR's findings for the version, by severity ("2 LOW, 1 MEDIUM"). */
+  scan?: string;
 }
 
 export interface TeamsMessage {
@@ -47,6 +49,7 @@ export function publishedCard(p: PublishedImage): TeamsMessage {
     { title: 'Base image', value: p.baseName },
     { title: 'Base digest', value: p.baseDigest },
     { title: 'Why', value: p.reason },
+    { title: 'Vulnerabilities', value: p.scan },
   ].filter((fact): fact is { title: string; value: string } => fact.value !== undefined);
   return adaptiveCard(
     [
@@ -74,6 +77,8 @@ export interface FailedImage {
   runUrl?: string;
   /** The version tag already out when the publish failed (its moving tags were not moved). */
   published?: string;
+  /** Findings that blocked the version, one line each (package, installed and fixed versions). */
+  vulnerabilities?: string[];
 }
 
 /** Sent when a rebuild fails its integration test or its publish. */
@@ -99,6 +104,17 @@ export function failureCard(f: FailedImage): TeamsMessage {
           { title: 'Base digest', value: f.baseDigest },
         ],
       },
+      ...(f.vulnerabilities?.length
+        ? [
+            {
+              type: 'FactSet',
+              facts: f.vulnerabilities.slice(0, 20).map((line) => {
+                const [id, ...rest] = line.split(' ');
+                return { title: id, value: rest.join(' ') };
+              }),
+            },
+          ]
+        : []),
       // Error text can be long (container logs): cut to what a card shows usefully.
       { type: 'TextBlock', wrap: true, fontType: 'Monospace', text: f.error.length > 3000 ? `${f.error.slice(0, 3000)}…` : f.error },
     ],

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { PostTasksExecution, PostTasksExecutionContext } from '@nx/devkit';
 import { createLogger } from '../lib/log';
 import { short } from '../lib/staleness';
+import { formatFinding, scanLine } from '../lib/scan-policy';
 import { Records, recordsDir, STEP_NAMES, type FailureRecord, type RecordTypes, type StepName } from '../steps/records';
 
 export const SUMMARY_MARKDOWN = 'platform-images-summary.md';
@@ -48,6 +49,8 @@ export interface SummaryRow {
   digest?: string;
   durationMs: number;
   warnings: string[];
+  /** ECR's scan: counts on a publish, or the findings that blocked it. */
+  vulnerabilities?: string[];
 }
 
 export interface SummaryFile {
@@ -99,6 +102,8 @@ export function summaryRow(run: ImageRun, records: StepRecords): SummaryRow {
     // The failed step wrote why; a step that could not (killed, dist not writable) leaves the check's reason.
     // The error's first line: what follows it (a failed test app's container logs) is for the log.
     if (records.failure?.step === failed.target) row.reason = records.failure.error.split('\n')[0];
+    const blocked = records.failure?.step === failed.target ? records.failure.scan : undefined;
+    if (blocked) row.vulnerabilities = [scanLine(blocked), ...blocked.findings.map(formatFinding)];
   } else if (stopped) {
     row.decision = `stopped at ${stopped.target}`;
   } else if (!check) {
@@ -115,6 +120,7 @@ export function summaryRow(run: ImageRun, records: StepRecords): SummaryRow {
     row.decision = 'stale, not built';
   }
 
+  if (publish?.published && publish.scan) row.vulnerabilities = [scanLine(publish.scan)];
   if (publish?.published) {
     row.versionTag = publish.versionTag;
     row.tags = publish.tags ?? [];
@@ -166,6 +172,14 @@ export function renderSummary(rows: SummaryRow[]): string {
         ].join(' | ')} |`,
     ),
   ];
+  const scanned = rows.filter((r) => r.vulnerabilities?.length);
+  if (scanned.length) {
+    lines.push('', '**Vulnerabilities**', '');
+    for (const r of scanned) {
+      const [first, ...findings] = r.vulnerabilities!;
+      lines.push(`- ${r.image}: ${first}`, ...findings.map((f) => `  - ${f}`));
+    }
+  }
   const warned = rows.filter((r) => r.warnings.length);
   if (warned.length) {
     lines.push('', '**Warnings**', '');

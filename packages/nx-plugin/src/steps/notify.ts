@@ -5,7 +5,8 @@
  * run's. Delivery is at least once: a run stopped between the delivery and the marker's removal sends it again.
  */
 import type { ImageSettings } from '../config/settings';
-import { ConfigError, describeError, PartialPublishError, UserError } from '../types/errors';
+import { ConfigError, describeError, PartialPublishError, UserError, VulnerabilityError } from '../types/errors';
+import { formatFinding, scanLine } from '../lib/scan-policy';
 import type { Logger } from '../lib/log';
 import { failureCard, pipelineRunUrl, postToTeams, publishedCard, webhookFrom, type TeamsMessage } from '../lib/teams';
 import type { CheckRecord, NotifyRecord, OwedCard, PublishRecord } from './records';
@@ -69,6 +70,7 @@ export function announcements(
         reason: same ? `${LATE_REASON}; ${check.message}` : check.message,
         runUrl,
         warnings: check.warnings,
+        ...(publish.scan ? { scan: scanLine(publish.scan) } : {}),
       }),
     });
   }
@@ -175,6 +177,7 @@ export async function notifyFailure(
       baseDigest: check.base.digest,
       runUrl: pipelineRunUrl(deps.env),
       published: error instanceof PartialPublishError ? error.versionTag : undefined,
+      ...(error instanceof VulnerabilityError ? { vulnerabilities: error.scan.findings.map(formatFinding) } : {}),
     });
     const status = await (deps.post ?? postToTeams)(webhook, message);
     deps.log.info(`${settings.project}: failure card sent to Teams (HTTP ${status})`);
