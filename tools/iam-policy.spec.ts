@@ -82,9 +82,10 @@ const REGISTRY_REQUESTS: RegistryRequest[] = [
 
 /**
  * Actions the Service Authorization Reference ("Actions, resources, and condition keys for Amazon ECR")
- * lists without a resource type: only `"Resource": "*"` grants them.
+ * lists without a resource type: only `"Resource": "*"` grants them. GetRegistryScanningConfiguration reads the
+ * registry's own settings (it takes no repository, ECR API reference), like the other registry-level actions.
  */
-const RESOURCE_STAR_ONLY = new Set(['ecr:GetAuthorizationToken']);
+const RESOURCE_STAR_ONLY = new Set(['ecr:GetAuthorizationToken', 'ecr:GetRegistryScanningConfiguration']);
 const REPOSITORY_ARN = /^arn:aws:ecr:[^:]+:[^:]+:repository\/.+$/;
 
 const scan = scanProduct(SRC);
