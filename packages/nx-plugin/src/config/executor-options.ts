@@ -12,7 +12,7 @@ import { Fields, isObject } from './validate';
 
 /** Each step and the options its executor takes. */
 export const STEP_OPTIONS = {
-  'mcr-check': ['force', 'timeoutSeconds'],
+  'mcr-check': ['force', 'timeoutSeconds', 'reportFindings'],
   'docker-build': ['builder'],
   'integration-test': ['timeoutSeconds'],
   'ecr-publish': [],
@@ -26,6 +26,7 @@ export type TargetOptions = Partial<Record<StepName, unknown>>;
 export interface OptionsLayer {
   force?: boolean;
   checkTimeoutMs?: number;
+  reportFindings?: boolean;
   builder?: Builder;
   testTimeoutSeconds?: number;
   teamsFailOnError?: boolean;
@@ -51,6 +52,7 @@ export function readTargetOptions(targets: TargetOptions): OptionsLayer {
   const layer: OptionsLayer = {
     force: check.boolean('force'),
     checkTimeoutMs: seconds(check.number('timeoutSeconds', { min: 1, max: 600 })),
+    reportFindings: check.boolean('reportFindings'),
     builder: build.oneOf('builder', BUILDERS),
     testTimeoutSeconds: test.number('timeoutSeconds', { min: 1, max: MAX_TEST_TIMEOUT_SECONDS }),
     teamsFailOnError: notify.boolean('failOnError'),

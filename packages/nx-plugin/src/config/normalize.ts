@@ -115,7 +115,7 @@ export function normalizeSettings(layers: SettingsLayers): Readonly<ImageSetting
     context,
     ecr,
     integrationTest: { replaceFrom, app: { ...app, timeoutSeconds: options.testTimeoutSeconds ?? app.timeoutSeconds } },
-    check: { timeoutMs: options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS },
+    check: { timeoutMs: options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS, ...(options.reportFindings ? { reportFindings: true } : {}) },
     // The environment last: a scheduled run's force switch forces whatever the targets say.
     force: parseForce(env) || options.force === true,
     profile,

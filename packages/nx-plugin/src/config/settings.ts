@@ -66,8 +66,8 @@ export interface ImageSettings extends SharedSettings {
   /** `latest`: whether this image moves the repository's latest tag (off when several .NET lines share a repository). */
   ecr: { repository: string; tag: string; extraTags: string[]; scanOnPush: boolean; latest: boolean };
   integrationTest: { replaceFrom: string; app: TestAppSettings };
-  /** mcr-check: how long one registry request may take. */
-  check: { timeoutMs: number };
+  /** mcr-check: how long one registry request may take; whether to report the newest version's scan findings. */
+  check: { timeoutMs: number; reportFindings?: boolean };
   force: boolean;
   profile?: string;
   /** Where this image's step records go (declared as the targets' outputs). */

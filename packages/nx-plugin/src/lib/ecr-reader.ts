@@ -6,6 +6,7 @@
  */
 import { Coalescer, memoize } from './coalescer';
 import type { Ecr, EcrImage, EcrLogin, EcrRepository, StoredManifest } from './ecr';
+import type { ImageScan } from './scan-policy';
 
 export interface EcrReads {
   repository(name: string): Promise<EcrRepository | undefined>;
@@ -13,6 +14,8 @@ export interface EcrReads {
   /** The manifest a tag names, undefined when it names nothing. */
   manifest(name: string, tag: string): Promise<StoredManifest | undefined>;
   login(): Promise<EcrLogin>;
+  /** An image's scan as ECR has it now (DescribeImageScanFindings): only for mcr-check's reportFindings. */
+  scanFindings(name: string, digest: string): Promise<ImageScan | 'not-found'>;
 }
 
 /** Repository and tag in one key: a tag never contains a newline. */
@@ -54,5 +57,9 @@ export class EcrReader implements EcrReads {
   login(): Promise<EcrLogin> {
     this.loginOnce ??= this.ecr.login();
     return this.loginOnce;
+  }
+
+  scanFindings(name: string, digest: string): Promise<ImageScan | 'not-found'> {
+    return this.ecr.scanFindings(name, digest);
   }
 }

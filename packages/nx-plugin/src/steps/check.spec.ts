@@ -88,6 +88,15 @@ function fakeEcr(
       );
     }),
     login: jest.fn(() => Promise.resolve(LOGIN)),
+    scanFindings: jest.fn((_name: string, digest: string) =>
+      Promise.resolve({
+        image: digest,
+        scanType: 'BASIC' as const,
+        status: 'COMPLETE',
+        counts: { CRITICAL: 1, LOW: 2 },
+        findings: [{ id: 'CVE-2099-1', severity: 'CRITICAL' as const, package: 'hostname', installed: '3.23+nmu1', image: digest }],
+      }),
+    ),
   };
   return ecr satisfies EcrReads;
 }
@@ -185,6 +194,29 @@ describe('checkImage', () => {
         `info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${unfinished.join(', ')} still names an older image (a publish stopped half-way): ecr-publish moves it`,
       );
     }
+  });
+
+  it.each([
+    ['off: no scan request', false],
+    ["on: the newest version's findings, counts and what would block", true],
+  ])('reportFindings %s', async (_what, on) => {
+    const settings = settingsFor();
+    settings.check = { ...settings.check, ...(on ? { reportFindings: true } : {}) };
+    const ecr = fakeEcr(REPOSITORY, [{ digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'] }]);
+    const { d, lines } = deps(ecr, await currentLabels(settings));
+    const record = await checkImage(settings, d);
+    expect(ecr.scanFindings).toHaveBeenCalledTimes(on ? 1 : 0);
+    if (!on) {
+      expect(record.findings).toBeUndefined();
+      return;
+    }
+    expect(record.findings).toMatchObject({
+      outcome: 'blocked',
+      images: [PUBLISHED_DIGEST],
+      counts: { CRITICAL: 1, LOW: 2 },
+      findings: [{ id: 'CVE-2099-1', package: 'hostname', installed: '3.23+nmu1' }],
+    });
+    expect(lines.some((l) => l.startsWith('warn net6-runtime: findings of the newest published version: 1 CRITICAL, 2 LOW'))).toBe(true);
   });
 
   describe('what stopped runs left, read from the same listing', () => {

@@ -7,7 +7,7 @@ import { dotnetLineOf, endOfSupportWarning } from '../lib/dotnet-support';
 import { buildArgDigests, decodeBuildArgDigests } from '../lib/build-args';
 import { DockerfileSyntaxError, parseDockerfile, passedBuildArgs } from '../lib/dockerfile';
 import { finalBaseImage } from '../lib/dockerfile-rewrite';
-import type { EcrImage, EcrLogin, EcrRepository } from '../lib/ecr';
+import type { EcrImage, EcrLogin, EcrRepository, StoredManifest } from '../lib/ecr';
 import type { EcrReads } from '../lib/ecr-reader';
 import { ConfigError, NotFoundError } from '../types/errors';
 import { canonicalName, parseImageRef, pullReference, type ImageRef } from '../types/image-ref';
@@ -20,6 +20,7 @@ import { movingTagsFor, unfinishedTags } from '../lib/tag-mutability';
 import { newRunId as randomRunId, parseRunTag } from '../types/tags';
 import { malformedVersionTags, nextVersion, versionTags } from '../lib/versioning';
 import type { CheckRecord, OwedCard } from './records';
+import { imageDigestsOf, reportFindings } from './scan-gate';
 
 export interface UpstreamRegistry {
   resolveDigest(ref: ImageRef): Promise<string>;
@@ -91,6 +92,8 @@ interface PublishedState {
   newest?: { tag: string; version: string };
   published?: PublishedVersion;
   owedCards: OwedCard[];
+  /** The newest version's manifest, when it was read. */
+  stored?: StoredManifest;
 }
 
 /**
@@ -135,6 +138,7 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
     tags,
     newest,
     owedCards,
+    ...(stored ? { stored } : {}),
     published: {
       versionTag: newest.tag,
       digest,
@@ -184,11 +188,12 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   const buildArgs = buildArgDigests(passedArgs);
   // The ECR reads do not wait for the upstream answer: checks of images sharing a repository then reach
   // each read together, and one call serves them all.
-  const [{ digest: baseDigest, tagDigest }, ctxDigest, { repository, images, tags, newest, published, owedCards }] = await Promise.all([
-    resolveBase(settings, base, deps),
-    contextDigest(settings.context, settings.dockerfile, buildArgs),
-    readPublished(settings, deps),
-  ]);
+  const [{ digest: baseDigest, tagDigest }, ctxDigest, { repository, images, tags, newest, published, owedCards, stored }] =
+    await Promise.all([
+      resolveBase(settings, base, deps),
+      contextDigest(settings.context, settings.dockerfile, buildArgs),
+      readPublished(settings, deps),
+    ]);
   // Run tags are the product's own (staging-…, unannounced-…), never versions, however ecr.tag is spelt.
   const malformed = malformedVersionTags(
     settings.ecr.tag,
@@ -244,6 +249,9 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     record.runId = newRunId();
     record.nextVersion = nextVersion(settings.ecr.tag, tags);
   }
+  // Is what runs still clean? Only when asked: otherwise the check sends no scan request.
+  if (settings.check.reportFindings && repository && published)
+    record.findings = await reportFindings(settings, repository, stored ? imageDigestsOf(stored) : [published.digest], deps);
   // What earlier runs left unfinished, from the listing already read: cards owed, and run tags nobody needs.
   const leftovers = leftoverTags(images, deps.now ?? new Date(), settings.cleanup.registryAfterMs);
   const notes: string[] = [];

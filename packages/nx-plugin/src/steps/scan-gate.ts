@@ -17,7 +17,7 @@ import type { ImageSettings } from '../config/settings';
 import type { Ecr, EcrRepository, StoredManifest } from '../lib/ecr';
 import type { Logger } from '../lib/log';
 import { sleep as realSleep } from '../lib/retry';
-import { formatCounts, formatFinding, type ImageScan, judge, scanCoverage, scanState, type ScanType } from '../lib/scan-policy';
+import { formatCounts, formatFinding, type ImageScan, judge, scanCoverage, scanLine, scanState, type ScanType } from '../lib/scan-policy';
 import { UserError, VulnerabilityError } from '../types/errors';
 import { MEDIA_TYPES } from '../types/media-types';
 import type { ScanSummary } from '../types/scan';
@@ -210,5 +210,43 @@ function summarize(
       `${settings.project}: ${what}; at or above the report threshold:\n${verdict.blocking.map((f) => `  ${formatFinding(f)}`).join('\n')}`,
     );
   else log.info(`${settings.project}: ${what}${policy.failOn === 'NONE' ? '' : ` (nothing at or above ${policy.failOn} blocks)`}`);
+  return summary;
+}
+
+/**
+ * mcr-check's `reportFindings`: ECR's findings of the newest published version as they stand now, without
+ * waiting and without blocking anything (continuous or re-run scans change them after publishing). Each
+ * image manifest is read once; what cannot be judged is said in `warning`.
+ */
+export async function reportFindings(
+  settings: ImageSettings,
+  repository: EcrRepository,
+  images: string[],
+  deps: { ecr: { scanFindings: Ecr['scanFindings'] }; log: Logger },
+): Promise<ScanSummary> {
+  const scans: ImageScan[] = [];
+  const unjudgedImages: string[] = [];
+  for (const image of images) {
+    const scan = await deps.ecr.scanFindings(repository.name, image);
+    if (scan !== 'not-found' && scanState(scan.status) === 'done') scans.push(scan);
+    else unjudgedImages.push(`${image} (${scan === 'not-found' ? 'no scan' : scan.status})`);
+  }
+  const verdict = judge(scans, settings.scan, new Date().toISOString().slice(0, 10));
+  const scanType = scans.find((s) => s.scanType)?.scanType;
+  const warning = unjudgedImages.length ? `ECR has no finished scan of ${unjudgedImages.join(', ')}` : undefined;
+  const summary: ScanSummary = {
+    ...(scanType ? { scanType } : {}),
+    images,
+    outcome: verdict.blocking.length ? 'blocked' : warning ? 'warned' : 'passed',
+    failOn: settings.scan.failOn,
+    counts: verdict.counts,
+    findings: verdict.blocking,
+    ...(verdict.allowed.length ? { allowed: verdict.allowed } : {}),
+    ...(warning ? { warning } : {}),
+  };
+  const line = `${settings.project}: findings of the newest published version: ${scanLine(summary)}`;
+  if (verdict.blocking.length) deps.log.warn(`${line}\n${verdict.blocking.map((f) => `  ${formatFinding(f)}`).join('\n')}`);
+  else if (warning) deps.log.warn(`${line}; ${warning}`);
+  else deps.log.info(line);
   return summary;
 }

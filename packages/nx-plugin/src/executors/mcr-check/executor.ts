@@ -9,6 +9,7 @@ import { batchOf, runStep, type TaskRuntime } from '../run-step';
 export interface McrCheckOptions {
   force?: boolean;
   timeoutSeconds?: number;
+  reportFindings?: boolean;
 }
 
 export default async function mcrCheck(options: McrCheckOptions, context: ExecutorContext, runtime?: TaskRuntime) {
