@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { compareVersions, installedPackages, readLayer, statusOf } from './dpkg';
+import { tarOf as tar } from './testing/tar';
 
 describe('compareVersions (Debian Policy 5.6.12)', () => {
   it.each<[string, string, number]>([
@@ -43,22 +44,6 @@ describe('installedPackages', () => {
     ]);
   });
 });
-
-/** A tar of the given files (ustar headers, 512-byte blocks). */
-function tar(files: Array<[string, string]>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const [name, content] of files) {
-    const header = Buffer.alloc(512);
-    header.write(name, 0, 100);
-    header.write('0000644\0', 100);
-    header.write(Buffer.byteLength(content).toString(8).padStart(11, '0') + '\0', 124);
-    header.write('0', 156);
-    header.write('ustar\0', 257);
-    blocks.push(header, Buffer.alloc(Math.ceil(Buffer.byteLength(content) / 512) * 512));
-    blocks[blocks.length - 1].write(content);
-  }
-  return Buffer.concat([...blocks, Buffer.alloc(1024)]);
-}
 
 describe('readLayer and statusOf', () => {
   const status = (v: string) => `Package: hostname\nStatus: install ok installed\nVersion: ${v}\n`;

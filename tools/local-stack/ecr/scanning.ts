@@ -307,7 +307,14 @@ export function scanningConfigurationOf(input: Json): RegistryScanningConfigurat
       const filters = Array.isArray(r.repositoryFilters) ? (r.repositoryFilters as Json[]) : [];
       return {
         scanFrequency: frequency,
-        repositoryFilters: filters.map((f) => ({ filter: String(f.filter), filterType: String(f.filterType ?? 'WILDCARD') })),
+        repositoryFilters: filters.map((f) => {
+          if (typeof f.filter !== 'string' || !f.filter)
+            throw invalidParameter('rules.repositoryFilters.filter', 'Member must not be null');
+          // ScanningRepositoryFilterType has one value (the SDK models' enum).
+          if (f.filterType !== 'WILDCARD')
+            throw invalidParameter('rules.repositoryFilters.filterType', 'Member must satisfy enum value set: [WILDCARD]');
+          return { filter: f.filter, filterType: 'WILDCARD' };
+        }),
       };
     }),
   };
