@@ -61,7 +61,7 @@ describe('scanning through the ECR operations', () => {
       const out = (await call('DescribeImageScanFindings', { repositoryName: 'app', imageId: { imageDigest: digest } })) as {
         imageScanStatus: { status: string };
       };
-      if (!['IN_PROGRESS', 'PENDING'].includes(out.imageScanStatus.status)) return out as unknown as Json;
+      if (!['IN_PROGRESS', 'PENDING'].includes(out.imageScanStatus.status)) return out;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     throw new Error('the scan never finished');
