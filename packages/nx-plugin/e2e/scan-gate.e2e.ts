@@ -1,9 +1,10 @@
 /**
  * The vulnerability gate, end to end against the ECR stand-in's scanner: a CRITICAL finding planted on a
- * package the .NET stand-in bases hold (hostname 3.23+nmu1, fixed in 3.23+nmu2) blocks the version (no version
- * tag in ECR, the staging tag gone, the failure card and the run summary naming the CVE with its package,
- * installed and fixed versions); a Dockerfile that upgrades the package clears it, and the version is
- * published with the counts in the record, the card and the summary.
+ * package the .NET stand-in bases hold (hostname 3.23+nmu1, fixed in 3.23+nmu2) blocks the version under basic
+ * scanning and under enhanced scanning (no version tag in ECR, the staging tag gone, the failure card and the
+ * run summary naming the CVE with its package, installed and, from Inspector, fixed versions); a Dockerfile
+ * that upgrades the package clears it, and the version is published with the counts in the record, the card
+ * and the summary.
  *
  * The upgrade is a real .deb: a container of `docker build` here does reach Debian's mirror, but the bases
  * were made from it today, so apt has no newer hostname to install. The Dockerfile packs the installed files as
@@ -52,6 +53,16 @@ async function vulnerabilities(method: 'POST' | 'DELETE', body?: unknown): Promi
   if (res.status !== 200) throw new Error(`/__vulnerabilities ${method}: HTTP ${res.status}`);
 }
 
+/** The registry's scanning: BASIC as on a fresh account, or ENHANCED scanning this suite's repositories on push. */
+function setScanning(scanType: 'BASIC' | 'ENHANCED'): void {
+  const rules =
+    scanType === 'ENHANCED'
+      ? [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: `${ws.prefix}/*`, filterType: 'WILDCARD' }] }]
+      : [];
+  const out = awsEcr(['put-registry-scanning-configuration', '--scan-type', scanType, '--rules', JSON.stringify(rules)]);
+  if (out.status !== 0) throw new Error(`put-registry-scanning-configuration: ${out.stderr}`);
+}
+
 beforeAll(async () => {
   ws = createWorkspace([IMAGE]);
   repo = `${ws.prefix}/runtime`;
@@ -61,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await vulnerabilities('DELETE').catch(() => undefined);
   if (!ws) return;
+  setScanning('BASIC');
   const refs = execFileSync('docker', ['images', `localhost:5002/${ws.prefix}/*`, '--format', '{{.Repository}}:{{.Tag}}'], {
     encoding: 'utf8',
   })
@@ -72,10 +84,11 @@ afterAll(async () => {
   ws.dispose();
 });
 
-test('a planted CRITICAL finding blocks the version: no version tag, no staging tag, the card and the summary name it', async () => {
+test('basic scanning: a planted CRITICAL finding blocks the version; no version tag, no staging tag; the failure names it', () => {
   const run = nx(ws, ['run', `${PROJECT}:publish`]);
   expect(run.code).not.toBe(0);
-  expect(run.output).toMatch(/CVE-2099-90001 CRITICAL hostname 3\.23\+nmu1 \(fixed in 3\.23\+nmu2\)/);
+  // Basic scanning names the package and the installed version, not the fix (ImageScanFinding attributes).
+  expect(run.output).toMatch(/CVE-2099-90001 CRITICAL hostname 3\.23\+nmu1 \(no fixed version given\)/);
   expect(run.output).toContain('nothing was published');
 
   // Nothing half-published: no version tag, the staging tag removed.
@@ -83,17 +96,31 @@ test('a planted CRITICAL finding blocks the version: no version tag, no staging 
   expect(tags).not.toContain(VERSION);
   expect(tags.filter((t) => t.startsWith('staging-'))).toEqual([]);
 
-  const records = recordsOf(ws, IMAGE);
-  const failure = records.failure()!;
+  const failure = recordsOf(ws, IMAGE).failure()!;
   expect(failure.step).toBe('ecr-publish');
   expect(failure.fix).toMatch(/scan\.allow/);
   expect(failure.scan).toMatchObject({
     outcome: 'blocked',
+    scanType: 'BASIC',
     failOn: 'CRITICAL',
     findings: [{ id: PLANTED.id, severity: 'CRITICAL', package: 'hostname', installed: '3.23+nmu1' }],
   });
   // The committed list's findings on these bases are counted beside it.
-  expect(failure.scan!.counts).toMatchObject({ CRITICAL: 1, LOW: 1, MEDIUM: 1 });
+  expect(failure.scan!.counts).toEqual({ CRITICAL: 1, MEDIUM: 1, LOW: 1 });
+  expect(summaryRows(ws).find((r) => r.image === PROJECT)!.decision).toBe('failed at ecr-publish');
+  process.stdout.write(`scan gate (basic) blocked ${VERSION}: ${failure.error.split('\n')[0]}\n`);
+});
+
+test('enhanced scanning: the card and the run summary name the CVE with package, installed and fixed versions', async () => {
+  setScanning('ENHANCED');
+  const run = nx(ws, ['run', `${PROJECT}:publish`]);
+  expect(run.code).not.toBe(0);
+  expect(ecrTags(repo)).not.toContain(VERSION);
+  expect(ecrTags(repo).filter((t) => t.startsWith('staging-'))).toEqual([]);
+  expect(recordsOf(ws, IMAGE).failure()!.scan).toMatchObject({
+    scanType: 'ENHANCED',
+    findings: [{ id: PLANTED.id, package: 'hostname', installed: '3.23+nmu1', fixed: '3.23+nmu2' }],
+  });
 
   const card = (await cards(ws)).at(-1)!;
   expect(JSON.stringify(card.body)).toContain('ecr-publish failed, nothing published');
@@ -102,13 +129,13 @@ test('a planted CRITICAL finding blocks the version: no version tag, no staging 
   const row = summaryRows(ws).find((r) => r.image === PROJECT)!;
   expect(row.decision).toBe('failed at ecr-publish');
   expect(row.vulnerabilities).toEqual([
-    expect.stringContaining(`blocked by ${PLANTED.id} CRITICAL`) as unknown as string,
+    '1 CRITICAL, 1 MEDIUM, 1 LOW (ECR enhanced scan); blocked by CVE-2099-90001 CRITICAL',
     'CVE-2099-90001 CRITICAL hostname 3.23+nmu1 (fixed in 3.23+nmu2)',
   ]);
   const summary = readFileSync(path.join(ws.root, 'dist', SUMMARY_MARKDOWN), 'utf8');
   expect(summary).toContain('**Vulnerabilities**');
   expect(summary).toContain('CVE-2099-90001 CRITICAL hostname 3.23+nmu1 (fixed in 3.23+nmu2)');
-  process.stdout.write(`scan gate blocked ${VERSION}: ${failure.error.split('\n')[0]}\n`);
+  process.stdout.write(`scan gate (enhanced) blocked ${VERSION}: ${row.vulnerabilities![1]}\n`);
 });
 
 test('a Dockerfile that upgrades the package clears the finding: the version is published with its counts', async () => {
@@ -138,14 +165,14 @@ test('a Dockerfile that upgrades the package clears the finding: the version is 
     findings: [],
   });
   expect(publish.scan!.counts.CRITICAL).toBeUndefined();
-  expect(run.output).toContain('ECR basic scan of 1 image: 1 MEDIUM, 1 LOW (nothing at or above CRITICAL blocks)');
+  expect(run.output).toContain('ECR enhanced scan of 1 image: 1 MEDIUM, 1 LOW (nothing at or above CRITICAL blocks)');
 
   const card = (await cards(ws)).at(-1)!;
   expect(cardFact(card, 'Version tag')).toBe(VERSION);
-  expect(cardFact(card, 'Vulnerabilities')).toBe('1 MEDIUM, 1 LOW (ECR basic scan; nothing at or above CRITICAL)');
+  expect(cardFact(card, 'Vulnerabilities')).toBe('1 MEDIUM, 1 LOW (ECR enhanced scan; nothing at or above CRITICAL)');
   const row = summaryRows(ws).find((r) => r.image === PROJECT)!;
   expect(row.decision).toBe('rebuilt');
-  expect(row.vulnerabilities).toEqual(['1 MEDIUM, 1 LOW (ECR basic scan; nothing at or above CRITICAL)']);
+  expect(row.vulnerabilities).toEqual(['1 MEDIUM, 1 LOW (ECR enhanced scan; nothing at or above CRITICAL)']);
   process.stdout.write(`scan gate passed ${VERSION}: ${row.vulnerabilities![0]}\n`);
 });
 
