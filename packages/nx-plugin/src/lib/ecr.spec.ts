@@ -290,3 +290,111 @@ describe('retag (PutImage of a manifest already in the repository)', () => {
     expect((JSON.parse(seen[1].body) as PutImageRequest).imageManifest).toBe(MANIFEST);
   });
 });
+
+describe('scan findings (DescribeImageScanFindings, every page)', () => {
+  const DIGEST = `sha256:${'a'.repeat(64)}`;
+  const json = (body: unknown) => ({ status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify(body) });
+
+  it('reads basic findings over pages: the CVE, package and installed version from the attributes, no fix', async () => {
+    const pages = [
+      {
+        imageScanStatus: { status: 'COMPLETE', description: 'The scan was completed successfully.' },
+        imageScanFindings: {
+          findingSeverityCounts: { CRITICAL: 1, LOW: 1 },
+          findings: [
+            {
+              name: 'CVE-2099-1',
+              severity: 'CRITICAL',
+              attributes: [
+                { key: 'package_version', value: '3.23+nmu1' },
+                { key: 'package_name', value: 'hostname' },
+              ],
+            },
+          ],
+        },
+        nextToken: 'page-2',
+      },
+      { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2099-2', severity: 'LOW' }] } },
+    ];
+    answer = () => json(pages.shift());
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    expect(await ecr.scanFindings('runtime', DIGEST)).toEqual({
+      image: DIGEST,
+      scanType: 'BASIC',
+      status: 'COMPLETE',
+      description: 'The scan was completed successfully.',
+      counts: { CRITICAL: 1, LOW: 1 },
+      findings: [
+        { id: 'CVE-2099-1', severity: 'CRITICAL', package: 'hostname', installed: '3.23+nmu1', image: DIGEST },
+        { id: 'CVE-2099-2', severity: 'LOW', image: DIGEST },
+      ],
+    });
+    expect(seen.map((s) => s.target)).toEqual([
+      'AmazonEC2ContainerRegistry_V20150921.DescribeImageScanFindings',
+      'AmazonEC2ContainerRegistry_V20150921.DescribeImageScanFindings',
+    ]);
+    expect(JSON.parse(seen[1].body)).toMatchObject({ repositoryName: 'runtime', imageId: { imageDigest: DIGEST }, nextToken: 'page-2' });
+  });
+
+  it('reads enhanced findings: one per vulnerable package, epoch, version and release joined, the fix; suppressed ones left out', async () => {
+    const finding = (status: string) => ({
+      severity: 'HIGH',
+      status,
+      packageVulnerabilityDetails: {
+        vulnerabilityId: 'CVE-2099-3',
+        sourceUrl: 'https://security-tracker.debian.org/tracker/CVE-2099-3',
+        vulnerablePackages: [
+          { name: 'login', epoch: 1, version: '4.13+dfsg1', release: '1+deb12u1', fixedInVersion: '1:4.13+dfsg1-1+deb12u2' },
+          { name: 'passwd', epoch: 1, version: '4.13+dfsg1', release: '1+deb12u1', fixedInVersion: 'NotAvailable' },
+        ],
+      },
+    });
+    answer = () =>
+      json({ imageScanStatus: { status: 'ACTIVE' }, imageScanFindings: { enhancedFindings: [finding('ACTIVE'), finding('SUPPRESSED')] } });
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    const scan = await ecr.scanFindings('runtime', DIGEST);
+    expect(scan).toMatchObject({ scanType: 'ENHANCED', status: 'ACTIVE' });
+    expect(scan !== 'not-found' && scan.findings).toEqual([
+      {
+        id: 'CVE-2099-3',
+        severity: 'HIGH',
+        image: DIGEST,
+        uri: 'https://security-tracker.debian.org/tracker/CVE-2099-3',
+        package: 'login',
+        installed: '1:4.13+dfsg1-1+deb12u1',
+        fixed: '1:4.13+dfsg1-1+deb12u2',
+      },
+      {
+        id: 'CVE-2099-3',
+        severity: 'HIGH',
+        image: DIGEST,
+        uri: 'https://security-tracker.debian.org/tracker/CVE-2099-3',
+        package: 'passwd',
+        installed: '1:4.13+dfsg1-1+deb12u1',
+      },
+    ]);
+  });
+
+  it('answers not-found for ScanNotFoundException, and reads the registry scanning configuration', async () => {
+    answer = () => ({
+      status: 400,
+      type: 'application/x-amz-json-1.1',
+      body: JSON.stringify({ __type: 'ScanNotFoundException', message: 'Image scan does not exist' }),
+    });
+    const ecr = new AwsEcr({ region: 'eu-west-1', endpoint: ecrUrl, maxAttempts: 1 });
+    await expect(ecr.scanFindings('runtime', DIGEST)).resolves.toBe('not-found');
+    answer = () =>
+      json({
+        registryId: '210987654321',
+        scanningConfiguration: {
+          scanType: 'ENHANCED',
+          rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: 'platform/*', filterType: 'WILDCARD' }] }],
+        },
+      });
+    await expect(ecr.registryScanning()).resolves.toEqual({
+      registryId: '210987654321',
+      scanType: 'ENHANCED',
+      rules: [{ scanFrequency: 'CONTINUOUS_SCAN', filters: ['platform/*'] }],
+    });
+  });
+});
