@@ -15,8 +15,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SUMMARY_MARKDOWN } from '../src/plugin/run-summary';
+import type { NxJsonFile } from './json-files';
 import {
   awsEcr,
+  clearFaults,
+  editJson,
+  injectFaults,
   cardFact,
   cards,
   createWorkspace,
@@ -185,4 +189,50 @@ test('the stand-in answers ECR scan findings to a real client: awscli reads the 
   };
   expect(answer.imageScanStatus.status).toBe('COMPLETE');
   expect(answer.imageScanFindings.findings.map((f) => f.name).sort()).toEqual(['CVE-2099-10001', 'CVE-2099-10002']);
+});
+
+describe('scans ECR does not finish (fault rules on DescribeImageScanFindings)', () => {
+  const NEXT = '8.0-bookworm-slim-1.1.0';
+  afterEach(() => clearFaults());
+
+  test('a FAILED scan stops the publish with its description: no version tag, no staging tag', async () => {
+    await injectFaults('ecrApi', [
+      {
+        match: { operation: 'DescribeImageScanFindings' },
+        action: {
+          status: 200,
+          body: { imageScanStatus: { status: 'FAILED', description: 'UnsupportedImageError: layer could not be read' } },
+        },
+      },
+    ]);
+    const run = nx(ws, ['run', `${PROJECT}:publish`], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
+    expect(run.code).not.toBe(0);
+    expect(run.output).toMatch(/ECR's scan failed \(FAILED: UnsupportedImageError: layer could not be read\); nothing was published/);
+    expect(ecrTags(repo)).not.toContain(NEXT);
+    expect(ecrTags(repo).filter((t) => t.startsWith('staging-'))).toEqual([]);
+  });
+
+  test('a scan that never finishes: fails by default after scan.timeoutSeconds, publishes with a warning under onTimeout "warn"', async () => {
+    await injectFaults('ecrApi', [
+      { match: { operation: 'DescribeImageScanFindings' }, action: { status: 200, body: { imageScanStatus: { status: 'IN_PROGRESS' } } } },
+    ]);
+    editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
+      (value.plugins[0].options as Record<string, unknown>).scan = { timeoutSeconds: 3 };
+    });
+    const failed = nx(ws, ['run', `${PROJECT}:publish`], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
+    expect(failed.code).not.toBe(0);
+    expect(failed.output).toMatch(/ECR's scan did not finish within 3s \(sha256:[0-9a-f]{64}: IN_PROGRESS\); nothing was published/);
+    expect(ecrTags(repo)).not.toContain(NEXT);
+
+    editJson(ws.root, 'nx.json', (value: NxJsonFile) => {
+      (value.plugins[0].options as Record<string, unknown>).scan = { timeoutSeconds: 3, onTimeout: 'warn' };
+    });
+    const warned = nx(ws, ['run', `${PROJECT}:publish`], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
+    if (warned.code !== 0) throw new Error(`nx failed with ${warned.code}:\n${warned.output.slice(-6000)}`);
+    expect(ecrTags(repo)).toContain(NEXT);
+    const scan = recordsOf(ws, IMAGE).read('ecr-publish').scan!;
+    expect(scan.outcome).toBe('warned');
+    expect(scan.warning).toContain('did not finish within 3s');
+    expect(warned.output).toContain('published without its findings (scan.onTimeout is "warn")');
+  });
 });
