@@ -152,6 +152,31 @@ describe('scanning through the ECR operations', () => {
     expect(await refusal('DescribeImageScanFindings', { repositoryName: 'app', imageId: { imageTag: 'a' } })).toBe('ScanNotFoundException');
   });
 
+  it('scans the platform images of an index, never the index itself', async () => {
+    const image = await push('a');
+    await findings(image);
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+          digest: image,
+          size: 1,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+      ],
+    });
+    const out = (await call('PutImage', { repositoryName: 'app', imageTag: 'multi', imageManifest: index })) as {
+      image: { imageId: { imageDigest: string } };
+    };
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(
+      await refusal('DescribeImageScanFindings', { repositoryName: 'app', imageId: { imageDigest: out.image.imageId.imageDigest } }),
+    ).toBe('ScanNotFoundException');
+    expect(((await findings(image)) as { imageScanStatus: { status: string } }).imageScanStatus.status).toBe('COMPLETE');
+  });
+
   it('says UNSUPPORTED_IMAGE for an image without a package database, and a fixed package clears its finding', async () => {
     fake.blob = gzipSync(tarOf([['bin/busybox', 'x']]));
     const unsupported = (await findings(await push('a'))) as { imageScanStatus: { status: string } };
