@@ -163,7 +163,7 @@ test('a Dockerfile that upgrades the package clears the finding: the version is 
   const publish = recordsOf(ws, IMAGE).read('ecr-publish');
   expect(publish.scan).toMatchObject({
     outcome: 'passed',
-    scanType: 'BASIC',
+    scanType: 'ENHANCED',
     failOn: 'CRITICAL',
     counts: { LOW: 1, MEDIUM: 1 },
     findings: [],
@@ -180,15 +180,23 @@ test('a Dockerfile that upgrades the package clears the finding: the version is 
   process.stdout.write(`scan gate passed ${VERSION}: ${row.vulnerabilities![0]}\n`);
 });
 
-test('the stand-in answers ECR scan findings to a real client: awscli reads the published version', () => {
+test("a real client reads the published version's findings from the stand-in: awscli, in the enhanced shape", () => {
   const out = awsEcr(['describe-image-scan-findings', '--repository-name', repo, '--image-id', `imageTag=${VERSION}`]);
   expect(out.status).toBe(0);
   const answer = JSON.parse(out.stdout) as {
     imageScanStatus: { status: string };
-    imageScanFindings: { findings: Array<{ name: string }> };
+    imageScanFindings: {
+      findingSeverityCounts: Record<string, number>;
+      enhancedFindings: Array<{ packageVulnerabilityDetails: { vulnerabilityId: string; vulnerablePackages: Array<{ name: string }> } }>;
+    };
   };
-  expect(answer.imageScanStatus.status).toBe('COMPLETE');
-  expect(answer.imageScanFindings.findings.map((f) => f.name).sort()).toEqual(['CVE-2099-10001', 'CVE-2099-10002']);
+  expect(answer.imageScanStatus.status).toBe('ACTIVE');
+  expect(answer.imageScanFindings.findingSeverityCounts).toEqual({ LOW: 1, MEDIUM: 1 });
+  expect(
+    answer.imageScanFindings.enhancedFindings
+      .map((f) => `${f.packageVulnerabilityDetails.vulnerabilityId} ${f.packageVulnerabilityDetails.vulnerablePackages[0].name}`)
+      .sort(),
+  ).toEqual(['CVE-2099-10001 tar', 'CVE-2099-10002 coreutils']);
 });
 
 describe('scans ECR does not finish (fault rules on DescribeImageScanFindings)', () => {

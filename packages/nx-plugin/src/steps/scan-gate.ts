@@ -200,7 +200,8 @@ function summarize(
   if (verdict.blocking.length && policy.failOn !== 'NONE') {
     const lines = verdict.blocking.map((f) => `  ${formatFinding(f)}`).join('\n');
     throw new VulnerabilityError(
-      `${settings.project}: ${what}; ${verdict.blocking.length} finding${verdict.blocking.length === 1 ? '' : 's'} at or above ${policy.failOn} block the version, nothing was published:\n${lines}`,
+      `${settings.project}: ${what}; ${verdict.blocking.length === 1 ? '1 finding' : `${verdict.blocking.length} findings`} at or above ${policy.failOn} ` +
+        `${verdict.blocking.length === 1 ? 'blocks' : 'block'} the version, nothing was published:\n${lines}`,
       'upgrade the packages named in the Dockerfile (or wait for a base image with the fix); to accept one for a while, add it to scan.allow with a reason and an expiry date',
       { ...summary, outcome: 'blocked' },
     );
