@@ -152,6 +152,31 @@ describe('scanning through the ECR operations', () => {
     expect(await refusal('DescribeImageScanFindings', { repositoryName: 'app', imageId: { imageTag: 'a' } })).toBe('ScanNotFoundException');
   });
 
+  it('StartImageScan: a manual basic scan where nothing scanned on push, once a day, never of an index, not under enhanced scanning', async () => {
+    await call('PutImageScanningConfiguration', { repositoryName: 'app', imageScanningConfiguration: { scanOnPush: false } });
+    const image = await push('a');
+    expect(await refusal('DescribeImageScanFindings', { repositoryName: 'app', imageId: { imageDigest: image } })).toBe(
+      'ScanNotFoundException',
+    );
+    expect(await call('StartImageScan', { repositoryName: 'app', imageId: { imageTag: 'a' } })).toMatchObject({
+      imageId: { imageDigest: image },
+      imageScanStatus: { status: 'IN_PROGRESS' },
+    });
+    expect(((await findings(image)) as { imageScanStatus: { status: string } }).imageScanStatus.status).toBe('COMPLETE');
+    expect(await refusal('StartImageScan', { repositoryName: 'app', imageId: { imageDigest: image } })).toBe('LimitExceededException');
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: image, size: 1 }],
+    });
+    await call('PutImage', { repositoryName: 'app', imageTag: 'multi', imageManifest: index });
+    expect(await refusal('StartImageScan', { repositoryName: 'app', imageId: { imageTag: 'multi' } })).toBe(
+      'UnsupportedImageTypeException',
+    );
+    await call('PutRegistryScanningConfiguration', { scanType: 'ENHANCED', rules: [] });
+    expect(await refusal('StartImageScan', { repositoryName: 'app', imageId: { imageTag: 'a' } })).toBe('InvalidParameterException');
+  });
+
   it('scans the platform images of an index, never the index itself', async () => {
     const image = await push('a');
     await findings(image);

@@ -132,8 +132,28 @@ export class Scanning {
   /** A manifest was pushed (through the registry or PutImage): scan it when the repository is scanned. */
   pushed(acct: Account, name: string, digest: string): void {
     const scanType = this.coverage(acct, name);
+    if (scanType && !this.scans.has(`${acct.id}/${name}@${digest}`)) this.start(acct, name, digest, scanType);
+  }
+
+  /**
+   * StartImageScan: a basic scan of one image manifest, at most once a day ("An image can be scanned once per
+   * 24 hours", ECR User Guide, Manually scanning an image; LimitExceededException), and never of an index or
+   * another artifact (UnsupportedImageTypeException: "An artifact with media type '…' cannot be scanned",
+   * alexjurkiewicz/ecr-scan-image#43). Enhanced scanning is Inspector's to schedule (InvalidParameterException).
+   */
+  startScan(acct: Account, name: string, digest: string, mediaType: string, isImage: boolean): Json {
+    if (this.configuration(acct).scanType === 'ENHANCED')
+      throw new AwsError('InvalidParameterException', 'This feature is disabled for registries with enhanced scanning enabled.');
+    if (!isImage) throw new AwsError('UnsupportedImageTypeException', `An artifact with media type '${mediaType}' cannot be scanned.`);
+    const previous = this.scans.get(`${acct.id}/${name}@${digest}`);
+    if (previous && Date.now() - (previous.doneAt - this.scanMs) < 24 * 3600_000)
+      throw new AwsError('LimitExceededException', 'The scan quota per image has been exceeded. Wait and try again.');
+    this.start(acct, name, digest, 'BASIC');
+    return { registryId: acct.id, repositoryName: name, imageId: { imageDigest: digest }, imageScanStatus: { status: 'IN_PROGRESS' } };
+  }
+
+  private start(acct: Account, name: string, digest: string, scanType: ScanType): void {
     const key = `${acct.id}/${name}@${digest}`;
-    if (!scanType || this.scans.has(key)) return;
     const scan: Scan = { scanType, doneAt: Date.now() + this.scanMs };
     this.scans.set(key, scan);
     this.run(acct, name, digest, scan).catch((err: unknown) => {
@@ -334,6 +354,12 @@ export function scanningOperations(
       const { acct, name } = deps.existingRepository(input, ctx);
       const digest = await deps.digestOf(acct, name, input);
       return scanning.describe(acct, name, digest, input, ctx.region);
+    },
+    async StartImageScan(input, ctx) {
+      const { acct, name } = deps.existingRepository(input, ctx);
+      const digest = await deps.digestOf(acct, name, input);
+      const manifest = await acct.registry.fetchManifest(name, digest);
+      return scanning.startScan(acct, name, digest, manifest?.mediaType ?? 'unknown', !!manifest?.layers && !manifest.manifests);
     },
     GetRegistryScanningConfiguration() {
       const config = scanning.configuration(deps.caller);

@@ -120,7 +120,7 @@ export async function scanGate(
       else if (state === 'failed')
         throw new UserError(
           `${who}@${image}: ECR's scan failed (${last.get(image)}); nothing was published`,
-          `rerun: the next push is scanned again (or start one: aws ecr start-image-scan --repository-name ${repository.name} --image-id imageDigest=${image}); set scan.failOn to "NONE" to publish without the gate`,
+          'rerun: the next push is scanned again; set scan.failOn to "NONE" to publish without the gate',
         );
       else if (state === 'unsupported' || state === 'unavailable')
         return unjudged(
