@@ -17,7 +17,9 @@ import { isValidTag, movingTags, runTag, TAG_HINT } from '../types/tags';
 import { webhookFrom } from '../lib/teams';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
+import type { ReferrerRegistry } from '../lib/referrers';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
+import { attachSboms } from './sbom';
 
 export async function publishImage(
   settings: ImageSettings,
@@ -31,6 +33,8 @@ export async function publishImage(
     env: Record<string, string | undefined>;
     now?: Date;
     write?: (chunk: string) => void;
+    /** The registry API the SBOM is attached through; by default the repository's registry with the ECR login. */
+    registry?: ReferrerRegistry;
   },
 ): Promise<PublishRecord> {
   const { docker, ecr, log } = deps;
@@ -160,6 +164,13 @@ export async function publishImage(
         .catch((e: unknown) => log.warn(`${settings.project}: could not remove ${repository.uri}:${marker}: ${(e as Error).message}`));
     throw err;
   }
+  // Published: its SBOM is attached to it as a referrer now, before anything moves (never fails the publish).
+  const sbom = await attachSboms(
+    { repositoryUri: repository.uri, ref: { registry: repository.registry, repository: repository.name }, versionTag: next.tag },
+    versioned,
+    [{ localImage: build.localTag! }],
+    { docker, login, log, registry: deps.registry },
+  );
   const digest = versioned.digest;
   let moved: RetagResult;
   try {
@@ -200,6 +211,8 @@ export async function publishImage(
     ...(blocked.length ? { blockedTags: blocked } : {}),
     ...(marker ? { marker } : {}),
     ...(removedTags.length ? { removedTags } : {}),
+    ...(sbom.attached.length ? { sboms: sbom.attached } : {}),
+    ...(sbom.missing ? { sbomMissing: sbom.missing } : {}),
   };
 }
 

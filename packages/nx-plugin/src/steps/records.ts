@@ -13,6 +13,7 @@ import type { BuildArgDigests } from '../lib/build-args';
 import type { LeftoverTag } from '../lib/registry-recovery';
 import type { PublishedVersion, Reason } from '../lib/staleness';
 import type { VersionedTag } from '../lib/versioning';
+import type { AttachedSbom } from './sbom';
 
 export interface CheckRecord {
   project: string;
@@ -89,6 +90,10 @@ export interface PublishRecord {
   marker?: string;
   /** Run tags of stopped runs this step removed. */
   removedTags?: string[];
+  /** The SBOMs attached to the version as referrers, one per platform (steps/sbom.ts). */
+  sboms?: AttachedSbom[];
+  /** Why the version was published without (some of) its SBOM. */
+  sbomMissing?: string;
 }
 
 export interface NotifyRecord {
