@@ -22,6 +22,7 @@ import {
   requiredString,
   scanOnPushOf,
 } from './requests';
+import { referrerOf } from './referrers';
 import type { TagHistory } from './tag-history';
 
 /** ECR's answer: at once from the stand-in's own state, or once the backing registry has answered. */
@@ -238,6 +239,7 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
           deleted.push({ imageDigest: image.digest, imageTag: id.imageTag });
         } else {
           await acct.registry.deleteManifest(name, image.digest);
+          acct.meta.forgetManifest(name, image.digest);
           if (image.tags.length) for (const tag of image.tags) deleted.push({ imageDigest: image.digest, imageTag: tag });
           else deleted.push({ imageDigest: image.digest });
         }
@@ -291,6 +293,9 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
         const res = await acct.registry.putManifest(name, tag ?? digest, mediaType, body);
         if (res.status !== 201) throw putImageError(res, name, registryId, mediaType);
         acct.meta.recordPush(name, digest);
+        // ECR's registry proxy stores pushes through PutImage: a subject given this way is a referrer too.
+        const referrer = referrerOf(body, digest, mediaType);
+        if (referrer) acct.meta.recordReferrer(name, referrer.subject, referrer.record);
         if (tag !== undefined) history.record(acct.id, name, tag, digest, previous, 'PutImage');
         log(`PutImage ${name}${tag !== undefined ? `:${tag}` : ''} ${digest}`);
         return {
