@@ -35,6 +35,11 @@ describe('owedAnnouncements', () => {
     ['a marker on an image only latest names is no version', [image('a', [`unannounced-${RUN_A}`, 'latest'])], []],
     ['a staging tag is no marker', [image('a', [`staging-${RUN_A}`, `${PREFIX}-1.0.0`])], []],
     ['a tag that only looks like a marker', [image('a', ['unannounced-by-hand', `${PREFIX}-1.0.0`])], []],
+    [
+      "a version's untagged SBOM referrer and a referrers tag beside it: no card",
+      [image('a', [`${PREFIX}-1.0.0`]), image('sbom', []), image('ri', [`sha256-${'a'.repeat(64)}`])],
+      [],
+    ],
   ])('%s', (_name, images, expected) => {
     expect(owedAnnouncements(PREFIX, images).map(({ marker, versionTag, tags }) => ({ marker, versionTag, tags }))).toEqual(expected);
   });
@@ -71,6 +76,12 @@ describe('leftoverTags', () => {
     [
       'tags of people, whatever their age',
       [image('x', ['staging', 'staging-by-hand', 'unannounced', 'latest', `${PREFIX}-1.0.0`], '2020-01-01T00:00:00Z')],
+      [],
+    ],
+    ['an SBOM referrer: untagged, so no run tag to remove, however old', [image('sbom', [], '2020-01-01T00:00:00Z')], []],
+    [
+      'a referrers tag (sha256-<hex>) a registry without the referrers API needs: never a run tag',
+      [image('ri', [`sha256-${'a'.repeat(64)}`], '2020-01-01T00:00:00Z')],
       [],
     ],
   ])('%s', (_name, images, expected) => {

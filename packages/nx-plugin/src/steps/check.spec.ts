@@ -164,6 +164,18 @@ describe('checkImage', () => {
       undefined,
     ],
     [
+      "every version's SBOM referrer listed untagged, newer than its version, and a referrers tag: nothing to finish",
+      { extraTags: ['6.0'] },
+      [
+        { digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0'], pushedAt: new Date('2024-03-01T00:00:00Z') },
+        { digest: `sha256:${'5'.repeat(64)}`, tags: [], pushedAt: new Date('2024-03-01T00:00:01Z') },
+        { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'], pushedAt: new Date('2024-03-06T00:00:00Z') },
+        { digest: `sha256:${'6'.repeat(64)}`, tags: [], pushedAt: new Date('2024-03-06T00:00:01Z') },
+        { digest: `sha256:${'7'.repeat(64)}`, tags: [`sha256-${'f'.repeat(64)}`], pushedAt: new Date('2024-03-06T00:00:02Z') },
+      ],
+      undefined,
+    ],
+    [
       'an image without latest does not claim it',
       { latest: false },
       [
@@ -180,6 +192,9 @@ describe('checkImage', () => {
     expect(record.stale).toBe(false);
     expect(record.tagsToFinish).toEqual(unfinished);
     expect(record.runId).toBe(unfinished ? 'run-1' : undefined);
+    expect(record.published?.digest).toBe(PUBLISHED_DIGEST);
+    expect(record.owedCards ?? []).toEqual([]);
+    expect(record.leftoverTags ?? []).toEqual([]);
     if (unfinished) {
       expect(lines[lines.length - 1]).toBe(
         `info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${unfinished.join(', ')} still names an older image (a publish stopped half-way): ecr-publish moves it`,
