@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { attachArtifact, findReferrers, referrersTag } from '../src/lib/referrers';
 import { RegistryClient } from '../src/lib/registry-client';
-import { createWorkspace, digestOf, ecrImages, ecrPassword, nx, recordsOf, type Workspace } from './support';
+import { awsEcr, createWorkspace, digestOf, ecrImages, ecrPassword, nx, recordsOf, type Workspace } from './support';
 
 jest.setTimeout(20 * 60_000);
 
@@ -150,7 +150,29 @@ test('the next run finds the version current: its untagged SBOM referrer is neit
   expect(check.leftoverTags).toBeUndefined();
   expect(check.owedCards).toBeUndefined();
   expect(check.tagsToFinish).toBeUndefined();
+  expect(check.sbomOwed).toBeUndefined();
   expect(ecrImages(repo)).toEqual(images);
+});
+
+test('a version whose SBOM is gone (a publish stopped before it): the next run notices from its listing and attaches it again', async () => {
+  const digest = digestOf(repo, VERSION)!;
+  const sbom = ecrImages(repo).find((i) => !i.imageTags?.length)!;
+  expect(awsEcr(['batch-delete-image', '--repository-name', repo, '--image-ids', `imageDigest=${sbom.imageDigest}`]).status).toBe(0);
+  const referrers = async () =>
+    ((await (await ecrGet(`${repo}/referrers/${digest}?artifactType=${encodeURIComponent(CYCLONEDX)}`)).json()) as { manifests: unknown[] })
+      .manifests;
+  expect(await referrers()).toEqual([]);
+
+  expectOk(nx(ws, ['run', 'net8-runtime:publish']));
+  const records = recordsOf(ws, 'net8/runtime');
+  expect(records.read('mcr-check')).toMatchObject({ stale: false, sbomOwed: { versionTag: VERSION, digest } });
+  expect(records.read('docker-build').built).toBe(false);
+  expect(records.read('ecr-publish')).toMatchObject({ published: false, sboms: [expect.objectContaining({ subject: digest })] });
+  // The same image gives the same SBOM bytes: the referrer is the one that was deleted.
+  expect(await referrers()).toEqual([expect.objectContaining({ digest: sbom.imageDigest })]);
+
+  expectOk(nx(ws, ['run', 'net8-runtime:publish']));
+  expect(recordsOf(ws, 'net8/runtime').read('mcr-check').sbomOwed).toBeUndefined();
 });
 
 describe('a registry without the referrers API (distribution 2.8 on its own)', () => {

@@ -74,6 +74,8 @@ function imageDetail(name: string, registryId: string, image: Image): Json {
   };
   if (image.tags.length) detail.imageTags = image.tags;
   if (image.manifest.config?.mediaType) detail.artifactMediaType = image.manifest.config.mediaType;
+  // "The digest of the subject manifest for images that are referrers" (ECR API reference, ImageDetail).
+  if (image.manifest.subject?.digest) detail.subjectManifestDigest = image.manifest.subject.digest;
   return detail;
 }
 

@@ -292,10 +292,10 @@ export class DockerCli {
     return { id, hostPort };
   }
 
-  /** `docker pull`: the engine's copy of the tag becomes the registry's current image. */
-  async pull(ref: string): Promise<void> {
+  /** `docker pull`: the engine's copy of the tag becomes the registry's current image. `configDir`: a withLogin directory. */
+  async pull(ref: string, configDir?: string): Promise<void> {
     await this.must(
-      ['pull', '--quiet', ref],
+      [...(configDir ? ['--config', configDir] : []), 'pull', '--quiet', ref],
       `docker pull ${ref}`,
       "Docker's answer above says why: check the registry (or its mirror in registryMirrors) answers and the image exists, then rerun",
     );

@@ -1,5 +1,5 @@
 import type { EcrImage } from './ecr';
-import { leftoverTags, owedAnnouncements } from './registry-recovery';
+import { leftoverTags, owedAnnouncements, sbomOwed } from './registry-recovery';
 
 const PREFIX = '6.0-bullseye-slim';
 const NOW = new Date('2024-03-07T12:00:00Z');
@@ -92,5 +92,32 @@ describe('leftoverTags', () => {
     expect(leftoverTags([image('s', [`staging-${RUN_A}`], old)], NOW, HOUR)).toEqual([
       { tag: `staging-${RUN_A}`, kind: 'staging', digest: 'sha256:s', pushedAt: '2024-03-07T10:00:00.000Z' },
     ]);
+  });
+});
+
+describe('sbomOwed', () => {
+  const OCI = 'application/vnd.oci.image.manifest.v1+json';
+  const V = 'sha256:v';
+  const version = (mediaType?: string): EcrImage => ({ digest: V, tags: [`${PREFIX}-1.0.0`], ...(mediaType ? { mediaType } : {}) });
+  const referrer = (subject: string, digest = 'sha256:r'): EcrImage => ({ digest, tags: [], mediaType: OCI, subject });
+  it.each<[string, EcrImage[], boolean]>([
+    ['a version with its SBOM referrer', [version(OCI), referrer(V)], false],
+    ['a version nothing refers to: owed', [version(OCI)], true],
+    ['a Docker manifest nothing refers to: owed', [version('application/vnd.docker.distribution.manifest.v2+json')], true],
+    ['a referrer of another image does not count', [version(OCI), referrer('sha256:other')], true],
+    [
+      'any referrer counts (a signature beside it): never judged owed wrongly, run after run',
+      [version(OCI), referrer(V, 'sha256:sig')],
+      false,
+    ],
+    [
+      'an index: its SBOMs refer to its platform manifests, so the listing cannot tell',
+      [version('application/vnd.oci.image.index.v1+json')],
+      false,
+    ],
+    ['a listing without media types says nothing', [version()], false],
+    ['a digest not listed', [], false],
+  ])('%s', (_name, images, owed) => {
+    expect(sbomOwed(images, V)).toBe(owed);
   });
 });

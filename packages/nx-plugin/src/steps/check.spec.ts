@@ -321,6 +321,36 @@ describe('checkImage', () => {
     });
   });
 
+  it.each<[string, EcrImage[], boolean]>([
+    [
+      'the newest version without a referrer: current, its SBOM owed to ecr-publish',
+      [{ digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'], mediaType: MEDIA_TYPES.ociManifest }],
+      true,
+    ],
+    [
+      'the newest version with its SBOM referrer: nothing to do',
+      [
+        { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'], mediaType: MEDIA_TYPES.ociManifest },
+        { digest: `sha256:${'5'.repeat(64)}`, tags: [], mediaType: MEDIA_TYPES.ociManifest, subject: PUBLISHED_DIGEST },
+      ],
+      false,
+    ],
+  ])('%s (from the listing already read)', async (_name, images, owed) => {
+    const settings = settingsFor();
+    const ecr = fakeEcr(REPOSITORY, images);
+    const { d, lines } = deps(ecr, await currentLabels(settings));
+    const record = await checkImage(settings, d);
+    expect(record.stale).toBe(false);
+    expect(record.sbomOwed).toEqual(owed ? { versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST } : undefined);
+    expect(record.runId).toBe(owed ? 'run-1' : undefined);
+    expect(lines[lines.length - 1]).toBe(
+      owed
+        ? 'info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; 6.0-bullseye-slim-1.2.0 has no SBOM attached: ecr-publish attaches it'
+        : 'info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; nothing to do',
+    );
+    expect(ecr.images).toHaveBeenCalledTimes(1);
+  });
+
   it('is stale with nothing published when the repository does not exist', async () => {
     const settings = settingsFor();
     const ecr = fakeEcr(undefined, []);

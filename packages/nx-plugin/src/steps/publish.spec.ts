@@ -124,7 +124,7 @@ function world(
       events.push(`ecr.getManifests ${name} ${refs.join(',')}`);
       const found = new Map();
       for (const ref of refs) {
-        const digest = images.find((i) => i.tags.includes(ref))?.digest;
+        const digest = images.find((i) => (ref.startsWith('sha256:') ? i.digest === ref : i.tags.includes(ref)))?.digest;
         const stored = digest && manifests.get(digest);
         if (stored) found.set(ref, { digest, manifest: stored.text, mediaType: stored.mediaType });
       }
@@ -213,6 +213,10 @@ function world(
     },
     removeImage: (ref: string) => {
       events.push(`docker.removeImage ${ref}`);
+      return Promise.resolve();
+    },
+    pull: (ref: string, configDir?: string) => {
+      events.push(`docker.pull ${ref} ${configDir ?? ''}`.trim());
       return Promise.resolve();
     },
     // Reading the image for its SBOM: a Debian 12 image with libc6 and the .NET 6 runtime.
@@ -928,5 +932,71 @@ describe('finishTags', () => {
     await expect(finishTags(settingsFor(), current, { ecr, log: logger().log })).rejects.toThrow(
       'net6-runtime: 6.0-bullseye-slim-1.3.0 is gone from runtime since the check',
     );
+  });
+});
+
+describe('finishCurrent: an SBOM owed', () => {
+  /** The version an earlier run published, in the repository, without its SBOM. */
+  const owedWorld = (opts: Parameters<typeof world>[0] = {}) => {
+    const w = world({ tags: ['6.0-bullseye-slim-1.2.0', 'latest'], ...opts });
+    w.manifests.set('sha256:old', { text: VERSIONED.manifest, mediaType: MEDIA_TYPES.ociManifest });
+    return w;
+  };
+  const owing: CheckRecord = {
+    ...check(),
+    stale: false,
+    reason: 'current',
+    nextVersion: undefined,
+    sbomOwed: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:old' },
+  };
+
+  it('pulls the version by digest with the ECR login, attaches its SBOM, and removes what it pulled', async () => {
+    const { events, ecr, docker, registry, sboms } = owedWorld();
+    const { log } = logger();
+    const record = await finishCurrent(settingsFor(), owing, { ecr, log, docker, registry });
+    expect(record).toMatchObject({
+      runId: 'run-1',
+      published: false,
+      sboms: [expect.objectContaining({ subject: 'sha256:old', via: 'referrers-api' })],
+    });
+    expect(record.sbomMissing).toBeUndefined();
+    expect(sboms.map((s) => s.subject)).toEqual(['sha256:old']);
+    expect(events.filter((e) => e.startsWith('docker.') && !e.startsWith('docker.copyFrom'))).toEqual([
+      'docker.ensureEngine',
+      `docker.withLogin ${REGISTRY} AWS <password>`,
+      `docker.pull ${URI}@sha256:old /tmp/cfg`,
+      'docker.logout',
+      `docker.imagePlatform ${URI}@sha256:old`,
+      `docker.createContainer ${URI}@sha256:old`,
+      'docker.removeContainer ctr1',
+      `docker.removeImage ${URI}@sha256:old`,
+    ]);
+    // Nothing is built, pushed or tagged.
+    expect(events.filter((e) => /docker\.(push|tag) |ecr\.(putManifest|retag)/.test(e))).toEqual([]);
+  });
+
+  it('an SBOM still not attachable: the run goes on, warns, and the next run tries again', async () => {
+    const { ecr, docker, registry } = owedWorld({ sbomError: 'the registry answered HTTP 503' });
+    const { lines, log } = logger();
+    const record = await finishCurrent(settingsFor(), owing, { ecr, log, docker, registry });
+    expect(record).toEqual({ runId: 'run-1', published: false, sbomMissing: 'linux/amd64: the registry answered HTTP 503' });
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      expect.stringContaining('is published, but its SBOM is missing: linux/amd64: the registry answered HTTP 503'),
+    ]);
+  });
+
+  it('a version gone since the check: says so, and pulls nothing', async () => {
+    const { events, ecr, docker, registry } = owedWorld();
+    const { lines, log } = logger();
+    const record = await finishCurrent(
+      settingsFor(),
+      { ...owing, sbomOwed: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:gone' } },
+      { ecr, log, docker, registry },
+    );
+    expect(record.sbomMissing).toBe('6.0-bullseye-slim-1.2.0 (sha256:gone) is gone from runtime since the check');
+    expect(events.filter((e) => e.startsWith('docker.pull'))).toEqual([]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^warn runtime:6\.0-bullseye-slim-1\.2\.0 still has no SBOM: .*\(the next run tries again\)$/),
+    ]);
   });
 });

@@ -19,7 +19,7 @@ import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
 import type { ReferrerRegistry } from '../lib/referrers';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
-import { attachSboms } from './sbom';
+import { attachSboms, finishSbom } from './sbom';
 
 export async function publishImage(
   settings: ImageSettings,
@@ -217,15 +217,28 @@ export async function publishImage(
 }
 
 /**
- * A current image's publish work: the moving tags an interrupted publish left behind, and the run tags that
- * stopped runs left in the repository. Nothing is built, pulled or pushed.
+ * A current image's publish work: the moving tags an interrupted publish left behind, the run tags that
+ * stopped runs left in the repository, and the SBOM a version was published without. Nothing is built or
+ * pushed; only an owed SBOM pulls the version it describes.
  */
-export async function finishCurrent(settings: ImageSettings, check: CheckRecord, deps: { ecr: Ecr; log: Logger }): Promise<PublishRecord> {
+export async function finishCurrent(
+  settings: ImageSettings,
+  check: CheckRecord,
+  deps: { ecr: Ecr; log: Logger; docker?: DockerCli; registry?: ReferrerRegistry },
+): Promise<PublishRecord> {
   const record: PublishRecord = check.tagsToFinish?.length
     ? await finishTags(settings, check, deps)
     : { runId: check.runId, published: false };
+  // The SBOM a stopped publish left unattached (steps/sbom.ts): the version is pulled for it, and nothing else.
+  const sbom =
+    check.sbomOwed && deps.docker ? await finishSbom(settings.ecr.repository, check.sbomOwed, { ...deps, docker: deps.docker }) : undefined;
   const removedTags = await removeLeftovers(settings, check, deps);
-  return removedTags.length ? { ...record, removedTags } : record;
+  return {
+    ...record,
+    ...(removedTags.length ? { removedTags } : {}),
+    ...(sbom?.attached.length ? { sboms: sbom.attached } : {}),
+    ...(sbom?.missing ? { sbomMissing: sbom.missing } : {}),
+  };
 }
 
 /**

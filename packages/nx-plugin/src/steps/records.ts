@@ -35,6 +35,8 @@ export interface CheckRecord {
   owedCards?: OwedCard[];
   /** Run tags that stopped runs left in the repository, old enough to be nobody's: ecr-publish removes them. */
   leftoverTags?: LeftoverTag[];
+  /** The newest version, current, published without its SBOM: ecr-publish attaches it. */
+  sbomOwed?: { versionTag: string; digest: string };
 }
 
 /** A published version whose `unannounced-<run id>` marker is still in ECR, with what its card shows. */
@@ -110,9 +112,9 @@ export function hasTagsToFinish(check: CheckRecord): boolean {
   return !!check.tagsToFinish?.length;
 }
 
-/** ecr-publish has work on a current image: moving tags to finish, or run tags of stopped runs to remove. */
+/** ecr-publish has work on a current image: moving tags to finish, run tags of stopped runs to remove, an SBOM to attach. */
 export function publishHasWork(check: CheckRecord): boolean {
-  return hasTagsToFinish(check) || !!check.leftoverTags?.length;
+  return hasTagsToFinish(check) || !!check.leftoverTags?.length || !!check.sbomOwed;
 }
 
 /** teams-notify has work on a current image: a finished publish to announce, or cards owed by earlier runs. */

@@ -20,7 +20,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DockerCli } from '../lib/docker';
-import type { EcrLogin } from '../lib/ecr';
+import type { Ecr, EcrLogin } from '../lib/ecr';
 import { ownerToken, tempDirPrefix, thisProcess } from '../lib/local-leftovers';
 import type { Logger } from '../lib/log';
 import { attachArtifact, type Attached, type ReferrerRegistry } from '../lib/referrers';
@@ -194,5 +194,41 @@ function subfolders(dir: string): string[] {
       .sort();
   } catch {
     return [];
+  }
+}
+
+/**
+ * The SBOM a published version lacks (the check found it owed from the ECR listing): the version pulled by its
+ * digest with the ECR login, its SBOM attached, the pulled image removed. Only a rerun after a publish that
+ * stopped before its SBOM, or a version published before SBOMs were attached, comes here. Never throws.
+ */
+export async function finishSbom(
+  repositoryName: string,
+  owed: { versionTag: string; digest: string },
+  deps: { docker: DockerCli; ecr: Ecr; log: Logger; registry?: ReferrerRegistry },
+): Promise<{ attached: AttachedSbom[]; missing?: string }> {
+  const { docker, ecr, log } = deps;
+  try {
+    const repository = await ecr.findRepository(repositoryName);
+    const stored = repository && (await ecr.getManifests(repository.name, [owed.digest])).get(owed.digest);
+    if (!repository || !stored) throw new Error(`${owed.versionTag} (${owed.digest}) is gone from ${repositoryName} since the check`);
+    const login = await ecr.login();
+    const ref = `${repository.uri}@${owed.digest}`;
+    await docker.ensureEngine();
+    await docker.withLogin(repository.registry, login.username, login.password, (configDir) => docker.pull(ref, configDir));
+    try {
+      return await attachSboms(
+        { repositoryUri: repository.uri, ref: { registry: repository.registry, repository: repository.name }, versionTag: owed.versionTag },
+        stored,
+        [{ localImage: ref }],
+        { docker, login, log, registry: deps.registry },
+      );
+    } finally {
+      await docker.removeImage(ref);
+    }
+  } catch (err) {
+    const missing = err instanceof Error ? err.message : String(err);
+    log.warn(`${repositoryName}:${owed.versionTag} still has no SBOM: ${missing} (the next run tries again)`);
+    return { attached: [], missing };
   }
 }
