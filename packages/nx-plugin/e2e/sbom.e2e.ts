@@ -13,7 +13,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { DockerCli } from '../src/lib/docker';
 import { attachArtifact, findReferrers, referrersTag } from '../src/lib/referrers';
+import { cycloneDxSbom } from '../src/lib/sbom';
+import { readImageContents } from '../src/steps/sbom';
+import { recordFigure } from './figures';
 import { RegistryClient } from '../src/lib/registry-client';
 import { awsEcr, createWorkspace, digestOf, ecrImages, ecrPassword, nx, recordsOf, type Workspace } from './support';
 
@@ -46,7 +50,7 @@ function expectOk(run: { code: number; output: string }): void {
 }
 
 /** What is in the published image, read by Docker itself: pulled with a login of its own, then asked. */
-function publishedImage(ref: string): { dpkg: Map<string, string>; env: Record<string, string> } {
+async function publishedImage(ref: string): Promise<{ dpkg: Map<string, string>; env: Record<string, string> }> {
   const config = mkdtempSync(path.join(tmpdir(), 'sbom-e2e-docker-'));
   try {
     execFileSync('docker', ['--config', config, 'login', '--username', 'AWS', '--password-stdin', 'localhost:5002'], {
@@ -61,6 +65,16 @@ function publishedImage(ref: string): { dpkg: Map<string, string>; env: Record<s
     const env = JSON.parse(
       execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Env}}', ref], { encoding: 'utf8' }),
     ) as string[];
+    // What making the SBOM costs for one image (read without running it, then written), for the figures.
+    const started = performance.now();
+    const contents = await readImageContents(new DockerCli(), ref);
+    const text = cycloneDxSbom({ name: ref, version: VERSION, digest: 'sha256:0', platform: 'linux/amd64', created: new Date() }, contents);
+    recordFigure('sbom', {
+      case: `SBOM of ${ref.split('/').pop()}`,
+      ok: contents.packages.length > 0 && contents.frameworks.length > 0,
+      observed: `${contents.packages.length} packages, ${contents.frameworks.map((f) => `${f.name} ${f.version}`).join(', ')}; ${text.length} bytes`,
+      ms: Math.round(performance.now() - started),
+    });
     return {
       dpkg: new Map(
         listed
@@ -126,7 +140,7 @@ test('a published version has its SBOM attached as a referrer of the version tag
   expect(bom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6', metadata: { component: { version: VERSION } } });
 
   // What the image itself says: every package dpkg lists, at its version, and the .NET it declares.
-  const image = publishedImage(`localhost:5002/${repo}:${VERSION}`);
+  const image = await publishedImage(`localhost:5002/${repo}:${VERSION}`);
   const libraries = new Map(bom.components.filter((c) => c.purl?.startsWith('pkg:deb/')).map((c) => [c.name, c.version]));
   expect(image.dpkg.get('libc6')).toMatch(/^2\.36-/);
   expect(libraries.get('libc6')).toBe(image.dpkg.get('libc6'));
