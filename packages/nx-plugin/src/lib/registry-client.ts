@@ -241,7 +241,9 @@ export class RegistryClient {
   /**
    * Uploads a blob in one piece: `POST /v2/<name>/blobs/uploads/` opens an upload, a `PUT` to the Location it
    * answers with `?digest=` closes it with the bytes (OCI distribution spec, "Pushing a blob monolithically",
-   * the POST-then-PUT form, which every registry serves; docker push uploads the same way).
+   * POST then PUT: the form oras pushes artifacts to ECR with; docker push sends the same POST and PUT with
+   * PATCH chunks between). Blobs go through the registry API, not ECR's InitiateLayerUpload/UploadLayerPart/
+   * CompleteLayerUpload, which its API reference says are for the ECR proxy, not for clients.
    */
   async pushBlob(ref: ImageRef, bytes: Buffer): Promise<{ digest: string; size: number }> {
     const digest = sha256(bytes);
