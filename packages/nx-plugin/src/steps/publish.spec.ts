@@ -420,8 +420,8 @@ describe('publishImage', () => {
     expect(images.find((i) => i.digest === record.digest)?.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
     expect(events).toContain('docker.removeContainer ctr1');
     expect(lines).toContain(
-      `warn ${URI}:6.0-bullseye-slim-1.3.0 is published, but its SBOM is missing: linux/amd64: the registry answered HTTP 405 to PUT manifests: UNSUPPORTED. ` +
-        'The version stays as published; the next version gets its SBOM as usual',
+      `warn net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 is published, but its SBOM is missing: linux/amd64: the registry answered HTTP 405 to PUT manifests: UNSUPPORTED. ` +
+        "The version stays as published; the next run's check finds it without an SBOM and attaches it",
     );
   });
 
@@ -996,7 +996,7 @@ describe('finishCurrent: an SBOM owed', () => {
     expect(record.sbomMissing).toBe('6.0-bullseye-slim-1.2.0 (sha256:gone) is gone from runtime since the check');
     expect(events.filter((e) => e.startsWith('docker.pull'))).toEqual([]);
     expect(lines).toEqual([
-      expect.stringMatching(/^warn runtime:6\.0-bullseye-slim-1\.2\.0 still has no SBOM: .*\(the next run tries again\)$/),
+      expect.stringMatching(/^warn net6-runtime: runtime:6\.0-bullseye-slim-1\.2\.0 still has no SBOM: .*\(the next run tries again\)$/),
     ]);
   });
 });

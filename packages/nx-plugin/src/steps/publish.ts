@@ -166,7 +166,12 @@ export async function publishImage(
   }
   // Published: its SBOM is attached to it as a referrer now, before anything moves (never fails the publish).
   const sbom = await attachSboms(
-    { repositoryUri: repository.uri, ref: { registry: repository.registry, repository: repository.name }, versionTag: next.tag },
+    {
+      project: settings.project,
+      repositoryUri: repository.uri,
+      ref: { registry: repository.registry, repository: repository.name },
+      versionTag: next.tag,
+    },
     versioned,
     [{ localImage: build.localTag! }],
     { docker, login, log, registry: deps.registry },
@@ -231,7 +236,9 @@ export async function finishCurrent(
     : { runId: check.runId, published: false };
   // The SBOM a stopped publish left unattached (steps/sbom.ts): the version is pulled for it, and nothing else.
   const sbom =
-    check.sbomOwed && deps.docker ? await finishSbom(settings.ecr.repository, check.sbomOwed, { ...deps, docker: deps.docker }) : undefined;
+    check.sbomOwed && deps.docker
+      ? await finishSbom(settings.project, settings.ecr.repository, check.sbomOwed, { ...deps, docker: deps.docker })
+      : undefined;
   const removedTags = await removeLeftovers(settings, check, deps);
   return {
     ...record,

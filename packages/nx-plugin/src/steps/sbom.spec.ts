@@ -180,6 +180,7 @@ function referrerRegistry(fail?: (subject: string) => string | undefined) {
 
 describe('attachSboms', () => {
   const target = {
+    project: 'net10-runtime',
     repositoryUri: 'localhost:5002/runtime',
     ref: { registry: 'localhost:5002', repository: 'runtime' },
     versionTag: '10.0-noble-1.0.0',
@@ -225,7 +226,10 @@ describe('attachSboms', () => {
     );
     expect(pushed.map((p) => p.subject)).toEqual([AMD64.digest]);
     expect(result.missing).toBe('linux/arm64/v8: HTTP 405');
-    expect(lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      'warn net10-runtime: localhost:5002/runtime:10.0-noble-1.0.0 is published, but its SBOM is missing: linux/arm64/v8: HTTP 405. ' +
+        'The version stays as published (its SBOMs are not looked for again: the listing does not tie them to the index)',
+    ]);
   });
 
   it('a single-platform version takes the platform from the image', async () => {

@@ -54,6 +54,8 @@ export interface AttachedSbom {
 }
 
 export interface SbomTarget {
+  /** The project, which every log line starts with. */
+  project: string;
   /** The repository's URI, what the SBOM names the image by. */
   repositoryUri: string;
   /** Where the registry API reaches it: the registry host and repository name. */
@@ -113,7 +115,7 @@ export async function attachSboms(
         frameworks: contents.frameworks.map((f) => `${f.name} ${f.version}`),
       });
       deps.log.info(
-        `${target.repositoryUri}:${target.versionTag}: SBOM of ${platform} attached (${contents.packages.length} packages, ` +
+        `${target.project}: ${target.repositoryUri}:${target.versionTag}: SBOM of ${platform} attached (${contents.packages.length} packages, ` +
           `${contents.frameworks.map((f) => `${f.name} ${f.version}`).join(', ') || 'no .NET'}) as ${result.digest}` +
           (result.tag ? ` (no referrers API: listed under the ${result.tag} tag)` : ''),
       );
@@ -124,10 +126,16 @@ export async function attachSboms(
   if (!failures.length) return { attached };
   const missing = failures.join('; ');
   deps.log.warn(
-    `${target.repositoryUri}:${target.versionTag} is published, but its SBOM is missing: ${missing}. ` +
-      `The version stays as published; the next version gets its SBOM as usual`,
+    `${target.project}: ${target.repositoryUri}:${target.versionTag} is published, but its SBOM is missing: ${missing}. ` +
+      (isIndex(published)
+        ? 'The version stays as published (its SBOMs are not looked for again: the listing does not tie them to the index)'
+        : "The version stays as published; the next run's check finds it without an SBOM and attaches it"),
   );
   return { attached, missing };
+}
+
+function isIndex(published: PublishedVersion): boolean {
+  return isIndexMediaType(published.mediaType ?? (JSON.parse(published.manifest) as { mediaType?: string }).mediaType);
 }
 
 /**
@@ -203,6 +211,7 @@ function subfolders(dir: string): string[] {
  * stopped before its SBOM, or a version published before SBOMs were attached, comes here. Never throws.
  */
 export async function finishSbom(
+  project: string,
   repositoryName: string,
   owed: { versionTag: string; digest: string },
   deps: { docker: DockerCli; ecr: Ecr; log: Logger; registry?: ReferrerRegistry },
@@ -218,7 +227,12 @@ export async function finishSbom(
     await docker.withLogin(repository.registry, login.username, login.password, (configDir) => docker.pull(ref, configDir));
     try {
       return await attachSboms(
-        { repositoryUri: repository.uri, ref: { registry: repository.registry, repository: repository.name }, versionTag: owed.versionTag },
+        {
+          project,
+          repositoryUri: repository.uri,
+          ref: { registry: repository.registry, repository: repository.name },
+          versionTag: owed.versionTag,
+        },
         stored,
         [{ localImage: ref }],
         { docker, login, log, registry: deps.registry },
@@ -228,7 +242,7 @@ export async function finishSbom(
     }
   } catch (err) {
     const missing = err instanceof Error ? err.message : String(err);
-    log.warn(`${repositoryName}:${owed.versionTag} still has no SBOM: ${missing} (the next run tries again)`);
+    log.warn(`${project}: ${repositoryName}:${owed.versionTag} still has no SBOM: ${missing} (the next run tries again)`);
     return { attached: [], missing };
   }
 }
