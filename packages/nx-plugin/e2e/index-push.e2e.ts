@@ -133,14 +133,17 @@ test('the version tag names the pushed index, annotated: the image and its attes
   // A client following the index to linux/amd64 finds the image's labels.
   expect(labelsOf(repo, VERSION)['org.opencontainers.image.version']).toBe(VERSION);
 
-  // Moving tags name the same index; the staging index is gone; nothing else is tagged.
+  // Moving tags name the same index; the staging index is gone; nothing else is tagged. Beside them, untagged,
+  // the SBOM of the linux/amd64 image, a referrer of that platform's manifest (steps/sbom.ts), not of the index.
   expect(digestOf(repo, 'latest')).toBe(digest);
   expect(digestOf(repo, '8.0')).toBe(digest);
+  const [sbom] = recordsOf(ws, 'net8/runtime').read('ecr-publish').sboms ?? [];
+  expect(sbom).toMatchObject({ platform: 'linux/amd64', subject: image.digest, via: 'referrers-api' });
   expect(
     ecrImages(repo)
       .map((i) => i.imageDigest)
       .sort(),
-  ).toEqual([digest, image.digest, attestation.digest].sort());
+  ).toEqual([digest, image.digest, attestation.digest, sbom.digest].sort());
 
   // Log, record and card all name the index.
   expect(run.output).toContain(`net8-runtime: published localhost:5002/${repo}:${VERSION} (${digest})`);

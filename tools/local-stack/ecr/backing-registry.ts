@@ -29,6 +29,8 @@ export interface ManifestInfo {
   config?: Descriptor;
   layers?: Descriptor[];
   manifests?: Descriptor[];
+  /** The manifest it refers to, for a referrer (OCI image spec: `subject`). */
+  subject?: Descriptor;
 }
 
 /** The digest of manifest bytes, as a registry computes it. */
@@ -105,6 +107,7 @@ export class BackingRegistry {
       config?: Descriptor;
       layers?: Descriptor[];
       manifests?: Descriptor[];
+      subject?: Descriptor;
     };
     const contentType = String(res.headers['content-type'] ?? '')
       .split(';')[0]
@@ -116,6 +119,7 @@ export class BackingRegistry {
       config: parsed.config,
       layers: parsed.layers,
       manifests: parsed.manifests,
+      ...(parsed.subject ? { subject: parsed.subject } : {}),
     };
     this.manifests.set(key, info);
     return info;

@@ -88,3 +88,49 @@ describe('MetaStore', () => {
     expect(again.get('app')).toMatchObject({ scanOnPush: true, imageTagMutability: 'IMMUTABLE' });
   });
 });
+
+describe('MetaStore referrers', () => {
+  let dir: string;
+  let file: string;
+  const store = (): MetaStore => new MetaStore(file, 1000, () => 2000);
+  const S = `sha256:${'a'.repeat(64)}`;
+  const sbom = {
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: `sha256:${'b'.repeat(64)}`,
+    size: 10,
+    artifactType: 'application/vnd.cyclonedx+json',
+  };
+  const sig = { ...sbom, digest: `sha256:${'c'.repeat(64)}`, artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json' };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meta-store-'));
+    file = path.join(dir, 'ecr-meta.json');
+    store().create('app', { imageTagMutability: 'MUTABLE', exclusionFilters: [] }, false);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps referrers by subject across restarts, once each, in push order', () => {
+    store().recordReferrer('app', S, sbom);
+    store().recordReferrer('app', S, sig);
+    store().recordReferrer('app', S, sbom);
+    expect(store().referrersOf('app', S)).toEqual([sbom, sig]);
+    expect(store().referrersOf('app', `sha256:${'d'.repeat(64)}`)).toEqual([]);
+    expect(store().referrersOf('other', S)).toEqual([]);
+  });
+
+  it('records nothing for a repository nobody created', () => {
+    store().recordReferrer('nobody', S, sbom);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).not.toHaveProperty('referrers');
+  });
+
+  it('forgets a deleted manifest, and a deleted repository’s referrers with it', () => {
+    const meta = store();
+    meta.recordReferrer('app', S, sbom);
+    meta.recordReferrer('app', S, sig);
+    meta.forgetManifest('app', sbom.digest);
+    expect(store().referrersOf('app', S)).toEqual([sig]);
+    meta.delete('app');
+    meta.create('app', { imageTagMutability: 'MUTABLE', exclusionFilters: [] }, false);
+    expect(store().referrersOf('app', S)).toEqual([]);
+  });
+});

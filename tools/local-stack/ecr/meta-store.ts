@@ -1,7 +1,9 @@
 /**
- * Repository settings (tag mutability, scan on push, creation time) and the time each manifest was first
- * pushed, kept in a small JSON file. What is in a repository is never kept here: it is always read from the
- * backing registry, so the two cannot drift apart.
+ * Repository settings (tag mutability, scan on push, creation time), the time each manifest was first
+ * pushed, and each repository's referrers (the manifests pushed with a `subject`, by subject digest), kept in a
+ * small JSON file: the backing registry (distribution 2.8) stores a manifest's `subject` but keeps no index of
+ * it and has no referrers API. What is in a repository is never kept here: it is always read from the
+ * backing registry, so the two cannot drift apart (a referrer is listed only while its manifest is there).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,8 +16,19 @@ export interface RepositoryMeta extends MutabilitySetting {
   pushedAt: Record<string, number>;
 }
 
+/** A referrer as the referrers API lists it (OCI distribution spec, "Listing Referrers"). */
+export interface ReferrerRecord {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
 export class MetaStore {
   private repositories: Record<string, RepositoryMeta> = {};
+  /** repository → subject digest → the manifests pushed with that subject, in push order. */
+  private referrers: Record<string, Record<string, ReferrerRecord[]>> = {};
 
   /**
    * @param startedAt epoch seconds, the creation time of a repository whose record has none
@@ -36,7 +49,11 @@ export class MetaStore {
     } catch {
       return;
     }
-    const parsed = JSON.parse(text) as { repositories?: Record<string, Partial<RepositoryMeta>> };
+    const parsed = JSON.parse(text) as {
+      repositories?: Record<string, Partial<RepositoryMeta>>;
+      referrers?: Record<string, Record<string, ReferrerRecord[]>>;
+    };
+    this.referrers = parsed.referrers && typeof parsed.referrers === 'object' ? parsed.referrers : {};
     for (const [name, repo] of Object.entries(parsed.repositories ?? {})) {
       const mutability = (MUTABILITIES as readonly unknown[]).includes(repo.imageTagMutability)
         ? (repo.imageTagMutability as Mutability)
@@ -55,7 +72,8 @@ export class MetaStore {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     // Written whole and renamed so a crash never leaves half a file behind.
     const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify({ repositories: this.repositories }, null, 2)}\n`);
+    const referrers = Object.keys(this.referrers).length ? { referrers: this.referrers } : {};
+    fs.writeFileSync(tmp, `${JSON.stringify({ repositories: this.repositories, ...referrers }, null, 2)}\n`);
     fs.renameSync(tmp, this.file);
   }
 
@@ -76,6 +94,40 @@ export class MetaStore {
 
   delete(name: string): void {
     delete this.repositories[name];
+    delete this.referrers[name];
+    this.save();
+  }
+
+  /** Records a manifest pushed with a `subject`; pushing the same manifest again records nothing new. */
+  recordReferrer(name: string, subject: string, referrer: ReferrerRecord): void {
+    if (!this.get(name)) return;
+    const bySubject = (this.referrers[name] ??= {});
+    const list = (bySubject[subject] ??= []);
+    if (list.some((r) => r.digest === referrer.digest)) return;
+    list.push(referrer);
+    this.save();
+  }
+
+  /** The manifests pushed with `subject` as their subject (none for a digest nothing refers to). */
+  referrersOf(name: string, subject: string): ReferrerRecord[] {
+    const bySubject = Object.prototype.hasOwnProperty.call(this.referrers, name) ? this.referrers[name] : {};
+    return Object.prototype.hasOwnProperty.call(bySubject, subject) ? [...bySubject[subject]] : [];
+  }
+
+  /** A manifest deleted: it refers to nothing any more. */
+  forgetManifest(name: string, digest: string): void {
+    const bySubject = this.referrers[name];
+    if (!bySubject) return;
+    let changed = false;
+    for (const [subject, list] of Object.entries(bySubject)) {
+      const kept = list.filter((r) => r.digest !== digest);
+      if (kept.length === list.length) continue;
+      changed = true;
+      if (kept.length) bySubject[subject] = kept;
+      else delete bySubject[subject];
+    }
+    if (!changed) return;
+    if (!Object.keys(bySubject).length) delete this.referrers[name];
     this.save();
   }
 

@@ -197,6 +197,27 @@ describe('ECR operations', () => {
       );
     });
 
+    it('describes a referrer with the digest of its subject (subjectManifestDigest), as ECR does', async () => {
+      const referrer = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          artifactType: 'application/vnd.cyclonedx+json',
+          config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: `sha256:${'4'.repeat(64)}`, size: 2 },
+          layers: [{ mediaType: 'application/vnd.cyclonedx+json', digest: `sha256:${'5'.repeat(64)}`, size: 10 }],
+          subject: { mediaType: DOCKER, digest: b, size: 100 },
+        }),
+      );
+      const sbom = fakeOf(caller).put('app', referrer);
+      const out = (await call('DescribeImages', { repositoryName: 'app', imageIds: [{ imageDigest: sbom }, { imageDigest: b }] })) as {
+        imageDetails: Json[];
+      };
+      expect(out.imageDetails.map((d) => [d.imageDigest, d.subjectManifestDigest, d.imageManifestMediaType])).toEqual([
+        [sbom, b, 'application/vnd.oci.image.manifest.v1+json'],
+        [b, undefined, DOCKER],
+      ]);
+    });
+
     it('describes named images once each, and refuses one that is not there', async () => {
       const out = (await call('DescribeImages', { repositoryName: 'app', imageIds: [{ imageTag: 'latest' }, { imageDigest: a }] })) as {
         imageDetails: Json[];

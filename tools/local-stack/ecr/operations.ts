@@ -23,6 +23,7 @@ import {
   requiredString,
   scanOnPushOf,
 } from './requests';
+import { referrerOf } from './referrers';
 import type { TagHistory } from './tag-history';
 
 /** ECR's answer: at once from the stand-in's own state, or once the backing registry has answered. */
@@ -75,6 +76,8 @@ function imageDetail(name: string, registryId: string, image: Image): Json {
   };
   if (image.tags.length) detail.imageTags = image.tags;
   if (image.manifest.config?.mediaType) detail.artifactMediaType = image.manifest.config.mediaType;
+  // "The digest of the subject manifest for images that are referrers" (ECR API reference, ImageDetail).
+  if (image.manifest.subject?.digest) detail.subjectManifestDigest = image.manifest.subject.digest;
   return detail;
 }
 
@@ -240,6 +243,7 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
           deleted.push({ imageDigest: image.digest, imageTag: id.imageTag });
         } else {
           await acct.registry.deleteManifest(name, image.digest);
+          acct.meta.forgetManifest(name, image.digest);
           if (image.tags.length) for (const tag of image.tags) deleted.push({ imageDigest: image.digest, imageTag: tag });
           else deleted.push({ imageDigest: image.digest });
         }
@@ -294,6 +298,9 @@ export function ecrOperations(deps: OperationDeps): Record<string, Operation> {
         if (res.status !== 201) throw putImageError(res, name, registryId, mediaType);
         acct.meta.recordPush(name, digest);
         scanning.pushed(acct, name, digest);
+        // ECR's registry proxy stores pushes through PutImage: a subject given this way is a referrer too.
+        const referrer = referrerOf(body, digest, mediaType);
+        if (referrer) acct.meta.recordReferrer(name, referrer.subject, referrer.record);
         if (tag !== undefined) history.record(acct.id, name, tag, digest, previous, 'PutImage');
         log(`PutImage ${name}${tag !== undefined ? `:${tag}` : ''} ${digest}`);
         return {

@@ -199,4 +199,110 @@ describe('the registry proxy', () => {
       },
     ]);
   });
+
+  describe('the referrers API, which ECR serves and the backing registry lacks', () => {
+    const OCI = 'application/vnd.oci.image.manifest.v1+json';
+    const subjectBody = Buffer.from(JSON.stringify(imageManifest('subject')));
+    const SUBJECT = manifestDigest(subjectBody);
+    const artifact = (artifactType: string, extra: Record<string, unknown> = {}) =>
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI,
+          artifactType,
+          config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: `sha256:${'4'.repeat(64)}`, size: 2 },
+          layers: [{ mediaType: artifactType, digest: `sha256:${'5'.repeat(64)}`, size: 10 }],
+          subject: { mediaType: DOCKER, digest: SUBJECT, size: subjectBody.length },
+          annotations: { 'org.opencontainers.image.created': '2026-11-29T10:00:00Z' },
+          ...extra,
+        }),
+      );
+    const putOci = (reference: string, body: Buffer): Promise<Response> =>
+      fetch(`${server.base}/v2/app/manifests/${reference}`, { method: 'PUT', headers: { authorization: AUTH, 'content-type': OCI }, body });
+    const stateOf = (folder: string) =>
+      JSON.parse(fs.readFileSync(path.join(folder, 'meta.json'), 'utf8')) as { referrers?: Record<string, Record<string, unknown[]>> };
+    const referrers = (digest: string, query = ''): Promise<Response> =>
+      fetch(`${server.base}/v2/app/referrers/${digest}${query}`, { headers: { authorization: AUTH } });
+
+    it('answers a manifest pushed with a subject with OCI-Subject, and lists it under that subject with its artifactType and annotations', async () => {
+      const sbom = artifact('application/vnd.cyclonedx+json');
+      const pushed = await putOci(manifestDigest(sbom), sbom);
+      expect(pushed.status).toBe(201);
+      expect(pushed.headers.get('oci-subject')).toBe(SUBJECT);
+      const res = await referrers(SUBJECT);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
+      expect(res.headers.get('oci-filters-applied')).toBeNull();
+      expect(await res.json()).toEqual({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          {
+            mediaType: OCI,
+            digest: manifestDigest(sbom),
+            size: sbom.length,
+            artifactType: 'application/vnd.cyclonedx+json',
+            annotations: { 'org.opencontainers.image.created': '2026-11-29T10:00:00Z' },
+          },
+        ],
+      });
+    });
+
+    it('answers a push without a subject without OCI-Subject, and records nothing', async () => {
+      const res = await putOci('v1', subjectBody);
+      expect(res.status).toBe(201);
+      expect(res.headers.get('oci-subject')).toBeNull();
+      expect(((await (await referrers(manifestDigest(subjectBody))).json()) as { manifests: unknown[] }).manifests).toEqual([]);
+    });
+
+    it('filters by artifactType and says so; an unknown digest gets an empty index, a malformed one 400', async () => {
+      const sbom = artifact('application/vnd.cyclonedx+json');
+      const sig = artifact('application/vnd.dev.cosign.artifact.sig.v1+json');
+      await putOci(manifestDigest(sbom), sbom);
+      await putOci(manifestDigest(sig), sig);
+      const filtered = await referrers(SUBJECT, '?artifactType=application%2Fvnd.cyclonedx%2Bjson');
+      expect(filtered.headers.get('oci-filters-applied')).toBe('artifactType');
+      expect(((await filtered.json()) as { manifests: Array<{ digest: string }> }).manifests.map((m) => m.digest)).toEqual([
+        manifestDigest(sbom),
+      ]);
+      expect(((await (await referrers(SUBJECT)).json()) as { manifests: unknown[] }).manifests).toHaveLength(2);
+      const unknown = await referrers(`sha256:${'0'.repeat(64)}`);
+      expect(unknown.status).toBe(200);
+      expect(((await unknown.json()) as { manifests: unknown[] }).manifests).toEqual([]);
+      expect((await referrers('sha256:nothex')).status).toBe(400);
+    });
+
+    it('keeps the record in the stack state, and drops it when the referrer manifest is deleted', async () => {
+      const sbom = artifact('application/vnd.cyclonedx+json');
+      await putOci(manifestDigest(sbom), sbom);
+      expect(stateOf(dir).referrers?.app[SUBJECT]).toHaveLength(1);
+      const deleted = await fetch(`${server.base}/v2/app/manifests/${manifestDigest(sbom)}`, {
+        method: 'DELETE',
+        headers: { authorization: AUTH },
+      });
+      expect(deleted.status).toBe(202);
+      expect(((await (await referrers(SUBJECT)).json()) as { manifests: unknown[] }).manifests).toEqual([]);
+      expect(stateOf(dir).referrers).toBeUndefined();
+    });
+
+    it('refuses, as ECR does, an artifactType or layer media type with parameters', async () => {
+      const typed = artifact('application/vnd.dev.sigstore.bundle+json;version=0.2');
+      const res = await putOci(manifestDigest(typed), typed);
+      expect(res.status).toBe(405);
+      expect(await errors(res)).toEqual([
+        {
+          code: 'UNSUPPORTED',
+          message: "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'",
+          detail: null,
+        },
+      ]);
+      expect(fake.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    });
+
+    it('refuses a referrers request for a repository nobody created', async () => {
+      const res = await fetch(`${server.base}/v2/nobody/referrers/${SUBJECT}`, { headers: { authorization: AUTH } });
+      expect(res.status).toBe(404);
+      expect(await errors(res)).toEqual([expect.objectContaining({ code: 'NAME_UNKNOWN' })]);
+    });
+  });
 });

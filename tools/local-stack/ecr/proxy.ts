@@ -19,6 +19,8 @@ import type { Scanning } from './scanning';
 import { readBody } from './read-body';
 import { DIGEST, MAX_MANIFEST_BYTES } from './requests';
 import type { TagHistory } from './tag-history';
+import { referrerOf, referrersIndex, refusedMediaType, UNSUPPORTED_MANIFEST } from './referrers';
+import { MEDIA_TYPES } from '../media-types';
 
 export interface Proxy {
   acct: Account;
@@ -144,6 +146,20 @@ export function proxyHandler(proxy: Proxy, options: ProxyOptions): (req: http.In
       return;
     }
     const digest = manifestDigest(body);
+    const refused = refusedMediaType(body);
+    if (refused !== undefined) {
+      log(`refused ${acct.id}/${name} ${digest}: media type with parameters (${refused})`);
+      registryError(res, 405, 'UNSUPPORTED', UNSUPPORTED_MANIFEST);
+      return;
+    }
+    // A manifest with a subject is recorded as its referrer, and the answer says the subject was processed.
+    const contentType = typeof req.headers['content-type'] === 'string' ? req.headers['content-type'] : undefined;
+    const noteReferrer = (stored: string): void => {
+      const referrer = referrerOf(body, stored, contentType);
+      if (!referrer) return;
+      acct.meta.recordReferrer(name, referrer.subject, referrer.record);
+      res.setHeader('oci-subject', referrer.subject);
+    };
     if (DIGEST.test(reference)) {
       // By digest nothing is named, so there is nothing to check or to serialize.
       await forward(proxy, req, res, body, (status, headers) => {
@@ -151,6 +167,7 @@ export function proxyHandler(proxy: Proxy, options: ProxyOptions): (req: http.In
         const stored = storedDigest(headers, digest);
         acct.meta.recordPush(name, stored);
         scanning.pushed(acct, name, stored);
+        noteReferrer(stored);
         log(`pushed ${acct.id}/${name} ${stored}`);
       });
       return;
@@ -174,10 +191,39 @@ export function proxyHandler(proxy: Proxy, options: ProxyOptions): (req: http.In
         const stored = storedDigest(headers, digest);
         acct.meta.recordPush(name, stored);
         scanning.pushed(acct, name, stored);
+        noteReferrer(stored);
         history.record(acct.id, name, tag, stored, current, 'push');
         log(`pushed ${acct.id}/${name}:${tag} ${stored}${current && current !== stored ? ` (was ${current})` : ''}`);
       });
     });
+  }
+
+  /**
+   * `GET /v2/<name>/referrers/<digest>[?artifactType=]`: an image index of the manifests pushed with that subject
+   * (an empty one for a digest nothing refers to: a registry with the API never answers 404 there), filtered and
+   * saying so with `OCI-Filters-Applied` when asked; 400 for a digest that is not one (OCI distribution spec,
+   * "Listing Referrers"). A referrer whose manifest is gone from the registry is not listed.
+   */
+  function listReferrers(req: http.IncomingMessage, res: http.ServerResponse, name: string, digest: string): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      registryError(res, 405, 'UNSUPPORTED', `${req.method} is not supported on the referrers API`);
+      return;
+    }
+    if (!DIGEST.test(digest)) {
+      registryError(res, 400, 'DIGEST_INVALID', 'provided digest did not match uploaded content', { digest });
+      return;
+    }
+    const stored = acct.storage.revisions(name);
+    const records = acct.meta.referrersOf(name, digest).filter((r) => stored.has(r.digest));
+    const artifactType = new URL(req.url ?? '/', 'http://proxy').searchParams.get('artifactType');
+    const { body, filtered } = referrersIndex(records, artifactType);
+    res.writeHead(200, {
+      'content-type': MEDIA_TYPES.ociIndex,
+      'content-length': Buffer.byteLength(body),
+      'docker-distribution-api-version': 'registry/2.0',
+      ...(filtered ? { 'oci-filters-applied': 'artifactType' } : {}),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   return async function handleProxy(req, res) {
@@ -196,7 +242,7 @@ export function proxyHandler(proxy: Proxy, options: ProxyOptions): (req: http.In
       req.resume();
       return;
     }
-    const match = /^\/v2\/(.+?)\/(manifests|blobs|tags)\/(.*)$/.exec(pathname);
+    const match = /^\/v2\/(.+?)\/(manifests|blobs|tags|referrers)\/(.*)$/.exec(pathname);
     if (match) {
       const name = decodeURIComponent(match[1]);
       const repo = acct.meta.get(name);
@@ -205,8 +251,21 @@ export function proxyHandler(proxy: Proxy, options: ProxyOptions): (req: http.In
         req.resume();
         return;
       }
+      if (match[2] === 'referrers') {
+        req.resume();
+        listReferrers(req, res, name, decodeURIComponent(match[3]));
+        return;
+      }
       if (match[2] === 'manifests' && req.method === 'PUT') {
         await handleManifestPut(req, res, name, decodeURIComponent(match[3]));
+        return;
+      }
+      const reference = decodeURIComponent(match[3]);
+      if (match[2] === 'manifests' && req.method === 'DELETE' && DIGEST.test(reference)) {
+        // A referrer deleted is listed no more.
+        await forward(proxy, req, res, undefined, (status) => {
+          if (status === 202) acct.meta.forgetManifest(name, reference);
+        });
         return;
       }
     }

@@ -484,4 +484,41 @@ describe('DockerCli', () => {
       await expect(new DockerCli('docker', run).imageLabels('x:1')).resolves.toEqual(labels);
     });
   });
+
+  describe('reading an image without running it', () => {
+    it('creates a container that is never started, labelled, without network, and answers its id', async () => {
+      const { calls, run } = fakeRunner(() => ({ stdout: 'WARNING: platform mismatch\nc0ffee\n' }));
+      await expect(new DockerCli('docker', run).createContainer('img:1', { 'b.owner': 'h-1', 'a.created': 't' })).resolves.toBe('c0ffee');
+      expect(calls.map((c) => c.args)).toEqual([
+        ['create', '--label', 'a.created=t', '--label', 'b.owner=h-1', '--network', 'none', 'img:1', 'never-started'],
+      ]);
+    });
+
+    it.each([
+      [0, true],
+      [1, false],
+    ])('copies a path out, following a link at the source (exit %i: %s)', async (exitCode, copied) => {
+      const { calls, run } = fakeRunner(() => ({ exitCode }));
+      await expect(new DockerCli('docker', run).copyFrom('c0ffee', '/etc/os-release', '/tmp/x/os-release')).resolves.toBe(copied);
+      expect(calls[0].args).toEqual(['cp', '--follow-link', 'c0ffee:/etc/os-release', '/tmp/x/os-release']);
+    });
+
+    it.each([
+      ['linux/amd64 2026-11-29T10:00:00.123Z\n', 'linux/amd64'],
+      ['linux/arm/v7 2026-11-29T10:00:00.123Z\n', 'linux/arm/v7'],
+    ])('reads the platform and creation time from %j', async (stdout, platform) => {
+      const { calls, run } = fakeRunner(() => ({ stdout }));
+      await expect(new DockerCli('docker', run).imagePlatform('img:1')).resolves.toEqual({
+        platform,
+        created: new Date('2026-11-29T10:00:00.123Z'),
+      });
+      expect(calls[0].args).toEqual([
+        'image',
+        'inspect',
+        '--format',
+        '{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}} {{.Created}}',
+        'img:1',
+      ]);
+    });
+  });
 });

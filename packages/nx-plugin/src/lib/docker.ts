@@ -292,10 +292,10 @@ export class DockerCli {
     return { id, hostPort };
   }
 
-  /** `docker pull`: the engine's copy of the tag becomes the registry's current image. */
-  async pull(ref: string): Promise<void> {
+  /** `docker pull`: the engine's copy of the tag becomes the registry's current image. `configDir`: a withLogin directory. */
+  async pull(ref: string, configDir?: string): Promise<void> {
     await this.must(
-      ['pull', '--quiet', ref],
+      [...(configDir ? ['--config', configDir] : []), 'pull', '--quiet', ref],
       `docker pull ${ref}`,
       "Docker's answer above says why: check the registry (or its mirror in registryMirrors) answers and the image exists, then rerun",
     );
@@ -326,6 +326,39 @@ export class DockerCli {
     return result.exitCode === 0 ? firstTarEntry(result.stdout) : undefined;
   }
 
+  /**
+   * A container of `image` that is never started, to read files out of: `docker create` runs nothing of the
+   * image, so an image of another architecture is read as well as a native one (no emulation involved).
+   * The command given is never run; it only lets an image without CMD be created. `labels` say whose it is.
+   */
+  async createContainer(image: string, labels: Record<string, string> = {}): Promise<string> {
+    const result = await this.must(
+      createArgs(image, labels),
+      `docker create ${image}`,
+      "Docker's answer above says why; rerun the chain on one agent so the image is in its engine",
+    );
+    return result.stdout.trim().split(/\s+/).pop()!;
+  }
+
+  /**
+   * Copies a file or folder out of a container into `dest` (`docker cp`, following a symbolic link at the
+   * source, as /etc/os-release is one to ../usr/lib/os-release). False when the path is not in it.
+   */
+  async copyFrom(id: string, source: string, dest: string): Promise<boolean> {
+    return (await this.docker(copyFromArgs(id, source, dest))).exitCode === 0;
+  }
+
+  /** The platform an image was built for (`linux/amd64`, `linux/arm/v7`) and when: its config's os, architecture, variant and created. */
+  async imagePlatform(ref: string): Promise<{ platform: string; created: Date }> {
+    const result = await this.must(
+      ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}} {{.Created}}', ref],
+      `docker image inspect ${ref}`,
+      "Docker's answer above says why; rerun the chain on one agent so the image is in its engine",
+    );
+    const [platform, created] = result.stdout.trim().split(' ');
+    return { platform, created: new Date(created) };
+  }
+
   /** `dotnet --list-runtimes` in a throwaway container of `image`, without network. */
   async listRuntimes(image: string): Promise<CommandResult> {
     return this.docker(listRuntimesArgs(image), { timeoutMs: 60_000 });
@@ -345,6 +378,21 @@ export class DockerCli {
   async removeContainer(id: string): Promise<void> {
     await this.docker(['rm', '--force', '--volumes', id]);
   }
+}
+
+export function createArgs(image: string, labels: Record<string, string>): string[] {
+  return [
+    'create',
+    ...sorted(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+    '--network',
+    'none',
+    image,
+    'never-started',
+  ];
+}
+
+export function copyFromArgs(id: string, source: string, dest: string): string[] {
+  return ['cp', '--follow-link', `${id}:${source}`, dest];
 }
 
 /** `ps` columns for `docker top`: the engine needs a PID column to match processes to the container. */

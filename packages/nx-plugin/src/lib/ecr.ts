@@ -39,6 +39,10 @@ export interface EcrImage {
   digest: string;
   tags: string[];
   pushedAt?: Date;
+  /** The manifest's media type (imageManifestMediaType). */
+  mediaType?: string;
+  /** For a referrer, the manifest it refers to (subjectManifestDigest). */
+  subject?: string;
 }
 
 /**
@@ -433,7 +437,14 @@ export class AwsEcr implements Ecr {
         { registryId: this.registryId, repositoryName: name },
       )) {
         for (const detail of page.imageDetails ?? []) {
-          if (detail.imageDigest) images.push({ digest: detail.imageDigest, tags: detail.imageTags ?? [], pushedAt: detail.imagePushedAt });
+          if (!detail.imageDigest) continue;
+          images.push({
+            digest: detail.imageDigest,
+            tags: detail.imageTags ?? [],
+            pushedAt: detail.imagePushedAt,
+            ...(detail.imageManifestMediaType ? { mediaType: detail.imageManifestMediaType } : {}),
+            ...(detail.subjectManifestDigest ? { subject: detail.subjectManifestDigest } : {}),
+          });
         }
       }
     } catch (err) {

@@ -64,7 +64,7 @@ export function testContainerName(project: string, runId: string): string {
   return `platform-images-test-${project}-${runId}`;
 }
 
-export type TempKind = 'build' | 'test' | 'docker';
+export type TempKind = 'build' | 'test' | 'docker' | 'sbom';
 
 /** For mkdtemp, which appends six random letters and digits. */
 export function tempDirPrefix(kind: TempKind, owner: Owner): string {
@@ -90,7 +90,7 @@ const CANDIDATE = /^platform-images\/[a-z0-9._/-]+:candidate-([0-9a-f]{16})(?:-(
 const TEST_IMAGE = /^platform-images-test\/[a-z0-9._/-]+:([0-9a-f]{16})(?:-(.+-\d+))?$/;
 /** What `docker tag` made for `docker push` (`<repository uri>:staging-<run id>`), the candidate's image under another name. */
 const LOCAL_STAGING = /:staging-([0-9a-f]{16})$/;
-const FOLDER = /^platform-images-(?:build|test|docker)-(?:(.+-\d+)-)?[A-Za-z0-9]{6}$/;
+const FOLDER = /^platform-images-(?:build|test|docker|sbom)-(?:(.+-\d+)-)?[A-Za-z0-9]{6}$/;
 
 /** A line of the image listing (id, reference, Docker's CreatedAt), when it is something a run makes. */
 export function imageThing(id: string, ref: string, created: string): LocalThing | undefined {

@@ -406,3 +406,91 @@ describe('RegistryClient.imageLabels', () => {
     await expect(new RegistryClient({ fetch }).imageLabels(ref)).rejects.toThrow(message);
   });
 });
+
+describe('writing to a registry (what ecr-publish attaches)', () => {
+  const ECR = parseImageRef('localhost:5002/runtime');
+  const credentials = () => ({ username: 'AWS', password: 'token' });
+  const BYTES = Buffer.from('{"bomFormat":"CycloneDX"}');
+  const BLOB = `sha256:${createHash('sha256').update(BYTES).digest('hex')}`;
+
+  it('uploads a missing blob by POST then PUT to the Location with its digest, with Basic credentials', async () => {
+    const { sent, fetch } = fakeFetch(
+      status(401, { 'www-authenticate': 'Basic realm="ECR"' }),
+      status(404),
+      () => new Response(null, { status: 202, headers: { location: '/v2/runtime/blobs/uploads/u1?_state=s' } }),
+      status(201),
+    );
+    await expect(new RegistryClient({ fetch, credentials }).pushBlob(ECR, BYTES)).resolves.toEqual({ digest: BLOB, size: BYTES.length });
+    expect(sent.map((s) => `${s.method} ${s.url}`)).toEqual([
+      `HEAD http://localhost:5002/v2/runtime/blobs/${BLOB}`,
+      `HEAD http://localhost:5002/v2/runtime/blobs/${BLOB}`,
+      'POST http://localhost:5002/v2/runtime/blobs/uploads/',
+      `PUT http://localhost:5002/v2/runtime/blobs/uploads/u1?_state=s&digest=${encodeURIComponent(BLOB)}`,
+    ]);
+    expect(sent[3].headers.Authorization).toBe(`Basic ${Buffer.from('AWS:token').toString('base64')}`);
+  });
+
+  it('uploads nothing when the blob is there', async () => {
+    const { sent, fetch } = fakeFetch(ok());
+    await new RegistryClient({ fetch }).pushBlob(ECR, BYTES);
+    expect(sent.map((s) => s.method)).toEqual(['HEAD']);
+  });
+
+  it.each([
+    [{ 'oci-subject': DIGEST }, DIGEST],
+    [{}, undefined],
+  ])('answers a manifest PUT with the OCI-Subject the registry sent (%j)', async (headers, subject) => {
+    const { sent, fetch } = fakeFetch(() => new Response(null, { status: 201, headers }));
+    const result = await new RegistryClient({ fetch }).putManifest(ECR, BLOB, BYTES, 'application/vnd.oci.image.manifest.v1+json');
+    expect(result).toEqual({ digest: BLOB, subject });
+    expect(sent[0]).toMatchObject({ method: 'PUT', url: `http://localhost:5002/v2/runtime/manifests/${BLOB}` });
+    expect(sent[0].headers['Content-Type']).toBe('application/vnd.oci.image.manifest.v1+json');
+  });
+
+  it('names the registry’s own error when it refuses a manifest (ECR answers 405 UNSUPPORTED)', async () => {
+    const body = {
+      errors: [
+        { code: 'UNSUPPORTED', message: "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'" },
+      ],
+    };
+    const { fetch } = fakeFetch(() => new Response(JSON.stringify(body), { status: 405 }));
+    await expect(new RegistryClient({ fetch }).putManifest(ECR, BLOB, BYTES, 'application/vnd.oci.image.manifest.v1+json')).rejects.toThrow(
+      "HTTP 405 to PUT manifests: UNSUPPORTED Invalid parameter at 'ImageManifest'",
+    );
+  });
+
+  it('lists referrers, following Link pages, and says whether the registry filtered', async () => {
+    const page = (digest: string) => ({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ mediaType: 'm', digest, size: 1 }],
+    });
+    const { sent, fetch } = fakeFetch(
+      ok({ 'oci-filters-applied': 'artifactType', link: '</v2/runtime/referrers/x?n=1&last=a>; rel="next"' }, page('a')),
+      ok({ 'oci-filters-applied': 'artifactType' }, page('b')),
+    );
+    await expect(new RegistryClient({ fetch }).referrers(ECR, DIGEST, 'application/vnd.cyclonedx+json')).resolves.toEqual({
+      manifests: [page('a').manifests[0], page('b').manifests[0]],
+      filtered: true,
+    });
+    expect(sent.map((s) => s.url)).toEqual([
+      `http://localhost:5002/v2/runtime/referrers/${DIGEST}?artifactType=application%2Fvnd.cyclonedx%2Bjson`,
+      'http://localhost:5002/v2/runtime/referrers/x?n=1&last=a',
+    ]);
+  });
+
+  it('a 404 on the referrers listing means no referrers API', async () => {
+    const { fetch } = fakeFetch(status(404));
+    await expect(new RegistryClient({ fetch }).referrers(ECR, DIGEST)).resolves.toBeUndefined();
+  });
+
+  it('reads a manifest’s bytes, undefined when the reference names nothing', async () => {
+    const { fetch } = fakeFetch(ok({ 'content-type': 'application/vnd.oci.image.index.v1+json' }, { manifests: [] }), status(404));
+    const client = new RegistryClient({ fetch });
+    await expect(client.getManifest(ECR, 'sha256-x')).resolves.toEqual({
+      bytes: Buffer.from('{"manifests":[]}'),
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+    });
+    await expect(client.getManifest(ECR, 'sha256-y')).resolves.toBeUndefined();
+  });
+});

@@ -1,11 +1,13 @@
 /**
  * The registry HTTP API v2, for the two questions the check asks: what digest does a tag point to now
- * (one HEAD), and what does a published image record about itself (its config's labels).
+ * (one HEAD), and what does a published image record about itself (its config's labels); and for what
+ * ecr-publish attaches to a published version: blobs, manifests by digest and the referrers listing (see
+ * lib/referrers.ts).
  * Anonymous bearer-token challenges (MCR, Docker Hub) and Basic auth (ECR) are answered; tokens are
  * reused for the life of the client, and fetch keeps connections alive between requests.
  */
 import { createHash } from 'node:crypto';
-import { isIndexMediaType, MANIFEST_ACCEPT } from '../types/media-types';
+import { isIndexMediaType, MANIFEST_ACCEPT, MEDIA_TYPES } from '../types/media-types';
 import { networkCause, NotFoundError, UserError } from '../types/errors';
 import { formatImageRef, ImageRef, registryEndpoint } from '../types/image-ref';
 import { isTransientStatus, nextRetry, parseRetryAfter, REGISTRY_RETRY, sleep, type RetryPolicy } from './retry';
@@ -43,6 +45,31 @@ export function parseChallenge(header: string): Challenge | undefined {
   const params: Record<string, string> = {};
   for (const m of match[2].matchAll(/(\w+)="([^"]*)"|(\w+)=([^,\s]*)/g)) params[(m[1] ?? m[3]).toLowerCase()] = m[2] ?? m[4];
   return { scheme: match[1].toLowerCase(), params };
+}
+
+/** An OCI descriptor (OCI image spec, descriptor.md), as manifests and the referrers listing hold them. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+function sha256(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** The message of a registry's error answer (`{"errors":[{code, message}]}`), else the start of its text. */
+async function registryErrorText(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const errors = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors ?? [];
+    if (errors.length) return errors.map((e) => [e.code, e.message].filter(Boolean).join(' ')).join('; ');
+  } catch {
+    // not JSON: the text itself says it
+  }
+  return text.trim().slice(0, 300);
 }
 
 function basic(creds: Credentials): string {
@@ -122,20 +149,26 @@ export class RegistryClient {
     return { digest, labels: config.config?.Labels ?? {} };
   }
 
-  private async request(ref: ImageRef, method: string, suffix: string, headers: Record<string, string>): Promise<Response> {
+  /**
+   * One request, authenticated, retried when the failure is transient. `suffix` is the path under
+   * `/v2/<name>/`, or an absolute URL a registry answered with (an upload's Location). Every request sent
+   * through here may be sent twice: reads, and writes whose target is named by the content's digest. A 404 is a
+   * NotFoundError; `allow` lists further statuses answered rather than thrown.
+   */
+  private async request(ref: ImageRef, method: string, suffix: string, headers: Record<string, string>, body?: Buffer): Promise<Response> {
     const { baseUrl } = registryEndpoint(ref.registry, this.options.mirrors);
-    const url = `${baseUrl}/v2/${ref.repository}/${suffix}`;
+    const url = /^https?:\/\//.test(suffix) ? suffix : `${baseUrl}/v2/${ref.repository}/${suffix}`;
     const key = `${baseUrl}|${ref.repository}`;
     const name = formatImageRef(ref);
-    const what = `${method} ${suffix.split('/')[0]}`;
+    const what = `${method} ${/^https?:\/\//.test(suffix) ? 'blobs' : suffix.split('/')[0]}`;
     const policy = this.options.retry ?? REGISTRY_RETRY;
     for (let attempt = 1; ; attempt++) {
       const auth = this.authorizations.get(key);
       let response: Response;
       try {
-        response = await this.send(url, method, auth ? { ...headers, Authorization: auth } : headers);
+        response = await this.send(url, method, auth ? { ...headers, Authorization: auth } : headers, body);
       } catch (err) {
-        // Only reads go through here, so a reset or a timeout is safe to try again.
+        // Reads, and writes named by their digest: a reset or a timeout is safe to try again.
         const decision = nextRetry(attempt, policy);
         if (decision.retry) {
           await sleep(decision.delayMs);
@@ -152,7 +185,7 @@ export class RegistryClient {
         continue;
       }
       if (response.ok) return response;
-      await response.body?.cancel();
+      const detail = body ? await registryErrorText(response) : (await response.body?.cancel(), '');
       if (isTransientStatus(response.status)) {
         const decision = nextRetry(attempt, policy, parseRetryAfter(response.headers.get('retry-after')));
         if (decision.retry) {
@@ -176,15 +209,113 @@ export class RegistryClient {
         );
       }
       throw new UserError(
-        `${name}: the registry answered HTTP ${response.status} to ${what}`,
-        'check the registry address and the mirror configuration (registryMirrors), then rerun',
+        `${name}: the registry answered HTTP ${response.status} to ${what}${detail ? `: ${detail}` : ''}`,
+        body
+          ? 'the registry refused what was sent: its answer above says why'
+          : 'check the registry address and the mirror configuration (registryMirrors), then rerun',
       );
     }
   }
 
-  private async send(url: string, method: string, headers: Record<string, string>): Promise<Response> {
+  private async send(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<Response> {
     this.requestCount++;
-    return this.fetch(url, { method, headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+    return this.fetch(url, {
+      method,
+      headers,
+      ...(body ? { body: new Uint8Array(body) } : {}),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+    });
+  }
+
+  /** Whether the repository has a blob (HEAD): a blob already there is not uploaded again. */
+  async hasBlob(ref: ImageRef, digest: string): Promise<boolean> {
+    try {
+      await this.request(ref, 'HEAD', `blobs/${digest}`, {});
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Uploads a blob in one piece: `POST /v2/<name>/blobs/uploads/` opens an upload, a `PUT` to the Location it
+   * answers with `?digest=` closes it with the bytes (OCI distribution spec, "Pushing a blob monolithically",
+   * POST then PUT: the form oras pushes artifacts to ECR with; docker push sends the same POST and PUT with
+   * PATCH chunks between). Blobs go through the registry API, not ECR's InitiateLayerUpload/UploadLayerPart/
+   * CompleteLayerUpload, which its API reference says are for the ECR proxy, not for clients.
+   */
+  async pushBlob(ref: ImageRef, bytes: Buffer): Promise<{ digest: string; size: number }> {
+    const digest = sha256(bytes);
+    if (await this.hasBlob(ref, digest)) return { digest, size: bytes.length };
+    const opened = await this.request(ref, 'POST', 'blobs/uploads/', { 'Content-Length': '0' }, Buffer.alloc(0));
+    await opened.body?.cancel();
+    const location = opened.headers.get('location');
+    if (!location)
+      throw new UserError(
+        `${formatImageRef(ref)}: the registry opened a blob upload without a Location`,
+        'the registry does not answer as the OCI distribution spec says: check the registry address, then rerun',
+      );
+    const { baseUrl } = registryEndpoint(ref.registry, this.options.mirrors);
+    const url = new URL(location, baseUrl);
+    url.searchParams.set('digest', digest);
+    const closed = await this.request(ref, 'PUT', url.toString(), { 'Content-Type': 'application/octet-stream' }, bytes);
+    await closed.body?.cancel();
+    return { digest, size: bytes.length };
+  }
+
+  /**
+   * Writes a manifest under a tag or its digest, and answers the digest and the `OCI-Subject` header: a
+   * registry that processed the manifest's `subject` (it serves the referrers API) says so with it (OCI
+   * distribution spec, "Pushing Manifests with Subject").
+   */
+  async putManifest(ref: ImageRef, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; subject?: string }> {
+    const response = await this.request(ref, 'PUT', `manifests/${reference}`, { 'Content-Type': mediaType }, bytes);
+    await response.body?.cancel();
+    return { digest: sha256(bytes), subject: response.headers.get('oci-subject') ?? undefined };
+  }
+
+  /** A manifest's bytes and media type, or undefined when the reference names nothing. */
+  async getManifest(ref: ImageRef, reference: string): Promise<{ bytes: Buffer; mediaType: string } | undefined> {
+    try {
+      const response = await this.request(ref, 'GET', `manifests/${reference}`, { Accept: MANIFEST_ACCEPT });
+      return { bytes: Buffer.from(await response.arrayBuffer()), mediaType: response.headers.get('content-type') ?? '' };
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * `GET /v2/<name>/referrers/<digest>[?artifactType=]` (OCI distribution spec, "Listing Referrers"): the
+   * image index of the manifests whose subject is the digest, following `Link: <…>; rel="next"` pages.
+   * Undefined when the registry answers 404: it has no referrers API (a registry that has one never answers
+   * 404 there), and the referrers tag schema is where its referrers are listed.
+   */
+  async referrers(
+    ref: ImageRef,
+    digest: string,
+    artifactType?: string,
+  ): Promise<{ manifests: Descriptor[]; filtered: boolean } | undefined> {
+    const manifests: Descriptor[] = [];
+    let filtered = false;
+    let next: string | undefined = `referrers/${digest}${artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : ''}`;
+    while (next) {
+      let response: Response;
+      try {
+        response = await this.request(ref, 'GET', next, { Accept: MEDIA_TYPES.ociIndex });
+      } catch (err) {
+        if (err instanceof NotFoundError && !manifests.length) return undefined;
+        throw err;
+      }
+      filtered ||= (response.headers.get('oci-filters-applied') ?? '').split(',').some((f) => f.trim() === 'artifactType');
+      const index = (await response.json()) as { manifests?: Descriptor[] };
+      manifests.push(...(index.manifests ?? []));
+      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+      const { baseUrl } = registryEndpoint(ref.registry, this.options.mirrors);
+      next = link ? new URL(link, baseUrl).toString() : undefined;
+    }
+    return { manifests, filtered };
   }
 
   private async authorize(ref: ImageRef, header: string, name: string): Promise<string> {

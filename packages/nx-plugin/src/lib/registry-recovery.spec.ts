@@ -1,5 +1,5 @@
 import type { EcrImage } from './ecr';
-import { leftoverTags, owedAnnouncements } from './registry-recovery';
+import { leftoverTags, owedAnnouncements, sbomOwed } from './registry-recovery';
 
 const PREFIX = '6.0-bullseye-slim';
 const NOW = new Date('2024-03-07T12:00:00Z');
@@ -35,6 +35,11 @@ describe('owedAnnouncements', () => {
     ['a marker on an image only latest names is no version', [image('a', [`unannounced-${RUN_A}`, 'latest'])], []],
     ['a staging tag is no marker', [image('a', [`staging-${RUN_A}`, `${PREFIX}-1.0.0`])], []],
     ['a tag that only looks like a marker', [image('a', ['unannounced-by-hand', `${PREFIX}-1.0.0`])], []],
+    [
+      "a version's untagged SBOM referrer and a referrers tag beside it: no card",
+      [image('a', [`${PREFIX}-1.0.0`]), image('sbom', []), image('ri', [`sha256-${'a'.repeat(64)}`])],
+      [],
+    ],
   ])('%s', (_name, images, expected) => {
     expect(owedAnnouncements(PREFIX, images).map(({ marker, versionTag, tags }) => ({ marker, versionTag, tags }))).toEqual(expected);
   });
@@ -73,6 +78,12 @@ describe('leftoverTags', () => {
       [image('x', ['staging', 'staging-by-hand', 'unannounced', 'latest', `${PREFIX}-1.0.0`], '2020-01-01T00:00:00Z')],
       [],
     ],
+    ['an SBOM referrer: untagged, so no run tag to remove, however old', [image('sbom', [], '2020-01-01T00:00:00Z')], []],
+    [
+      'a referrers tag (sha256-<hex>) a registry without the referrers API needs: never a run tag',
+      [image('ri', [`sha256-${'a'.repeat(64)}`], '2020-01-01T00:00:00Z')],
+      [],
+    ],
   ])('%s', (_name, images, expected) => {
     expect(leftoverTags(images, NOW, HOUR).map((l) => l.tag)).toEqual(expected);
   });
@@ -81,5 +92,32 @@ describe('leftoverTags', () => {
     expect(leftoverTags([image('s', [`staging-${RUN_A}`], old)], NOW, HOUR)).toEqual([
       { tag: `staging-${RUN_A}`, kind: 'staging', digest: 'sha256:s', pushedAt: '2024-03-07T10:00:00.000Z' },
     ]);
+  });
+});
+
+describe('sbomOwed', () => {
+  const OCI = 'application/vnd.oci.image.manifest.v1+json';
+  const V = 'sha256:v';
+  const version = (mediaType?: string): EcrImage => ({ digest: V, tags: [`${PREFIX}-1.0.0`], ...(mediaType ? { mediaType } : {}) });
+  const referrer = (subject: string, digest = 'sha256:r'): EcrImage => ({ digest, tags: [], mediaType: OCI, subject });
+  it.each<[string, EcrImage[], boolean]>([
+    ['a version with its SBOM referrer', [version(OCI), referrer(V)], false],
+    ['a version nothing refers to: owed', [version(OCI)], true],
+    ['a Docker manifest nothing refers to: owed', [version('application/vnd.docker.distribution.manifest.v2+json')], true],
+    ['a referrer of another image does not count', [version(OCI), referrer('sha256:other')], true],
+    [
+      'any referrer counts (a signature beside it): never judged owed wrongly, run after run',
+      [version(OCI), referrer(V, 'sha256:sig')],
+      false,
+    ],
+    [
+      'an index: its SBOMs refer to its platform manifests, so the listing cannot tell',
+      [version('application/vnd.oci.image.index.v1+json')],
+      false,
+    ],
+    ['a listing without media types says nothing', [version()], false],
+    ['a digest not listed', [], false],
+  ])('%s', (_name, images, owed) => {
+    expect(sbomOwed(images, V)).toBe(owed);
   });
 });

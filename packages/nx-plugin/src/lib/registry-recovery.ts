@@ -7,9 +7,13 @@
  *   this image names is a published version no card has announced.
  * - Leftovers: a `staging-<run id>` tag, and a marker on an image no other tag names (the run stopped between
  *   writing the marker and the version tag), once older than any run takes to get past them.
+ * - An SBOM owed: the newest version without a referrer (ECR lists a referrer as an image with
+ *   `subjectManifestDigest`, "the digest of the subject manifest for images that are referrers", ECR API
+ *   reference, ImageDetail).
  */
 import * as semver from 'semver';
 import type { EcrImage } from './ecr';
+import { isIndexMediaType } from '../types/media-types';
 import { parseRunTag, type RunTagKind } from '../types/tags';
 import { versionTags } from './versioning';
 
@@ -63,4 +67,17 @@ export function leftoverTags(images: EcrImage[], now: Date, maxAgeMs: number): L
     }
   }
   return found.sort((a, b) => a.tag.localeCompare(b.tag));
+}
+
+/**
+ * Whether the version whose manifest is `digest` was published without its SBOM: nothing in the listing refers to
+ * it. Any referrer counts, whatever its type (the listing does not say which artifactType a referrer has in a way
+ * ECR documents), so a version is never judged owed when it holds one: a wrong "owed" would repeat on every run.
+ * Judged only for a version that is one manifest, as the listing says: a multi-platform version's SBOMs refer to
+ * its platform manifests, which the listing does not tie to the index; a listing without media types says nothing.
+ */
+export function sbomOwed(images: EcrImage[], digest: string): boolean {
+  const version = images.find((image) => image.digest === digest);
+  if (!version?.mediaType || isIndexMediaType(version.mediaType)) return false;
+  return !images.some((image) => image.subject === digest);
 }

@@ -123,6 +123,20 @@ describe('unfinishedTags', () => {
       ['latest', '6.0'],
       ['6.0'],
     ],
+    [
+      "the versions' untagged SBOM referrers and a referrers tag: nothing to finish",
+      ['latest', '6.0'],
+      [
+        { digest: NEW, tags: ['v-1.1.0', 'latest', '6.0'] },
+        { digest: 'sha256:sbom-new', tags: [] },
+        { digest: OLD, tags: ['v-1.0.0'] },
+        { digest: 'sha256:sbom-old', tags: [] },
+        { digest: 'sha256:referrers', tags: [`sha256-${'a'.repeat(64)}`] },
+      ],
+      'IMMUTABLE_WITH_EXCLUSION',
+      ['latest', '6.0'],
+      [],
+    ],
   ])('%s', (_name, wanted, images, mutability, filters, expected) => {
     expect(unfinishedTags(wanted, images, NEW, mutability, filters)).toEqual(expected);
   });

@@ -11,6 +11,7 @@ describe('versionTags', () => {
       [`${PREFIX}-1.0.0`, `${PREFIX}-1.10.0`, `${PREFIX}-1.2.0`, `${PREFIX}-1.9.3`],
       [`${PREFIX}-1.10.0`, `${PREFIX}-1.9.3`, `${PREFIX}-1.2.0`, `${PREFIX}-1.0.0`],
     ],
+    ['a referrers tag (sha256-<hex>) is no version', PREFIX, [`sha256-${'a'.repeat(64)}`, `${PREFIX}-1.0.0`], [`${PREFIX}-1.0.0`]],
     [
       'other prefixes ignored',
       PREFIX,
@@ -78,6 +79,7 @@ describe('malformedVersionTags', () => {
   it.each<[string, string, string[], string[]]>([
     ['no tags', PREFIX, [], []],
     ['only well-formed versions', PREFIX, [`${PREFIX}-1.0.0`, `${PREFIX}-1.10.0`, `${PREFIX}-0.0.0`, `${PREFIX}-10.20.30`], []],
+    ['a referrers tag (sha256-<hex>) claims no prefix', PREFIX, [`sha256-${'a'.repeat(64)}`], []],
     [
       "the issue's examples",
       PREFIX,

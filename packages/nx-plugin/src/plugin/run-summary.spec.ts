@@ -183,6 +183,19 @@ describe('summaryRow', () => {
     expect(summaryRow(imageRun, records)).toMatchObject(expected);
   });
 
+  it.each<[string, StepRecords['ecr-publish'], string[]]>([
+    ['with its SBOM', { ...published, sboms: [] }, []],
+    [
+      'without it: a warning saying why',
+      { ...published, sbomMissing: 'linux/amd64: HTTP 405' },
+      ['no SBOM attached: linux/amd64: HTTP 405'],
+    ],
+  ])('a published version %s', (_name, record, warnings) => {
+    const row = summaryRow(run('net6-runtime', allSucceeded(), 20_000), { 'mcr-check': staleCheck, 'ecr-publish': record });
+    expect(row.warnings).toEqual(warnings);
+    expect(row.decision).toBe('rebuilt');
+  });
+
   it('carries the check record warnings', () => {
     const check = { ...currentCheck, warnings: ['.NET 6 reached its end of support on 2024-11-12'] };
     expect(summaryRow(run('net6-sdk', { 'mcr-check': 'success' }), { 'mcr-check': check }).warnings).toEqual([

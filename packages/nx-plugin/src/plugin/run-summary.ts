@@ -95,6 +95,9 @@ export function summaryRow(run: ImageRun, records: StepRecords): SummaryRow {
   // Older check records carry no warnings.
   const listed = (check as { warnings?: unknown } | undefined)?.warnings;
   const warnings = Array.isArray(listed) ? listed.filter((w): w is string => typeof w === 'string') : [];
+  // A version out without its SBOM (steps/sbom.ts); older publish records carry no such field.
+  const sbomMissing = (publish as { sbomMissing?: unknown } | undefined)?.sbomMissing;
+  if (typeof sbomMissing === 'string') warnings.push(`no SBOM attached: ${sbomMissing}`);
   const row: SummaryRow = { image: run.project, decision: '', reason: check?.message ?? '', tags: [], durationMs, warnings };
 
   if (failed) {

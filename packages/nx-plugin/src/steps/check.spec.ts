@@ -173,6 +173,18 @@ describe('checkImage', () => {
       undefined,
     ],
     [
+      "every version's SBOM referrer listed untagged, newer than its version, and a referrers tag: nothing to finish",
+      { extraTags: ['6.0'] },
+      [
+        { digest: OLD_DIGEST, tags: ['6.0-bullseye-slim-1.1.0'], pushedAt: new Date('2024-03-01T00:00:00Z') },
+        { digest: `sha256:${'5'.repeat(64)}`, tags: [], pushedAt: new Date('2024-03-01T00:00:01Z') },
+        { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest', '6.0'], pushedAt: new Date('2024-03-06T00:00:00Z') },
+        { digest: `sha256:${'6'.repeat(64)}`, tags: [], pushedAt: new Date('2024-03-06T00:00:01Z') },
+        { digest: `sha256:${'7'.repeat(64)}`, tags: [`sha256-${'f'.repeat(64)}`], pushedAt: new Date('2024-03-06T00:00:02Z') },
+      ],
+      undefined,
+    ],
+    [
       'an image without latest does not claim it',
       { latest: false },
       [
@@ -189,6 +201,9 @@ describe('checkImage', () => {
     expect(record.stale).toBe(false);
     expect(record.tagsToFinish).toEqual(unfinished);
     expect(record.runId).toBe(unfinished ? 'run-1' : undefined);
+    expect(record.published?.digest).toBe(PUBLISHED_DIGEST);
+    expect(record.owedCards ?? []).toEqual([]);
+    expect(record.leftoverTags ?? []).toEqual([]);
     if (unfinished) {
       expect(lines[lines.length - 1]).toBe(
         `info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; ${unfinished.join(', ')} still names an older image (a publish stopped half-way): ecr-publish moves it`,
@@ -336,6 +351,36 @@ describe('checkImage', () => {
       await checkImage(settings, d);
       expect(lines.filter((l) => l.includes('ignored'))).toEqual([]);
     });
+  });
+
+  it.each<[string, EcrImage[], boolean]>([
+    [
+      'the newest version without a referrer: current, its SBOM owed to ecr-publish',
+      [{ digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'], mediaType: MEDIA_TYPES.ociManifest }],
+      true,
+    ],
+    [
+      'the newest version with its SBOM referrer: nothing to do',
+      [
+        { digest: PUBLISHED_DIGEST, tags: ['6.0-bullseye-slim-1.2.0', 'latest'], mediaType: MEDIA_TYPES.ociManifest },
+        { digest: `sha256:${'5'.repeat(64)}`, tags: [], mediaType: MEDIA_TYPES.ociManifest, subject: PUBLISHED_DIGEST },
+      ],
+      false,
+    ],
+  ])('%s (from the listing already read)', async (_name, images, owed) => {
+    const settings = settingsFor();
+    const ecr = fakeEcr(REPOSITORY, images);
+    const { d, lines } = deps(ecr, await currentLabels(settings));
+    const record = await checkImage(settings, d);
+    expect(record.stale).toBe(false);
+    expect(record.sbomOwed).toEqual(owed ? { versionTag: '6.0-bullseye-slim-1.2.0', digest: PUBLISHED_DIGEST } : undefined);
+    expect(record.runId).toBe(owed ? 'run-1' : undefined);
+    expect(lines[lines.length - 1]).toBe(
+      owed
+        ? 'info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; 6.0-bullseye-slim-1.2.0 has no SBOM attached: ecr-publish attaches it'
+        : 'info net6-runtime: CURRENT: 6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base; nothing to do',
+    );
+    expect(ecr.images).toHaveBeenCalledTimes(1);
   });
 
   it('is stale with nothing published when the repository does not exist', async () => {

@@ -14,7 +14,7 @@ import { canonicalName, parseImageRef, pullReference, type ImageRef } from '../t
 import { LABELS } from '../types/annotations';
 import type { Logger } from '../lib/log';
 import { inputsFromManifest } from '../lib/manifest';
-import { leftoverTags, owedAnnouncements } from '../lib/registry-recovery';
+import { leftoverTags, owedAnnouncements, sbomOwed } from '../lib/registry-recovery';
 import { decideStaleness, pinBehindWarning, short, type PublishedVersion } from '../lib/staleness';
 import { movingTagsFor, unfinishedTags } from '../lib/tag-mutability';
 import { newRunId as randomRunId, parseRunTag } from '../types/tags';
@@ -244,6 +244,12 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
         `; ${unfinished.join(', ')} still name${unfinished.length === 1 ? 's' : ''} an older image (a publish stopped half-way): ` +
         `ecr-publish moves ${unfinished.length === 1 ? 'it' : 'them'}`;
     }
+    // From the listing already read: a publish that stopped before its SBOM was attached.
+    if (sbomOwed(images, newestDigest)) {
+      record.sbomOwed = { versionTag: newest.tag, digest: newestDigest };
+      record.runId ??= newRunId();
+      record.message += `; ${newest.tag} has no SBOM attached: ecr-publish attaches it`;
+    }
   }
   if (decision.stale) {
     record.runId = newRunId();
@@ -274,7 +280,7 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     record.runId ??= newRunId();
     record.message += `; ${notes.join('; ')}`;
   }
-  const todo = record.tagsToFinish || notes.length;
+  const todo = record.tagsToFinish || notes.length || record.sbomOwed;
   deps.log.info(
     decision.stale
       ? `${settings.project}: STALE (${decision.reason}): ${decision.message}; ` +

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
 import type { Ecr, EcrImage, EcrRepository, StoredManifest } from '../lib/ecr';
@@ -6,6 +8,7 @@ import { PartialPublishError, UserError, VulnerabilityError } from '../types/err
 import type { ImageScan } from '../lib/scan-policy';
 import { annotatedManifest, type ImageManifest } from '../lib/manifest';
 import { MEDIA_TYPES } from '../types/media-types';
+import type { ReferrerRegistry } from '../lib/referrers';
 import { finishCurrent, finishTags, publishImage } from './publish';
 import type { BuildRecord, CheckRecord, TestRecord } from './records';
 import { imageSettings, recordingLogger } from './test-fixtures';
@@ -91,6 +94,7 @@ function world(
     removeError?: string;
     /** ECR's scan of every pushed image; a finished scan without findings unless given. */
     scan?: (digest: string) => ImageScan;
+    sbomError?: string;
   } = {},
 ) {
   const events: string[] = [];
@@ -123,7 +127,7 @@ function world(
       events.push(`ecr.getManifests ${name} ${refs.join(',')}`);
       const found = new Map();
       for (const ref of refs) {
-        const digest = images.find((i) => i.tags.includes(ref))?.digest;
+        const digest = images.find((i) => (ref.startsWith('sha256:') ? i.digest === ref : i.tags.includes(ref)))?.digest;
         const stored = digest && manifests.get(digest);
         if (stored) found.set(ref, { digest, manifest: stored.text, mediaType: stored.mediaType });
       }
@@ -222,8 +226,59 @@ function world(
       events.push(`docker.removeImage ${ref}`);
       return Promise.resolve();
     },
+    pull: (ref: string, configDir?: string) => {
+      events.push(`docker.pull ${ref} ${configDir ?? ''}`.trim());
+      return Promise.resolve();
+    },
+    // Reading the image for its SBOM: a Debian 12 image with libc6 and the .NET 6 runtime.
+    imagePlatform: (ref: string) => {
+      events.push(`docker.imagePlatform ${ref}`);
+      return Promise.resolve({ platform: 'linux/amd64', created: new Date('2024-03-07T09:00:00Z') });
+    },
+    createContainer: (ref: string) => {
+      events.push(`docker.createContainer ${ref}`);
+      return Promise.resolve('ctr1');
+    },
+    copyFrom: (id: string, source: string, dest: string) => {
+      events.push(`docker.copyFrom ${id} ${source}`);
+      const files: Record<string, () => void> = {
+        '/var/lib/dpkg/status': () =>
+          writeFileSync(
+            dest,
+            'Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.31-13+deb11u11\n',
+          ),
+        '/etc/os-release': () => writeFileSync(dest, 'ID=debian\nVERSION_ID="11"\n'),
+        '/usr/share/dotnet/shared': () => mkdirSync(path.join(dest, 'Microsoft.NETCore.App', '6.0.36'), { recursive: true }),
+      };
+      files[source]?.();
+      return Promise.resolve(source in files);
+    },
+    removeContainer: (id: string) => {
+      events.push(`docker.removeContainer ${id}`);
+      return Promise.resolve();
+    },
   } as unknown as DockerCli;
-  return { events, ecr, docker, images, manifests, retagManifests };
+  /** The registry API the SBOM goes through: it serves the referrers API (answers OCI-Subject), or fails as told. */
+  const sboms: Array<{ manifest: string; subject?: string }> = [];
+  const blobs = new Map<string, Buffer>();
+  const registry: ReferrerRegistry = {
+    pushBlob: (_ref, bytes) => {
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      events.push(`registry.pushBlob ${bytes.length} bytes`);
+      blobs.set(digest, bytes);
+      return Promise.resolve({ digest, size: bytes.length });
+    },
+    putManifest: (ref, reference, bytes, mediaType) => {
+      events.push(`registry.putManifest ${ref.registry}/${ref.repository}@${reference.slice(0, 7)} ${mediaType}`);
+      if (opts.sbomError) return Promise.reject(new UserError(opts.sbomError, 'rerun'));
+      const subject = (JSON.parse(bytes.toString()) as { subject?: { digest: string } }).subject?.digest;
+      sboms.push({ manifest: bytes.toString(), subject });
+      return Promise.resolve({ digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, subject });
+    },
+    getManifest: () => Promise.reject(new Error('a registry with the referrers API needs no referrers tag')),
+    referrers: () => Promise.reject(new Error('publishing does not list referrers')),
+  };
+  return { events, ecr, docker, images, manifests, retagManifests, registry, sboms, blobs };
 }
 
 const logger = recordingLogger;
@@ -234,11 +289,11 @@ const write = () => undefined;
 describe('publishImage', () => {
   it("publishes to a repository in another account: logs in to that account's registry host, names that account, asks STS nothing", async () => {
     const other = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
-    const { events, ecr, docker } = world({
+    const { events, ecr, docker, registry } = world({
       repo: { ...repository, uri: `${other}/runtime`, registryId: '210987654321', registry: other },
     });
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
     expect(record).toMatchObject({ account: '210987654321', repositoryUri: `${other}/runtime` });
     expect(events).toContain(`docker.withLogin ${other} AWS <password>`);
     expect(events).toContain(`docker.push ${other}/runtime:staging-run-1 /tmp/cfg`);
@@ -247,11 +302,12 @@ describe('publishImage', () => {
   });
 
   it('pushes under a staging tag, writes the version as an annotated manifest, reads it back, then moves latest and the extra tags registry-side', async () => {
-    const { events, ecr, docker, images } = world();
+    const { events, ecr, docker, images, registry } = world();
     const { lines, log } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, {
       docker,
       ecr,
+      registry,
       log,
       env: { BUILD_BUILDNUMBER: '20240307.4' },
       now: NOW,
@@ -268,6 +324,16 @@ describe('publishImage', () => {
       tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0', '20240307.4'],
       skippedTags: [],
       scan: { scanType: 'BASIC', images: [PUSHED], outcome: 'passed', failOn: 'CRITICAL', counts: {}, findings: [] },
+      sboms: [
+        {
+          platform: 'linux/amd64',
+          subject: VERSIONED.digest,
+          digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as string,
+          via: 'referrers-api',
+          packages: 1,
+          frameworks: ['Microsoft.NETCore.App 6.0.36'],
+        },
+      ],
     });
     const local = build.localTag;
     expect(events).toEqual([
@@ -287,6 +353,16 @@ describe('publishImage', () => {
       `ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociManifest}`,
       'ecr.untag runtime staging-run-1',
       'ecr.listImages runtime',
+      // The version is written and read back: its SBOM, read from the image without running it, attached to it.
+      `docker.imagePlatform ${local}`,
+      `docker.createContainer ${local}`,
+      'docker.copyFrom ctr1 /var/lib/dpkg/status',
+      'docker.copyFrom ctr1 /etc/os-release',
+      'docker.copyFrom ctr1 /usr/share/dotnet/shared',
+      'docker.removeContainer ctr1',
+      'registry.pushBlob 2 bytes',
+      expect.stringMatching(/^registry\.pushBlob \d+ bytes$/) as string,
+      `registry.putManifest ${REGISTRY}/runtime@sha256: ${MEDIA_TYPES.ociManifest}`,
       `ecr.retag runtime ${VERSIONED.digest} latest,6.0,20240307.4`,
       `docker.removeImage ${local}`,
     ]);
@@ -327,19 +403,72 @@ describe('publishImage', () => {
   });
 
   it('moves latest and the extra tags with the manifest it just wrote and read back: ECR is not asked for it again', async () => {
-    const { events, ecr, docker, images, manifests, retagManifests } = world();
+    const { events, ecr, docker, images, manifests, retagManifests, registry } = world();
     const { log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
     expect(events.filter((e) => e.startsWith('ecr.getManifests'))).toEqual(['ecr.getManifests runtime staging-run-1']);
     expect(retagManifests).toEqual([
       { digest: record.digest, manifest: manifests.get(record.digest!)!.text, mediaType: MEDIA_TYPES.ociManifest },
     ]);
     expect(images.find((i) => i.digest === record.digest)?.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
   });
-  it('warns that a MUTABLE repository lets racing runs overwrite versions, with the command to fix it', async () => {
-    const { ecr, docker } = world();
+  it('attaches an SBOM naming what the image holds, as a referrer whose subject is the version just published', async () => {
+    const { ecr, docker, registry, sboms, blobs } = world();
+    const record = await publishImage(settingsFor(), check(), build, passed, {
+      docker,
+      ecr,
+      registry,
+      log: logger().log,
+      env: {},
+      now: NOW,
+      write,
+    });
+    expect(sboms).toHaveLength(1);
+    const manifest = JSON.parse(sboms[0].manifest) as {
+      artifactType: string;
+      subject: { digest: string; mediaType: string };
+      layers: Array<{ digest: string }>;
+    };
+    expect(manifest).toMatchObject({
+      artifactType: 'application/vnd.cyclonedx+json',
+      subject: { digest: record.digest, mediaType: MEDIA_TYPES.ociManifest, size: Buffer.byteLength(VERSIONED.manifest) },
+    });
+    const bom = JSON.parse(blobs.get(manifest.layers[0].digest)!.toString()) as {
+      metadata: { component: { version: string } };
+      components: Array<{ purl?: string }>;
+    };
+    expect(bom.metadata.component.version).toBe('6.0-bullseye-slim-1.3.0');
+    expect(bom.components.map((c) => c.purl)).toEqual(
+      expect.arrayContaining([
+        'pkg:deb/debian/libc6@2.31-13%2Bdeb11u11?arch=amd64&distro=debian-11',
+        'pkg:generic/Microsoft.NETCore.App@6.0.36',
+      ]),
+    );
+  });
+
+  it('an SBOM that cannot be attached leaves the version published and its tags moved, and says what is missing', async () => {
+    const { events, ecr, docker, registry, images } = world({ sbomError: 'the registry answered HTTP 405 to PUT manifests: UNSUPPORTED' });
     const { lines, log } = logger();
-    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
+    expect(record).toMatchObject({
+      published: true,
+      versionTag: '6.0-bullseye-slim-1.3.0',
+      tags: ['6.0-bullseye-slim-1.3.0', 'latest', '6.0'],
+    });
+    expect(record.sbomMissing).toBe('linux/amd64: the registry answered HTTP 405 to PUT manifests: UNSUPPORTED');
+    expect(record.sboms).toBeUndefined();
+    expect(images.find((i) => i.digest === record.digest)?.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
+    expect(events).toContain('docker.removeContainer ctr1');
+    expect(lines).toContain(
+      `warn net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 is published, but its SBOM is missing: linux/amd64: the registry answered HTTP 405 to PUT manifests: UNSUPPORTED. ` +
+        "The version stays as published; the next run's check finds it without an SBOM and attaches it",
+    );
+  });
+
+  it('warns that a MUTABLE repository lets racing runs overwrite versions, with the command to fix it', async () => {
+    const { ecr, docker, registry } = world();
+    const { lines, log } = logger();
+    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
     expect(lines.find((l) => l.includes('is MUTABLE'))).toBe(
       'warn net6-runtime: runtime is MUTABLE, so ECR would let two runs publishing at once overwrite a version tag. Make version tags immutable: ' +
         'aws ecr put-image-tag-mutability --repository-name runtime --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ' +
@@ -348,10 +477,11 @@ describe('publishImage', () => {
   });
 
   it('leaves latest alone when the image does not own it (ecr.latest false)', async () => {
-    const { events, ecr, docker } = world();
+    const { events, ecr, docker, registry } = world();
     const { log } = logger();
     const record = await publishImage(settingsFor({ latest: false }), check(), build, passed, {
       docker,
+      registry,
       ecr,
       log,
       env: { BUILD_BUILDNUMBER: '20240307.4' },
@@ -381,11 +511,12 @@ describe('publishImage', () => {
       [],
     ],
   ])('%s', async (_name, repo, tags, blocked) => {
-    const { ecr, docker } = world({ repo: { ...repository, ...repo } });
+    const { ecr, docker, registry } = world({ repo: { ...repository, ...repo } });
     const { lines, log } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, {
       docker,
       ecr,
+      registry,
       log,
       env: { BUILD_BUILDNUMBER: '20240307.4' },
       now: NOW,
@@ -404,18 +535,18 @@ describe('publishImage', () => {
   });
 
   it('reports a tag the registry refused to move as blocked', async () => {
-    const { ecr, docker } = world({ refuse: ['6.0'] });
+    const { ecr, docker, registry } = world({ refuse: ['6.0'] });
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest']);
     expect(record.blockedTags).toEqual(['6.0']);
     expect(lines.some((l) => l.includes('6.0 cannot move to 6.0-bullseye-slim-1.3.0'))).toBe(true);
   });
 
   it('skips extra tags whose placeholders have no value, with a warning', async () => {
-    const { events, ecr, docker } = world();
+    const { events, ecr, docker, registry } = world();
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
     expect(record.skippedTags).toEqual(['{buildNumber}']);
     expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} latest,6.0`]);
@@ -425,9 +556,10 @@ describe('publishImage', () => {
   });
 
   it('does not move latest twice when it is also an extra tag', async () => {
-    const { events, ecr, docker } = world();
+    const { events, ecr, docker, registry } = world();
     await publishImage(settingsFor({ extraTags: ['latest', '6.0', '6.0'] }), check(), build, passed, {
       docker,
+      registry,
       ecr,
       log: logger().log,
       env: {},
@@ -440,13 +572,14 @@ describe('publishImage', () => {
   it.each([true, false])(
     'creates the missing repository (scanOnPush=%s) with immutable versions and mutable moving tags of every image on it',
     async (scanOnPush) => {
-      const { events, ecr, docker } = world({ repo: undefined });
+      const { events, ecr, docker, registry } = world({ repo: undefined });
       const sharing = [
         { extraTags: ['6.0', '{buildNumber}'], latest: false },
         { extraTags: ['10.0'], latest: true },
       ];
       const record = await publishImage(settingsFor({ scanOnPush, extraTags: [] }, sharing), check('1.0.0'), build, passed, {
         docker,
+        registry,
         ecr,
         log: logger().log,
         env: {},
@@ -463,11 +596,12 @@ describe('publishImage', () => {
   );
 
   it('creates a MUTABLE repository, with a warning, when its images move more tags than ECR can exempt', async () => {
-    const { events, ecr, docker } = world({ repo: undefined });
+    const { events, ecr, docker, registry } = world({ repo: undefined });
     const { lines, log } = logger();
     const sharing = [{ extraTags: ['6', '6.0', '8', '8.0', '10', '10.0'], latest: true }];
     await publishImage(settingsFor({ extraTags: [] }, sharing), check('1.0.0'), build, passed, {
       docker,
+      registry,
       ecr,
       log,
       env: {},
@@ -479,19 +613,20 @@ describe('publishImage', () => {
   });
 
   it('refuses when the repository was deleted since the check found a version in it', async () => {
-    const { events, ecr, docker } = world({ repo: undefined });
+    const { events, ecr, docker, registry } = world({ repo: undefined });
     const checked = { ...check(), published: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:old' } };
     await expect(
-      publishImage(settingsFor(), checked, build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), checked, build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
     ).rejects.toThrow('net6-runtime: ECR repository runtime held 6.0-bullseye-slim-1.2.0 when checked and is gone now; nothing was pushed');
     expect(events.some((e) => /createRepository|docker\.push/.test(e))).toBe(false);
   });
 
   it('refuses when another run published the version meanwhile, pushing nothing', async () => {
-    const { events, ecr, docker } = world({ tags: ['6.0-bullseye-slim-1.2.0', '6.0-bullseye-slim-1.3.0', 'latest'] });
+    const { events, ecr, docker, registry } = world({ tags: ['6.0-bullseye-slim-1.2.0', '6.0-bullseye-slim-1.3.0', 'latest'] });
     const error = await publishImage(settingsFor(), check('1.3.0'), build, passed, {
       docker,
       ecr,
+      registry,
       log: logger().log,
       env: {},
       now: NOW,
@@ -505,9 +640,9 @@ describe('publishImage', () => {
   });
 
   it('refuses cleanly when an immutable repository rejects the version tag a racing run wrote first, removing its staging tag', async () => {
-    const { events, ecr, docker, images } = world({ versionRefused: true });
+    const { events, ecr, docker, images, registry } = world({ versionRefused: true });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
     ).rejects.toThrow(
       'net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published',
     );
@@ -517,14 +652,14 @@ describe('publishImage', () => {
   });
 
   it('names the version it writes with the record the next check compares, on the blobs Docker pushed', async () => {
-    const { ecr, docker } = world();
+    const { ecr, docker, registry } = world();
     const put: string[] = [];
     const original = ecr.putManifest.bind(ecr);
     ecr.putManifest = async (name, manifest, mediaType, tag) => {
       put.push(manifest);
       return original(name, manifest, mediaType, tag);
     };
-    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write });
+    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write });
     expect(put).toEqual([VERSIONED.manifest]);
     expect((JSON.parse(put[0]) as ImageManifest).annotations).toEqual(ANNOTATIONS);
   });
@@ -545,7 +680,7 @@ describe('publishImage', () => {
       ],
     });
     const versioned = annotatedManifest(index, MEDIA_TYPES.ociIndex, ANNOTATIONS);
-    const { events, ecr, docker, images } = world({ staged: { manifest: index, mediaType: MEDIA_TYPES.ociIndex } });
+    const { events, ecr, docker, images, registry } = world({ staged: { manifest: index, mediaType: MEDIA_TYPES.ociIndex } });
     const put: string[] = [];
     const original = ecr.putManifest.bind(ecr);
     ecr.putManifest = async (name, manifest, mediaType, tag) => {
@@ -553,7 +688,7 @@ describe('publishImage', () => {
       return original(name, manifest, mediaType, tag);
     };
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
 
     expect(put).toEqual([versioned.manifest]);
     expect(JSON.parse(put[0])).toEqual({ ...JSON.parse(index), annotations: ANNOTATIONS });
@@ -567,10 +702,10 @@ describe('publishImage', () => {
   });
 
   it('publishes nothing, and removes the staging tag, when the pushed manifest cannot be read back', async () => {
-    const { events, ecr, docker } = world();
+    const { events, ecr, docker, registry } = world();
     ecr.getManifests = () => Promise.resolve(new Map<string, StoredManifest>());
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
     ).rejects.toThrow(`net6-runtime: ${STAGING} is not in runtime right after this run pushed it; nothing was published`);
     expect(events.some((e) => /ecr\.(putManifest|retag)/.test(e))).toBe(false);
     expect(events).toContain('ecr.untag runtime staging-run-1');
@@ -578,9 +713,9 @@ describe('publishImage', () => {
 
   it('fails, moving no tag, when a racing run overwrote the version tag in a MUTABLE repository', async () => {
     const other = `sha256:${'8'.repeat(64)}`;
-    const { events, ecr, docker } = world({ overwrittenBy: other });
+    const { events, ecr, docker, registry } = world({ overwrittenBy: other });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
     ).rejects.toThrow(
       `net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 names ${other} right after this run published ${VERSIONED.digest}: another run published the same version at the same time`,
     );
@@ -588,11 +723,12 @@ describe('publishImage', () => {
   });
 
   it('says the version is out when moving its tags fails, so the failure card and the rerun can say so', async () => {
-    const { ecr, docker } = world();
+    const { ecr, docker, registry } = world();
     ecr.retag = () => Promise.reject(new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun'));
     const error = await publishImage(settingsFor(), check(), build, passed, {
       docker,
       ecr,
+      registry,
       log: logger().log,
       env: {},
       now: NOW,
@@ -606,12 +742,12 @@ describe('publishImage', () => {
   });
 
   it('passes other push failures through, even when layers "already exist"', async () => {
-    const { ecr, docker } = world({
+    const { ecr, docker, registry } = world({
       pushError:
         'docker push x failed (exit 1): 8d35d02037a9: Layer already exists\nreceived unexpected HTTP status: 500 Internal Server Error',
     });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
     ).rejects.toThrow('500 Internal Server Error');
   });
 
@@ -619,26 +755,27 @@ describe('publishImage', () => {
     ['failed', { runId: 'run-1', passed: false, imageId: IMAGE_ID }],
     ['of another image', { runId: 'run-1', passed: true, imageId: `sha256:${'2'.repeat(64)}` }],
   ])('refuses an image whose test %s, touching nothing', async (_name, test) => {
-    const { events, ecr, docker } = world();
+    const { events, ecr, docker, registry } = world();
     await expect(
-      publishImage(settingsFor(), check(), build, test, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, test, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
     ).rejects.toThrow(`net6-runtime: image ${IMAGE_ID} has not passed its integration test; nothing is published`);
     expect(events).toEqual([]);
   });
 
   it('refuses when the tested image is gone from the engine', async () => {
-    const { events, ecr, docker } = world({ engineImage: undefined });
+    const { events, ecr, docker, registry } = world({ engineImage: undefined });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
     ).rejects.toThrow(`net6-runtime: the tested image ${IMAGE_ID} is no longer in this Docker engine`);
     expect(events).toEqual(['docker.ensureEngine', `docker.imageId ${build.localTag}`]);
   });
 
   it('fails on an extra tag that is invalid once filled', async () => {
-    const { events, ecr, docker } = world();
+    const { events, ecr, docker, registry } = world();
     await expect(
       publishImage(settingsFor({ extraTags: ['b{buildNumber}'] }), check(), build, passed, {
         docker,
+        registry,
         ecr,
         log: logger().log,
         env: { BUILD_BUILDNUMBER: 'CI build #4' },
@@ -654,10 +791,11 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
   const WEBHOOK_ENV = { TEAMS_WEBHOOK_URI: 'https://example.webhook.office.com/workflows/x' };
 
   it("writes the unannounced-<run id> marker on the version's image before the version tag, and hands it to teams-notify", async () => {
-    const { events, ecr, docker, images } = world();
+    const { events, ecr, docker, images, registry } = world();
     const record = await publishImage(settingsFor(), check(), build, passed, {
       docker,
       ecr,
+      registry,
       log: logger().log,
       env: WEBHOOK_ENV,
       now: NOW,
@@ -680,16 +818,24 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
     ['no webhook variable', {}],
     ['an unexpanded pipeline macro', { TEAMS_WEBHOOK_URI: '$(TEAMS_WEBHOOK_URI)' }],
   ])('writes no marker when no card could be sent: %s', async (_name, env) => {
-    const { events, ecr, docker } = world();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env, now: NOW, write });
+    const { events, ecr, docker, registry } = world();
+    const record = await publishImage(settingsFor(), check(), build, passed, {
+      docker,
+      ecr,
+      registry,
+      log: logger().log,
+      env,
+      now: NOW,
+      write,
+    });
     expect(events.some((e) => e.includes('unannounced-'))).toBe(false);
     expect(record.marker).toBeUndefined();
   });
 
   it('removes its marker when an immutable repository refuses the version tag: nothing of this run is published', async () => {
-    const { events, ecr, docker, images } = world({ versionRefused: true });
+    const { events, ecr, docker, images, registry } = world({ versionRefused: true });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
     ).rejects.toThrow('was published by another run');
     expect(events.filter((e) => e.startsWith('ecr.untag'))).toEqual([
       'ecr.untag runtime staging-run-1',
@@ -699,18 +845,18 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
   });
 
   it('removes its marker when a racing run overwrote the version tag in a MUTABLE repository', async () => {
-    const { events, ecr, docker } = world({ overwrittenBy: `sha256:${'8'.repeat(64)}` });
+    const { events, ecr, docker, registry } = world({ overwrittenBy: `sha256:${'8'.repeat(64)}` });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
     ).rejects.toThrow('another run published the same version at the same time');
     expect(events).toContain('ecr.untag runtime unannounced-run-1');
   });
 
   it('keeps its marker when the version is out but its moving tags failed: the card is owed', async () => {
-    const { events, ecr, docker, images } = world();
+    const { events, ecr, docker, images, registry } = world();
     ecr.retag = () => Promise.reject(new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun'));
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
     ).rejects.toBeInstanceOf(PartialPublishError);
     expect(events).not.toContain('ecr.untag runtime unannounced-run-1');
     expect(images.find((i) => i.digest === VERSIONED.digest)?.tags).toEqual(['unannounced-run-1', '6.0-bullseye-slim-1.3.0']);
@@ -764,9 +910,10 @@ describe('leftover run tags', () => {
   });
 
   it('a rebuild: removes them after publishing', async () => {
-    const { events, ecr, docker } = world();
+    const { events, ecr, docker, registry } = world();
     const record = await publishImage(settingsFor(), { ...check(), leftoverTags: leftovers }, build, passed, {
       docker,
+      registry,
       ecr,
       log: logger().log,
       env: {},
@@ -825,5 +972,71 @@ describe('finishTags', () => {
     await expect(finishTags(settingsFor(), current, { ecr, log: logger().log })).rejects.toThrow(
       'net6-runtime: 6.0-bullseye-slim-1.3.0 is gone from runtime since the check',
     );
+  });
+});
+
+describe('finishCurrent: an SBOM owed', () => {
+  /** The version an earlier run published, in the repository, without its SBOM. */
+  const owedWorld = (opts: Parameters<typeof world>[0] = {}) => {
+    const w = world({ tags: ['6.0-bullseye-slim-1.2.0', 'latest'], ...opts });
+    w.manifests.set('sha256:old', { text: VERSIONED.manifest, mediaType: MEDIA_TYPES.ociManifest });
+    return w;
+  };
+  const owing: CheckRecord = {
+    ...check(),
+    stale: false,
+    reason: 'current',
+    nextVersion: undefined,
+    sbomOwed: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:old' },
+  };
+
+  it('pulls the version by digest with the ECR login, attaches its SBOM, and removes what it pulled', async () => {
+    const { events, ecr, docker, registry, sboms } = owedWorld();
+    const { log } = logger();
+    const record = await finishCurrent(settingsFor(), owing, { ecr, log, docker, registry });
+    expect(record).toMatchObject({
+      runId: 'run-1',
+      published: false,
+      sboms: [expect.objectContaining({ subject: 'sha256:old', via: 'referrers-api' })],
+    });
+    expect(record.sbomMissing).toBeUndefined();
+    expect(sboms.map((s) => s.subject)).toEqual(['sha256:old']);
+    expect(events.filter((e) => e.startsWith('docker.') && !e.startsWith('docker.copyFrom'))).toEqual([
+      'docker.ensureEngine',
+      `docker.withLogin ${REGISTRY} AWS <password>`,
+      `docker.pull ${URI}@sha256:old /tmp/cfg`,
+      'docker.logout',
+      `docker.imagePlatform ${URI}@sha256:old`,
+      `docker.createContainer ${URI}@sha256:old`,
+      'docker.removeContainer ctr1',
+      `docker.removeImage ${URI}@sha256:old`,
+    ]);
+    // Nothing is built, pushed or tagged.
+    expect(events.filter((e) => /docker\.(push|tag) |ecr\.(putManifest|retag)/.test(e))).toEqual([]);
+  });
+
+  it('an SBOM still not attachable: the run goes on, warns, and the next run tries again', async () => {
+    const { ecr, docker, registry } = owedWorld({ sbomError: 'the registry answered HTTP 503' });
+    const { lines, log } = logger();
+    const record = await finishCurrent(settingsFor(), owing, { ecr, log, docker, registry });
+    expect(record).toEqual({ runId: 'run-1', published: false, sbomMissing: 'linux/amd64: the registry answered HTTP 503' });
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      expect.stringContaining('is published, but its SBOM is missing: linux/amd64: the registry answered HTTP 503'),
+    ]);
+  });
+
+  it('a version gone since the check: says so, and pulls nothing', async () => {
+    const { events, ecr, docker, registry } = owedWorld();
+    const { lines, log } = logger();
+    const record = await finishCurrent(
+      settingsFor(),
+      { ...owing, sbomOwed: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:gone' } },
+      { ecr, log, docker, registry },
+    );
+    expect(record.sbomMissing).toBe('6.0-bullseye-slim-1.2.0 (sha256:gone) is gone from runtime since the check');
+    expect(events.filter((e) => e.startsWith('docker.pull'))).toEqual([]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^warn net6-runtime: runtime:6\.0-bullseye-slim-1\.2\.0 still has no SBOM: .*\(the next run tries again\)$/),
+    ]);
   });
 });

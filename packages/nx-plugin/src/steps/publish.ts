@@ -17,9 +17,11 @@ import { isValidTag, movingTags, runTag, TAG_HINT } from '../types/tags';
 import { webhookFrom } from '../lib/teams';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
+import type { ReferrerRegistry } from '../lib/referrers';
 import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
 import { imageDigestsOf, scanGate } from './scan-gate';
 import type { ScanSummary } from '../types/scan';
+import { attachSboms, finishSbom } from './sbom';
 
 export async function publishImage(
   settings: ImageSettings,
@@ -33,6 +35,8 @@ export async function publishImage(
     env: Record<string, string | undefined>;
     now?: Date;
     write?: (chunk: string) => void;
+    /** The registry API the SBOM is attached through; by default the repository's registry with the ECR login. */
+    registry?: ReferrerRegistry;
   },
 ): Promise<PublishRecord> {
   const { docker, ecr, log } = deps;
@@ -165,6 +169,18 @@ export async function publishImage(
         .catch((e: unknown) => log.warn(`${settings.project}: could not remove ${repository.uri}:${marker}: ${(e as Error).message}`));
     throw err;
   }
+  // Published: its SBOM is attached to it as a referrer now, before anything moves (never fails the publish).
+  const sbom = await attachSboms(
+    {
+      project: settings.project,
+      repositoryUri: repository.uri,
+      ref: { registry: repository.registry, repository: repository.name },
+      versionTag: next.tag,
+    },
+    versioned,
+    [{ localImage: build.localTag! }],
+    { docker, login, log, registry: deps.registry },
+  );
   const digest = versioned.digest;
   let moved: RetagResult;
   try {
@@ -206,19 +222,36 @@ export async function publishImage(
     ...(marker ? { marker } : {}),
     ...(removedTags.length ? { removedTags } : {}),
     scan,
+    ...(sbom.attached.length ? { sboms: sbom.attached } : {}),
+    ...(sbom.missing ? { sbomMissing: sbom.missing } : {}),
   };
 }
 
 /**
- * A current image's publish work: the moving tags an interrupted publish left behind, and the run tags that
- * stopped runs left in the repository. Nothing is built, pulled or pushed.
+ * A current image's publish work: the moving tags an interrupted publish left behind, the run tags that
+ * stopped runs left in the repository, and the SBOM a version was published without. Nothing is built or
+ * pushed; only an owed SBOM pulls the version it describes.
  */
-export async function finishCurrent(settings: ImageSettings, check: CheckRecord, deps: { ecr: Ecr; log: Logger }): Promise<PublishRecord> {
+export async function finishCurrent(
+  settings: ImageSettings,
+  check: CheckRecord,
+  deps: { ecr: Ecr; log: Logger; docker?: DockerCli; registry?: ReferrerRegistry },
+): Promise<PublishRecord> {
   const record: PublishRecord = check.tagsToFinish?.length
     ? await finishTags(settings, check, deps)
     : { runId: check.runId, published: false };
+  // The SBOM a stopped publish left unattached (steps/sbom.ts): the version is pulled for it, and nothing else.
+  const sbom =
+    check.sbomOwed && deps.docker
+      ? await finishSbom(settings.project, settings.ecr.repository, check.sbomOwed, { ...deps, docker: deps.docker })
+      : undefined;
   const removedTags = await removeLeftovers(settings, check, deps);
-  return removedTags.length ? { ...record, removedTags } : record;
+  return {
+    ...record,
+    ...(removedTags.length ? { removedTags } : {}),
+    ...(sbom?.attached.length ? { sboms: sbom.attached } : {}),
+    ...(sbom?.missing ? { sbomMissing: sbom.missing } : {}),
+  };
 }
 
 /**

@@ -31,6 +31,11 @@ describe('what a current image still has to do, by step', () => {
     ],
     ['a card owed: notify only', { owedCards: [owed] }, { publish: false, notify: true }],
     ['run tags to remove: publish only', { leftoverTags: [leftover] }, { publish: true, notify: false }],
+    [
+      'an SBOM owed: publish attaches it, no card',
+      { sbomOwed: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:d' } },
+      { publish: true, notify: false },
+    ],
     ['empty lists are nothing', { tagsToFinish: [], owedCards: [], leftoverTags: [] }, { publish: false, notify: false }],
   ])('%s', (_name, over, expected) => {
     const check = { ...current, ...over };

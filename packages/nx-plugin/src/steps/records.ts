@@ -14,6 +14,7 @@ import type { LeftoverTag } from '../lib/registry-recovery';
 import type { PublishedVersion, Reason } from '../lib/staleness';
 import type { VersionedTag } from '../lib/versioning';
 import type { ScanSummary } from '../types/scan';
+import type { AttachedSbom } from './sbom';
 
 export interface CheckRecord {
   project: string;
@@ -37,6 +38,8 @@ export interface CheckRecord {
   leftoverTags?: LeftoverTag[];
   /** The newest published version's scan findings, when mcr-check's reportFindings asked for them. */
   findings?: ScanSummary;
+  /** The newest version, current, published without its SBOM: ecr-publish attaches it. */
+  sbomOwed?: { versionTag: string; digest: string };
 }
 
 /** A published version whose `unannounced-<run id>` marker is still in ECR, with what its card shows. */
@@ -94,6 +97,10 @@ export interface PublishRecord {
   removedTags?: string[];
   /** ECR's scan of the published image as the vulnerability gate judged it (steps/scan-gate.ts). */
   scan?: ScanSummary;
+  /** The SBOMs attached to the version as referrers, one per platform (steps/sbom.ts). */
+  sboms?: AttachedSbom[];
+  /** Why the version was published without (some of) its SBOM. */
+  sbomMissing?: string;
 }
 
 export interface NotifyRecord {
@@ -110,9 +117,9 @@ export function hasTagsToFinish(check: CheckRecord): boolean {
   return !!check.tagsToFinish?.length;
 }
 
-/** ecr-publish has work on a current image: moving tags to finish, or run tags of stopped runs to remove. */
+/** ecr-publish has work on a current image: moving tags to finish, run tags of stopped runs to remove, an SBOM to attach. */
 export function publishHasWork(check: CheckRecord): boolean {
-  return hasTagsToFinish(check) || !!check.leftoverTags?.length;
+  return hasTagsToFinish(check) || !!check.leftoverTags?.length || !!check.sbomOwed;
 }
 
 /** teams-notify has work on a current image: a finished publish to announce, or cards owed by earlier runs. */

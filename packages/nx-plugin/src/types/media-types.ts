@@ -1,6 +1,6 @@
 /**
  * The media types the product reads and writes, named once (OCI image spec, "Media Types"; Docker's Image
- * Manifest V2, Schema 2; in-toto attestations as BuildKit stores them; Teams' Adaptive Card attachment).
+ * Manifest V2, Schema 2; in-toto attestations as BuildKit stores them; CycloneDX; Teams' Adaptive Card attachment).
  */
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -14,6 +14,10 @@ export const MEDIA_TYPES = {
   ociLayer: 'application/vnd.oci.image.layer.v1.tar+gzip',
   ociForeignLayer: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
   inToto: 'application/vnd.in-toto+json',
+  /** The OCI empty descriptor's type: the config of an artifact that has none (OCI image spec, manifest.md, "Guidance for an Empty Descriptor"). */
+  ociEmpty: 'application/vnd.oci.empty.v1+json',
+  /** CycloneDX JSON (IANA media type registration), the SBOM referrers' artifactType and layer type. */
+  cyclonedx: 'application/vnd.cyclonedx+json',
   adaptiveCard: 'application/vnd.microsoft.card.adaptive',
 } as const;
 

@@ -11,7 +11,7 @@ export default async function ecrPublish(_options: Record<string, never>, contex
     context,
     async ({ settings, log, records, check, env, session }) => {
       const ecr = session.ecr(settings);
-      if (!check.stale) return finishCurrent(settings, check, { ecr, log });
+      if (!check.stale) return finishCurrent(settings, check, { ecr, log, docker: session.docker(settings.docker.command) });
       const build = records.read('docker-build');
       const test = records.read('integration-test');
       assertSameRun(check, 'docker-build', build);
@@ -20,7 +20,7 @@ export default async function ecrPublish(_options: Record<string, never>, contex
     },
     {
       whenCurrent: (check) => ({ runId: check.runId, published: false }),
-      // A current image may still have moving tags to finish, or run tags of stopped runs to remove.
+      // A current image may still have moving tags to finish, run tags of stopped runs to remove, or an SBOM to attach.
       runWhenCurrent: publishHasWork,
       onFailure: async ({ settings, check, log, env }, error) => {
         await notifyFailure(settings, check, 'ecr-publish', error, { log, env });
