@@ -54,7 +54,9 @@ start_service() {
   (
     cd "$dir"
     # shellcheck disable=SC2016 # $$ and $0 belong to the inner shell
-    exec setsid bash -c 'echo $$ >"$0"; exec nohup "$@"' "$PID_DIR/$name.pid" "$@" >>"$STATE_DIR/$name.log" 2>&1 </dev/null 9>&-
+    # No lock descriptor may live on in a service: 9 is this script's, 8 the one a caller may hold (a service
+    # keeping a flock'd descriptor open holds that lock for as long as it runs).
+    exec setsid bash -c 'echo $$ >"$0"; exec nohup "$@"' "$PID_DIR/$name.pid" "$@" >>"$STATE_DIR/$name.log" 2>&1 </dev/null 8>&- 9>&-
   ) &
 }
 
