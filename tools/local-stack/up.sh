@@ -238,14 +238,36 @@ ensure_rootfs() {
   find "$CACHE_DIR" -maxdepth 1 -regex ".*/$stem-[0-9a-f]+\.tar" ! -path "$tar" -delete
 }
 
-# A cached root filesystem as an image in the engine, imported again only when the tar changed:
-# importing takes several seconds, deriving the bases from it well under one.
+# A cached root filesystem as an image in the engine, loaded again only when the tar changed: loading takes
+# several seconds, deriving the bases from it well under one.
 #   ensure_rootfs_image TAR IMAGE PLATFORM
+# Not `docker import --platform`: engine 20.10 records the engine's own architecture whatever the flag says.
+# `docker load` takes the image config as given, so the image is written in the format `docker save` writes
+# (manifest.json naming the config and the layer; moby image/tarexport), with the platform in the config
+# (OCI image spec config.md: architecture, os, variant) and the tar itself as the one layer (its diff_id is
+# the tar's sha256).
 ensure_rootfs_image() {
-  local tar=$1 image=$2 platform=$3 id
+  local tar=$1 image=$2 platform=$3 id os arch variant work diff config
   id=$(stat -c '%s-%Y' "$tar")
   [[ $(docker image inspect -f '{{index .Config.Labels "local-stack.rootfs"}}' "$image" 2>/dev/null) == "$id" ]] && return 0
-  docker import --platform "$platform" -c 'CMD ["bash"]' -c "ENV $ROOTFS_PATH_ENV" -c "LABEL local-stack.rootfs=$id" "$tar" "$image"
+  IFS=/ read -r os arch variant <<<"$platform"
+  work=$(mktemp -d "$CACHE_DIR/load.XXXXXX")
+  ln "$tar" "$work/layer.tar" 2>/dev/null || cp "$tar" "$work/layer.tar"
+  diff=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
+  jq -n --arg os "$os" --arg arch "$arch" --arg variant "${variant:-}" --arg diff "sha256:$diff" --arg id "$id" \
+    --arg path "$ROOTFS_PATH_ENV" --arg created "$(date -u -r "$tar" +%Y-%m-%dT%H:%M:%SZ)" '
+    { architecture: $arch, os: $os, created: $created,
+      config: { Env: [$path], Cmd: ["bash"], Labels: { "local-stack.rootfs": $id } },
+      rootfs: { type: "layers", diff_ids: [$diff] },
+      history: [{ created: $created, created_by: "debootstrap --variant=minbase bookworm" }] }
+    + (if $variant == "" then {} else { variant: $variant } end)' >"$work/config.json"
+  config=$(sha256sum "$work/config.json" | cut -d' ' -f1).json
+  mv "$work/config.json" "$work/$config"
+  jq -n --arg config "$config" --arg image "$image" '[{ Config: $config, RepoTags: [$image], Layers: ["layer.tar"] }]' >"$work/manifest.json"
+  local rc=0
+  tar -C "$work" -cf - manifest.json "$config" layer.tar | docker load || rc=$?
+  rm -rf "$work"
+  return $rc
 }
 
 # The root filesystem image of each platform the bases are built for.
