@@ -29,10 +29,13 @@
  *   Microsoft.NETCore.App.Runtime.linux-arm64 and Microsoft.AspNetCore.App.Runtime.linux-arm64, and a `dotnet`
  *   muxer compiled from dotnet-muxer.c (no package served holds the arm64 muxer; that file says why). The arm64
  *   sdk:10.0-noble has no SDK (its environment only), nor do the 6.0 and 8.0 arm64 images carry .NET.
- *   .NET under qemu-user: see the handoff notes in the README (DOTNET_EnableWriteXorExecute).
- * - arm (v7): debootstrap's first stage of Debian bookworm armhf (real arm binaries, unpacked but not
- *   configured: no working system), the environment of each image and no RUN step, so the user `app` is
- *   missing; no .NET. Nothing is meant to run on them: they are there so the tags look like Microsoft's.
+ *   .NET runs under Debian's qemu-user-static 7.2 without DOTNET_EnableWriteXorExecute=0 (measured: an ASP.NET
+ *   Core app answers within about 11 s of `docker run`); other qemu builds crash or hang without it
+ *   (dotnet/runtime#94909, #97228), and Microsoft supports no .NET under QEMU (dotnet/dotnet-docker#5355).
+ * - arm (v7): debootstrap's first stage of Debian bookworm armhf (its required packages, real arm binaries,
+ *   unpacked but not configured: no working system, no busybox), the environment of each image and no RUN
+ *   step, so the user `app` is missing; no .NET. Nothing is meant to run on them (`uname -m` does: armv7l):
+ *   they are there so the tags look like Microsoft's and a platform of them can be rebuilt alone.
  * Each platform's sdk image carries the offline feed only on amd64; that feed also holds the linux-arm64
  * runtime and apphost packs, so the amd64 SDK can publish for linux-arm64 without the network.
  *
@@ -52,6 +55,8 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import * as path from 'node:path';
@@ -289,6 +294,9 @@ interface Prepared {
   lines: Record<string, LineBits[]>;
 }
 
+/** How many prepared layouts the cache keeps (about 1.4 GB each). */
+const LAYOUTS_KEPT = 3;
+
 /** The compiler of the arm64 muxer (Debian's gcc-aarch64-linux-gnu). */
 export const ARM64_CC = 'aarch64-linux-gnu-gcc';
 
@@ -325,7 +333,12 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     arm64v8: [{ major, runtime: host.runtime, aspnet: host.aspnet }],
   };
   const dir = path.join(cacheDir, `dotnet-${key}`);
-  if (existsSync(path.join(dir, '.complete'))) return { dir, lines };
+  if (existsSync(path.join(dir, '.complete'))) {
+    // Marked as used, so the clean-up below keeps it while it is among the newest.
+    const now = new Date();
+    utimesSync(dir, now, now);
+    return { dir, lines };
+  }
 
   mkdirSync(cacheDir, { recursive: true });
   const work = mkdtempSync(path.join(cacheDir, 'dotnet-work-'));
@@ -439,11 +452,13 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     writeFileSync(path.join(out, '.complete'), `${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(out, dir);
-    // Earlier layouts (another SDK, other test apps) are not needed again.
-    for (const old of readdirSync(cacheDir)) {
-      if (/^dotnet-[0-9a-f]{16}$/.test(old) && old !== path.basename(dir))
-        rmSync(path.join(cacheDir, old), { recursive: true, force: true });
-    }
+    // Earlier layouts (another SDK, other test apps, another checkout's seeder) go, but the few used last
+    // stay: checkouts of different revisions on one machine would otherwise rebuild each other's every time.
+    const others = readdirSync(cacheDir)
+      .filter((name) => /^dotnet-[0-9a-f]{16}$/.test(name) && name !== path.basename(dir))
+      .map((name) => ({ name, used: statSync(path.join(cacheDir, name)).mtimeMs }))
+      .sort((a, b) => b.used - a.used);
+    for (const old of others.slice(LAYOUTS_KEPT - 1)) rmSync(path.join(cacheDir, old.name), { recursive: true, force: true });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -213,7 +213,8 @@ ensure_rootfs() {
   local arch=$1 tar=$2 packages=$3 mode=$4
   [[ -s $tar ]] && return 0
   mkdir -p "$CACHE_DIR"
-  local work mirror args=(--variant=minbase "--arch=$arch" "--include=$packages")
+  local work mirror args=(--variant=minbase "--arch=$arch")
+  [[ -z $packages ]] || args+=("--include=$packages")
   [[ $mode == foreign ]] && args+=(--foreign)
   work=$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")
   mirror=$(debian_mirror)
@@ -236,6 +237,7 @@ ensure_rootfs() {
   local stem
   stem=$(basename "$tar" | sed 's/-[0-9a-f]\{12\}\.tar$//')
   find "$CACHE_DIR" -maxdepth 1 -regex ".*/$stem-[0-9a-f]+\.tar" ! -path "$tar" -delete
+  [[ $mode != foreign ]] || find "$CACHE_DIR" -maxdepth 1 -name "rootfs-bookworm-$arch-foreign-*.tar" -delete
 }
 
 # A cached root filesystem as an image in the engine, loaded again only when the tar changed: loading takes
@@ -312,7 +314,7 @@ seed_base_images() {
   pids+=($!)
   ensure_rootfs arm64 "$ROOTFS_TAR_ARM64" "$ROOTFS_PACKAGES" full &
   pids+=($!)
-  ensure_rootfs armhf "$ROOTFS_TAR_ARMHF" "$ROOTFS_PACKAGES_ARMHF" foreign &
+  ensure_rootfs armhf "$ROOTFS_TAR_ARMHF" '' foreign &
   pids+=($!)
   for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
   ((failed == 0)) || die "a root filesystem could not be built"
