@@ -28,7 +28,9 @@
  *   carries real .NET: the runtime and ASP.NET Core of the host's version from the runtime packs
  *   Microsoft.NETCore.App.Runtime.linux-arm64 and Microsoft.AspNetCore.App.Runtime.linux-arm64, and a `dotnet`
  *   muxer compiled from dotnet-muxer.c (no package served holds the arm64 muxer; that file says why). The arm64
- *   sdk:10.0-noble has no SDK (its environment only), nor do the 6.0 and 8.0 arm64 images carry .NET.
+ *   sdk:10.0-noble has no SDK (its environment only): no arm64 SDK is served, and this machine's SDK cannot stand
+ *   in, as its assemblies are precompiled for x64 (the arm64 runtime refuses them: BadImageFormatException,
+ *   tried). Nor do the 6.0 and 8.0 arm64 images carry .NET.
  *   .NET runs under Debian's qemu-user-static 7.2 without DOTNET_EnableWriteXorExecute=0 (measured: an ASP.NET
  *   Core app answers within about 11 s of `docker run`); other qemu builds crash or hang without it
  *   (dotnet/runtime#94909, #97228), and Microsoft supports no .NET under QEMU (dotnet/dotnet-docker#5355).
