@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops what up.sh started (and only that: processes are found by the PID files up.sh wrote, so a Docker
-# engine or registry someone else runs is never touched; binfmt_misc is put back as up.sh found it). --purge also deletes the stacks' data; the
-# cached root filesystem stays, so the next up.sh does not need debootstrap.
+# engine or registry someone else runs is never touched), and puts binfmt_misc back as up.sh found it.
+# --purge also deletes the stacks' data; the cached root filesystems stay, so the next up.sh does not need
+# debootstrap.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$LOCAL_STACK_DIR/emulation.sh"
