@@ -12,6 +12,7 @@ import {
   stampedImage,
   stampLayer,
 } from './mcr-index';
+import { isIndexMediaType, representative } from './mcr-catalog';
 import { MEDIA_TYPES } from './media-types';
 
 const { dockerList, dockerManifest, dockerConfig, dockerLayer } = MEDIA_TYPES;
@@ -123,6 +124,21 @@ describe('manifestList', () => {
       { architecture: 'arm', os: 'linux', variant: 'v7' },
     ]);
     expect(list.manifests[0]).toMatchObject({ mediaType: dockerManifest, digest: d('a').digest, size: 100 });
+  });
+});
+
+describe("the portal catalog's view of a seeded list", () => {
+  it('is an index media type, described by its linux/amd64 entry', () => {
+    const d = (n: string): Descriptor => ({ mediaType: MEDIA_TYPES.dockerManifest, digest: `sha256:${n.repeat(64)}`, size: 1 });
+    const list = JSON.parse(
+      manifestList([
+        { descriptor: d('b'), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        { descriptor: d('a'), platform: { os: 'linux', architecture: 'amd64' } },
+        { descriptor: d('c'), platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+      ]),
+    ) as List;
+    expect(isIndexMediaType(list.mediaType)).toBe(true);
+    expect(representative(list)?.digest).toBe(d('a').digest);
   });
 });
 
