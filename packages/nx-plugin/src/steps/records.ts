@@ -20,7 +20,8 @@ export interface CheckRecord {
   reason: Reason;
   message: string;
   runId?: string;
-  base: { name: string; digest: string; pullRef: string };
+  /** `platforms`: the base manifest of each platform the image builds (the digest itself for a single-manifest base). */
+  base: { name: string; digest: string; pullRef: string; platforms?: Record<string, string> };
   contextDigest: string;
   /** The build args the build passes, by digest (their values are never recorded). */
   buildArgs?: BuildArgDigests;
