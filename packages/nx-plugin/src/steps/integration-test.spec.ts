@@ -33,6 +33,7 @@ function settingsWith(port?: number, replaceFrom = 'mcr.microsoft.com/dotnet/asp
     project: 'net8-aspnet',
     integrationTest: {
       replaceFrom,
+      requireAllPlatforms: false,
       app: {
         dir,
         configFile: 'integration-tests/net8/test-app.json',

@@ -98,7 +98,7 @@ type TestDeps = {
  * or fails the test when `integrationTest.requireAllPlatforms` is set.
  */
 export async function testImage(settings: ImageSettings, check: CheckRecord, build: BuildRecord, deps: TestDeps): Promise<TestRecord> {
-  if (!build.platforms?.length) return testCandidate(settings, check, { imageId: build.imageId!, localTag: build.localTag }, deps);
+  if (!build.platforms?.length) return testCandidate(settings, check, { imageId: build.imageId!, localTag: build.localTag! }, deps);
   const { docker, log } = deps;
   await docker.ensureEngine();
   const engine = await docker.enginePlatform();
