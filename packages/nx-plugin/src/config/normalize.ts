@@ -61,7 +61,11 @@ export function normalizeSettings(layers: SettingsLayers): Readonly<ImageSetting
   const platforms = fields.stringArray('platforms') ?? [...DEFAULT_PLATFORMS];
   const platformProblem = platformsProblem(platforms);
   if (platformProblem)
-    fields.fail(platformProblem.index === undefined ? 'platforms' : `platforms[${platformProblem.index}]`, platformProblem.problem, platformProblem.fix);
+    fields.fail(
+      platformProblem.index === undefined ? 'platforms' : `platforms[${platformProblem.index}]`,
+      platformProblem.problem,
+      platformProblem.fix,
+    );
 
   const ecrFields = fields.object('ecr') ?? fields.fail('ecr', 'is required', 'add "ecr": { "repository": "...", "tag": "..." }');
   ecrFields.allowOnly(['repository', 'tag', 'extraTags', 'scanOnPush', 'latest']);

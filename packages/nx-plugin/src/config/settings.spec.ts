@@ -236,7 +236,14 @@ describe('loadImageSettings', () => {
       /must be an array of strings/,
       /"platforms": \[/,
     ],
-    ['platforms empty', withImage((c) => ({ ...c, platforms: [] })), IMAGE_FILE, 'platforms', /at least one platform/, /leave "platforms" out/],
+    [
+      'platforms empty',
+      withImage((c) => ({ ...c, platforms: [] })),
+      IMAGE_FILE,
+      'platforms',
+      /at least one platform/,
+      /leave "platforms" out/,
+    ],
     [
       'a platform not of the form os/arch',
       withImage((c) => ({ ...c, platforms: ['linux/amd64', 'arm64'] })),

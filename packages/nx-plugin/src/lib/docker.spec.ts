@@ -98,7 +98,11 @@ describe('buildCommand', () => {
 
   it.each<[Parameters<typeof buildCommand>[0], string[], Record<string, string>]>([
     ['classic', ['build', '-f', 'D', '-t', 't:1', '--iidfile', 'i', '--platform', 'linux/arm64', '.'], { DOCKER_BUILDKIT: '0' }],
-    ['buildkit', ['build', '--progress=plain', '-f', 'D', '-t', 't:1', '--iidfile', 'i', '--platform', 'linux/arm64', '.'], { DOCKER_BUILDKIT: '1' }],
+    [
+      'buildkit',
+      ['build', '--progress=plain', '-f', 'D', '-t', 't:1', '--iidfile', 'i', '--platform', 'linux/arm64', '.'],
+      { DOCKER_BUILDKIT: '1' },
+    ],
     [
       'buildx',
       [
@@ -121,7 +125,10 @@ describe('buildCommand', () => {
       {},
     ],
   ])('%s names the platform it builds for with --platform', (builder, args, env) => {
-    expect(buildCommand(builder, { dockerfile: 'D', context: '.', tag: 't:1', iidFile: 'i', platform: 'linux/arm64' })).toEqual({ args, env });
+    expect(buildCommand(builder, { dockerfile: 'D', context: '.', tag: 't:1', iidFile: 'i', platform: 'linux/arm64' })).toEqual({
+      args,
+      env,
+    });
   });
 
   it('keeps values with spaces and equals signs as one argument', () => {

@@ -423,8 +423,18 @@ describe('RegistryClient.resolveBase', () => {
         size: 1,
         platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
       },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: V7, size: 1, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: ATT, size: 1, platform: { os: 'unknown', architecture: 'unknown' } },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: V7,
+        size: 1,
+        platform: { os: 'linux', architecture: 'arm', variant: 'v7' },
+      },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: ATT,
+        size: 1,
+        platform: { os: 'unknown', architecture: 'unknown' },
+      },
     ],
   };
 
@@ -436,7 +446,11 @@ describe('RegistryClient.resolveBase', () => {
       platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM, 'linux/arm/v7': V7 },
     });
     expect(sent).toEqual([
-      { url: 'https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim', method: 'GET', headers: { Accept: MANIFEST_ACCEPT } },
+      {
+        url: 'https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim',
+        method: 'GET',
+        headers: { Accept: MANIFEST_ACCEPT },
+      },
     ]);
     expect(client.requestCount).toBe(1);
   });
@@ -449,7 +463,9 @@ describe('RegistryClient.resolveBase', () => {
 
   it('asks a pinned reference by its digest, and refuses bytes of another digest', async () => {
     const { sent, fetch } = fakeFetch(ok({}, index));
-    await expect(new RegistryClient({ fetch }).resolveBase(parseImageRef(`nginx@${DIGEST}`))).rejects.toThrow(/not the sha256:d+ asked for/);
+    await expect(new RegistryClient({ fetch }).resolveBase(parseImageRef(`nginx@${DIGEST}`))).rejects.toThrow(
+      /not the sha256:d+ asked for/,
+    );
     expect(sent[0].url).toBe(`https://registry-1.docker.io/v2/library/nginx/manifests/${DIGEST}`);
   });
 });

@@ -215,7 +215,13 @@ describe('decideStaleness per platform', () => {
     ],
     [
       'a pinned base whose pin moved for amd64',
-      input({ pinned: true, platforms: TWO, baseDigest: NEW, basePlatformDigests: { 'linux/amd64': AMD2, 'linux/arm64': ARM }, published: both() }),
+      input({
+        pinned: true,
+        platforms: TWO,
+        baseDigest: NEW,
+        basePlatformDigests: { 'linux/amd64': AMD2, 'linux/arm64': ARM },
+        published: both(),
+      }),
       true,
       'base-moved',
       `the pin of ${BASE} moved for linux/amd64 from sha256:aaaaaaaaaaaa to sha256:bbbbbbbbbbbb`,
@@ -236,7 +242,11 @@ describe('decideStaleness per platform', () => {
     ],
     [
       'the list reordered is the same list',
-      input({ platforms: ['linux/arm64', 'linux/amd64'], basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM }, published: both() }),
+      input({
+        platforms: ['linux/arm64', 'linux/amd64'],
+        basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM },
+        published: both(),
+      }),
       false,
       'current',
       '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the current base',
@@ -277,7 +287,11 @@ describe('decideStaleness per platform', () => {
     ],
     [
       'a single-platform image recorded per platform: the amd64 manifest decides',
-      input({ baseDigest: NEW, basePlatformDigests: { 'linux/amd64': AMD }, published: published({ basePlatformDigests: { 'linux/amd64': AMD } }) }),
+      input({
+        baseDigest: NEW,
+        basePlatformDigests: { 'linux/amd64': AMD },
+        published: published({ basePlatformDigests: { 'linux/amd64': AMD } }),
+      }),
       false,
       'current',
       `${BASE} moved from sha256:111111111111 to sha256:222222222222, but no platform 6.0-bullseye-slim-1.2.0 is built for moved (linux/amd64)`,

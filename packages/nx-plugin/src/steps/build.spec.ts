@@ -125,8 +125,18 @@ describe('buildImage', () => {
       imageId: IMAGE_ID,
       localTag: 'platform-images/net6-sdk/linux-amd64:candidate-run-1-agent-7-4242',
       platforms: [
-        { platform: 'linux/amd64', imageId: IMAGE_ID, localTag: 'platform-images/net6-sdk/linux-amd64:candidate-run-1-agent-7-4242', baseDigest: AMD },
-        { platform: 'linux/arm64', imageId: IMAGE_ID, localTag: 'platform-images/net6-sdk/linux-arm64:candidate-run-1-agent-7-4242', baseDigest: ARM },
+        {
+          platform: 'linux/amd64',
+          imageId: IMAGE_ID,
+          localTag: 'platform-images/net6-sdk/linux-amd64:candidate-run-1-agent-7-4242',
+          baseDigest: AMD,
+        },
+        {
+          platform: 'linux/arm64',
+          imageId: IMAGE_ID,
+          localTag: 'platform-images/net6-sdk/linux-arm64:candidate-run-1-agent-7-4242',
+          baseDigest: ARM,
+        },
       ],
     });
     expect(lines).toContain(

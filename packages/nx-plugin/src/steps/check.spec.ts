@@ -630,12 +630,14 @@ describe('checkImage', () => {
       const settings = settingsFor();
       const { d } = deps(fakeEcr(undefined, []));
       d.upstream.resolveBase = (ref) =>
-        ref.digest ? Promise.resolve({ digest: ref.digest }) : Promise.reject(
-          new NotFoundError(
-            'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)',
-            'check the repository and tag exist upstream',
-          ),
-        );
+        ref.digest
+          ? Promise.resolve({ digest: ref.digest })
+          : Promise.reject(
+              new NotFoundError(
+                'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)',
+                'check the repository and tag exist upstream',
+              ),
+            );
       const record = await checkImage(settings, d);
       expect(record.base.digest).toBe(PIN);
       expect(record.warnings).toEqual([

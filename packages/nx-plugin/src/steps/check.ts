@@ -227,7 +227,11 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   const buildArgs = buildArgDigests(passedArgs);
   // The ECR reads do not wait for the upstream answer: checks of images sharing a repository then reach
   // each read together, and one call serves them all.
-  const [{ digest: baseDigest, platforms: indexPlatforms, tagDigest }, ctxDigest, { repository, images, tags, newest, published, owedCards }] = await Promise.all([
+  const [
+    { digest: baseDigest, platforms: indexPlatforms, tagDigest },
+    ctxDigest,
+    { repository, images, tags, newest, published, owedCards },
+  ] = await Promise.all([
     resolveBase(settings, base, deps),
     contextDigest(settings.context, settings.dockerfile, buildArgs),
     readPublished(settings, deps),

@@ -316,7 +316,11 @@ describe('publishImage', () => {
     const twoChecked: CheckRecord = { ...check(), base: { ...check().base, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } } };
     const candidates = [
       { platform: 'linux/amd64', imageId: IMAGE_ID, localTag: 'platform-images/net6-runtime/linux-amd64:candidate-run-1' },
-      { platform: 'linux/arm64', imageId: `sha256:${'2'.repeat(64)}`, localTag: 'platform-images/net6-runtime/linux-arm64:candidate-run-1' },
+      {
+        platform: 'linux/arm64',
+        imageId: `sha256:${'2'.repeat(64)}`,
+        localTag: 'platform-images/net6-runtime/linux-arm64:candidate-run-1',
+      },
     ];
     const twoBuilt: BuildRecord = { ...build, localTag: candidates[0].localTag, platforms: candidates };
     const twoTested: TestRecord = {
@@ -326,7 +330,10 @@ describe('publishImage', () => {
         { platform: 'linux/arm64', imageId: candidates[1].imageId, how: 'emulated', passed: true },
       ],
     };
-    const engine = { ...docker, imageId: (ref: string) => Promise.resolve(candidates.find((c) => c.localTag === ref)?.imageId) } as DockerCli;
+    const engine = {
+      ...docker,
+      imageId: (ref: string) => Promise.resolve(candidates.find((c) => c.localTag === ref)?.imageId),
+    } as DockerCli;
     const record = await publishImage(settings, twoChecked, twoBuilt, twoTested, { docker: engine, ecr, log, env: {}, now: NOW, write });
 
     const index = JSON.parse(manifests.get(record.digest!)!.text) as {
