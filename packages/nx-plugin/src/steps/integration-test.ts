@@ -9,7 +9,7 @@ import type { ImageSettings } from '../config/settings';
 import { checkedBuild } from '../lib/build-warnings';
 import type { DockerCli } from '../lib/docker';
 import { DockerfileSyntaxError } from '../lib/dockerfile';
-import { finalStageFrom, fromImages, overrideFrom, startsFrom } from '../lib/dockerfile-rewrite';
+import { buildStagesOn, finalStageFrom, fromImages, overrideFrom, startsFrom } from '../lib/dockerfile-rewrite';
 import {
   configuredPort,
   declaredRuntimes,
@@ -128,7 +128,7 @@ export async function testImage(settings: ImageSettings, check: CheckRecord, bui
           : `under emulation on this ${engine} engine (binfmt_misc ${run.handler}${run.interpreter ? ` → ${run.interpreter}` : ''})`),
     );
     const started = Date.now();
-    const result = await testCandidate(settings, check, { ...candidate, flag: candidate.platform }, deps);
+    const result = await testCandidate(settings, check, { ...candidate, flag: candidate.platform, buildPlatform: engine }, deps);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     log.info(`${settings.project}: ${candidate.platform} passed ${run.how === 'native' ? 'natively' : 'under emulation'} in ${seconds}s`);
     results.push({ platform: candidate.platform, imageId: candidate.imageId, how: run.how, passed: true, status: result.status, seconds });
@@ -147,7 +147,7 @@ export async function testImage(settings: ImageSettings, check: CheckRecord, bui
 async function testCandidate(
   settings: ImageSettings,
   check: CheckRecord,
-  candidate: { imageId: string; localTag: string; flag?: string },
+  candidate: { imageId: string; localTag: string; flag?: string; buildPlatform?: string },
   deps: TestDeps,
 ): Promise<TestRecord> {
   const { docker, log } = deps;
@@ -169,7 +169,12 @@ async function testCandidate(
   // The app runs on the new image when the test app's final stage is the one replaced (runtime, aspnet); an sdk
   // image is only the build stage, and the app runs on the final stage's own image, whose promises hold then.
   const runsOnNewImage = finalStageFrom(original, settings.integrationTest.replaceFrom);
-  const { text } = overrideFrom(original, settings.integrationTest.replaceFrom, build.localTag, settings.registryMirrors);
+  const overridden = overrideFrom(original, settings.integrationTest.replaceFrom, build.localTag, settings.registryMirrors).text;
+  // Built for another platform than the engine's, the stages not FROM the candidate (the SDK stage) stay native.
+  const text =
+    candidate.flag && candidate.buildPlatform && candidate.flag !== candidate.buildPlatform
+      ? buildStagesOn(overridden, build.localTag, candidate.buildPlatform)
+      : overridden;
   // The test app's other stages (its build stage on the sdk image, for a runtime or aspnet image) start on the
   // registry's current image: the classic builder uses whatever copy of a tag the engine already holds, however
   // old, so an agent would otherwise build every test app on the SDK it happened to pull first.
