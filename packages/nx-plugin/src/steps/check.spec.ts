@@ -530,6 +530,30 @@ describe('checkImage', () => {
       });
     });
 
+    it('a base pinned by digest: the pin the tag still names is read once; a pin behind is read by its digest', async () => {
+      const PIN = `sha256:${'9'.repeat(64)}`;
+      writeFileSync(settingsFor().dockerfile, `FROM ${BASE}@${PIN}\n`);
+      const settings = settingsFor({ platforms: TWO });
+      const same = deps(fakeEcr(undefined, []));
+      same.upstream.resolveBase.mockImplementation(() =>
+        Promise.resolve({ digest: PIN, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } }),
+      );
+      expect((await checkImage(settings, same.d)).base.platforms).toEqual({ 'linux/amd64': AMD, 'linux/arm64': ARM });
+      expect(same.upstream.resolveBase).toHaveBeenCalledTimes(1);
+
+      const behind = deps(fakeEcr(undefined, []));
+      behind.upstream.resolveBase.mockImplementation((ref: ImageRef) =>
+        Promise.resolve(
+          ref.digest
+            ? { digest: PIN, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } }
+            : { digest: INDEX2, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM2 } },
+        ),
+      );
+      const record = await checkImage(settings, behind.d);
+      expect(record.base).toMatchObject({ digest: PIN, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } });
+      expect(behind.upstream.resolveBase.mock.calls.map(([ref]) => ref.digest)).toEqual([undefined, PIN]);
+    });
+
     it('refuses a single-manifest base, naming the Dockerfile FROM and platforms', async () => {
       const { d } = deps(fakeEcr(undefined, []));
       const failure = checkImage(settingsFor({ platforms: TWO }), d);
