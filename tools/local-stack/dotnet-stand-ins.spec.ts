@@ -1,4 +1,4 @@
-import { bundledVersions, standInDockerfile } from './dotnet-stand-ins';
+import { bitsFor, bundledVersions, parseRootfsImages, standInDockerfile } from './dotnet-stand-ins';
 
 // Excerpt of Microsoft.NETCoreSdk.BundledVersions.props as SDK 10.0.401 ships it (attributes trimmed).
 const PROPS = `
@@ -75,5 +75,59 @@ describe('standInDockerfile', () => {
       expect(text).not.toMatch(/DOTNET_VERSION|ASPNET_VERSION|DOTNET_SDK_VERSION|COPY/);
     }
     expect(standInDockerfile('runtime', '6.0-bullseye-slim', { major: 6 }, 'x')).toContain('ENV ASPNETCORE_URLS=http://+:80');
+  });
+
+  it('arm/v7 (no working system): no RUN, the environment all the same', () => {
+    const deps = standInDockerfile('runtime-deps', '8.0-bookworm-slim', { major: 8 }, 'rootfs-armhf', false);
+    expect(deps).not.toMatch(/^RUN /m);
+    expect(deps).toContain('ENV APP_UID=1654 ASPNETCORE_HTTP_PORTS=8080 DOTNET_RUNNING_IN_CONTAINER=true');
+  });
+
+  it('arm64 .NET 10: runtime and ASP.NET Core, an sdk image without an SDK', () => {
+    const arm64 = { major: 10, runtime: '10.0.12', aspnet: '10.0.12' };
+    expect(standInDockerfile('runtime', '10.0-noble', arm64, 'deps')).toContain(
+      'ENV DOTNET_VERSION=10.0.12\nCOPY dotnet /usr/share/dotnet\n',
+    );
+    expect(standInDockerfile('aspnet', '10.0-noble', arm64, 'runtime')).toContain(
+      'ENV ASPNET_VERSION=10.0.12\nCOPY dotnet /usr/share/dotnet\n',
+    );
+    const sdk = standInDockerfile('sdk', '10.0-noble', arm64, 'aspnet');
+    expect(sdk).not.toMatch(/^(COPY|RUN) |DOTNET_SDK_VERSION/m);
+    expect(sdk).toContain('ENV DOTNET_GENERATE_ASPNET_CERTIFICATE=false');
+  });
+});
+
+describe('parseRootfsImages', () => {
+  it("maps up.sh's list to architecture tags", () => {
+    expect(parseRootfsImages('linux/amd64=r:amd64,linux/arm64/v8=r:arm64v8,linux/arm/v7=r:arm32v7')).toEqual({
+      amd64: 'r:amd64',
+      arm64v8: 'r:arm64v8',
+      arm32v7: 'r:arm32v7',
+    });
+  });
+
+  it('names the platform without an image', () => {
+    expect(() => parseRootfsImages('linux/amd64=r:amd64,linux/arm64=r:arm64v8')).toThrow('root filesystem images: none for linux/arm/v7');
+    expect(() => parseRootfsImages('linux/amd64')).toThrow('"linux/amd64" is not <platform>=<image>');
+  });
+});
+
+describe('bitsFor', () => {
+  const lines = {
+    amd64: [{ major: 8, runtime: '8.0.31', aspnet: '8.0.31', sdk: '10.0.401' }],
+    arm64v8: [{ major: 10, runtime: '10.0.12', aspnet: '10.0.12' }],
+  };
+
+  it.each([
+    [8, 'amd64', { major: 8, runtime: '8.0.31', aspnet: '8.0.31', sdk: '10.0.401' }],
+    [10, 'arm64v8', { major: 10, runtime: '10.0.12', aspnet: '10.0.12' }],
+    [8, 'arm64v8', { major: 8 }],
+    [10, 'arm32v7', { major: 10 }],
+  ])('.NET %i on %s → %j', (major, archTag, expected) => {
+    expect(bitsFor({ lines }, major, archTag)).toEqual(expected);
+  });
+
+  it('without a prepared layout (no SDK on the machine) nothing carries .NET', () => {
+    expect(bitsFor(undefined, 10, 'amd64')).toEqual({ major: 10 });
   });
 });

@@ -20,8 +20,30 @@
  * Left out on purpose: PowerShell, curl, git and wget of the real sdk images (not served here), and the SDK's
  * F# compiler, .NET Framework test host and localised messages (unused by C# builds, a third of its size).
  *
- *   node -r @swc-node/register tools/local-stack/dotnet-stand-ins.ts <mcr-host> <rootfs-image> <cache-dir> <log> <repo:tag>...
- * builds the named images (and the ones they start FROM) and pushes the named ones to the MCR stand-in.
+ * Platforms: every tag is multi-platform as on MCR (mcr-index.ts): linux/amd64, linux/arm64/v8 and
+ * linux/arm/v7 images under architecture tags (`10.0-noble-arm64v8`) and a manifest list over them.
+ * - amd64: the images described above.
+ * - arm64 (v8): a Debian bookworm arm64 root filesystem (debootstrap under qemu-user-static; a working system
+ *   with the same packages as amd64's), and the same Dockerfiles, whose RUN steps run emulated. The 10.0 line
+ *   carries real .NET: the runtime and ASP.NET Core of the host's version from the runtime packs
+ *   Microsoft.NETCore.App.Runtime.linux-arm64 and Microsoft.AspNetCore.App.Runtime.linux-arm64, and a `dotnet`
+ *   muxer compiled from dotnet-muxer.c (no package served holds the arm64 muxer; that file says why). The arm64
+ *   sdk:10.0-noble has no SDK (its environment only): no arm64 SDK is served, and this machine's SDK cannot stand
+ *   in, as its assemblies are precompiled for x64 (the arm64 runtime refuses them: BadImageFormatException,
+ *   tried). Nor do the 6.0 and 8.0 arm64 images carry .NET.
+ *   .NET runs under Debian's qemu-user-static 7.2 without DOTNET_EnableWriteXorExecute=0 (measured: an ASP.NET
+ *   Core app answers within about 11 s of `docker run`); other qemu builds crash or hang without it
+ *   (dotnet/runtime#94909, #97228), and Microsoft supports no .NET under QEMU (dotnet/dotnet-docker#5355).
+ * - arm (v7): debootstrap's first stage of Debian bookworm armhf (its required packages, real arm binaries,
+ *   unpacked but not configured: no working system, no busybox), the environment of each image and no RUN
+ *   step, so the user `app` is missing; no .NET. Nothing is meant to run on them (`uname -m` does: armv7l):
+ *   they are there so the tags look like Microsoft's and a platform of them can be rebuilt alone.
+ * Each platform's sdk image carries the offline feed only on amd64; that feed also holds the linux-arm64
+ * runtime and apphost packs, so the amd64 SDK can publish for linux-arm64 without the network.
+ *
+ *   node -r @swc-node/register tools/local-stack/dotnet-stand-ins.ts <mcr-host> <platform>=<rootfs-image>,... <cache-dir> <log> <repo:tag>...
+ * builds the named images for every platform (and the ones they start FROM) and pushes the named ones to the
+ * MCR stand-in: each platform's image under its architecture tag, then the manifest list under the tag.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -35,9 +57,12 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import * as path from 'node:path';
+import { PLATFORMS, platformSpec, publishList, Registry } from './mcr-index';
 
 export const REPOS = ['runtime-deps', 'runtime', 'aspnet', 'sdk'] as const;
 export type Repo = (typeof REPOS)[number];
@@ -93,24 +118,24 @@ export function bundledVersions(propsXml: string, tfm: string): BundledVersions 
   };
 }
 
-/** The Dockerfile of one stand-in; `from` is the image it starts FROM (the previous stand-in, or the root filesystem). */
-export function standInDockerfile(repo: Repo, tag: string, bits: LineBits, from: string): string {
+/**
+ * The Dockerfile of one stand-in; `from` is the image it starts FROM (the previous stand-in, or the root
+ * filesystem). `canRun: false` (the arm/v7 root filesystem, which is not a working system) leaves out every RUN.
+ */
+export function standInDockerfile(repo: Repo, tag: string, bits: LineBits, from: string, canRun = true): string {
   const lines = [`FROM ${from}`];
-  const withDotnet = bits.runtime !== undefined;
   switch (repo) {
     case 'runtime-deps':
       // Since .NET 8 the images listen on 8080 and ship a non-root user `app` named by APP_UID.
-      lines.push(
-        'ENV APP_UID=1654 ASPNETCORE_HTTP_PORTS=8080 DOTNET_RUNNING_IN_CONTAINER=true',
-        'RUN groupadd --gid=$APP_UID app && useradd --no-log-init --uid=$APP_UID --gid=$APP_UID --create-home app',
-      );
+      lines.push('ENV APP_UID=1654 ASPNETCORE_HTTP_PORTS=8080 DOTNET_RUNNING_IN_CONTAINER=true');
+      if (canRun) lines.push('RUN groupadd --gid=$APP_UID app && useradd --no-log-init --uid=$APP_UID --gid=$APP_UID --create-home app');
       break;
     case 'runtime':
       if (bits.major < 8) {
         // .NET 6 images have no runtime-deps stand-in here: the environment of theirs, without the .NET they hold.
         lines.push('ENV ASPNETCORE_URLS=http://+:80 DOTNET_RUNNING_IN_CONTAINER=true');
       }
-      if (withDotnet) {
+      if (bits.runtime) {
         lines.push(
           `ENV DOTNET_VERSION=${bits.runtime}`,
           'COPY dotnet /usr/share/dotnet',
@@ -119,13 +144,13 @@ export function standInDockerfile(repo: Repo, tag: string, bits: LineBits, from:
       }
       break;
     case 'aspnet':
-      if (withDotnet) lines.push(`ENV ASPNET_VERSION=${bits.aspnet}`, 'COPY dotnet /usr/share/dotnet');
+      if (bits.aspnet) lines.push(`ENV ASPNET_VERSION=${bits.aspnet}`, 'COPY dotnet /usr/share/dotnet');
       break;
     case 'sdk':
       lines.push(
         'ENV DOTNET_GENERATE_ASPNET_CERTIFICATE=false DOTNET_NOLOGO=true DOTNET_USE_POLLING_FILE_WATCHER=true NUGET_XMLDOC_MODE=skip',
       );
-      if (withDotnet) {
+      if (bits.sdk) {
         lines.push(
           `ENV DOTNET_SDK_VERSION=${bits.sdk}`,
           'COPY dotnet /usr/share/dotnet',
@@ -206,10 +231,10 @@ function copyRuntime(host: HostDotnet, to: string): void {
 }
 
 /** A shared framework from a runtime pack: its managed and native files in one folder, hostfxr beside the muxer. */
-function layOutRuntimePack(pack: string, tfm: string, version: string, name: string, to: string): void {
+function layOutRuntimePack(pack: string, tfm: string, version: string, name: string, to: string, rid = 'linux-x64'): void {
   const target = path.join(to, 'shared', name, version);
   mkdirSync(target, { recursive: true });
-  for (const sub of [`runtimes/linux-x64/lib/${tfm}`, 'runtimes/linux-x64/native']) {
+  for (const sub of [`runtimes/${rid}/lib/${tfm}`, `runtimes/${rid}/native`]) {
     const dir = path.join(pack, sub);
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) {
@@ -267,8 +292,15 @@ export function testAppProjects(workspaceRoot: string): string[] {
 
 interface Prepared {
   dir: string;
-  lines: LineBits[];
+  /** Per architecture tag (amd64, arm64v8), what each .NET line's images carry; a line not named has no .NET. */
+  lines: Record<string, LineBits[]>;
 }
+
+/** How many prepared layouts the cache keeps (about 1.4 GB each). */
+const LAYOUTS_KEPT = 3;
+
+/** The compiler of the arm64 muxer (Debian's gcc-aarch64-linux-gnu). */
+export const ARM64_CC = 'aarch64-linux-gnu-gcc';
 
 /**
  * Lays out what the .NET stand-ins copy, under a folder named by everything it depends on (the installed
@@ -287,17 +319,28 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
         net8,
         net10,
         projects: projects.map((p) => [p, readFileSync(path.join(workspaceRoot, p), 'utf8')]),
+        muxer: readFileSync(path.join(__dirname, 'dotnet-muxer.c'), 'utf8'),
       }),
     )
     .digest('hex')
     .slice(0, 16);
-  const lines: LineBits[] = [
-    { major: 6 },
-    { major: 8, runtime: net8.latestRuntime, aspnet: net8.latestRuntime, sdk: host.sdk },
-    { major: Number(host.runtime.split('.')[0]), runtime: host.runtime, aspnet: host.aspnet, sdk: host.sdk },
-  ];
+  const major = Number(host.runtime.split('.')[0]);
+  const lines: Prepared['lines'] = {
+    amd64: [
+      { major: 6 },
+      { major: 8, runtime: net8.latestRuntime, aspnet: net8.latestRuntime, sdk: host.sdk },
+      { major, runtime: host.runtime, aspnet: host.aspnet, sdk: host.sdk },
+    ],
+    // The runtime and ASP.NET Core of this machine's .NET, from the linux-arm64 runtime packs; no SDK.
+    arm64v8: [{ major, runtime: host.runtime, aspnet: host.aspnet }],
+  };
   const dir = path.join(cacheDir, `dotnet-${key}`);
-  if (existsSync(path.join(dir, '.complete'))) return { dir, lines };
+  if (existsSync(path.join(dir, '.complete'))) {
+    // Marked as used, so the clean-up below keeps it while it is among the newest.
+    const now = new Date();
+    utimesSync(dir, now, now);
+    return { dir, lines };
+  }
 
   mkdirSync(cacheDir, { recursive: true });
   const work = mkdtempSync(path.join(cacheDir, 'dotnet-work-'));
@@ -318,6 +361,9 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     <PackageDownload Include="Microsoft.NETCore.App.Ref" Version="[${net8.targetingPack}]" />
     <PackageDownload Include="Microsoft.AspNetCore.App.Ref" Version="[${net8.targetingPack}]" />
     <PackageDownload Include="Microsoft.NETCore.App.Host.linux-x64" Version="[${net8.appHostPack}]" />
+    <PackageDownload Include="Microsoft.NETCore.App.Runtime.linux-arm64" Version="[${host.runtime}]" />
+    <PackageDownload Include="Microsoft.AspNetCore.App.Runtime.linux-arm64" Version="[${host.aspnet}]" />
+    <PackageDownload Include="Microsoft.NETCore.App.Host.linux-arm64" Version="[${net10.appHostPack}]" />
   </ItemGroup>
 </Project>
 `,
@@ -364,7 +410,6 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     );
 
     // .NET 10: this machine's installation.
-    const major = host.runtime.split('.')[0];
     copyRuntime(host, path.join(out, `runtime-${major}/dotnet`));
     cpSync(
       path.join(host.root, 'shared/Microsoft.AspNetCore.App', host.aspnet),
@@ -372,6 +417,28 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
       { recursive: true },
     );
     copySdk(host, path.join(out, `sdk-${major}/dotnet`));
+
+    // .NET 10 for arm64: the same versions from the linux-arm64 runtime packs, and a muxer (dotnet-muxer.c says why).
+    const r10a = path.join(out, `runtime-${major}-arm64v8/dotnet`);
+    layOutRuntimePack(
+      pkg('Microsoft.NETCore.App.Runtime.linux-arm64', host.runtime),
+      `net${major}.0`,
+      host.runtime,
+      'Microsoft.NETCore.App',
+      r10a,
+      'linux-arm64',
+    );
+    run(ARM64_CC, ['-O2', '-Wall', '-o', path.join(r10a, 'dotnet'), path.join(__dirname, 'dotnet-muxer.c'), '-ldl'], log);
+    for (const f of ['LICENSE.txt', 'ThirdPartyNotices.txt'])
+      if (existsSync(path.join(host.root, f))) cpSync(path.join(host.root, f), path.join(r10a, f));
+    layOutRuntimePack(
+      pkg('Microsoft.AspNetCore.App.Runtime.linux-arm64', host.aspnet),
+      `net${major}.0`,
+      host.aspnet,
+      'Microsoft.AspNetCore.App',
+      path.join(out, `aspnet-${major}-arm64v8/dotnet`),
+      'linux-arm64',
+    );
 
     for (const sdk of [`sdk-8`, `sdk-${major}`]) {
       const feed = path.join(out, sdk, 'nuget-feed');
@@ -387,67 +454,107 @@ export function prepare(host: HostDotnet, workspaceRoot: string, cacheDir: strin
     writeFileSync(path.join(out, '.complete'), `${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(out, dir);
-    // Earlier layouts (another SDK, other test apps) are not needed again.
-    for (const old of readdirSync(cacheDir)) {
-      if (/^dotnet-[0-9a-f]{16}$/.test(old) && old !== path.basename(dir))
-        rmSync(path.join(cacheDir, old), { recursive: true, force: true });
-    }
+    // Earlier layouts (another SDK, other test apps, another checkout's seeder) go, but the few used last
+    // stay: checkouts of different revisions on one machine would otherwise rebuild each other's every time.
+    const others = readdirSync(cacheDir)
+      .filter((name) => /^dotnet-[0-9a-f]{16}$/.test(name) && name !== path.basename(dir))
+      .map((name) => ({ name, used: statSync(path.join(cacheDir, name)).mtimeMs }))
+      .sort((a, b) => b.used - a.used);
+    for (const old of others.slice(LAYOUTS_KEPT - 1)) rmSync(path.join(cacheDir, old.name), { recursive: true, force: true });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
   return { dir, lines };
 }
 
-/** Builds every stand-in of the lines the wanted images belong to, in FROM order; pushes the wanted ones. */
-export function seed(options: {
+/** `linux/amd64=img,linux/arm64/v8=img,...` (up.sh's list of root filesystem images) → image per architecture tag. */
+export function parseRootfsImages(arg: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of arg.split(',').filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq < 0) throw new Error(`root filesystem images: "${item}" is not <platform>=<image>`);
+    out[platformSpec(item.slice(0, eq)).archTag] = item.slice(eq + 1);
+  }
+  for (const spec of PLATFORMS) if (!out[spec.archTag]) throw new Error(`root filesystem images: none for ${spec.docker}`);
+  return out;
+}
+
+/** What a platform's images of a .NET line carry: .NET where the prepared layout has it, else nothing. */
+export function bitsFor(prepared: Pick<Prepared, 'lines'> | undefined, major: number, archTag: string): LineBits {
+  return prepared?.lines[archTag]?.find((l) => l.major === major) ?? { major };
+}
+
+/**
+ * Builds every stand-in of the lines the wanted images belong to, for every platform, in FROM order; pushes
+ * the wanted ones under their architecture tags and then the manifest list over them under the shared tag.
+ * On this (amd64) engine the shared tag also names the amd64 image locally, as a pull of it would.
+ */
+export async function seed(options: {
   mcrHost: string;
-  rootfsImage: string;
+  rootfsImages: Record<string, string>;
   cacheDir: string;
   log: string;
   wanted: string[];
   workspaceRoot: string;
-}): void {
+}): Promise<void> {
   const host = hostDotnet();
   const prepared = host ? prepare(host, options.workspaceRoot, options.cacheDir, options.log) : undefined;
   if (!host)
     process.stdout.write(
       '[local-stack] no `dotnet` on PATH: the .NET 8 and 10 stand-ins are built without .NET (only the busybox test apps run on them)\n',
     );
+  const registry = new Registry(`http://${options.mcrHost.replace(/^localhost:/, '127.0.0.1:')}`);
   mkdirSync(options.cacheDir, { recursive: true });
   const contexts = mkdtempSync(path.join(options.cacheDir, 'contexts-'));
   try {
     for (const line of LINES) {
       const wantedHere = line.repos.filter((repo) => options.wanted.includes(`dotnet/${repo}:${line.tag}`));
       if (wantedHere.length === 0) continue;
-      const bits = prepared?.lines.find((l) => l.major === line.major) ?? { major: line.major };
-      const layout = prepared && bits.runtime ? prepared.dir : undefined;
-      let from = options.rootfsImage;
       // Everything up to the last wanted repo is built, since each starts FROM the one before.
       const upTo = Math.max(...wantedHere.map((r) => line.repos.indexOf(r)));
-      for (const repo of line.repos.slice(0, upTo + 1)) {
-        const ref = `${options.mcrHost}/dotnet/${repo}:${line.tag}`;
-        // The prepared layout is the build context as it is (nothing copied); images without .NET bits get an empty one.
-        const source = layout && path.join(layout, `${repo}-${line.major}`);
-        const context = source && existsSync(source) ? source : path.join(contexts, 'empty');
-        mkdirSync(context, { recursive: true });
-        const dockerfile = path.join(contexts, `${repo}-${line.major}.Dockerfile`);
-        writeFileSync(dockerfile, standInDockerfile(repo, line.tag, bits, from));
-        const previous = spawnSync('docker', ['image', 'inspect', '-f', '{{.Id}}', ref], { encoding: 'utf8' }).stdout.trim();
-        const pushing = wantedHere.includes(repo);
-        if (pushing)
-          process.stdout.write(
-            `[local-stack] seeding ${ref} (stands in for mcr.microsoft.com/dotnet/${repo}:${line.tag}, ` +
-              `${bits.runtime ? `.NET ${bits.runtime}` : 'without .NET'})\n`,
-          );
-        // The classic builder: no network and no frontend image needed; its layer cache makes a rebuild quick.
-        run('docker', ['build', '-q', '-f', dockerfile, '-t', ref, context], options.log, {
-          env: { ...process.env, DOCKER_BUILDKIT: '0' },
-        });
-        if (pushing) run('docker', ['push', ref], options.log);
-        const now = execFileSync('docker', ['image', 'inspect', '-f', '{{.Id}}', ref], { encoding: 'utf8' }).trim();
-        // The image this tag named before (an earlier seed or a bump) is left untagged: drop it unless in use.
-        if (previous && previous !== now) spawnSync('docker', ['rmi', previous], { stdio: 'ignore' });
-        from = ref;
+      for (const spec of PLATFORMS) {
+        const bits = bitsFor(prepared, line.major, spec.archTag);
+        const suffix = spec.archTag === 'amd64' ? '' : `-${spec.archTag}`;
+        let from = options.rootfsImages[spec.archTag];
+        for (const repo of line.repos.slice(0, upTo + 1)) {
+          const ref = `${options.mcrHost}/dotnet/${repo}:${line.tag}-${spec.archTag}`;
+          // The prepared layout is the build context as it is (nothing copied); images without .NET bits get an empty one.
+          const source = prepared && path.join(prepared.dir, `${repo}-${line.major}${suffix}`);
+          const withBits = source && existsSync(source) && (repo === 'runtime-deps' || bits[repo === 'runtime' ? 'runtime' : repo]);
+          const context = withBits ? source : path.join(contexts, 'empty');
+          mkdirSync(context, { recursive: true });
+          const dockerfile = path.join(contexts, `${repo}-${line.major}-${spec.archTag}.Dockerfile`);
+          writeFileSync(dockerfile, standInDockerfile(repo, line.tag, bits, from, spec.archTag !== 'arm32v7'));
+          const previous = spawnSync('docker', ['image', 'inspect', '-f', '{{.Id}}', ref], { encoding: 'utf8' }).stdout.trim();
+          const pushing = wantedHere.includes(repo);
+          if (pushing)
+            process.stdout.write(
+              `[local-stack] seeding ${ref} (stands in for mcr.microsoft.com/dotnet/${repo}:${line.tag}-${spec.archTag}, ` +
+                `${bits.runtime ? `.NET ${bits.runtime}` : 'without .NET'})\n`,
+            );
+          // The classic builder: no network and no frontend image needed; its layer cache makes a rebuild quick.
+          // RUN steps of arm64 images run under qemu-user-static (up.sh registers it).
+          run('docker', ['build', '-q', '--platform', spec.docker, '-f', dockerfile, '-t', ref, context], options.log, {
+            env: { ...process.env, DOCKER_BUILDKIT: '0' },
+          });
+          if (pushing) run('docker', ['push', ref], options.log);
+          const now = execFileSync('docker', ['image', 'inspect', '-f', '{{.Id}}', ref], { encoding: 'utf8' }).trim();
+          // The image this tag named before (an earlier seed or a bump) is left untagged: drop it unless in use.
+          if (previous && previous !== now) spawnSync('docker', ['rmi', previous], { stdio: 'ignore' });
+          if (spec.archTag === 'amd64') {
+            const shared = `${options.mcrHost}/dotnet/${repo}:${line.tag}`;
+            const before = spawnSync('docker', ['image', 'inspect', '-f', '{{.Id}}', shared], { encoding: 'utf8' }).stdout.trim();
+            run('docker', ['tag', ref, shared], options.log);
+            if (before && before !== now) spawnSync('docker', ['rmi', before], { stdio: 'ignore' });
+          }
+          from = ref;
+        }
+      }
+      for (const repo of wantedHere) {
+        const digest = await publishList(registry, `dotnet/${repo}`, line.tag);
+        process.stdout.write(
+          `[local-stack] seeded ${options.mcrHost}/dotnet/${repo}:${line.tag} (manifest list ${digest.slice(0, 19)}…)\n`,
+        );
       }
     }
   } finally {
@@ -456,11 +563,16 @@ export function seed(options: {
 }
 
 if (require.main === module) {
-  const [mcrHost, rootfsImage, cacheDir, log, ...wanted] = process.argv.slice(2);
-  try {
-    seed({ mcrHost, rootfsImage, cacheDir, log, wanted, workspaceRoot: path.resolve(__dirname, '../..') });
-  } catch (err) {
-    process.stderr.write(`[local-stack] error: ${(err as Error).message}\n`);
+  const [mcrHost, rootfsImages, cacheDir, log, ...wanted] = process.argv.slice(2);
+  seed({
+    mcrHost,
+    rootfsImages: parseRootfsImages(rootfsImages ?? ''),
+    cacheDir,
+    log,
+    wanted,
+    workspaceRoot: path.resolve(__dirname, '../..'),
+  }).catch((err: Error) => {
+    process.stderr.write(`[local-stack] error: ${err.message}\n`);
     process.exit(1);
-  }
+  });
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Stops what up.sh started (and only that: processes are found by the PID files up.sh wrote, so a Docker
-# engine or registry someone else runs is never touched). --purge also deletes the stacks' data; the
+# engine or registry someone else runs is never touched; binfmt_misc is put back as up.sh found it). --purge also deletes the stacks' data; the
 # cached root filesystem stays, so the next up.sh does not need debootstrap.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$LOCAL_STACK_DIR/emulation.sh"
 
 purge=false
 case ${1:-} in
@@ -40,6 +41,8 @@ stop() {
 stop teams-sink ecr-stand-in mcr-proxy
 stop ecr-registry "ecr-registry-$OTHER_ACCOUNT" mcr-registry
 stop dockerd
+# Emulation last: no container of another architecture runs once the engine is down.
+undo_emulation
 
 if $purge; then
   left=$(find "$PID_DIR" -name '*.pid' 2>/dev/null | head -n 1)

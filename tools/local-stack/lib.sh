@@ -13,6 +13,12 @@ CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/platform-images-local-stack"
 ROOTFS_PACKAGES=ca-certificates,libc6,libgcc-s1,libicu72,libssl3,libstdc++6,tzdata,zlib1g,passwd,busybox
 # Named by its package list, so changing the list builds a new one.
 ROOTFS_TAR="$CACHE_DIR/rootfs-bookworm-$(printf '%s' "$ROOTFS_PACKAGES" | sha256sum | cut -c1-12).tar"
+# The same for arm64, bootstrapped under emulation (qemu-user-static): a working system, so .NET runs on it.
+ROOTFS_TAR_ARM64="$CACHE_DIR/rootfs-bookworm-arm64-$(printf '%s' "$ROOTFS_PACKAGES" | sha256sum | cut -c1-12).tar"
+# armhf (linux/arm/v7): debootstrap's first stage only, which unpacks the required packages (coreutils, dash,
+# libc6, ...) without configuring them and needs no emulation. Real arm binaries, but no working system: the
+# arm/v7 images need not run anything.
+ROOTFS_TAR_ARMHF="$CACHE_DIR/rootfs-bookworm-armhf-foreign.tar"
 
 MCR_PORT=5001
 ECR_PROXY_PORT=5002

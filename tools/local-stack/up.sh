@@ -3,10 +3,12 @@
 # starting whatever is missing. Safe to run again: anything already answering is left alone.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$LOCAL_STACK_DIR/emulation.sh"
 
 # The MCR tags the platform images build on: .NET 6 on Debian 11, .NET 8 on Debian 12, .NET 10 on
-# Ubuntu 24.04 (Microsoft ships no Debian images for .NET 10). All are the same Debian rootfs here; the
-# 8.0 and 10.0 ones carry real .NET (dotnet-stand-ins.ts says how they are built).
+# Ubuntu 24.04 (Microsoft ships no Debian images for .NET 10). All are Debian bookworm root filesystems here;
+# each tag is multi-platform (linux/amd64, linux/arm64/v8, linux/arm/v7) with architecture tags beside it,
+# and which of them carry real .NET is told in dotnet-stand-ins.ts.
 BASE_IMAGES=()
 for tag in 6.0-bullseye-slim 8.0-bookworm-slim 10.0-noble; do
   [[ $tag == 6.0-* ]] || BASE_IMAGES+=("dotnet/runtime-deps:$tag")
@@ -24,6 +26,9 @@ ensure_packages() {
   local -A wanted=(
     [docker]=docker.io [dockerd]=docker.io [docker-registry]=docker-registry [skopeo]=skopeo
     [/usr/bin/aws]=awscli [debootstrap]=debootstrap [busybox]=busybox-static [curl]=curl [jq]=jq
+    # Emulation of the arm64 and arm/v7 bases, and the compiler of the arm64 images' `dotnet` (dotnet-muxer.c).
+    [qemu-aarch64-static]=qemu-user-static [qemu-arm-static]=qemu-user-static [update-binfmts]=binfmt-support
+    [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
   )
   local cmd missing=()
   for cmd in "${!wanted[@]}"; do
@@ -49,7 +54,9 @@ start_service() {
   (
     cd "$dir"
     # shellcheck disable=SC2016 # $$ and $0 belong to the inner shell
-    exec setsid bash -c 'echo $$ >"$0"; exec nohup "$@"' "$PID_DIR/$name.pid" "$@" >>"$STATE_DIR/$name.log" 2>&1 </dev/null 9>&-
+    # No lock descriptor may live on in a service: 9 is this script's, 8 the one a caller may hold (a service
+    # keeping a flock'd descriptor open holds that lock for as long as it runs).
+    exec setsid bash -c 'echo $$ >"$0"; exec nohup "$@"' "$PID_DIR/$name.pid" "$@" >>"$STATE_DIR/$name.log" 2>&1 </dev/null 8>&- 9>&-
   ) &
 }
 
@@ -197,78 +204,144 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# One architecture's root filesystem as a tar in the per-machine cache:
+#   ensure_rootfs DEBIAN_ARCH TAR PACKAGES full|foreign
+# full: a complete debootstrap (for arm64 its second stage runs under qemu-user-static: a few minutes, once
+# per machine); foreign: the first stage only (`debootstrap --foreign`: packages unpacked, not configured),
+# which needs no emulation and gives real binaries of that architecture, but no working system.
 ensure_rootfs() {
-  [[ -s $ROOTFS_TAR ]] && return 0
+  local arch=$1 tar=$2 packages=$3 mode=$4
+  [[ -s $tar ]] && return 0
   mkdir -p "$CACHE_DIR"
-  local work mirror
+  local work mirror args=(--variant=minbase "--arch=$arch")
+  [[ -z $packages ]] || args+=("--include=$packages")
+  [[ $mode == foreign ]] && args+=(--foreign)
   work=$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")
   mirror=$(debian_mirror)
-  say "building the stand-in base root filesystem with debootstrap from $mirror (about a minute, once per machine)"
-  if ! debootstrap --variant=minbase --include="$ROOTFS_PACKAGES" bookworm "$work/rootfs" "$mirror" >"$STATE_DIR/debootstrap.log" 2>&1; then
-    tail -n 20 "$STATE_DIR/debootstrap.log" >&2
+  say "building the $arch stand-in root filesystem with debootstrap$([[ $mode == foreign ]] && echo ' (first stage)') from $mirror (once per machine)"
+  if ! debootstrap "${args[@]}" bookworm "$work/rootfs" "$mirror" >"$STATE_DIR/debootstrap-$arch.log" 2>&1; then
+    tail -n 20 "$STATE_DIR/debootstrap-$arch.log" >&2
     rm -rf "$work"
-    die "debootstrap failed (log: $STATE_DIR/debootstrap.log)"
+    die "debootstrap ($arch) failed (log: $STATE_DIR/debootstrap-$arch.log)"
   fi
   local r="$work/rootfs"
-  [[ -x $r/bin/busybox ]] || die "debootstrap left no /bin/busybox in the root filesystem"
+  [[ $mode == foreign || -x $r/bin/busybox ]] || die "debootstrap left no /bin/busybox in the $arch root filesystem"
   rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/cache/apt/*.bin "$r"/var/lib/apt/lists/* \
     "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* \
     "$r"/var/log/*.log "$r"/var/cache/debconf/*-old "$r"/tmp/* "$r"/etc/hostname
   # Device nodes are Docker's to provide; numeric owners keep uid/gid 0 whatever names the host gives them.
   tar --numeric-owner --exclude='./dev/*' -C "$r" -cf "$work/rootfs.tar" .
-  mv "$work/rootfs.tar" "$ROOTFS_TAR"
+  mv "$work/rootfs.tar" "$tar"
   rm -rf "$work"
-  # A root filesystem with another package list is not used again.
-  find "$CACHE_DIR" -maxdepth 1 -name 'rootfs-bookworm*.tar' ! -path "$ROOTFS_TAR" -delete
+  # A root filesystem of this architecture with another package list is not used again.
+  local stem
+  stem=$(basename "$tar" | sed 's/-[0-9a-f]\{12\}\.tar$//')
+  find "$CACHE_DIR" -maxdepth 1 -regex ".*/$stem-[0-9a-f]+\.tar" ! -path "$tar" -delete
+  [[ $mode != foreign ]] || find "$CACHE_DIR" -maxdepth 1 -name "rootfs-bookworm-$arch-foreign-*.tar" -delete
 }
 
-# The cached root filesystem as an image in the engine, imported again only when the tar changed:
-# importing takes several seconds, deriving the three bases from it well under one.
-ROOTFS_IMAGE=local-stack/rootfs-bookworm:latest
+# A cached root filesystem as an image in the engine, loaded again only when the tar changed: loading takes
+# several seconds, deriving the bases from it well under one.
+#   ensure_rootfs_image TAR IMAGE PLATFORM
+# Not `docker import --platform`: engine 20.10 records the engine's own architecture whatever the flag says.
+# `docker load` takes the image config as given, so the image is written in the format `docker save` writes
+# (manifest.json naming the config and the layer; moby image/tarexport), with the platform in the config
+# (OCI image spec config.md: architecture, os, variant) and the tar itself as the one layer (its diff_id is
+# the tar's sha256).
 ensure_rootfs_image() {
-  local id
-  id=$(stat -c '%s-%Y' "$ROOTFS_TAR")
-  [[ $(docker image inspect -f '{{index .Config.Labels "local-stack.rootfs"}}' "$ROOTFS_IMAGE" 2>/dev/null) == "$id" ]] && return 0
-  docker import -c 'CMD ["bash"]' -c "ENV $ROOTFS_PATH_ENV" -c "LABEL local-stack.rootfs=$id" "$ROOTFS_TAR" "$ROOTFS_IMAGE"
+  local tar=$1 image=$2 platform=$3 id os arch variant work diff config
+  id=$(stat -c '%s-%Y' "$tar")
+  [[ $(docker image inspect -f '{{index .Config.Labels "local-stack.rootfs"}}' "$image" 2>/dev/null) == "$id" ]] && return 0
+  IFS=/ read -r os arch variant <<<"$platform"
+  work=$(mktemp -d "$CACHE_DIR/load.XXXXXX")
+  ln "$tar" "$work/layer.tar" 2>/dev/null || cp "$tar" "$work/layer.tar"
+  diff=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
+  jq -n --arg os "$os" --arg arch "$arch" --arg variant "${variant:-}" --arg diff "sha256:$diff" --arg id "$id" \
+    --arg path "$ROOTFS_PATH_ENV" --arg created "$(date -u -r "$tar" +%Y-%m-%dT%H:%M:%SZ)" '
+    { architecture: $arch, os: $os, created: $created,
+      config: { Env: [$path], Cmd: ["bash"], Labels: { "local-stack.rootfs": $id } },
+      rootfs: { type: "layers", diff_ids: [$diff] },
+      history: [{ created: $created, created_by: "debootstrap --variant=minbase bookworm" }] }
+    + (if $variant == "" then {} else { variant: $variant } end)' >"$work/config.json"
+  config=$(sha256sum "$work/config.json" | cut -d' ' -f1).json
+  mv "$work/config.json" "$work/$config"
+  jq -n --arg config "$config" --arg image "$image" '[{ Config: $config, RepoTags: [$image], Layers: ["layer.tar"] }]' >"$work/manifest.json"
+  local rc=0
+  tar -C "$work" -cf - manifest.json "$config" layer.tar | docker load || rc=$?
+  rm -rf "$work"
+  return $rc
 }
 
-# What the seeded images are made of: the seeder, the root filesystem and this machine's .NET. When it
+# The root filesystem image of each platform the bases are built for.
+ROOTFS_IMAGES=(
+  linux/amd64=local-stack/rootfs-bookworm:amd64
+  linux/arm64/v8=local-stack/rootfs-bookworm:arm64v8
+  linux/arm/v7=local-stack/rootfs-bookworm:arm32v7
+)
+
+# What the seeded images are made of: the seeder, the root filesystems and this machine's .NET. When it
 # changes (a new SDK installed, the seeder changed), every base is seeded again: "Microsoft rebuilt them".
 seed_id() {
   {
-    cat "$LOCAL_STACK_DIR/dotnet-stand-ins.ts"
-    echo "$ROOTFS_TAR"
+    cat "$LOCAL_STACK_DIR/dotnet-stand-ins.ts" "$LOCAL_STACK_DIR/mcr-index.ts" "$LOCAL_STACK_DIR/dotnet-muxer.c"
+    echo "$ROOTFS_TAR $ROOTFS_TAR_ARM64 $ROOTFS_TAR_ARMHF"
     command -v dotnet >/dev/null 2>&1 && (cd / && dotnet --list-sdks && dotnet --list-runtimes)
   } 2>/dev/null | sha256sum | cut -c1-16
 }
 
+# Every tag of an image: the multi-platform tag and the architecture tags under it.
+seeded_tags_present() {
+  local image=$1 suffix
+  for suffix in '' -amd64 -arm64v8 -arm32v7; do
+    [[ -n $(manifest_digest "$MCR_PORT" "${image%%:*}" "${image#*:}$suffix") ]] || return 1
+  done
+}
+
 seed_base_images() {
-  local image missing=() id
+  local image missing=() id started_seed=$SECONDS
   id=$(seed_id)
   if [[ $(cat "$STATE_DIR/mcr-seed-id" 2>/dev/null) != "$id" ]]; then
     missing=("${BASE_IMAGES[@]}")
   else
     for image in "${BASE_IMAGES[@]}"; do
-      [[ -n $(manifest_digest "$MCR_PORT" "${image%%:*}" "${image#*:}") ]] || missing+=("$image")
+      seeded_tags_present "$image" || missing+=("$image")
     done
   fi
   ((${#missing[@]})) || return 0
-  ensure_rootfs
-  ensure_rootfs_image >>"$STATE_DIR/seed.log" 2>&1 || {
+  # The three at once: the emulated arm64 one takes longest (about 5 minutes), the others fit beside it.
+  local pids=() pid failed=0
+  ensure_rootfs amd64 "$ROOTFS_TAR" "$ROOTFS_PACKAGES" full &
+  pids+=($!)
+  ensure_rootfs arm64 "$ROOTFS_TAR_ARM64" "$ROOTFS_PACKAGES" full &
+  pids+=($!)
+  ensure_rootfs armhf "$ROOTFS_TAR_ARMHF" '' foreign &
+  pids+=($!)
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  ((failed == 0)) || die "a root filesystem could not be built"
+  {
+    ensure_rootfs_image "$ROOTFS_TAR" local-stack/rootfs-bookworm:amd64 linux/amd64 &&
+      ensure_rootfs_image "$ROOTFS_TAR_ARM64" local-stack/rootfs-bookworm:arm64v8 linux/arm64/v8 &&
+      ensure_rootfs_image "$ROOTFS_TAR_ARMHF" local-stack/rootfs-bookworm:arm32v7 linux/arm/v7
+  } >>"$STATE_DIR/seed.log" 2>&1 || {
     tail -n 20 "$STATE_DIR/seed.log" >&2
-    die "docker import of $ROOTFS_TAR failed (log: $STATE_DIR/seed.log)"
+    die "docker import of a root filesystem failed (log: $STATE_DIR/seed.log)"
   }
   ensure_node_modules
   (cd "$REPO_ROOT" && node -r @swc-node/register tools/local-stack/dotnet-stand-ins.ts \
-    "localhost:$MCR_PORT" "$ROOTFS_IMAGE" "$CACHE_DIR" "$STATE_DIR/seed.log" "${missing[@]}") ||
+    "localhost:$MCR_PORT" "$(
+      IFS=,
+      echo "${ROOTFS_IMAGES[*]}"
+    )" "$CACHE_DIR" "$STATE_DIR/seed.log" "${missing[@]}") ||
     die "could not seed the MCR stand-in (log: $STATE_DIR/seed.log)"
   echo "$id" >"$STATE_DIR/mcr-seed-id"
+  say "seeded ${#missing[@]} multi-platform tags in $((SECONDS - started_seed))s"
 }
 
 started=$SECONDS
 ensure_packages
 ensure_docker
 ensure_awscli_model
+ensure_emulation
 ensure_registry mcr-registry "$MCR_PORT" "$STATE_DIR/mcr-data"
 ensure_registry ecr-registry "$ECR_BACKEND_PORT" "$STATE_DIR/ecr-data"
 ensure_registry "ecr-registry-$OTHER_ACCOUNT" "$OTHER_ECR_BACKEND_PORT" "$STATE_DIR/ecr-data-$OTHER_ACCOUNT"
@@ -279,7 +352,7 @@ seed_base_images
 
 cat <<EOF
 [local-stack] up in $((SECONDS - started))s
-  mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; ${#BASE_IMAGES[@]} dotnet images (6.0 without .NET; 8.0, 10.0)
+  mcr.microsoft.com stand-in  http://localhost:$MCR_PORT         anonymous; ${#BASE_IMAGES[@]} multi-platform dotnet tags (amd64, arm64v8, arm32v7)
   MCR through fault proxy     http://localhost:$MCR_PROXY_PORT         same images; /__faults, /__stats
   ECR registry (proxy)        http://localhost:$ECR_PROXY_PORT         Basic auth AWS:<GetAuthorizationToken password>; account 000000000000 (the caller's)
   ECR registry, other account http://localhost:$OTHER_ECR_PROXY_PORT         the same token; account $OTHER_ACCOUNT (registryId)
