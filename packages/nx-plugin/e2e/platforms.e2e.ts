@@ -77,7 +77,7 @@ function platformOf(entry: Index['manifests'][number]): string {
 
 /** Microsoft rebuilding the base for one platform: a new manifest for it in a new index under the same tag. */
 function bumpPlatform(platform: string): void {
-  execFileSync('bash', [path.join(REPO_ROOT, 'tools/local-stack/bump-base.sh'), '--platform', platform, BASE], { encoding: 'utf8' });
+  execFileSync('bash', [path.join(REPO_ROOT, 'tools/local-stack/bump-base.sh'), BASE, '--platform', platform], { encoding: 'utf8' });
 }
 
 function check(): { stale: boolean; reason: string; message: string } {
