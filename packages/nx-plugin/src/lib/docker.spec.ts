@@ -8,6 +8,7 @@ import {
   DockerCli,
   imageListArgs,
   listRuntimesArgs,
+  mixedBuildPlatform,
   parsePushDigest,
   runDetachedArgs,
 } from './docker';
@@ -134,6 +135,17 @@ describe('buildCommand', () => {
   it('keeps values with spaces and equals signs as one argument', () => {
     const { args } = buildCommand('classic', { dockerfile: 'D', context: '.', tag: 't', iidFile: 'i', buildArgs: { A: 'x=y z' } });
     expect(args).toContain('A=x=y z');
+  });
+});
+
+describe('mixedBuildPlatform', () => {
+  it.each<[Parameters<typeof mixedBuildPlatform>[0], string | undefined]>([
+    ['buildx', 'linux/arm64'],
+    ['buildkit', 'linux/arm64'],
+    ['classic', undefined],
+  ])('%s builds a test app of stages on two platforms with --platform %s', (builder, expected) => {
+    expect(mixedBuildPlatform(builder, 'linux/arm64')).toBe(expected);
+    expect(mixedBuildPlatform(builder, undefined)).toBeUndefined();
   });
 });
 

@@ -59,6 +59,19 @@ export function buildCommand(builder: ResolvedBuilder, req: BuildRequest): { arg
   }
 }
 
+/**
+ * The `--platform` of a build whose stages are of different platforms: a test app whose SDK stage is native
+ * and whose final stage starts FROM a candidate of another platform. BuildKit builds each stage for its own
+ * platform, so it is told the target. The classic builder checks `COPY --from=<stage>` against the platform
+ * the build asks for and refuses a stage of another ("image with reference … was found but does not match the
+ * specified platform: wanted linux/arm64, actual: linux/amd64", Docker 20.10 here); without `--platform` it
+ * takes a local FROM image as it is, and each step's image keeps its parent's architecture (moby
+ * image.NewChildImage: BaseImgArch), so the test app image is the candidate's platform: it gets none.
+ */
+export function mixedBuildPlatform(builder: ResolvedBuilder, platform: string | undefined): string | undefined {
+  return builder === 'classic' ? undefined : platform;
+}
+
 function sorted(map: Record<string, string> = {}): Array<[string, string]> {
   return Object.entries(map).sort(([a], [b]) => a.localeCompare(b));
 }

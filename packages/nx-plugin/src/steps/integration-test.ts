@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { checkedBuild } from '../lib/build-warnings';
-import type { DockerCli } from '../lib/docker';
+import { mixedBuildPlatform, type DockerCli } from '../lib/docker';
 import { DockerfileSyntaxError } from '../lib/dockerfile';
 import { buildStagesOn, finalStageFrom, fromImages, overrideFrom, startsFrom } from '../lib/dockerfile-rewrite';
 import {
@@ -203,7 +203,7 @@ async function testCandidate(
         context: app.context,
         tag: testTag,
         iidFile: path.join(dir, 'iid'),
-        ...(candidate.flag ? { platform: candidate.flag } : {}),
+        ...(mixedBuildPlatform(builder, candidate.flag) ? { platform: candidate.flag } : {}),
       },
       `test app ${dockerfileName}`,
       deps.write ?? ((c) => process.stdout.write(c)),
