@@ -99,7 +99,8 @@ function timed(run: () => NxRun): NxRun & { ms: number } {
   return { ...result, ms: Date.now() - started };
 }
 
-const HEAD_MANIFEST = { method: 'HEAD', path: '/v2/dotnet/runtime/manifests/' };
+/** The check's one request for a base: a GET of its manifest (an index lists each platform's manifest). */
+const BASE_MANIFEST = { method: 'GET', path: '/v2/dotnet/runtime/manifests/' };
 
 beforeAll(async () => {
   await clearFaults();
@@ -134,7 +135,7 @@ afterAll(async () => {
 describe('upstream registry', () => {
   test('401 without a usable challenge: a clear refusal, then a clean rerun', async () => {
     let line = '';
-    await withFaults('upstream', [{ match: HEAD_MANIFEST, action: { status: 401, headers: { 'WWW-Authenticate': 'Negotiate' } } }], () => {
+    await withFaults('upstream', [{ match: BASE_MANIFEST, action: { status: 401, headers: { 'WWW-Authenticate': 'Negotiate' } } }], () => {
       line = expectFailure(nx(ws, ['run', 'net6-runtime:mcr-check']), /requires authentication without a usable challenge/);
     });
     expect(line).toContain('mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim');
@@ -144,7 +145,7 @@ describe('upstream registry', () => {
 
   test('404 for the tag names the image and what to check', async () => {
     let run!: NxRun;
-    await withFaults('upstream', [{ match: HEAD_MANIFEST, action: { status: 404 } }], () => {
+    await withFaults('upstream', [{ match: BASE_MANIFEST, action: { status: 404 } }], () => {
       run = nx(ws, ['run', 'net6-runtime:mcr-check']);
     });
     const line = expectFailure(run, /not found in the registry/);
@@ -157,7 +158,7 @@ describe('upstream registry', () => {
     let run!: NxRun & { ms: number };
     const hits = await withFaults(
       'upstream',
-      [{ match: HEAD_MANIFEST, times: 2, action: { status: 429, headers: { 'Retry-After': '1' } } }],
+      [{ match: BASE_MANIFEST, times: 2, action: { status: 429, headers: { 'Retry-After': '1' } } }],
       () => {
         run = timed(() => nx(ws, ['run', 'net6-runtime:mcr-check']));
       },
@@ -174,7 +175,7 @@ describe('upstream registry', () => {
     let run!: NxRun;
     const hits = await withFaults(
       'upstream',
-      [{ match: HEAD_MANIFEST, action: { status: 429, headers: { 'Retry-After': '120' } } }],
+      [{ match: BASE_MANIFEST, action: { status: 429, headers: { 'Retry-After': '120' } } }],
       () => {
         run = nx(ws, ['run', 'net6-runtime:mcr-check']);
       },
@@ -186,7 +187,7 @@ describe('upstream registry', () => {
 
   test('503 once is retried; 500 every time gives up after 3 attempts', async () => {
     let once!: NxRun;
-    const onceHits = await withFaults('upstream', [{ match: HEAD_MANIFEST, times: 1, action: { status: 503 } }], () => {
+    const onceHits = await withFaults('upstream', [{ match: BASE_MANIFEST, times: 1, action: { status: 503 } }], () => {
       once = nx(ws, ['run', 'net6-runtime:mcr-check']);
     });
     expectOk(once);
@@ -194,17 +195,17 @@ describe('upstream registry', () => {
     row('upstream', '503 once', true, 'retried once, then CURRENT', { retried: 1 });
 
     let always!: NxRun;
-    const alwaysHits = await withFaults('upstream', [{ match: HEAD_MANIFEST, action: { status: 500 } }], () => {
+    const alwaysHits = await withFaults('upstream', [{ match: BASE_MANIFEST, action: { status: 500 } }], () => {
       always = nx(ws, ['run', 'net6-runtime:mcr-check']);
     });
-    const line = expectFailure(always, /answered HTTP 500 to HEAD manifests, after 3 attempts/);
+    const line = expectFailure(always, /answered HTTP 500 to GET manifests, after 3 attempts/);
     expect(alwaysHits).toEqual([3]);
     row('upstream', '500 every time', true, line, { retried: 2 });
   });
 
   test('an answer slower than the timeout: bounded tries, then a clear failure', async () => {
     let run!: NxRun & { ms: number };
-    const hits = await withFaults('upstream', [{ match: HEAD_MANIFEST, action: { delayMs: 5000 } }], () => {
+    const hits = await withFaults('upstream', [{ match: BASE_MANIFEST, action: { delayMs: 5000 } }], () => {
       run = timed(() => nx(ws, ['run', 'net6-runtime:mcr-check', '--timeoutSeconds=1']));
     });
     const line = expectFailure(run, /cannot reach localhost:5005 \(TimeoutError\) after 3 attempts/);
@@ -214,14 +215,14 @@ describe('upstream registry', () => {
 
   test('a reset connection once is retried; every time fails clearly', async () => {
     let once!: NxRun;
-    await withFaults('upstream', [{ match: HEAD_MANIFEST, times: 1, action: { reset: true } }], () => {
+    await withFaults('upstream', [{ match: BASE_MANIFEST, times: 1, action: { reset: true } }], () => {
       once = nx(ws, ['run', 'net6-runtime:mcr-check']);
     });
     expectOk(once);
     row('upstream', 'connection reset once', true, 'retried once, then CURRENT', { retried: 1 });
 
     let always!: NxRun;
-    await withFaults('upstream', [{ match: HEAD_MANIFEST, action: { reset: true } }], () => {
+    await withFaults('upstream', [{ match: BASE_MANIFEST, action: { reset: true } }], () => {
       always = nx(ws, ['run', 'net6-runtime:mcr-check']);
     });
     const line = expectFailure(always, /cannot reach localhost:5005 \(\w+\) after 3 attempts/);

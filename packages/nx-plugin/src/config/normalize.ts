@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { parseImageRef } from '../types/image-ref';
+import { DEFAULT_PLATFORMS, platformsProblem } from '../types/platforms';
 import { extraTagProblem, REPOSITORY_NAME, REPOSITORY_NAME_HINT, VERSION_PREFIX } from '../types/tags';
 import { IMAGE_CONFIG_FILE, recordsDir } from '../types/workspace';
 import { parseForce, profileFrom, type Env } from './environment';
@@ -38,7 +39,7 @@ export function normalizeSettings(layers: SettingsLayers): Readonly<ImageSetting
   const profile = profileFrom(env);
   const configFile = path.join(projectRoot, IMAGE_CONFIG_FILE);
   const fields = Fields.root(configFile, files.readJson(path.join(workspaceRoot, configFile), configFile));
-  fields.allowOnly(['dockerfile', 'context', 'ecr', 'integrationTest', ...SHARED_KEYS]);
+  fields.allowOnly(['dockerfile', 'context', 'platforms', 'ecr', 'integrationTest', ...SHARED_KEYS]);
   const shared = imageShared(fields, layers.workspace, profile);
 
   const imageDir = path.join(workspaceRoot, projectRoot);
@@ -57,6 +58,15 @@ export function normalizeSettings(layers: SettingsLayers): Readonly<ImageSetting
       'set "context" to a folder relative to the image folder, or leave it out for the image folder itself',
     );
 
+  const platforms = fields.stringArray('platforms') ?? [...DEFAULT_PLATFORMS];
+  const platformProblem = platformsProblem(platforms);
+  if (platformProblem)
+    fields.fail(
+      platformProblem.index === undefined ? 'platforms' : `platforms[${platformProblem.index}]`,
+      platformProblem.problem,
+      platformProblem.fix,
+    );
+
   const ecrFields = fields.object('ecr') ?? fields.fail('ecr', 'is required', 'add "ecr": { "repository": "...", "tag": "..." }');
   ecrFields.allowOnly(['repository', 'tag', 'extraTags', 'scanOnPush', 'latest']);
   const repository = ecrFields.requiredString('repository', { pattern: REPOSITORY_NAME, patternHint: REPOSITORY_NAME_HINT });
@@ -70,7 +80,7 @@ export function normalizeSettings(layers: SettingsLayers): Readonly<ImageSetting
   const itFields =
     fields.object('integrationTest') ??
     fields.fail('integrationTest', 'is required', 'add "integrationTest": { "app": "integration-tests/...", "replaceFrom": "..." }');
-  itFields.allowOnly(['app', 'replaceFrom']);
+  itFields.allowOnly(['app', 'replaceFrom', 'requireAllPlatforms']);
   const appDir = normalizeAppPath(itFields.requiredString('app', { patternHint: 'the test app folder, e.g. "integration-tests/net6"' }));
   const replaceFromHint = 'the image the test app\'s Dockerfile starts FROM, e.g. "mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim"';
   const replaceFrom = itFields.requiredString('replaceFrom', { patternHint: replaceFromHint });
@@ -114,7 +124,12 @@ export function normalizeSettings(layers: SettingsLayers): Readonly<ImageSetting
     dockerfile,
     context,
     ecr,
-    integrationTest: { replaceFrom, app: { ...app, timeoutSeconds: options.testTimeoutSeconds ?? app.timeoutSeconds } },
+    platforms,
+    integrationTest: {
+      replaceFrom,
+      requireAllPlatforms: itFields.boolean('requireAllPlatforms') ?? false,
+      app: { ...app, timeoutSeconds: options.testTimeoutSeconds ?? app.timeoutSeconds },
+    },
     check: { timeoutMs: options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS, ...(options.reportFindings ? { reportFindings: true } : {}) },
     // The environment last: a scheduled run's force switch forces whatever the targets say.
     force: parseForce(env) || options.force === true,

@@ -98,8 +98,10 @@ describe('loadImageSettings', () => {
       dockerfile: path.join(root, PROJECT_ROOT, 'Dockerfile'),
       context: path.join(root, PROJECT_ROOT),
       ecr: { repository: 'runtime', tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'], scanOnPush: true, latest: true },
+      platforms: ['linux/amd64'],
       integrationTest: {
         replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim',
+        requireAllPlatforms: false,
         app: {
           dir: path.join(root, 'integration-tests/net6'),
           configFile: TEST_APP_FILE,
@@ -117,6 +119,17 @@ describe('loadImageSettings', () => {
       outputDir: path.join(root, 'dist', PROJECT_ROOT),
       repositoryImages: [{ extraTags: ['6.0', '{buildNumber}'], latest: true }],
     });
+  });
+
+  it('reads platforms and requireAllPlatforms', () => {
+    write(IMAGE_FILE, {
+      ...imageConfig(),
+      platforms: ['linux/amd64', 'linux/arm64'],
+      integrationTest: { ...imageConfig().integrationTest, requireAllPlatforms: true },
+    });
+    const settings = loadImageSettings(input());
+    expect(settings.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(settings.integrationTest.requireAllPlatforms).toBe(true);
   });
 
   it('fills test app defaults; no port, so the test probes the one the image configures', () => {
@@ -216,6 +229,54 @@ describe('loadImageSettings', () => {
 
   it.each<Case>([
     ['missing ecr', withImage((c) => omit(c, 'ecr')), IMAGE_FILE, 'ecr', /is required/, /"ecr"/],
+    [
+      'platforms not a list',
+      withImage((c) => ({ ...c, platforms: 'linux/arm64' })),
+      IMAGE_FILE,
+      'platforms',
+      /must be an array of strings/,
+      /"platforms": \[/,
+    ],
+    [
+      'platforms empty',
+      withImage((c) => ({ ...c, platforms: [] })),
+      IMAGE_FILE,
+      'platforms',
+      /at least one platform/,
+      /leave "platforms" out/,
+    ],
+    [
+      'a platform not of the form os/arch',
+      withImage((c) => ({ ...c, platforms: ['linux/amd64', 'arm64'] })),
+      IMAGE_FILE,
+      'platforms[1]',
+      /"arm64" is not a platform/,
+      /os\/architecture\[\/variant\], one of linux\/amd64, linux\/arm64, linux\/arm\/v7/,
+    ],
+    [
+      'a platform the product does not build',
+      withImage((c) => ({ ...c, platforms: ['linux/amd64', 'windows/amd64'] })),
+      IMAGE_FILE,
+      'platforms[1]',
+      /"windows\/amd64" is not a platform this product builds/,
+      /use one of linux\/amd64, linux\/arm64, linux\/arm\/v7/,
+    ],
+    [
+      'a platform listed twice',
+      withImage((c) => ({ ...c, platforms: ['linux/arm64', 'linux/amd64', 'linux/arm64'] })),
+      IMAGE_FILE,
+      'platforms[2]',
+      /"linux\/arm64" is listed twice/,
+      /name each platform once/,
+    ],
+    [
+      'requireAllPlatforms not a boolean',
+      withImage((c) => ({ ...c, integrationTest: { ...c.integrationTest, requireAllPlatforms: 'yes' } })),
+      IMAGE_FILE,
+      'integrationTest.requireAllPlatforms',
+      /must be true or false/,
+      /without quotes/,
+    ],
     [
       'unknown field extraTag',
       withImage((c) => ({ ...c, ecr: { repository: 'runtime', tag: '6.0', extraTag: ['x'] } })),

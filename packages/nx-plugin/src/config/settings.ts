@@ -65,7 +65,13 @@ export interface ImageSettings extends SharedSettings {
   context: string;
   /** `latest`: whether this image moves the repository's latest tag (off when several .NET lines share a repository). */
   ecr: { repository: string; tag: string; extraTags: string[]; scanOnPush: boolean; latest: boolean };
-  integrationTest: { replaceFrom: string; app: TestAppSettings };
+  /** The platforms built, tested and published (`os/arch[/variant]`, see types/platforms.ts); one image index when several. */
+  platforms: string[];
+  /**
+   * `requireAllPlatforms`: a platform this machine can neither run natively nor emulate fails the test instead
+   * of being reported untested.
+   */
+  integrationTest: { replaceFrom: string; requireAllPlatforms: boolean; app: TestAppSettings };
   /** mcr-check: how long one registry request may take; whether to report the newest version's scan findings. */
   check: { timeoutMs: number; reportFindings?: boolean };
   force: boolean;

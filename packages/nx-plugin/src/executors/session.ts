@@ -92,15 +92,15 @@ export class Session {
     return reader;
   }
 
-  /** The upstream registries: one HEAD per distinct base and mirror, however many images start FROM it. */
+  /** The upstream registries: one GET per distinct base and mirror, however many images start FROM it. */
   upstream(settings: ImageSettings, timeoutMs: number): UpstreamRegistry {
     const key = JSON.stringify([settings.registryMirrors, timeoutMs]);
     let upstream = this.upstreams.get(key);
     if (!upstream) {
       const client = new RegistryClient({ mirrors: settings.registryMirrors, timeoutMs });
       upstream = {
-        resolveDigest: memoize(
-          (ref: ImageRef) => client.resolveDigest(ref),
+        resolveBase: memoize(
+          (ref: ImageRef) => client.resolveBase(ref),
           (ref) => `${ref.registry}/${ref.repository}:${ref.tag ?? ''}@${ref.digest ?? ''}`,
         ),
       };

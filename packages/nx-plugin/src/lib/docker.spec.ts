@@ -1,7 +1,17 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { buildCommand, type BuildRequest, containerListArgs, DockerCli, imageListArgs, parsePushDigest } from './docker';
+import {
+  buildCommand,
+  type BuildRequest,
+  containerListArgs,
+  DockerCli,
+  imageListArgs,
+  listRuntimesArgs,
+  mixedBuildPlatform,
+  parsePushDigest,
+  runDetachedArgs,
+} from './docker';
 import { UserError } from '../types/errors';
 import type { CommandResult, CommandRunner, RunOptions } from './exec';
 
@@ -87,9 +97,92 @@ describe('buildCommand', () => {
     });
   });
 
+  it.each<[Parameters<typeof buildCommand>[0], string[], Record<string, string>]>([
+    ['classic', ['build', '-f', 'D', '-t', 't:1', '--iidfile', 'i', '--platform', 'linux/arm64', '.'], { DOCKER_BUILDKIT: '0' }],
+    [
+      'buildkit',
+      ['build', '--progress=plain', '-f', 'D', '-t', 't:1', '--iidfile', 'i', '--platform', 'linux/arm64', '.'],
+      { DOCKER_BUILDKIT: '1' },
+    ],
+    [
+      'buildx',
+      [
+        'buildx',
+        'build',
+        '--load',
+        '--progress=plain',
+        '--provenance=false',
+        '--sbom=false',
+        '-f',
+        'D',
+        '-t',
+        't:1',
+        '--iidfile',
+        'i',
+        '--platform',
+        'linux/arm64',
+        '.',
+      ],
+      {},
+    ],
+  ])('%s names the platform it builds for with --platform', (builder, args, env) => {
+    expect(buildCommand(builder, { dockerfile: 'D', context: '.', tag: 't:1', iidFile: 'i', platform: 'linux/arm64' })).toEqual({
+      args,
+      env,
+    });
+  });
+
   it('keeps values with spaces and equals signs as one argument', () => {
     const { args } = buildCommand('classic', { dockerfile: 'D', context: '.', tag: 't', iidFile: 'i', buildArgs: { A: 'x=y z' } });
     expect(args).toContain('A=x=y z');
+  });
+});
+
+describe('mixedBuildPlatform', () => {
+  it.each<[Parameters<typeof mixedBuildPlatform>[0], string | undefined]>([
+    ['buildx', 'linux/arm64'],
+    ['buildkit', 'linux/arm64'],
+    ['classic', undefined],
+  ])('%s builds a test app of stages on two platforms with --platform %s', (builder, expected) => {
+    expect(mixedBuildPlatform(builder, 'linux/arm64')).toBe(expected);
+    expect(mixedBuildPlatform(builder, undefined)).toBeUndefined();
+  });
+});
+
+describe('platform of a container', () => {
+  it('runs the test app and dotnet --list-runtimes for a named platform', () => {
+    expect(runDetachedArgs('app:t', 'n', 8080, { b: '2', a: '1' }, 'linux/arm64')).toEqual([
+      'run',
+      '--detach',
+      '--name',
+      'n',
+      '--label',
+      'a=1',
+      '--label',
+      'b=2',
+      '--platform',
+      'linux/arm64',
+      '--publish',
+      '127.0.0.1::8080',
+      'app:t',
+    ]);
+    expect(listRuntimesArgs('img', 'linux/arm64')).toEqual([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--platform',
+      'linux/arm64',
+      '--entrypoint',
+      'dotnet',
+      'img',
+      '--list-runtimes',
+    ]);
+  });
+
+  it('names none for the engine’s own platform, as before', () => {
+    expect(runDetachedArgs('app:t', 'n', 8080)).toEqual(['run', '--detach', '--name', 'n', '--publish', '127.0.0.1::8080', 'app:t']);
+    expect(listRuntimesArgs('img')).toEqual(['run', '--rm', '--network', 'none', '--entrypoint', 'dotnet', 'img', '--list-runtimes']);
   });
 });
 

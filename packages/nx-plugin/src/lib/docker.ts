@@ -20,6 +20,12 @@ export interface BuildRequest {
   labels?: Record<string, string>;
   buildArgs?: Record<string, string>;
   iidFile: string;
+  /**
+   * The platform to build for (`os/arch[/variant]`), only when the image is built for a platform it must name:
+   * `--platform` sets the default platform of every FROM, and BuildKit's TARGETPLATFORM (Dockerfile reference,
+   * "Automatic platform ARGs in the global scope"). Without it the engine builds for its own platform, as before.
+   */
+  platform?: string;
 }
 
 export type ResolvedBuilder = Exclude<Builder, 'auto'>;
@@ -39,7 +45,7 @@ export type ResolvedBuilder = Exclude<Builder, 'auto'>;
 const BUILDX_ATTESTATIONS = ['--provenance=false', '--sbom=false'];
 
 export function buildCommand(builder: ResolvedBuilder, req: BuildRequest): { args: string[]; env: Record<string, string> } {
-  const common = ['-f', req.dockerfile, '-t', req.tag, '--iidfile', req.iidFile];
+  const common = ['-f', req.dockerfile, '-t', req.tag, '--iidfile', req.iidFile, ...(req.platform ? ['--platform', req.platform] : [])];
   for (const [key, value] of sorted(req.buildArgs)) common.push('--build-arg', `${key}=${value}`);
   for (const [key, value] of sorted(req.labels)) common.push('--label', `${key}=${value}`);
   switch (builder) {
@@ -51,6 +57,19 @@ export function buildCommand(builder: ResolvedBuilder, req: BuildRequest): { arg
     case 'classic':
       return { args: ['build', ...common, req.context], env: { DOCKER_BUILDKIT: '0' } };
   }
+}
+
+/**
+ * The `--platform` of a build whose stages are of different platforms: a test app whose SDK stage is native
+ * and whose final stage starts FROM a candidate of another platform. BuildKit builds each stage for its own
+ * platform, so it is told the target. The classic builder checks `COPY --from=<stage>` against the platform
+ * the build asks for and refuses a stage of another ("image with reference … was found but does not match the
+ * specified platform: wanted linux/arm64, actual: linux/amd64", Docker 20.10 here); without `--platform` it
+ * takes a local FROM image as it is, and each step's image keeps its parent's architecture (moby
+ * image.NewChildImage: BaseImgArch), so the test app image is the candidate's platform: it gets none.
+ */
+export function mixedBuildPlatform(builder: ResolvedBuilder, platform: string | undefined): string | undefined {
+  return builder === 'classic' ? undefined : platform;
 }
 
 function sorted(map: Record<string, string> = {}): Array<[string, string]> {
@@ -148,6 +167,19 @@ export class DockerCli {
         'start the Docker daemon (or set DOCKER_HOST), then rerun',
       );
     }
+    return result.stdout.trim();
+  }
+
+  /**
+   * The engine's own platform (`os/arch`, as `docker version` reports the server's GOOS/GOARCH): what its
+   * containers run natively; any other platform needs an emulator.
+   */
+  async enginePlatform(): Promise<string> {
+    const result = await this.must(
+      ['version', '--format', '{{.Server.Os}}/{{.Server.Arch}}'],
+      'docker version',
+      'start the Docker daemon (or set DOCKER_HOST), then rerun',
+    );
     return result.stdout.trim();
   }
 
@@ -269,10 +301,15 @@ export class DockerCli {
   }
 
   /** `labels` say whose it is (see local-leftovers.ts), so a run killed while it runs leaves nothing unexplained. */
-  async runDetached(image: string, name: string, containerPort: number, labels: Record<string, string> = {}): Promise<RunningContainer> {
-    const labelArgs = sorted(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+  async runDetached(
+    image: string,
+    name: string,
+    containerPort: number,
+    labels: Record<string, string> = {},
+    platform?: string,
+  ): Promise<RunningContainer> {
     const result = await this.must(
-      ['run', '--detach', '--name', name, ...labelArgs, '--publish', `127.0.0.1::${containerPort}`, image],
+      runDetachedArgs(image, name, containerPort, labels, platform),
       `docker run ${image}`,
       "Docker's answer above says why (a name still in use, no free port, the engine's resources); fix that, then rerun",
     );
@@ -360,8 +397,9 @@ export class DockerCli {
   }
 
   /** `dotnet --list-runtimes` in a throwaway container of `image`, without network. */
-  async listRuntimes(image: string): Promise<CommandResult> {
-    return this.docker(listRuntimesArgs(image), { timeoutMs: 60_000 });
+  async listRuntimes(image: string, platform?: string): Promise<CommandResult> {
+    // Under emulation .NET starts many times slower: the same bound would fail a healthy image.
+    return this.docker(listRuntimesArgs(image, platform), { timeoutMs: platform ? 300_000 : 60_000 });
   }
 
   async containerState(id: string): Promise<{ running: boolean; exitCode: number }> {
@@ -400,8 +438,27 @@ export function topArgs(id: string): string[] {
   return ['top', id, '-o', 'pid,uid,args'];
 }
 
-export function listRuntimesArgs(image: string): string[] {
-  return ['run', '--rm', '--network', 'none', '--entrypoint', 'dotnet', image, '--list-runtimes'];
+/**
+ * `--platform` names the platform of an image of another architecture than the engine's, so Docker runs the
+ * local image of that platform (under emulation) without warning that it does not match the host's.
+ */
+export function listRuntimesArgs(image: string, platform?: string): string[] {
+  return ['run', '--rm', '--network', 'none', ...platformArgs(platform), '--entrypoint', 'dotnet', image, '--list-runtimes'];
+}
+
+export function runDetachedArgs(
+  image: string,
+  name: string,
+  containerPort: number,
+  labels: Record<string, string> = {},
+  platform?: string,
+): string[] {
+  const labelArgs = sorted(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+  return ['run', '--detach', '--name', name, ...labelArgs, ...platformArgs(platform), '--publish', `127.0.0.1::${containerPort}`, image];
+}
+
+function platformArgs(platform: string | undefined): string[] {
+  return platform ? ['--platform', platform] : [];
 }
 
 /** The content of a tar archive's first member: a 512-byte header (size in octal at 124) then the bytes. */

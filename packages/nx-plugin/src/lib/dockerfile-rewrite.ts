@@ -59,13 +59,18 @@ export function finalBaseImage(parsed: ParsedDockerfile): { from: FromInstructio
  * keyword, flags and stage name as written; its other text lines become empty so that line numbers stay.
  * Comments, blank lines, heredocs, directives, line endings and every other instruction keep their bytes.
  */
-function rewriteFroms(text: string, parsed: ParsedDockerfile, images: Map<FromInstruction, string>): string {
+function rewriteFroms(
+  text: string,
+  parsed: ParsedDockerfile,
+  images: Map<FromInstruction, string>,
+  extraFlags: Map<FromInstruction, string[]> = new Map(),
+): string {
   const { lines, ends } = splitLines(text);
   for (const [from, image] of images) {
     const instruction = parsed.instructions.find((i) => i.startLine === from.startLine)!;
     const [first, ...others] = instruction.textLines;
     const indent = /^\s*/.exec(lines[first])![0];
-    const words = [instruction.command, ...instruction.flags, image];
+    const words = [instruction.command, ...instruction.flags, ...(extraFlags.get(from) ?? []), image];
     if (from.stageName) words.push(instruction.args.split(WHITESPACE)[1], from.stageName);
     lines[first] = indent + words.join(' ');
     for (const line of others) lines[line] = '';
@@ -168,6 +173,27 @@ export function overrideFrom(
     }
   }
   return { text: images.size ? rewriteFroms(text, parsed, images) : text, replaced };
+}
+
+/**
+ * The test app's Dockerfile for a build whose target platform is not the engine's: every stage that starts from
+ * an image other than `candidate` and names no platform of its own gets `--platform=<buildPlatform>`, so the
+ * SDK stage runs natively and only what starts FROM the candidate is the target platform (what BuildKit users
+ * write as `FROM --platform=$BUILDPLATFORM`, Dockerfile reference "Automatic platform ARGs in the global
+ * scope"; the classic builder defines none of those ARGs, and a meta ARG passed with --build-arg that only a
+ * FROM uses is reported as not consumed, so the value is written literally). The app is published
+ * framework-dependent, platform-neutral IL, so what the build stage makes runs on every platform.
+ */
+export function buildStagesOn(text: string, candidate: string, buildPlatform: string): string {
+  const parsed = parseDockerfile(text);
+  const images = new Map<FromInstruction, string>();
+  const flags = new Map<FromInstruction, string[]>();
+  for (const from of imageFroms(parsed)) {
+    if (from.image === candidate || from.flags.some((f) => /^--platform(=|$)/i.test(f))) continue;
+    images.set(from, from.image);
+    flags.set(from, [`--platform=${buildPlatform}`]);
+  }
+  return images.size ? rewriteFroms(text, parsed, images, flags) : text;
 }
 
 /** A LABEL word for one label: key and value double-quoted, `"`, `$` and the escape character escaped in them (as in sh). */

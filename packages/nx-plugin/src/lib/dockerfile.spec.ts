@@ -1,5 +1,14 @@
 import { DockerfileSyntaxError, parseDockerfile, passedBuildArgs } from './dockerfile';
-import { finalBaseImage, finalStageFrom, fromImages, fromMatches, overrideFrom, pinBaseImage, startsFrom } from './dockerfile-rewrite';
+import {
+  buildStagesOn,
+  finalBaseImage,
+  finalStageFrom,
+  fromImages,
+  fromMatches,
+  overrideFrom,
+  pinBaseImage,
+  startsFrom,
+} from './dockerfile-rewrite';
 
 const RUNTIME = 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim';
 const SDK = 'mcr.microsoft.com/dotnet/sdk:6.0-bullseye-slim';
@@ -1085,5 +1094,32 @@ describe('finalStageFrom', () => {
     ['', 'mcr.microsoft.com/dotnet/runtime:8.0', false],
   ])('%j runs on %s: %s', (text, wanted, expected) => {
     expect(finalStageFrom(text, wanted)).toBe(expected);
+  });
+});
+
+describe('buildStagesOn', () => {
+  const APP = [
+    'FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build',
+    'RUN dotnet publish -o /app',
+    'FROM --platform=linux/arm64 busybox AS tools',
+    'FROM platform-images/net10-runtime/linux-arm64:candidate-1 AS final',
+    'COPY --from=build /app .',
+    '',
+  ].join('\n');
+
+  it('keeps the stages not FROM the candidate on the build platform, leaving a platform the file names', () => {
+    expect(buildStagesOn(APP, 'platform-images/net10-runtime/linux-arm64:candidate-1', 'linux/amd64').split('\n')).toEqual([
+      'FROM --platform=linux/amd64 mcr.microsoft.com/dotnet/sdk:10.0-noble AS build',
+      'RUN dotnet publish -o /app',
+      'FROM --platform=linux/arm64 busybox AS tools',
+      'FROM platform-images/net10-runtime/linux-arm64:candidate-1 AS final',
+      'COPY --from=build /app .',
+      '',
+    ]);
+  });
+
+  it('changes nothing when every stage starts FROM the candidate', () => {
+    const text = 'FROM c:1 AS build\nFROM build\n';
+    expect(buildStagesOn(text, 'c:1', 'linux/amd64')).toBe(text);
   });
 });

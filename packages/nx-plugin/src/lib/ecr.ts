@@ -98,7 +98,7 @@ export interface Ecr {
   /** The manifests the references (tags or digests) name, 100 per BatchGetImage; references naming nothing are left out. */
   getManifests(name: string, references: string[]): Promise<Map<string, StoredManifest>>;
   /** Writes a manifest under a tag (PutImage): `refused` when the tag is immutable and names another image. */
-  putManifest(name: string, manifest: string, mediaType: string | undefined, tag: string): Promise<PutOutcome>;
+  putManifest(name: string, manifest: string, mediaType: string | undefined, tag?: string): Promise<PutOutcome>;
   /** Removes one tag (BatchDeleteImage); the image goes with it when no other tag names it. */
   untag(name: string, tag: string): Promise<void>;
   /** Removes tags, 100 per BatchDeleteImage; answers the ones gone now (removed, or already gone). */
@@ -331,7 +331,11 @@ export class AwsEcr implements Ecr {
     return found;
   }
 
-  async putManifest(name: string, manifest: string, mediaType: string | undefined, tag: string): Promise<PutOutcome> {
+  /**
+   * Writes a manifest under `tag`, or untagged when no tag is given (PutImage's imageTag is optional: an
+   * image index's platform manifests are stored so, named by the index alone).
+   */
+  async putManifest(name: string, manifest: string, mediaType: string | undefined, tag?: string): Promise<PutOutcome> {
     try {
       await this.client.send(
         new PutImageCommand({
@@ -339,7 +343,7 @@ export class AwsEcr implements Ecr {
           repositoryName: name,
           imageManifest: manifest,
           imageManifestMediaType: mediaType,
-          imageTag: tag,
+          ...(tag !== undefined ? { imageTag: tag } : {}),
         }),
       );
       return 'put';
@@ -347,7 +351,7 @@ export class AwsEcr implements Ecr {
       const errName = (err as Error).name;
       if (errName === 'ImageAlreadyExistsException') return 'unchanged';
       if (errName === 'ImageTagAlreadyExistsException') return 'refused';
-      explain(err, `ECR PutImage ${name}:${tag}`, this.attempts);
+      explain(err, `ECR PutImage ${name}${tag !== undefined ? `:${tag}` : ''}`, this.attempts);
     }
   }
 

@@ -1,15 +1,17 @@
 /** What a platform image records about itself, read back by the next check. */
 import { LABELS } from '../types/annotations';
+import { encodePlatformDigests } from '../types/platforms';
 import { encodeBuildArgDigests, type BuildArgDigests } from './build-args';
 
-/** Every image records its base and context; build args only when some were passed. */
+/** Every image records its base and context; build args only when some were passed; per-platform bases when known. */
 export type ImageInputs = Record<typeof LABELS.baseName | typeof LABELS.baseDigest | typeof LABELS.contextDigest, string> & {
   [LABELS.buildArgs]?: string;
+  [LABELS.basePlatformDigests]?: string;
 };
 
 /** The inputs record of an image built from this base, context and build args. */
 export function imageInputs(inputs: {
-  base: { name: string; digest: string };
+  base: { name: string; digest: string; platforms?: Record<string, string> };
   contextDigest: string;
   buildArgs?: BuildArgDigests;
 }): ImageInputs {
@@ -19,5 +21,7 @@ export function imageInputs(inputs: {
     [LABELS.contextDigest]: inputs.contextDigest,
   };
   if (inputs.buildArgs && Object.keys(inputs.buildArgs).length) record[LABELS.buildArgs] = encodeBuildArgDigests(inputs.buildArgs);
+  if (inputs.base.platforms && Object.keys(inputs.base.platforms).length)
+    record[LABELS.basePlatformDigests] = encodePlatformDigests(inputs.base.platforms);
   return record;
 }

@@ -64,6 +64,12 @@ describe('imageThing', () => {
     [`platform-images-test/net6-runtime:${RUN}-agent-07-4242`, { role: 'test', runId: RUN, owner: { host: HOST, pid: 4242 } }],
     [`platform-images-test/net6-runtime:${RUN}`, { role: 'test', runId: RUN }],
     [`123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime:staging-${RUN}`, { role: 'staging', runId: RUN }],
+    [
+      `platform-images/net10-runtime/linux-arm64:candidate-${RUN}-agent-07-4242`,
+      { role: 'candidate', runId: RUN, owner: { host: HOST, pid: 4242 } },
+    ],
+    [`platform-images-test/net10-runtime/linux-arm64:${RUN}-agent-07-4242`, { role: 'test', runId: RUN, owner: { host: HOST, pid: 4242 } }],
+    [`123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime:staging-${RUN}-linux-arm-v7`, { role: 'staging', runId: RUN }],
     ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime:6.0-bullseye-slim-1.2.0', undefined],
     ['platform-images/net6-runtime:latest', undefined],
     ['my-app:1.0', undefined],

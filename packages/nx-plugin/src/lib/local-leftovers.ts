@@ -52,12 +52,16 @@ export function thisRun(): Owner {
   return { host: hostToken(), pid: process.ppid };
 }
 
-export function candidateImage(project: string, runId: string, runOwner: Owner): string {
-  return `platform-images/${project}:candidate-${runId}-${ownerToken(runOwner)}`;
+/**
+ * The classic image store holds one image per name, so each platform of a multi-platform image has a candidate
+ * of its own: `platform-images/<project>/<platform slug>:…` (the sweep reads either form).
+ */
+export function candidateImage(project: string, runId: string, runOwner: Owner, platformSlug?: string): string {
+  return `platform-images/${project}${platformSlug ? `/${platformSlug}` : ''}:candidate-${runId}-${ownerToken(runOwner)}`;
 }
 
-export function testImage(project: string, runId: string, owner: Owner): string {
-  return `platform-images-test/${project}:${runId}-${ownerToken(owner)}`;
+export function testImage(project: string, runId: string, owner: Owner, platformSlug?: string): string {
+  return `platform-images-test/${project}${platformSlug ? `/${platformSlug}` : ''}:${runId}-${ownerToken(owner)}`;
 }
 
 export function testContainerName(project: string, runId: string): string {
@@ -89,7 +93,7 @@ export interface LocalThing {
 const CANDIDATE = /^platform-images\/[a-z0-9._/-]+:candidate-([0-9a-f]{16})(?:-(.+-\d+))?$/;
 const TEST_IMAGE = /^platform-images-test\/[a-z0-9._/-]+:([0-9a-f]{16})(?:-(.+-\d+))?$/;
 /** What `docker tag` made for `docker push` (`<repository uri>:staging-<run id>`), the candidate's image under another name. */
-const LOCAL_STAGING = /:staging-([0-9a-f]{16})$/;
+const LOCAL_STAGING = /:staging-([0-9a-f]{16})(?:-linux-[a-z0-9-]+)?$/;
 const FOLDER = /^platform-images-(?:build|test|docker|sbom)-(?:(.+-\d+)-)?[A-Za-z0-9]{6}$/;
 
 /** A line of the image listing (id, reference, Docker's CreatedAt), when it is something a run makes. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MEDIA_TYPES } from '../types/media-types';
-import { annotatedManifest, inputsFromManifest, type ImageIndex, type ImageManifest } from './manifest';
+import { annotatedManifest, inputsFromManifest, platformIndex, type ImageIndex, type ImageManifest } from './manifest';
 
 const config = { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c0', size: 1470 };
 const layer = (n: number) => ({ mediaType: MEDIA_TYPES.dockerLayer, digest: `sha256:l${n}`, size: 1000 + n });
@@ -233,5 +233,40 @@ describe('inputsFromManifest', () => {
     ['annotations that are not an object', JSON.stringify({ annotations: 'x' }), undefined],
   ])('%s', (_, text, expected) => {
     expect(inputsFromManifest(text)).toEqual(expected);
+  });
+});
+
+describe('platformIndex', () => {
+  const m = (platform: string, n: string) => ({
+    platform,
+    digest: `sha256:${n.repeat(64)}`,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    size: 100,
+  });
+
+  it('lists each platform with its OCI platform object, sorted, the record on the index, the same bytes for the same input', () => {
+    const annotations = { 'z.key': '1', 'a.key': '2' };
+    const one = platformIndex([m('linux/arm/v7', '7'), m('linux/amd64', 'a'), m('linux/arm64', 'e')], annotations);
+    const two = platformIndex([m('linux/arm64', 'e'), m('linux/amd64', 'a'), m('linux/arm/v7', '7')], { 'a.key': '2', 'z.key': '1' });
+    expect(two).toEqual(one);
+    expect(one.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(JSON.parse(one.manifest)).toEqual({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { ...m('linux/amd64', 'a'), platform: { architecture: 'amd64', os: 'linux' } },
+        { ...m('linux/arm/v7', '7'), platform: { architecture: 'arm', os: 'linux', variant: 'v7' } },
+        { ...m('linux/arm64', 'e'), platform: { architecture: 'arm64', os: 'linux' } },
+      ].map(({ platform: p, mediaType, digest, size }) => ({ mediaType, digest, size, platform: p })),
+      annotations: { 'a.key': '2', 'z.key': '1' },
+    });
+    expect(Object.keys(JSON.parse(one.manifest) as object)).toEqual(['schemaVersion', 'mediaType', 'manifests', 'annotations']);
+    expect(one.digest).toBe(`sha256:${createHash('sha256').update(one.manifest).digest('hex')}`);
+    expect(inputsFromManifest(one.manifest)).toBeUndefined();
+  });
+
+  it('refuses no platforms and a malformed platform', () => {
+    expect(() => platformIndex([], {})).toThrow('an image index needs at least one platform manifest');
+    expect(() => platformIndex([m('arm64', 'e')], {})).toThrow('"arm64" is not a platform (os/architecture[/variant])');
   });
 });

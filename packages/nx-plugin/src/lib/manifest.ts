@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { MEDIA_TYPES } from '../types/media-types';
 import { INPUT_KEYS, LABELS } from '../types/annotations';
+import { formatPlatform, parsePlatform, type OciPlatform } from '../types/platforms';
 import type { ImageInputs } from './labels';
 
 interface Descriptor {
@@ -159,4 +160,51 @@ export function inputsFromManifest(text: string): Partial<ImageInputs> | undefin
     if (typeof value === 'string' && value) found[key] = value;
   }
   return found[LABELS.baseDigest] && found[LABELS.contextDigest] ? found : undefined;
+}
+
+/** A platform's manifest as an image index lists it. */
+export interface PlatformManifest {
+  platform: string;
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/**
+ * The OCI image index of a multi-platform image: one descriptor per platform, each with its `platform`
+ * (`os`, `architecture`, `variant` when the platform has one; OCI image spec, image-index.md), sorted by
+ * platform, and the record in the index's own annotations, sorted, so the same manifests and record always
+ * give the same bytes and the same digest.
+ */
+export function platformIndex(
+  manifests: readonly PlatformManifest[],
+  annotations: Record<string, string>,
+): { manifest: string; mediaType: string; digest: string } {
+  if (!manifests.length) throw new Error('an image index needs at least one platform manifest');
+  const entries = [...manifests]
+    .sort((a, b) => a.platform.localeCompare(b.platform))
+    .map((m) => {
+      const platform = parsePlatform(m.platform);
+      if (!platform) throw new Error(`"${m.platform}" is not a platform (os/architecture[/variant])`);
+      return {
+        mediaType: m.mediaType,
+        digest: m.digest,
+        size: m.size,
+        platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) },
+      };
+    });
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociIndex,
+    manifests: entries,
+    annotations: sortedKeys(annotations),
+  });
+  return { manifest, mediaType: MEDIA_TYPES.ociIndex, digest: digestOf(manifest) };
+}
+
+/** The digest of a manifest's platform entry in an index, undefined when it lists none for the platform. */
+export function platformEntryOf(indexText: string, platform: string): { digest: string; mediaType: string } | undefined {
+  const index = JSON.parse(indexText) as { manifests?: Array<{ digest: string; mediaType: string; platform?: OciPlatform }> };
+  const entry = index.manifests?.find((m) => m.platform && formatPlatform(m.platform) === platform);
+  return entry && { digest: entry.digest, mediaType: entry.mediaType };
 }

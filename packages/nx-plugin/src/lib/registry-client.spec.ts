@@ -494,3 +494,66 @@ describe('writing to a registry (what ecr-publish attaches)', () => {
     await expect(client.getManifest(ECR, 'sha256-y')).resolves.toBeUndefined();
   });
 });
+
+describe('RegistryClient.resolveBase', () => {
+  const AMD = `sha256:${'a'.repeat(64)}`;
+  const ARM = `sha256:${'e'.repeat(64)}`;
+  const V7 = `sha256:${'7'.repeat(64)}`;
+  const ATT = `sha256:${'0'.repeat(64)}`;
+  const index = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: AMD, size: 1, platform: { os: 'linux', architecture: 'amd64' } },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: ARM,
+        size: 1,
+        platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: V7,
+        size: 1,
+        platform: { os: 'linux', architecture: 'arm', variant: 'v7' },
+      },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: ATT,
+        size: 1,
+        platform: { os: 'unknown', architecture: 'unknown' },
+      },
+    ],
+  };
+
+  it('one GET of the index gives its digest and each platform manifest (attestations left out, arm64/v8 is arm64)', async () => {
+    const { sent, fetch } = fakeFetch(ok({ 'Docker-Content-Digest': DIGEST }, index));
+    const client = new RegistryClient({ fetch });
+    await expect(client.resolveBase(RUNTIME)).resolves.toEqual({
+      digest: digestOf(index),
+      platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM, 'linux/arm/v7': V7 },
+    });
+    expect(sent).toEqual([
+      {
+        url: 'https://mcr.microsoft.com/v2/dotnet/runtime/manifests/6.0-bullseye-slim',
+        method: 'GET',
+        headers: { Accept: MANIFEST_ACCEPT },
+      },
+    ]);
+    expect(client.requestCount).toBe(1);
+  });
+
+  it('a single manifest: its digest, no platforms', async () => {
+    const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: DIGEST }, layers: [] };
+    const { fetch } = fakeFetch(ok({}, manifest));
+    await expect(new RegistryClient({ fetch }).resolveBase(RUNTIME)).resolves.toEqual({ digest: digestOf(manifest) });
+  });
+
+  it('asks a pinned reference by its digest, and refuses bytes of another digest', async () => {
+    const { sent, fetch } = fakeFetch(ok({}, index));
+    await expect(new RegistryClient({ fetch }).resolveBase(parseImageRef(`nginx@${DIGEST}`))).rejects.toThrow(
+      /not the sha256:d+ asked for/,
+    );
+    expect(sent[0].url).toBe(`https://registry-1.docker.io/v2/library/nginx/manifests/${DIGEST}`);
+  });
+});

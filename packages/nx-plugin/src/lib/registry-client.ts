@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { isIndexMediaType, MANIFEST_ACCEPT, MEDIA_TYPES } from '../types/media-types';
 import { networkCause, NotFoundError, UserError } from '../types/errors';
 import { formatImageRef, ImageRef, registryEndpoint } from '../types/image-ref';
+import { formatPlatform, type OciPlatform } from '../types/platforms';
 import { isTransientStatus, nextRetry, parseRetryAfter, REGISTRY_RETRY, sleep, type RetryPolicy } from './retry';
 
 export interface Credentials {
@@ -30,8 +31,18 @@ export interface RegistryClientOptions {
 
 interface ManifestBody {
   mediaType?: string;
-  manifests?: Array<{ digest: string; platform?: { os: string; architecture: string } }>;
+  manifests?: Array<{ digest: string; mediaType?: string; platform?: OciPlatform }>;
   config?: { digest: string };
+}
+
+/**
+ * What a base reference names now: its digest, and for an image index the manifest of each platform it lists
+ * (`os/arch[/variant]`; entries without a platform, such as attestation manifests, left out). `platforms` is
+ * undefined for a single manifest: the image it names is whatever platform its config says.
+ */
+export interface ResolvedBase {
+  digest: string;
+  platforms?: Record<string, string>;
 }
 
 interface Challenge {
@@ -97,6 +108,23 @@ export class RegistryClient {
     const digest = response.headers.get('docker-content-digest');
     if (digest) return digest;
     return (await this.manifest(ref, reference)).digest;
+  }
+
+  /**
+   * The digest of what the reference names and, for an image index, each platform's manifest digest: one GET
+   * of the manifest (in place of resolveDigest's HEAD, so no more requests), which carries the index's
+   * descriptors and their `platform` (OCI image spec, image-index.md). No blob is read.
+   */
+  async resolveBase(ref: ImageRef): Promise<ResolvedBase> {
+    const { digest, body } = await this.manifest(ref, ref.digest ?? ref.tag ?? 'latest');
+    if (!body.manifests || !(isIndexMediaType(body.mediaType) || !body.config)) return { digest };
+    const platforms: Record<string, string> = {};
+    for (const entry of body.manifests) {
+      // Attestation manifests are listed with an unknown/unknown platform (BuildKit, "Image attestation storage").
+      if (!entry.platform?.os || !entry.platform.architecture || entry.platform.os === 'unknown') continue;
+      platforms[formatPlatform(entry.platform)] ??= entry.digest;
+    }
+    return { digest, platforms };
   }
 
   /**

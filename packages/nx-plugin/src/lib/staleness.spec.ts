@@ -173,6 +173,134 @@ describe('decideStaleness', () => {
   });
 });
 
+const AMD = `sha256:${'a'.repeat(64)}`;
+const AMD2 = `sha256:${'b'.repeat(64)}`;
+const ARM = `sha256:${'e'.repeat(64)}`;
+const ARM2 = `sha256:${'f'.repeat(64)}`;
+const TWO = ['linux/amd64', 'linux/arm64'];
+/** A version built for both platforms on index OLD, recording each platform's base manifest. */
+const both = (over: Partial<PublishedVersion> = {}): PublishedVersion =>
+  published({ basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM }, ...over });
+
+describe('decideStaleness per platform', () => {
+  it.each<[string, StalenessInput, boolean, Reason, string]>([
+    [
+      'the same platform manifests under the same index',
+      input({ platforms: TWO, basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM }, published: both() }),
+      false,
+      'current',
+      '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the current base',
+    ],
+    [
+      'the index moved for a platform not built (arm/v7): current, and says so',
+      input({ platforms: TWO, baseDigest: NEW, basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM }, published: both() }),
+      false,
+      'current',
+      `${BASE} moved from sha256:111111111111 to sha256:222222222222, ` +
+        'but no platform 6.0-bullseye-slim-1.2.0 is built for moved (linux/amd64, linux/arm64)',
+    ],
+    [
+      'arm64 moved: stale, naming it',
+      input({ platforms: TWO, baseDigest: NEW, basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM2 }, published: both() }),
+      true,
+      'base-moved',
+      `${BASE} moved for linux/arm64 from sha256:eeeeeeeeeeee to sha256:ffffffffffff`,
+    ],
+    [
+      'both moved: both named, sorted',
+      input({ platforms: TWO, baseDigest: NEW, basePlatformDigests: { 'linux/amd64': AMD2, 'linux/arm64': ARM2 }, published: both() }),
+      true,
+      'base-moved',
+      `${BASE} moved for linux/amd64 from sha256:aaaaaaaaaaaa to sha256:bbbbbbbbbbbb, linux/arm64 from sha256:eeeeeeeeeeee to sha256:ffffffffffff`,
+    ],
+    [
+      'a pinned base whose pin moved for amd64',
+      input({
+        pinned: true,
+        platforms: TWO,
+        baseDigest: NEW,
+        basePlatformDigests: { 'linux/amd64': AMD2, 'linux/arm64': ARM },
+        published: both(),
+      }),
+      true,
+      'base-moved',
+      `the pin of ${BASE} moved for linux/amd64 from sha256:aaaaaaaaaaaa to sha256:bbbbbbbbbbbb`,
+    ],
+    [
+      'a platform added to the list',
+      input({ platforms: [...TWO, 'linux/arm/v7'], basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM }, published: both() }),
+      true,
+      'platforms-changed',
+      'platforms changed from linux/amd64, linux/arm64 to linux/amd64, linux/arm/v7, linux/arm64',
+    ],
+    [
+      'a platform dropped from the list, the base unchanged',
+      input({ platforms: ['linux/amd64'], basePlatformDigests: { 'linux/amd64': AMD }, published: both() }),
+      true,
+      'platforms-changed',
+      'platforms changed from linux/amd64, linux/arm64 to linux/amd64',
+    ],
+    [
+      'the list reordered is the same list',
+      input({
+        platforms: ['linux/arm64', 'linux/amd64'],
+        basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM },
+        published: both(),
+      }),
+      false,
+      'current',
+      '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the current base',
+    ],
+    [
+      'platforms changed wins over a moved base',
+      input({ platforms: TWO, baseDigest: NEW, basePlatformDigests: { 'linux/amd64': AMD2, 'linux/arm64': ARM2 } }),
+      true,
+      'platforms-changed',
+      'platforms changed from linux/amd64 to linux/amd64, linux/arm64',
+    ],
+    [
+      'a version without per-platform records: the index digest decides (moved)',
+      input({ baseDigest: NEW, basePlatformDigests: { 'linux/amd64': AMD } }),
+      true,
+      'base-moved',
+      `${BASE} moved from sha256:111111111111 to sha256:222222222222`,
+    ],
+    [
+      'a version without per-platform records: the index digest decides (same)',
+      input({ basePlatformDigests: { 'linux/amd64': AMD } }),
+      false,
+      'current',
+      '6.0-bullseye-slim-1.2.0 is built on sha256:111111111111, the current base',
+    ],
+    [
+      'a platform not built moved, but the context changed',
+      input({
+        platforms: TWO,
+        baseDigest: NEW,
+        contextDigest: CTX2,
+        basePlatformDigests: { 'linux/amd64': AMD, 'linux/arm64': ARM },
+        published: both(),
+      }),
+      true,
+      'context-changed',
+      'Dockerfile or build context changed since 6.0-bullseye-slim-1.2.0',
+    ],
+    [
+      'a single-platform image recorded per platform: the amd64 manifest decides',
+      input({
+        baseDigest: NEW,
+        basePlatformDigests: { 'linux/amd64': AMD },
+        published: published({ basePlatformDigests: { 'linux/amd64': AMD } }),
+      }),
+      false,
+      'current',
+      `${BASE} moved from sha256:111111111111 to sha256:222222222222, but no platform 6.0-bullseye-slim-1.2.0 is built for moved (linux/amd64)`,
+    ],
+  ])('%s', (_name, given, stale, reason, message) => {
+    expect(decideStaleness(given)).toEqual({ stale, reason, message });
+  });
+});
+
 describe('pinBehindWarning', () => {
   it.each<[string, string | undefined, string | undefined]>([
     ['the tag still names the pin', OLD, undefined],

@@ -5,9 +5,18 @@
  */
 import { changedBuildArgs, type BuildArgDigests } from './build-args';
 import { sameImageName } from '../types/image-ref';
+import { DEFAULT_PLATFORMS, samePlatforms } from '../types/platforms';
 
 export type Reason =
-  'forced' | 'nothing-published' | 'base-changed' | 'base-moved' | 'build-args-changed' | 'context-changed' | 'unlabelled' | 'current';
+  | 'forced'
+  | 'nothing-published'
+  | 'base-changed'
+  | 'base-moved'
+  | 'platforms-changed'
+  | 'build-args-changed'
+  | 'context-changed'
+  | 'unlabelled'
+  | 'current';
 
 export interface PublishedVersion {
   versionTag: string;
@@ -17,6 +26,11 @@ export interface PublishedVersion {
   contextDigest?: string;
   /** The build args it recorded (by digest); undefined when it recorded none. */
   buildArgs?: BuildArgDigests;
+  /**
+   * The base manifest each platform it built was built FROM; undefined for a version published before the
+   * product recorded them, which is decided by the base's (index) digest as a whole.
+   */
+  basePlatformDigests?: Record<string, string>;
 }
 
 export interface StalenessInput {
@@ -29,6 +43,10 @@ export interface StalenessInput {
   contextDigest: string;
   /** The build args this run passes (by digest); they are part of contextDigest too. */
   buildArgs?: BuildArgDigests;
+  /** The platforms this image builds (platform-image.json `platforms`); the default one when absent. */
+  platforms?: readonly string[];
+  /** The base's manifest per platform this image builds, as the base index lists them now (or the pin's). */
+  basePlatformDigests?: Record<string, string>;
   published?: PublishedVersion;
 }
 
@@ -52,7 +70,31 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
   if (published.baseName && !sameImageName(published.baseName, input.baseName)) {
     return { stale: true, reason: 'base-changed', message: `base changed from ${published.baseName} to ${input.baseName}` };
   }
-  if (published.baseDigest !== input.baseDigest) {
+  const platforms = input.platforms ?? DEFAULT_PLATFORMS;
+  const recorded = published.basePlatformDigests;
+  // A version recorded per platform: only a platform this image builds can make its base move. Without that
+  // record (published by an older release) the base's digest as a whole decides, as it always did.
+  const builtFor = recorded ? Object.keys(recorded) : DEFAULT_PLATFORMS;
+  if (!samePlatforms(builtFor, platforms)) {
+    return {
+      stale: true,
+      reason: 'platforms-changed',
+      message: `platforms changed from ${[...builtFor].sort().join(', ')} to ${[...platforms].sort().join(', ')}`,
+    };
+  }
+  let unbuiltMoved = false;
+  if (recorded && input.basePlatformDigests) {
+    const moved = [...platforms].sort().filter((p) => recorded[p] !== input.basePlatformDigests![p]);
+    if (moved.length) {
+      const what = moved.map((p) => `${p} from ${short(recorded[p])} to ${short(input.basePlatformDigests![p] ?? 'nothing')}`).join(', ');
+      return {
+        stale: true,
+        reason: 'base-moved',
+        message: input.pinned ? `the pin of ${input.baseName} moved for ${what}` : `${input.baseName} moved for ${what}`,
+      };
+    }
+    unbuiltMoved = published.baseDigest !== input.baseDigest;
+  } else if (published.baseDigest !== input.baseDigest) {
     return {
       stale: true,
       reason: 'base-moved',
@@ -84,6 +126,15 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
       stale: true,
       reason: 'context-changed',
       message: `Dockerfile or build context changed since ${published.versionTag}`,
+    };
+  }
+  if (unbuiltMoved) {
+    return {
+      stale: false,
+      reason: 'current',
+      message:
+        `${input.baseName} moved from ${short(published.baseDigest)} to ${short(input.baseDigest)}, ` +
+        `but no platform ${published.versionTag} is built for moved (${[...platforms].sort().join(', ')})`,
     };
   }
   return {

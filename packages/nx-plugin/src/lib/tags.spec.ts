@@ -92,6 +92,10 @@ describe('run tags', () => {
   it.each<[string, ReturnType<typeof parseRunTag>]>([
     ['staging-0123456789abcdef', { kind: 'staging', runId: '0123456789abcdef' }],
     ['unannounced-0123456789abcdef', { kind: 'unannounced', runId: '0123456789abcdef' }],
+    ['staging-0123456789abcdef-linux-arm64', { kind: 'staging', runId: '0123456789abcdef', platformSlug: 'linux-arm64' }],
+    ['staging-0123456789abcdef-linux-arm-v7', { kind: 'staging', runId: '0123456789abcdef', platformSlug: 'linux-arm-v7' }],
+    ['staging-0123456789abcdef-linux-arm-v7-x', undefined],
+    ['staging-0123456789abcdef-1.2.0', undefined],
     ['staging-0123456789ABCDEF', undefined],
     ['staging-0123456789abcde', undefined],
     ['staging-0123456789abcdef0', undefined],
@@ -113,6 +117,10 @@ describe('run tags', () => {
       expect(parseRunTag(tag)).toEqual({ kind, runId });
       expect(isValidTag(tag)).toBe(true);
     }
+    const perPlatform = runTag('staging', runId, 'linux-arm-v7');
+    expect(perPlatform).toBe(`staging-${runId}-linux-arm-v7`);
+    expect(parseRunTag(perPlatform)).toEqual({ kind: 'staging', runId, platformSlug: 'linux-arm-v7' });
+    expect(isValidTag(perPlatform)).toBe(true);
   });
 
   it('never reads a version of any prefix as a run tag', () => {

@@ -49,6 +49,21 @@ describe('publishedCard', () => {
     ]);
   });
 
+  it('lists the platforms of a multi-platform image after its digest', () => {
+    const A = `sha256:${'a'.repeat(64)}`;
+    const E = `sha256:${'4'.repeat(64)}`;
+    const card = publishedCard({
+      ...published,
+      platforms: [
+        { platform: 'linux/amd64', digest: A },
+        { platform: 'linux/arm64', digest: E },
+      ],
+    });
+    const facts = (card.attachments[0].content.body as Array<{ facts?: Array<{ title: string; value: string }> }>)[1].facts!;
+    expect(facts.map((f) => f.title).slice(3, 5)).toEqual(['Digest', 'Platforms']);
+    expect(facts[4].value).toBe(`linux/amd64 (${A}), linux/arm64 (${E})`);
+  });
+
   it('names the image and version and lists the facts', () => {
     const body = publishedCard(published).attachments[0].content.body as Array<Record<string, unknown>>;
     expect(body[0]).toMatchObject({ type: 'TextBlock', text: 'Platform image net6-runtime published: 6.0-bullseye-slim-1.3.0' });

@@ -16,6 +16,8 @@ export interface PublishedImage {
   /** What the version records about its base; a late card for an older version may not know it. */
   baseName?: string;
   baseDigest?: string;
+  /** A multi-platform image: its platforms with their manifest digests, as the index lists them. */
+  platforms?: Array<{ platform: string; digest: string }>;
   reason: string;
   runUrl?: string;
   warnings?: string[];
@@ -46,6 +48,7 @@ export function publishedCard(p: PublishedImage): TeamsMessage {
     { title: 'Version tag', value: p.versionTag },
     { title: 'Tags', value: p.tags.join(', ') },
     { title: 'Digest', value: p.digest },
+    { title: 'Platforms', value: p.platforms?.map((m) => `${m.platform} (${m.digest})`).join(', ') },
     { title: 'Base image', value: p.baseName },
     { title: 'Base digest', value: p.baseDigest },
     { title: 'Why', value: p.reason },

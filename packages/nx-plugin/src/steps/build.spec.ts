@@ -22,7 +22,7 @@ let root: string;
 
 function settingsFor(over: Partial<ImageSettings> = {}): ImageSettings {
   return imageSettings(root, 'sdk', {
-    integrationTest: { replaceFrom: BASE, app: {} as ImageSettings['integrationTest']['app'] },
+    integrationTest: { replaceFrom: BASE, requireAllPlatforms: false, app: {} as ImageSettings['integrationTest']['app'] },
     ...over,
   });
 }
@@ -92,6 +92,65 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('buildImage', () => {
+  it('builds each platform FROM its own manifest of the checked index, under a local name of its own', async () => {
+    const AMD = `sha256:${'a'.repeat(64)}`;
+    const ARM = `sha256:${'e'.repeat(64)}`;
+    const { builds, docker } = fakeDocker({}, 'classic');
+    const { lines, log } = logger();
+    const twoPlatforms: CheckRecord = { ...check, base: { ...check.base, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } } };
+    const record = await buildImage(settingsFor({ platforms: ['linux/amd64', 'linux/arm64'] }), twoPlatforms, {
+      docker,
+      log,
+      source: {},
+      write: () => undefined,
+      now: NOW,
+      runOwner: OWNER,
+    });
+    expect(builds.map((b) => [b.req.platform, b.req.tag, b.dockerfileText.split('\n')[0]])).toEqual([
+      [
+        'linux/amd64',
+        'platform-images/net6-sdk/linux-amd64:candidate-run-1-agent-7-4242',
+        `FROM localhost:5001/dotnet/runtime:6.0-bullseye-slim@${AMD} AS base`,
+      ],
+      [
+        'linux/arm64',
+        'platform-images/net6-sdk/linux-arm64:candidate-run-1-agent-7-4242',
+        `FROM localhost:5001/dotnet/runtime:6.0-bullseye-slim@${ARM} AS base`,
+      ],
+    ]);
+    // Both images record every built platform's base manifest in their labels.
+    for (const build of builds)
+      expect(build.dockerfileText).toContain(`"${LABELS.basePlatformDigests}"="linux/amd64=${AMD},linux/arm64=${ARM}"`);
+    expect(record).toMatchObject({
+      imageId: IMAGE_ID,
+      localTag: 'platform-images/net6-sdk/linux-amd64:candidate-run-1-agent-7-4242',
+      platforms: [
+        {
+          platform: 'linux/amd64',
+          imageId: IMAGE_ID,
+          localTag: 'platform-images/net6-sdk/linux-amd64:candidate-run-1-agent-7-4242',
+          baseDigest: AMD,
+        },
+        {
+          platform: 'linux/arm64',
+          imageId: IMAGE_ID,
+          localTag: 'platform-images/net6-sdk/linux-arm64:candidate-run-1-agent-7-4242',
+          baseDigest: ARM,
+        },
+      ],
+    });
+    expect(lines).toContain(
+      `info net6-sdk: building 6.0-bullseye-slim-1.3.0 for linux/arm64 FROM localhost:5001/dotnet/runtime:6.0-bullseye-slim@${ARM} with the classic builder`,
+    );
+  });
+
+  it('names no --platform for a default single-platform image, as before', async () => {
+    const { builds, docker } = fakeDocker();
+    await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER });
+    expect(builds[0].req.platform).toBeUndefined();
+    expect(builds[0].req.tag).toBe('platform-images/net6-sdk:candidate-run-1-agent-7-4242');
+  });
+
   it('builds FROM the pinned base with only the declared build args and the labels', async () => {
     const { builds, events, docker } = fakeDocker();
     const { lines, log } = logger();

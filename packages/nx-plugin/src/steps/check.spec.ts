@@ -9,6 +9,7 @@ import { annotatedManifest } from '../lib/manifest';
 import { MEDIA_TYPES } from '../types/media-types';
 import { ConfigError, NotFoundError } from '../types/errors';
 import type { ImageRef } from '../types/image-ref';
+import type { ResolvedBase } from '../lib/registry-client';
 import { LABELS } from '../types/annotations';
 import { baseImageOf, checkImage, type CheckDeps } from './check';
 import { imageSettings, omit, recordingLogger } from './test-fixtures';
@@ -105,7 +106,7 @@ const logger = recordingLogger;
 
 function deps(ecr: EcrReads, labels: Record<string, string> = {}, digest = BASE_DIGEST) {
   const reads: Array<{ registry: string; login: EcrLogin; ref: ImageRef }> = [];
-  const upstream = { resolveDigest: jest.fn<Promise<string>, [ImageRef]>(() => Promise.resolve(digest)) };
+  const upstream = { resolveBase: jest.fn<Promise<ResolvedBase>, [ImageRef]>(() => Promise.resolve({ digest })) };
   const { lines, log } = logger();
   const d: CheckDeps = {
     upstream,
@@ -393,13 +394,13 @@ describe('checkImage', () => {
       stale: true,
       reason: 'nothing-published',
       message: 'no version published yet',
-      base: { name: BASE, digest: BASE_DIGEST, pullRef: `${BASE}@${BASE_DIGEST}` },
+      base: { name: BASE, digest: BASE_DIGEST, pullRef: `${BASE}@${BASE_DIGEST}`, platforms: { 'linux/amd64': BASE_DIGEST } },
       contextDigest: await contextDigest(settings.context, settings.dockerfile),
       published: undefined,
       runId: 'run-1',
       nextVersion: { tag: '6.0-bullseye-slim-1.0.0', version: '1.0.0' },
     });
-    expect(upstream.resolveDigest).toHaveBeenCalledWith(
+    expect(upstream.resolveBase).toHaveBeenCalledWith(
       expect.objectContaining({ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim' }),
     );
     expect(ecr.images).not.toHaveBeenCalled();
@@ -556,6 +557,102 @@ describe('checkImage', () => {
     }
   });
 
+  describe('a multi-platform image (platforms: linux/amd64, linux/arm64)', () => {
+    const TWO = ['linux/amd64', 'linux/arm64'];
+    const AMD = `sha256:${'a'.repeat(64)}`;
+    const ARM = `sha256:${'e'.repeat(64)}`;
+    const ARM2 = `sha256:${'f'.repeat(64)}`;
+    const V7 = `sha256:${'7'.repeat(64)}`;
+    const V7B = `sha256:${'8'.repeat(64)}`;
+    const INDEX2 = `sha256:${'2'.repeat(64)}`;
+    const upstreamIndex = (digest: string, platforms: Record<string, string>) => (d: CheckDeps) => {
+      d.upstream.resolveBase = () => Promise.resolve({ digest, platforms });
+    };
+    const published = async (settings: ImageSettings) =>
+      fakeEcr(
+        REPOSITORY,
+        [image('6.0-bullseye-slim-1.2.0', 'latest')],
+        await currentLabels(settings, { [LABELS.basePlatformDigests]: `linux/amd64=${AMD},linux/arm64=${ARM}` }),
+      );
+
+    it('records the manifest of each platform it builds, not the others', async () => {
+      const settings = settingsFor({ platforms: TWO });
+      const { d } = deps(fakeEcr(undefined, []));
+      upstreamIndex(BASE_DIGEST, { 'linux/amd64': AMD, 'linux/arm64': ARM, 'linux/arm/v7': V7 })(d);
+      const record = await checkImage(settings, d);
+      expect(record.base.platforms).toEqual({ 'linux/amd64': AMD, 'linux/arm64': ARM });
+    });
+
+    it('is CURRENT when the base index moved only for linux/arm/v7, and says no built platform moved', async () => {
+      const settings = settingsFor({ platforms: TWO });
+      const { d, lines } = deps(await published(settings));
+      upstreamIndex(INDEX2, { 'linux/amd64': AMD, 'linux/arm64': ARM, 'linux/arm/v7': V7B })(d);
+      const record = await checkImage(settings, d);
+      expect(record).toMatchObject({ stale: false, reason: 'current' });
+      expect(lines).toContain(
+        `info net6-runtime: CURRENT: ${BASE} moved from sha256:bbbbbbbbbbbb to sha256:222222222222, ` +
+          'but no platform 6.0-bullseye-slim-1.2.0 is built for moved (linux/amd64, linux/arm64); nothing to do',
+      );
+    });
+
+    it('is STALE naming linux/arm64 when its manifest moved', async () => {
+      const settings = settingsFor({ platforms: TWO });
+      const { d } = deps(await published(settings));
+      upstreamIndex(INDEX2, { 'linux/amd64': AMD, 'linux/arm64': ARM2, 'linux/arm/v7': V7 })(d);
+      const record = await checkImage(settings, d);
+      expect(record).toMatchObject({
+        stale: true,
+        reason: 'base-moved',
+        message: `${BASE} moved for linux/arm64 from sha256:eeeeeeeeeeee to sha256:ffffffffffff`,
+      });
+    });
+
+    it('a base pinned by digest: the pin the tag still names is read once; a pin behind is read by its digest', async () => {
+      const PIN = `sha256:${'9'.repeat(64)}`;
+      writeFileSync(settingsFor().dockerfile, `FROM ${BASE}@${PIN}\n`);
+      const settings = settingsFor({ platforms: TWO });
+      const same = deps(fakeEcr(undefined, []));
+      same.upstream.resolveBase.mockImplementation(() =>
+        Promise.resolve({ digest: PIN, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } }),
+      );
+      expect((await checkImage(settings, same.d)).base.platforms).toEqual({ 'linux/amd64': AMD, 'linux/arm64': ARM });
+      expect(same.upstream.resolveBase).toHaveBeenCalledTimes(1);
+
+      const behind = deps(fakeEcr(undefined, []));
+      behind.upstream.resolveBase.mockImplementation((ref: ImageRef) =>
+        Promise.resolve(
+          ref.digest
+            ? { digest: PIN, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } }
+            : { digest: INDEX2, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM2 } },
+        ),
+      );
+      const record = await checkImage(settings, behind.d);
+      expect(record.base).toMatchObject({ digest: PIN, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } });
+      expect(behind.upstream.resolveBase.mock.calls.map(([ref]) => ref.digest)).toEqual([undefined, PIN]);
+    });
+
+    it('refuses a single-manifest base, naming the Dockerfile FROM and platforms', async () => {
+      const { d } = deps(fakeEcr(undefined, []));
+      const failure = checkImage(settingsFor({ platforms: TWO }), d);
+      await expect(failure).rejects.toThrow(ConfigError);
+      await expect(failure).rejects.toMatchObject({
+        message:
+          'platform-images/net6/runtime/platform-image.json: platforms: ' +
+          `${BASE} (FROM in platform-images/net6/runtime/Dockerfile) is a single image, not an image index, so it has no linux/amd64, linux/arm64 images to build on`,
+        hint: 'build FROM a multi-platform base in platform-images/net6/runtime/Dockerfile, or list one platform in platforms',
+      });
+    });
+
+    it('refuses a platform the base index does not list', async () => {
+      const { d } = deps(fakeEcr(undefined, []));
+      upstreamIndex(BASE_DIGEST, { 'linux/amd64': AMD })(d);
+      await expect(checkImage(settingsFor({ platforms: TWO }), d)).rejects.toMatchObject({
+        message: expect.stringContaining('has no linux/arm64 image; its index lists linux/amd64') as string,
+        hint: 'remove linux/arm64 from platforms, or build FROM a base published for it',
+      });
+    });
+  });
+
   it('gives every stale check a fresh run id by default', async () => {
     const { d } = deps(fakeEcr(undefined, []));
     const withoutRunId = omit(d, 'newRunId');
@@ -574,6 +671,7 @@ describe('checkImage', () => {
       name: BASE,
       digest: BASE_DIGEST,
       pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${BASE_DIGEST}`,
+      platforms: { 'linux/amd64': BASE_DIGEST },
     });
   });
 
@@ -587,7 +685,7 @@ describe('checkImage', () => {
       const { d, upstream, lines } = deps(fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')]), labels, BASE_DIGEST);
       const record = await checkImage(settings, d);
       // The tag is asked for, not the pin: only to tell whether the pin is behind.
-      expect(upstream.resolveDigest).toHaveBeenCalledWith({
+      expect(upstream.resolveBase).toHaveBeenCalledWith({
         registry: 'mcr.microsoft.com',
         repository: 'dotnet/runtime',
         tag: '6.0-bullseye-slim',
@@ -598,7 +696,12 @@ describe('checkImage', () => {
         reason: 'current',
         message: '6.0-bullseye-slim-1.2.0 is built on sha256:eeeeeeeeeeee, the pinned base',
       });
-      expect(record.base).toEqual({ name: BASE, digest: PIN, pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${PIN}` });
+      expect(record.base).toEqual({
+        name: BASE,
+        digest: PIN,
+        pullRef: `localhost:5001/dotnet/runtime:6.0-bullseye-slim@${PIN}`,
+        platforms: { 'linux/amd64': PIN },
+      });
       expect(record.warnings).toEqual([
         `${BASE} is pinned to sha256:eeeeeeeeeeee, but the tag has moved on to sha256:bbbbbbbbbbbb upstream: the pin is behind (update the digest in FROM, e.g. with Renovate)`,
       ]);
@@ -627,13 +730,15 @@ describe('checkImage', () => {
     it('goes on from the pin when the tag is gone upstream, and says so', async () => {
       const settings = settingsFor();
       const { d } = deps(fakeEcr(undefined, []));
-      d.upstream.resolveDigest = () =>
-        Promise.reject(
-          new NotFoundError(
-            'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)',
-            'check the repository and tag exist upstream',
-          ),
-        );
+      d.upstream.resolveBase = (ref) =>
+        ref.digest
+          ? Promise.resolve({ digest: ref.digest })
+          : Promise.reject(
+              new NotFoundError(
+                'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim: not found in the registry (HEAD manifests answered 404)',
+                'check the repository and tag exist upstream',
+              ),
+            );
       const record = await checkImage(settings, d);
       expect(record.base.digest).toBe(PIN);
       expect(record.warnings).toEqual([
@@ -656,7 +761,7 @@ describe('checkImage', () => {
     writeFileSync(settings.dockerfile, 'ARG TAG=8.0-bookworm-slim\nFROM mcr.microsoft.com/dotnet/runtime:${TAG}\nUSER app\n');
     const { d, upstream } = deps(fakeEcr(undefined, []));
     const record = await checkImage(settings, d);
-    expect(upstream.resolveDigest).toHaveBeenCalledWith({
+    expect(upstream.resolveBase).toHaveBeenCalledWith({
       registry: 'mcr.microsoft.com',
       repository: 'dotnet/runtime',
       tag: '10.0-noble',
@@ -666,6 +771,7 @@ describe('checkImage', () => {
       name: 'mcr.microsoft.com/dotnet/runtime:10.0-noble',
       digest: BASE_DIGEST,
       pullRef: `mcr.microsoft.com/dotnet/runtime:10.0-noble@${BASE_DIGEST}`,
+      platforms: { 'linux/amd64': BASE_DIGEST },
     });
   });
 

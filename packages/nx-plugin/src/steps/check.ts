@@ -13,6 +13,8 @@ import { ConfigError, NotFoundError } from '../types/errors';
 import { canonicalName, parseImageRef, pullReference, type ImageRef } from '../types/image-ref';
 import { LABELS } from '../types/annotations';
 import type { Logger } from '../lib/log';
+import type { ResolvedBase } from '../lib/registry-client';
+import { decodePlatformDigests } from '../types/platforms';
 import { inputsFromManifest } from '../lib/manifest';
 import { leftoverTags, owedAnnouncements, sbomOwed } from '../lib/registry-recovery';
 import { decideStaleness, pinBehindWarning, short, type PublishedVersion } from '../lib/staleness';
@@ -23,7 +25,8 @@ import type { CheckRecord, OwedCard } from './records';
 import { imageDigestsOf, reportFindings } from './scan-gate';
 
 export interface UpstreamRegistry {
-  resolveDigest(ref: ImageRef): Promise<string>;
+  /** What the reference names now, with each platform's manifest for an index (one GET; see RegistryClient.resolveBase). */
+  resolveBase(ref: ImageRef): Promise<ResolvedBase>;
 }
 
 export interface PublishedReader {
@@ -146,29 +149,39 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
       baseDigest: labels[LABELS.baseDigest],
       contextDigest: labels[LABELS.contextDigest],
       ...(labels[LABELS.buildArgs] !== undefined ? { buildArgs: decodeBuildArgDigests(labels[LABELS.buildArgs]) } : {}),
+      ...recordedPlatforms(labels[LABELS.basePlatformDigests]),
     },
   };
 }
 
+function recordedPlatforms(text: string | undefined): { basePlatformDigests?: Record<string, string> } {
+  const digests = decodePlatformDigests(text);
+  return digests ? { basePlatformDigests: digests } : {};
+}
+
 /**
  * The digest to build on: the tag's current digest upstream, or the pin FROM names. A pinned base is decided
- * from its pin; its tag is still looked up (when it has one), only to say whether the pin is behind.
+ * from its pin; its tag is still looked up (when it has one), only to say whether the pin is behind. Each is
+ * one GET of the manifest, which for an index lists every platform's manifest; a pin the tag still names is
+ * read once.
  */
 async function resolveBase(
   settings: ImageSettings,
   base: ImageRef,
   deps: CheckDeps,
-): Promise<{ digest: string; tagDigest?: string | null }> {
+): Promise<{ digest: string; platforms?: Record<string, string>; tagDigest?: string | null }> {
   const tagOnly: ImageRef = { registry: base.registry, repository: base.repository, tag: base.tag, digest: undefined };
   if (base.digest) {
-    if (!base.tag) return { digest: base.digest };
-    const tagDigest = await deps.upstream.resolveDigest(tagOnly).catch((err: unknown) => {
+    const byPin = () => deps.upstream.resolveBase({ ...tagOnly, digest: base.digest });
+    if (!base.tag) return byPin();
+    const tagged = await deps.upstream.resolveBase(tagOnly).catch((err: unknown) => {
       if (err instanceof NotFoundError) return null;
       throw err;
     });
-    return { digest: base.digest, tagDigest };
+    const pinned = tagged?.digest === base.digest ? tagged : await byPin();
+    return { digest: base.digest, ...(pinned.platforms ? { platforms: pinned.platforms } : {}), tagDigest: tagged ? tagged.digest : null };
   }
-  const digest = await deps.upstream.resolveDigest(tagOnly).catch((err: unknown) => {
+  return deps.upstream.resolveBase(tagOnly).catch((err: unknown) => {
     // The user wrote that tag: point at the line to fix, not only at the registry URL.
     if (err instanceof NotFoundError) {
       throw new ConfigError(
@@ -180,7 +193,37 @@ async function resolveBase(
     }
     throw err;
   });
-  return { digest };
+}
+
+/**
+ * The base manifest of each platform the image builds. A single manifest (not an index) is one image of one
+ * platform, which only a single-platform image can build on: it stands for that platform.
+ */
+export function platformBases(
+  settings: Pick<ImageSettings, 'platforms' | 'configFile' | 'dockerfile' | 'workspaceRoot'>,
+  baseName: string,
+  resolved: { digest: string; platforms?: Record<string, string> },
+): Record<string, string> {
+  const dockerfile = path.relative(settings.workspaceRoot, settings.dockerfile);
+  if (!resolved.platforms) {
+    if (settings.platforms.length > 1)
+      throw new ConfigError(
+        settings.configFile,
+        'platforms',
+        `${baseName} (FROM in ${dockerfile}) is a single image, not an image index, so it has no ${settings.platforms.join(', ')} images to build on`,
+        `build FROM a multi-platform base in ${dockerfile}, or list one platform in platforms`,
+      );
+    return { [settings.platforms[0]]: resolved.digest };
+  }
+  const missing = settings.platforms.filter((p) => !resolved.platforms![p]);
+  if (missing.length)
+    throw new ConfigError(
+      settings.configFile,
+      'platforms',
+      `${baseName} (FROM in ${dockerfile}) has no ${missing.join(', ')} image; its index lists ${Object.keys(resolved.platforms).sort().join(', ') || 'none'}`,
+      `remove ${missing.join(', ')} from platforms, or build FROM a base published for ${missing.length === 1 ? 'it' : 'them'}`,
+    );
+  return Object.fromEntries([...settings.platforms].sort().map((p) => [p, resolved.platforms![p]]));
 }
 
 export async function checkImage(settings: ImageSettings, deps: CheckDeps): Promise<CheckRecord> {
@@ -188,12 +231,15 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   const buildArgs = buildArgDigests(passedArgs);
   // The ECR reads do not wait for the upstream answer: checks of images sharing a repository then reach
   // each read together, and one call serves them all.
-  const [{ digest: baseDigest, tagDigest }, ctxDigest, { repository, images, tags, newest, published, owedCards, stored }] =
-    await Promise.all([
-      resolveBase(settings, base, deps),
-      contextDigest(settings.context, settings.dockerfile, buildArgs),
-      readPublished(settings, deps),
-    ]);
+  const [
+    { digest: baseDigest, platforms: indexPlatforms, tagDigest },
+    ctxDigest,
+    { repository, images, tags, newest, published, owedCards, stored },
+  ] = await Promise.all([
+    resolveBase(settings, base, deps),
+    contextDigest(settings.context, settings.dockerfile, buildArgs),
+    readPublished(settings, deps),
+  ]);
   // Run tags are the product's own (staging-…, unannounced-…), never versions, however ecr.tag is spelt.
   const malformed = malformedVersionTags(
     settings.ecr.tag,
@@ -208,10 +254,13 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   // A run that has work to do (a rebuild, or tags to finish) gets an id its later steps must match.
   const newRunId = deps.newRunId ?? randomRunId;
   const pinned = base.digest !== undefined;
+  const basePlatformDigests = platformBases(settings, base.name, { digest: baseDigest, platforms: indexPlatforms });
   const decision = decideStaleness({
     force: settings.force,
     baseName: base.name,
     baseDigest,
+    platforms: settings.platforms,
+    basePlatformDigests,
     contextDigest: ctxDigest,
     buildArgs,
     published,
@@ -222,7 +271,12 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     stale: decision.stale,
     reason: decision.reason,
     message: decision.message,
-    base: { name: base.name, digest: baseDigest, pullRef: pullReference(base, baseDigest, settings.registryMirrors) },
+    base: {
+      name: base.name,
+      digest: baseDigest,
+      pullRef: pullReference(base, baseDigest, settings.registryMirrors),
+      platforms: basePlatformDigests,
+    },
     contextDigest: ctxDigest,
     ...(Object.keys(buildArgs).length ? { buildArgs } : {}),
     published,

@@ -33,6 +33,7 @@ function settingsWith(port?: number, replaceFrom = 'mcr.microsoft.com/dotnet/asp
     project: 'net8-aspnet',
     integrationTest: {
       replaceFrom,
+      requireAllPlatforms: false,
       app: {
         dir,
         configFile: 'integration-tests/net8/test-app.json',
@@ -79,7 +80,7 @@ function fakeDocker(engine: Engine) {
   const respond = (args: string[], options: RunOptions): CommandResult => {
     switch (args[0]) {
       case 'version':
-        return ok('20.10.24\n');
+        return ok(args.includes('{{.Server.Os}}/{{.Server.Arch}}') ? 'linux/amd64\n' : '20.10.24\n');
       case 'buildx':
         return { exitCode: 1, stdout: '', stderr: 'not installed', output: 'not installed' };
       case 'build': {
@@ -242,5 +243,86 @@ describe('testPort', () => {
     ],
   ])('image env %j, port %j fails', (env, port, message) => {
     expect(() => testPort(settingsWith(port), env)).toThrow(message);
+  });
+});
+
+describe('testImage of a multi-platform image', () => {
+  const AARCH64 = 'enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: POCF\noffset 0\n';
+  const twoPlatforms = {
+    ...build,
+    localTag: 'platform-images/net8-aspnet/linux-amd64:candidate',
+    platforms: [
+      { platform: 'linux/amd64', imageId: IMAGE_ID, localTag: 'platform-images/net8-aspnet/linux-amd64:candidate' },
+      { platform: 'linux/arm64', imageId: IMAGE_ID, localTag: 'platform-images/net8-aspnet/linux-arm64:candidate' },
+    ],
+  } as BuildRecord;
+  const settings = (requireAllPlatforms = false): ImageSettings => {
+    const base = settingsWith();
+    return { ...base, platforms: ['linux/amd64', 'linux/arm64'], integrationTest: { ...base.integrationTest, requireAllPlatforms } };
+  };
+  const probe = () => Promise.resolve({ status: 200, body: '{"data":"x"}' });
+
+  it('tests amd64 natively and arm64 under emulation, each build and container naming its platform', async () => {
+    const { docker, calls } = fakeDocker({});
+    const { lines, log } = recordingLogger();
+    const readBinfmt = (name: string) => ({ status: 'enabled', 'qemu-aarch64': AARCH64 })[name];
+    const record = await testImage(settings(), check, twoPlatforms, { docker, log, probe, pollMs: 1, readBinfmt });
+    expect(record.passed).toBe(true);
+    expect(record.platforms).toEqual([
+      expect.objectContaining({ platform: 'linux/amd64', how: 'native', passed: true, status: 200 }),
+      expect.objectContaining({ platform: 'linux/arm64', how: 'emulated', passed: true, status: 200 }),
+    ]);
+    // The classic builder (no buildx here) is given no --platform for a test app of two platforms (see mixedBuildPlatform).
+    const builds = calls.filter((c) => c[0] === 'build');
+    expect(builds.map((c) => c.includes('--platform'))).toEqual([false, false]);
+    expect(builds[1][builds[1].indexOf('-t') + 1]).toMatch(/^platform-images-test\/net8-aspnet\/linux-arm64:run-1-/);
+    const runs = calls.filter((c) => c[0] === 'run' && c.includes('--detach'));
+    expect(runs.map((c) => c[c.indexOf('--platform') + 1])).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(lines).toContain('info net8-aspnet: testing linux/amd64 natively (the engine is linux/amd64)');
+    expect(lines).toContain(
+      'info net8-aspnet: testing linux/arm64 under emulation on this linux/amd64 engine ' +
+        '(binfmt_misc qemu-aarch64 → /usr/libexec/qemu-binfmt/aarch64-binfmt-P)',
+    );
+  });
+
+  it('tells BuildKit the platform of each test app build', async () => {
+    const { docker, calls } = fakeDocker({});
+    const readBinfmt = (name: string) => ({ status: 'enabled', 'qemu-aarch64': AARCH64 })[name];
+    const buildkit = { ...settings(), docker: { builder: 'buildkit' as const, command: 'docker' } };
+    await testImage(buildkit, check, twoPlatforms, { docker, log: recordingLogger().log, probe, pollMs: 1, readBinfmt });
+    const builds = calls.filter((c) => c[0] === 'build');
+    expect(builds.map((c) => c[c.indexOf('--platform') + 1])).toEqual(['linux/amd64', 'linux/arm64']);
+  });
+
+  it('says clearly that a platform without an emulator went untested, and tests the others', async () => {
+    const { docker, calls } = fakeDocker({});
+    const { lines, log } = recordingLogger();
+    const record = await testImage(settings(), check, twoPlatforms, { docker, log, probe, pollMs: 1, readBinfmt: () => undefined });
+    expect(record.passed).toBe(true);
+    expect(record.platforms?.[1]).toEqual({
+      platform: 'linux/arm64',
+      imageId: IMAGE_ID,
+      how: 'untested',
+      passed: false,
+      why: 'binfmt_misc is not mounted (/proc/sys/fs/binfmt_misc), so no emulator can run linux/arm64 binaries on this linux/amd64 engine',
+    });
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      expect.stringMatching(/^warn net8-aspnet: linux\/arm64 went UNTESTED: binfmt_misc is not mounted .*; it is published untested/),
+    ]);
+    expect(calls.filter((c) => c[0] === 'build')).toHaveLength(1);
+  });
+
+  it('fails with requireAllPlatforms when a platform cannot be tested, naming the setting', async () => {
+    const { docker } = fakeDocker({});
+    const readBinfmt = (name: string) => ({ status: 'enabled' })[name];
+    await expect(
+      testImage(settings(true), check, twoPlatforms, { docker, log: recordingLogger().log, probe, pollMs: 1, readBinfmt }),
+    ).rejects.toMatchObject({
+      name: 'ConfigError',
+      message:
+        'platform-images/net6/runtime/platform-image.json: integrationTest.requireAllPlatforms: is set, and linux/arm64 cannot be tested on ' +
+        'this linux/amd64 engine: no qemu-aarch64 handler is registered in /proc/sys/fs/binfmt_misc, so this linux/amd64 engine cannot run ' +
+        'linux/arm64 binaries; nothing is published',
+    });
   });
 });

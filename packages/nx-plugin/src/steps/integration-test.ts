@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { checkedBuild } from '../lib/build-warnings';
-import type { DockerCli } from '../lib/docker';
+import { mixedBuildPlatform, type DockerCli } from '../lib/docker';
 import { DockerfileSyntaxError } from '../lib/dockerfile';
-import { finalStageFrom, fromImages, overrideFrom, startsFrom } from '../lib/dockerfile-rewrite';
+import { buildStagesOn, finalStageFrom, fromImages, overrideFrom, startsFrom } from '../lib/dockerfile-rewrite';
 import {
   configuredPort,
   declaredRuntimes,
@@ -26,7 +26,9 @@ import { LOCAL_LABELS } from '../types/annotations';
 import { ConfigError, UserError } from '../types/errors';
 import type { Logger } from '../lib/log';
 import { probeDelayMs, sleep } from '../lib/retry';
-import type { BuildRecord, CheckRecord, TestRecord } from './records';
+import type { BuildRecord, CheckRecord, PlatformTest, TestRecord } from './records';
+import { EMULATION_FIX, howToRun, readBinfmtEntry } from '../lib/emulation';
+import { platformSlug } from '../types/platforms';
 
 export interface ProbeResult {
   status?: number;
@@ -79,16 +81,80 @@ export const httpProbe: Probe = async (url, init) => {
   }
 };
 
-export async function testImage(
+type TestDeps = {
+  docker: DockerCli;
+  log: Logger;
+  probe?: Probe;
+  write?: (chunk: string) => void;
+  pollMs?: number;
+  now?: Date;
+  /** Reads a binfmt_misc entry (see lib/emulation.ts); this machine's by default. */
+  readBinfmt?: (name: string) => string | undefined;
+};
+
+/**
+ * A multi-platform image is tested once per platform: natively on the engine's own platform, under emulation
+ * (qemu-user-static through binfmt_misc) on the others, and a platform neither can run is said to be untested,
+ * or fails the test when `integrationTest.requireAllPlatforms` is set.
+ */
+export async function testImage(settings: ImageSettings, check: CheckRecord, build: BuildRecord, deps: TestDeps): Promise<TestRecord> {
+  if (!build.platforms?.length) return testCandidate(settings, check, { imageId: build.imageId!, localTag: build.localTag! }, deps);
+  const { docker, log } = deps;
+  await docker.ensureEngine();
+  const engine = await docker.enginePlatform();
+  const results: PlatformTest[] = [];
+  let first: TestRecord | undefined;
+  for (const candidate of build.platforms) {
+    const run = howToRun(candidate.platform, engine, deps.readBinfmt ?? readBinfmtEntry);
+    if (run.how === 'unavailable') {
+      if (settings.integrationTest.requireAllPlatforms)
+        throw new ConfigError(
+          settings.configFile,
+          'integrationTest.requireAllPlatforms',
+          `is set, and ${candidate.platform} cannot be tested on this ${engine} engine: ${run.why}; nothing is published`,
+          `${EMULATION_FIX}; or set requireAllPlatforms to false to publish platforms that cannot be tested here`,
+        );
+      log.warn(
+        `${settings.project}: ${candidate.platform} went UNTESTED: ${run.why}; it is published untested ` +
+          `(integrationTest.requireAllPlatforms refuses that). To test it: ${EMULATION_FIX}`,
+      );
+      results.push({ platform: candidate.platform, imageId: candidate.imageId, how: 'untested', passed: false, why: run.why });
+      continue;
+    }
+    log.info(
+      `${settings.project}: testing ${candidate.platform} ` +
+        (run.how === 'native'
+          ? `natively (the engine is ${engine})`
+          : `under emulation on this ${engine} engine (binfmt_misc ${run.handler}${run.interpreter ? ` → ${run.interpreter}` : ''})`),
+    );
+    const started = Date.now();
+    const result = await testCandidate(settings, check, { ...candidate, flag: candidate.platform, buildPlatform: engine }, deps);
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    log.info(`${settings.project}: ${candidate.platform} passed ${run.how === 'native' ? 'natively' : 'under emulation'} in ${seconds}s`);
+    results.push({ platform: candidate.platform, imageId: candidate.imageId, how: run.how, passed: true, status: result.status, seconds });
+    first ??= result;
+  }
+  if (!first)
+    throw new UserError(
+      `${settings.project}: no platform of ${check.nextVersion?.tag} can be tested on this ${engine} engine ` +
+        `(${results.map((r) => `${r.platform}: ${r.why}`).join('; ')}); nothing is published`,
+      EMULATION_FIX,
+    );
+  return { ...first, imageId: build.imageId, platforms: results };
+}
+
+/** One candidate image, tested as applications run on it; `flag` names its platform when the image has several. */
+async function testCandidate(
   settings: ImageSettings,
   check: CheckRecord,
-  build: BuildRecord,
-  deps: { docker: DockerCli; log: Logger; probe?: Probe; write?: (chunk: string) => void; pollMs?: number; now?: Date },
+  candidate: { imageId: string; localTag: string; flag?: string; buildPlatform?: string },
+  deps: TestDeps,
 ): Promise<TestRecord> {
   const { docker, log } = deps;
   const app = settings.integrationTest.app;
+  const build = candidate;
   await docker.ensureEngine();
-  const present = await docker.imageId(build.localTag!);
+  const present = await docker.imageId(build.localTag);
   if (present !== build.imageId) {
     throw new UserError(
       `${settings.project}: the image docker-build made (${build.imageId}) is not in this Docker engine`,
@@ -98,12 +164,17 @@ export async function testImage(
   const dockerfileName = path.relative(settings.workspaceRoot, app.dockerfile);
   const original = readFileSync(app.dockerfile, 'utf8');
   // What the new image declares about itself (its .NET), read from its own configuration.
-  const image = await docker.imageConfig(build.localTag!);
+  const image = await docker.imageConfig(build.localTag);
   const env = envMap(image.env);
   // The app runs on the new image when the test app's final stage is the one replaced (runtime, aspnet); an sdk
   // image is only the build stage, and the app runs on the final stage's own image, whose promises hold then.
   const runsOnNewImage = finalStageFrom(original, settings.integrationTest.replaceFrom);
-  const { text } = overrideFrom(original, settings.integrationTest.replaceFrom, build.localTag!, settings.registryMirrors);
+  const overridden = overrideFrom(original, settings.integrationTest.replaceFrom, build.localTag, settings.registryMirrors).text;
+  // Built for another platform than the engine's, the stages not FROM the candidate (the SDK stage) stay native.
+  const text =
+    candidate.flag && candidate.buildPlatform && candidate.flag !== candidate.buildPlatform
+      ? buildStagesOn(overridden, build.localTag, candidate.buildPlatform)
+      : overridden;
   // The test app's other stages (its build stage on the sdk image, for a runtime or aspnet image) start on the
   // registry's current image: the classic builder uses whatever copy of a tag the engine already holds, however
   // old, so an agent would otherwise build every test app on the SDK it happened to pull first.
@@ -117,7 +188,8 @@ export async function testImage(
   // below, the next run's sweep finds it and sees its owner gone (lib/local-leftovers.ts).
   const owner = thisProcess();
   const dir = mkdtempSync(path.join(tmpdir(), tempDirPrefix('test', owner)));
-  const testTag = testImageName(settings.project, check.runId!, owner);
+  const slug = candidate.flag ? platformSlug(candidate.flag) : undefined;
+  const testTag = testImageName(settings.project, check.runId!, owner, slug);
   let containerId: string | undefined;
   try {
     const dockerfile = path.join(dir, 'Dockerfile');
@@ -126,7 +198,13 @@ export async function testImage(
     await checkedBuild(
       docker,
       builder,
-      { dockerfile, context: app.context, tag: testTag, iidFile: path.join(dir, 'iid') },
+      {
+        dockerfile,
+        context: app.context,
+        tag: testTag,
+        iidFile: path.join(dir, 'iid'),
+        ...(mixedBuildPlatform(builder, candidate.flag) ? { platform: candidate.flag } : {}),
+      },
       `test app ${dockerfileName}`,
       deps.write ?? ((c) => process.stdout.write(c)),
     );
@@ -134,14 +212,17 @@ export async function testImage(
     const port = testPort(settings, envMap(runsOn.env), runsOnNewImage);
 
     // The new image's own .NET is listed in a throwaway container while the app starts, not after it answered.
-    const runtimesChecked = checkRuntimes(settings, docker, build.localTag!, env).then(
+    const runtimesChecked = checkRuntimes(settings, docker, build.localTag, env, candidate.flag).then(
       (said) => ({ said }),
       (error: unknown) => ({ error }),
     );
-    const container = await docker.runDetached(testTag, testContainerName(settings.project, check.runId!), port, {
-      [LOCAL_LABELS.owner]: ownerToken(owner),
-      [LOCAL_LABELS.created]: (deps.now ?? new Date()).toISOString(),
-    });
+    const container = await docker.runDetached(
+      testTag,
+      testContainerName(settings.project, check.runId!) + (slug ? `-${slug}` : ''),
+      port,
+      { [LOCAL_LABELS.owner]: ownerToken(owner), [LOCAL_LABELS.created]: (deps.now ?? new Date()).toISOString() },
+      candidate.flag,
+    );
     containerId = container.id;
     if (container.hostPort === undefined) {
       const state = await docker.containerState(container.id);
@@ -274,10 +355,16 @@ async function checkUser(
 }
 
 /** The .NET the image declares (DOTNET_VERSION, ASPNET_VERSION, inherited from its base) is the .NET inside it. */
-async function checkRuntimes(settings: ImageSettings, docker: DockerCli, image: string, env: Record<string, string>): Promise<string> {
+async function checkRuntimes(
+  settings: ImageSettings,
+  docker: DockerCli,
+  image: string,
+  env: Record<string, string>,
+  platform?: string,
+): Promise<string> {
   const declared = declaredRuntimes(env);
   if (declared.length === 0) return 'declares no .NET version (no DOTNET_VERSION)';
-  const result = await docker.listRuntimes(image);
+  const result = await docker.listRuntimes(image, platform);
   const listed = result.exitCode === 0 ? parseListRuntimes(result.stdout) : [];
   const missing = missingRuntimes(declared, listed);
   if (missing.length > 0) {

@@ -67,6 +67,7 @@ export function announcements(
         digest: publish.digest!,
         baseName: check.base.name,
         baseDigest: check.base.digest,
+        ...(publish.platforms ? { platforms: publish.platforms } : {}),
         reason: same ? `${LATE_REASON}; ${check.message}` : check.message,
         runUrl,
         warnings: check.warnings,

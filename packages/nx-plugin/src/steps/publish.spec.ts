@@ -95,6 +95,7 @@ function world(
     /** ECR's scan of every pushed image; a finished scan without findings unless given. */
     scan?: (digest: string) => ImageScan;
     sbomError?: string;
+    pushedByTag?: Record<string, { digest: string; text: string }>;
   } = {},
 ) {
   const events: string[] = [];
@@ -134,7 +135,11 @@ function world(
       return Promise.resolve(found);
     },
     putManifest: (name, manifest, mediaType, tag) => {
-      events.push(`ecr.putManifest ${name} ${tag} ${mediaType}`);
+      events.push(`ecr.putManifest ${name} ${tag ?? '(untagged)'} ${mediaType}`);
+      if (tag === undefined) {
+        manifests.set(`sha256:${createHash('sha256').update(manifest).digest('hex')}`, { text: manifest, mediaType: mediaType! });
+        return Promise.resolve('put');
+      }
       if (opts.versionRefused && !tag.startsWith('unannounced-')) return Promise.resolve('refused');
       const digest = opts.overwrittenBy ?? `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
       manifests.set(digest, { text: manifest, mediaType: mediaType! });
@@ -219,8 +224,12 @@ function world(
     push: (ref: string, configDir: string) => {
       events.push(`docker.push ${ref} ${configDir}`);
       if (opts.pushError) return Promise.reject(new UserError(opts.pushError, 'rerun'));
-      tagOn(PUSHED, ref.split(':').pop()!);
-      return Promise.resolve(PUSHED);
+      const tag = ref.split(':').pop()!;
+      // Each platform's push is an image of its own.
+      const platformPush = opts.pushedByTag?.[tag];
+      if (platformPush) manifests.set(platformPush.digest, { text: platformPush.text, mediaType: MEDIA_TYPES.dockerManifest });
+      tagOn(platformPush?.digest ?? PUSHED, tag);
+      return Promise.resolve(platformPush?.digest ?? PUSHED);
     },
     removeImage: (ref: string) => {
       events.push(`docker.removeImage ${ref}`);
@@ -400,6 +409,118 @@ describe('publishImage', () => {
       counts: { CRITICAL: 1, LOW: 2 },
       findings: [{ id: 'CVE-2099-0001', fixed: '3.23+nmu2' }],
     });
+  });
+
+  it('publishes a multi-platform image as one OCI index under the version tag, its platform manifests staged untagged, moving tags on the index', async () => {
+    const AMD = `sha256:${'a'.repeat(64)}`;
+    const ARM = `sha256:${'e'.repeat(64)}`;
+    const pushedImage = (n: string) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.dockerManifest,
+        config: { mediaType: MEDIA_TYPES.dockerConfig, digest: `sha256:cfg-${n}`, size: 10 },
+        layers: [{ mediaType: MEDIA_TYPES.dockerLayer, digest: `sha256:layer-${n}`, size: 20 }],
+      });
+    const { events, ecr, docker, images, manifests, registry } = world({
+      pushedByTag: {
+        'staging-run-1-linux-amd64': { digest: `sha256:${'3'.repeat(64)}`, text: pushedImage('amd64') },
+        'staging-run-1-linux-arm64': { digest: `sha256:${'4'.repeat(64)}`, text: pushedImage('arm64') },
+      },
+    });
+    const { lines, log } = logger();
+    const settings = { ...settingsFor(), platforms: ['linux/amd64', 'linux/arm64'] };
+    const twoChecked: CheckRecord = { ...check(), base: { ...check().base, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } } };
+    const candidates = [
+      { platform: 'linux/amd64', imageId: IMAGE_ID, localTag: 'platform-images/net6-runtime/linux-amd64:candidate-run-1' },
+      {
+        platform: 'linux/arm64',
+        imageId: `sha256:${'2'.repeat(64)}`,
+        localTag: 'platform-images/net6-runtime/linux-arm64:candidate-run-1',
+      },
+    ];
+    const twoBuilt: BuildRecord = { ...build, localTag: candidates[0].localTag, platforms: candidates };
+    const twoTested: TestRecord = {
+      ...passed,
+      platforms: [
+        { platform: 'linux/amd64', imageId: IMAGE_ID, how: 'native', passed: true },
+        { platform: 'linux/arm64', imageId: candidates[1].imageId, how: 'emulated', passed: true },
+      ],
+    };
+    const engine = {
+      ...docker,
+      imageId: (ref: string) => Promise.resolve(candidates.find((c) => c.localTag === ref)?.imageId),
+    } as DockerCli;
+    const record = await publishImage(settings, twoChecked, twoBuilt, twoTested, {
+      docker: engine,
+      ecr,
+      registry,
+      log,
+      env: {},
+      now: NOW,
+      write,
+    });
+
+    const index = JSON.parse(manifests.get(record.digest!)!.text) as {
+      mediaType: string;
+      manifests: Array<{ mediaType: string; digest: string; size: number; platform: Record<string, string> }>;
+      annotations: Record<string, string>;
+    };
+    expect(index.mediaType).toBe(MEDIA_TYPES.ociIndex);
+    expect(index.manifests.map((m) => [m.platform, m.mediaType])).toEqual([
+      [{ architecture: 'amd64', os: 'linux' }, MEDIA_TYPES.ociManifest],
+      [{ architecture: 'arm64', os: 'linux' }, MEDIA_TYPES.ociManifest],
+    ]);
+    // Each entry names an annotated manifest of that platform's pushed blobs, stored untagged, its size exact.
+    for (const [i, entry] of index.manifests.entries()) {
+      const stored = manifests.get(entry.digest)!;
+      expect(Buffer.byteLength(stored.text)).toBe(entry.size);
+      expect(stored.text).toContain(`sha256:cfg-${['amd64', 'arm64'][i]}`);
+    }
+    expect(index.annotations).toMatchObject({
+      'org.opencontainers.image.base.digest': `sha256:${'b'.repeat(64)}`,
+      'io.platform-images.base.platform-digests': `linux/amd64=${AMD},linux/arm64=${ARM}`,
+    });
+    expect(record.platforms).toEqual(index.manifests.map((m, i) => ({ platform: ['linux/amd64', 'linux/arm64'][i], digest: m.digest })));
+    expect(events.filter((e) => /docker\.push|ecr\.(putManifest|untag|getManifests)/.test(e))).toEqual([
+      `docker.push ${URI}:staging-run-1-linux-amd64 /tmp/cfg`,
+      `docker.push ${URI}:staging-run-1-linux-arm64 /tmp/cfg`,
+      'ecr.getManifests runtime staging-run-1-linux-amd64,staging-run-1-linux-arm64',
+      `ecr.putManifest runtime (untagged) ${MEDIA_TYPES.ociManifest}`,
+      `ecr.putManifest runtime (untagged) ${MEDIA_TYPES.ociManifest}`,
+      `ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociIndex}`,
+      'ecr.untag runtime staging-run-1-linux-amd64',
+      'ecr.untag runtime staging-run-1-linux-arm64',
+    ]);
+    expect(images.find((i) => i.digest === record.digest)?.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
+    expect(events.filter((e) => e.startsWith('docker.removeImage platform-images/'))).toEqual(
+      candidates.map((c) => `docker.removeImage ${c.localTag}`),
+    );
+    expect(lines.find((l) => l.startsWith('info') && l.includes('published'))).toContain('an image index of linux/amd64 sha256:');
+    // The gate judged each platform manifest the index names, before the version tag; each platform's SBOM refers to it.
+    const platformDigests = index.manifests.map((m) => m.digest);
+    expect(events.filter((e) => e.startsWith('ecr.scanFindings'))).toEqual(platformDigests.map((d) => `ecr.scanFindings runtime ${d}`));
+    expect(events.indexOf(`ecr.scanFindings runtime ${platformDigests[1]}`)).toBeLessThan(
+      events.indexOf(`ecr.putManifest runtime 6.0-bullseye-slim-1.3.0 ${MEDIA_TYPES.ociIndex}`),
+    );
+    expect(record.sboms?.map((s) => [s.platform, s.subject])).toEqual([
+      ['linux/amd64', platformDigests[0]],
+      ['linux/arm64', platformDigests[1]],
+    ]);
+  });
+
+  it('refuses a platform that was not through the integration test', async () => {
+    const { ecr, docker } = world();
+    const twoBuilt: BuildRecord = {
+      ...build,
+      platforms: [
+        { platform: 'linux/amd64', imageId: IMAGE_ID, localTag: 'a' },
+        { platform: 'linux/arm64', imageId: IMAGE_ID, localTag: 'b' },
+      ],
+    };
+    const onlyAmd: TestRecord = { ...passed, platforms: [{ platform: 'linux/amd64', imageId: IMAGE_ID, how: 'native', passed: true }] };
+    await expect(
+      publishImage(settingsFor(), check(), twoBuilt, onlyAmd, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+    ).rejects.toThrow(/the linux\/arm64 image sha256:1+ has not been through its integration test; nothing is published/);
   });
 
   it('moves latest and the extra tags with the manifest it just wrote and read back: ECR is not asked for it again', async () => {

@@ -11,14 +11,15 @@ import { formatDuration } from '../types/duration';
 import { describeError, PartialPublishError, UserError } from '../types/errors';
 import { imageInputs } from '../lib/labels';
 import type { Logger } from '../lib/log';
-import { annotatedManifest } from '../lib/manifest';
+import { annotatedManifest, platformIndex } from '../lib/manifest';
+import { platformPushes, stagePlatforms, type StagedPlatform } from './publish-platforms';
 import { expandExtraTags } from '../lib/tags';
 import { isValidTag, movingTags, runTag, TAG_HINT } from '../types/tags';
 import { webhookFrom } from '../lib/teams';
 import { exclusionFiltersFor, planMovingTags } from '../lib/tag-mutability';
 import { nextVersion, versionTags } from '../lib/versioning';
 import type { ReferrerRegistry } from '../lib/referrers';
-import type { BuildRecord, CheckRecord, PublishRecord, TestRecord } from './records';
+import { candidatesOf, type BuildRecord, type CheckRecord, type PublishRecord, type TestRecord } from './records';
 import { imageDigestsOf, scanGate } from './scan-gate';
 import type { ScanSummary } from '../types/scan';
 import { attachSboms, finishSbom } from './sbom';
@@ -47,11 +48,20 @@ export async function publishImage(
     );
   }
   await docker.ensureEngine();
-  if ((await docker.imageId(build.localTag!)) !== build.imageId) {
-    throw new UserError(
-      `${settings.project}: the tested image ${build.imageId} is no longer in this Docker engine`,
-      `rerun the chain on one agent: nx run ${settings.project}:publish`,
-    );
+  const candidates = candidatesOf(build, settings.platforms[0]);
+  const multi = !!build.platforms?.length;
+  for (const candidate of candidates) {
+    if (multi && !test.platforms?.some((t) => t.platform === candidate.platform && t.imageId === candidate.imageId))
+      throw new UserError(
+        `${settings.project}: the ${candidate.platform} image ${candidate.imageId} has not been through its integration test; nothing is published`,
+        `run the whole chain: nx run ${settings.project}:publish`,
+      );
+    if ((await docker.imageId(candidate.localTag)) !== candidate.imageId) {
+      throw new UserError(
+        `${settings.project}: the tested image ${candidate.imageId} is no longer in this Docker engine`,
+        `rerun the chain on one agent: nx run ${settings.project}:publish`,
+      );
+    }
   }
 
   const found = await ecr.findRepository(settings.ecr.repository);
@@ -103,6 +113,8 @@ export async function publishImage(
   const runId = check.runId ?? next.version;
   const stagingTag = runTag('staging', runId);
   const stagingRef = `${repository.uri}:${stagingTag}`;
+  // One staging tag per platform of a multi-platform image (publish-platforms.ts); the one above otherwise.
+  const pushes = platformPushes(runId, candidates, multi);
   const versionRef = `${repository.uri}:${next.tag}`;
   // The card this version is owed, recorded in the registry itself before the version tag exists: a marker tag
   // on the same image, which teams-notify removes once a card is delivered. A run that stops after the version
@@ -112,28 +124,42 @@ export async function publishImage(
   // Docker logs in to the registry host that holds the repository, from its URI: in another account that
   // is another host than the caller's own, which GetAuthorizationToken's proxyEndpoint names.
   await docker.withLogin(repository.registry, login.username, login.password, async (configDir) => {
-    await docker.tag(build.localTag!, stagingRef);
-    try {
-      return await docker.push(stagingRef, configDir, write);
-    } finally {
-      // The local name only served the push; the candidate's own name stays until the end.
-      await docker.removeImage(stagingRef);
+    for (const push of pushes) {
+      const ref = `${repository.uri}:${push.stagingTag}`;
+      await docker.tag(push.localTag, ref);
+      try {
+        await docker.push(ref, configDir, write);
+      } finally {
+        // The local name only served the push; the candidate's own name stays until the end.
+        await docker.removeImage(ref);
+      }
     }
   });
   let versioned: StoredManifest;
+  // The platform manifests the version names, staged before it exists: what the gate and the SBOMs read.
+  let staged: StagedPlatform[];
   let scan: ScanSummary;
   let markerWritten = false;
   try {
     try {
-      const staged = (await ecr.getManifests(repository.name, [stagingTag])).get(stagingTag);
-      if (!staged)
-        throw new UserError(
-          `${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`,
-          'rerun: the check decides again from what is published now',
-        );
-      // ECR's scan of what was pushed, judged before anything is tagged: a blocked image leaves no version.
-      scan = await scanGate(settings, repository, imageDigestsOf(staged), { ecr, log });
-      versioned = annotatedManifest(staged.manifest, staged.mediaType, imageInputs(check));
+      let scanned: string[];
+      if (multi) {
+        staged = await stagePlatforms(ecr, repository.name, pushes, imageInputs(check), settings.project);
+        versioned = platformIndex(staged, imageInputs(check));
+        scanned = staged.map((s) => s.digest);
+      } else {
+        const pushed = (await ecr.getManifests(repository.name, [stagingTag])).get(stagingTag);
+        if (!pushed)
+          throw new UserError(
+            `${settings.project}: ${stagingRef} is not in ${repository.name} right after this run pushed it; nothing was published`,
+            'rerun: the check decides again from what is published now',
+          );
+        versioned = annotatedManifest(pushed.manifest, pushed.mediaType, imageInputs(check));
+        staged = [stagedOf(pushed, candidates[0])];
+        scanned = imageDigestsOf(pushed);
+      }
+      // ECR's scan of every staged image, judged before anything is tagged: a blocked image leaves no version.
+      scan = await scanGate(settings, repository, scanned, { ecr, log });
       if (marker) {
         if ((await ecr.putManifest(repository.name, versioned.manifest, versioned.mediaType, marker)) === 'refused') {
           throw new UserError(
@@ -148,9 +174,12 @@ export async function publishImage(
         throw takenMeanwhile(settings, check);
     } finally {
       // Served its purpose, or failed it: either way no one should pull it. A leftover is only untidy.
-      await ecr
-        .untag(repository.name, stagingTag)
-        .catch((err: unknown) => log.warn(`${settings.project}: could not remove ${stagingRef}: ${(err as Error).message}`));
+      for (const push of pushes)
+        await ecr
+          .untag(repository.name, push.stagingTag)
+          .catch((err: unknown) =>
+            log.warn(`${settings.project}: could not remove ${repository.uri}:${push.stagingTag}: ${(err as Error).message}`),
+          );
     }
     // In a MUTABLE repository nothing stops a racing run from overwriting the tag just written: read it back.
     const stored = (await ecr.listImages(repository.name)).find((image) => image.tags.includes(next.tag));
@@ -178,7 +207,7 @@ export async function publishImage(
       versionTag: next.tag,
     },
     versioned,
-    [{ localImage: build.localTag! }],
+    candidates.map((c) => ({ platform: c.platform, localImage: c.localTag })),
     { docker, login, log, registry: deps.registry },
   );
   const digest = versioned.digest;
@@ -204,9 +233,12 @@ export async function publishImage(
   }
   // Published: the candidate has served its purpose. Dropping it keeps long-lived agents from collecting one
   // image per run (layers still shared by other images stay).
-  await docker.removeImage(build.localTag!);
+  for (const candidate of candidates) await docker.removeImage(candidate.localTag);
   const tags = [next.tag, ...moved.moved, ...moved.unchanged];
-  log.info(`${settings.project}: published ${versionRef} (${digest}) with tags ${tags.join(', ')} in account ${account}`);
+  log.info(
+    `${settings.project}: published ${versionRef} (${digest}${multi ? `, an image index of ${staged.map((s) => `${s.platform} ${s.digest}`).join(', ')}` : ''}) ` +
+      `with tags ${tags.join(', ')} in account ${account}`,
+  );
   const removedTags = await removeLeftovers(settings, check, { ecr, log });
   return {
     runId: check.runId,
@@ -221,6 +253,7 @@ export async function publishImage(
     ...(blocked.length ? { blockedTags: blocked } : {}),
     ...(marker ? { marker } : {}),
     ...(removedTags.length ? { removedTags } : {}),
+    ...(multi ? { platforms: staged.map((s) => ({ platform: s.platform, digest: s.digest })) } : {}),
     scan,
     ...(sbom.attached.length ? { sboms: sbom.attached } : {}),
     ...(sbom.missing ? { sbomMissing: sbom.missing } : {}),
@@ -365,4 +398,15 @@ async function createRepository(settings: ImageSettings, ecr: Ecr, log: Logger) 
     tagMutability: 'IMMUTABLE_WITH_EXCLUSION',
     mutableTagFilters,
   });
+}
+
+/** The one staged manifest of a single-platform image, as Docker pushed it. */
+function stagedOf(pushed: StoredManifest, candidate: { platform: string; localTag: string }): StagedPlatform {
+  return {
+    platform: candidate.platform,
+    digest: pushed.digest,
+    mediaType: pushed.mediaType ?? '',
+    size: Buffer.byteLength(pushed.manifest, 'utf8'),
+    localTag: candidate.localTag,
+  };
 }

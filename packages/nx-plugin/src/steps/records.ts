@@ -22,7 +22,8 @@ export interface CheckRecord {
   reason: Reason;
   message: string;
   runId?: string;
-  base: { name: string; digest: string; pullRef: string };
+  /** `platforms`: the base manifest of each platform the image builds (the digest itself for a single-manifest base). */
+  base: { name: string; digest: string; pullRef: string; platforms?: Record<string, string> };
   contextDigest: string;
   /** The build args the build passes, by digest (their values are never recorded). */
   buildArgs?: BuildArgDigests;
@@ -58,10 +59,33 @@ export interface OwedCard {
 export interface BuildRecord {
   runId?: string;
   built: boolean;
+  /** The first platform's image (the only one of a single-platform image); `platforms` lists them all. */
   imageId?: string;
   localTag?: string;
   versionTag?: string;
   builder?: string;
+  /** A multi-platform image: one candidate per platform, each under a local name of its own. */
+  platforms?: PlatformCandidate[];
+}
+
+export interface PlatformCandidate {
+  platform: string;
+  imageId: string;
+  localTag: string;
+  /** The base manifest it was built FROM. */
+  baseDigest?: string;
+}
+
+/** How a platform was tested: on the engine's own platform, under emulation, or not at all (no emulator here). */
+export interface PlatformTest {
+  platform: string;
+  imageId: string;
+  how: 'native' | 'emulated' | 'untested';
+  passed: boolean;
+  /** Why it went untested. */
+  why?: string;
+  status?: number;
+  seconds?: number;
 }
 
 export interface TestRecord {
@@ -75,6 +99,8 @@ export interface TestRecord {
   user?: string;
   /** The .NET runtimes found inside, checked against the versions the image declares. */
   runtimes?: string;
+  /** A multi-platform image: how each platform's candidate was tested. */
+  platforms?: PlatformTest[];
 }
 
 export interface PublishRecord {
@@ -101,6 +127,8 @@ export interface PublishRecord {
   sboms?: AttachedSbom[];
   /** Why the version was published without (some of) its SBOM. */
   sbomMissing?: string;
+  /** A multi-platform image: the index's platform manifests (digest is the index's). */
+  platforms?: Array<{ platform: string; digest: string }>;
 }
 
 export interface NotifyRecord {
@@ -110,6 +138,12 @@ export interface NotifyRecord {
   error?: string;
   /** Versions an earlier run published whose cards this run delivered. */
   lateCards?: string[];
+}
+
+/** Every candidate of a build: its platforms, or the one image of a single-platform build. */
+export function candidatesOf(build: BuildRecord, defaultPlatform: string): PlatformCandidate[] {
+  if (build.platforms?.length) return build.platforms;
+  return build.imageId && build.localTag ? [{ platform: defaultPlatform, imageId: build.imageId, localTag: build.localTag }] : [];
 }
 
 /** A current image whose publish stopped half-way: ecr-publish and teams-notify still have work. */

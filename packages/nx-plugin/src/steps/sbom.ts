@@ -29,6 +29,7 @@ import { cycloneDxSbom, dotnetFramework, parseDpkgStatus, parseOsRelease, type D
 import { LABELS, LOCAL_LABELS } from '../types/annotations';
 import type { ImageRef } from '../types/image-ref';
 import { isIndexMediaType, MEDIA_TYPES } from '../types/media-types';
+import { formatPlatform, parsePlatform } from '../types/platforms';
 
 /** One platform image of a version: the platform (`linux/amd64`; unset, the image's own) and the local image built for it. */
 export interface PlatformImage {
@@ -150,9 +151,12 @@ export function subjectFor(published: PublishedVersion, platform: string): Descr
   const mediaType = published.mediaType ?? body.mediaType ?? MEDIA_TYPES.ociManifest;
   if (!isIndexMediaType(mediaType) && !body.manifests)
     return { mediaType, digest: published.digest, size: Buffer.byteLength(published.manifest) };
+  // arm64's only variant may be written or not (`linux/arm64/v8` is `linux/arm64`): both sides are compared normalised.
+  const parsed = parsePlatform(platform);
+  const wanted = parsed ? formatPlatform(parsed) : platform;
   const entry = (body.manifests ?? []).find((m) => {
     const p = m.platform;
-    return p && [p.os, p.architecture, p.variant].filter(Boolean).join('/') === platform;
+    return !!p?.os && !!p.architecture && formatPlatform({ os: p.os, architecture: p.architecture, variant: p.variant }) === wanted;
   });
   if (!entry) throw new Error(`the published index ${published.digest} lists no manifest for ${platform}`);
   return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };

@@ -17,8 +17,10 @@ export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Pa
     dockerfile: path.join(dir, 'Dockerfile'),
     context: dir,
     ecr: { repository: variant, tag: '6.0-bullseye-slim', extraTags: [], scanOnPush: true, latest: true },
+    platforms: ['linux/amd64'],
     integrationTest: {
       replaceFrom: `mcr.microsoft.com/dotnet/${variant}:6.0-bullseye-slim`,
+      requireAllPlatforms: false,
       app: {} as ImageSettings['integrationTest']['app'],
     },
     check: { timeoutMs: DEFAULT_CHECK_TIMEOUT_MS },

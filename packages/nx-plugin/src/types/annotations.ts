@@ -14,10 +14,15 @@ export const LABELS = {
   contextDigest: 'io.platform-images.context.digest',
   /** Not an OCI key: the build args passed, each as a digest of its name and value (see build-args.ts). */
   buildArgs: 'io.platform-images.build-args',
+  /**
+   * Not an OCI key: the base manifest each platform was built FROM, as sorted `platform=digest` pairs (see
+   * types/platforms.ts): what makes the check stale only when a platform this image builds moved.
+   */
+  basePlatformDigests: 'io.platform-images.base.platform-digests',
 } as const;
 
 /** The labels (and manifest annotations) that record what an image was built from: what the check compares. */
-export const INPUT_KEYS = [LABELS.baseName, LABELS.baseDigest, LABELS.contextDigest, LABELS.buildArgs] as const;
+export const INPUT_KEYS = [LABELS.baseName, LABELS.baseDigest, LABELS.contextDigest, LABELS.buildArgs, LABELS.basePlatformDigests] as const;
 
 /** Local work (images, containers) of a run, labelled so a later run can tell whose it is and how old. */
 export const LOCAL_LABELS = {

@@ -109,7 +109,8 @@ export const RUN_TAG_PREFIXES = { staging: 'staging-', unannounced: 'unannounced
 export type RunTagKind = keyof typeof RUN_TAG_PREFIXES;
 
 const RUN_ID = /^[0-9a-f]{16}$/;
-const RUN_TAG = /^(staging|unannounced)-([0-9a-f]{16})$/;
+/** A staging tag may name the platform it stages (`staging-<run id>-linux-arm64`): one per platform of a multi-platform image. */
+const RUN_TAG = /^(staging|unannounced)-([0-9a-f]{16})(?:-(linux-[a-z0-9]+(?:-[a-z0-9]+)?))?$/;
 
 /** A run's id: 8 random bytes in hex. */
 export function newRunId(): string {
@@ -120,14 +121,16 @@ export function isRunId(value: string | undefined): value is string {
   return value !== undefined && RUN_ID.test(value);
 }
 
-export function runTag(kind: RunTagKind, runId: string): string {
-  return `${RUN_TAG_PREFIXES[kind]}${runId}`;
+/** `platformSlug` (`linux-arm64`, see types/platforms.ts) names the platform a staging tag stages. */
+export function runTag(kind: RunTagKind, runId: string, platformSlug?: string): string {
+  return `${RUN_TAG_PREFIXES[kind]}${runId}${platformSlug ? `-${platformSlug}` : ''}`;
 }
 
 /** What a run tag says, or undefined for any other tag. */
-export function parseRunTag(tag: string): { kind: RunTagKind; runId: string } | undefined {
+export function parseRunTag(tag: string): { kind: RunTagKind; runId: string; platformSlug?: string } | undefined {
   const match = RUN_TAG.exec(tag);
-  return match ? { kind: match[1] as RunTagKind, runId: match[2] } : undefined;
+  if (!match) return undefined;
+  return { kind: match[1] as RunTagKind, runId: match[2], ...(match[3] ? { platformSlug: match[3] } : {}) };
 }
 
 /** The prefix of the run tags a configured tag would start with, if any: such a tag could be taken for one. */
