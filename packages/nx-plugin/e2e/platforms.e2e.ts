@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LABELS } from '../src/types/annotations';
-import { MEDIA_TYPES } from '../src/types/media-types';
+import { MANIFEST_ACCEPT, MEDIA_TYPES } from '../src/types/media-types';
 import {
   cardFact,
   cards,
@@ -29,7 +29,6 @@ jest.setTimeout(40 * 60_000);
 
 const IMAGE = 'net10/runtime';
 const BASE = 'dotnet/runtime:10.0-noble';
-const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].join(', ');
 
 let ws: Workspace;
 let repo: string;

@@ -32,6 +32,7 @@ import { compareVersions, installedPackages, type LayerDpkg, parseVersion, readL
 import type { Log } from './log';
 import { readBody } from './read-body';
 import { type Json, type OperationContext, page } from './requests';
+import { wildcardMatches } from '../ecr-tag-rules';
 
 export type ScanType = 'BASIC' | 'ENHANCED';
 
@@ -65,14 +66,6 @@ interface Scan {
 }
 
 const SEVERITY_KEYS = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED', 'UNTRIAGED'];
-
-function wildcard(filter: string, name: string): boolean {
-  const pattern = filter
-    .split('*')
-    .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${pattern}$`).test(name);
-}
 
 export function loadFixture(file = path.join(__dirname, 'vulnerabilities.json')): Vulnerability[] {
   return (JSON.parse(readFileSync(file, 'utf8')) as { vulnerabilities: Vulnerability[] }).vulnerabilities;
@@ -123,7 +116,7 @@ export class Scanning {
     const ruled = config.rules.some(
       (r) =>
         (r.scanFrequency === 'SCAN_ON_PUSH' || (config.scanType === 'ENHANCED' && r.scanFrequency === 'CONTINUOUS_SCAN')) &&
-        r.repositoryFilters.some((f) => wildcard(f.filter, name)),
+        r.repositoryFilters.some((f) => wildcardMatches(f.filter, name)),
     );
     if (ruled) return config.scanType;
     return config.scanType === 'BASIC' && acct.meta.get(name)?.scanOnPush ? 'BASIC' : undefined;

@@ -7,6 +7,7 @@
  */
 
 import { type AllowEntry, type FailOn, type Finding, type ScanPolicy, type ScanSummary, SEVERITIES, type Severity } from '../types/scan';
+import { wildcardMatches } from '../types/wildcard';
 
 export type { AllowEntry, FailOn, Finding, ScanPolicy, Severity };
 
@@ -71,15 +72,6 @@ export interface RegistryScanning {
   registryId?: string;
   scanType: ScanType;
   rules: Array<{ scanFrequency: string; filters: string[] }>;
-}
-
-/** A WILDCARD repository filter: `*` matches any run of characters (ECR API reference, ScanningRepositoryFilter). */
-function wildcardMatches(filter: string, name: string): boolean {
-  const pattern = filter
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${pattern}$`).test(name);
 }
 
 /**

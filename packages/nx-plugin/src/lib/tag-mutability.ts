@@ -5,24 +5,16 @@
  * immutable repository. A tag that does not exist yet can always be created.
  */
 import { fillPlaceholders, movingTags, tagBehaviour } from '../types/tags';
+import { wildcardMatches } from '../types/wildcard';
 
 /** ECR's `imageTagMutability`: MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION (any other value reads as mutable). */
 export type TagMutability = string;
 
-function wildcard(filter: string): RegExp {
-  return new RegExp(
-    `^${filter
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-}
-
 export function isTagMutable(tag: string, mutability: TagMutability, exclusionFilters: string[] = []): boolean {
   if (mutability === 'IMMUTABLE') return false;
-  if (mutability === 'IMMUTABLE_WITH_EXCLUSION') return exclusionFilters.some((f) => wildcard(f).test(tag));
+  if (mutability === 'IMMUTABLE_WITH_EXCLUSION') return exclusionFilters.some((f) => wildcardMatches(f, tag));
   // The reverse: mutable, except the tags the filters name.
-  if (mutability === 'MUTABLE_WITH_EXCLUSION') return !exclusionFilters.some((f) => wildcard(f).test(tag));
+  if (mutability === 'MUTABLE_WITH_EXCLUSION') return !exclusionFilters.some((f) => wildcardMatches(f, tag));
   return true;
 }
 
