@@ -126,6 +126,8 @@ test('the version tag names the pushed index, annotated: the image and its attes
 
   // The record the next check reads, on the index itself.
   expect(index.annotations).toEqual({
+    // Single-platform images record their platform's base manifest too: a base bumped only for others leaves them current.
+    'io.platform-images.base.platform-digests': expect.stringMatching(/^linux\/amd64=sha256:[0-9a-f]{64}$/) as jest.AsymmetricMatcher,
     'io.platform-images.context.digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as jest.AsymmetricMatcher,
     'org.opencontainers.image.base.digest': upstreamDigest('dotnet/runtime:8.0-bookworm-slim'),
     'org.opencontainers.image.base.name': 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim',
