@@ -121,7 +121,7 @@ const ROWS: Row[] = [
     file: IMAGE_FILE,
     field: 'cacheFrom',
     says: /unknown field/,
-    fix: /known fields: dockerfile, context, ecr, integrationTest/,
+    fix: /known fields: dockerfile, context, platforms, ecr, integrationTest/,
   },
   {
     case: 'wrong type (extraTags item a number)',
