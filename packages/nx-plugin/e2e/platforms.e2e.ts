@@ -174,7 +174,7 @@ test('the base rebuilt only for linux/arm/v7, a platform not built: CURRENT, say
   expectOk(run);
   expect(check()).toMatchObject({ stale: false, reason: 'current' });
   expect(check().message).toMatch(
-    /dotnet\/runtime:10\.0-noble moved from sha256:\w+ to sha256:\w+, but no platform 10\.0-noble-1\.0\.0 is built for moved \(linux\/amd64, linux\/arm64\)/,
+    /dotnet\/runtime:10\.0-noble moved from sha256:\w+ to sha256:\w+, but not for the platforms 10\.0-noble-1\.0\.0 is built for \(linux\/amd64, linux\/arm64: their manifests are the same\)/,
   );
   expect(recordsOf(ws, IMAGE).read('ecr-publish').published).toBe(false);
   expect(ecrTags(repo).filter((t) => t.startsWith('10.0-noble-'))).toEqual(['10.0-noble-1.0.0']);

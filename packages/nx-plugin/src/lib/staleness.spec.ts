@@ -197,7 +197,7 @@ describe('decideStaleness per platform', () => {
       false,
       'current',
       `${BASE} moved from sha256:111111111111 to sha256:222222222222, ` +
-        'but no platform 6.0-bullseye-slim-1.2.0 is built for moved (linux/amd64, linux/arm64)',
+        'but not for the platforms 6.0-bullseye-slim-1.2.0 is built for (linux/amd64, linux/arm64: their manifests are the same)',
     ],
     [
       'arm64 moved: stale, naming it',
@@ -294,7 +294,7 @@ describe('decideStaleness per platform', () => {
       }),
       false,
       'current',
-      `${BASE} moved from sha256:111111111111 to sha256:222222222222, but no platform 6.0-bullseye-slim-1.2.0 is built for moved (linux/amd64)`,
+      `${BASE} moved from sha256:111111111111 to sha256:222222222222, but not for the platforms 6.0-bullseye-slim-1.2.0 is built for (linux/amd64: their manifests are the same)`,
     ],
   ])('%s', (_name, given, stale, reason, message) => {
     expect(decideStaleness(given)).toEqual({ stale, reason, message });

@@ -134,7 +134,7 @@ export function decideStaleness(input: StalenessInput): StalenessDecision {
       reason: 'current',
       message:
         `${input.baseName} moved from ${short(published.baseDigest)} to ${short(input.baseDigest)}, ` +
-        `but no platform ${published.versionTag} is built for moved (${[...platforms].sort().join(', ')})`,
+        `but not for the platforms ${published.versionTag} is built for (${[...platforms].sort().join(', ')}: their manifests are the same)`,
     };
   }
   return {

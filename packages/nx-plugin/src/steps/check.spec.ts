@@ -591,7 +591,7 @@ describe('checkImage', () => {
       expect(record).toMatchObject({ stale: false, reason: 'current' });
       expect(lines).toContain(
         `info net6-runtime: CURRENT: ${BASE} moved from sha256:bbbbbbbbbbbb to sha256:222222222222, ` +
-          'but no platform 6.0-bullseye-slim-1.2.0 is built for moved (linux/amd64, linux/arm64); nothing to do',
+          'but not for the platforms 6.0-bullseye-slim-1.2.0 is built for (linux/amd64, linux/arm64: their manifests are the same); nothing to do',
       );
     });
 
