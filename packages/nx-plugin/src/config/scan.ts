@@ -12,7 +12,7 @@
  *   }
  */
 import { FAIL_ON, ON_TIMEOUT, type AllowEntry, type ScanPolicy } from '../types/scan';
-import { Fields, isObject, type Json } from './validate';
+import { Fields, isDay, isObject, type Json } from './validate';
 
 const CVE_LIKE = /^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9][A-Za-z0-9.:_-]*$/;
 const DATE = /^\d{4}-\d\d-\d\d$/;
@@ -49,7 +49,7 @@ export function readScan(fields: Fields, base: ScanPolicy): ScanPolicy {
         pattern: DATE,
         patternHint: 'the last day the exception holds, as YYYY-MM-DD, e.g. "2026-12-31"',
       });
-      if (Number.isNaN(Date.parse(expires))) entry.fail('expires', `"${expires}" is not a date`, 'write a real day as YYYY-MM-DD');
+      if (!isDay(expires)) entry.fail('expires', `"${expires}" is not a date`, 'write a real day as YYYY-MM-DD');
       const accepted: AllowEntry = { id, reason, expires };
       out.allow = [...out.allow.filter((a) => a.id.toUpperCase() !== id.toUpperCase()), accepted];
     });

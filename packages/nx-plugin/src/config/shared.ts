@@ -9,7 +9,7 @@ import { PROFILE_ENV } from './environment';
 import { REGION, regionHint } from './region';
 import { readScan } from './scan';
 import { DEFAULT_SHARED, type SharedSettings } from './settings';
-import { Fields } from './validate';
+import { Fields, isDay } from './validate';
 
 const ACCOUNT = /^\d{12}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -83,7 +83,7 @@ export function readShared(fields: Fields, base: SharedSettings): SharedSettings
   Object.assign(out.buildArgs, fields.stringMap('buildArgs') ?? {});
   for (const [line, date] of Object.entries(fields.stringMap('dotnetEndOfSupport') ?? {})) {
     if (!/^net\d+$/.test(line)) fields.fail(`dotnetEndOfSupport.${line}`, 'is not a .NET line', 'use keys such as "net8"');
-    if (!/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(date)))
+    if (!isDay(date))
       fields.fail(`dotnetEndOfSupport.${line}`, `"${date}" is not a date`, 'write YYYY-MM-DD');
     out.dotnetEndOfSupport[line] = date;
   }

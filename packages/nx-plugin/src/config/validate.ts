@@ -49,7 +49,11 @@ export class Fields {
   /** Rejects fields nobody reads: a typo (`extraTag`) must not be silently ignored. */
   allowOnly(keys: string[]): this {
     for (const key of Object.keys(this.value)) {
-      if (key === '$schema') continue;
+      // The root's `$schema` names the JSON Schema an editor checks the file with; the settings do not read it.
+      if (key === '$schema' && this.prefix === '') {
+        this.string(key);
+        continue;
+      }
       if (!keys.includes(key)) {
         const near =
           keys.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k)) ?? closest(key, keys);
@@ -231,6 +235,13 @@ export function editDistance(a: string, b: string): number {
     }
   }
   return d[a.length][b.length];
+}
+
+/** A day of the calendar written YYYY-MM-DD: "2026-02-30" is not one (Date.parse takes it for March 2). */
+export function isDay(text: string): boolean {
+  if (!/^\d{4}-\d\d-\d\d$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
 }
 
 export function isObject(v: unknown): v is JsonObject {

@@ -11,6 +11,7 @@ import { platformImageGenerator, type PlatformImageGeneratorSchema } from './gen
 import { DEFAULT_SCHEDULE } from './normalize';
 
 const PLUGIN_DIR = path.resolve(__dirname, '../../..');
+const WORKSPACE = path.resolve(PLUGIN_DIR, '../..');
 
 let tree: Tree;
 let warn: jest.SpiedFunction<typeof logger.warn>;
@@ -207,8 +208,10 @@ describe('the files of a new platform image', () => {
     if (c.run) expect(dockerfile).toMatch(c.run);
     else expect(lines(dockerfile, 'RUN')).toEqual([]);
 
-    expect(JSON.parse(files['platform-image.json'])).toEqual(c.config);
-    expect(files['platform-image.json']).not.toContain('$schema');
+    const { $schema, ...config } = JSON.parse(files['platform-image.json']) as { $schema: string };
+    expect(config).toEqual(c.config);
+    // A workspace that installed the plugin: the schema the installed plugin ships.
+    expect($schema).toBe(path.posix.relative(c.dir, 'node_modules/@platform-images/nx-plugin/dist/schemas/platform-image.schema.json'));
     expect(files['.dockerignore']).toBe('platform-image.json\nazure-pipelines.yml\n');
   });
 
@@ -279,10 +282,20 @@ USER $APP_UID
   test('an empty --extraTags means none; empty prompt answers take the defaults', async () => {
     await platformImageGenerator(tree, { dotnet: 'net8', variant: 'runtime', base: '', repository: ' ', extraTags: [''] });
     expect(JSON.parse(tree.read('platform-images/net8/runtime/platform-image.json', 'utf-8')!)).toEqual({
+      $schema: '../../../node_modules/@platform-images/nx-plugin/dist/schemas/platform-image.schema.json',
       ecr: { repository: 'runtime', tag: '8.0-bookworm-slim', extraTags: [] },
       integrationTest: { app: 'integration-tests/net8-runtime', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:8.0-bookworm-slim' },
     });
   });
+});
+
+test("in the plugin's own workspace, platform-image.json's $schema names the schema's source, which is there", async () => {
+  for (const file of ['package.json', 'project.json'])
+    tree.write(path.posix.join(path.relative(WORKSPACE, PLUGIN_DIR), file), readFileSync(path.join(PLUGIN_DIR, file)));
+  await platformImageGenerator(tree, CASES[0].answers);
+  const { $schema } = JSON.parse(written(CASES[0].dir)['platform-image.json']) as { $schema: string };
+  expect($schema).toBe(path.posix.relative(CASES[0].dir, 'packages/nx-plugin/src/schemas/platform-image.schema.json'));
+  expect(JSON.parse(readFileSync(path.join(WORKSPACE, CASES[0].dir, $schema), 'utf8'))).toMatchObject({ title: 'platform-image.json' });
 });
 
 describe("the generated platform-image.json passes the executors' validation", () => {

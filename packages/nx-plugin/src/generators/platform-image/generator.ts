@@ -9,6 +9,7 @@ import { IMAGE_CONFIG_FILE, PLUGIN_NAME, TEST_APP_FILE } from '../../types/works
 import { DockerfileSyntaxError } from '../../lib/dockerfile';
 import { startsFrom } from '../../lib/dockerfile-rewrite';
 import { normalizeOptions, type NormalizedOptions } from './normalize';
+import { configSchemaRef } from '../config-schema';
 import type { PlatformImageGeneratorSchema } from './schema';
 
 export type { PlatformImageGeneratorSchema } from './schema';
@@ -129,7 +130,13 @@ export async function platformImageGenerator(tree: Tree, schema: PlatformImageGe
   const warnings = [...options.warnings];
   const testApp = readTestApp(tree, options, warnings);
 
-  const substitutions = { ...options, json: jsonInline, tmpl: '', latestOwner: latestOwnerOf(tree, options.repository) };
+  const substitutions = {
+    ...options,
+    json: jsonInline,
+    tmpl: '',
+    latestOwner: latestOwnerOf(tree, options.repository),
+    configSchema: configSchemaRef(tree, options.imageDir, 'platform-image'),
+  };
   generateFiles(tree, path.join(__dirname, 'files', 'image'), options.imageDir, substitutions);
   if (options.pipeline) {
     generateFiles(tree, path.join(__dirname, 'files', 'pipeline'), options.imageDir, {

@@ -117,13 +117,39 @@ const RUNTIME_FILES = [
   'test-app.json',
 ];
 
+/** The plugin as a project of the workspace, as it is in its own repository. */
+function addPluginProject(to: Tree): void {
+  for (const file of ['package.json', 'project.json'])
+    to.write(path.posix.join(path.relative(WORKSPACE, PLUGIN_DIR), file), readFileSync(path.join(PLUGIN_DIR, file)));
+}
+
 describe("the templates are the workspace's test apps", () => {
   test.each(CASES)('$dir', (c) => {
+    addPluginProject(tree);
     testAppGenerator(tree, c.answers);
     const files = written(c.dir);
     expect(Object.keys(files).sort()).toEqual((c.project === 'WebApp' ? ASPNET_FILES : RUNTIME_FILES).slice().sort());
     // Exactly, file for file: a change to one side without the other fails here.
     expect(files).toEqual(committed(c.dir));
+  });
+});
+
+describe("test-app.json's $schema", () => {
+  const schemaOf = (dir: string) => (JSON.parse(written(dir)['test-app.json']) as { $schema: string }).$schema;
+
+  test('in a workspace that installed the plugin, names the schema the installed plugin ships', () => {
+    testAppGenerator(tree, CASES[0].answers);
+    expect(schemaOf(CASES[0].dir)).toBe(
+      path.posix.relative(CASES[0].dir, 'node_modules/@platform-images/nx-plugin/dist/schemas/test-app.schema.json'),
+    );
+  });
+
+  test("in the plugin's own workspace, names the schema's source, which is there", () => {
+    addPluginProject(tree);
+    testAppGenerator(tree, CASES[0].answers);
+    const schema = schemaOf(CASES[0].dir);
+    expect(schema).toBe(path.posix.relative(CASES[0].dir, 'packages/nx-plugin/src/schemas/test-app.schema.json'));
+    expect(JSON.parse(readFileSync(path.join(WORKSPACE, CASES[0].dir, schema), 'utf8'))).toMatchObject({ title: 'test-app.json' });
   });
 });
 
@@ -158,6 +184,7 @@ describe('the app written', () => {
     expect(files[`${c.project}.csproj`]).not.toMatch(/RuntimeIdentifier|SelfContained|PackageReference/);
     expect(files['.dockerignore'].split('\n')).toEqual(expect.arrayContaining(['bin/', 'obj/']));
     expect(JSON.parse(files['test-app.json'])).toEqual({
+      $schema: path.posix.relative(c.dir, 'node_modules/@platform-images/nx-plugin/dist/schemas/test-app.schema.json'),
       port: 8080,
       request: {
         method: 'POST',

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { generateFiles, logger, type Tree } from '@nx/devkit';
+import { configSchemaRef } from '../config-schema';
 import { normalizeOptions } from './normalize';
 import type { TestAppGeneratorSchema } from './schema';
 
@@ -15,7 +16,7 @@ export function testAppGenerator(tree: Tree, schema: TestAppGeneratorSchema): vo
   if (tree.exists(options.directory)) {
     throw new Error(`${options.directory} already exists: choose another --name, or edit that test app instead`);
   }
-  const substitutions = { ...options };
+  const substitutions = { ...options, configSchema: configSchemaRef(tree, options.directory, 'test-app') };
   generateFiles(tree, path.join(__dirname, 'files', 'common'), options.directory, substitutions);
   generateFiles(tree, path.join(__dirname, 'files', options.kind), options.directory, substitutions);
   // No formatFiles: the templates are written formatted, and the workspace's test apps are these files
