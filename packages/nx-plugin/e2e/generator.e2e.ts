@@ -59,10 +59,13 @@ test('nx g creates net6-aspnet; nx infers the project with the chain; its first 
   expect(dockerfile.split('\n')[0]).toBe('FROM mcr.microsoft.com/dotnet/aspnet:6.0-bullseye-slim');
   expect(dockerfile).toMatch(/^RUN groupadd --gid 1000 devsecops/m);
   expect(dockerfile).toMatch(/^USER 1000$/m);
-  expect(JSON.parse(read('platform-images/net6/aspnet/platform-image.json'))).toEqual({
+  const { $schema, ...generatedConfig } = JSON.parse(read('platform-images/net6/aspnet/platform-image.json')) as { $schema: string };
+  expect(generatedConfig).toEqual({
     ecr: { repository: `${ws.prefix}/aspnet`, tag: '6.0-bullseye-slim', extraTags: ['6.0', '{buildNumber}'] },
     integrationTest: { app: 'integration-tests/net6', replaceFrom: 'mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim' },
   });
+  // The editor's schema, by a path from the file that leads to it.
+  expect(JSON.parse(read(path.posix.join('platform-images/net6/aspnet', $schema)))).toMatchObject({ title: 'platform-image.json' });
   git(ws.root, ['add', '-A']);
   git(ws.root, ['commit', '-qm', 'net6-aspnet: new platform image']);
 

@@ -1,7 +1,8 @@
 /**
  * Builds the plugin into dist/, the JavaScript Nx loads (package.json `main`, executors.json, generators.json):
  * the TypeScript of src/ compiled by tsc, incrementally (only what changed since the last build is emitted
- * again), the files the plugin reads at run time (schemas, generator templates) copied beside it, what deleted
+ * again), the files the plugin reads at run time (schemas, generator templates) and the JSON Schemas of
+ * platform-image.json and test-app.json (src/schemas/, which editors read) copied beside it, what deleted
  * sources left in dist/ removed, and last a digest of the sources, in dist/.sources.sha256.
  *
  *   node packages/nx-plugin/scripts/build.mjs               # build (the project's `build` target, npm run build:plugin)

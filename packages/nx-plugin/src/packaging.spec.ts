@@ -166,3 +166,19 @@ describe('freshness', () => {
     }
   });
 });
+
+describe('what the package ships', () => {
+  test("the config files' JSON Schemas, built into dist/schemas/, where a generated $schema names them", () => {
+    // npm's own list of the files a pack would hold (nothing is written or sent).
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PLUGIN_DIR, encoding: 'utf8' }),
+    ) as Array<{ files: Array<{ path: string }> }>;
+    const files = packed.files.map((file) => file.path);
+    expect(files).toEqual(expect.arrayContaining(['dist/schemas/platform-image.schema.json', 'dist/schemas/test-app.schema.json']));
+    for (const schema of ['platform-image', 'test-app'])
+      expect(readFileSync(path.join(PLUGIN_DIR, 'dist/schemas', `${schema}.schema.json`), 'utf8')).toBe(
+        readFileSync(path.join(PLUGIN_DIR, 'src/schemas', `${schema}.schema.json`), 'utf8'),
+      );
+    expect(files.filter((file) => file.endsWith('.spec.js') || file.endsWith('.ts') || file.endsWith('.tsbuildinfo'))).toEqual([]);
+  });
+});

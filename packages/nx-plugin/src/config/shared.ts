@@ -83,8 +83,7 @@ export function readShared(fields: Fields, base: SharedSettings): SharedSettings
   Object.assign(out.buildArgs, fields.stringMap('buildArgs') ?? {});
   for (const [line, date] of Object.entries(fields.stringMap('dotnetEndOfSupport') ?? {})) {
     if (!/^net\d+$/.test(line)) fields.fail(`dotnetEndOfSupport.${line}`, 'is not a .NET line', 'use keys such as "net8"');
-    if (!isDay(date))
-      fields.fail(`dotnetEndOfSupport.${line}`, `"${date}" is not a date`, 'write YYYY-MM-DD');
+    if (!isDay(date)) fields.fail(`dotnetEndOfSupport.${line}`, `"${date}" is not a date`, 'write YYYY-MM-DD');
     out.dotnetEndOfSupport[line] = date;
   }
   const cleanup = fields.object('cleanup')?.allowOnly(['registryAfter', 'localAfter']);
