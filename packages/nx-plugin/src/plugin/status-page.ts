@@ -189,7 +189,7 @@ input, select { background: var(--bg); color: var(--fg); border: 1px solid var(-
 table { border-collapse: collapse; width: 100%; } th, td { border-bottom: 1px solid var(--line); padding: .4rem .5rem; text-align: left; vertical-align: top; }
 th { background: var(--head); position: sticky; top: 0; } th button { all: unset; cursor: pointer; font-weight: 600; }
 th[aria-sort="ascending"] button::after { content: " ▲"; } th[aria-sort="descending"] button::after { content: " ▼"; }
-code { font: 12px ui-monospace, monospace; } .badge { font-weight: 600; white-space: nowrap; }
+code { font: 12px ui-monospace, monospace; } td[data-key="image"], td[data-key="eos"] { white-space: nowrap; } .badge { font-weight: 600; white-space: nowrap; }
 .badge.current { color: var(--current); } .badge.rebuilt { color: var(--rebuilt); } .badge.stale { color: var(--stale); }
 .badge.failed, .past { color: var(--failed); } tr[hidden] { display: none; }
 `;
