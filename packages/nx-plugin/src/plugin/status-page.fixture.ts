@@ -15,6 +15,7 @@ export const FIXTURE_ROWS: StatusRow[] = [
     baseDigest: D('1'),
     newestVersion: '8.0-bookworm-slim-1.2.0',
     newestDigest: D('a'),
+    publishedAt: '2026-10-02T09:30:00.000Z',
     dotnet: 'net8',
     endOfSupport: '2026-11-10',
     scan: '1 HIGH, 3 LOW',

@@ -76,6 +76,23 @@ describe('statusRow', () => {
     expect(row.scan).toBe('4 LOW');
   });
 
+  it('shows when the newest version was pushed and the check’s end-of-support date, as the check recorded them', () => {
+    const recorded: CheckRecord = {
+      ...check,
+      stale: false,
+      reason: 'current',
+      publishedAt: '2026-03-01T08:00:00.000Z',
+      dotnetEndOfSupport: '2027-01-31',
+    };
+    const row = statusRow(run({ 'mcr-check': 'success' }), { 'mcr-check': recorded }, summary('current'));
+    expect(row.publishedAt).toBe('2026-03-01T08:00:00.000Z');
+    expect(row.endOfSupport).toBe('2027-01-31');
+    const html = renderStatusPage([row], { generatedAt: '2026-11-29T12:00:00.000Z' });
+    expect(html).toContain('<td data-key="published" data-sort="2026-03-01T08:00:00.000Z">2026-03-01T08:00:00.000Z</td>');
+    expect(html).toContain('2027-01-31');
+    expect(html).not.toContain('(ended)');
+  });
+
   it('names the step that failed in this run and its fix', () => {
     const failure: FailureRecord = { step: 'docker-build', error: 'COPY failed', fix: 'add the file to the build context' };
     const row = statusRow(

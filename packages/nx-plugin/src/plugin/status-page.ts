@@ -4,8 +4,8 @@
  * version, .NET's end of support, scan counts and the step that failed. Written next to the run summary
  * (dist/platform-images-status.html) from the same records; `renderStatusPage` is pure (rows in, HTML out).
  *
- * The records hold no times of their own for when a base digest moved or a version was published, so those
- * columns show what the records say and nothing is guessed.
+ * Times come only from the records: when ECR says the newest version was pushed (the check's `publishedAt`).
+ * No record says when a base digest moved, only that it moved since the newest version was built.
  */
 import { short } from '../lib/staleness';
 import { dotnetLineOf, END_OF_SUPPORT } from '../lib/dotnet-support';
@@ -59,15 +59,20 @@ export function statusRow(
     newestVersion: summary.versionTag ?? check?.published?.versionTag,
     newestDigest: summary.digest ?? check?.published?.digest,
     dotnet,
-    endOfSupport: dotnet ? (dotnetOverrides[dotnet] ?? END_OF_SUPPORT[dotnet]) : undefined,
+    // The check's date has the workspace's corrections; an older check record has none.
+    endOfSupport: check?.dotnetEndOfSupport ?? (dotnet ? (dotnetOverrides[dotnet] ?? END_OF_SUPPORT[dotnet]) : undefined),
   };
   if (check?.published?.baseDigest && check.published.baseDigest !== check.base.digest)
     row.publishedBaseDigest = check.published.baseDigest;
   // A version this run published is newer than what the check found.
   if (publish?.published) row.newestVersion = publish.versionTag;
-  else if (check?.stale) {
-    row.newestVersion = check.published?.versionTag;
-    row.newestDigest = check.published?.digest;
+  else {
+    if (check?.stale) {
+      row.newestVersion = check.published?.versionTag;
+      row.newestDigest = check.published?.digest;
+    }
+    // When the check found the newest version pushed; a version this run published is not in its listing.
+    if (check?.publishedAt) row.publishedAt = check.publishedAt;
   }
   const scan = publish?.published ? publish.scan : (records.failure?.scan ?? check?.findings);
   if (scan) row.scan = scan.warning ? `not judged: ${scan.warning}` : formatCounts(scan.counts);
