@@ -117,6 +117,26 @@ describe('combine', () => {
     );
   });
 
+  it('writes one status page for the run next to the table, from the latest attempt of each image', () => {
+    mkdirSync(path.join(dir, 'in', 'summary-net6-sdk-1'), { recursive: true });
+    writeFileSync(
+      path.join(dir, 'in', 'summary-net6-sdk-1', 'platform-images-summary.json'),
+      JSON.stringify({
+        rows: [row('net6-sdk', 'rebuilt')],
+        status: [{ image: 'net6-sdk', decision: 'rebuilt', reason: 'base moved', baseName: 'mcr.microsoft.com/dotnet/sdk:6.0' }],
+      }),
+    );
+    artifact('summary-net6-runtime-1', [row('net6-runtime', 'current')]);
+    const out = path.join(dir, 'out', 'platform-images-summary.md');
+    combine(path.join(dir, 'in'), out, { EXPECTED_MATRIX: '{"a":{"project":"net8-runtime"}}' }, new Date('2026-11-29T12:00:00Z'));
+    const html = readFileSync(path.join(dir, 'out', 'platform-images-status.html'), 'utf8');
+    expect(html.match(/<tr data-image=/g)).toHaveLength(3);
+    expect(html).toContain('mcr.microsoft.com/dotnet/sdk:6.0');
+    // An image without status rows (or without a summary at all) still gets its summary row's decision.
+    expect(html).toContain('<tr data-image="net6-runtime" data-outcome="current">');
+    expect(html).toContain('the image job ended before nx ran the chain; see its log');
+  });
+
   it('still writes a table when nothing was downloaded', () => {
     const out = path.join(dir, 'summary.md');
     combine(path.join(dir, 'missing'), out, {});

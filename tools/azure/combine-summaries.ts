@@ -5,6 +5,9 @@
  *
  *   node -r @swc-node/register tools/azure/combine-summaries.ts --dir=<downloaded artifacts> --out=<file.md>
  *
+ * It also writes the run's status page (platform-images-status.html) next to <file.md>, from the status rows
+ * the same summaries carry, for the pipeline to publish as an artifact.
+ *
  * EXPECTED_MATRIX (the planning job's matrix) names every image the run meant to handle, so an image whose
  * job ended before nx wrote anything still gets a row instead of silently disappearing.
  */
@@ -18,11 +21,14 @@ import {
   type SummaryFile,
   type SummaryRow,
 } from '../../packages/nx-plugin/src/plugin/run-summary';
+import { renderStatusPage, STATUS_PAGE, type StatusRow } from '../../packages/nx-plugin/src/plugin/status-page';
 
 export interface FoundSummary {
   /** Job attempt from the artifact folder name; a rerun's summary replaces the earlier attempt's. */
   attempt: number;
   rows: SummaryRow[];
+  /** The status page's rows; a summary from before the status page has none. */
+  status?: StatusRow[];
 }
 
 export function attemptOf(folder: string): number {
@@ -39,7 +45,10 @@ export function findSummaries(dir: string): FoundSummary[] {
       if (statSync(full).isDirectory()) walk(full, artifact ?? entry);
       else if (entry === SUMMARY_JSON) {
         const parsed = JSON.parse(readFileSync(full, 'utf8')) as Partial<SummaryFile>;
-        if (Array.isArray(parsed.rows)) found.push({ attempt: attemptOf(artifact ?? ''), rows: parsed.rows });
+        if (Array.isArray(parsed.rows)) {
+          const status = Array.isArray(parsed.status) ? parsed.status : undefined;
+          found.push({ attempt: attemptOf(artifact ?? ''), rows: parsed.rows, ...(status ? { status } : {}) });
+        }
       }
     }
   };
@@ -87,6 +96,27 @@ export function combineRows(found: FoundSummary[], expected: string[]): SummaryR
   return [...best.values()].map((b) => b.row).sort((a, b) => a.image.localeCompare(b.image));
 }
 
+/** The status page's rows: each image's from its latest attempt, else one made from its combined summary row. */
+export function combineStatus(found: FoundSummary[], rows: SummaryRow[]): StatusRow[] {
+  const best = new Map<string, { attempt: number; row: StatusRow }>();
+  for (const summary of found) {
+    for (const row of summary.status ?? []) {
+      const seen = best.get(row.image);
+      if (!seen || summary.attempt >= seen.attempt) best.set(row.image, { attempt: summary.attempt, row });
+    }
+  }
+  return rows.map(
+    (r) =>
+      best.get(r.image)?.row ?? {
+        image: r.image,
+        decision: r.decision,
+        reason: r.reason,
+        newestVersion: r.versionTag,
+        newestDigest: r.digest,
+      },
+  );
+}
+
 export function parseArgs(argv: string[]): { dir: string; out: string } {
   const options: Record<string, string> = {};
   for (const arg of argv) {
@@ -98,11 +128,16 @@ export function parseArgs(argv: string[]): { dir: string; out: string } {
   return { dir: options.dir, out: options.out };
 }
 
-export function combine(dir: string, out: string, env: Record<string, string | undefined>): string[] {
-  const rows = combineRows(findSummaries(dir), expectedProjects(env.EXPECTED_MATRIX));
+export function combine(dir: string, out: string, env: Record<string, string | undefined>, now = new Date()): string[] {
+  const found = findSummaries(dir);
+  const rows = combineRows(found, expectedProjects(env.EXPECTED_MATRIX));
   const file = path.resolve(out);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, renderSummary(rows));
+  writeFileSync(
+    path.join(path.dirname(file), STATUS_PAGE),
+    renderStatusPage(combineStatus(found, rows), { generatedAt: now.toISOString() }),
+  );
   return [`${rows.length} image(s) in the run summary`, uploadSummaryCommand(file)];
 }
 

@@ -592,6 +592,34 @@ describe('fan-out', () => {
     const nx = templateRefs(file).find((r) => r.ref.endsWith('nx.yml') && textOf(r.passed.command).includes('$(project)'))!;
     expect(nx.passed.upload_summary).toBe(false);
   });
+
+  it('publishes one status page: from the summary job, or from the single job without a plan', () => {
+    const pages = (job: Obj) => objects(job.steps).filter((st) => textOf(st.template).endsWith('publish-status-page.yml'));
+    const summary = jobs().find((j) => j.job === 'summary')!;
+    expect(pages(summary)).toEqual([
+      {
+        template: '../steps/publish-status-page.yml',
+        parameters: { file: '$(Build.ArtifactStagingDirectory)/platform-images-status.html' },
+      },
+    ]);
+    // combine-summaries writes the page next to the table it is given.
+    expect(strings(summary).join('\n')).toMatch(/--out=\$\(Build\.ArtifactStagingDirectory\)\/platform-images-summary\.md/);
+    // A matrix leg has only its own images: its status rows travel in its summary to the summary job.
+    const matrix = jobs().find((j) => j.job === 'images' && isObj(j.strategy))!;
+    expect(pages(matrix)).toEqual([]);
+    const single = jobs().find((j) => j.job === 'images' && !isObj(j.strategy))!;
+    expect(pages(single)).toHaveLength(1);
+    const perImage = objects(load(path.join(PIPELINES_DIR, 'templates/platform-image.yml'))).find((o) => o.job === 'publish')!;
+    expect(pages(perImage)).toHaveLength(1);
+  });
+
+  it('the status page step publishes the file it found, whatever the chain result, named by the job attempt', () => {
+    const steps = objects(load(path.join(PIPELINES_DIR, 'templates/steps/publish-status-page.yml')).steps);
+    const publish = steps.find((st) => 'publish' in st)!;
+    expect(publish).toMatchObject({ publish: '${{ parameters.file }}', artifact: 'status-page-$(System.JobAttempt)' });
+    expect(publish.condition).toBe("and(succeededOrFailed(), eq(variables['PLATFORM_IMAGES_HAS_STATUS_PAGE'], 'true'))");
+    expect(textOf(steps[0].bash)).toContain('PLATFORM_IMAGES_HAS_STATUS_PAGE]true');
+  });
 });
 
 describe('per-image pipelines', () => {

@@ -388,6 +388,20 @@ describe('writeRunSummary', () => {
     expect(lines).toEqual([]);
   });
 
+  it('writes the status page from the same records, and its rows into the JSON', () => {
+    record('platform-images/net6/sdk', 'mcr-check', currentCheck);
+    writeRunSummary(sdkRun(), { env: {}, write: () => undefined, now: () => new Date('2026-11-29T12:00:00Z') });
+    const html = readFileSync(path.join(root, 'dist', 'platform-images-status.html'), 'utf8');
+    expect(html).toContain('<tr data-image="net6-sdk" data-outcome="current">');
+    expect(html).toContain('6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base');
+    expect(html).toContain('Generated 2026-11-29T12:00:00.000Z');
+    expect(html).toContain('2024-11-12 (ended)');
+    const json = JSON.parse(readFileSync(path.join(root, 'dist', 'platform-images-summary.json'), 'utf8')) as SummaryFile;
+    expect(json.status).toEqual([
+      expect.objectContaining({ image: 'net6-sdk', decision: 'current', baseDigest: currentCheck.base.digest, dotnet: 'net6' }),
+    ]);
+  });
+
   it('attaches the summary to the Azure Pipelines run', () => {
     record('platform-images/net6/sdk', 'mcr-check', currentCheck);
     const lines: string[] = [];

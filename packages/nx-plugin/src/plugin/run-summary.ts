@@ -15,6 +15,7 @@ import { createLogger } from '../lib/log';
 import { short } from '../lib/staleness';
 import { formatFinding, scanLine } from '../lib/scan-policy';
 import { Records, recordsDir, STEP_NAMES, type FailureRecord, type RecordTypes, type StepName } from '../steps/records';
+import { renderStatusPage, STATUS_PAGE, statusRow, type StatusRow } from './status-page';
 
 export const SUMMARY_MARKDOWN = 'platform-images-summary.md';
 export const SUMMARY_JSON = 'platform-images-summary.json';
@@ -55,6 +56,8 @@ export interface SummaryRow {
 
 export interface SummaryFile {
   rows: SummaryRow[];
+  /** The status page's rows, so a job merging several jobs' summaries can write one page for the run. */
+  status?: StatusRow[];
 }
 
 /** The platform image projects this run touched, each with its tasks in chain order. */
@@ -208,21 +211,31 @@ function readRecords(workspaceRoot: string, run: ImageRun): StepRecords {
 export interface SummaryDeps {
   env: Record<string, string | undefined>;
   write: (line: string) => void;
+  /** When the status page says it was made. */
+  now?: () => Date;
 }
 
-/** Writes the summary files; returns the markdown file, or undefined when no platform image task ran. */
+/** Writes the summary files and the status page; returns the markdown file, or undefined when no platform image task ran. */
 export function writeRunSummary(
   context: Pick<PostTasksExecutionContext, 'taskResults' | 'workspaceRoot'>,
   deps: SummaryDeps,
 ): string | undefined {
   const runs = imageRunsFrom(context.taskResults);
   if (!runs.length) return undefined;
-  const rows = runs.map((run) => summaryRow(run, readRecords(context.workspaceRoot, run)));
+  const rows: SummaryRow[] = [];
+  const status: StatusRow[] = [];
+  for (const run of runs) {
+    const records = readRecords(context.workspaceRoot, run);
+    const row = summaryRow(run, records);
+    rows.push(row);
+    status.push(statusRow(run, records, row));
+  }
   const dir = path.join(context.workspaceRoot, 'dist');
   mkdirSync(dir, { recursive: true });
   const markdown = path.join(dir, SUMMARY_MARKDOWN);
   writeFileSync(markdown, renderSummary(rows));
-  writeFileSync(path.join(dir, SUMMARY_JSON), JSON.stringify({ rows } satisfies SummaryFile, null, 2) + '\n');
+  writeFileSync(path.join(dir, SUMMARY_JSON), JSON.stringify({ rows, status } satisfies SummaryFile, null, 2) + '\n');
+  writeFileSync(path.join(dir, STATUS_PAGE), renderStatusPage(status, { generatedAt: (deps.now ?? (() => new Date()))().toISOString() }));
   if (deps.env.TF_BUILD && deps.env[SUMMARY_UPLOAD_ENV]?.toLowerCase() !== 'false') deps.write(uploadSummaryCommand(markdown));
   return markdown;
 }

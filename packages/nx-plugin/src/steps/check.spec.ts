@@ -397,6 +397,7 @@ describe('checkImage', () => {
       base: { name: BASE, digest: BASE_DIGEST, pullRef: `${BASE}@${BASE_DIGEST}`, platforms: { 'linux/amd64': BASE_DIGEST } },
       contextDigest: await contextDigest(settings.context, settings.dockerfile),
       published: undefined,
+      dotnetEndOfSupport: '2024-11-12',
       runId: 'run-1',
       nextVersion: { tag: '6.0-bullseye-slim-1.0.0', version: '1.0.0' },
     });
@@ -429,7 +430,7 @@ describe('checkImage', () => {
     const settings = settingsFor();
     const ecr = fakeEcr(REPOSITORY, [
       image('6.0-bullseye-slim-1.0.0'),
-      image('6.0-bullseye-slim-1.2.0', 'latest'),
+      { ...image('6.0-bullseye-slim-1.2.0', 'latest'), pushedAt: new Date('2024-03-06T10:00:00Z') },
       image('6.0-bullseye-slim-1.1.0'),
     ]);
     const { d, reads, lines } = deps(ecr, await currentLabels(settings));
@@ -438,6 +439,8 @@ describe('checkImage', () => {
       stale: false,
       reason: 'current',
       message: '6.0-bullseye-slim-1.2.0 is built on sha256:bbbbbbbbbbbb, the current base',
+      // For the status page: when ECR says the newest version was pushed.
+      publishedAt: '2024-03-06T10:00:00.000Z',
     });
     expect(record.runId).toBeUndefined();
     expect(record.nextVersion).toBeUndefined();
@@ -548,6 +551,8 @@ describe('checkImage', () => {
   ])('warns when .NET is past its end of support (%s)', async (_name, now, overrides, warning) => {
     const { d, lines } = deps(fakeEcr(undefined, []));
     const record = await checkImage(settingsFor({ dotnetEndOfSupport: overrides }), { ...d, now: new Date(now) });
+    // The date the status page shows is the one the warning uses.
+    expect(record.dotnetEndOfSupport).toBe((overrides as Record<string, string>).net6 ?? '2024-11-12');
     if (warning) {
       expect(record.warnings).toEqual([expect.stringContaining(warning)]);
       expect(lines).toContain(`warn net6-runtime: ${record.warnings![0]}`);

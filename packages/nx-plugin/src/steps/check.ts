@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import { contextDigest } from '../lib/context-digest';
-import { dotnetLineOf, endOfSupportWarning } from '../lib/dotnet-support';
+import { dotnetLineOf, END_OF_SUPPORT, endOfSupportWarning } from '../lib/dotnet-support';
 import { buildArgDigests, decodeBuildArgDigests } from '../lib/build-args';
 import { DockerfileSyntaxError, parseDockerfile, passedBuildArgs } from '../lib/dockerfile';
 import { finalBaseImage } from '../lib/dockerfile-rewrite';
@@ -281,6 +281,13 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
     ...(Object.keys(buildArgs).length ? { buildArgs } : {}),
     published,
   };
+  // For the status page: when the newest version was pushed (ECR's listing, already read) and when the
+  // image's .NET line leaves support (with the workspace's corrections).
+  const newestPushedAt = newest && images.find((image) => image.tags.includes(newest.tag))?.pushedAt;
+  if (newestPushedAt) record.publishedAt = newestPushedAt.toISOString();
+  const dotnetLine = dotnetLineOf(settings.projectRoot);
+  const endOfSupport = dotnetLine && (settings.dotnetEndOfSupport[dotnetLine] ?? END_OF_SUPPORT[dotnetLine]);
+  if (endOfSupport) record.dotnetEndOfSupport = endOfSupport;
   const warnings = [
     endOfSupportWarning(dotnetLineOf(settings.projectRoot), deps.now ?? new Date(), settings.dotnetEndOfSupport),
     pinned && tagDigest !== undefined ? pinBehindWarning(base.name, baseDigest, tagDigest ?? undefined) : undefined,

@@ -39,6 +39,10 @@ export interface CheckRecord {
   leftoverTags?: LeftoverTag[];
   /** The newest published version's scan findings, when mcr-check's reportFindings asked for them. */
   findings?: ScanSummary;
+  /** When ECR says the newest published version was pushed (ISO), when it says. */
+  publishedAt?: string;
+  /** When the image's .NET line leaves Microsoft's support (YYYY-MM-DD), when known. */
+  dotnetEndOfSupport?: string;
   /** The newest version, current, published without its SBOM: ecr-publish attaches it. */
   sbomOwed?: { versionTag: string; digest: string };
 }
