@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MEDIA_TYPES } from '../types/media-types';
-import { annotatedManifest, inputsFromManifest, platformIndex, type ImageIndex, type ImageManifest } from './manifest';
+import { annotatedManifest, inputsFromManifest, platformEntryOf, platformIndex, type ImageIndex, type ImageManifest } from './manifest';
 
 const config = { mediaType: MEDIA_TYPES.dockerConfig, digest: 'sha256:c0', size: 1470 };
 const layer = (n: number) => ({ mediaType: MEDIA_TYPES.dockerLayer, digest: `sha256:l${n}`, size: 1000 + n });
@@ -268,5 +268,44 @@ describe('platformIndex', () => {
   it('refuses no platforms and a malformed platform', () => {
     expect(() => platformIndex([], {})).toThrow('an image index needs at least one platform manifest');
     expect(() => platformIndex([m('arm64', 'e')], {})).toThrow('"arm64" is not a platform (os/architecture[/variant])');
+  });
+});
+
+describe('platformEntryOf', () => {
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: 'sha256:amd',
+        size: 11,
+        platform: { os: 'linux', architecture: 'amd64' },
+      },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: 'sha256:arm64',
+        size: 12,
+        platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: 'sha256:att',
+        size: 13,
+        platform: { os: 'unknown', architecture: 'unknown' },
+      },
+    ],
+  });
+
+  it.each([
+    ['linux/amd64', 'sha256:amd', 11],
+    ['linux/arm64', 'sha256:arm64', 12],
+    ['linux/arm64/v8', 'sha256:arm64', 12],
+  ])('%s → %s (size %d)', (platform, digest, size) => {
+    expect(platformEntryOf(index, platform)).toEqual({ digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size });
+  });
+
+  it('undefined for a platform the index lists no manifest for', () => {
+    expect(platformEntryOf(index, 'linux/arm/v7')).toBeUndefined();
   });
 });

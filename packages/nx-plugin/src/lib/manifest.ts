@@ -202,9 +202,14 @@ export function platformIndex(
   return { manifest, mediaType: MEDIA_TYPES.ociIndex, digest: digestOf(manifest) };
 }
 
-/** The digest of a manifest's platform entry in an index, undefined when it lists none for the platform. */
-export function platformEntryOf(indexText: string, platform: string): { digest: string; mediaType: string } | undefined {
-  const index = JSON.parse(indexText) as { manifests?: Array<{ digest: string; mediaType: string; platform?: OciPlatform }> };
-  const entry = index.manifests?.find((m) => m.platform && formatPlatform(m.platform) === platform);
-  return entry && { digest: entry.digest, mediaType: entry.mediaType };
+/**
+ * The descriptor of a platform's manifest in an index, undefined when it lists none for the platform. Both
+ * sides are compared as formatPlatform writes them, so `linux/arm64/v8` and `linux/arm64` are one platform.
+ */
+export function platformEntryOf(indexText: string, platform: string): { digest: string; mediaType: string; size: number } | undefined {
+  const index = JSON.parse(indexText) as { manifests?: Array<{ digest: string; mediaType: string; size: number; platform?: OciPlatform }> };
+  const parsed = parsePlatform(platform);
+  const wanted = parsed ? formatPlatform(parsed) : platform;
+  const entry = index.manifests?.find((m) => m.platform?.os && m.platform.architecture && formatPlatform(m.platform) === wanted);
+  return entry && { digest: entry.digest, mediaType: entry.mediaType, size: entry.size };
 }

@@ -24,12 +24,12 @@ import type { Ecr, EcrLogin } from '../lib/ecr';
 import { ownerToken, tempDirPrefix, thisProcess } from '../lib/local-leftovers';
 import type { Logger } from '../lib/log';
 import { attachArtifact, type Attached, type ReferrerRegistry } from '../lib/referrers';
+import { platformEntryOf } from '../lib/manifest';
 import { RegistryClient, type Descriptor } from '../lib/registry-client';
 import { cycloneDxSbom, dotnetFramework, parseDpkgStatus, parseOsRelease, type DotnetFramework, type ImageContents } from '../lib/sbom';
 import { LABELS, LOCAL_LABELS } from '../types/annotations';
 import type { ImageRef } from '../types/image-ref';
 import { isIndexMediaType, MEDIA_TYPES } from '../types/media-types';
-import { formatPlatform, parsePlatform } from '../types/platforms';
 
 /** One platform image of a version: the platform (`linux/amd64`; unset, the image's own) and the local image built for it. */
 export interface PlatformImage {
@@ -144,20 +144,11 @@ function isIndex(published: PublishedVersion): boolean {
  * its index for that platform (attestation manifests, platform `unknown/unknown`, are never it).
  */
 export function subjectFor(published: PublishedVersion, platform: string): Descriptor {
-  const body = JSON.parse(published.manifest) as {
-    mediaType?: string;
-    manifests?: Array<Descriptor & { platform?: { os?: string; architecture?: string; variant?: string } }>;
-  };
+  const body = JSON.parse(published.manifest) as { mediaType?: string; manifests?: unknown };
   const mediaType = published.mediaType ?? body.mediaType ?? MEDIA_TYPES.ociManifest;
   if (!isIndexMediaType(mediaType) && !body.manifests)
     return { mediaType, digest: published.digest, size: Buffer.byteLength(published.manifest) };
-  // arm64's only variant may be written or not (`linux/arm64/v8` is `linux/arm64`): both sides are compared normalised.
-  const parsed = parsePlatform(platform);
-  const wanted = parsed ? formatPlatform(parsed) : platform;
-  const entry = (body.manifests ?? []).find((m) => {
-    const p = m.platform;
-    return !!p?.os && !!p.architecture && formatPlatform({ os: p.os, architecture: p.architecture, variant: p.variant }) === wanted;
-  });
+  const entry = platformEntryOf(published.manifest, platform);
   if (!entry) throw new Error(`the published index ${published.digest} lists no manifest for ${platform}`);
   return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
 }

@@ -19,7 +19,7 @@ import type { Logger } from '../lib/log';
 import { sleep as realSleep } from '../lib/retry';
 import { formatCounts, formatFinding, type ImageScan, judge, scanCoverage, scanLine, scanState, type ScanType } from '../lib/scan-policy';
 import { UserError, VulnerabilityError } from '../types/errors';
-import { MEDIA_TYPES } from '../types/media-types';
+import { isIndexMediaType } from '../types/media-types';
 import type { ScanSummary } from '../types/scan';
 
 export interface ScanGateDeps {
@@ -45,7 +45,7 @@ export function imageDigestsOf(staged: StoredManifest): string[] {
     return [staged.digest];
   }
   const type = parsed.mediaType ?? staged.mediaType;
-  if ((type !== MEDIA_TYPES.ociIndex && type !== MEDIA_TYPES.dockerList) || !Array.isArray(parsed.manifests)) return [staged.digest];
+  if (!isIndexMediaType(type) || !Array.isArray(parsed.manifests)) return [staged.digest];
   const images = parsed.manifests
     .filter((m) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && m.platform?.os !== 'unknown')
     .map((m) => m.digest)
