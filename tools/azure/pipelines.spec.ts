@@ -147,7 +147,7 @@ const IMAGE_ROOTS = readdirSync(path.join(ROOT, 'platform-images'), { withFileTy
       .map((v) => `platform-images/${d.name}/${v.name}`),
   )
   .filter((root) => existsSync(path.join(ROOT, root, 'platform-image.json')));
-const PROJECTS = IMAGE_ROOTS.map(projectNameFor);
+const PROJECTS = IMAGE_ROOTS.map((root) => projectNameFor(root));
 const SCRIPTS = Object.keys(
   (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts,
 );

@@ -2,7 +2,8 @@
  * Builds the plugin into dist/, the JavaScript Nx loads (package.json `main`, executors.json, generators.json):
  * the TypeScript of src/ compiled by tsc, incrementally (only what changed since the last build is emitted
  * again), the files the plugin reads at run time (schemas, generator templates) and the JSON Schemas of
- * platform-image.json and test-app.json (src/schemas/, which editors read) copied beside it, what deleted
+ * platform-image.json and test-app.json (src/schemas/, which editors read) copied beside it, the workspace's
+ * Azure Pipelines templates (.azure-pipelines/, which the init generator copies) in dist/azure-pipelines, what deleted
  * sources left in dist/ removed, and last a digest of the sources, in dist/.sources.sha256.
  *
  *   node packages/nx-plugin/scripts/build.mjs               # build (the project's `build` target, npm run build:plugin)
@@ -36,11 +37,19 @@ function filesUnder(dir) {
     .flatMap((entry) => (entry.isDirectory() ? filesUnder(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
 }
 
-/** What the build reads, as project.json's `build` inputs name it: src/ without the unit tests, and the build's configuration. */
+/**
+ * The workspace's Azure Pipelines templates, which the init generator copies into a workspace that asks for
+ * them: shipped in dist/azure-pipelines, so the package carries the same files this repository runs.
+ */
+const PIPELINES = '../../.azure-pipelines';
+const PIPELINES_IN_DIST = 'azure-pipelines';
+
+/** What the build reads, as project.json's `build` inputs name it: src/ without the unit tests, the pipelines, and the build's configuration. */
 function inputs(root) {
   const src = filesUnder(path.join(root, 'src')).filter((file) => !file.endsWith('.spec.ts'));
+  const pipelines = fs.existsSync(path.join(root, PIPELINES)) ? filesUnder(path.join(root, PIPELINES)) : [];
   const config = ['tsconfig.build.json', '../../tsconfig.base.json', 'scripts/build.mjs'].map((file) => path.join(root, file));
-  return [...src, ...config.filter((file) => fs.existsSync(file))].sort();
+  return [...src, ...pipelines, ...config.filter((file) => fs.existsSync(file))].sort();
 }
 
 /** A digest of the inputs' names and contents (times play no part). */
@@ -61,8 +70,9 @@ export function builtDigest(root = PLUGIN_ROOT) {
 
 /** The source a file of dist/ comes from: `x.js` and `x.js.map` from `x.ts`, anything else from itself. */
 function sourceOf(root, distFile) {
-  const relative = path.relative(path.join(root, 'dist'), distFile).replace(/\.js(\.map)?$/, '.ts');
-  return path.join(root, 'src', relative);
+  const relative = path.relative(path.join(root, 'dist'), distFile);
+  if (relative.startsWith(PIPELINES_IN_DIST + path.sep)) return path.join(root, PIPELINES, path.relative(PIPELINES_IN_DIST, relative));
+  return path.join(root, 'src', relative.replace(/\.js(\.map)?$/, '.ts'));
 }
 
 export function build(root = PLUGIN_ROOT) {
@@ -81,6 +91,9 @@ export function build(root = PLUGIN_ROOT) {
     const target = path.join(dist, path.relative(src, file));
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.copyFileSync(file, target);
+  }
+  if (fs.existsSync(path.join(root, PIPELINES))) {
+    fs.cpSync(path.join(root, PIPELINES), path.join(dist, PIPELINES_IN_DIST), { recursive: true });
   }
   for (const file of filesUnder(dist)) {
     if (path.dirname(file) === dist && path.basename(file) === BUILD_INFO) continue;

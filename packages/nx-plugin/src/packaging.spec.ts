@@ -4,12 +4,15 @@
  * Nx's own resolution is asked (nx 22.7.8's internals, as `nx run`, `nx g` and the project graph call them).
  */
 import { execFileSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { satisfies } from 'semver';
 import * as path from 'node:path';
 import type { ProjectConfiguration } from '@nx/devkit';
 import { getExecutorInformation } from 'nx/src/devkit-internals';
 import { getGeneratorInformation } from 'nx/src/command-line/generate/generator-utils';
+import { getImplementationPath, readMigrationCollection } from 'nx/src/command-line/migrate/migrate';
 import { getPluginPathAndName } from 'nx/src/project-graph/plugins/resolve-plugin';
 import { retrieveProjectConfigurationsWithoutPluginInference } from 'nx/src/project-graph/utils/retrieve-workspace-files';
 
@@ -24,7 +27,20 @@ function digests(root = PLUGIN_DIR): { sources: string; built: string } {
 const sourcesDigest = (root?: string) => digests(root).sources;
 
 const readJson = <T>(file: string) => JSON.parse(readFileSync(file, 'utf8')) as T;
-const pkg = readJson<{ name: string; main: string; executors: string; generators: string }>(path.join(PLUGIN_DIR, 'package.json'));
+interface PackageJson {
+  name: string;
+  version: string;
+  private?: boolean;
+  main: string;
+  executors: string;
+  generators: string;
+  files: string[];
+  engines: Record<string, string>;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  'nx-migrations': { migrations: string };
+}
+const pkg = readJson<PackageJson>(path.join(PLUGIN_DIR, 'package.json'));
 const executors = readJson<{
   executors: Record<string, { implementation: string; batchImplementation?: string; schema: string; preferBatch?: boolean }>;
 }>(path.join(PLUGIN_DIR, pkg.executors)).executors;
@@ -167,13 +183,87 @@ describe('freshness', () => {
   });
 });
 
+/** npm's own list of the files a pack would hold (nothing is written or sent). */
+function packedFiles(): string[] {
+  const [packed] = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PLUGIN_DIR, encoding: 'utf8' }),
+  ) as Array<{ files: Array<{ path: string }> }>;
+  return packed.files.map((file) => file.path);
+}
+
+describe('a package any workspace can install', () => {
+  test('is published, versioned, and asks for the Nx it runs with as a peer: 22 up to the newest major', () => {
+    expect(pkg.private).toBeUndefined();
+    expect(pkg.version).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const peer of ['nx', '@nx/devkit']) {
+      const range = pkg.peerDependencies[peer];
+      expect([peer, ['22.0.0', '22.7.8', '24.0.6'].map((version) => satisfies(version, range))]).toEqual([peer, [true, true, true]]);
+      expect([peer, satisfies('21.6.0', range)]).toEqual([peer, false]);
+      expect(pkg.dependencies[peer]).toBeUndefined();
+    }
+    const installed = readJson<{ version: string }>(require.resolve('nx/package.json')).version;
+    expect([installed, satisfies(installed, pkg.peerDependencies.nx)]).toEqual([installed, true]);
+  });
+
+  test("declares every package its built code loads: Node's own, a dependency, or a peer", () => {
+    const loaded = new Set<string>();
+    for (const file of filesUnder(path.join(PLUGIN_DIR, 'dist')).filter((f) => f.endsWith('.js'))) {
+      const code = readFileSync(path.join(PLUGIN_DIR, 'dist', file), 'utf8');
+      for (const [, name] of code.matchAll(/\brequire\(["']([^"'.][^"']*)["']\)|\bimport\(["']([^"'.][^"']*)["']\)/g)) {
+        if (name) loaded.add(name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]);
+      }
+    }
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
+    const undeclared = [...loaded].filter((name) => !name.startsWith('node:') && !builtinModules.includes(name) && !declared.has(name));
+    expect(undeclared).toEqual([]);
+    expect([...loaded].filter((name) => declared.has(name)).sort()).toEqual(
+      expect.arrayContaining(['@aws-sdk/client-ecr', '@nx/devkit', 'zx']),
+    );
+  });
+
+  test('ships dist/ and its manifests only: no sources, specs, maps or build records; a README and migrations', () => {
+    const files = packedFiles();
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'executors.json',
+        'generators.json',
+        'migrations.json',
+        'dist/index.js',
+        'dist/generators/init/generator.js',
+        'dist/azure-pipelines/templates/platform-image.yml',
+      ]),
+    );
+    expect(files.filter((file) => !/^(dist\/|package\.json$|README\.md$|(executors|generators|migrations)\.json$)/.test(file))).toEqual([]);
+    expect(files.filter((file) => /\.(ts|map|tsbuildinfo)$|\.spec\.|\.sources\.sha256$/.test(file))).toEqual([]);
+  });
+
+  test('nx migrate finds its migrations (none yet), and would run one a later release adds', () => {
+    const { collection, collectionPath } = readMigrationCollection(pkg.name, WORKSPACE);
+    expect(collectionPath).toBe(path.join(PLUGIN_DIR, pkg['nx-migrations'].migrations));
+    expect(collection).toEqual({ name: pkg.name, generators: {}, packageJsonUpdates: {} });
+    // The same wiring with one migration, as a release would add it: Nx resolves its module beside the file.
+    const root = mkdtempSync(path.join(tmpdir(), 'plugin-migrations-'));
+    try {
+      writeFileSync(
+        path.join(root, 'migrations.json'),
+        JSON.stringify({ generators: { 'rename-option': { version: '0.3.0', implementation: './m/rename-option' } } }),
+      );
+      mkdirSync(path.join(root, 'm'));
+      writeFileSync(path.join(root, 'm/rename-option.js'), 'exports.default = () => {};\n');
+      const collectionFile = path.join(root, 'migrations.json');
+      const { path: implementation, fnSymbol } = getImplementationPath(readJson(collectionFile), collectionFile, 'rename-option', '0.3.0');
+      expect([implementation, fnSymbol]).toEqual([path.join(root, 'm/rename-option.js'), 'default']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('what the package ships', () => {
   test("the config files' JSON Schemas, built into dist/schemas/, where a generated $schema names them", () => {
-    // npm's own list of the files a pack would hold (nothing is written or sent).
-    const [packed] = JSON.parse(
-      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PLUGIN_DIR, encoding: 'utf8' }),
-    ) as Array<{ files: Array<{ path: string }> }>;
-    const files = packed.files.map((file) => file.path);
+    const files = packedFiles();
     expect(files).toEqual(expect.arrayContaining(['dist/schemas/platform-image.schema.json', 'dist/schemas/test-app.schema.json']));
     for (const schema of ['platform-image', 'test-app'])
       expect(readFileSync(path.join(PLUGIN_DIR, 'dist/schemas', `${schema}.schema.json`), 'utf8')).toBe(

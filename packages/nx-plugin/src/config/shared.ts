@@ -6,6 +6,7 @@ import { BUILDERS } from '../types/builders';
 import { ConfigError } from '../types/errors';
 import { PLUGIN_NAME } from '../types/workspace';
 import { PROFILE_ENV } from './environment';
+import { LAYOUT_KEYS, readLayout } from './layout';
 import { REGION, regionHint } from './region';
 import { readScan } from './scan';
 import { DEFAULT_SHARED, type SharedSettings } from './settings';
@@ -96,7 +97,10 @@ export function readShared(fields: Fields, base: SharedSettings): SharedSettings
 
 function workspaceFields(source: WorkspaceOptionsFile): Fields {
   const root = Fields.root(source.file, source.options ?? {}, 'the plugin options');
-  return new Fields(source.file, `plugins[${PLUGIN_NAME}].options`, root.value).allowOnly([...SHARED_KEYS, 'profiles']);
+  // Where the projects are and what their targets are called: read (and checked) by createNodes, here only so
+  // that a mistake in them fails the run too, with the same message.
+  readLayout(root.value, source.file);
+  return new Fields(source.file, `plugins[${PLUGIN_NAME}].options`, root.value).allowOnly([...SHARED_KEYS, ...LAYOUT_KEYS, 'profiles']);
 }
 
 function profileFields(source: WorkspaceOptionsFile, profile: string): Fields {

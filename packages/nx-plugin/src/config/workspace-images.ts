@@ -3,11 +3,11 @@
  * compares each with all the others (shared-repository.ts); reading every other config again for each image
  * would be N² reads. Built for one run's workspace options, profile and environment, which its tasks share.
  */
-import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { IMAGE_CONFIG_FILE } from '../types/workspace';
 import type { Env } from './environment';
 import { diskFiles, type ConfigFiles } from './json';
+import { foldersMatching, readLayout } from './layout';
 import { regionOf } from './region';
 import { imageShared, type WorkspaceOptionsFile } from './shared';
 import { Fields } from './validate';
@@ -32,20 +32,11 @@ export class WorkspaceImages {
     private readonly read: ConfigFiles = diskFiles,
   ) {}
 
-  /** Every image's config file, as createNodes finds them (`platform-images/<dotnet>/<variant>/`). */
+  /** Every image's config file, as createNodes finds them (the plugin options' `imagesGlob`, `platform-images/<dotnet>/<variant>/`). */
   configFiles(): string[] {
     if (!this.files) {
-      const dirs = (dir: string) => {
-        try {
-          return readdirSync(path.join(this.workspaceRoot, dir), { withFileTypes: true })
-            .filter((e) => e.isDirectory())
-            .map((e) => `${dir}/${e.name}`);
-        } catch {
-          return [];
-        }
-      };
-      this.files = dirs('platform-images')
-        .flatMap(dirs)
+      const { imagesGlob } = readLayout(this.workspaceOptions.options, this.workspaceOptions.file);
+      this.files = foldersMatching(this.workspaceRoot, imagesGlob)
         .filter((root) => this.read.exists(path.join(this.workspaceRoot, root, IMAGE_CONFIG_FILE)))
         .map((root) => `${root}/${IMAGE_CONFIG_FILE}`)
         .sort();

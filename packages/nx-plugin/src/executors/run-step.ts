@@ -4,6 +4,7 @@
  */
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import type { TargetOptions } from '../config/executor-options';
+import { stepOfTarget } from '../config/layout';
 import { loadImageSettings } from '../config/normalize';
 import type { ImageSettings } from '../config/settings';
 import { STEP_NAMES, type StepName } from '../types/workspace';
@@ -37,9 +38,15 @@ function standalone(): TaskRuntime {
  */
 export function targetOptionsOf(context: ExecutorContext, step: StepName, options: unknown): TargetOptions {
   const targets = context.projectsConfigurations?.projects[context.projectName!]?.targets ?? {};
+  // Each step's target is found by its executor: the plugin options may give the targets other names.
+  const configuredOptions = new Map<StepName, unknown>();
+  for (const target of Object.values(targets)) {
+    const of = stepOfTarget(target);
+    if (of && !configuredOptions.has(of)) configuredOptions.set(of, target.options);
+  }
   const out: TargetOptions = {};
   for (const name of STEP_NAMES) {
-    const configured = (name === step ? options : targets[name]?.options) as Record<string, unknown> | undefined;
+    const configured = (name === step ? options : configuredOptions.get(name)) as Record<string, unknown> | undefined;
     if (configured === undefined) continue;
     // The chain's targets name their step in `step` (see create-nodes.ts): not an option of the step.
     out[name] = Object.fromEntries(Object.entries(configured).filter(([key]) => key !== 'step'));

@@ -13,10 +13,12 @@ export const END_OF_SUPPORT: Readonly<Record<string, string>> = {
   net10: '2028-11-14',
 };
 
-/** The .NET line of a platform image, from its folder: platform-images/<dotnet>/<variant>. */
+/**
+ * The .NET line of a platform image, from its folder: the first folder named for one, as in
+ * platform-images/<dotnet>/<variant> (or any layout the plugin options give).
+ */
 export function dotnetLineOf(projectRoot: string): string | undefined {
-  const parts = projectRoot.split('/');
-  return parts[0] === 'platform-images' && /^net\d+$/.test(parts[1] ?? '') ? parts[1] : undefined;
+  return projectRoot.split('/').find((part) => /^net\d+$/.test(part));
 }
 
 /** A warning when `dotnet` is past its end of support on `today`; undefined while supported or unknown. */

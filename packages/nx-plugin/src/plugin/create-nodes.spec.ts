@@ -15,9 +15,14 @@ function write(rel: string, content: string): void {
   writeFileSync(file, content);
 }
 
-async function createNodes(files: string[], workspaceRoot = root): Promise<Record<string, CreateNodesResult>> {
-  const context: CreateNodesContextV2 = { nxJsonConfiguration: {}, workspaceRoot };
-  const results = await createNodesV2[1](files, undefined, context);
+async function createNodes(
+  files: string[],
+  workspaceRoot = root,
+  options?: unknown,
+  nxJsonConfiguration: CreateNodesContextV2['nxJsonConfiguration'] = {},
+): Promise<Record<string, CreateNodesResult>> {
+  const context: CreateNodesContextV2 = { nxJsonConfiguration, workspaceRoot };
+  const results = await createNodesV2[1](files, options, context);
   return Object.fromEntries(results.map(([file, result]) => [file, result]));
 }
 
@@ -36,8 +41,11 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('createNodesV2', () => {
-  it('matches image configs two levels under platform-images and test apps one level under integration-tests', () => {
-    expect(createNodesV2[0]).toBe('{platform-images/*/*/platform-image.json,integration-tests/*/test-app.json}');
+  it('is handed every image and test app config of the workspace; the layout in the options picks the projects', async () => {
+    expect(createNodesV2[0]).toBe('**/{platform-image.json,test-app.json}');
+    const stray = ['platform-images/net6/platform-image.json', 'integration-tests/net6/sub/test-app.json', 'docs/platform-image.json'];
+    const nodes = await createNodes([IMAGE_FILE, TEST_APP_FILE, ...stray]);
+    expect(Object.keys(nodes)).toEqual([IMAGE_FILE, TEST_APP_FILE]);
   });
 
   it('infers the image project and the test app project', async () => {
@@ -187,6 +195,76 @@ describe("the plugin's own project", () => {
     } finally {
       rmSync(link);
     }
+  });
+});
+
+describe('a layout of its own (the plugin options)', () => {
+  const OPTIONS = {
+    imagesGlob: 'images/*',
+    testAppsGlob: 'apps/tests/*',
+    targetNames: { 'mcr-check': 'upstream-check', 'teams-notify': 'notify', publish: 'refresh' },
+  };
+
+  beforeEach(() => {
+    write(
+      'images/net8-runtime/platform-image.json',
+      JSON.stringify({ ecr: { repository: 'r', tag: 't' }, integrationTest: { app: 'apps/tests/net8' } }),
+    );
+    write('apps/tests/net8/test-app.json', '{}');
+  });
+
+  it('finds the projects its globs name and only those, named after the folders below the fixed part', async () => {
+    const nodes = await createNodes(
+      ['images/net8-runtime/platform-image.json', 'apps/tests/net8/test-app.json', IMAGE_FILE, TEST_APP_FILE],
+      root,
+      OPTIONS,
+    );
+    expect(Object.keys(nodes)).toEqual(['images/net8-runtime/platform-image.json', 'apps/tests/net8/test-app.json']);
+    const image = nodes['images/net8-runtime/platform-image.json'].projects!['images/net8-runtime'];
+    expect(image).toMatchObject({ name: 'net8-runtime', implicitDependencies: ['test-app-net8'], tags: ['type:platform-image'] });
+    expect(nodes['apps/tests/net8/test-app.json'].projects!['apps/tests/net8'].name).toBe('test-app-net8');
+  });
+
+  it('names the targets as told and chains them by those names; the steps keep their executors and records', async () => {
+    const nodes = await createNodes(['images/net8-runtime/platform-image.json'], root, OPTIONS);
+    const targets = nodes['images/net8-runtime/platform-image.json'].projects!['images/net8-runtime'].targets!;
+    expect(
+      Object.entries(targets).map(([name, t]) => [name, t.executor, (t.options as { step?: string } | undefined)?.step, t.dependsOn]),
+    ).toEqual([
+      ['upstream-check', '@platform-images/nx-plugin:mcr-check', undefined, []],
+      ['docker-build', '@platform-images/nx-plugin:step', 'docker-build', ['upstream-check']],
+      ['integration-test', '@platform-images/nx-plugin:step', 'integration-test', ['docker-build']],
+      ['ecr-publish', '@platform-images/nx-plugin:step', 'ecr-publish', ['integration-test']],
+      ['notify', '@platform-images/nx-plugin:step', 'teams-notify', ['ecr-publish']],
+      ['refresh', 'nx:noop', undefined, ['notify']],
+    ]);
+    expect(targets.notify.outputs).toEqual(['{workspaceRoot}/dist/{projectRoot}/teams-notify.json']);
+  });
+
+  it('fails the graph with the file, the field and the fix for a layout it cannot use', async () => {
+    await expect(createNodes([IMAGE_FILE], root, { targetNames: { publish: 'mcr-check' } })).rejects.toThrow(
+      /nx\.json: plugins\[@platform-images\/nx-plugin\]\.options\.targetNames\.publish: "mcr-check" is also the name of mcr-check's target/,
+    );
+  });
+});
+
+describe('what Nx Console and nx show project present', () => {
+  it('groups the chain under one target group and describes the project', async () => {
+    const image = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'];
+    expect(image.metadata).toEqual({
+      description: 'Platform image net6-runtime: kept current with its base image by publish.',
+      technologies: ['docker'],
+      targetGroups: { 'Platform image': [...STEPS, 'publish'] },
+    });
+    for (const target of Object.values(image.targets!)) expect(target.metadata?.description).toEqual(expect.any(String));
+  });
+
+  it("hashes the image's files by the named input platformImage when nx.json defines it", async () => {
+    const named = { namedInputs: { platformImage: ['{projectRoot}/**/*', '!{projectRoot}/**/*.md'] } };
+    const image = (await createNodes([IMAGE_FILE], root, undefined, named))[IMAGE_FILE].projects!['platform-images/net6/runtime'];
+    expect(image.targets!['docker-build'].inputs![0]).toBe('platformImage');
+    const plain = (await createNodes([IMAGE_FILE]))[IMAGE_FILE].projects!['platform-images/net6/runtime'];
+    expect(plain.targets!['docker-build'].inputs![0]).toBe('{projectRoot}/**/*');
   });
 });
 

@@ -9,6 +9,13 @@ export const PLUGIN_NAME = '@platform-images/nx-plugin';
 export const IMAGE_CONFIG_FILE = 'platform-image.json';
 export const TEST_APP_FILE = 'test-app.json';
 
+/**
+ * The named input an image's steps hash its files by, when nx.json defines it (the init generator does), so a
+ * workspace can leave files out, e.g. its README; every file of the project otherwise. Nx's own plugins do the same
+ * with `default` and `production`.
+ */
+export const IMAGE_NAMED_INPUT = 'platformImage';
+
 export const STEP_NAMES = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
