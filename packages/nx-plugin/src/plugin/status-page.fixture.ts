@@ -45,7 +45,7 @@ export const FIXTURE_ROWS: StatusRow[] = [
     reasonCode: 'context-changed',
     baseName: 'mcr.microsoft.com/dotnet/sdk:9.0',
     baseDigest: D('5'),
-    baseMovedSince: '9.0-2.0.0',
+    baseBuilt: { 'linux/amd64': '2026-11-11T03:12:40.000Z' },
     newestVersion: '9.0-2.0.0',
     dotnet: 'net9',
     endOfSupport: '2026-11-10',
