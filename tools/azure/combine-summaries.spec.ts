@@ -107,11 +107,46 @@ describe('combine', () => {
       [
         '### Platform images',
         '',
+        '✅ 1 rebuilt · ⏸️ 1 current · ❔ 1 other',
+        '',
         '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
         '| --- | --- | --- | --- | --- | --- | --- |',
-        '| net6-runtime | current | — | — | — | — | 1.0s |',
-        '| net6-sdk | rebuilt | — | `6.0-bullseye-slim-1.1.0` | `latest` | `sha256:abcdefabcdef` | 1m 01s |',
-        '| net8-runtime | no summary | the image job ended before nx ran the chain; see its log | — | — | — | 0.0s |',
+        '| net6-sdk | ✅ rebuilt | — | `6.0-bullseye-slim-1.1.0` | `latest` | `sha256:abcdefabcdef` | 1m 01s |',
+        '| net6-runtime | ⏸️ current | — | — | — | — | 1.0s |',
+        '| net8-runtime | ❔ no summary | the image job ended before nx ran the chain; see its log | — | — | — | 0.0s |',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("lays out the jobs' rows as one run's: the counts, each failure with its step and fix, failures first", () => {
+    artifact('summary-net6-sdk-1', [row('net6-sdk', 'current')]);
+    artifact('summary-net8-aspnet-1', [
+      row('net8-aspnet', 'failed at docker-build', {
+        reason: 'the build printed 1 warning',
+        failedStep: 'docker-build',
+        fix: 'fix the Dockerfile | then rerun',
+      }),
+    ]);
+    artifact('summary-net6-runtime-1', [row('net6-runtime', 'rebuilt', { versionTag: '6.0-bullseye-slim-1.1.0' })]);
+    const out = path.join(dir, 'out', 'platform-images-summary.md');
+    combine(path.join(dir, 'in'), out, {});
+    expect(readFileSync(out, 'utf8')).toBe(
+      [
+        '### Platform images',
+        '',
+        '❌ 1 failed · ✅ 1 rebuilt · ⏸️ 1 current',
+        '',
+        '**Failed**',
+        '',
+        '- ❌ **net8-aspnet** failed at `docker-build`: the build printed 1 warning',
+        '  - fix: fix the Dockerfile \\| then rerun',
+        '',
+        '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+        '| net8-aspnet | ❌ failed at docker-build | the build printed 1 warning | — | — | — | 1.0s |',
+        '| net6-runtime | ✅ rebuilt | — | `6.0-bullseye-slim-1.1.0` | — | — | 1.0s |',
+        '| net6-sdk | ⏸️ current | — | — | — | — | 1.0s |',
         '',
       ].join('\n'),
     );

@@ -165,6 +165,8 @@ describe('stampLayer and stampedImage', () => {
       architecture: 'arm',
       variant: 'v7',
       os: 'linux',
+      // The image being rebuilt was created earlier: the rebuild's config says when it was rebuilt instead.
+      created: '2024-01-01T00:00:00Z',
       config: { Env: ['A=1'] },
       rootfs: { type: 'layers' as const, diff_ids: ['sha256:d1'] },
       history: [{ created_by: 'x' }],

@@ -108,6 +108,12 @@ interface ImageConfig {
 /**
  * The image after `COPY stamp /etc/stand-in-rebuild` on top of it: one more layer, its diff_id and a history
  * entry in the config, as the classic builder records a COPY. Pure: the caller uploads the new blobs.
+ *
+ * A rebuild is a new image, so its config gets a new `created`: the OCI image spec (config.md, `created`)
+ * defines it as "An combined date and time at which the image was created, formatted as defined by RFC 3339,
+ * section 5.6", and a builder writes the time it builds, as Microsoft's builds of the .NET images do. The
+ * product records that time as when the base moved (io.platform-images.base.created), so a bumped base here
+ * must carry the time of its bump, later than the image it replaces.
  */
 export function stampedImage(
   manifest: ImageManifest,

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
+  annotationsOf,
   bumpBase,
   cardFact,
   cards,
@@ -20,6 +21,7 @@ import {
   nx,
   recordsOf,
   summaryRows,
+  upstreamCreated,
   upstreamDigest,
   type Workspace,
 } from './support';
@@ -47,6 +49,17 @@ function decision(image: string): { stale: boolean; reason: string } {
 }
 
 const CURRENT = { stale: false, reason: 'current' };
+const BASE_CREATED = 'io.platform-images.base.created';
+
+/** The status page the last run wrote: the "Base moved" cell of an image. */
+function baseMovedCell(image: string): string {
+  const html = readFileSync(path.join(ws.root, 'dist/platform-images-status.html'), 'utf8');
+  const row = new RegExp(`<tr data-image="${image}"[^]*?</tr>`).exec(html)?.[0] ?? '';
+  return /<td data-key="baseMoved"[^>]*>([^]*?)<\/td>/.exec(row)?.[1] ?? '';
+}
+
+/** The first publish's record of when the runtime base was built, for the scenarios after it. */
+let firstBaseCreated: string;
 
 beforeAll(() => {
   ws = createWorkspace();
@@ -72,6 +85,11 @@ test('first publish: <tag>-1.0.0, latest and the extra tags, with the labels, an
   expect(labels['org.opencontainers.image.version']).toBe('6.0-bullseye-slim-1.0.0');
   expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT/);
   expect(labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}$/);
+  // When the base was built (its config's created), on the image and on the published manifest alike.
+  firstBaseCreated = upstreamCreated('dotnet/runtime:6.0-bullseye-slim');
+  expect(labels[BASE_CREATED]).toBe(`linux/amd64=${firstBaseCreated}`);
+  expect(annotationsOf(runtimeRepo, '6.0-bullseye-slim-1.0.0')[BASE_CREATED]).toBe(`linux/amd64=${firstBaseCreated}`);
+  expect(baseMovedCell('net6-runtime')).toContain(firstBaseCreated);
 
   const received = await cards(ws);
   expect(received).toHaveLength(2);
@@ -110,6 +128,9 @@ test('a rerun with nothing changed builds nothing, pushes nothing, sends nothing
       expect(recordsOf(ws, image).read('docker-build').built).toBe(false);
       expect(recordsOf(ws, image).read('ecr-publish').published).toBe(false);
     }
+    // When the base was built, read back from the newest version's annotations, no registry request for it.
+    expect(recordsOf(ws, 'net6/runtime').read('mcr-check').published?.baseCreated).toEqual({ 'linux/amd64': firstBaseCreated });
+    expect(baseMovedCell('net6-runtime')).toContain(firstBaseCreated);
   }
   expect({ runtime: ecrTags(runtimeRepo), sdk: ecrTags(sdkRepo) }).toEqual(before);
   expect(await cards(ws)).toHaveLength(2);
@@ -125,6 +146,13 @@ test('a new base digest upstream rebuilds only the images on that base: runtime 
   expect(versionTags(runtimeRepo)).toEqual(['6.0-bullseye-slim-1.0.0', '6.0-bullseye-slim-1.1.0']);
   expect(ecrTags(sdkRepo)).toEqual(sdkBefore);
   expect(labelsOf(runtimeRepo, '6.0-bullseye-slim-1.1.0')['org.opencontainers.image.base.digest']).toBe(newDigest);
+  // The rebuilt base has a config of its own, created at the bump: the new version records that time.
+  const rebuiltAt = upstreamCreated('dotnet/runtime:6.0-bullseye-slim');
+  expect(rebuiltAt > firstBaseCreated).toBe(true);
+  expect(Date.now() - Date.parse(rebuiltAt)).toBeLessThan(20 * 60_000);
+  expect(annotationsOf(runtimeRepo, '6.0-bullseye-slim-1.1.0')[BASE_CREATED]).toBe(`linux/amd64=${rebuiltAt}`);
+  expect(recordsOf(ws, 'net6/runtime').read('mcr-check').base.created).toEqual({ 'linux/amd64': rebuiltAt });
+  expect(baseMovedCell('net6-runtime')).toContain(rebuiltAt);
   expect(digestOf(runtimeRepo, 'latest')).toBe(digestOf(runtimeRepo, '6.0-bullseye-slim-1.1.0'));
   // A published version never moves.
   expect(digestOf(runtimeRepo, '6.0-bullseye-slim-1.0.0')).not.toBe(digestOf(runtimeRepo, '6.0-bullseye-slim-1.1.0'));

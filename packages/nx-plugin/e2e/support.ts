@@ -232,6 +232,31 @@ export function upstreamDigest(repoTag: string): string {
   return /docker-content-digest:\s*(\S+)/i.exec(out)![1];
 }
 
+/**
+ * When the MCR stand-in's linux/amd64 image of a tag was built: its config's `created`, as ISO (what the
+ * product records as when the base moved).
+ */
+export function upstreamCreated(repoTag: string): string {
+  const out = execFileSync(
+    'skopeo',
+    ['inspect', '--tls-verify=false', '--override-os', 'linux', '--override-arch', 'amd64', `docker://localhost:5001/${repoTag}`],
+    { encoding: 'utf8' },
+  );
+  return new Date((JSON.parse(out) as { Created: string }).Created).toISOString();
+}
+
+/** The annotations on the manifest (or index) a tag names in the ECR stand-in. */
+export function annotationsOf(repository: string, tag: string): Record<string, string> {
+  return withEcrAuthFile((authFile) => {
+    const out = execFileSync(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', '--authfile', authFile, `docker://localhost:5002/${repository}:${tag}`],
+      { encoding: 'utf8' },
+    );
+    return (JSON.parse(out) as { annotations?: Record<string, string> }).annotations ?? {};
+  });
+}
+
 /** The runs a test starts at once (racing publishers): like nx(), without blocking the event loop. */
 export function nxAsync(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<NxRun> {
   return new Promise((resolve) => {

@@ -98,11 +98,17 @@ export class Session {
     let upstream = this.upstreams.get(key);
     if (!upstream) {
       const client = new RegistryClient({ mirrors: settings.registryMirrors, timeoutMs });
+      // Images rebuilt on the same base read when it was built once.
+      const created = memoize(
+        ([ref, digest]: [ImageRef, string]) => client.configCreated(ref, digest),
+        ([ref, digest]) => `${ref.registry}/${ref.repository}@${digest}`,
+      );
       upstream = {
         resolveBase: memoize(
           (ref: ImageRef) => client.resolveBase(ref),
           (ref) => `${ref.registry}/${ref.repository}:${ref.tag ?? ''}@${ref.digest ?? ''}`,
         ),
+        baseCreated: (ref, digest) => created([ref, digest]),
       };
       this.upstreams.set(key, upstream);
     }

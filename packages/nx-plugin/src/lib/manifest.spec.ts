@@ -229,6 +229,26 @@ describe('inputsFromManifest', () => {
       }),
       { 'org.opencontainers.image.base.digest': 'sha256:b', 'io.platform-images.context.digest': 'sha256:c' },
     ],
+    [
+      'when the base was built, beside the digests',
+      JSON.stringify({
+        annotations: {
+          'org.opencontainers.image.base.digest': 'sha256:b',
+          'io.platform-images.context.digest': 'sha256:c',
+          'io.platform-images.base.created': 'linux/amd64=2024-03-05T21:14:07.000Z',
+        },
+      }),
+      {
+        'org.opencontainers.image.base.digest': 'sha256:b',
+        'io.platform-images.context.digest': 'sha256:c',
+        'io.platform-images.base.created': 'linux/amd64=2024-03-05T21:14:07.000Z',
+      },
+    ],
+    [
+      'when the base was built, alone: no record',
+      JSON.stringify({ annotations: { 'io.platform-images.base.created': 'linux/amd64=2024-03-05T21:14:07.000Z' } }),
+      undefined,
+    ],
     ['not JSON', 'nope', undefined],
     ['annotations that are not an object', JSON.stringify({ annotations: 'x' }), undefined],
   ])('%s', (_, text, expected) => {

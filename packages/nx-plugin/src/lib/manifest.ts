@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MEDIA_TYPES } from '../types/media-types';
-import { INPUT_KEYS, LABELS } from '../types/annotations';
+import { LABELS, RECORD_KEYS } from '../types/annotations';
 import { formatPlatform, parsePlatform, type OciPlatform } from '../types/platforms';
 import type { ImageInputs } from './labels';
 
@@ -143,7 +143,8 @@ function digestOf(text: string): string {
 }
 
 /**
- * What a manifest's annotations record about the image's inputs; undefined when it records none of them
+ * What a manifest's annotations record about the image's inputs (and when its base was built); undefined
+ * when it records none of its inputs
  * (an image published before annotations were written: its labels must be read from the config instead).
  */
 export function inputsFromManifest(text: string): Partial<ImageInputs> | undefined {
@@ -155,7 +156,7 @@ export function inputsFromManifest(text: string): Partial<ImageInputs> | undefin
   }
   if (!annotations || typeof annotations !== 'object') return undefined;
   const found: Partial<ImageInputs> = {};
-  for (const key of INPUT_KEYS) {
+  for (const key of RECORD_KEYS) {
     const value = (annotations as Record<string, unknown>)[key];
     if (typeof value === 'string' && value) found[key] = value;
   }

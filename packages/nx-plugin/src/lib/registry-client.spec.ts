@@ -557,3 +557,36 @@ describe('RegistryClient.resolveBase', () => {
     expect(sent[0].url).toBe(`https://registry-1.docker.io/v2/library/nginx/manifests/${DIGEST}`);
   });
 });
+
+describe('RegistryClient.configCreated', () => {
+  const CONFIG = `sha256:${'c'.repeat(64)}`;
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: CONFIG, size: 1 },
+    layers: [],
+  };
+
+  it("reads the platform's manifest by digest, then its config blob: two GETs, no more", async () => {
+    const { sent, fetch } = fakeFetch(ok({}, manifest), ok({}, { created: '2024-03-05T21:14:07.123456789Z', architecture: 'amd64' }));
+    const client = new RegistryClient({ fetch });
+    await expect(client.configCreated(RUNTIME, digestOf(manifest))).resolves.toBe('2024-03-05T21:14:07.123Z');
+    expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual([
+      `GET https://mcr.microsoft.com/v2/dotnet/runtime/manifests/${digestOf(manifest)}`,
+      `GET https://mcr.microsoft.com/v2/dotnet/runtime/blobs/${CONFIG}`,
+    ]);
+  });
+
+  it('is undefined when the config says no time', async () => {
+    const { fetch } = fakeFetch(ok({}, manifest), ok({}, { architecture: 'amd64' }));
+    await expect(new RegistryClient({ fetch }).configCreated(RUNTIME, digestOf(manifest))).resolves.toBeUndefined();
+  });
+
+  it('refuses what is not one image', async () => {
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
+    const { fetch } = fakeFetch(ok({}, index));
+    await expect(new RegistryClient({ fetch }).configCreated(RUNTIME, digestOf(index))).rejects.toThrow(
+      /expected one platform's image manifest/,
+    );
+  });
+});

@@ -11,6 +11,7 @@ import { isIndexMediaType, MANIFEST_ACCEPT, MEDIA_TYPES } from '../types/media-t
 import { networkCause, NotFoundError, UserError } from '../types/errors';
 import { formatImageRef, ImageRef, registryEndpoint } from '../types/image-ref';
 import { formatPlatform, type OciPlatform } from '../types/platforms';
+import { createdOf } from './base-created';
 import { isTransientStatus, nextRetry, parseRetryAfter, REGISTRY_RETRY, sleep, type RetryPolicy } from './retry';
 
 export interface Credentials {
@@ -149,6 +150,21 @@ export class RegistryClient {
         'check registryMirrors points at a container registry (its /v2/ API), not a web page or proxy login',
       );
     }
+  }
+
+  /**
+   * When the image a manifest digest names was built: its config's `created` (see lib/base-created.ts). Two
+   * GETs, the manifest and its config blob; undefined when the config says no usable time.
+   */
+  async configCreated(ref: ImageRef, digest: string): Promise<string | undefined> {
+    const { body } = await this.manifest(ref, digest);
+    if (!body.config?.digest)
+      throw new UserError(
+        `${formatImageRef(ref)}@${digest}: expected one platform's image manifest, with a config`,
+        'the base index lists something that is not an image: check the base upstream',
+      );
+    const response = await this.request(ref, 'GET', `blobs/${body.config.digest}`, {});
+    return createdOf(await response.json().catch(() => undefined));
   }
 
   /** The labels of an image's config, following an index to the configured platform. */

@@ -31,6 +31,8 @@ export interface PublishedVersion {
    * product recorded them, which is decided by the base's (index) digest as a whole.
    */
   basePlatformDigests?: Record<string, string>;
+  /** When the base of each platform it built was itself built (its config's `created`); never compared. */
+  baseCreated?: Record<string, string>;
 }
 
 export interface StalenessInput {

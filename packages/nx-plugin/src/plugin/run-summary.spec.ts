@@ -4,10 +4,13 @@ import * as path from 'node:path';
 import type { PostTasksExecutionContext, TaskResult } from '@nx/devkit';
 import type { CheckRecord, PublishRecord } from '../steps/records';
 import {
+  failureLines,
   formatDuration,
   imageRunsFrom,
+  outcomeCounts,
   postTasksExecution,
   renderSummary,
+  summaryOrder,
   summaryRow,
   uploadSummaryCommand,
   writeRunSummary,
@@ -72,6 +75,16 @@ const buildFailed = {
   publish: 'skipped',
 };
 
+const row = (image: string, decision: string, over: Partial<SummaryRow> = {}): SummaryRow => ({
+  image,
+  decision,
+  reason: '',
+  tags: [],
+  durationMs: 0,
+  warnings: [],
+  ...over,
+});
+
 const allSucceeded = (cache = 'success') => Object.fromEntries(CHAIN.map((t, i) => [t, i === 0 ? 'success' : cache]));
 
 describe('summaryRow', () => {
@@ -124,7 +137,13 @@ describe('summaryRow', () => {
         'mcr-check': staleCheck,
         failure: { step: 'docker-build', runId: 'r1', error: 'the build printed 1 warning', fix: 'fix the Dockerfile' },
       },
-      { decision: 'failed at docker-build', reason: 'the build printed 1 warning', versionTag: '6.0-bullseye-slim-1.1.0' },
+      {
+        decision: 'failed at docker-build',
+        reason: 'the build printed 1 warning',
+        versionTag: '6.0-bullseye-slim-1.1.0',
+        failedStep: 'docker-build',
+        fix: 'fix the Dockerfile',
+      },
     ],
     [
       'failed at the check, with the configuration mistake it names',
@@ -138,13 +157,18 @@ describe('summaryRow', () => {
           field: 'ecr.tag',
         },
       },
-      { decision: 'failed at mcr-check', reason: 'platform-images/net6/runtime/platform-image.json: ecr.tag: is required' },
+      {
+        decision: 'failed at mcr-check',
+        reason: 'platform-images/net6/runtime/platform-image.json: ecr.tag: is required',
+        failedStep: 'mcr-check',
+        fix: 'add "tag"',
+      },
     ],
     [
       'failed at the check without a failure record (the step could not write one): no reason',
       run('net6-runtime', { 'mcr-check': 'failure', publish: 'skipped' }),
       {},
-      { decision: 'failed at mcr-check', reason: '', versionTag: undefined },
+      { decision: 'failed at mcr-check', reason: '', versionTag: undefined, failedStep: 'mcr-check' },
     ],
     [
       "a multi-line error gives its first line: the test app's logs after it are for the log",
@@ -164,7 +188,7 @@ describe('summaryRow', () => {
       "a failure record of another step is not this failure's: the check's reason stays",
       run('net6-runtime', buildFailed),
       { 'mcr-check': staleCheck, failure: { step: 'integration-test', error: 'an older failure' } },
-      { decision: 'failed at docker-build', reason: staleCheck.message },
+      { decision: 'failed at docker-build', reason: staleCheck.message, failedStep: 'docker-build' },
     ],
     [
       'stopped',
@@ -181,6 +205,15 @@ describe('summaryRow', () => {
     ['no check record', run('net6-runtime', { publish: 'success' }), {}, { decision: 'not checked', reason: '' }],
   ])('%s', (_name, imageRun, records, expected) => {
     expect(summaryRow(imageRun, records)).toMatchObject(expected);
+  });
+
+  it("gives no fix from another step's failure record, nor without one", () => {
+    const other = summaryRow(run('net6-runtime', buildFailed), {
+      'mcr-check': staleCheck,
+      failure: { step: 'integration-test', error: 'x', fix: 'y' },
+    });
+    expect(other).not.toHaveProperty('fix');
+    expect(summaryRow(run('net6-runtime', buildFailed), { 'mcr-check': staleCheck })).not.toHaveProperty('fix');
   });
 
   it.each<[string, StepRecords['ecr-publish'], string[]]>([
@@ -205,50 +238,124 @@ describe('summaryRow', () => {
 });
 
 describe('renderSummary', () => {
-  it('renders one row per image', () => {
-    const rows: SummaryRow[] = [
-      {
-        image: 'net6-runtime',
-        decision: 'rebuilt',
-        reason: staleCheck.message,
-        versionTag: '6.0-bullseye-slim-1.1.0',
-        tags: ['6.0-bullseye-slim-1.1.0', 'latest', '6.0'],
-        digest: IMAGE_DIGEST,
-        durationMs: 125_000,
-        warnings: [],
-      },
-      {
-        image: 'net6-sdk',
-        decision: 'current',
-        reason: currentCheck.message,
-        versionTag: '6.0-bullseye-slim-1.0.0',
-        tags: [],
-        digest: PUBLISHED_DIGEST,
-        durationMs: 4_240,
-        warnings: [],
-      },
-      {
-        image: 'net8-aspnet',
-        decision: 'failed at integration-test',
-        reason: 'expected HTTP 200 | got 500\nafter 60s',
-        tags: [],
-        durationMs: 3_725_000,
-        warnings: [],
-      },
-    ];
-    expect(renderSummary(rows)).toBe(
+  /** A run with a failure, a published and a current image, as the table shows them. */
+  const RUN_ROWS: SummaryRow[] = [
+    {
+      image: 'net6-runtime',
+      decision: 'rebuilt',
+      reason: staleCheck.message,
+      versionTag: '6.0-bullseye-slim-1.1.0',
+      tags: ['6.0-bullseye-slim-1.1.0', 'latest', '6.0'],
+      digest: IMAGE_DIGEST,
+      durationMs: 125_000,
+      warnings: [],
+    },
+    {
+      image: 'net6-sdk',
+      decision: 'current',
+      reason: currentCheck.message,
+      versionTag: '6.0-bullseye-slim-1.0.0',
+      tags: [],
+      digest: PUBLISHED_DIGEST,
+      durationMs: 4_240,
+      warnings: [],
+    },
+    {
+      image: 'net8-aspnet',
+      decision: 'failed at integration-test',
+      reason: 'expected HTTP 200 | got 500\nafter 60s',
+      tags: [],
+      durationMs: 3_725_000,
+      warnings: [],
+      failedStep: 'integration-test',
+      fix: 'make the app answer `GET /health` | see the log',
+    },
+  ];
+
+  it('counts the outcomes, lists the failures first with their step and fix, then the table, failures first, each row marked', () => {
+    expect(renderSummary(RUN_ROWS)).toBe(
       [
         '### Platform images',
         '',
+        '❌ 1 failed · ✅ 1 rebuilt · ⏸️ 1 current',
+        '',
+        '**Failed**',
+        '',
+        '- ❌ **net8-aspnet** failed at `integration-test`: expected HTTP 200 \\| got 500 after 60s',
+        '  - fix: make the app answer `GET /health` \\| see the log',
+        '',
         '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
         '| --- | --- | --- | --- | --- | --- | --- |',
-        '| net6-runtime | rebuilt | mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim moved from sha256:111111111111 to sha256:222222222222 | `6.0-bullseye-slim-1.1.0` | `6.0-bullseye-slim-1.1.0`, `latest`, `6.0` | `sha256:abcdefabcdef` | 2m 05s |',
-        '| net6-sdk | current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 4.2s |',
-        '| net8-aspnet | failed at integration-test | expected HTTP 200 \\| got 500 after 60s | — | — | — | 1h 02m |',
+        '| net8-aspnet | ❌ failed at integration-test | expected HTTP 200 \\| got 500 after 60s | — | — | — | 1h 02m |',
+        '| net6-runtime | ✅ rebuilt | mcr.microsoft.com/dotnet/runtime:6.0-bullseye-slim moved from sha256:111111111111 to sha256:222222222222 | `6.0-bullseye-slim-1.1.0` | `6.0-bullseye-slim-1.1.0`, `latest`, `6.0` | `sha256:abcdefabcdef` | 2m 05s |',
+        '| net6-sdk | ⏸️ current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 4.2s |',
         '',
       ].join('\n'),
     );
   });
+
+  it.each<[string, SummaryRow[], string]>([
+    ['one of each', RUN_ROWS, '❌ 1 failed · ✅ 1 rebuilt · ⏸️ 1 current'],
+    [
+      'several, with every outcome, in summary order',
+      [
+        row('a', 'current'),
+        row('b', 'no summary'),
+        row('c', 'stale, not built'),
+        row('d', 'current'),
+        row('e', 'stopped at docker-build'),
+        row('f', 'rebuilt'),
+        row('g', 'rebuilt, not published'),
+      ],
+      '❌ 1 failed · ⚠️ 2 stale · ✅ 1 rebuilt · ⏸️ 2 current · ❔ 1 other',
+    ],
+    ['none', [], ''],
+  ])('outcomeCounts: %s', (_name, rows, text) => expect(outcomeCounts(rows)).toBe(text));
+
+  it('orders failures first, then stale, rebuilt, current and other, keeping the given order within each', () => {
+    const rows = [
+      row('a', 'current'),
+      row('b', 'no summary'),
+      row('c', 'failed at mcr-check'),
+      row('d', 'rebuilt'),
+      row('e', 'stopped at ecr-publish'),
+      row('f', 'built, not tested'),
+    ];
+    expect(summaryOrder(rows).map((r) => r.image)).toEqual(['c', 'e', 'f', 'd', 'a', 'b']);
+  });
+
+  it.each<[string, SummaryRow, string[]]>([
+    [
+      'the step, why and its fix',
+      row('net6-sdk', 'failed at docker-build', {
+        reason: 'COPY failed: file not found',
+        failedStep: 'docker-build',
+        fix: 'add the file to the build context',
+      }),
+      ['- ❌ **net6-sdk** failed at `docker-build`: COPY failed: file not found', '  - fix: add the file to the build context'],
+    ],
+    [
+      'no fix when the failure record had none',
+      row('net6-sdk', 'failed at mcr-check', { reason: 'Error: boom', failedStep: 'mcr-check' }),
+      ['- ❌ **net6-sdk** failed at `mcr-check`: Error: boom'],
+    ],
+    [
+      'no reason when the step could not say',
+      row('net6-sdk', 'failed at mcr-check', { failedStep: 'mcr-check' }),
+      ['- ❌ **net6-sdk** failed at `mcr-check`'],
+    ],
+    ['a stopped step', row('net6-sdk', 'stopped at docker-build'), ['- ❌ **net6-sdk** stopped at `docker-build`']],
+    [
+      'a row from an older summary, without failedStep: the step from its decision',
+      row('net6-sdk', 'failed at integration-test', { reason: 'no answer' }),
+      ['- ❌ **net6-sdk** failed at `integration-test`: no answer'],
+    ],
+    [
+      'values escaped as in the table: newlines, pipes, backticks in code',
+      row('net|6', 'failed at docker-build', { reason: 'a | b\nc', failedStep: 'docker`build', fix: 'x\r\ny | z' }),
+      ["- ❌ **net\\|6** failed at `docker'build`: a \\| b c", '  - fix: x y \\| z'],
+    ],
+  ])('failureLines: %s', (_name, r, lines) => expect(failureLines(r)).toEqual(lines));
 
   it('lists warnings under the table', () => {
     const rows: SummaryRow[] = [
@@ -265,9 +372,11 @@ describe('renderSummary', () => {
       [
         '### Platform images',
         '',
+        '⏸️ 1 current',
+        '',
         '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
         '| --- | --- | --- | --- | --- | --- | --- |',
-        '| net6-sdk | current | — | — | — | — | 0.0s |',
+        '| net6-sdk | ⏸️ current | — | — | — | — | 0.0s |',
         '',
         '**Warnings**',
         '',
@@ -281,6 +390,83 @@ describe('renderSummary', () => {
     expect(renderSummary([])).toBe(
       '### Platform images\n\n| Image | Decision | Reason | Version tag | Tags | Digest | Duration |\n| --- | --- | --- | --- | --- | --- | --- |\n',
     );
+  });
+
+  it('writes a realistic run to dist/run-summary-example/ to be looked at', () => {
+    const dir = path.resolve(__dirname, '../../../../dist/run-summary-example');
+    const runId = 'e3b0c442';
+    const example = [
+      summaryRow(run('net6-runtime', allSucceeded(), 20_000), {
+        'mcr-check': staleCheck,
+        'docker-build': { runId: 'r1', built: true, versionTag: '6.0-bullseye-slim-1.1.0' },
+        'integration-test': { runId: 'r1', passed: true },
+        'ecr-publish': {
+          ...published,
+          scan: { images: [IMAGE_DIGEST], outcome: 'passed', failOn: 'HIGH', counts: { MEDIUM: 2, LOW: 5 }, findings: [] },
+        },
+      }),
+      summaryRow(run('net6-sdk', allSucceeded('local-cache'), 700), {
+        'mcr-check': { ...currentCheck, warnings: ['.NET 6 reached its end of support on 2024-11-12'] },
+        'ecr-publish': { published: false },
+      }),
+      summaryRow(
+        {
+          ...run(
+            'net8-aspnet',
+            {
+              'mcr-check': 'success',
+              'docker-build': 'success',
+              'integration-test': 'failure',
+              'ecr-publish': 'skipped',
+              'teams-notify': 'skipped',
+              publish: 'skipped',
+            },
+            40_000,
+          ),
+          projectRoot: 'platform-images/net8/aspnet',
+        },
+        {
+          'mcr-check': {
+            ...staleCheck,
+            project: 'net8-aspnet',
+            message: 'Dockerfile or build context changed since 8.0-1.4.0',
+            reason: 'context-changed',
+            nextVersion: { tag: '8.0-1.5.0', version: '1.5.0' },
+            runId,
+          },
+          failure: {
+            step: 'integration-test',
+            runId,
+            error:
+              'net8-aspnet: the test app did not answer 200 within 60s (last: HTTP 404)\n  | info: Microsoft.Hosting.Lifetime[14] Now listening on: http://[::]:8080',
+            fix: 'check integration-tests/net8/test-app.json (port 8080, request GET /health, expectStatus 200) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)',
+          },
+        },
+      ),
+      summaryRow(run('net8-runtime', allSucceeded('local-cache'), 600), {
+        'mcr-check': {
+          ...currentCheck,
+          project: 'net8-runtime',
+          message: '8.0-1.2.0 is built on sha256:111111111111, the current base',
+          published: { ...currentCheck.published!, versionTag: '8.0-1.2.0' },
+        },
+        'ecr-publish': { published: false },
+      }),
+    ];
+    const markdown = renderSummary(example);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'platform-images-summary.md'), markdown);
+    expect(markdown.split('\n').slice(0, 9)).toEqual([
+      '### Platform images',
+      '',
+      '❌ 1 failed · ✅ 1 rebuilt · ⏸️ 2 current',
+      '',
+      '**Failed**',
+      '',
+      '- ❌ **net8-aspnet** failed at `integration-test`: net8-aspnet: the test app did not answer 200 within 60s (last: HTTP 404)',
+      '  - fix: check integration-tests/net8/test-app.json (port 8080, request GET /health, expectStatus 200) against the container logs above; if the app only needs longer to start, raise timeoutSeconds there (at most 3600)',
+      '',
+    ]);
   });
 });
 
@@ -381,7 +567,7 @@ describe('writeRunSummary', () => {
     const file = writeRunSummary(sdkRun(), { env: {}, write: (l) => lines.push(l) });
     expect(file).toBe(path.join(root, 'dist', 'platform-images-summary.md'));
     expect(readFileSync(file!, 'utf8')).toContain(
-      '| net6-sdk | current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 6.0s |',
+      '| net6-sdk | ⏸️ current | 6.0-bullseye-slim-1.0.0 is built on sha256:111111111111, the current base | `6.0-bullseye-slim-1.0.0` | — | `sha256:999999999999` | 6.0s |',
     );
     const json = JSON.parse(readFileSync(path.join(root, 'dist', 'platform-images-summary.json'), 'utf8')) as SummaryFile;
     expect(json.rows).toEqual([expect.objectContaining({ image: 'net6-sdk', decision: 'current', durationMs: 6000 })]);
@@ -426,7 +612,7 @@ describe('writeRunSummary', () => {
       env: {},
       write: () => undefined,
     });
-    expect(readFileSync(path.join(root, 'dist', 'platform-images-summary.md'), 'utf8')).toContain('| net6-runtime | stale, not built |');
+    expect(readFileSync(path.join(root, 'dist', 'platform-images-summary.md'), 'utf8')).toContain('| net6-runtime | ⚠️ stale, not built |');
   });
 
   it('does nothing when no platform image task ran', () => {

@@ -1,6 +1,7 @@
 /**
- * After every nx command that ran platform image tasks: one markdown table of what happened to each image
- * (current, rebuilt, or where it failed and why), built from the step records and the failure record in
+ * After every nx command that ran platform image tasks: a markdown summary of what happened to each image
+ * (current, rebuilt, or where it failed and why): the count of each outcome, then each failure with the step
+ * that failed and what fixes it, then one table row per image, failures first, built from the step records and the failure record in
  * `dist/<projectRoot>/` (never from the tasks' log output), written to
  * `dist/platform-images-summary.md` (and `.json`, so a fan-out pipeline can merge the tables of its jobs).
  * Under Azure Pipelines the table is attached to the run's summary page.
@@ -15,7 +16,7 @@ import { createLogger } from '../lib/log';
 import { short } from '../lib/staleness';
 import { formatFinding, scanLine } from '../lib/scan-policy';
 import { Records, recordsDir, STEP_NAMES, type FailureRecord, type RecordTypes, type StepName } from '../steps/records';
-import { renderStatusPage, STATUS_PAGE, statusRow, type StatusRow } from './status-page';
+import { outcomeOf, renderStatusPage, STATUS_PAGE, statusRow, type StatusRow } from './status-page';
 
 export const SUMMARY_MARKDOWN = 'platform-images-summary.md';
 export const SUMMARY_JSON = 'platform-images-summary.json';
@@ -52,6 +53,10 @@ export interface SummaryRow {
   warnings: string[];
   /** ECR's scan: counts on a publish, or the findings that blocked it. */
   vulnerabilities?: string[];
+  /** The step that failed in this run. */
+  failedStep?: string;
+  /** What fixes it: the `fix:` line its failure record carries. */
+  fix?: string;
 }
 
 export interface SummaryFile {
@@ -105,9 +110,11 @@ export function summaryRow(run: ImageRun, records: StepRecords): SummaryRow {
 
   if (failed) {
     row.decision = `failed at ${failed.target}`;
+    row.failedStep = failed.target;
     // The failed step wrote why; a step that could not (killed, dist not writable) leaves the check's reason.
     // The error's first line: what follows it (a failed test app's container logs) is for the log.
     if (records.failure?.step === failed.target) row.reason = records.failure.error.split('\n')[0];
+    if (records.failure?.step === failed.target && records.failure.fix) row.fix = records.failure.fix;
     const blocked = records.failure?.step === failed.target ? records.failure.scan : undefined;
     if (blocked) row.vulnerabilities = [scanLine(blocked), ...blocked.findings.map(formatFinding)];
   } else if (stopped) {
@@ -158,18 +165,69 @@ function code(text: string | undefined): string {
   return text ? `\`${text.replace(/`/g, "'")}\`` : '—';
 }
 
-/** The table, one row per image in the order given. */
-export function renderSummary(rows: SummaryRow[]): string {
+type Outcome = ReturnType<typeof outcomeOf>;
+
+/** The outcomes in the order the summary counts and lists them: failures first. */
+const OUTCOMES: readonly Outcome[] = ['failed', 'stale', 'rebuilt', 'current', 'other'];
+
+/** Each outcome's mark, in the counts and before each row's decision. */
+export const OUTCOME_ICONS: Record<Outcome, string> = {
+  failed: '❌',
+  stale: '⚠️',
+  rebuilt: '✅',
+  current: '⏸️',
+  other: '❔',
+};
+
+/** The rows in summary order: failures first, then stale, rebuilt, current, other; the given order within each. */
+export function summaryOrder(rows: readonly SummaryRow[]): SummaryRow[] {
+  const rank = (r: SummaryRow) => OUTCOMES.indexOf(outcomeOf(r.decision));
+  return rows
+    .map((row, index) => ({ row, index }))
+    .sort((a, b) => rank(a.row) - rank(b.row) || a.index - b.index)
+    .map((x) => x.row);
+}
+
+/** "❌ 1 failed · ✅ 3 rebuilt · ⏸️ 4 current": each outcome that occurs, in summary order. */
+export function outcomeCounts(rows: readonly SummaryRow[]): string {
+  const counts = new Map<Outcome, number>();
+  for (const r of rows) counts.set(outcomeOf(r.decision), (counts.get(outcomeOf(r.decision)) ?? 0) + 1);
+  return OUTCOMES.filter((o) => counts.has(o))
+    .map((o) => `${OUTCOME_ICONS[o]} ${counts.get(o)} ${o}`)
+    .join(' · ');
+}
+
+/**
+ * A failed (or stopped) image as a list item: the step, why, and its fix as a nested item (a line of its
+ * own however the markdown is rendered). A row from before failedStep was recorded gives it in its decision.
+ */
+export function failureLines(row: SummaryRow): string[] {
+  const [, verb = 'failed', named] = /^(failed|stopped) at (.+)$/.exec(row.decision) ?? [];
+  const step = row.failedStep ?? named;
+  const reason = row.reason.trim() ? `: ${cell(row.reason)}` : '';
+  const what = step ? `${verb} at ${code(step)}` : cell(row.decision);
+  return [`- ${OUTCOME_ICONS.failed} **${cell(row.image)}** ${what}${reason}`, ...(row.fix ? [`  - fix: ${cell(row.fix)}`] : [])];
+}
+
+/**
+ * The summary: the count of each outcome, the failures with their fixes, then the table, one row per image
+ * (failures first), and the scan findings and warnings under it.
+ */
+export function renderSummary(given: SummaryRow[]): string {
+  const rows = summaryOrder(given);
+  const failures = rows.filter((r) => outcomeOf(r.decision) === 'failed');
   const lines = [
     '### Platform images',
     '',
+    ...(rows.length ? [outcomeCounts(rows), ''] : []),
+    ...(failures.length ? ['**Failed**', '', ...failures.flatMap(failureLines), ''] : []),
     '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
         `| ${[
           cell(r.image),
-          cell(r.decision),
+          `${OUTCOME_ICONS[outcomeOf(r.decision)]} ${cell(r.decision)}`,
           cell(r.reason),
           code(r.versionTag),
           r.tags.length ? r.tags.map(code).join(', ') : '—',

@@ -1,7 +1,7 @@
 import type { CheckRecord, FailureRecord, PublishRecord } from '../steps/records';
 import type { ImageRun, SummaryRow } from './run-summary';
 import { FIXTURE_ROWS, GENERATED_AT } from './status-page.fixture';
-import { escapeHtml, outcomeOf, renderStatusPage, statusRow } from './status-page';
+import { baseMovedOf, escapeHtml, outcomeOf, renderStatusPage, statusRow, type StatusRow } from './status-page';
 
 const BASE = 'mcr.microsoft.com/dotnet/runtime:8.0';
 const OLD = `sha256:${'1'.repeat(64)}`;
@@ -112,6 +112,90 @@ describe('statusRow', () => {
   });
 });
 
+describe('baseMovedOf: when the base named now was built, from the records alone', () => {
+  const T1 = '2024-02-13T18:02:11.000Z';
+  const T2 = '2024-03-05T21:14:07.000Z';
+  const AMD1 = `sha256:${'3'.repeat(64)}`;
+  const ARM1 = `sha256:${'4'.repeat(64)}`;
+  const ARM2 = `sha256:${'5'.repeat(64)}`;
+  const current: CheckRecord = {
+    ...check,
+    stale: false,
+    reason: 'current',
+    base: { ...check.base, digest: OLD },
+    published: { ...check.published!, baseDigest: OLD, baseCreated: { 'linux/amd64': T1 } },
+  };
+  const multi = (nowArm: string, created?: Record<string, string>): CheckRecord => ({
+    ...current,
+    base: { ...current.base, digest: NEW, platforms: { 'linux/amd64': AMD1, 'linux/arm64': nowArm }, ...(created ? { created } : {}) },
+    published: {
+      ...current.published!,
+      baseDigest: OLD,
+      basePlatformDigests: { 'linux/amd64': AMD1, 'linux/arm64': ARM1 },
+      baseCreated: { 'linux/amd64': T1, 'linux/arm64': T1 },
+    },
+  });
+  it.each<[string, CheckRecord | undefined, ReturnType<typeof baseMovedOf>]>([
+    ['no check: nothing', undefined, {}],
+    ['current: what the newest version recorded', current, { baseBuilt: { 'linux/amd64': T1 } }],
+    [
+      'current, a version from before the record: unknown',
+      { ...current, published: { ...current.published!, baseCreated: undefined } },
+      {},
+    ],
+    [
+      'stale, the base moved and the check read the new one: that time',
+      { ...check, base: { ...check.base, created: { 'linux/amd64': T2 } } },
+      { baseBuilt: { 'linux/amd64': T2 } },
+    ],
+    [
+      'stale, the base moved and its time could not be read: moved since the newest version',
+      { ...check, published: { ...check.published!, baseCreated: { 'linux/amd64': T1 } } },
+      { baseMovedSince: '8.0-1.0.0' },
+    ],
+    [
+      'stale for its context, base unchanged, the read failed: what the newest version recorded',
+      { ...current, stale: true, reason: 'context-changed' },
+      { baseBuilt: { 'linux/amd64': T1 } },
+    ],
+    ['nothing published and no time read: unknown', { ...check, published: undefined }, {}],
+    [
+      'multi-platform, the index moved only for a platform not built: still the recorded times',
+      multi(ARM1),
+      { baseBuilt: { 'linux/amd64': T1, 'linux/arm64': T1 } },
+    ],
+    ['multi-platform, a built platform moved, no time read: moved since', multi(ARM2), { baseMovedSince: '8.0-1.0.0' }],
+    [
+      'multi-platform, a built platform moved, read for the rebuild',
+      multi(ARM2, { 'linux/amd64': T1, 'linux/arm64': T2 }),
+      { baseBuilt: { 'linux/amd64': T1, 'linux/arm64': T2 } },
+    ],
+  ])('%s', (_name, record, expected) => expect(baseMovedOf(record)).toEqual(expected));
+
+  it('is part of the status row', () => {
+    expect(statusRow(run({ 'mcr-check': 'success' }), { 'mcr-check': current }, summary('current')).baseBuilt).toEqual({
+      'linux/amd64': T1,
+    });
+  });
+
+  it.each<[string, Partial<StatusRow>, string]>([
+    ['one time', { baseBuilt: { 'linux/amd64': T2 } }, `<span title="when the base was built (its image config's created)">${T2}</span>`],
+    ['the same time on every platform: once', { baseBuilt: { 'linux/amd64': T2, 'linux/arm64': T2 } }, `>${T2}</span>`],
+    [
+      'times that differ: each platform',
+      { baseBuilt: { 'linux/arm64': T2, 'linux/amd64': T1 } },
+      `>${T1} <small>linux/amd64</small><br>${T2} <small>linux/arm64</small></span>`,
+    ],
+    ['moved since a version, no time known', { baseMovedSince: '8.0-1.0.0' }, '>unknown<br><small>moved since 8.0-1.0.0</small></td>'],
+    ['nothing recorded', {}, '>unknown</td>'],
+  ])('shows %s', (_name, over, html) => {
+    const row: StatusRow = { image: 'net8-runtime', decision: 'current', reason: '', baseName: BASE, ...over };
+    const page = renderStatusPage([row], { generatedAt: '2026-11-29T12:00:00.000Z' });
+    const cell = /<td data-key="baseMoved"[^]*?<\/td>/.exec(page)![0];
+    expect(cell).toContain(html);
+  });
+});
+
 describe('renderStatusPage', () => {
   const html = renderStatusPage(FIXTURE_ROWS, { generatedAt: GENERATED_AT });
 
@@ -129,6 +213,13 @@ describe('renderStatusPage', () => {
     expect(html).toContain('<tr data-image="net10-aspnet" data-outcome="rebuilt">');
     expect(html).toContain('mcr.microsoft.com/dotnet/aspnet:10.0 moved from sha256:333333333333 to sha256:444444444444');
     expect(html).toContain('moved since the newest version (was <code');
+  });
+
+  it('says when each base was built, unknown when no record says', () => {
+    expect(html).toContain('2026-09-30T22:41:05.000Z');
+    expect(html).toContain('2026-11-28T19:02:44.000Z <small>linux/amd64</small><br>2026-11-28T19:40:12.000Z <small>linux/arm64</small>');
+    // No record says (nothing published yet): unknown, never a date made up.
+    expect(html.match(/<td data-key="baseMoved" data-sort="">unknown<\/td>/g)).toHaveLength(1);
   });
 
   it('escapes every value from the records', () => {

@@ -4,12 +4,15 @@
  * version, .NET's end of support, scan counts and the step that failed. Written next to the run summary
  * (dist/platform-images-status.html) from the same records; `renderStatusPage` is pure (rows in, HTML out).
  *
- * Times come only from the records: when ECR says the newest version was pushed (the check's `publishedAt`).
- * No record says when a base digest moved, only that it moved since the newest version was built.
+ * Times come only from the records: when ECR says the newest version was pushed (the check's `publishedAt`),
+ * and when the base was built (its image config's `created`, which a rebuild records on the image as
+ * `io.platform-images.base.created`): the base's digest moved to it then, or shortly after. A version that
+ * does not record it shows "unknown", never a date made up.
  */
 import { short } from '../lib/staleness';
 import { dotnetLineOf, END_OF_SUPPORT } from '../lib/dotnet-support';
 import { formatCounts } from '../lib/scan-policy';
+import type { CheckRecord } from '../steps/records';
 import type { ImageRun, StepRecords, SummaryRow } from './run-summary';
 
 export const STATUS_PAGE = 'platform-images-status.html';
@@ -25,6 +28,10 @@ export interface StatusRow {
   baseDigest?: string;
   /** The base digest the newest published version was built from, when it differs from today's: the base moved since. */
   publishedBaseDigest?: string;
+  /** When the base named now was built, per platform the image builds (ISO): about when its digest last moved. */
+  baseBuilt?: Record<string, string>;
+  /** The base moved since this version, which is all the records say of when: no time is known for the new base. */
+  baseMovedSince?: string;
   newestVersion?: string;
   newestDigest?: string;
   /** When the newest version was published, when a record says so. */
@@ -36,6 +43,28 @@ export interface StatusRow {
   scan?: string;
   failedStep?: string;
   fix?: string;
+}
+
+/**
+ * When the base the image builds on now was built, as far as the records say, with no registry request:
+ * - the check read it for a rebuild (only a stale image's check does): that time, for the base named now;
+ * - else the newest version recorded it, and the base it was built on is still the one named now (for every
+ *   platform the image builds): that time;
+ * - else the base moved since the newest version, which recorded nothing of the new base: "moved since" it;
+ * - else (a version from before the record, nothing published, a base without a time): nothing, shown as unknown.
+ */
+export function baseMovedOf(check: CheckRecord | undefined): Pick<StatusRow, 'baseBuilt' | 'baseMovedSince'> {
+  if (!check) return {};
+  if (check.base.created && Object.keys(check.base.created).length) return { baseBuilt: check.base.created };
+  const published = check.published;
+  if (!published) return {};
+  const built = published.basePlatformDigests;
+  const now = check.base.platforms;
+  // Per platform when both sides say: an index that moved only for platforms the image does not build left its base where it was.
+  const moved =
+    built && now ? Object.keys(now).some((platform) => built[platform] !== now[platform]) : published.baseDigest !== check.base.digest;
+  if (moved) return { baseMovedSince: published.versionTag };
+  return published.baseCreated && Object.keys(published.baseCreated).length ? { baseBuilt: published.baseCreated } : {};
 }
 
 /** The status page's row of an image, from the summary row and the same records it was made from. */
@@ -61,6 +90,7 @@ export function statusRow(
     dotnet,
     // The check's date has the workspace's corrections; an older check record has none.
     endOfSupport: check?.dotnetEndOfSupport ?? (dotnet ? (dotnetOverrides[dotnet] ?? END_OF_SUPPORT[dotnet]) : undefined),
+    ...baseMovedOf(check),
   };
   if (check?.published?.baseDigest && check.published.baseDigest !== check.base.digest)
     row.publishedBaseDigest = check.published.baseDigest;
@@ -141,6 +171,30 @@ const COLUMNS: Column[] = [
       return {
         html: `${now.html}<br><small>moved since the newest version (was <code title="${escapeHtml(r.publishedBaseDigest)}">${escapeHtml(short(r.publishedBaseDigest))}</code>)</small>`,
         sort: now.sort,
+      };
+    },
+  },
+  {
+    key: 'baseMoved',
+    title: 'Base moved',
+    cell: (r) => {
+      const times = r.baseBuilt ? Object.keys(r.baseBuilt).sort() : [];
+      const newest = times
+        .map((p) => r.baseBuilt![p])
+        .sort()
+        .at(-1);
+      if (newest) {
+        // One time when every platform's base was built at the same moment, else each platform's.
+        const same = times.every((p) => r.baseBuilt![p] === newest);
+        const html = same
+          ? escapeHtml(newest)
+          : times.map((p) => `${escapeHtml(r.baseBuilt![p])} <small>${escapeHtml(p)}</small>`).join('<br>');
+        return { html: `<span title="when the base was built (its image config's created)">${html}</span>`, sort: newest };
+      }
+      if (!r.baseName) return { html: dash, sort: '' };
+      return {
+        html: `unknown${r.baseMovedSince ? `<br><small>moved since ${escapeHtml(r.baseMovedSince)}</small>` : ''}`,
+        sort: '',
       };
     },
   },

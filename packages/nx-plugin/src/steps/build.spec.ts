@@ -349,6 +349,14 @@ describe('imageLabels', () => {
     expect(imageLabels({ ...check, buildArgs: { TAG: 'sha256:t' } }, {}, NOW)[LABELS.buildArgs]).toBe('{"TAG":"sha256:t"}');
     expect(imageLabels(check, {}, NOW)).not.toHaveProperty(LABELS.buildArgs);
   });
+
+  it('records when each platform’s base was built, when the check learnt it, and nothing otherwise', () => {
+    const created = { 'linux/arm64': '2024-03-05T21:20:00.000Z', 'linux/amd64': '2024-03-05T21:14:07.000Z' };
+    expect(imageLabels({ ...check, base: { ...check.base, created } }, {}, NOW)[LABELS.baseCreated]).toBe(
+      'linux/amd64=2024-03-05T21:14:07.000Z,linux/arm64=2024-03-05T21:20:00.000Z',
+    );
+    expect(imageLabels(check, {}, NOW)).not.toHaveProperty(LABELS.baseCreated);
+  });
 });
 
 describe('localImageTag', () => {

@@ -106,7 +106,11 @@ const logger = recordingLogger;
 
 function deps(ecr: EcrReads, labels: Record<string, string> = {}, digest = BASE_DIGEST) {
   const reads: Array<{ registry: string; login: EcrLogin; ref: ImageRef }> = [];
-  const upstream = { resolveBase: jest.fn<Promise<ResolvedBase>, [ImageRef]>(() => Promise.resolve({ digest })) };
+  const upstream = {
+    resolveBase: jest.fn<Promise<ResolvedBase>, [ImageRef]>(() => Promise.resolve({ digest })),
+    // A base whose config says no time, unless a test says otherwise.
+    baseCreated: jest.fn<Promise<string | undefined>, [ImageRef, string]>(() => Promise.resolve(undefined)),
+  };
   const { lines, log } = logger();
   const d: CheckDeps = {
     upstream,
@@ -506,6 +510,81 @@ describe('checkImage', () => {
       expect(reads).toEqual([]);
     },
   );
+
+  describe('when the base was built (its config’s created), for the status page', () => {
+    const BUILT = '2024-03-05T21:14:07.000Z';
+    const EARLIER = '2024-02-13T18:02:11.000Z';
+    const ecrWith = (annotations: Record<string, string>) => fakeEcr(REPOSITORY, [image('6.0-bullseye-slim-1.2.0', 'latest')], annotations);
+    it.each<[string, Record<string, string>, boolean, Record<string, string> | undefined, Record<string, string> | undefined]>([
+      // name, what the newest version records beyond its base name, digest and context digest, stale,
+      // what the check reads back from it, what it records for the rebuild
+      [
+        'current: read back from the newest version, no request',
+        { [LABELS.baseCreated]: `linux/amd64=${EARLIER}` },
+        false,
+        { 'linux/amd64': EARLIER },
+        undefined,
+      ],
+      ['current, recorded by an older release: unknown, no request', {}, false, undefined, undefined],
+      [
+        'current, an annotation this product does not write: unknown',
+        { [LABELS.baseCreated]: 'linux/amd64=yesterday' },
+        false,
+        undefined,
+        undefined,
+      ],
+      [
+        'stale: the base the rebuild builds FROM, read for it',
+        { [LABELS.baseDigest]: OLD_DIGEST, [LABELS.baseCreated]: `linux/amd64=${EARLIER}` },
+        true,
+        { 'linux/amd64': EARLIER },
+        { 'linux/amd64': BUILT },
+      ],
+    ])('%s', async (_name, recorded, stale, published, forRebuild) => {
+      const settings = settingsFor();
+      const labels = await currentLabels(settings);
+      const ecr = ecrWith({
+        [LABELS.baseName]: labels[LABELS.baseName],
+        [LABELS.baseDigest]: labels[LABELS.baseDigest],
+        [LABELS.contextDigest]: labels[LABELS.contextDigest],
+        ...recorded,
+      });
+      const { d, upstream } = deps(ecr);
+      upstream.baseCreated.mockImplementation(() => Promise.resolve(BUILT));
+      const record = await checkImage(settings, d);
+      expect(record.stale).toBe(stale);
+      expect(record.published?.baseCreated).toEqual(published);
+      expect(record.base.created).toEqual(forRebuild);
+      expect(upstream.baseCreated.mock.calls).toEqual(
+        stale
+          ? [[{ registry: 'mcr.microsoft.com', repository: 'dotnet/runtime', tag: '6.0-bullseye-slim', digest: undefined }, BASE_DIGEST]]
+          : [],
+      );
+    });
+
+    it('reads it per platform of a multi-platform rebuild, leaving out a platform whose config says no time', async () => {
+      const settings = settingsFor({ platforms: ['linux/amd64', 'linux/arm64'] });
+      const amd = `sha256:${'a'.repeat(64)}`;
+      const arm = `sha256:${'e'.repeat(64)}`;
+      const { d, upstream } = deps(fakeEcr(undefined, []));
+      d.upstream.resolveBase = () => Promise.resolve({ digest: BASE_DIGEST, platforms: { 'linux/amd64': amd, 'linux/arm64': arm } });
+      upstream.baseCreated.mockImplementation((_ref, digest) => Promise.resolve(digest === amd ? BUILT : undefined));
+      const record = await checkImage(settings, d);
+      expect(record.base.created).toEqual({ 'linux/amd64': BUILT });
+      expect(upstream.baseCreated.mock.calls.map(([, digest]) => digest).sort()).toEqual([amd, arm]);
+    });
+
+    it('a read that fails leaves the time unknown and says so; the rebuild goes on', async () => {
+      const { d, upstream, lines } = deps(fakeEcr(undefined, []));
+      upstream.baseCreated.mockImplementation(() => Promise.reject(new Error('HTTP 500 from mcr.microsoft.com')));
+      const record = await checkImage(settingsFor(), d);
+      expect(record).toMatchObject({ stale: true, reason: 'nothing-published' });
+      expect(record.base.created).toBeUndefined();
+      expect(lines).toContain(
+        'warn net6-runtime: when the linux/amd64 base (sha256:bbbbbbbbbbbb) was built is not recorded: HTTP 500 from mcr.microsoft.com',
+      );
+    });
+  });
 
   it('is stale with the next minor version when the base moved', async () => {
     const settings = settingsFor();

@@ -15,6 +15,7 @@ import { LABELS } from '../types/annotations';
 import type { Logger } from '../lib/log';
 import type { ResolvedBase } from '../lib/registry-client';
 import { decodePlatformDigests } from '../types/platforms';
+import { decodeBaseCreated } from '../lib/base-created';
 import { inputsFromManifest } from '../lib/manifest';
 import { leftoverTags, owedAnnouncements, sbomOwed } from '../lib/registry-recovery';
 import { decideStaleness, pinBehindWarning, short, type PublishedVersion } from '../lib/staleness';
@@ -27,6 +28,8 @@ import { imageDigestsOf, reportFindings } from './scan-gate';
 export interface UpstreamRegistry {
   /** What the reference names now, with each platform's manifest for an index (one GET; see RegistryClient.resolveBase). */
   resolveBase(ref: ImageRef): Promise<ResolvedBase>;
+  /** When the image a platform's manifest digest names was built (its config's `created`); see RegistryClient.configCreated. */
+  baseCreated(ref: ImageRef, digest: string): Promise<string | undefined>;
 }
 
 export interface PublishedReader {
@@ -150,6 +153,7 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
       contextDigest: labels[LABELS.contextDigest],
       ...(labels[LABELS.buildArgs] !== undefined ? { buildArgs: decodeBuildArgDigests(labels[LABELS.buildArgs]) } : {}),
       ...recordedPlatforms(labels[LABELS.basePlatformDigests]),
+      ...recordedCreated(labels[LABELS.baseCreated]),
     },
   };
 }
@@ -157,6 +161,40 @@ async function readPublished(settings: ImageSettings, deps: CheckDeps): Promise<
 function recordedPlatforms(text: string | undefined): { basePlatformDigests?: Record<string, string> } {
   const digests = decodePlatformDigests(text);
   return digests ? { basePlatformDigests: digests } : {};
+}
+
+function recordedCreated(text: string | undefined): { baseCreated?: Record<string, string> } {
+  const times = decodeBaseCreated(text);
+  return times ? { baseCreated: times } : {};
+}
+
+/**
+ * When the base of each platform a rebuild builds FROM was built, for the rebuild to record on the image:
+ * its config's `created`, two small reads per platform (its manifest, its config blob). Only a stale image
+ * asks: a current one shows what its newest version recorded, so the no-change path sends no request for it.
+ * A read that fails leaves that platform's time unknown, never the run failed: it is shown, not decided on.
+ */
+async function baseCreatedTimes(
+  settings: ImageSettings,
+  base: ImageRef,
+  platforms: Record<string, string>,
+  deps: CheckDeps,
+): Promise<Record<string, string> | undefined> {
+  const ref: ImageRef = { registry: base.registry, repository: base.repository, tag: base.tag, digest: undefined };
+  const times: Record<string, string> = {};
+  await Promise.all(
+    Object.entries(platforms).map(async ([platform, digest]) => {
+      try {
+        const created = await deps.upstream.baseCreated(ref, digest);
+        if (created) times[platform] = created;
+      } catch (err) {
+        deps.log.warn(
+          `${settings.project}: when the ${platform} base (${short(digest)}) was built is not recorded: ${(err as Error).message}`,
+        );
+      }
+    }),
+  );
+  return Object.keys(times).length ? times : undefined;
 }
 
 /**
@@ -315,6 +353,8 @@ export async function checkImage(settings: ImageSettings, deps: CheckDeps): Prom
   if (decision.stale) {
     record.runId = newRunId();
     record.nextVersion = nextVersion(settings.ecr.tag, tags);
+    const created = await baseCreatedTimes(settings, base, basePlatformDigests, deps);
+    if (created) record.base.created = created;
   }
   // Is what runs still clean? Only when asked: otherwise the check sends no scan request.
   if (settings.check.reportFindings && repository && published)

@@ -22,8 +22,12 @@ export interface CheckRecord {
   reason: Reason;
   message: string;
   runId?: string;
-  /** `platforms`: the base manifest of each platform the image builds (the digest itself for a single-manifest base). */
-  base: { name: string; digest: string; pullRef: string; platforms?: Record<string, string> };
+  /**
+   * `platforms`: the base manifest of each platform the image builds (the digest itself for a single-manifest
+   * base). `created`: when each of those was built (its config's `created`), read only for a rebuild, which
+   * records it on the image; a platform whose base says no time is left out.
+   */
+  base: { name: string; digest: string; pullRef: string; platforms?: Record<string, string>; created?: Record<string, string> };
   contextDigest: string;
   /** The build args the build passes, by digest (their values are never recorded). */
   buildArgs?: BuildArgDigests;

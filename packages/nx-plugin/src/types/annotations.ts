@@ -19,10 +19,20 @@ export const LABELS = {
    * types/platforms.ts): what makes the check stale only when a platform this image builds moved.
    */
   basePlatformDigests: 'io.platform-images.base.platform-digests',
+  /**
+   * Not an OCI key: when the base each platform was built FROM was itself built, as sorted `platform=time`
+   * pairs (see lib/base-created.ts): the `created` of that base's image config (OCI image spec, config.md),
+   * which the base's publisher sets when it builds the image, so about when the base's tag moved to it.
+   * Shown on the status page, never compared: a version without it is no less current.
+   */
+  baseCreated: 'io.platform-images.base.created',
 } as const;
 
 /** The labels (and manifest annotations) that record what an image was built from: what the check compares. */
 export const INPUT_KEYS = [LABELS.baseName, LABELS.baseDigest, LABELS.contextDigest, LABELS.buildArgs, LABELS.basePlatformDigests] as const;
+
+/** Everything a version records about itself and the check reads back: its inputs, and when its base was built. */
+export const RECORD_KEYS = [...INPUT_KEYS, LABELS.baseCreated] as const;
 
 /** Local work (images, containers) of a run, labelled so a later run can tell whose it is and how old. */
 export const LOCAL_LABELS = {
