@@ -96,22 +96,35 @@ describe('batchOf', () => {
   });
 });
 
+/**
+ * How each Nx major writes a dependency in the task graph it hands a batch: Nx 22 the task's id, Nx 24 an edge
+ * `{ id }` (nx 24.0.6 dist/src/native/index.d.ts: `dependencies: Record<string, Array<TaskGraphEdge>>`; its
+ * tasks-schedule.js copies those edges into the batch's graph as they are).
+ */
+const EDGES = {
+  'Nx 22 (ids)': (id: string): unknown => id,
+  'Nx 24 (edges)': (id: string): unknown => ({ id }),
+};
+type EdgeShape = keyof typeof EDGES;
+
 /** Each project's steps after the check, chained as the inferred targets chain them, all in one batch. */
-function chainGraph(projects: string[]): TaskGraph {
+function chainGraphOf(projects: string[], shape: EdgeShape): TaskGraph {
   const steps = ['docker-build', 'integration-test', 'ecr-publish', 'teams-notify'];
   const tasks: Record<string, unknown> = {};
-  const dependencies: Record<string, string[]> = {};
+  const dependencies: Record<string, unknown[]> = {};
   for (const project of projects) {
     steps.forEach((target, i) => {
       const id = `${project}:${target}`;
       tasks[id] = { id, target: { project, target }, overrides: {}, outputs: [], parallelism: true };
-      dependencies[id] = i ? [`${project}:${steps[i - 1]}`] : [];
+      dependencies[id] = i ? [EDGES[shape](`${project}:${steps[i - 1]}`)] : [];
     });
   }
   return { roots: projects.map((p) => `${p}:docker-build`), tasks, dependencies, continuousDependencies: {} } as unknown as TaskGraph;
 }
 
-describe('batchOf, a chain of steps in one batch', () => {
+describe.each(Object.keys(EDGES) as EdgeShape[])('batchOf, a chain of steps in one batch, dependencies as %s', (shape) => {
+  const chainGraph = (projects: string[]): TaskGraph => chainGraphOf(projects, shape);
+
   it('starts a step only after the step before it succeeded, and finishes one image before starting the next', async () => {
     const started: string[] = [];
     const run = batchOf<Record<string, never>>(
@@ -171,7 +184,7 @@ describe('batchOf, a chain of steps in one batch', () => {
 
   it('a dependency Nx completed before the batch (not in it) does not hold a task back', async () => {
     const graph = chainGraph(['a']);
-    graph.dependencies['a:docker-build'] = ['a:mcr-check'];
+    (graph.dependencies as Record<string, unknown[]>)['a:docker-build'] = [EDGES[shape]('a:mcr-check')];
     const results = await collect(
       batchOf<Record<string, never>>(
         () => Promise.resolve({ success: true }),

@@ -122,6 +122,15 @@ interface BatchResult {
 }
 
 /**
+ * A dependency in a task graph: Nx 22 lists the ids of the tasks a task depends on, Nx 24 lists edges,
+ * `{ id, waitFor?, inputs? }` (its `TaskGraph.dependencies: Record<string, Array<TaskGraphEdge>>`, in
+ * nx 24.0.6 dist/src/native/index.d.ts, built from packages/nx/src/native/tasks/types.rs).
+ */
+export function taskIdOf(dependency: string | { id: string }): string {
+  return typeof dependency === 'string' ? dependency : dependency.id;
+}
+
+/**
  * Nx's batch implementation: every task of this executor in the run, in one process sharing one session, at
  * most `concurrency(context)` at a time. Nx puts a task's dependents into the same batch when they use the
  * same executor (the steps after mcr-check do, see create-nodes.ts), so a task starts only once the tasks it
@@ -140,7 +149,7 @@ export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: Exe
     const session = new Session();
     const ids = Object.keys(taskGraph.tasks);
     // Only dependencies inside the batch: the others have completed before Nx started it.
-    const dependenciesOf = (id: string) => (taskGraph.dependencies?.[id] ?? []).filter((dep) => dep in taskGraph.tasks);
+    const dependenciesOf = (id: string) => (taskGraph.dependencies?.[id] ?? []).map(taskIdOf).filter((dep) => dep in taskGraph.tasks);
     const depth = new Map<string, number>();
     const depthOf = (id: string): number => {
       if (!depth.has(id)) depth.set(id, 1 + Math.max(0, ...dependenciesOf(id).map(depthOf)));
