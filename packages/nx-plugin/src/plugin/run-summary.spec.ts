@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { PostTasksExecutionContext, TaskResult } from '@nx/devkit';
 import type { CheckRecord, PublishRecord } from '../steps/records';
+import { readLayout, type ChainTargetKey } from '../config/layout';
 import {
   failureLines,
   formatDuration,
@@ -58,11 +59,11 @@ const published: PublishRecord = {
 
 const CHAIN = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify', 'publish'];
 
-function run(project: string, statuses: Record<string, string>, durationMs = 1000): ImageRun {
+function run(project: string, statuses: Partial<Record<ChainTargetKey, string>>, durationMs = 1000): ImageRun {
   return {
     project,
     projectRoot: `platform-images/net6/${project.split('-')[1]}`,
-    tasks: Object.entries(statuses).map(([target, status]) => ({ target, status, durationMs })),
+    tasks: Object.entries(statuses).map(([target, status]) => ({ target: target as ChainTargetKey, status: status, durationMs })),
   };
 }
 
@@ -525,6 +526,28 @@ describe('imageRunsFrom', () => {
       {
         project: 'net6-sdk',
         projectRoot: 'platform-images/net6/sdk',
+        tasks: [
+          { target: 'mcr-check', status: 'success', durationMs: 5 },
+          { target: 'publish', status: 'success', durationMs: 1 },
+        ],
+      },
+    ]);
+  });
+
+  it('follows the layout of the plugin options: its images glob and its target names', () => {
+    const layout = readLayout({ imagesGlob: 'images/*', targetNames: { 'mcr-check': 'upstream-check', publish: 'refresh' } });
+    const results = Object.fromEntries(
+      [
+        taskResult('net8-runtime', 'images/net8-runtime', 'refresh', 'success', 10, 11),
+        taskResult('net8-runtime', 'images/net8-runtime', 'upstream-check', 'success', 0, 5),
+        taskResult('net8-runtime', 'images/net8-runtime', 'mcr-check', 'success', 0, 5),
+        taskResult('net6-sdk', 'platform-images/net6/sdk', 'refresh', 'success', 0, 5),
+      ].map((r) => [r.task.id, r]),
+    );
+    expect(imageRunsFrom(results, layout)).toEqual([
+      {
+        project: 'net8-runtime',
+        projectRoot: 'images/net8-runtime',
         tasks: [
           { target: 'mcr-check', status: 'success', durationMs: 5 },
           { target: 'publish', status: 'success', durationMs: 1 },

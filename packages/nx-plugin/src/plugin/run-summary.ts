@@ -12,6 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PostTasksExecution, PostTasksExecutionContext } from '@nx/devkit';
+import { CHAIN_TARGET_KEYS, DEFAULT_LAYOUT, folderMatches, readLayout, type ChainTargetKey, type Layout } from '../config/layout';
 import { createLogger } from '../lib/log';
 import { short } from '../lib/staleness';
 import { formatFinding, scanLine } from '../lib/scan-policy';
@@ -23,12 +24,12 @@ export const SUMMARY_JSON = 'platform-images-summary.json';
 /** `false` leaves the upload to a later job that merges several jobs' summaries into one table. */
 export const SUMMARY_UPLOAD_ENV = 'PLATFORM_IMAGES_SUMMARY_UPLOAD';
 
-const IMAGE_TARGETS: readonly string[] = [...STEP_NAMES, 'publish'];
 /** Statuses whose task left its outputs (the step record) in place during this run. */
 const RESTORED = new Set(['success', 'local-cache', 'local-cache-kept-existing', 'remote-cache']);
 
 export interface ImageTask {
-  target: string;
+  /** The step the task ran (or `publish`), whatever the workspace calls its target. */
+  target: ChainTargetKey;
   status: string;
   durationMs?: number;
 }
@@ -65,16 +66,21 @@ export interface SummaryFile {
   status?: StatusRow[];
 }
 
-/** The platform image projects this run touched, each with its tasks in chain order. */
-export function imageRunsFrom(taskResults: PostTasksExecutionContext['taskResults']): ImageRun[] {
+/**
+ * The platform image projects this run touched, each with its tasks in chain order: the projects the layout's
+ * images glob names, their tasks by the target names it gives.
+ */
+export function imageRunsFrom(taskResults: PostTasksExecutionContext['taskResults'], layout: Layout = DEFAULT_LAYOUT): ImageRun[] {
+  const stepOfTargetName = new Map(CHAIN_TARGET_KEYS.map((key) => [layout.targetNames[key], key]));
   const runs = new Map<string, ImageRun>();
   for (const result of Object.values(taskResults ?? {})) {
     const task = result?.task;
     const root = task?.projectRoot;
-    if (!task || !root || !root.startsWith('platform-images/') || !IMAGE_TARGETS.includes(task.target.target)) continue;
+    const step = task && stepOfTargetName.get(task.target.target);
+    if (!task || !root || !step || !folderMatches(layout.imagesGlob, root)) continue;
     const run = runs.get(task.target.project) ?? { project: task.target.project, projectRoot: root, tasks: [] };
     run.tasks.push({
-      target: task.target.target,
+      target: step,
       status: result.status,
       durationMs:
         typeof task.startTime === 'number' && typeof task.endTime === 'number' && task.endTime >= task.startTime
@@ -83,7 +89,7 @@ export function imageRunsFrom(taskResults: PostTasksExecutionContext['taskResult
     });
     runs.set(run.project, run);
   }
-  for (const run of runs.values()) run.tasks.sort((a, b) => IMAGE_TARGETS.indexOf(a.target) - IMAGE_TARGETS.indexOf(b.target));
+  for (const run of runs.values()) run.tasks.sort((a, b) => CHAIN_TARGET_KEYS.indexOf(a.target) - CHAIN_TARGET_KEYS.indexOf(b.target));
   return [...runs.values()].sort((a, b) => a.project.localeCompare(b.project));
 }
 
@@ -277,8 +283,9 @@ export interface SummaryDeps {
 export function writeRunSummary(
   context: Pick<PostTasksExecutionContext, 'taskResults' | 'workspaceRoot'>,
   deps: SummaryDeps,
+  layout: Layout = DEFAULT_LAYOUT,
 ): string | undefined {
-  const runs = imageRunsFrom(context.taskResults);
+  const runs = imageRunsFrom(context.taskResults, layout);
   if (!runs.length) return undefined;
   const rows: SummaryRow[] = [];
   const status: StatusRow[] = [];
@@ -298,11 +305,11 @@ export function writeRunSummary(
   return markdown;
 }
 
-export const postTasksExecution: PostTasksExecution = (_options, context) => {
+export const postTasksExecution: PostTasksExecution = (options, context) => {
   const env = process.env;
   const write = (line: string) => process.stdout.write(line + '\n');
   try {
-    writeRunSummary(context, { env, write });
+    writeRunSummary(context, { env, write }, readLayout(options));
   } catch (err) {
     try {
       createLogger(env, write).warn(`platform images run summary not written: ${(err as Error)?.message ?? String(err)}`);

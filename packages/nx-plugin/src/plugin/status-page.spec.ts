@@ -1,3 +1,4 @@
+import type { ChainTargetKey } from '../config/layout';
 import type { CheckRecord, FailureRecord, PublishRecord } from '../steps/records';
 import type { ImageRun, SummaryRow } from './run-summary';
 import { FIXTURE_ROWS, GENERATED_AT } from './status-page.fixture';
@@ -21,10 +22,10 @@ const check: CheckRecord = {
   findings: { images: [IMAGE], outcome: 'passed', failOn: 'HIGH', counts: { MEDIUM: 2, LOW: 1 }, findings: [] },
 };
 
-const run = (statuses: Record<string, string>): ImageRun => ({
+const run = (statuses: Partial<Record<ChainTargetKey, string>>): ImageRun => ({
   project: 'net8-runtime',
   projectRoot: 'platform-images/net8/runtime',
-  tasks: Object.entries(statuses).map(([target, status]) => ({ target, status })),
+  tasks: Object.entries(statuses).map(([target, status]) => ({ target: target as ChainTargetKey, status: status })),
 });
 const summary = (decision: string, reason = check.message): SummaryRow => ({
   image: 'net8-runtime',
