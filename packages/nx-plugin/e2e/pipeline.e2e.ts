@@ -179,10 +179,31 @@ test('a Dockerfile edit rebuilds only that image, and nx affected selects only i
   expect(labelsOf(sdkRepo, '6.0-bullseye-slim-1.1.0')['com.example.team']).toBe('platform');
 });
 
+/** A line Docker itself prints while building or pushing (classic builder, BuildKit, push). */
+const DOCKER_LINE = /^(Step \d+\/\d+ : |Successfully (built|tagged) |The push refers to repository |Sending build context |#\d+ )/;
+
+/** The titles of the blocks Docker's output was written in, in order. */
+function blockTitles(output: string, title: RegExp): string[] {
+  return output.split('\n').filter((line) => title.test(line));
+}
+
 test('a forced run republishes every selected image', async () => {
   const before = (await cards(ws)).length;
   const run = nx(ws, ['run-many', '-t', 'publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true' });
   expectOk(run);
+  // Two images side by side in one batch: Docker's output comes in one block per command, each named with
+  // its image, never a line of it loose.
+  const lines = run.output.split('\n');
+  expect(lines.filter((line) => DOCKER_LINE.test(line))).toEqual([]);
+  expect(lines.filter((line) => DOCKER_LINE.test(line.replace(/^ {2}\| /, ''))).length).toBeGreaterThan(10);
+  for (const image of ['net6-runtime', 'net6-sdk']) {
+    const repo = image === 'net6-runtime' ? runtimeRepo : sdkRepo;
+    expect(blockTitles(run.output, new RegExp(`^${image}: docker `)).map((t) => t.replace(/staging-\w+/, 'staging-…'))).toEqual([
+      expect.stringMatching(new RegExp(`^${image}: docker build: \\d+ lines of output$`)),
+      expect.stringMatching(new RegExp(`^${image}: docker build of the test app: \\d+ lines of output$`)),
+      expect.stringMatching(new RegExp(`^${image}: docker push \\S+/${repo}:staging-…: \\d+ lines of output$`)),
+    ]);
+  }
   expect(decision('net6/runtime')).toEqual({ stale: true, reason: 'forced' });
   expect(decision('net6/sdk')).toEqual({ stale: true, reason: 'forced' });
   expect(versionTags(runtimeRepo)).toContain('6.0-bullseye-slim-1.2.0');
@@ -267,4 +288,40 @@ test('under Azure Pipelines the executors speak its logging commands, exactly', 
     '##[endgroup]',
     `##vso[task.uploadsummary]${path.join(ws.root, 'dist/platform-images-summary.md')}`,
   ]);
+});
+
+test("under Azure Pipelines a batch's Docker output is a collapsed group per command, and a failed build's is shown in full", () => {
+  const dockerfile = path.join(ws.root, 'platform-images/net6/sdk/Dockerfile');
+  const original = readFileSync(dockerfile, 'utf8');
+  appendFileSync(dockerfile, '\nRUN echo "broken on purpose" && exit 3\n');
+  const run = nx(ws, ['run-many', '-t', 'publish'], { PLATFORM_IMAGES_FORCE_UPDATE: 'true', TF_BUILD: 'True' });
+  writeFileSync(dockerfile, original);
+  expect(run.code).not.toBe(0);
+  const lines = run.output.split('\n');
+  expect(lines.filter((line) => DOCKER_LINE.test(line))).toEqual([]);
+  // net6-runtime went through: each of its commands one group, closed right after its output.
+  const groups = lines.flatMap((line, i) => (/^##\[group\]net6-runtime: docker /.test(line) ? [i] : []));
+  expect(groups.map((i) => lines[i].replace(/staging-\w+/, 'staging-…'))).toEqual([
+    expect.stringMatching(/^##\[group\]net6-runtime: docker build: \d+ lines of output$/),
+    expect.stringMatching(/^##\[group\]net6-runtime: docker build of the test app: \d+ lines of output$/),
+    expect.stringMatching(new RegExp(`^##\\[group\\]net6-runtime: docker push \\S+/${runtimeRepo}:staging-…: \\d+ lines of output$`)),
+  ]);
+  for (const start of groups) {
+    const body = lines.slice(start + 1).findIndex((line) => !line.startsWith('  | '));
+    expect(lines[start + 1 + body]).toBe('##[endgroup]');
+    expect(body).toBe(Number(/(\d+) lines of output$/.exec(lines[start])![1]));
+  }
+  // net6-sdk's build failed (exit 3 from the classic builder, which passes the RUN's code on; 1 from BuildKit): its
+  // output is no group, its title an error, the RUN's own words in it.
+  const failed = lines.findIndex((line) => line.startsWith('##[error]net6-sdk: docker build failed'));
+  expect(lines[failed]).toMatch(/^##\[error\]net6-sdk: docker build failed \(exit [13]\): \d+ lines of output$/);
+  const body = lines.slice(failed + 1, failed + 1 + Number(/(\d+) lines of output$/.exec(lines[failed])![1]));
+  expect(body.every((line) => line.startsWith('  | '))).toBe(true);
+  expect(body.join('\n')).toMatch(/\| broken on purpose/);
+  expect(lines[failed + 1 + body.length]).not.toMatch(/^(##\[endgroup\]| {2}\| )/);
+  expect(lines.filter((line) => /^##\[group\]net6-sdk: docker/.test(line))).toEqual([]);
+  // The error the summary shows comes after the output it points to.
+  const error = lines.findIndex((line) => line.startsWith('##vso[task.logissue type=error]net6-sdk: docker-build failed'));
+  expect(error).toBeGreaterThan(failed);
+  expect(lines[error]).toMatch(/see the build output above/);
 });

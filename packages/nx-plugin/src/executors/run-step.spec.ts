@@ -209,6 +209,25 @@ describe.each(Object.keys(EDGES) as EdgeShape[])('batchOf, a chain of steps in o
   });
 });
 
+describe("batchOf: how Docker's output reaches the log", () => {
+  it.each<[string, string[], number, string]>([
+    ['two images side by side', ['a', 'b'], 2, 'blocks'],
+    ['two images, one task at a time', ['a', 'b'], 1, 'stream'],
+    ["one image's chain, however many at once", ['a'], 3, 'stream'],
+  ])('%s: %s, limit %i → %s', async (_name, projects, limit, mode) => {
+    const seen = new Set<string | undefined>();
+    const run = batchOf<Record<string, never>>(
+      (_o, _ctx, runtime) => {
+        seen.add(runtime?.commandOutput);
+        return Promise.resolve({ success: true });
+      },
+      () => limit,
+    );
+    await collect(run(chainGraph(projects), {}, {}, context));
+    expect([...seen]).toEqual([mode]);
+  });
+});
+
 describe('nxParallel', () => {
   it.each([
     [{ parallel: 2 }, 2],

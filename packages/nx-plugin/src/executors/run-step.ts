@@ -9,7 +9,7 @@ import { loadImageSettings } from '../config/normalize';
 import type { ImageSettings } from '../config/settings';
 import { STEP_NAMES, type StepName } from '../types/workspace';
 import { describeError } from '../types/errors';
-import { createLogger, type Logger } from '../lib/log';
+import { createLogger, type CommandOutputMode, type Logger } from '../lib/log';
 import { FAILURE, recordFailure, Records, type CheckRecord, type RecordTypes } from '../steps/records';
 import { pluginOptions, Session } from './session';
 
@@ -26,6 +26,8 @@ export interface StepEnv {
 export interface TaskRuntime {
   session: Session;
   write: (line: string) => void;
+  /** How Docker's own output reaches the log (see CommandOutputMode); streamed unless said otherwise. */
+  commandOutput?: CommandOutputMode;
 }
 
 function standalone(): TaskRuntime {
@@ -70,7 +72,7 @@ export async function runStep<S extends StepName>(
 ): Promise<{ success: boolean }> {
   const { session } = runtime;
   const env = session.env;
-  const log = createLogger(env, runtime.write);
+  const log = createLogger(env, runtime.write, { commandOutput: runtime.commandOutput });
   const project = context.projectName!;
   let stepEnv: StepEnv | undefined;
   try {
@@ -137,7 +139,9 @@ export function taskIdOf(dependency: string | { id: string }): string {
  * depends on in the batch have succeeded; one whose dependency failed or was skipped is reported skipped, as
  * Nx itself skips the dependents of a failed task. Of the tasks ready to start, those furthest along a chain
  * go first, so an image is finished before the next one is started. Each task's output is its own (Nx prints
- * and caches it per task), and each result is reported as soon as that task ends.
+ * and caches it per task), and each result is reported as soon as that task ends. Docker's output does not
+ * wait for its task's end: it goes to stdout as it comes when one image runs at a time, and, when tasks of
+ * several images can run side by side, in one block per Docker command naming its image (lib/log.ts).
  */
 export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: ExecutorContext) => number) {
   return async function* runBatch(
@@ -155,6 +159,9 @@ export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: Exe
       if (!depth.has(id)) depth.set(id, 1 + Math.max(0, ...dependenciesOf(id).map(depthOf)));
       return depth.get(id)!;
     };
+    const limit = Math.max(1, concurrency(context));
+    const images = new Set(ids.map((id) => taskGraph.tasks[id].target.project));
+    const commandOutput: CommandOutputMode = limit > 1 && images.size > 1 ? 'blocks' : 'stream';
     const order = new Map(ids.map((id, index) => [id, index]));
     const pending = new Set(ids);
     const status = new Map<string, BatchTaskStatus>();
@@ -179,7 +186,7 @@ export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: Exe
         configurationName: task.target.configuration,
       };
       // Not awaited: the batch runs tasks side by side; each reports through `finish`, and never rejects (caught below).
-      void executor(inputs[id], taskContext, { session, write: (line) => lines.push(line) })
+      void executor(inputs[id], taskContext, { session, write: (line) => lines.push(line), commandOutput })
         .catch((err: unknown) => {
           lines.push(`error: ${task.target.project}: ${describeError(err)}`);
           return { success: false };
@@ -213,7 +220,6 @@ export function batchOf<O>(executor: StepExecutor<O>, concurrency: (context: Exe
       for (const id of pending) if (dependenciesOf(id).every((dep) => status.get(dep) === 'success')) out.push(id);
       return out.sort((a, b) => depthOf(b) - depthOf(a) || order.get(a)! - order.get(b)!);
     };
-    const limit = Math.max(1, concurrency(context));
     while (pending.size || running || done.length) {
       for (const id of ready()) {
         if (running >= limit) break;

@@ -6,6 +6,7 @@
  */
 import { UserError } from '../types/errors';
 import type { DockerCli } from './docker';
+import type { CommandOutput } from './exec';
 
 const WARNING_PATTERNS: RegExp[] = [
   /^\[warning\]/i,
@@ -33,27 +34,37 @@ export function findBuildWarnings(output: string, ignore: RegExp[] = []): string
   return found;
 }
 
-/** Streams build output to the log and fails on errors and on warnings. */
+/**
+ * Builds, the build's output going to `output`, and fails on errors and on warnings. `output` is told the
+ * build ended only once its warnings are judged: a build that printed one failed as surely as one that
+ * exited non-zero, and its output is shown as a failure's.
+ */
 export async function checkedBuild(
   docker: DockerCli,
   builder: Parameters<DockerCli['build']>[0],
   req: Parameters<DockerCli['build']>[1],
   what: string,
-  write: (chunk: string) => void,
+  output: CommandOutput,
 ): Promise<string> {
-  const result = await docker.build(builder, req, write);
-  if (result.exitCode !== 0)
-    throw new UserError(
-      `${what}: docker build failed (exit ${result.exitCode}); see the build output above`,
-      'the build output above names the instruction that failed: fix it in the Dockerfile or the build context, then rerun',
-    );
-  const warnings = findBuildWarnings(result.output);
-  if (warnings.length) {
-    await docker.removeImage(req.tag);
-    throw new UserError(
-      `${what}: the build printed ${warnings.length} warning(s), which fail the build:\n  ${warnings.join('\n  ')}`,
-      'fix the warnings in the Dockerfile or the app',
-    );
+  let failure: string | undefined = 'did not run';
+  try {
+    const result = await docker.build(builder, req, { write: (chunk) => output.write(chunk), end: (f) => (failure = f) });
+    if (result.exitCode !== 0)
+      throw new UserError(
+        `${what}: docker build failed (exit ${result.exitCode}); see the build output above`,
+        'the build output above names the instruction that failed: fix it in the Dockerfile or the build context, then rerun',
+      );
+    const warnings = findBuildWarnings(result.output);
+    if (warnings.length) {
+      failure = `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+      await docker.removeImage(req.tag);
+      throw new UserError(
+        `${what}: the build printed ${warnings.length} warning(s), which fail the build:\n  ${warnings.join('\n  ')}`,
+        'fix the warnings in the Dockerfile or the app',
+      );
+    }
+    return result.imageId;
+  } finally {
+    output.end(failure);
   }
-  return result.imageId;
 }

@@ -322,18 +322,19 @@ describe('DockerCli', () => {
 
     it('passes the builder env and streams output, returning the image id from the iid file', async () => {
       const iidFile = path.join(dir, 'iid');
-      const onOutput = jest.fn();
+      const output = { write: jest.fn(), end: jest.fn() };
       const { calls, run } = fakeRunner((_args, options) => {
         writeFileSync(iidFile, 'sha256:built\n');
         options.onOutput?.('step 1\n');
         return { output: 'step 1\n' };
       });
-      const result = await new DockerCli('docker', run).build('buildkit', { ...request, iidFile }, onOutput);
+      const result = await new DockerCli('docker', run).build('buildkit', { ...request, iidFile }, output);
       expect(result).toEqual({ imageId: 'sha256:built', output: 'step 1\n', exitCode: 0 });
       expect(calls).toHaveLength(1);
       expect(calls[0].args).toEqual(buildCommand('buildkit', { ...request, iidFile }).args);
       expect(calls[0].options.env).toEqual({ DOCKER_BUILDKIT: '1' });
-      expect(onOutput).toHaveBeenCalledWith('step 1\n');
+      expect(output.write).toHaveBeenCalledWith('step 1\n');
+      expect(output.end.mock.calls).toEqual([[undefined]]);
     });
 
     it('reports a failed build without reading the iid file', async () => {
@@ -407,6 +408,36 @@ describe('DockerCli', () => {
 
   describe('push', () => {
     const digest = `sha256:${'a'.repeat(64)}`;
+
+    it.each<[string, Partial<CommandResult>, string | undefined]>([
+      ['pushed', { exitCode: 0, stdout: `1.1.0: digest: ${digest} size: 1573\n` }, undefined],
+      ['refused', { exitCode: 1, stderr: 'denied: not authorized\n' }, 'exit 1'],
+      ['killed', { exitCode: 143, stdout: 'abc: Pushing\n' }, 'exit 143'],
+    ])('hands its output on and says how it ended, before any error: %s', async (_name, answer, failure) => {
+      const seen: string[] = [];
+      const { run } = fakeRunner((_args, options) => {
+        options.onOutput?.(answer.stdout ?? answer.stderr ?? '');
+        return answer;
+      });
+      const output = { write: (chunk: string) => seen.push(`write ${chunk}`), end: (f?: string) => seen.push(`end ${f}`) };
+      await new DockerCli('docker', run)
+        .push('r.example/runtime:1.1.0', '/tmp/cfg', output)
+        .catch((err: Error) => seen.push(`threw ${err.message.split(':')[0]}`));
+      expect(seen).toEqual([
+        `write ${answer.stdout ?? answer.stderr}`,
+        `end ${failure}`,
+        ...(failure ? ['threw docker push r.example/runtime'] : []),
+      ]);
+    });
+
+    it('ends the output when the command could not run at all', async () => {
+      const end = jest.fn();
+      const run: CommandRunner = () => Promise.reject(new Error('spawn failed'));
+      await expect(new DockerCli('docker', run).push('r.example/runtime:1.1.0', '/tmp/cfg', { write: jest.fn(), end })).rejects.toThrow(
+        'spawn failed',
+      );
+      expect(end.mock.calls).toEqual([['did not run']]);
+    });
 
     it('pushes with the given config dir and returns the digest', async () => {
       const { calls, run } = fakeRunner(() => ({ stdout: `1.1.0: digest: ${digest} size: 1573\n` }));

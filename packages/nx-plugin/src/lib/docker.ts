@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Builder } from '../types/builders';
 import { UserError } from '../types/errors';
-import { CommandResult, CommandRunner, runCommand } from './exec';
+import { type CommandOutput, CommandResult, CommandRunner, runCommand, type RunOptions } from './exec';
 import { LABELS } from '../types/annotations';
 import { LOCAL_LABELS } from '../types/annotations';
 import { tempDirPrefix, thisProcess } from './local-leftovers';
@@ -113,6 +113,8 @@ export function imageListArgs(): string[] {
  */
 const LIST_TIMEOUT_MS = 10_000;
 
+type DockerRunOptions = Omit<RunOptions, 'onOutput'> & { output?: CommandOutput };
+
 export interface RunningContainer {
   id: string;
   /** Undefined when the container stopped before its port could be read (an app that crashes at once). */
@@ -125,11 +127,21 @@ export class DockerCli {
     private readonly run: CommandRunner = runCommand,
   ) {}
 
-  private async docker(args: string[], options: Parameters<CommandRunner>[2] = {}): Promise<CommandResult> {
-    return this.run(this.command, args, options);
+  /** `output` takes what the command prints as it comes, and is told when it ended and whether it failed. */
+  private async docker(args: string[], options: DockerRunOptions = {}): Promise<CommandResult> {
+    const { output, ...rest } = options;
+    if (!output) return this.run(this.command, args, rest);
+    let exitCode: number | undefined;
+    try {
+      const result = await this.run(this.command, args, { ...rest, onOutput: (chunk) => output.write(chunk) });
+      exitCode = result.exitCode;
+      return result;
+    } finally {
+      output.end(exitCode === 0 ? undefined : exitCode === undefined ? 'did not run' : `exit ${exitCode}`);
+    }
   }
 
-  private async must(args: string[], what: string, hint: string, options: Parameters<CommandRunner>[2] = {}): Promise<CommandResult> {
+  private async must(args: string[], what: string, hint: string, options: DockerRunOptions = {}): Promise<CommandResult> {
     const result = await this.docker(args, options);
     if (result.exitCode !== 0) {
       throw new UserError(`${what} failed (exit ${result.exitCode}): ${lastLines(result.output)}`, hint);
@@ -193,10 +205,10 @@ export class DockerCli {
   async build(
     builder: ResolvedBuilder,
     req: BuildRequest,
-    onOutput?: (chunk: string) => void,
+    output?: CommandOutput,
   ): Promise<{ imageId: string; output: string; exitCode: number }> {
     const { args, env } = buildCommand(builder, req);
-    const result = await this.docker(args, { env, onOutput });
+    const result = await this.docker(args, { env, output });
     let imageId = '';
     if (result.exitCode === 0) imageId = readFileSync(req.iidFile, 'utf8').trim();
     return { imageId, output: result.output, exitCode: result.exitCode };
@@ -284,12 +296,12 @@ export class DockerCli {
     }
   }
 
-  async push(ref: string, configDir: string, onOutput?: (chunk: string) => void): Promise<string> {
+  async push(ref: string, configDir: string, output?: CommandOutput): Promise<string> {
     const result = await this.must(
       ['--config', configDir, 'push', ref],
       `docker push ${ref}`,
       "Docker's answer above says why: check the network and that the credentials have the push actions of docs/iam/publishing-policy.json, then rerun",
-      { onOutput },
+      { output },
     );
     const digest = parsePushDigest(result.output);
     if (!digest)

@@ -27,6 +27,16 @@ export interface CommandResult {
   output: string;
 }
 
+/**
+ * Where the output of a long command goes while it runs (a build, a push): each chunk as it arrives, then
+ * once that the command ended, and whether it failed.
+ */
+export interface CommandOutput {
+  write(chunk: string): void;
+  /** The command ended: `failure` says how it failed (`exit 1`), undefined when it succeeded. */
+  end(failure?: string): void;
+}
+
 export type CommandRunner = (command: string, args: string[], options?: RunOptions) => Promise<CommandResult>;
 
 /** The child's environment: the given variables over this process's, and a shell level bash reads no rc file at. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import type { BuildRequest, DockerCli, ResolvedBuilder } from '../lib/docker';
+import type { CommandOutput } from '../lib/exec';
 import { UserError } from '../types/errors';
 import { LABELS } from '../types/annotations';
 import { buildImage, imageLabels, localImageTag } from './build';
@@ -56,11 +57,12 @@ function fakeDocker(result: { exitCode?: number; output?: string } = {}, builder
       events.push(`resolveBuilder ${wanted}`);
       return Promise.resolve(builder);
     },
-    build: (b: ResolvedBuilder, req: BuildRequest, onOutput?: (chunk: string) => void) => {
+    build: (b: ResolvedBuilder, req: BuildRequest, out?: CommandOutput) => {
       events.push(`build ${req.tag}`);
       builds.push({ builder: b, req, dockerfileText: readFileSync(req.dockerfile, 'utf8') });
       const output = result.output ?? '#1 DONE\n';
-      onOutput?.(output);
+      out?.write(output);
+      out?.end(result.exitCode ? `exit ${result.exitCode}` : undefined);
       return Promise.resolve({ imageId: result.exitCode ? '' : IMAGE_ID, output, exitCode: result.exitCode ?? 0 });
     },
     removeImage: (ref: string) => {
@@ -102,7 +104,6 @@ describe('buildImage', () => {
       docker,
       log,
       source: {},
-      write: () => undefined,
       now: NOW,
       runOwner: OWNER,
     });
@@ -146,15 +147,14 @@ describe('buildImage', () => {
 
   it('names no --platform for a default single-platform image, as before', async () => {
     const { builds, docker } = fakeDocker();
-    await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER });
+    await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, now: NOW, runOwner: OWNER });
     expect(builds[0].req.platform).toBeUndefined();
     expect(builds[0].req.tag).toBe('platform-images/net6-sdk:candidate-run-1-agent-7-4242');
   });
 
   it('builds FROM the pinned base with only the declared build args and the labels', async () => {
     const { builds, events, docker } = fakeDocker();
-    const { lines, log } = logger();
-    const chunks: string[] = [];
+    const { lines, log, commands } = logger();
     const settings = settingsFor({
       buildArgs: { CREDPROVIDER_URL: '', NUGET_FEED: 'https://feed.example/v3/index.json', UNUSED: 'x' },
       docker: { builder: 'auto', command: 'docker' },
@@ -163,7 +163,6 @@ describe('buildImage', () => {
       docker,
       log,
       source: { revision: 'abc123', source: 'https://dev.azure.com/contoso/_git/platform#platform-images/net6/sdk' },
-      write: (c) => chunks.push(c),
       now: NOW,
       runOwner: OWNER,
     });
@@ -197,7 +196,7 @@ describe('buildImage', () => {
     expect(dockerfileText).toBe(DOCKERFILE.replace(`FROM ${BASE} AS base`, `FROM ${PULL_REF} AS base`));
     expect(readFileSync(settings.dockerfile, 'utf8')).toBe(DOCKERFILE);
     expect(existsSync(path.dirname(req.dockerfile))).toBe(false);
-    expect(chunks).toEqual(['#1 DONE\n']);
+    expect(commands).toEqual([{ title: 'net6-sdk: docker build', output: '#1 DONE\n', ended: true }]);
     expect(lines).toEqual([
       `info net6-sdk: building 6.0-bullseye-slim-1.3.0 FROM ${PULL_REF} with the buildx builder`,
       `info net6-sdk: built ${IMAGE_ID} as platform-images/net6-sdk:candidate-run-1-agent-7-4242`,
@@ -211,7 +210,6 @@ describe('buildImage', () => {
       docker,
       log: logger().log,
       source: { revision: 'abc123' },
-      write: () => undefined,
       now: NOW,
       runOwner: OWNER,
     });
@@ -229,7 +227,7 @@ describe('buildImage', () => {
   it('with the classic builder and a Dockerfile whose last line continues, passes --label flags as before', async () => {
     writeFileSync(settingsFor().dockerfile, `FROM ${BASE}\nRUN true \\\n`);
     const { builds, docker } = fakeDocker({}, 'classic');
-    await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER });
+    await buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, now: NOW, runOwner: OWNER });
     expect(builds[0].req.labels?.[LABELS.version]).toBe('6.0-bullseye-slim-1.3.0');
     expect(builds[0].dockerfileText).not.toContain('LABEL');
   });
@@ -241,7 +239,6 @@ describe('buildImage', () => {
       docker,
       log: logger().log,
       source: {},
-      write: () => undefined,
       now: NOW,
       runOwner: OWNER,
     });
@@ -268,7 +265,6 @@ describe('buildImage', () => {
       docker,
       log: logger().log,
       source: {},
-      write: () => undefined,
       now: NOW,
       runOwner: OWNER,
     });
@@ -284,7 +280,6 @@ describe('buildImage', () => {
       docker,
       log: logger().log,
       source: {},
-      write: () => undefined,
       now: NOW,
       runOwner: OWNER,
     }).catch((e: unknown) => e);
@@ -299,11 +294,11 @@ describe('buildImage', () => {
     const output =
       '#5 [2/3] RUN apt-get install\n#5 0.512 warning: skipping a package\n[Warning] One or more build-args [FOO] were not consumed\n';
     const { builds, events, docker } = fakeDocker({ output });
+    const { log, commands } = logger();
     const error = await buildImage(settingsFor(), check, {
       docker,
-      log: logger().log,
+      log,
       source: {},
-      write: () => undefined,
       now: NOW,
       runOwner: OWNER,
     }).catch((e: unknown) => e);
@@ -318,14 +313,20 @@ describe('buildImage', () => {
       'removeImage platform-images/net6-sdk:candidate-run-1-agent-7-4242',
     ]);
     expect(existsSync(path.dirname(builds[0].req.dockerfile))).toBe(false);
+    // The build exited 0, but its warnings failed it: its output is shown as a failure's.
+    expect(commands).toEqual([{ title: 'net6-sdk: docker build', output, ended: true, failure: '2 warnings' }]);
   });
 
   it('fails when docker build fails, without looking for warnings', async () => {
     const { events, docker } = fakeDocker({ exitCode: 1, output: 'WARN: something\nERROR: failed to solve' });
-    await expect(
-      buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }),
-    ).rejects.toThrow('net6-sdk (platform-images/net6/sdk/Dockerfile): docker build failed (exit 1); see the build output above');
+    const { log, commands } = logger();
+    await expect(buildImage(settingsFor(), check, { docker, log, source: {}, now: NOW, runOwner: OWNER })).rejects.toThrow(
+      'net6-sdk (platform-images/net6/sdk/Dockerfile): docker build failed (exit 1); see the build output above',
+    );
     expect(events).not.toContain('removeImage platform-images/net6-sdk:candidate-run-1-agent-7-4242');
+    expect(commands).toEqual([
+      { title: 'net6-sdk: docker build', output: 'WARN: something\nERROR: failed to solve', ended: true, failure: 'exit 1' },
+    ]);
   });
 
   it('does not treat the classic builder deprecation notice as a warning', async () => {
@@ -334,7 +335,7 @@ describe('buildImage', () => {
       'classic',
     );
     await expect(
-      buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, write: () => undefined, now: NOW, runOwner: OWNER }),
+      buildImage(settingsFor(), check, { docker, log: logger().log, source: {}, now: NOW, runOwner: OWNER }),
     ).resolves.toMatchObject({ built: true, builder: 'classic' });
   });
 });

@@ -77,7 +77,7 @@ export function platformBuilds(platforms: readonly string[], base: CheckRecord['
 export async function buildImage(
   settings: ImageSettings,
   check: CheckRecord,
-  deps: { docker: DockerCli; log: Logger; source: SourceInfo; write?: (chunk: string) => void; now?: Date; runOwner?: Owner },
+  deps: { docker: DockerCli; log: Logger; source: SourceInfo; now?: Date; runOwner?: Owner },
 ): Promise<BuildRecord> {
   await deps.docker.ensureEngine();
   const builder = await deps.docker.resolveBuilder(settings.docker.builder);
@@ -122,7 +122,7 @@ export async function buildImage(
           ...(plan.flag ? { platform: plan.flag } : {}),
         },
         `${settings.project} (${path.relative(settings.workspaceRoot, settings.dockerfile)}${plan.multi ? `, ${plan.platform}` : ''})`,
-        deps.write ?? ((chunk) => process.stdout.write(chunk)),
+        deps.log.command(`${settings.project}: docker build${plan.multi ? ` for ${plan.platform}` : ''}`),
       );
       deps.log.info(`${settings.project}: built ${imageId} as ${tag}`);
       candidates.push({ platform: plan.platform, imageId, localTag: tag, baseDigest: plan.baseDigest });

@@ -124,20 +124,21 @@ const answers200 = () => Promise.resolve({ status: 200, body: '{"data":"x","runt
 
 async function runTest(engine: Engine, port?: number, replaceFrom?: string) {
   const { docker, calls } = fakeDocker(engine);
-  const { log, lines } = recordingLogger();
+  const { log, lines, commands } = recordingLogger();
   const result = await testImage(settingsWith(port, replaceFrom), check, build, {
     docker,
     log,
     probe: answers200,
-    write: () => undefined,
     pollMs: 1,
   });
-  return { result, calls, lines };
+  return { result, calls, lines, commands };
 }
 
 describe('testImage: what the image promises', () => {
   it('passes when the app runs as the image user, answers on its port and the declared .NET is inside', async () => {
-    const { result, calls, lines } = await runTest({});
+    const { result, calls, lines, commands } = await runTest({});
+    // The test app's build output is the image's own, named with the image and the build.
+    expect(commands).toEqual([{ title: 'net8-aspnet: docker build of the test app', output: 'Successfully built\n', ended: true }]);
     expect(result).toEqual(
       expect.objectContaining({
         passed: true,

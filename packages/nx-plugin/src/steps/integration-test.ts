@@ -85,7 +85,6 @@ type TestDeps = {
   docker: DockerCli;
   log: Logger;
   probe?: Probe;
-  write?: (chunk: string) => void;
   pollMs?: number;
   now?: Date;
   /** Reads a binfmt_misc entry (see lib/emulation.ts); this machine's by default. */
@@ -206,7 +205,7 @@ async function testCandidate(
         ...(mixedBuildPlatform(builder, candidate.flag) ? { platform: candidate.flag } : {}),
       },
       `test app ${dockerfileName}`,
-      deps.write ?? ((c) => process.stdout.write(c)),
+      log.command(`${settings.project}: docker build of the test app${candidate.flag ? ` for ${candidate.flag}` : ''}`),
     );
     const runsOn = runsOnNewImage ? image : await docker.imageConfig(testTag);
     const port = testPort(settings, envMap(runsOn.env), runsOnNewImage);

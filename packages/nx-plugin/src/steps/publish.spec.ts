@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ImageSettings } from '../config/settings';
 import type { DockerCli } from '../lib/docker';
+import type { CommandOutput } from '../lib/exec';
 import type { Ecr, EcrImage, EcrRepository, StoredManifest } from '../lib/ecr';
 import { PartialPublishError, UserError, VulnerabilityError } from '../types/errors';
 import type { ImageScan } from '../lib/scan-policy';
@@ -221,8 +222,10 @@ function world(
       events.push(`docker.tag ${source} ${target}`);
       return Promise.resolve();
     },
-    push: (ref: string, configDir: string) => {
+    push: (ref: string, configDir: string, output?: CommandOutput) => {
       events.push(`docker.push ${ref} ${configDir}`);
+      output?.write(`The push refers to repository [${ref.split(':')[0]}]\n`);
+      output?.end(opts.pushError ? 'exit 1' : undefined);
       if (opts.pushError) return Promise.reject(new UserError(opts.pushError, 'rerun'));
       const tag = ref.split(':').pop()!;
       // Each platform's push is an image of its own.
@@ -293,7 +296,6 @@ function world(
 const logger = recordingLogger;
 
 const NOW = new Date('2024-03-07T10:00:00Z');
-const write = () => undefined;
 
 describe('publishImage', () => {
   it("publishes to a repository in another account: logs in to that account's registry host, names that account, asks STS nothing", async () => {
@@ -302,7 +304,7 @@ describe('publishImage', () => {
       repo: { ...repository, uri: `${other}/runtime`, registryId: '210987654321', registry: other },
     });
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW });
     expect(record).toMatchObject({ account: '210987654321', repositoryUri: `${other}/runtime` });
     expect(events).toContain(`docker.withLogin ${other} AWS <password>`);
     expect(events).toContain(`docker.push ${other}/runtime:staging-run-1 /tmp/cfg`);
@@ -312,7 +314,7 @@ describe('publishImage', () => {
 
   it('pushes under a staging tag, writes the version as an annotated manifest, reads it back, then moves latest and the extra tags registry-side', async () => {
     const { events, ecr, docker, images, registry } = world();
-    const { lines, log } = logger();
+    const { lines, log, commands } = logger();
     const record = await publishImage(settingsFor(), check(), build, passed, {
       docker,
       ecr,
@@ -320,8 +322,11 @@ describe('publishImage', () => {
       log,
       env: { BUILD_BUILDNUMBER: '20240307.4' },
       now: NOW,
-      write,
     });
+    // Docker's output is the image's own, named with the image and the push.
+    expect(commands).toEqual([
+      { title: `net6-runtime: docker push ${URI}:staging-run-1`, output: `The push refers to repository [${URI}]\n`, ended: true },
+    ]);
     expect(record).toEqual({
       runId: 'run-1',
       published: true,
@@ -397,7 +402,7 @@ describe('publishImage', () => {
     };
     const { events, ecr, docker, images } = world({ scan: () => critical });
     const { log } = logger();
-    const publishing = publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW, write });
+    const publishing = publishImage(settingsFor(), check(), build, passed, { docker, ecr, log, env: {}, now: NOW });
     await expect(publishing).rejects.toThrow(VulnerabilityError);
     await expect(publishing).rejects.toThrow(/CVE-2099-0001 CRITICAL hostname 3\.23\+nmu1 \(fixed in 3\.23\+nmu2\)/);
     expect(events.filter((e) => e.startsWith('ecr.putManifest'))).toEqual([]);
@@ -457,7 +462,6 @@ describe('publishImage', () => {
       log,
       env: {},
       now: NOW,
-      write,
     });
 
     const index = JSON.parse(manifests.get(record.digest!)!.text) as {
@@ -519,14 +523,14 @@ describe('publishImage', () => {
     };
     const onlyAmd: TestRecord = { ...passed, platforms: [{ platform: 'linux/amd64', imageId: IMAGE_ID, how: 'native', passed: true }] };
     await expect(
-      publishImage(settingsFor(), check(), twoBuilt, onlyAmd, { docker, ecr, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), twoBuilt, onlyAmd, { docker, ecr, log: logger().log, env: {}, now: NOW }),
     ).rejects.toThrow(/the linux\/arm64 image sha256:1+ has not been through its integration test; nothing is published/);
   });
 
   it('moves latest and the extra tags with the manifest it just wrote and read back: ECR is not asked for it again', async () => {
     const { events, ecr, docker, images, manifests, retagManifests, registry } = world();
     const { log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW });
     expect(events.filter((e) => e.startsWith('ecr.getManifests'))).toEqual(['ecr.getManifests runtime staging-run-1']);
     expect(retagManifests).toEqual([
       { digest: record.digest, manifest: manifests.get(record.digest!)!.text, mediaType: MEDIA_TYPES.ociManifest },
@@ -542,7 +546,6 @@ describe('publishImage', () => {
       log: logger().log,
       env: {},
       now: NOW,
-      write,
     });
     expect(sboms).toHaveLength(1);
     const manifest = JSON.parse(sboms[0].manifest) as {
@@ -570,7 +573,7 @@ describe('publishImage', () => {
   it('an SBOM that cannot be attached leaves the version published and its tags moved, and says what is missing', async () => {
     const { events, ecr, docker, registry, images } = world({ sbomError: 'the registry answered HTTP 405 to PUT manifests: UNSUPPORTED' });
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW });
     expect(record).toMatchObject({
       published: true,
       versionTag: '6.0-bullseye-slim-1.3.0',
@@ -589,7 +592,7 @@ describe('publishImage', () => {
   it('warns that a MUTABLE repository lets racing runs overwrite versions, with the command to fix it', async () => {
     const { ecr, docker, registry } = world();
     const { lines, log } = logger();
-    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
+    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW });
     expect(lines.find((l) => l.includes('is MUTABLE'))).toBe(
       'warn net6-runtime: runtime is MUTABLE, so ECR would let two runs publishing at once overwrite a version tag. Make version tags immutable: ' +
         'aws ecr put-image-tag-mutability --repository-name runtime --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ' +
@@ -658,7 +661,7 @@ describe('publishImage', () => {
   it('reports a tag the registry refused to move as blocked', async () => {
     const { ecr, docker, registry } = world({ refuse: ['6.0'] });
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest']);
     expect(record.blockedTags).toEqual(['6.0']);
     expect(lines.some((l) => l.includes('6.0 cannot move to 6.0-bullseye-slim-1.3.0'))).toBe(true);
@@ -667,7 +670,7 @@ describe('publishImage', () => {
   it('skips extra tags whose placeholders have no value, with a warning', async () => {
     const { events, ecr, docker, registry } = world();
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW });
     expect(record.tags).toEqual(['6.0-bullseye-slim-1.3.0', 'latest', '6.0']);
     expect(record.skippedTags).toEqual(['{buildNumber}']);
     expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} latest,6.0`]);
@@ -685,7 +688,6 @@ describe('publishImage', () => {
       log: logger().log,
       env: {},
       now: NOW,
-      write,
     });
     expect(events.filter((e) => e.startsWith('ecr.retag'))).toEqual([`ecr.retag runtime ${VERSIONED.digest} latest,6.0`]);
   });
@@ -705,7 +707,6 @@ describe('publishImage', () => {
         log: logger().log,
         env: {},
         now: NOW,
-        write,
       });
       expect(events.slice(2, 5)).toEqual([
         'ecr.findRepository runtime',
@@ -727,7 +728,6 @@ describe('publishImage', () => {
       log,
       env: {},
       now: NOW,
-      write,
     });
     expect(events).toContain('ecr.createRepository runtime {"scanOnPush":true,"tagMutability":"MUTABLE","mutableTagFilters":[]}');
     expect(lines.some((l) => l.includes('more than the 5 exclusion filters ECR allows'))).toBe(true);
@@ -737,7 +737,7 @@ describe('publishImage', () => {
     const { events, ecr, docker, registry } = world({ repo: undefined });
     const checked = { ...check(), published: { versionTag: '6.0-bullseye-slim-1.2.0', digest: 'sha256:old' } };
     await expect(
-      publishImage(settingsFor(), checked, build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), checked, build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW }),
     ).rejects.toThrow('net6-runtime: ECR repository runtime held 6.0-bullseye-slim-1.2.0 when checked and is gone now; nothing was pushed');
     expect(events.some((e) => /createRepository|docker\.push/.test(e))).toBe(false);
   });
@@ -751,7 +751,6 @@ describe('publishImage', () => {
       log: logger().log,
       env: {},
       now: NOW,
-      write,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toBe(
@@ -763,7 +762,7 @@ describe('publishImage', () => {
   it('refuses cleanly when an immutable repository rejects the version tag a racing run wrote first, removing its staging tag', async () => {
     const { events, ecr, docker, images, registry } = world({ versionRefused: true });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW }),
     ).rejects.toThrow(
       'net6-runtime: 6.0-bullseye-slim-1.3.0 was published by another run while this one built and tested; this image was not published',
     );
@@ -780,7 +779,7 @@ describe('publishImage', () => {
       put.push(manifest);
       return original(name, manifest, mediaType, tag);
     };
-    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write });
+    await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW });
     expect(put).toEqual([VERSIONED.manifest]);
     expect((JSON.parse(put[0]) as ImageManifest).annotations).toEqual(ANNOTATIONS);
   });
@@ -809,7 +808,7 @@ describe('publishImage', () => {
       return original(name, manifest, mediaType, tag);
     };
     const { lines, log } = logger();
-    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW, write });
+    const record = await publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log, env: {}, now: NOW });
 
     expect(put).toEqual([versioned.manifest]);
     expect(JSON.parse(put[0])).toEqual({ ...JSON.parse(index), annotations: ANNOTATIONS });
@@ -826,7 +825,7 @@ describe('publishImage', () => {
     const { events, ecr, docker, registry } = world();
     ecr.getManifests = () => Promise.resolve(new Map<string, StoredManifest>());
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW }),
     ).rejects.toThrow(`net6-runtime: ${STAGING} is not in runtime right after this run pushed it; nothing was published`);
     expect(events.some((e) => /ecr\.(putManifest|retag)/.test(e))).toBe(false);
     expect(events).toContain('ecr.untag runtime staging-run-1');
@@ -836,7 +835,7 @@ describe('publishImage', () => {
     const other = `sha256:${'8'.repeat(64)}`;
     const { events, ecr, docker, registry } = world({ overwrittenBy: other });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW }),
     ).rejects.toThrow(
       `net6-runtime: ${URI}:6.0-bullseye-slim-1.3.0 names ${other} right after this run published ${VERSIONED.digest}: another run published the same version at the same time`,
     );
@@ -853,7 +852,6 @@ describe('publishImage', () => {
       log: logger().log,
       env: {},
       now: NOW,
-      write,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartialPublishError);
     expect((error as PartialPublishError).versionTag).toBe('6.0-bullseye-slim-1.3.0');
@@ -868,7 +866,7 @@ describe('publishImage', () => {
         'docker push x failed (exit 1): 8d35d02037a9: Layer already exists\nreceived unexpected HTTP status: 500 Internal Server Error',
     });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW }),
     ).rejects.toThrow('500 Internal Server Error');
   });
 
@@ -878,7 +876,7 @@ describe('publishImage', () => {
   ])('refuses an image whose test %s, touching nothing', async (_name, test) => {
     const { events, ecr, docker, registry } = world();
     await expect(
-      publishImage(settingsFor(), check(), build, test, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, test, { docker, ecr, registry, log: logger().log, env: {}, now: NOW }),
     ).rejects.toThrow(`net6-runtime: image ${IMAGE_ID} has not passed its integration test; nothing is published`);
     expect(events).toEqual([]);
   });
@@ -886,7 +884,7 @@ describe('publishImage', () => {
   it('refuses when the tested image is gone from the engine', async () => {
     const { events, ecr, docker, registry } = world({ engineImage: undefined });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: {}, now: NOW }),
     ).rejects.toThrow(`net6-runtime: the tested image ${IMAGE_ID} is no longer in this Docker engine`);
     expect(events).toEqual(['docker.ensureEngine', `docker.imageId ${build.localTag}`]);
   });
@@ -901,7 +899,6 @@ describe('publishImage', () => {
         log: logger().log,
         env: { BUILD_BUILDNUMBER: 'CI build #4' },
         now: NOW,
-        write,
       }),
     ).rejects.toThrow('ecr.extraTags: "bCI build #4" is not a valid Docker tag after filling placeholders');
     expect(events.some((e) => e.startsWith('docker.push'))).toBe(false);
@@ -920,7 +917,6 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
       log: logger().log,
       env: WEBHOOK_ENV,
       now: NOW,
-      write,
     });
     expect(events.filter((e) => e.startsWith('ecr.putManifest'))).toEqual([
       `ecr.putManifest runtime unannounced-run-1 ${MEDIA_TYPES.ociManifest}`,
@@ -947,7 +943,6 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
       log: logger().log,
       env,
       now: NOW,
-      write,
     });
     expect(events.some((e) => e.includes('unannounced-'))).toBe(false);
     expect(record.marker).toBeUndefined();
@@ -956,7 +951,7 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
   it('removes its marker when an immutable repository refuses the version tag: nothing of this run is published', async () => {
     const { events, ecr, docker, images, registry } = world({ versionRefused: true });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW }),
     ).rejects.toThrow('was published by another run');
     expect(events.filter((e) => e.startsWith('ecr.untag'))).toEqual([
       'ecr.untag runtime staging-run-1',
@@ -968,7 +963,7 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
   it('removes its marker when a racing run overwrote the version tag in a MUTABLE repository', async () => {
     const { events, ecr, docker, registry } = world({ overwrittenBy: `sha256:${'8'.repeat(64)}` });
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW }),
     ).rejects.toThrow('another run published the same version at the same time');
     expect(events).toContain('ecr.untag runtime unannounced-run-1');
   });
@@ -977,7 +972,7 @@ describe('publishImage: the card it owes, recorded in the registry', () => {
     const { events, ecr, docker, images, registry } = world();
     ecr.retag = () => Promise.reject(new UserError('ECR PutImage runtime:latest: ServerException: injected', 'rerun'));
     await expect(
-      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW, write }),
+      publishImage(settingsFor(), check(), build, passed, { docker, ecr, registry, log: logger().log, env: WEBHOOK_ENV, now: NOW }),
     ).rejects.toBeInstanceOf(PartialPublishError);
     expect(events).not.toContain('ecr.untag runtime unannounced-run-1');
     expect(images.find((i) => i.digest === VERSIONED.digest)?.tags).toEqual(['unannounced-run-1', '6.0-bullseye-slim-1.3.0']);
@@ -1039,7 +1034,6 @@ describe('leftover run tags', () => {
       log: logger().log,
       env: {},
       now: NOW,
-      write,
     });
     expect(record.removedTags).toEqual(['staging-0123456789abcdef', 'unannounced-fedcba9876543210']);
     expect(events[events.length - 1]).toBe('ecr.removeTags runtime staging-0123456789abcdef,unannounced-fedcba9876543210');

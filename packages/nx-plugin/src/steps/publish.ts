@@ -35,7 +35,6 @@ export async function publishImage(
     log: Logger;
     env: Record<string, string | undefined>;
     now?: Date;
-    write?: (chunk: string) => void;
     /** The registry API the SBOM is attached through; by default the repository's registry with the ECR login. */
     registry?: ReferrerRegistry;
   },
@@ -102,7 +101,6 @@ export async function publishImage(
   const plan = planMovingTags(besideVersion, existing, repository.tagMutability, repository.mutableTagFilters);
 
   const login = await ecr.login();
-  const write = deps.write ?? ((chunk: string) => process.stdout.write(chunk));
   // Docker pushes the layers and a manifest under a tag only this run uses. The version tag is then written
   // registry-side on the same blobs, as an OCI manifest whose annotations record what the image was built
   // from, so the next check reads that record with the manifest and never downloads a blob. An engine that
@@ -128,7 +126,7 @@ export async function publishImage(
       const ref = `${repository.uri}:${push.stagingTag}`;
       await docker.tag(push.localTag, ref);
       try {
-        await docker.push(ref, configDir, write);
+        await docker.push(ref, configDir, log.command(`${settings.project}: docker push ${ref}`));
       } finally {
         // The local name only served the push; the candidate's own name stays until the end.
         await docker.removeImage(ref);

@@ -31,16 +31,33 @@ export function imageSettings(root: string, variant: 'runtime' | 'sdk', over: Pa
   };
 }
 
-/** A Logger whose lines read `info …`, `warn …`, `error …`. */
-export function recordingLogger(): { lines: string[]; log: Logger } {
+/** What one command printed through a recordingLogger, and how it ended (`ended` false while it runs). */
+export interface RecordedCommand {
+  title: string;
+  output: string;
+  ended: boolean;
+  failure?: string;
+}
+
+/** A Logger whose lines read `info …`, `warn …`, `error …`; each Docker command's output is kept in `commands`. */
+export function recordingLogger(): { lines: string[]; log: Logger; commands: RecordedCommand[] } {
   const lines: string[] = [];
+  const commands: RecordedCommand[] = [];
   const log: Logger = {
     info: (m) => lines.push(`info ${m}`),
     warn: (m) => lines.push(`warn ${m}`),
     error: (m) => lines.push(`error ${m}`),
     group: (_t, fn) => fn(),
+    command: (title) => {
+      const command: RecordedCommand = { title, output: '', ended: false };
+      commands.push(command);
+      return {
+        write: (chunk) => (command.output += chunk),
+        end: (failure) => Object.assign(command, { ended: true }, failure === undefined ? {} : { failure }),
+      };
+    },
   };
-  return { lines, log };
+  return { lines, log, commands };
 }
 
 /** A copy of `value` without its field `key` (what a check or a config lacks when a test leaves it out). */
