@@ -223,7 +223,7 @@ describe("batchOf: how Docker's output reaches the log", () => {
       },
       () => limit,
     );
-    await collect(run(chainGraph(projects), {}, {}, context));
+    await collect(run(chainGraphOf(projects, 'Nx 24 (edges)'), {}, {}, context));
     expect([...seen]).toEqual([mode]);
   });
 });
