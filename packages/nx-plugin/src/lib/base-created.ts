@@ -9,7 +9,7 @@
  * as `platform=time` pairs sorted by platform, so the check reads it back with the rest of the newest version's
  * record and the status page can say when the base last moved without asking any registry.
  */
-import { parsePlatform } from '../types/platforms';
+import { decodePlatformMap, encodePlatformMap } from '../types/platforms';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -27,22 +27,9 @@ function normalisedTime(text: string): string | undefined {
 }
 
 /** The record as an annotation: `platform=time` pairs sorted by platform, comma-separated. */
-export function encodeBaseCreated(times: Record<string, string>): string {
-  return Object.keys(times)
-    .sort()
-    .map((platform) => `${platform}=${times[platform]}`)
-    .join(',');
-}
+export const encodeBaseCreated = encodePlatformMap;
 
 /** The annotation back as a map; undefined when absent or not one this product writes. */
 export function decodeBaseCreated(text: string | undefined): Record<string, string> | undefined {
-  if (!text) return undefined;
-  const times: Record<string, string> = {};
-  for (const pair of text.split(',')) {
-    const match = /^([^=\s]+)=(\S+)$/.exec(pair.trim());
-    const time = match && normalisedTime(match[2]);
-    if (!match || !time || !parsePlatform(match[1])) return undefined;
-    times[match[1]] = time;
-  }
-  return times;
+  return decodePlatformMap(text, normalisedTime);
 }

@@ -62,26 +62,40 @@ export function platformSlug(platform: string): string {
 }
 
 /**
- * The per-platform record (`io.platform-images.base.platform-digests`): `platform=digest` pairs sorted by
- * platform, comma-separated, so the same digests always give the same annotation.
+ * A per-platform record on an image (`io.platform-images.base.platform-digests`, `…base.created`):
+ * `platform=value` pairs sorted by platform, comma-separated, so the same values always give the same text.
  */
-export function encodePlatformDigests(digests: Record<string, string>): string {
-  return Object.keys(digests)
+export function encodePlatformMap(values: Record<string, string>): string {
+  return Object.keys(values)
     .sort()
-    .map((platform) => `${platform}=${digests[platform]}`)
+    .map((platform) => `${platform}=${values[platform]}`)
     .join(',');
 }
 
-/** The record back as a map; undefined when it is not one this product writes. */
-export function decodePlatformDigests(text: string | undefined): Record<string, string> | undefined {
+/**
+ * A per-platform record back as a map, each value through `parseValue` (undefined for one it refuses);
+ * undefined when the text is not one this product writes.
+ */
+export function decodePlatformMap(
+  text: string | undefined,
+  parseValue: (value: string) => string | undefined,
+): Record<string, string> | undefined {
   if (!text) return undefined;
-  const digests: Record<string, string> = {};
+  const values: Record<string, string> = {};
   for (const pair of text.split(',')) {
-    const match = /^([^=\s]+)=(sha256:[0-9a-f]{64})$/.exec(pair.trim());
-    if (!match || !parsePlatform(match[1])) return undefined;
-    digests[match[1]] = match[2];
+    const match = /^([^=\s]+)=(\S+)$/.exec(pair.trim());
+    const value = match && parseValue(match[2]);
+    if (!match || !value || !parsePlatform(match[1])) return undefined;
+    values[match[1]] = value;
   }
-  return digests;
+  return values;
+}
+
+/** The base manifest each built platform came from (`io.platform-images.base.platform-digests`). */
+export const encodePlatformDigests = encodePlatformMap;
+
+export function decodePlatformDigests(text: string | undefined): Record<string, string> | undefined {
+  return decodePlatformMap(text, (value) => (/^sha256:[0-9a-f]{64}$/.test(value) ? value : undefined));
 }
 
 /** Same platforms, whatever the order. */
