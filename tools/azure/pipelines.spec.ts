@@ -8,10 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
+import { CLI_NAME, COMMANDS } from '../../packages/nx-plugin/src/azure/cli';
+import { planOutput } from '../../packages/nx-plugin/src/azure/plan';
 import { createNodesV2, imageTargets, projectNameFor } from '../../packages/nx-plugin/src/plugin/create-nodes';
-import { planOutput } from './plan';
 
 const ROOT = path.resolve(__dirname, '../..');
+const PLUGIN_DIR = path.join(ROOT, 'packages/nx-plugin');
 const PIPELINES_DIR = path.join(ROOT, '.azure-pipelines');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -194,7 +196,7 @@ function nxCommands(file: string): NxCommand[] {
         targets: t ? t[1].split(',').flatMap((x) => targetsNamed(file, restore(x))) : ['<no target>'],
       });
     }
-    for (const m of text.matchAll(/tools\/azure\/plan\.ts[^\n]*?--target=(\S+)/g))
+    for (const m of text.matchAll(/platform-images-azure plan\b[^\n]*?--target=(\S+)/g))
       found.push({ file, text: restore(m[0]), targets: targetsNamed(file, restore(m[1])) });
   }
   return found;
@@ -280,7 +282,7 @@ describe('commands the pipelines run', () => {
     expect(commands.some((c) => c.text.startsWith('nx run '))).toBe(true);
     expect(commands.some((c) => c.text.startsWith('nx run-many'))).toBe(true);
     expect(commands.some((c) => c.text.startsWith('nx affected'))).toBe(true);
-    expect(commands.some((c) => c.text.startsWith('tools/azure/plan.ts'))).toBe(true);
+    expect(commands.some((c) => c.text.startsWith(`${CLI_NAME} plan`))).toBe(true);
   });
 
   it.each(commands.map((c) => [rel(c.file), c.text, c] as const))('%s: `%s` names real targets', (_f, _t, command) => {
@@ -309,12 +311,74 @@ describe('commands the pipelines run', () => {
     expect(named.filter((n) => !SCRIPTS.includes(n))).toEqual([]);
   });
 
-  it('run tools that exist, through the TypeScript loader the workspace installs', () => {
-    const tools = allStrings.flatMap((s) => [...s.matchAll(/(tools\/azure\/[\w.-]+\.ts)/g)].map((m) => m[1]));
-    expect(tools.length).toBeGreaterThan(0);
-    for (const tool of tools) expect(existsSync(path.join(ROOT, tool))).toBe(true);
-    for (const s of allStrings.filter((x) => /tools\/azure\/[\w.-]+\.ts/.test(x)))
-      expect(s).toMatch(/node -r @swc-node\/register tools\/azure\//);
+  it('run npm scripts only --if-present (a workspace without the script skips it)', () => {
+    const runs = commandLines().flatMap(({ line }) => [...line.matchAll(/\bnpm run ([\w:.-]+)([^\n;&|]*)/g)]);
+    expect(runs.length).toBeGreaterThan(0);
+    for (const m of runs) expect([m[0], m[2]]).toEqual([m[0], expect.stringContaining('--if-present')]);
+  });
+});
+
+/** Every command line a step runs: the steps' scripts, and the nx command lines handed to templates/steps/nx.yml. */
+function commandLines(): { file: string; line: string; body: string }[] {
+  const bodies = allFiles.flatMap(steps).map((s) => ({ file: s.file, body: s.body }));
+  const passed = allFiles
+    .flatMap(templateRefs)
+    .filter((r) => typeof r.passed.command === 'string')
+    .map((r) => ({ file: r.file, body: r.passed.command as string }));
+  return [...bodies, ...passed].flatMap(({ file, body }) =>
+    body
+      .split('\n')
+      .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+      .filter(Boolean)
+      .map((line) => ({ file, line, body })),
+  );
+}
+
+describe('the pipelines work in any workspace that installed the plugin (init copies them as they are)', () => {
+  const pkg = JSON.parse(readFileSync(path.join(PLUGIN_DIR, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
+  const lines = commandLines();
+  const BUILD = 'packages/nx-plugin/scripts/build.mjs';
+
+  it("the package's bin provides the command line, from a file npm links before the plugin is built", () => {
+    expect(Object.keys(pkg.bin)).toEqual([CLI_NAME]);
+    const bin = path.join(PLUGIN_DIR, pkg.bin[CLI_NAME]);
+    expect(existsSync(bin)).toBe(true);
+    expect(readFileSync(bin, 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+    expect(rel(bin)).not.toMatch(/\/dist\//);
+    expect(pkg.files).toContain(path.posix.dirname(pkg.bin[CLI_NAME]).replace(/^\.\//, ''));
+  });
+
+  it('every npx, npm and node command is nx, npm ci, an npm script --if-present, or a command of the bin', () => {
+    const invocations = lines.flatMap(({ file, line, body }) =>
+      [...line.matchAll(/(?:^|[\s;&|(])(npx|npm|node)\s+(\S+)(?:\s+(\S+))?/g)].map((m) => ({ file, line, body, m })),
+    );
+    const used = new Set<string>();
+    expect(invocations.length).toBeGreaterThan(5);
+    for (const { file, line, body, m } of invocations) {
+      const [, program, first, second] = m;
+      const where = [rel(file), line];
+      if (program === 'npx') {
+        expect([...where, first]).toEqual([...where, expect.stringMatching(new RegExp(`^(nx|${CLI_NAME})$`))]);
+        if (first === CLI_NAME) {
+          expect([...where, second]).toEqual([...where, expect.stringMatching(new RegExp(`^(${Object.keys(COMMANDS).join('|')})$`))]);
+          used.add(second);
+        }
+      } else if (program === 'npm') {
+        if (first !== 'ci') expect([...where, first, line]).toEqual([...where, 'run', expect.stringContaining('--if-present')]);
+      } else {
+        // The plugin's own build, only where the workspace holds its source.
+        expect([...where, first]).toEqual([...where, BUILD]);
+        expect(body).toContain(`if [ -f ${BUILD} ]; then`);
+      }
+    }
+    // Every command of the bin is one the pipelines use.
+    expect([...used].sort()).toEqual(Object.keys(COMMANDS).sort());
+  });
+
+  it("no step runs a file of this repository's tools, or a TypeScript loader", () => {
+    for (const { file, line } of lines) {
+      expect([rel(file), line]).toEqual([rel(file), expect.not.stringMatching(/(^|[\s/])tools\/|@swc-node|ts-node|\btsx\b|\.ts\b/)]);
+    }
   });
 });
 
@@ -367,7 +431,7 @@ describe('secrets', () => {
     const mapping = all.filter((s) => envEntries(s.env).some(([k, v]) => k === 'SYSTEM_ACCESSTOKEN' || /System\.AccessToken/.test(v)));
     expect(mapping.length).toBeGreaterThan(0);
     for (const s of mapping) {
-      expect(s.body).toMatch(/tools\/azure\/base-sha\.ts/);
+      expect(s.body).toMatch(new RegExp(`^npx ${CLI_NAME} base-sha\\b`));
       expect(envEntries(s.env)).toEqual(
         expect.arrayContaining([
           ['SYSTEM_ACCESSTOKEN', '$(System.AccessToken)'],
@@ -566,7 +630,7 @@ describe('fan-out', () => {
     const plan = jobs().find((j) => j.job === 'plan')!;
     const listSteps = objects(plan.steps).filter((o) => o.name === 'list');
     expect(listSteps.length).toBe(2);
-    for (const s of listSteps) expect(textOf(s.bash)).toMatch(/tools\/azure\/plan\.ts/);
+    for (const s of listSteps) expect(textOf(s.bash)).toMatch(new RegExp(`^npx ${CLI_NAME} plan `));
 
     const images = jobs().find((j) => j.job === 'images' && isObj(j.strategy))!;
     expect(images.dependsOn).toBe('plan');
@@ -574,7 +638,7 @@ describe('fan-out', () => {
     expect(images.condition).toContain("ne(dependencies.plan.outputs['list.count'], '0')");
     expect(strings(images.steps).join('\n')).toMatch(/npx nx run \$\(project\):\$\{\{ parameters\.target \}\}/);
 
-    // The variables plan.ts sets are the ones read here, and the matrix variable is `project`.
+    // The variables the plan command sets are the ones read here, and the matrix variable is `project`.
     const lines = planOutput(['net6-runtime'], { target: 'publish', tag: 'type:platform-image' });
     expect(lines).toContain('##vso[task.setvariable variable=matrix;isOutput=true]{"net6_runtime":{"project":"net6-runtime"}}');
     expect(lines).toContain('##vso[task.setvariable variable=count;isOutput=true]1');
@@ -586,7 +650,7 @@ describe('fan-out', () => {
     expect(summary.condition).toMatch(/^and\(succeededOrFailed\(\)/);
     const text = strings(summary).join('\n');
     expect(text).toMatch(/DownloadPipelineArtifact@2/);
-    expect(text).toMatch(/tools\/azure\/combine-summaries\.ts/);
+    expect(text).toMatch(new RegExp(`npx ${CLI_NAME} combine-summaries --dir=`));
     const publish = templateRefs(file).find((r) => r.ref.endsWith('publish-summary.yml'))!;
     expect(publish.passed.artifact).toBe('summary-$(project)-$(System.JobAttempt)');
     const nx = templateRefs(file).find((r) => r.ref.endsWith('nx.yml') && textOf(r.passed.command).includes('$(project)'))!;

@@ -4,6 +4,9 @@
  * installed by `nx add` (which runs the init generator), a test app and an image generated, and the image's
  * chain run against the local stack to a published version and a card.
  *
+ * Last, the command line the Azure Pipelines templates run (`npx platform-images-azure …`) plans the run and
+ * combines its summary there, as a pipeline would.
+ *
  * The transcript of `nx add`, the generated nx.json and the run summary are kept in dist/fresh-workspace/.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -141,7 +144,7 @@ test(`a new workspace with only nx: nx add ${PLUGIN} installs the package and ru
     readdirSync(installed)
       .filter((entry) => entry !== 'node_modules')
       .sort(),
-  ).toEqual(['README.md', 'dist', 'executors.json', 'generators.json', 'migrations.json', 'package.json']);
+  ).toEqual(['README.md', 'bin', 'dist', 'executors.json', 'generators.json', 'migrations.json', 'package.json']);
 });
 
 test('generates a test app and an image; nx shows the chain under its target group', () => {
@@ -199,4 +202,32 @@ test('nx run net10-runtime:publish against the local stack publishes 10.0-noble-
   keep('summary.md', summary);
   expect(summary).toContain('net10-runtime');
   expect(summary).toContain('10.0-noble-1.0.0');
+});
+
+test('the command line the Azure Pipelines templates run: plan, base-sha and combine-summaries, as the templates call them', () => {
+  // As fan-out.yml's plan job: every image with the publish target, as a matrix and a count.
+  const planned = ok(run('npx', ['platform-images-azure', 'plan', '--target=publish', '--shards=0']), 'platform-images-azure plan');
+  keep('azure-plan.txt', planned.output);
+  expect(planned.output).toContain('1 platform image(s) selected for publish (all):');
+  expect(planned.output).toContain('##vso[task.setvariable variable=matrix;isOutput=true]{"net10_runtime":{"project":"net10-runtime"}}');
+  expect(planned.output).toContain('##vso[task.setvariable variable=count;isOutput=true]1');
+
+  // As base.yml without the job's OAuth token: the fallback base, with a warning.
+  const base = ok(run('npx', ['platform-images-azure', 'base-sha', '--branch=refs/heads/main']), 'platform-images-azure base-sha');
+  expect(base.output).toContain('##vso[task.setvariable variable=PLATFORM_IMAGES_BASE]HEAD~1');
+
+  // As the summary job: the image job's dist/ as its downloaded artifact, and one more image the plan expected.
+  const out = path.join(root, 'staging/platform-images-summary.md');
+  const combined = ok(
+    run('npx', ['platform-images-azure', 'combine-summaries', `--dir=${path.join(root, 'dist')}`, `--out=${out}`], {
+      EXPECTED_MATRIX: JSON.stringify({ net10_runtime: { project: 'net10-runtime' }, net10_sdk: { project: 'net10-sdk' } }),
+    }),
+    'platform-images-azure combine-summaries',
+  );
+  expect(combined.output).toContain('2 image(s) in the run summary');
+  const table = readFileSync(out, 'utf8');
+  keep('azure-summary.md', table);
+  expect(table).toContain('10.0-noble-1.0.0');
+  expect(table).toMatch(/net10-sdk[^\n]*no summary/);
+  expect(readFileSync(path.join(root, 'staging/platform-images-status.html'), 'utf8')).toContain('net10-runtime');
 });

@@ -32,6 +32,7 @@ interface PackageJson {
   version: string;
   private?: boolean;
   main: string;
+  bin: Record<string, string>;
   executors: string;
   generators: string;
   files: string[];
@@ -233,9 +234,13 @@ describe('a package any workspace can install', () => {
         'dist/index.js',
         'dist/generators/init/generator.js',
         'dist/azure-pipelines/templates/platform-image.yml',
+        'dist/azure/cli.js',
+        'bin/platform-images-azure.js',
       ]),
     );
-    expect(files.filter((file) => !/^(dist\/|package\.json$|README\.md$|(executors|generators|migrations)\.json$)/.test(file))).toEqual([]);
+    expect(
+      files.filter((file) => !/^(dist\/|package\.json$|README\.md$|(executors|generators|migrations)\.json$|bin\/)/.test(file)),
+    ).toEqual([]);
     expect(files.filter((file) => /\.(ts|map|tsbuildinfo)$|\.spec\.|\.sources\.sha256$/.test(file))).toEqual([]);
   });
 
@@ -270,5 +275,26 @@ describe('what the package ships', () => {
         readFileSync(path.join(PLUGIN_DIR, 'src/schemas', `${schema}.schema.json`), 'utf8'),
       );
     expect(files.filter((file) => file.endsWith('.spec.js') || file.endsWith('.ts') || file.endsWith('.tsbuildinfo'))).toEqual([]);
+  });
+});
+
+describe('the command line the Azure Pipelines templates run', () => {
+  test('package.json bin names platform-images-azure, a file outside dist/ that loads the built CLI', () => {
+    expect(pkg.bin).toEqual({ 'platform-images-azure': './bin/platform-images-azure.js' });
+    // npm links a bin only when its file exists at install time: this one does before dist/ is built.
+    const bin = readFileSync(path.join(PLUGIN_DIR, pkg.bin['platform-images-azure']), 'utf8');
+    expect(bin).toMatch(/^#!\/usr\/bin\/env node\n/);
+    expect(bin).toContain("require('../dist/azure/cli.js')");
+    expect(typeof jest.requireActual<{ main: unknown }>(path.join(PLUGIN_DIR, 'dist/azure/cli.js')).main).toBe('function');
+  });
+
+  test('runs from the package: the usage, and a command that fails as a pipeline step does', () => {
+    const bin = path.join(PLUGIN_DIR, pkg.bin['platform-images-azure']);
+    const help = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    expect(help).toMatch(/^usage: platform-images-azure <command>/);
+    for (const command of ['plan', 'base-sha', 'combine-summaries']) expect(help).toContain(`  ${command} `);
+    expect(() => execFileSync(process.execPath, [bin, 'plan', '--nope'], { encoding: 'utf8', stdio: 'pipe' })).toThrow(
+      /exit code|status 1|failed/i,
+    );
   });
 });

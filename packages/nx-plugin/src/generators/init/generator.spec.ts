@@ -86,15 +86,28 @@ describe('initGenerator', () => {
     expect(tree.exists('platform-images')).toBe(false);
   });
 
-  it('copies every Azure Pipelines template the package ships, keeping files the workspace has', async () => {
+  it('copies every Azure pipeline and template the package ships, keeping files the workspace has', async () => {
     tree.write(`${PIPELINES_DIR}/scheduled.yml`, '# ours\n');
     await initGenerator(tree, { azurePipelines: true });
     const shipped = readdirSync(path.resolve(__dirname, '../../../../../.azure-pipelines'), { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile())
       .map((entry) => path.relative(path.resolve(__dirname, '../../../../..'), path.join(entry.parentPath, entry.name)));
-    expect(shipped).toEqual(expect.arrayContaining(['.azure-pipelines/templates/platform-image.yml', '.azure-pipelines/scheduled.yml']));
-    for (const file of shipped) expect(tree.exists(file)).toBe(true);
+    const pipelines = shipped.filter((file) => file.endsWith('.yml'));
+    expect(pipelines).toEqual(expect.arrayContaining(['.azure-pipelines/templates/platform-image.yml', '.azure-pipelines/scheduled.yml']));
+    for (const file of pipelines) expect(tree.exists(file)).toBe(true);
     expect(tree.read(`${PIPELINES_DIR}/scheduled.yml`, 'utf-8')).toBe('# ours\n');
+    // The README describes this repository's setup (its IAM documents, its checks): not copied.
+    expect(shipped.filter((file) => !file.endsWith('.yml'))).toEqual(['.azure-pipelines/README.md']);
+    expect(tree.exists(`${PIPELINES_DIR}/README.md`)).toBe(false);
+  });
+
+  it("copies pipelines that run nothing of this repository: nx, npm ci and the package's own command", async () => {
+    await initGenerator(tree, { azurePipelines: true });
+    const copied = collect(tree, PIPELINES_DIR);
+    expect(copied.length).toBeGreaterThan(5);
+    const text = copied.map((file) => tree.read(file, 'utf-8')!).join('\n');
+    expect(text).toContain('npx platform-images-azure plan ');
+    expect(text).not.toMatch(/tools\/azure|@swc-node|npm run build:plugin/);
   });
 
   it('creates the example image and its test app, which the image names, and a pipeline when the templates are asked for', async () => {
@@ -119,3 +132,11 @@ describe('initGenerator', () => {
     await expect(initGenerator(tree, { awsRegion: 'eu_west_1' })).rejects.toThrow(/--awsRegion "eu_west_1" is not an AWS region/);
   });
 });
+
+/** Every file under `dir` in the tree. */
+function collect(tree: Tree, dir: string): string[] {
+  return tree.children(dir).flatMap((child) => {
+    const file = `${dir}/${child}`;
+    return tree.isFile(file) ? [file] : collect(tree, file);
+  });
+}

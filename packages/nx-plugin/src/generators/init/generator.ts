@@ -123,11 +123,16 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** Copies the templates; a file the workspace already has is kept. Returns what was written and what was kept. */
+/**
+ * Copies the pipelines and templates (the YAML files; they run nx, npm ci and the package's own
+ * platform-images-azure command, so they work in any workspace that installed it); a file the workspace
+ * already has is kept. The README beside them describes this repository's setup and stays behind.
+ * Returns what was written and what was kept.
+ */
 export function copyPipelineTemplates(tree: Tree, from = pipelineTemplatesDir()): { written: string[]; kept: string[] } {
   const written: string[] = [];
   const kept: string[] = [];
-  for (const file of filesUnder(from)) {
+  for (const file of filesUnder(from).filter((name) => /\.ya?ml$/.test(name))) {
     const target = `${PIPELINES_DIR}/${file}`;
     if (tree.exists(target)) {
       kept.push(target);

@@ -3,15 +3,15 @@
  * so every change since then is considered even when runs were skipped, batched or failed in between.
  * With no such run (the first one, or the API unreachable) the base is HEAD~1.
  *
- *   node -r @swc-node/register tools/azure/base-sha.ts [--branch=refs/heads/main]
+ *   npx platform-images-azure base-sha [--branch=refs/heads/main]
  *
  * Reads SYSTEM_COLLECTIONURI, SYSTEM_TEAMPROJECT, SYSTEM_DEFINITIONID and SYSTEM_ACCESSTOKEN (mapped
  * explicitly into the step's env) and sets the job variable PLATFORM_IMAGES_BASE. The token is sent
  * only in the Authorization header and never printed; every printed line is redacted as a second guard.
+ * The commit is looked for in the clone of the current directory.
  */
 import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
-import { createLogger } from '../../packages/nx-plugin/src/lib/log';
+import { createLogger } from '../lib/log';
 
 export const FALLBACK_BASE = 'HEAD~1';
 export const BASE_VARIABLE = 'PLATFORM_IMAGES_BASE';
@@ -148,24 +148,23 @@ export function parseBranch(argv: string[]): string {
   return branch;
 }
 
-async function main(): Promise<void> {
-  const root = path.resolve(__dirname, '../..');
-  const { lines } = await resolveBase(process.env, {
-    fetch,
-    hasCommit: gitHasCommit(root),
-    branch: parseBranch(process.argv.slice(2)),
-  });
-  for (const line of lines) console.log(line);
-}
-
-if (require.main === module) {
-  main().catch((err) => {
+/** The `base-sha` command: prints the base's variable; a failure is a pipeline error and fails the step. */
+export async function runBaseSha(argv: string[], root = process.cwd()): Promise<number> {
+  try {
+    const { lines } = await resolveBase(process.env, {
+      fetch,
+      hasCommit: gitHasCommit(root),
+      branch: parseBranch(argv),
+    });
+    for (const line of lines) console.log(line);
+    return 0;
+  } catch (err) {
     console.log(
       redact(
         `##vso[task.logissue type=error]base commit not determined: ${(err as Error)?.message ?? String(err)}`,
         process.env.SYSTEM_ACCESSTOKEN,
       ),
     );
-    process.exit(1);
-  });
+    return 1;
+  }
 }

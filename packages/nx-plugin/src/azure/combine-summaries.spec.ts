@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { SummaryRow } from '../../packages/nx-plugin/src/plugin/run-summary';
+import type { SummaryRow } from '../plugin/run-summary';
 import { attemptOf, combine, combineRows, expectedProjects, findSummaries, parseArgs } from './combine-summaries';
 
 const row = (image: string, decision: string, over: Partial<SummaryRow> = {}): SummaryRow => ({

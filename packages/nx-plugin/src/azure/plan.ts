@@ -2,17 +2,16 @@
  * The planning job of the fan-out pipelines: which platform images this run handles, as an Azure
  * Pipelines matrix (one job per image) and a count, both as output variables of this step.
  *
- *   node -r @swc-node/register tools/azure/plan.ts [--target=publish] [--tag=type:platform-image]
- *                                                  [--base=<sha> --head=<sha>] [--shards=<n>]
+ *   npx platform-images-azure plan [--target=publish] [--tag=type:platform-image]
+ *                                  [--base=<sha> --head=<sha>] [--shards=<n>]
  *
  * Without --base every image is selected (the scheduled run); with it, the images `nx affected` would
  * run the target for between the two commits. With --shards the images are dealt over that many legs,
  * each running them together with `nx run-many` (one process per step for all of a leg's images), instead
- * of one leg per image.
+ * of one leg per image. It runs `nx show projects` in the current directory, the workspace's root.
  */
 import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
-import { createLogger } from '../../packages/nx-plugin/src/lib/log';
+import { createLogger } from '../lib/log';
 
 export interface PlanOptions {
   target: string;
@@ -108,9 +107,9 @@ export function planOutput(projects: string[], options: PlanOptions): string[] {
   ];
 }
 
-function main(): void {
-  const options = parseArgs(process.argv.slice(2));
-  const root = path.resolve(__dirname, '../..');
+/** The `plan` command: prints the selection and the output variables; throws what stops it. */
+export function plan(argv: string[], root = process.cwd()): void {
+  const options = parseArgs(argv);
   const args = showProjectsArgs(options);
   console.log(`##[group]npx ${args.join(' ')}`);
   let stdout: string;
@@ -127,11 +126,13 @@ function main(): void {
   for (const line of planOutput(parseProjectList(stdout), options)) console.log(line);
 }
 
-if (require.main === module) {
+/** The command line's entry: a failure is logged as a pipeline error and fails the step. */
+export function runPlan(argv: string[]): number {
   try {
-    main();
+    plan(argv);
+    return 0;
   } catch (err) {
     createLogger(process.env).error(`planning failed: ${(err as Error).message}`);
-    process.exit(1);
+    return 1;
   }
 }

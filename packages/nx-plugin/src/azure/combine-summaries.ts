@@ -3,7 +3,7 @@
  * published (artifacts `summary-<project>-<attempt>`, each holding the platform-images-summary.json the
  * nx plugin wrote), attached to the run's summary page.
  *
- *   node -r @swc-node/register tools/azure/combine-summaries.ts --dir=<downloaded artifacts> --out=<file.md>
+ *   npx platform-images-azure combine-summaries --dir=<downloaded artifacts> --out=<file.md>
  *
  * It also writes the run's status page (platform-images-status.html) next to <file.md>, from the status rows
  * the same summaries carry, for the pipeline to publish as an artifact.
@@ -13,15 +13,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createLogger } from '../../packages/nx-plugin/src/lib/log';
-import {
-  renderSummary,
-  SUMMARY_JSON,
-  uploadSummaryCommand,
-  type SummaryFile,
-  type SummaryRow,
-} from '../../packages/nx-plugin/src/plugin/run-summary';
-import { renderStatusPage, STATUS_PAGE, type StatusRow } from '../../packages/nx-plugin/src/plugin/status-page';
+import { createLogger } from '../lib/log';
+import { renderSummary, SUMMARY_JSON, uploadSummaryCommand, type SummaryFile, type SummaryRow } from '../plugin/run-summary';
+import { renderStatusPage, STATUS_PAGE, type StatusRow } from '../plugin/status-page';
 
 export interface FoundSummary {
   /** Job attempt from the artifact folder name; a rerun's summary replaces the earlier attempt's. */
@@ -141,12 +135,13 @@ export function combine(dir: string, out: string, env: Record<string, string | u
   return [`${rows.length} image(s) in the run summary`, uploadSummaryCommand(file)];
 }
 
-if (require.main === module) {
+/** The `combine-summaries` command. The summary is a report: its failure is a warning, never a failed step. */
+export function runCombineSummaries(argv: string[]): number {
   try {
-    const { dir, out } = parseArgs(process.argv.slice(2));
+    const { dir, out } = parseArgs(argv);
     for (const line of combine(dir, out, process.env)) console.log(line);
   } catch (err) {
-    // The summary is a report: its failure is a warning, never a failed run.
     createLogger(process.env).warn(`run summary not combined: ${(err as Error)?.message ?? String(err)}`);
   }
+  return 0;
 }
