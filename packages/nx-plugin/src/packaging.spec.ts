@@ -284,7 +284,7 @@ describe('the command line the Azure Pipelines templates run', () => {
     // npm links a bin only when its file exists at install time: this one does before dist/ is built.
     const bin = readFileSync(path.join(PLUGIN_DIR, pkg.bin['platform-images-azure']), 'utf8');
     expect(bin).toMatch(/^#!\/usr\/bin\/env node\n/);
-    expect(bin).toContain("require('../dist/azure/cli.js')");
+    expect(bin).toContain("import('../dist/azure/cli.js')");
     expect(typeof jest.requireActual<{ main: unknown }>(path.join(PLUGIN_DIR, 'dist/azure/cli.js')).main).toBe('function');
   });
 
