@@ -126,6 +126,10 @@ test('the version tag names the pushed index, annotated: the image and its attes
 
   // The record the next check reads, on the index itself.
   expect(index.annotations).toEqual({
+    // When the base was built (its config's `created`), per platform: the status page's "base moved".
+    'io.platform-images.base.created': expect.stringMatching(
+      /^linux\/amd64=\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/,
+    ) as jest.AsymmetricMatcher,
     // Single-platform images record their platform's base manifest too: a base bumped only for others leaves them current.
     'io.platform-images.base.platform-digests': expect.stringMatching(/^linux\/amd64=sha256:[0-9a-f]{64}$/) as jest.AsymmetricMatcher,
     'io.platform-images.context.digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as jest.AsymmetricMatcher,
