@@ -8,7 +8,7 @@ import {
   failureLines,
   formatDuration,
   imageRunsFrom,
-  outcomeCounts,
+  outcomeLine,
   postTasksExecution,
   renderSummary,
   summaryOrder,
@@ -311,7 +311,7 @@ describe('renderSummary', () => {
       '❌ 1 failed · ⚠️ 2 stale · ✅ 1 rebuilt · ⏸️ 2 current · ❔ 1 other',
     ],
     ['none', [], ''],
-  ])('outcomeCounts: %s', (_name, rows, text) => expect(outcomeCounts(rows)).toBe(text));
+  ])('outcomeLine: %s', (_name, rows, text) => expect(outcomeLine(rows)).toBe(text));
 
   it('orders failures first, then stale, rebuilt, current and other, keeping the given order within each', () => {
     const rows = [

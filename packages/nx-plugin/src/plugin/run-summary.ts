@@ -17,7 +17,7 @@ import { createLogger } from '../lib/log';
 import { short } from '../lib/staleness';
 import { formatFinding, scanLine } from '../lib/scan-policy';
 import { Records, recordsDir, STEP_NAMES, type FailureRecord, type RecordTypes, type StepName } from '../steps/records';
-import { outcomeOf, renderStatusPage, STATUS_PAGE, statusRow, type StatusRow } from './status-page';
+import { OUTCOMES, outcomeCounts, outcomeOf, renderStatusPage, STATUS_PAGE, statusRow, type Outcome, type StatusRow } from './status-page';
 
 export const SUMMARY_MARKDOWN = 'platform-images-summary.md';
 export const SUMMARY_JSON = 'platform-images-summary.json';
@@ -171,11 +171,6 @@ function code(text: string | undefined): string {
   return text ? `\`${text.replace(/`/g, "'")}\`` : '—';
 }
 
-type Outcome = ReturnType<typeof outcomeOf>;
-
-/** The outcomes in the order the summary counts and lists them: failures first. */
-const OUTCOMES: readonly Outcome[] = ['failed', 'stale', 'rebuilt', 'current', 'other'];
-
 /** Each outcome's mark, in the counts and before each row's decision. */
 export const OUTCOME_ICONS: Record<Outcome, string> = {
   failed: '❌',
@@ -195,11 +190,9 @@ export function summaryOrder(rows: readonly SummaryRow[]): SummaryRow[] {
 }
 
 /** "❌ 1 failed · ✅ 3 rebuilt · ⏸️ 4 current": each outcome that occurs, in summary order. */
-export function outcomeCounts(rows: readonly SummaryRow[]): string {
-  const counts = new Map<Outcome, number>();
-  for (const r of rows) counts.set(outcomeOf(r.decision), (counts.get(outcomeOf(r.decision)) ?? 0) + 1);
-  return OUTCOMES.filter((o) => counts.has(o))
-    .map((o) => `${OUTCOME_ICONS[o]} ${counts.get(o)} ${o}`)
+export function outcomeLine(rows: readonly SummaryRow[]): string {
+  return outcomeCounts(rows)
+    .map(([o, n]) => `${OUTCOME_ICONS[o]} ${n} ${o}`)
     .join(' · ');
 }
 
@@ -225,7 +218,7 @@ export function renderSummary(given: SummaryRow[]): string {
   const lines = [
     '### Platform images',
     '',
-    ...(rows.length ? [outcomeCounts(rows), ''] : []),
+    ...(rows.length ? [outcomeLine(rows), ''] : []),
     ...(failures.length ? ['**Failed**', '', ...failures.flatMap(failureLines), ''] : []),
     '| Image | Decision | Reason | Version tag | Tags | Digest | Duration |',
     '| --- | --- | --- | --- | --- | --- | --- |',

@@ -123,8 +123,12 @@ export function escapeHtml(text: string | number | undefined): string {
     .replace(/'/g, '&#39;');
 }
 
+/** The decision families, in the order the page and the run summary count and list them: failures first. */
+export const OUTCOMES = ['failed', 'stale', 'rebuilt', 'current', 'other'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
 /** The decision's family, for its colour and the outcome filter. */
-export function outcomeOf(decision: string): 'failed' | 'stale' | 'rebuilt' | 'current' | 'other' {
+export function outcomeOf(decision: string): Outcome {
   if (/^(failed|stopped)/.test(decision)) return 'failed';
   if (decision === 'current') return 'current';
   if (decision === 'rebuilt') return 'rebuilt';
@@ -298,13 +302,18 @@ export interface StatusPageOptions {
   title?: string;
 }
 
+/** How many rows each outcome has, for the outcomes that occur, in OUTCOMES order. */
+export function outcomeCounts(rows: readonly { decision: string }[]): Array<[Outcome, number]> {
+  const counts = new Map<Outcome, number>();
+  for (const r of rows) counts.set(outcomeOf(r.decision), (counts.get(outcomeOf(r.decision)) ?? 0) + 1);
+  return OUTCOMES.filter((o) => counts.has(o)).map((o) => [o, counts.get(o)!]);
+}
+
 /** The whole page: rows in, one HTML document out. Every value from a record is escaped. */
 export function renderStatusPage(rows: StatusRow[], options: StatusPageOptions): string {
   const today = options.generatedAt.slice(0, 10);
   const title = options.title ?? 'Platform images';
-  const counts = new Map<string, number>();
-  for (const r of rows) counts.set(outcomeOf(r.decision), (counts.get(outcomeOf(r.decision)) ?? 0) + 1);
-  const outcomes = ['failed', 'stale', 'rebuilt', 'current', 'other'].filter((o) => counts.has(o));
+  const counts = outcomeCounts(rows);
   const head = COLUMNS.map((c) => `<th scope="col" data-key="${c.key}"><button type="button">${escapeHtml(c.title)}</button></th>`).join(
     '',
   );
@@ -328,10 +337,10 @@ export function renderStatusPage(rows: StatusRow[], options: StatusPageOptions):
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<p class="meta">Generated ${escapeHtml(options.generatedAt)} · ${rows.length} image(s)${outcomes.map((o) => ` · ${counts.get(o)} ${o}`).join('')}</p>
+<p class="meta">Generated ${escapeHtml(options.generatedAt)} · ${rows.length} image(s)${counts.map(([o, n]) => ` · ${n} ${o}`).join('')}</p>
 <div class="controls">
 <label>Filter <input id="filter" type="search" placeholder="image, reason, base…"></label>
-<label>Outcome <select id="outcome"><option value="">all</option>${outcomes.map((o) => `<option value="${o}">${o}</option>`).join('')}</select></label>
+<label>Outcome <select id="outcome"><option value="">all</option>${counts.map(([o]) => `<option value="${o}">${o}</option>`).join('')}</select></label>
 <span class="meta"><span id="shown">${rows.length}</span> shown</span>
 </div>
 <table id="images">
