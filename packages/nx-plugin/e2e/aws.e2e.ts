@@ -14,6 +14,7 @@ import {
   createWorkspace,
   ecrTags,
   editJson,
+  expectOk,
   nx,
   OTHER_ACCOUNT,
   recordsOf,
@@ -27,10 +28,6 @@ import type { DescribedImages, ImageFile, NxJsonFile } from './json-files';
 jest.setTimeout(15 * 60_000);
 
 const VERSION = /^6\.0-bullseye-slim-\d+\.\d+\.\d+$/;
-
-function expectOk(run: { code: number; output: string }): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
-}
 
 /** What the ECR API holds in another account, read with Debian's awscli (an independent client). */
 function otherAccountTags(repository: string): string[] {

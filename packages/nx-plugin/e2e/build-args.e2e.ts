@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createWorkspace, ecrTags, editJson, labelsOf, nx, recordsOf, upstreamDigest, type Workspace } from './support';
+import { createWorkspace, ecrTags, editJson, expectOk, labelsOf, nx, recordsOf, upstreamDigest, type Workspace } from './support';
 import type { ImageFile } from './json-files';
 
 jest.setTimeout(15 * 60_000);
@@ -15,10 +15,6 @@ let ws: Workspace;
 let repository: string;
 const DOCKERFILE = 'platform-images/net8/runtime/Dockerfile';
 const SECRET_PATH = 'feed-token-3f9a';
-
-function expectOk(run: { code: number; output: string }): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
-}
 
 beforeAll(() => {
   ws = createWorkspace(['net8/runtime']);

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { envMap } from '../src/lib/image-promises';
-import { cardFact, cards, createWorkspace, ecrTags, editJson, git, nx, recordsOf, REPO_ROOT, type Workspace } from './support';
+import { cardFact, cards, createWorkspace, ecrTags, editJson, expectOk, git, nx, recordsOf, REPO_ROOT, type Workspace } from './support';
 import type { ImageFile } from './json-files';
 
 jest.setTimeout(30 * 60_000);
@@ -21,10 +21,6 @@ const LINES = [
 const VARIANTS = ['runtime', 'aspnet', 'sdk'] as const;
 
 let ws: Workspace;
-
-function expectOk(run: { code: number; output: string }): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-8000)}`);
-}
 
 /** The variables an MCR stand-in declares (DOTNET_VERSION, ASPNET_VERSION). */
 function standInEnv(repoTag: string): Record<string, string> {

@@ -19,7 +19,7 @@ import { parseJson } from 'nx/src/utils/json';
 import { SUMMARY_MARKDOWN } from '../src/plugin/run-summary';
 import { Records, recordsDir } from '../src/steps/records';
 import type { NxJsonFile } from './json-files';
-import { cardFact, cards, ecrTags, LOCAL_ENV, REPO_ROOT, SINK } from './support';
+import { cardFact, cards, ecrTags, expectOk, jsonIn, LOCAL_ENV, type NxRun, REPO_ROOT, SINK } from './support';
 
 jest.setTimeout(30 * 60_000);
 
@@ -37,28 +37,13 @@ let webhookPath: string;
 let env: NodeJS.ProcessEnv;
 let nxVersion: string;
 
-interface Run {
-  code: number;
-  output: string;
-}
-
 /** A command in the new workspace, on Node 24 (first on PATH, so npm, npx and nx run on it too). */
-function run(command: string, args: string[], extraEnv: Record<string, string> = {}): Run {
+function run(command: string, args: string[], extraEnv: Record<string, string> = {}): NxRun {
   const result = spawnSync(command, args, { cwd: root, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 20 * 60_000 });
   return { code: result.status ?? -1, output: withoutColour(`${result.stdout}\n${result.stderr}`) };
 }
 
-function ok(result: Run, what: string): Run {
-  if (result.code !== 0) throw new Error(`${what} failed with ${result.code}:\n${result.output.slice(-8000)}`);
-  return result;
-}
-
 const nx = (args: string[], extraEnv: Record<string, string> = {}) => run(path.join(root, 'node_modules/.bin/nx'), args, extraEnv);
-
-/** The JSON document in an nx command's output (which may carry log lines around it). */
-function jsonIn(output: string): unknown {
-  return JSON.parse(output.slice(output.indexOf('{'), output.lastIndexOf('}') + 1));
-}
 
 function keep(file: string, content: string): void {
   mkdirSync(EVIDENCE, { recursive: true });
@@ -121,10 +106,10 @@ test(`a new workspace with only nx: nx add ${PLUGIN} installs the package and ru
   );
   writeFileSync(path.join(root, '.gitignore'), 'node_modules\ndist\n.nx\n*.tgz\n');
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: root });
-  ok(run('npm', ['install']), 'npm install');
-  expect(ok(nx(['--version']), 'nx --version').output).toContain(nxVersion);
+  expectOk(run('npm', ['install']), 'npm install');
+  expect(expectOk(nx(['--version']), 'nx --version').output).toContain(nxVersion);
 
-  const added = ok(nx(['add', `${PLUGIN}@file:${tarball}`]), 'nx add');
+  const added = expectOk(nx(['add', `${PLUGIN}@file:${tarball}`]), 'nx add');
   const node = execFileSync(NODE24, ['--version'], { encoding: 'utf8' }).trim();
   keep('nx-add.txt', `$ nx add ${PLUGIN}@file:${path.basename(tarball)}    # Node ${node}, nx ${nxVersion}\n${added.output.trim()}\n`);
   expect(added.output).toContain(`nx.json: added plugins: ${PLUGIN} and namedInputs.platformImage`);
@@ -148,8 +133,8 @@ test(`a new workspace with only nx: nx add ${PLUGIN} installs the package and ru
 });
 
 test('generates a test app and an image; nx shows the chain under its target group', () => {
-  ok(nx(['g', `${PLUGIN}:test-app`, 'net10', '--kind=runtime', '--no-interactive']), 'nx g test-app');
-  const generated = ok(
+  expectOk(nx(['g', `${PLUGIN}:test-app`, 'net10', '--kind=runtime', '--no-interactive']), 'nx g test-app');
+  const generated = expectOk(
     nx(['g', `${PLUGIN}:platform-image`, 'net10', 'runtime', `--repository=${prefix}/runtime`, '--no-interactive']),
     'nx g platform-image',
   );
@@ -158,7 +143,7 @@ test('generates a test app and an image; nx shows the chain under its target gro
   expect(config.$schema).toBe(`../../../node_modules/${PLUGIN}/dist/schemas/platform-image.schema.json`);
   expect(JSON.parse(readFileSync(path.join(root, IMAGE_ROOT, config.$schema), 'utf8'))).toMatchObject({ title: 'platform-image.json' });
 
-  const project = jsonIn(ok(nx(['show', 'project', 'net10-runtime', '--json']), 'nx show project').output) as {
+  const project = jsonIn(expectOk(nx(['show', 'project', 'net10-runtime', '--json']), 'nx show project').output) as {
     targets: Record<string, { executor: string }>;
     implicitDependencies: string[];
     metadata: { targetGroups: Record<string, string[]> };
@@ -188,13 +173,13 @@ test('nx run net10-runtime:publish against the local stack publishes 10.0-noble-
 
   const published = nx(['run', 'net10-runtime:publish', '--outputStyle=stream'], { PLATFORM_IMAGES_PROFILE: 'local' });
   keep('publish.txt', published.output);
-  ok(published, 'nx run net10-runtime:publish');
+  expectOk(published, 'nx run net10-runtime:publish');
   const records = new Records(recordsDir(root, IMAGE_ROOT));
   expect(records.read('mcr-check')).toMatchObject({ stale: true, reason: 'nothing-published' });
   const publish = records.read('ecr-publish');
   expect(publish).toMatchObject({ published: true, versionTag: '10.0-noble-1.0.0' });
   expect(ecrTags(`${prefix}/runtime`)).toEqual(expect.arrayContaining(['10.0-noble-1.0.0', 'latest', '10.0']));
-  const sent = await cards({ webhookPath } as never);
+  const sent = await cards({ webhookPath });
   expect(sent).toHaveLength(1);
   expect(cardFact(sent[0], 'Image')).toContain(`${prefix}/runtime:10.0-noble-1.0.0`);
 
@@ -206,19 +191,19 @@ test('nx run net10-runtime:publish against the local stack publishes 10.0-noble-
 
 test('the command line the Azure Pipelines templates run: plan, base-sha and combine-summaries, as the templates call them', () => {
   // As fan-out.yml's plan job: every image with the publish target, as a matrix and a count.
-  const planned = ok(run('npx', ['platform-images-azure', 'plan', '--target=publish', '--shards=0']), 'platform-images-azure plan');
+  const planned = expectOk(run('npx', ['platform-images-azure', 'plan', '--target=publish', '--shards=0']), 'platform-images-azure plan');
   keep('azure-plan.txt', planned.output);
   expect(planned.output).toContain('1 platform image(s) selected for publish (all):');
   expect(planned.output).toContain('##vso[task.setvariable variable=matrix;isOutput=true]{"net10_runtime":{"project":"net10-runtime"}}');
   expect(planned.output).toContain('##vso[task.setvariable variable=count;isOutput=true]1');
 
   // As base.yml without the job's OAuth token: the fallback base, with a warning.
-  const base = ok(run('npx', ['platform-images-azure', 'base-sha', '--branch=refs/heads/main']), 'platform-images-azure base-sha');
+  const base = expectOk(run('npx', ['platform-images-azure', 'base-sha', '--branch=refs/heads/main']), 'platform-images-azure base-sha');
   expect(base.output).toContain('##vso[task.setvariable variable=PLATFORM_IMAGES_BASE]HEAD~1');
 
   // As the summary job: the image job's dist/ as its downloaded artifact, and one more image the plan expected.
   const out = path.join(root, 'staging/platform-images-summary.md');
-  const combined = ok(
+  const combined = expectOk(
     run('npx', ['platform-images-azure', 'combine-summaries', `--dir=${path.join(root, 'dist')}`, `--out=${out}`], {
       EXPECTED_MATRIX: JSON.stringify({ net10_runtime: { project: 'net10-runtime' }, net10_sdk: { project: 'net10-sdk' } }),
     }),

@@ -5,7 +5,21 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { cardFact, cards, createWorkspace, digestOf, ecrTags, git, labelsOf, nx, recordsOf, type NxRun, type Workspace } from './support';
+import {
+  cardFact,
+  cards,
+  createWorkspace,
+  digestOf,
+  ecrTags,
+  expectOk,
+  git,
+  jsonIn,
+  labelsOf,
+  nx,
+  type NxRun,
+  recordsOf,
+  type Workspace,
+} from './support';
 
 jest.setTimeout(20 * 60_000);
 
@@ -13,19 +27,9 @@ const BUILD_NUMBER = '20261124.3';
 const CHAIN = ['mcr-check', 'docker-build', 'integration-test', 'ecr-publish', 'teams-notify', 'publish'];
 let ws: Workspace;
 
-function expectOk(run: NxRun): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
-}
-
 /** `nx g` of this plugin's generator, with the environment every nx run gets here. */
 function generate(args: string[]): NxRun {
   return nx(ws, ['g', '@platform-images/nx-plugin:platform-image', ...args, '--no-interactive']);
-}
-
-/** The JSON document in an nx command's output (which may carry log lines around it). */
-function jsonIn(output: string, open: '{' | '['): unknown {
-  const close = open === '{' ? '}' : ']';
-  return JSON.parse(output.slice(output.indexOf(open), output.lastIndexOf(close) + 1));
 }
 
 function read(file: string): string {

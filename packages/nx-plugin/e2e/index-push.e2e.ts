@@ -18,6 +18,7 @@ import {
   ecrImages,
   ecrTags,
   editJson,
+  expectOk,
   labelsOf,
   nx,
   recordsOf,
@@ -57,10 +58,6 @@ function rawManifest(reference: string): string {
       { encoding: 'utf8' },
     ),
   );
-}
-
-function expectOk(run: { code: number; output: string }): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
 }
 
 function publish() {

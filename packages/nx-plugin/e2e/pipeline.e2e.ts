@@ -8,14 +8,15 @@ import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from '
 import * as path from 'node:path';
 import {
   annotationsOf,
+  awsEcr,
   bumpBase,
   cardFact,
   cards,
   createWorkspace,
-  awsEcr,
   digestOf,
   ecrTags,
   editJson,
+  expectOk,
   git,
   labelsOf,
   nx,
@@ -36,10 +37,6 @@ let sdkRepo: string;
 
 function versionTags(repo: string): string[] {
   return ecrTags(repo).filter((t) => /^6\.0-bullseye-slim-\d+\.\d+\.\d+$/.test(t));
-}
-
-function expectOk(run: { code: number; output: string }): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
 }
 
 /** What the last run's check decided for an image (`net6/runtime`…), from its record. */

@@ -17,6 +17,7 @@ import {
   digestOf,
   ecrTags,
   editJson,
+  expectOk,
   git,
   nx,
   recordsOf,
@@ -37,10 +38,6 @@ interface Index {
   mediaType: string;
   manifests: Array<{ mediaType: string; digest: string; size: number; platform?: { os: string; architecture: string; variant?: string } }>;
   annotations?: Record<string, string>;
-}
-
-function expectOk(run: { code: number; output: string }): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-8000)}`);
 }
 
 /** The manifest a tag names in the ECR stand-in, as stored (skopeo, a real client). */

@@ -18,13 +18,14 @@ import {
   digestOf,
   ecrTags,
   editJson,
+  expectOk,
   git,
   LOCAL_ENV,
   nx,
+  type NxRun,
   recordsOf,
   REPO_ROOT,
   SINK,
-  type NxRun,
   withEcrAuthFile,
   type Workspace,
 } from './support';
@@ -41,10 +42,6 @@ let ws: Workspace;
 let repo: string;
 /** Run ids of the runs this suite started, whose Docker leftovers afterAll removes if a test failed before the product did. */
 const runIds = new Set<string>();
-
-function expectOk(run: NxRun): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-6000)}`);
-}
 
 function versions(): string[] {
   return ecrTags(repo).filter((t) => VERSION.test(t));

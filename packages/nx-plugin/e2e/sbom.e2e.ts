@@ -19,7 +19,7 @@ import { cycloneDxSbom } from '../src/lib/sbom';
 import { readImageContents } from '../src/steps/sbom';
 import { recordFigure } from './figures';
 import { RegistryClient } from '../src/lib/registry-client';
-import { awsEcr, createWorkspace, digestOf, ecrImages, ecrPassword, nx, recordsOf, type Workspace } from './support';
+import { awsEcr, createWorkspace, digestOf, ecrImages, ecrPassword, expectOk, nx, recordsOf, type Workspace } from './support';
 
 jest.setTimeout(20 * 60_000);
 
@@ -43,10 +43,6 @@ interface Bom {
 async function ecrGet(pathAndQuery: string, accept?: string): Promise<Response> {
   const auth = `Basic ${Buffer.from(`AWS:${ecrPassword()}`).toString('base64')}`;
   return fetch(`${ECR}/v2/${pathAndQuery}`, { headers: { authorization: auth, ...(accept ? { accept } : {}) } });
-}
-
-function expectOk(run: { code: number; output: string }): void {
-  if (run.code !== 0) throw new Error(`nx failed with ${run.code}:\n${run.output.slice(-8000)}`);
 }
 
 /** What is in the published image, read by Docker itself: pulled with a login of its own, then asked. */

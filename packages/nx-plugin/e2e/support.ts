@@ -89,6 +89,21 @@ export interface NxRun {
   output: string;
 }
 
+/**
+ * Fails the test unless the command succeeded, with the end of its output (where nx and the steps say what
+ * went wrong). Returns the run, for the assertions on its output.
+ */
+export function expectOk<R extends NxRun>(run: R, what = 'nx'): R {
+  if (run.code !== 0) throw new Error(`${what} failed with ${run.code}:\n${run.output.slice(-8000)}`);
+  return run;
+}
+
+/** The JSON document in an nx command's output (which may carry log lines around it). */
+export function jsonIn(output: string, open: '{' | '[' = '{'): unknown {
+  const close = open === '{' ? '}' : ']';
+  return JSON.parse(output.slice(output.indexOf(open), output.lastIndexOf(close) + 1));
+}
+
 export function nx(ws: Workspace, args: string[], env: Record<string, string> = {}): NxRun {
   // Generators validate every flag against their schema, so only task-running commands get the output style.
   const generating = args[0] === 'g' || args[0] === 'generate';
@@ -201,7 +216,7 @@ export interface Card {
  * waits on nx runs far longer than any server keeps an idle connection, and a pooled socket the sink
  * already closed would fail the read.
  */
-export async function cards(ws: Workspace): Promise<Card[]> {
+export async function cards(ws: Pick<Workspace, 'webhookPath'>): Promise<Card[]> {
   return (JSON.parse(await stackCall(Number(new URL(SINK).port), 'GET', '/cards')) as Card[]).filter((c) => c.path === ws.webhookPath);
 }
 
