@@ -13,6 +13,7 @@ import { PROFILE_ENV } from '../../config/environment';
 import { CHAIN_TARGET_KEYS, DEFAULT_LAYOUT } from '../../config/layout';
 import { REGION, regionHint } from '../../config/region';
 import { DEFAULT_SHARED } from '../../config/settings';
+import { isObject } from '../../config/validate';
 import { IMAGE_NAMED_INPUT, PLUGIN_NAME } from '../../types/workspace';
 import { platformImageGenerator } from '../platform-image/generator';
 import { testAppGenerator } from '../test-app/generator';
@@ -77,12 +78,10 @@ function parseNxJson(text: string): unknown {
   return value;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Whether nx.json's `plugins` already names this plugin, on its own or with options. */
 function isRegistered(nxJson: unknown): boolean {
-  const plugins = isRecord(nxJson) && Array.isArray(nxJson.plugins) ? (nxJson.plugins as unknown[]) : [];
-  return plugins.some((entry) => (isRecord(entry) ? entry.plugin : entry) === PLUGIN_NAME);
+  const plugins = isObject(nxJson) && Array.isArray(nxJson.plugins) ? (nxJson.plugins as unknown[]) : [];
+  return plugins.some((entry) => (isObject(entry) ? entry.plugin : entry) === PLUGIN_NAME);
 }
 
 /** nx.json with the plugin's entry appended to `plugins`, comments and all, and the rest of the file as it was. */
@@ -101,7 +100,7 @@ export function registerPlugin(text: string, awsRegion?: string): { text: string
     out = out.slice(0, at) + entry + out.slice(at + JSON.stringify(marker).length);
     changed.push(`plugins: ${PLUGIN_NAME}`);
   }
-  const namedInputs = isRecord(nxJson) && isRecord(nxJson.namedInputs) ? nxJson.namedInputs : {};
+  const namedInputs = isObject(nxJson) && isObject(nxJson.namedInputs) ? nxJson.namedInputs : {};
   if (!(IMAGE_NAMED_INPUT in namedInputs)) {
     out = applyEdits(out, modify(out, ['namedInputs', IMAGE_NAMED_INPUT], ['{projectRoot}/**/*'], { formattingOptions: FORMAT }));
     changed.push(`namedInputs.${IMAGE_NAMED_INPUT}`);
