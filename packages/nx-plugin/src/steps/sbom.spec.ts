@@ -186,20 +186,17 @@ describe('attachSboms', () => {
     versionTag: '10.0-noble-1.0.0',
   };
   const login = { username: 'AWS', password: 'p' };
+  /** The version's two platform images, as the publish step hands them over. */
+  const BOTH_PLATFORMS = [
+    { platform: 'linux/amd64', localImage: 'amd64:1' },
+    { platform: 'linux/arm64/v8', localImage: 'arm64:1' },
+  ];
 
   it('a multi-platform version: one SBOM per platform, each referring to its platform’s manifest', async () => {
     const { docker } = engine(IMAGES);
     const { registry, pushed } = referrerRegistry();
     const { log } = recordingLogger();
-    const result = await attachSboms(
-      target,
-      INDEX,
-      [
-        { platform: 'linux/amd64', localImage: 'amd64:1' },
-        { platform: 'linux/arm64/v8', localImage: 'arm64:1' },
-      ],
-      { docker, registry, login, log },
-    );
+    const result = await attachSboms(target, INDEX, BOTH_PLATFORMS, { docker, registry, login, log });
     expect(result.missing).toBeUndefined();
     expect(result.attached.map((a) => [a.platform, a.subject, a.via, a.packages, a.frameworks.length])).toEqual([
       ['linux/amd64', AMD64.digest, 'referrers-api', 1, 0],
@@ -215,15 +212,7 @@ describe('attachSboms', () => {
     const { docker } = engine(IMAGES);
     const { registry, pushed } = referrerRegistry((subject) => (subject === ARM64.digest ? 'HTTP 405' : undefined));
     const { log, lines } = recordingLogger();
-    const result = await attachSboms(
-      target,
-      INDEX,
-      [
-        { platform: 'linux/amd64', localImage: 'amd64:1' },
-        { platform: 'linux/arm64/v8', localImage: 'arm64:1' },
-      ],
-      { docker, registry, login, log },
-    );
+    const result = await attachSboms(target, INDEX, BOTH_PLATFORMS, { docker, registry, login, log });
     expect(pushed.map((p) => p.subject)).toEqual([AMD64.digest]);
     expect(result.missing).toBe('linux/arm64/v8: HTTP 405');
     expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
